@@ -1,0 +1,103 @@
+/// A pair of sizes along height and width.
+public struct Pair: Hashable, Sendable, Codable, CustomStringConvertible {
+    public var h: Int
+    public var w: Int
+    public init(_ h: Int, _ w: Int) { self.h = h; self.w = w }
+    public init(_ both: Int) { self.init(both, both) }
+    public var description: String { h == w ? "\(h)" : "(\(h), \(w))" }
+}
+
+/// conv2d: `x [N, C, H, W]`, `weight [K, C/groups, kH, kW]`, optional `bias [K]` → `[N, K, Ho, Wo]`,
+/// `Ho = (H + 2·padding.h − dilation.h·(kH − 1) − 1) / stride.h + 1` (PyTorch's formula).
+public struct Conv2dAttributes: Hashable, Sendable, Codable {
+    public var stride: Pair
+    public var padding: Pair
+    public var dilation: Pair
+    public var groups: Int
+    public init(stride: Pair = Pair(1), padding: Pair = Pair(0), dilation: Pair = Pair(1), groups: Int = 1) {
+        self.stride = stride; self.padding = padding; self.dilation = dilation; self.groups = groups
+    }
+}
+
+/// max/avg pool2d: `Ho = (H + 2·padding.h − kernel.h) / stride.h + 1` (floor mode). Average pooling
+/// divides by the full window, padding included (PyTorch's `count_include_pad=True`).
+public struct Pool2dAttributes: Hashable, Sendable, Codable {
+    public var kernel: Pair
+    public var stride: Pair
+    public var padding: Pair
+    public init(kernel: Pair, stride: Pair? = nil, padding: Pair = Pair(0)) {
+        self.kernel = kernel; self.stride = stride ?? kernel; self.padding = padding
+    }
+}
+
+/// batch_norm2d over `[N, C, H, W]` with per-channel `weight`, `bias`, `running_mean`, `running_var`.
+/// Training normalises by the batch's biased variance and updates the running statistics with
+/// `running = (1 − momentum)·running + momentum·batch` (unbiased variance), as PyTorch does.
+public struct BatchNormAttributes: Hashable, Sendable, Codable {
+    public var epsilon: Float
+    public var momentum: Float
+    public init(epsilon: Float = 1e-5, momentum: Float = 0.1) { self.epsilon = epsilon; self.momentum = momentum }
+}
+
+/// The op kinds of the graph IR. Inputs of each node, in order, are documented per case.
+public enum Op: Hashable, Sendable {
+    /// A graph input fed at run time (images, labels).
+    case input(name: String)
+    /// A trainable tensor, named like PyTorch's state dict (`layer1.0.conv1.weight`).
+    case parameter(name: String)
+    /// A non-trainable state tensor (`bn1.running_mean`), updated in training mode.
+    case buffer(name: String)
+    /// x, weight, bias?
+    case conv2d(Conv2dAttributes)
+    /// x, weight, bias, running_mean, running_var
+    case batchNorm2d(BatchNormAttributes)
+    case relu
+    case relu6
+    case maxPool2d(Pool2dAttributes)
+    case avgPool2d(Pool2dAttributes)
+    /// `[N, C, H, W]` → `[N, C, 1, 1]`
+    case globalAvgPool
+    /// x `[N, in]`, weight `[out, in]`, bias? `[out]` → `[N, out]`
+    case linear
+    /// a + b, same shapes
+    case add
+    /// Keeps dims before `startDim`, multiplies the rest into one.
+    case flatten(startDim: Int)
+    /// Zeroes each element with probability `p` in training and scales the rest by 1/(1−p); identity otherwise.
+    case dropout(p: Float)
+    /// Bilinear resize to (height, width), `align_corners=False` (PyTorch's `F.interpolate` default).
+    case resizeBilinear(height: Int, width: Int)
+    /// logits `[N, K]`, labels `[N]` (class indices as floats) → scalar mean loss, weighted like
+    /// PyTorch's `cross_entropy(weight=…)`: `Σ w[y]·nll / Σ w[y]`.
+    case softmaxCrossEntropy(classWeights: [Float]?)
+
+    /// A short name for tables and error messages.
+    public var kindName: String {
+        switch self {
+        case .input: "input"
+        case .parameter: "parameter"
+        case .buffer: "buffer"
+        case .conv2d: "conv2d"
+        case .batchNorm2d: "batch_norm2d"
+        case .relu: "relu"
+        case .relu6: "relu6"
+        case .maxPool2d: "max_pool2d"
+        case .avgPool2d: "avg_pool2d"
+        case .globalAvgPool: "global_avg_pool"
+        case .linear: "linear"
+        case .add: "add"
+        case .flatten: "flatten"
+        case .dropout: "dropout"
+        case .resizeBilinear: "resize_bilinear"
+        case .softmaxCrossEntropy: "softmax_cross_entropy"
+        }
+    }
+
+    /// Leaf nodes hold data rather than compute it.
+    public var isLeaf: Bool {
+        switch self {
+        case .input, .parameter, .buffer: true
+        default: false
+        }
+    }
+}

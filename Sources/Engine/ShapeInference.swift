@@ -1,0 +1,86 @@
+/// Output shapes of each op, with errors that name the layer, the op and the offending shapes.
+public enum ShapeInference {
+    public static func convOutputSize(_ size: Int, kernel: Int, stride: Int, padding: Int, dilation: Int) -> Int {
+        (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
+    }
+
+    public static func infer(_ op: Op, _ inputs: [[Int]], name: String) throws -> [Int] {
+        let where_ = name.isEmpty ? op.kindName : "\(op.kindName) '\(name)'"
+        func fail(_ message: String) -> EngineError { .shape(where_, message) }
+        func expectRank(_ s: [Int], _ r: Int, _ what: String) throws {
+            guard s.count == r else { throw fail("\(what) must have rank \(r), got \(describe(s))") }
+        }
+        switch op {
+        case .input, .parameter, .buffer:
+            throw EngineError.invalid(where_, "leaf nodes have no inferred shape")
+        case .conv2d(let a):
+            guard inputs.count == 2 || inputs.count == 3 else { throw fail("expects x, weight and an optional bias") }
+            let (x, w) = (inputs[0], inputs[1])
+            try expectRank(x, 4, "input"); try expectRank(w, 4, "weight")
+            guard a.groups >= 1, x[1] % a.groups == 0, w[0] % a.groups == 0 else {
+                throw fail("groups \(a.groups) must divide input channels \(x[1]) and output channels \(w[0])")
+            }
+            guard w[1] * a.groups == x[1] else {
+                throw fail("weight \(describe(w)) with groups \(a.groups) expects \(w[1] * a.groups) input channels, input is \(describe(x))")
+            }
+            guard a.stride.h > 0, a.stride.w > 0, a.dilation.h > 0, a.dilation.w > 0, a.padding.h >= 0, a.padding.w >= 0 else {
+                throw EngineError.unsupported(where_, "stride and dilation must be positive and padding non-negative")
+            }
+            if inputs.count == 3 { guard inputs[2] == [w[0]] else { throw fail("bias \(describe(inputs[2])) must be [\(w[0])]") } }
+            let ho = convOutputSize(x[2], kernel: w[2], stride: a.stride.h, padding: a.padding.h, dilation: a.dilation.h)
+            let wo = convOutputSize(x[3], kernel: w[3], stride: a.stride.w, padding: a.padding.w, dilation: a.dilation.w)
+            guard ho > 0, wo > 0 else { throw fail("kernel \(w[2])×\(w[3]) does not fit input \(describe(x)) with padding \(a.padding)") }
+            return [x[0], w[0], ho, wo]
+        case .batchNorm2d:
+            guard inputs.count == 5 else { throw fail("expects x, weight, bias, running_mean, running_var") }
+            try expectRank(inputs[0], 4, "input")
+            let c = inputs[0][1]
+            for s in inputs[1...] where s != [c] { throw fail("per-channel tensors must be [\(c)], got \(describe(s))") }
+            return inputs[0]
+        case .relu, .relu6, .dropout:
+            return inputs[0]
+        case .maxPool2d(let a), .avgPool2d(let a):
+            let x = inputs[0]
+            try expectRank(x, 4, "input")
+            guard a.kernel.h > 0, a.kernel.w > 0, a.stride.h > 0, a.stride.w > 0,
+                  a.padding.h * 2 <= a.kernel.h, a.padding.w * 2 <= a.kernel.w else {
+                throw EngineError.unsupported(where_, "kernel \(a.kernel), stride \(a.stride), padding \(a.padding): padding must be at most half the kernel")
+            }
+            let ho = convOutputSize(x[2], kernel: a.kernel.h, stride: a.stride.h, padding: a.padding.h, dilation: 1)
+            let wo = convOutputSize(x[3], kernel: a.kernel.w, stride: a.stride.w, padding: a.padding.w, dilation: 1)
+            guard ho > 0, wo > 0 else { throw fail("window \(a.kernel) does not fit input \(describe(x))") }
+            return [x[0], x[1], ho, wo]
+        case .globalAvgPool:
+            try expectRank(inputs[0], 4, "input")
+            return [inputs[0][0], inputs[0][1], 1, 1]
+        case .linear:
+            guard inputs.count == 2 || inputs.count == 3 else { throw fail("expects x, weight and an optional bias") }
+            let (x, w) = (inputs[0], inputs[1])
+            try expectRank(x, 2, "input"); try expectRank(w, 2, "weight")
+            guard x[1] == w[1] else { throw fail("input \(describe(x)) does not match weight \(describe(w)) (in features \(w[1]))") }
+            if inputs.count == 3 { guard inputs[2] == [w[0]] else { throw fail("bias \(describe(inputs[2])) must be [\(w[0])]") } }
+            return [x[0], w[0]]
+        case .add:
+            guard inputs.count == 2, inputs[0] == inputs[1] else {
+                throw fail("operands must have equal shapes, got \(inputs.map(describe).joined(separator: " and "))")
+            }
+            return inputs[0]
+        case .flatten(let start):
+            let x = inputs[0]
+            guard start >= 0, start < x.count else { throw fail("start dim \(start) out of range for \(describe(x))") }
+            return Array(x[..<start]) + [x[start...].reduce(1, *)]
+        case .resizeBilinear(let h, let w):
+            try expectRank(inputs[0], 4, "input")
+            guard h > 0, w > 0 else { throw EngineError.unsupported(where_, "target size must be positive, got \(h)×\(w)") }
+            return [inputs[0][0], inputs[0][1], h, w]
+        case .softmaxCrossEntropy(let weights):
+            guard inputs.count == 2 else { throw fail("expects logits and labels") }
+            try expectRank(inputs[0], 2, "logits")
+            guard inputs[1] == [inputs[0][0]] else { throw fail("labels \(describe(inputs[1])) must be [\(inputs[0][0])] for logits \(describe(inputs[0]))") }
+            if let weights, weights.count != inputs[0][1] {
+                throw fail("\(weights.count) class weights for \(inputs[0][1]) classes")
+            }
+            return []
+        }
+    }
+}
