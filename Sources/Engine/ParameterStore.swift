@@ -27,6 +27,13 @@ public struct ParameterStore: Sendable {
         tensors[name] = value
     }
 
+    /// Mutates a tensor's elements in place: no copy when nothing else holds the tensor (drop forward
+    /// passes that reference parameters before an optimizer step).
+    public mutating func withMutableScalars<R>(_ name: String, _ body: (UnsafeMutableBufferPointer<Float>) throws -> R) throws -> R {
+        guard tensors[name] != nil else { throw EngineError.invalid("parameters", "no tensor named '\(name)'") }
+        return try tensors[name]!.withUnsafeMutableBufferPointer(body)
+    }
+
     /// Number of scalars in trainable parameters (PyTorch's `sum(p.numel() for p in model.parameters())`).
     public var trainableCount: Int { trainableNames.reduce(0) { $0 + (tensors[$1]?.count ?? 0) } }
 }

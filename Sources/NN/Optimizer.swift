@@ -1,0 +1,88 @@
+import Foundation
+
+/// Updates trainable parameters from their gradients. Implementations follow PyTorch's update rules
+/// exactly (same state, same order of operations) so that runs are comparable.
+public protocol Optimizer {
+    mutating func step(_ parameters: inout ParameterStore, gradients: [String: Tensor], learningRate: Float) throws
+}
+
+func checkedGradient(_ gradients: [String: Tensor], _ name: String) throws -> Tensor? {
+    guard let g = gradients[name] else { return nil }
+    if g.hasNonFinite { throw EngineError.numeric("optimizer", "gradient of '\(name)' holds NaN or Inf") }
+    return g.rank == 4 ? g.contiguous() : g
+}
+
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay (`torch.optim.SGD`).
+public struct SGD: Optimizer {
+    public var momentum: Float
+    public var nesterov: Bool
+    public var weightDecay: Float
+    private var velocity: [String: [Float]] = [:]
+
+    public init(momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
+        self.momentum = momentum; self.nesterov = nesterov; self.weightDecay = weightDecay
+    }
+
+    public mutating func step(_ parameters: inout ParameterStore, gradients: [String: Tensor], learningRate lr: Float) throws {
+        for name in parameters.trainableNames {
+            guard let g = try checkedGradient(gradients, name) else { continue }
+            let gs = g.scalars
+            var buf = velocity[name] ?? []
+            let first = buf.isEmpty
+            if momentum != 0 && first { buf = [Float](repeating: 0, count: gs.count) }
+            let (mu, wd, nest) = (momentum, weightDecay, nesterov)
+            try parameters.withMutableScalars(name) { p in
+                for i in p.indices {
+                    var d = gs[i] + wd * p[i]
+                    if mu != 0 {
+                        buf[i] = first ? d : mu * buf[i] + d
+                        d = nest ? d + mu * buf[i] : buf[i]
+                    }
+                    p[i] -= lr * d
+                }
+            }
+            if momentum != 0 { velocity[name] = buf }
+        }
+    }
+}
+
+/// Adam (`torch.optim.Adam`, L2 weight decay added to the gradient) or, with `decoupled`, AdamW
+/// (`torch.optim.AdamW`: the weights decay by `lr·wd` directly).
+public struct Adam: Optimizer {
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    public var weightDecay: Float
+    public var decoupled: Bool
+    private var moments: [String: (m: [Float], v: [Float])] = [:]
+    public private(set) var stepCount = 0
+
+    public init(beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
+        self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon; self.weightDecay = weightDecay; self.decoupled = decoupled
+    }
+
+    public static func adamW(weightDecay: Float = 1e-2) -> Adam { Adam(weightDecay: weightDecay, decoupled: true) }
+
+    public mutating func step(_ parameters: inout ParameterStore, gradients: [String: Tensor], learningRate lr: Float) throws {
+        stepCount += 1
+        let (b1, b2, eps, wd, decoupled) = (beta1, beta2, epsilon, weightDecay, decoupled)
+        let c1 = 1 - Float(pow(Double(b1), Double(stepCount)))
+        let c2 = 1 - Float(pow(Double(b2), Double(stepCount)))
+        let stepSize = lr / c1, c2Root = c2.squareRoot()
+        for name in parameters.trainableNames {
+            guard let g = try checkedGradient(gradients, name) else { continue }
+            var (m, v) = moments.removeValue(forKey: name) ?? ([Float](repeating: 0, count: g.count), [Float](repeating: 0, count: g.count))
+            let gs = g.contiguous().scalars
+            try parameters.withMutableScalars(name) { p in
+                for i in p.indices {
+                    var gi = gs[i]
+                    if decoupled { p[i] *= 1 - lr * wd } else { gi += wd * p[i] }
+                    m[i] = b1 * m[i] + (1 - b1) * gi
+                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                    p[i] -= stepSize * m[i] / (v[i].squareRoot() / c2Root + eps)
+                }
+            }
+            moments[name] = (m, v)
+        }
+    }
+}

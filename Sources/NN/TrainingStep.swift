@@ -1,0 +1,34 @@
+/// One optimisation step over a graph whose last output is a scalar loss: forward in training mode,
+/// reverse-mode backward, optimizer update. Holds the parameters and the optimizer state.
+public struct TrainingStep<O: Optimizer> {
+    public let executor: Executor
+    public var parameters: ParameterStore
+    public var optimizer: O
+    public var rng: SeededRandom
+
+    public init(graph: Graph, parameters: ParameterStore, optimizer: O, backend: any Backend, seed: UInt64 = 0) {
+        executor = Executor(graph: graph, backend: backend)
+        self.parameters = parameters
+        self.optimizer = optimizer
+        rng = SeededRandom(seed: seed)
+    }
+
+    /// Runs one step on a batch and returns the loss and the logits (the graph's first output).
+    @discardableResult
+    public mutating func callAsFunction(image: Tensor, label: Tensor, learningRate: Float) throws -> (loss: Float, logits: Tensor) {
+        let (loss, logits, gradients) = try computeGradients(image: image, label: label)
+        try optimizer.step(&parameters, gradients: gradients, learningRate: learningRate)
+        return (loss, logits)
+    }
+
+    /// Forward and backward only; the forward pass is released before returning, so that the optimizer
+    /// can update parameters in place.
+    public mutating func computeGradients(image: Tensor, label: Tensor) throws -> (loss: Float, logits: Tensor, gradients: [String: Tensor]) {
+        let pass = try executor.forward(feeds: ["image": image, "label": label], parameters: &parameters, mode: .training, rng: &rng)
+        let graph = executor.graph
+        let loss = pass[graph.outputs.last!]!.scalars[0]
+        let logits = pass[graph.outputs[0]]!
+        let gradients = try executor.backward(pass)
+        return (loss, logits, gradients)
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Models
+import NN
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks of the engine.", subcommands: [BenchTrainCommand.self])
+}
+
+/// Times the full training step (forward, backward, Adam update) on random data.
+struct BenchTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Time a training step (forward, backward, Adam) and print median step_ms, samples_per_s and gflops_per_s.")
+
+    @Option(help: "Model name (\(ModelZoo.names.joined(separator: ", "))).") var model = "resnet18"
+    @Option(name: .customLong("input-size"), help: "Input height and width in pixels.") var inputSize = 64
+    @Option(help: "Input channels.") var channels = 3
+    @Option(help: "Batch size.") var batch = 32
+    @Option(help: "Timed steps (after warm-up).") var steps = 10
+    @Option(help: "Warm-up steps, not timed.") var warmup = 2
+    @Option(help: "Threads for the kernels (default: all cores).") var threads: Int?
+    @Option(help: "Backend: onednn or reference.") var backend = "onednn"
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard inputSize >= 8 else { throw ValidationError("--input-size must be at least 8, got \(inputSize)") }
+        guard batch >= 1, steps >= 1, warmup >= 0, channels >= 1 else {
+            throw ValidationError("--batch, --steps and --channels must be positive and --warmup non-negative")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be positive, got \(threads)") }
+        guard ["onednn", "reference"].contains(backend) else { throw ValidationError("--backend must be onednn or reference") }
+    }
+
+    func run() throws {
+        if let threads { DNNLContext.threadCount = threads }
+        let layer = try ModelZoo.layer(model, channels: channels)
+        let shape = [batch, channels, inputSize, inputSize]
+        let m = try ModelGraph.training(layer, inputShape: shape, seed: 0)
+        let engine: any Backend = backend == "onednn" ? try DNNLBackend() : ReferenceBackend()
+        var step = TrainingStep(graph: m.graph, parameters: m.parameters,
+                                optimizer: Adam(weightDecay: 1e-4), backend: engine, seed: 0)
+        var rng = SeededRandom(seed: 1)
+        let image = Tensor.randomNormal(shape, using: &rng)
+        let label = try Tensor(shape: [batch], scalars: (0..<batch).map { Float($0 % 2) })
+        var times: [Double] = []
+        for i in 0..<(warmup + steps) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try step(image: image, label: label, learningRate: 3e-4)
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            if i >= warmup { times.append(ms) }
+        }
+        let median = times.sorted()[times.count / 2]
+        let macs = try GraphCost.trainingMACs(m.graph, inputs: ["image": shape, "label": [batch]])
+        let result = BenchTrainResult(
+            model: model, input_size: inputSize, batch: batch, steps: steps, threads: DNNLContext.threadCount, backend: engine.name,
+            step_ms: median, step_ms_min: times.min()!, step_ms_max: times.max()!,
+            samples_per_s: Double(batch) / (median / 1000), gflops_per_s: 2 * Double(macs) / (median / 1000) / 1e9,
+            training_gflops_per_step: 2 * Double(macs) / 1e9)
+        if json {
+            print(try result.jsonString())
+        } else {
+            print("""
+                \(model) \(inputSize)×\(inputSize), batch \(batch), \(result.threads) threads, \(engine.name)
+                  step      \(String(format: "%.1f", median)) ms median (min \(String(format: "%.1f", result.step_ms_min)), max \(String(format: "%.1f", result.step_ms_max)), \(steps) steps)
+                  samples/s \(String(format: "%.1f", result.samples_per_s))
+                  GFLOP/s   \(String(format: "%.1f", result.gflops_per_s)) (\(String(format: "%.2f", result.training_gflops_per_step)) GFLOP per step: forward + both gradients)
+                """)
+        }
+    }
+}
+
+struct BenchTrainResult: Encodable {
+    let model: String
+    let input_size: Int
+    let batch: Int
+    let steps: Int
+    let threads: Int
+    let backend: String
+    let step_ms: Double
+    let step_ms_min: Double
+    let step_ms_max: Double
+    let samples_per_s: Double
+    let gflops_per_s: Double
+    let training_gflops_per_step: Double
+}
+
+extension Encodable {
+    /// Pretty, key-sorted JSON, for `--json` outputs.
+    func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
