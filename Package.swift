@@ -16,19 +16,22 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .target(name: "Engine", dependencies: ["CDNNL"], linkerSettings: dnnlLinker),
         .target(name: "NN", dependencies: ["Engine"]),
         .target(name: "Models", dependencies: ["Engine", "NN"]),
-        .target(name: "Data", dependencies: ["Engine"]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "Data", dependencies: ["Engine", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "pneumo",
             dependencies: ["Engine", "NN", "Models", "Data",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: dnnlLinker),
-        .testTarget(name: "DataTests", dependencies: ["Data"], linkerSettings: dnnlLinker),
+        .testTarget(name: "DataTests", dependencies: ["Data"], resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
+        .testTarget(name: "NNTests", dependencies: ["Engine", "NN", "Models"], linkerSettings: dnnlLinker),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "NN", "Models"], resources: [.copy("Fixtures")],
                     linkerSettings: dnnlLinker),
     ]

@@ -46,12 +46,14 @@ public struct DNNLBackend: Backend {
         "\(x)|\(w)|\(bias)|\(a.stride)|\(a.padding)|\(a.dilation)|\(a.groups)"
     }
 
-    func convForwardPD(_ d: ConvDescs, prop: dnnl_prop_kind_t, bias: Bool) throws -> dnnl_primitive_desc_t {
+    func convForwardPD(_ d: ConvDescs, prop: dnnl_prop_kind_t, bias: Bool, postOps: [FusedPostOp] = []) throws -> dnnl_primitive_desc_t {
         var pd: dnnl_primitive_desc_t?
+        let attributes = try postOps.isEmpty ? ctx.attributes : ctx.attributes(with: postOps)
+        defer { if !postOps.isEmpty { dnnl_primitive_attr_destroy(attributes) } }
         try d.strides.withPointer { s in try d.dilates.withPointer { dl in try d.padL.withPointer { pl in try d.padR.withPointer { pr in
             try check(dnnl_convolution_forward_primitive_desc_create(&pd, ctx.engine, prop, dnnl_convolution_direct,
                       d.src.handle, d.weightsAny.handle, bias ? d.bias.handle : nil, d.dst.handle, s, dl, pl, pr,
-                      ctx.attributes), "conv2d")
+                      attributes), "conv2d")
         } } } }
         return pd!
     }
@@ -66,17 +68,34 @@ public struct DNNLBackend: Backend {
     }
 
     public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ a: Conv2dAttributes) throws -> Tensor {
+        try conv2d(x, weight: weight, bias: bias, a, fused: [])
+    }
+
+    /// Convolution with oneDNN post-ops fused into the same kernel: `.add(r)` accumulates the
+    /// residual `r` (same shape as the output) into the result, activations apply after it, in order.
+    /// Used by the runtime for conv + bias + residual add + ReLU in one pass over the output.
+    public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ a: Conv2dAttributes, fused: [FusedPostOp]) throws -> Tensor {
         let outShape = try ShapeInference.infer(.conv2d(a), [x.shape, weight.shape] + (bias.map { [$0.shape] } ?? []), name: "")
-        let key = convKey(x.shape, weight.shape, a, bias: bias != nil)
+        let key = convKey(x.shape, weight.shape, a, bias: bias != nil) + "|\(fused.map(\.key))"
         let d = try convDescs(x.shape, weight.shape, outShape, a, bias: bias != nil)
         // forward_inference for the forward pass even in training: same arithmetic, and oneDNN picks its
         // faster brgconv kernels for it (PERF-NOTES); the training descriptor serves only as backward hint.
-        guard let p = try? ctx.primitive("conv_fwd|" + key, { try convForwardPD(d, prop: dnnl_forward_inference, bias: bias != nil) }) else {
-            return try fallback.conv2d(x, weight: weight, bias: bias, a)
+        guard let p = try? ctx.primitive("conv_fwd|" + key, {
+            try convForwardPD(d, prop: dnnl_forward_inference, bias: bias != nil, postOps: fused)
+        }) else {
+            var y = try fallback.conv2d(x, weight: weight, bias: bias, a)
+            for op in fused { y = try op.applyReference(y, fallback) }
+            return y
         }
         let src = channelsLast(x)
         let (wPtr, wBuf) = try weights(weight, groups: a.groups, for: p, dnnl_query_weights_md, key: "conv_fwd_w|" + key)
-        let out = Tensor(uninitialized: outShape, layout: .channelsLast)
+        var out = Tensor(uninitialized: outShape, layout: .channelsLast)
+        for case .add(let residual) in fused {
+            let r = residual.converted(to: .channelsLast)
+            out.withUnsafeMutableBufferPointer { dst in
+                r.withUnsafeBufferPointer { src in dst.baseAddress!.update(from: src.baseAddress!, count: src.count) }
+            }
+        }
         var args = [(DNNLArg.src, p.md(dnnl_query_src_md), src.rawPointer), (DNNLArg.weights, p.md(dnnl_query_weights_md), wPtr),
                     (DNNLArg.dst, p.md(dnnl_query_dst_md), out.rawPointer)]
         if let bias { args.append((DNNLArg.bias, d.bias.handle, bias.rawPointer)) }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what Pneumo needs on a fresh Debian machine (run as root): oneDNN 3.2 (Intel's build from
+# PyPI, into /usr/local), the Debian -dev packages, and the small Python peers the tests compare with.
+set -euo pipefail
+
+if dpkg -s libdnnl-dev >/dev/null 2>&1; then
+    # Debian's oneDNN 2.6 beside Intel's 3.2 would be picked by the linker first.
+    echo "setup: removing Debian's libdnnl-dev (oneDNN 2.6), which conflicts with oneDNN 3.2" >&2
+    apt-get remove -y libdnnl-dev
+fi
+
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zlib1g-dev libgomp1 >/dev/null
+
+if ! ldconfig -p | grep -q 'libdnnl.so.3 '; then
+    pip install --quiet --prefix /usr/local onednn-cpu-gomp==2023.2.0 onednn-devel-cpu-gomp==2023.2.0
+fi
+[ -f /usr/local/include/dnnl.h ] || pip install --quiet --prefix /usr/local onednn-devel-cpu-gomp==2023.2.0
+ldconfig
+
+# Test peers (the tests skip cleanly without them).
+pip install --quiet numpy onnx onnxruntime || echo "setup: Python test peers not installed; their tests will skip" >&2
