@@ -23,15 +23,17 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CDNNL"], linkerSettings: dnnlLinker),
         .target(name: "NN", dependencies: ["Engine"]),
         .target(name: "Models", dependencies: ["Engine", "NN"]),
+        .target(name: "Metrics"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "Data", dependencies: ["Engine", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "pneumo",
-            dependencies: ["Engine", "NN", "Models", "Data",
+            dependencies: ["Engine", "NN", "Models", "Data", "Metrics",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: dnnlLinker),
         .testTarget(name: "DataTests", dependencies: ["Data"], resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
         .testTarget(name: "NNTests", dependencies: ["Engine", "NN", "Models"], linkerSettings: dnnlLinker),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "NN", "Models"], resources: [.copy("Fixtures")],
                     linkerSettings: dnnlLinker),
     ]
