@@ -60,9 +60,10 @@ public struct DNNLBackend: Backend {
 
     /// The weight in the layout primitive `p` wants for `query` (reordered when that differs from plain).
     func weights(_ w: Tensor, groups: Int, for p: Primitive, _ query: dnnl_query_t, key: String) throws -> (UnsafeMutableRawPointer, AlignedBuffer?) {
+        let w = w.contiguous()   // weights are described to oneDNN as plain [K, C/g, kH, kW]
         let plain = try MemoryDesc(shape: w.shape, layout: .rowMajor, weightsGroups: groups)
         let wanted = p.md(query)
-        if plain.equals(wanted) { return (w.rawPointer, nil) }
+        if plain.equals(wanted) { return (w.rawPointer, w.buffer) }
         let buffer = try ctx.reorder(w.rawPointer, from: plain.handle, to: wanted, key: key)
         return (buffer.pointer, buffer)
     }

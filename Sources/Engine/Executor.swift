@@ -4,6 +4,8 @@ public enum ExecutionMode: Sendable { case training, inference }
 /// The values of one forward pass, and what each op saved for its backward.
 public struct ForwardPass: @unchecked Sendable {
     public internal(set) var values: [Tensor?]
+    /// Training passes keep every value; inference passes release them early and cannot be differentiated.
+    public internal(set) var mode: ExecutionMode
     var saved: [Int: SavedState] = [:]
     public subscript(id: ValueID) -> Tensor? { values[id.index] }
 }
@@ -30,7 +32,7 @@ public struct Executor: Sendable {
     public func forward(feeds: [String: Tensor], parameters: inout ParameterStore, mode: ExecutionMode,
                         rng: inout SeededRandom) throws -> ForwardPass {
         _ = try graph.inferShapes(inputs: feeds.mapValues(\.shape))
-        var pass = ForwardPass(values: Array(repeating: nil, count: graph.nodes.count))
+        var pass = ForwardPass(values: Array(repeating: nil, count: graph.nodes.count), mode: mode)
         let lastUse = mode == .inference ? graph.lastUses() : []
         for (i, node) in graph.nodes.enumerated() {
             pass.values[i] = try forward(node: node, index: i, feeds: feeds, parameters: &parameters, mode: mode,
@@ -109,7 +111,10 @@ public struct Executor: Sendable {
     /// Gradients of the scalar `output` (default: the graph's last output) with respect to every trainable
     /// parameter, by walking the recorded nodes in reverse.
     public func backward(_ pass: ForwardPass, output: ValueID? = nil) throws -> [String: Tensor] {
-        let root = output ?? graph.outputs.last!
+        guard pass.mode == .training else {
+            throw EngineError.invalid("backward", "the forward pass ran in inference mode, which releases the values backward needs")
+        }
+        guard let root = output ?? graph.outputs.last else { throw EngineError.invalid("backward", "the graph has no output") }
         guard let rootValue = pass[root], rootValue.count == 1 else {
             throw EngineError.invalid("backward", "the differentiated output must be a scalar that the forward pass kept")
         }

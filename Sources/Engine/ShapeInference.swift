@@ -1,7 +1,9 @@
 /// Output shapes of each op, with errors that name the layer, the op and the offending shapes.
 public enum ShapeInference {
     public static func convOutputSize(_ size: Int, kernel: Int, stride: Int, padding: Int, dilation: Int) -> Int {
-        (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
+        // Floor division, as PyTorch: a window that does not fit gives 0 (or fewer) outputs, never 1.
+        let span = size + 2 * padding - dilation * (kernel - 1) - 1
+        return span < 0 ? 0 : span / stride + 1
     }
 
     public static func infer(_ op: Op, _ inputs: [[Int]], name: String) throws -> [Int] {

@@ -15,11 +15,10 @@ public enum SoftmaxCrossEntropy {
         let (n, k) = (logits.shape[0], logits.shape[1])
         let x = logits.scalars
         let ys = try labels.scalars.map { v -> Int in
-            let y = Int(v)
-            guard Float(y) == v, y >= 0, y < k else {
+            guard v.isFinite, v >= 0, v < Float(k), Float(Int(v)) == v else {
                 throw EngineError.invalid("softmax_cross_entropy", "label \(v) is not a class index in 0..<\(k)")
             }
-            return y
+            return Int(v)
         }
         let w = classWeights ?? [Float](repeating: 1, count: k)
         var probs = [Float](repeating: 0, count: n * k)
@@ -33,6 +32,9 @@ public enum SoftmaxCrossEntropy {
             let logp = Double(x[r * k + ys[r]] - m) - log(z)
             total -= Double(w[ys[r]]) * logp
             weightSum += Double(w[ys[r]])
+        }
+        guard weightSum > 0 else {
+            throw EngineError.invalid("softmax_cross_entropy", "every label in the batch has class weight 0; the weighted mean is undefined")
         }
         let loss = Float(total / weightSum)
         guard loss.isFinite else {

@@ -57,6 +57,33 @@ public struct Adam: Optimizer {
     private var moments: [String: (m: [Float], v: [Float])] = [:]
     public private(set) var stepCount = 0
 
+    /// The first and second moment estimates by parameter name, as tensors (PyTorch's `exp_avg` and
+    /// `exp_avg_sq`), for checkpoints that resume a run exactly.
+    public var state: (step: Int, tensors: [(name: String, tensor: Tensor)]) {
+        let names = moments.keys.sorted()
+        var out: [(String, Tensor)] = []
+        for n in names {
+            let (m, v) = moments[n]!
+            out.append(("\(n).exp_avg", try! Tensor(shape: [m.count], scalars: m)))
+            out.append(("\(n).exp_avg_sq", try! Tensor(shape: [v.count], scalars: v)))
+        }
+        return (stepCount, out)
+    }
+
+    /// Restores what `state` returned.
+    public mutating func restore(step: Int, tensors: [String: Tensor]) throws {
+        var restored: [String: (m: [Float], v: [Float])] = [:]
+        for (key, t) in tensors where key.hasSuffix(".exp_avg") {
+            let name = String(key.dropLast(".exp_avg".count))
+            guard let v = tensors[name + ".exp_avg_sq"], v.count == t.count else {
+                throw EngineError.invalid("optimizer", "optimizer state for '\(name)' lacks a matching exp_avg_sq")
+            }
+            restored[name] = (t.scalars, v.scalars)
+        }
+        moments = restored
+        stepCount = step
+    }
+
     public init(beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
         self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon; self.weightDecay = weightDecay; self.decoupled = decoupled
     }

@@ -11,6 +11,7 @@ public enum Safetensors {
         public let path: String
         public let message: String
         public var description: String { "\(path): \(message)" }
+        public init(path: String, message: String) { self.path = path; self.message = message }
     }
 
     /// The largest header accepted (the format's reference implementation uses 100 MB).
@@ -129,8 +130,11 @@ public enum AtomicFile {
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
         do {
             try data.write(to: tmp)
-            if FileManager.default.fileExists(atPath: url.path) { _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp) }
-            else { try FileManager.default.moveItem(at: tmp, to: url) }
+            // POSIX rename replaces the target atomically (Foundation's replaceItemAt does not on Linux).
+            guard rename(tmp.path, url.path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
+                                                               NSLocalizedDescriptionKey: "cannot rename \(tmp.path) to \(url.path): \(String(cString: strerror(errno)))"])
+            }
         } catch {
             try? FileManager.default.removeItem(at: tmp)
             throw error

@@ -90,7 +90,7 @@ extension Encodable {
     /// Pretty, key-sorted JSON, for `--json` outputs.
     func jsonString() throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 }

@@ -1,0 +1,64 @@
+import Foundation
+import Models
+import NN
+
+/// A model's parameters and buffers (PyTorch state-dict names) in safetensors, with the model descriptor
+/// and training facts in the metadata.
+public struct Checkpoint: Sendable {
+    public var descriptor: ModelDescriptor
+    public var parameters: ParameterStore
+    /// Extra facts: `epoch`, `val_auc`, `threshold`, …
+    public var info: [String: String]
+    /// Tensors stored beside the model's (the optimizer state of a run's last checkpoint).
+    public var extraTensors: [(name: String, tensor: Tensor)] = []
+
+    public static let optimizerPrefix = "optimizer."
+
+    public init(descriptor: ModelDescriptor, parameters: ParameterStore, info: [String: String] = [:]) {
+        self.descriptor = descriptor; self.parameters = parameters; self.info = info
+    }
+
+    static let modelKey = "pneumo.model"
+
+    public func write(to url: URL) throws {
+        var metadata = info.reduce(into: [String: String]()) { $0["pneumo." + $1.key] = $1.value }
+        metadata[Self.modelKey] = String(decoding: try JSONEncoder().encode(descriptor), as: UTF8.self)
+        metadata["format"] = "pt"   // what safetensors' PyTorch loader expects
+        try Safetensors.write(parameters.names.map { ($0, parameters[$0]!) } + extraTensors, metadata: metadata, to: url)
+    }
+
+    /// Reads a checkpoint and checks it against the model it names: every parameter and buffer present
+    /// with the right shape, nothing unknown.
+    public static func read(_ url: URL) throws -> Checkpoint {
+        let file = try Safetensors.read(url)
+        guard let json = file.metadata[modelKey], let descriptor = try? JSONDecoder().decode(ModelDescriptor.self, from: Data(json.utf8)) else {
+            throw Safetensors.Error(path: url.path, message: "not a Pneumo checkpoint: metadata '\(modelKey)' is missing or invalid")
+        }
+        var parameters = try descriptor.graph().parameters
+        try load(file, into: &parameters, path: url.path)
+        var info: [String: String] = [:]
+        for (k, v) in file.metadata where k.hasPrefix("pneumo.") && k != modelKey { info[String(k.dropFirst(7))] = v }
+        var checkpoint = Checkpoint(descriptor: descriptor, parameters: parameters, info: info)
+        checkpoint.extraTensors = file.tensors.filter { $0.name.hasPrefix(optimizerPrefix) }
+        return checkpoint
+    }
+
+    /// Copies the file's tensors into `parameters`, failing on a missing, unexpected or misshapen tensor.
+    public static func load(_ file: Safetensors.File, into parameters: inout ParameterStore, path: String) throws {
+        let known = Set(parameters.names)
+        if let extra = file.tensors.first(where: {
+            !known.contains($0.name) && !$0.name.hasSuffix("num_batches_tracked") && !$0.name.hasPrefix(optimizerPrefix)
+        }) {
+            throw Safetensors.Error(path: path, message: "tensor '\(extra.name)' does not belong to this model (a checkpoint of another model?)")
+        }
+        for name in parameters.names {
+            guard let t = file[name] else {
+                throw Safetensors.Error(path: path, message: "tensor '\(name)' is missing (a checkpoint of another model?)")
+            }
+            guard t.shape == parameters[name]!.shape else {
+                throw Safetensors.Error(path: path, message: "tensor '\(name)' has shape \(t.shape), the model needs \(parameters[name]!.shape)")
+            }
+            try parameters.set(name, t)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Data
+import Foundation
+import Metrics
+import Models
+import NN
+
+/// Trains a model on a MedMNIST split with the spec's recipe, validating every epoch, keeping the best
+/// (by val AUC) and the last checkpoint, and stopping early. A killed run resumes from `last` to the
+/// same result: data order and dropout draws are functions of (seed, epoch), and the optimizer state
+/// is saved beside the weights.
+public struct Trainer {
+    public var descriptor: ModelDescriptor
+    public var config: TrainingConfig
+    public var outputDirectory: URL
+    public var backend: any Backend
+    /// Called after each epoch (the CLI prints a line).
+    public var onEpoch: (EpochRecord) -> Void = { _ in }
+    public var showProgress = true
+
+    public init(descriptor: ModelDescriptor, config: TrainingConfig, outputDirectory: URL, backend: any Backend) {
+        self.descriptor = descriptor; self.config = config; self.outputDirectory = outputDirectory; self.backend = backend
+    }
+
+    var bestURL: URL { outputDirectory.appendingPathComponent("best.safetensors") }
+    var lastURL: URL { outputDirectory.appendingPathComponent("last.safetensors") }
+    var historyURL: URL { outputDirectory.appendingPathComponent("history.json") }
+
+    func preprocessing() throws -> Preprocessing {
+        try Preprocessing(size: descriptor.input_size, channels: descriptor.channels)
+    }
+
+    public func run(train: ImageSplit, val: ImageSplit, resume: Bool = false) throws -> TrainingSummary {
+        let trainLoader = try DataLoader(train, batchSize: config.batchSize, sampling: .shuffled, preprocessing: preprocessing(),
+                                         augmentation: config.augment ? try Augmentation() : nil, seed: config.seed)
+        let valLoader = try DataLoader(val, batchSize: max(config.batchSize, 64), sampling: .sequential, preprocessing: preprocessing())
+        let weights = config.classWeights ? try inverseFrequencyClassWeights(counts: train.classCounts) : nil
+        let model = try ModelGraph.training(try descriptor.layer(), inputShape: descriptor.inputShape(batch: config.batchSize),
+                                            seed: config.seed, classWeights: weights)
+        var step = TrainingStep(graph: model.graph, parameters: model.parameters,
+                                optimizer: Adam(weightDecay: config.weightDecay), backend: backend, seed: config.seed)
+        let schedule = StepLR(base: config.learningRate, stepSize: config.lrStep, gamma: config.lrGamma)
+
+        var history: [EpochRecord] = []
+        var (bestAUC, bestEpoch, sinceBest, startEpoch) = (-1.0, -1, 0, 0)
+        if resume, FileManager.default.fileExists(atPath: lastURL.path) {
+            let last = try Checkpoint.read(lastURL)
+            guard last.descriptor == descriptor else {
+                throw TrainingError("\(lastURL.path) holds \(last.descriptor.model) at \(last.descriptor.input_size) px, not \(descriptor.model) at \(descriptor.input_size) px")
+            }
+            step.parameters = last.parameters
+            let prefix = Checkpoint.optimizerPrefix
+            try step.optimizer.restore(step: Int(last.info["optimizer_step"] ?? "") ?? 0, tensors: Dictionary(uniqueKeysWithValues:
+                last.extraTensors.filter { $0.name.hasPrefix(prefix) }.map { (String($0.name.dropFirst(prefix.count)), $0.tensor) }))
+            startEpoch = (Int(last.info["epoch"] ?? "") ?? -1) + 1
+            // history.json is written before the checkpoint, so it may hold one epoch more: drop it.
+            history = try JSONDecoder().decode([EpochRecord].self, from: Data(contentsOf: historyURL)).filter { $0.epoch <= startEpoch }
+            bestAUC = Double(last.info["best_val_auc"] ?? "") ?? -1
+            bestEpoch = Int(last.info["best_epoch"] ?? "") ?? -1
+            sinceBest = Int(last.info["epochs_since_best"] ?? "") ?? 0
+        }
+
+        let root = SeededRandom(seed: config.seed)
+        var stoppedEarly = sinceBest >= config.patience && startEpoch > 0
+        var epoch = startEpoch
+        while epoch < config.epochs && !stoppedEarly {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let lr = schedule.learningRate(epoch: epoch)
+            step.rng = root.derived(UInt64(epoch))
+            var bar = ProgressBar(total: trainLoader.batchesPerEpoch, label: "epoch \(epoch + 1)/\(config.epochs)",
+                                  interactive: showProgress && isatty(STDERR_FILENO) != 0)
+            var (lossSum, correct, seen, done) = (0.0, 0, 0, 0)
+            for batch in trainLoader.epoch(epoch) {
+                let (loss, logits) = try step(image: batch.images, label: batch.labels, learningRate: lr)
+                let n = batch.indices.count
+                lossSum += Double(loss) * Double(n)
+                correct += Self.correctCount(logits: logits, labels: batch.labels)
+                seen += n; done += 1
+                bar.update(done: done, samples: seen, loss: lossSum / Double(seen))
+            }
+            let val = try Evaluator.predict(graph: model.graph, parameters: step.parameters, loader: valLoader, backend: backend)
+            let auc = val.auc ?? 0
+            let record = EpochRecord(epoch: epoch + 1, learning_rate: Double(lr), train_loss: lossSum / Double(seen),
+                                     train_accuracy: Double(correct) / Double(seen), val_loss: val.loss, val_accuracy: val.accuracy,
+                                     val_auc: auc, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            history.append(record)
+            bar.finish(String(format: "loss %.4f acc %.3f | val loss %.4f acc %.3f AUC %.4f | %.1fs", record.train_loss,
+                              record.train_accuracy, record.val_loss, record.val_accuracy, auc, record.seconds))
+            if auc > bestAUC {
+                (bestAUC, bestEpoch, sinceBest) = (auc, epoch, 0)
+                try Checkpoint(descriptor: descriptor, parameters: step.parameters,
+                               info: ["epoch": "\(epoch)", "val_auc": "\(auc)"]).write(to: bestURL)
+            } else {
+                sinceBest += 1
+            }
+            stoppedEarly = sinceBest >= config.patience
+            try saveLast(step: step, epoch: epoch, bestAUC: bestAUC, bestEpoch: bestEpoch, sinceBest: sinceBest, history: history)
+            onEpoch(record)
+            epoch += 1
+        }
+        let timed = history.map(\.seconds)
+        return TrainingSummary(best_epoch: bestEpoch + 1, best_val_auc: bestAUC,
+                               seconds_per_epoch: timed.isEmpty ? 0 : timed.reduce(0, +) / Double(timed.count),
+                               checkpoint: bestURL.path, last_checkpoint: lastURL.path, epochs_run: history.count,
+                               stopped_early: stoppedEarly, history: history)
+    }
+
+    /// The last checkpoint carries the optimizer state too (tensors `optimizer.*`), so weights and
+    /// moments are replaced together by one rename; `Checkpoint.read` sets them aside.
+    private func saveLast(step: TrainingStep<Adam>, epoch: Int, bestAUC: Double, bestEpoch: Int, sinceBest: Int,
+                          history: [EpochRecord]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(history), to: historyURL)
+        let state = step.optimizer.state
+        var checkpoint = Checkpoint(descriptor: descriptor, parameters: step.parameters,
+                                    info: ["epoch": "\(epoch)", "best_val_auc": "\(bestAUC)", "best_epoch": "\(bestEpoch)",
+                                           "epochs_since_best": "\(sinceBest)", "optimizer_step": "\(state.step)"])
+        checkpoint.extraTensors = state.tensors.map { (Checkpoint.optimizerPrefix + $0.name, $0.tensor) }
+        try checkpoint.write(to: lastURL)
+    }
+
+    static func correctCount(logits: Tensor, labels: Tensor) -> Int {
+        let l = logits.scalars, y = labels.scalars, k = logits.shape[1]
+        return (0..<y.count).filter { r in
+            let row = l[(r * k)..<(r * k + k)]
+            return row.firstIndex(of: row.max()!)! - r * k == Int(y[r])
+        }.count
+    }
+}
+
+public struct TrainingError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

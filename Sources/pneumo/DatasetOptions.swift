@@ -1,0 +1,58 @@
+import ArgumentParser
+import Data
+import Engine
+import Foundation
+
+/// `--data FILE` or a cached PneumoniaMNIST download (`--data-size`, `--cache-dir`), shared by the
+/// commands that read the dataset.
+struct DatasetOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A MedMNIST .npz file (default: the PneumoniaMNIST download, fetched once into the cache).", valueName: "file"))
+    var data: String?
+
+    @Option(name: .customLong("data-size"), help: ArgumentHelp("Which PneumoniaMNIST download to use without --data: 28, 64, 128 or 224 (default: the model's input size when it is one of them, else 28).", valueName: "n"))
+    var dataSize: Int?
+
+    @Option(name: .customLong("cache-dir"), help: ArgumentHelp("Where downloads are kept (default $\(DatasetCache.environmentVariable) or ~/.medmnist).", valueName: "dir"))
+    var cacheDir: String?
+
+    func validate() throws {
+        if let dataSize, !PneumoniaMNIST.sizes.contains(dataSize) {
+            throw ValidationError("--data-size must be one of \(PneumoniaMNIST.sizes.map(String.init).joined(separator: ", ")); got \(dataSize)")
+        }
+        if let data {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw ValidationError("--data: no such file: \(data)")
+            }
+        }
+    }
+
+    /// Opens the dataset, downloading (with MD5 check) when needed.
+    func open(preferredSize: Int?) throws -> MedMNISTDataset {
+        if let data { return try MedMNISTDataset(contentsOf: URL(fileURLWithPath: data)) }
+        let size = dataSize ?? preferredSize.flatMap { PneumoniaMNIST.sizes.contains($0) ? $0 : nil } ?? 28
+        let cache = DatasetCache.resolve(flag: cacheDir)
+        let remote = try PneumoniaMNIST.file(size: size)
+        if try cache.cached(remote) == nil {
+            FileHandle.standardError.write(Data("downloading \(remote.url.absoluteString) to \(cache.path(for: remote).path)\n".utf8))
+        }
+        return try MedMNISTDataset(contentsOf: cache.fetch(remote))
+    }
+}
+
+/// `--threads` and `--backend`, shared by the commands that run models.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Threads for the kernels (default: all cores).") var threads: Int?
+    @Option(help: ArgumentHelp("Backend: onednn or reference (slow; for checks).", valueName: "name")) var backend = "onednn"
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be positive, got \(threads)") }
+        guard ["onednn", "reference"].contains(backend) else { throw ValidationError("--backend must be onednn or reference, got \(backend)") }
+    }
+
+    /// Applies the thread count and returns the backend.
+    func makeBackend() throws -> any Backend {
+        if let threads { DNNLContext.threadCount = threads }
+        return backend == "onednn" ? try DNNLBackend() : ReferenceBackend()
+    }
+}

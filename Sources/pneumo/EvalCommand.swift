@@ -1,0 +1,47 @@
+import ArgumentParser
+import Data
+import Foundation
+import Metrics
+import Models
+import Train
+
+/// `pneumo eval`: the spec's `evaluate_with_multiple_thresholds`, plus the threshold that reaches a
+/// target sensitivity, chosen on the val split.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a checkpoint at several thresholds: sensitivity, specificity, precision, F1, accuracy, AUC.")
+
+    @Option(help: "A checkpoint written by pneumo train.") var checkpoint: String
+    @OptionGroup var dataset: DatasetOptions
+    @Option(help: "Split to report: val or test.") var split = "val"
+    @Option(help: "Comma-separated decision thresholds.") var thresholds = "0.4,0.7"
+    @Option(name: .customLong("target-sensitivity"), help: "Also report the largest threshold reaching this sensitivity on the val split.")
+    var targetSensitivity: Double?
+    @Option(name: .customLong("batch-size"), help: "Batch size for inference.") var batchSize = 128
+    @OptionGroup var engine: EngineOptions
+    @Flag(help: "Print JSON (auc, thresholds, target).") var json = false
+
+    var parsedThresholds: [Double] { thresholds.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard ["val", "test"].contains(split) else { throw ValidationError("--split must be val or test, got \(split)") }
+        let parts = thresholds.split(separator: ",")
+        guard !parts.isEmpty, parsedThresholds.count == parts.count, parsedThresholds.allSatisfy({ (0...1).contains($0) }) else {
+            throw ValidationError("--thresholds must be comma-separated numbers in [0, 1], got '\(thresholds)'")
+        }
+        if let t = targetSensitivity, !(t > 0 && t <= 1) { throw ValidationError("--target-sensitivity must be in (0, 1], got \(t)") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
+        guard FileManager.default.fileExists(atPath: checkpoint) else { throw ValidationError("--checkpoint: no such file: \(checkpoint)") }
+    }
+
+    func run() throws {
+        let backend = try engine.makeBackend()
+        let ckpt = try Checkpoint.read(URL(fileURLWithPath: checkpoint))
+        let data = try dataset.open(preferredSize: ckpt.descriptor.input_size)
+        let evaluation = try ClinicalEvaluation.run(checkpoint: ckpt, dataset: data, split: Split(rawValue: split)!,
+                                                    thresholds: parsedThresholds, targetSensitivity: targetSensitivity,
+                                                    batchSize: batchSize, backend: backend)
+        print(json ? try evaluation.jsonString() : evaluation.table())
+    }
+}
