@@ -2,28 +2,28 @@ import CDNNL
 import Synchronization
 
 /// Argument slots of `dnnl_primitive_execute` (the values of oneDNN's `DNNL_ARG_*` macros).
-enum DNNLArg {
-    static let src: Int32 = 1, src1: Int32 = 2, dst: Int32 = 17, weights: Int32 = 33, bias: Int32 = 41
-    static let mean: Int32 = 49, variance: Int32 = 50, scale: Int32 = 51, shift: Int32 = 52
-    static let workspace: Int32 = 64, scratchpad: Int32 = 80
-    static let diffSrc: Int32 = 129, diffDst: Int32 = 145, diffWeights: Int32 = 161, diffBias: Int32 = 169
-    static let diffScale: Int32 = 255, diffShift: Int32 = 256
+package enum DNNLArg {
+    package static let src: Int32 = 1, src1: Int32 = 2, dst: Int32 = 17, weights: Int32 = 33, bias: Int32 = 41
+    package static let mean: Int32 = 49, variance: Int32 = 50, scale: Int32 = 51, shift: Int32 = 52
+    package static let workspace: Int32 = 64, scratchpad: Int32 = 80
+    package static let diffSrc: Int32 = 129, diffDst: Int32 = 145, diffWeights: Int32 = 161, diffBias: Int32 = 169
+    package static let diffScale: Int32 = 255, diffShift: Int32 = 256
 }
 
 /// Throws a backend error naming `op` unless oneDNN reported success.
-@inline(__always) func check(_ status: dnnl_status_t, _ op: @autoclosure () -> String) throws {
+@inline(__always) package func check(_ status: dnnl_status_t, _ op: @autoclosure () -> String) throws {
     guard status == dnnl_success else { throw EngineError.backend(op(), "oneDNN call failed with status \(status.rawValue)") }
 }
 
 /// An owned oneDNN memory descriptor.
-final class MemoryDesc {
-    let handle: dnnl_memory_desc_t
-    init(handle: dnnl_memory_desc_t) { self.handle = handle }
+package final class MemoryDesc {
+    package let handle: dnnl_memory_desc_t
+    package init(handle: dnnl_memory_desc_t) { self.handle = handle }
     deinit { dnnl_memory_desc_destroy(handle) }
 
     /// A plain descriptor for a tensor: NCHW or NHWC for 4-D, row-major otherwise; `weightsGroups > 1`
     /// describes a grouped conv weight `[K, C/g, kH, kW]` as oneDNN's 5-D `[g, K/g, C/g, kH, kW]`.
-    convenience init(shape: [Int], layout: Layout, weightsGroups: Int = 1) throws {
+    package convenience init(shape: [Int], layout: Layout, weightsGroups: Int = 1) throws {
         var dims = shape
         if weightsGroups > 1 { dims = [weightsGroups, shape[0] / weightsGroups] + shape.dropFirst() }
         let tag: dnnl_format_tag_t = switch (dims.count, layout) {
@@ -38,7 +38,7 @@ final class MemoryDesc {
     }
 
     /// `format_tag_any` lets the primitive choose (its preferred blocked weights layout).
-    convenience init(dims: [Int], tag: dnnl_format_tag_t) throws {
+    package convenience init(dims: [Int], tag: dnnl_format_tag_t) throws {
         var h: dnnl_memory_desc_t?
         var d = DNNLDims(dims)
         try withUnsafePointer(to: &d.storage) { p in
@@ -50,42 +50,42 @@ final class MemoryDesc {
     }
 
     /// A copy of a descriptor a primitive reports (queried descriptors are owned by the primitive).
-    convenience init(cloning md: const_dnnl_memory_desc_t) throws {
+    package convenience init(cloning md: const_dnnl_memory_desc_t) throws {
         var h: dnnl_memory_desc_t?
         try check(dnnl_memory_desc_clone(&h, md), "memory descriptor clone")
         self.init(handle: h!)
     }
 
-    var byteSize: Int { dnnl_memory_desc_get_size(handle) }
-    func equals(_ other: const_dnnl_memory_desc_t) -> Bool { dnnl_memory_desc_equal(handle, other) != 0 }
+    package var byteSize: Int { dnnl_memory_desc_get_size(handle) }
+    package func equals(_ other: const_dnnl_memory_desc_t) -> Bool { dnnl_memory_desc_equal(handle, other) != 0 }
 }
 
 /// oneDNN's fixed-size `dnnl_dims_t` (12 × int64) built from a Swift array.
-struct DNNLDims {
+package struct DNNLDims {
     var storage: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) =
         (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    init(_ values: [Int]) {
+    package init(_ values: [Int]) {
         withUnsafeMutableBytes(of: &storage) { raw in
             let p = raw.bindMemory(to: Int64.self)
             for (i, v) in values.prefix(12).enumerated() { p[i] = Int64(v) }
         }
     }
     /// Calls `body` with a pointer oneDNN accepts as `const dnnl_dims_t`.
-    func withPointer<R>(_ body: (UnsafePointer<Int64>) throws -> R) rethrows -> R {
+    package func withPointer<R>(_ body: (UnsafePointer<Int64>) throws -> R) rethrows -> R {
         var copy = storage
         return try withUnsafePointer(to: &copy) { try $0.withMemoryRebound(to: Int64.self, capacity: 12, body) }
     }
 }
 
 /// A created primitive with its descriptor; destroyed with the cache entry.
-final class Primitive: @unchecked Sendable {
-    let pd: dnnl_primitive_desc_t
-    let primitive: dnnl_primitive_t
+package final class Primitive: @unchecked Sendable {
+    package let pd: dnnl_primitive_desc_t
+    package let primitive: dnnl_primitive_t
     /// Implementation oneDNN chose (`brgconv:avx512_core`), for profiles and the closing note.
-    let implementation: String
-    let scratchpadBytes: Int
+    package let implementation: String
+    package let scratchpadBytes: Int
 
-    init(pd: dnnl_primitive_desc_t, op: String) throws {
+    package init(pd: dnnl_primitive_desc_t, op: String) throws {
         self.pd = pd
         var p: dnnl_primitive_t?
         try check(dnnl_primitive_create(&p, pd), op)
@@ -101,19 +101,19 @@ final class Primitive: @unchecked Sendable {
         dnnl_primitive_desc_destroy(pd)
     }
 
-    func md(_ what: dnnl_query_t, _ index: Int32 = 0) -> const_dnnl_memory_desc_t {
+    package func md(_ what: dnnl_query_t, _ index: Int32 = 0) -> const_dnnl_memory_desc_t {
         dnnl_primitive_desc_query_md(pd, what, index)!
     }
 }
 
 /// The CPU engine and stream, the primitive cache (keyed by op, shapes and layouts) and the thread count.
 public final class DNNLContext: @unchecked Sendable {
-    let engine: dnnl_engine_t
-    let stream: dnnl_stream_t
+    package let engine: dnnl_engine_t
+    package let stream: dnnl_stream_t
     private let cache = Mutex<[String: Primitive]>([:])
     /// Attributes shared by every primitive: a user-provided scratchpad, so that the workspace oneDNN
     /// needs is allocated (and counted) by our allocator.
-    let attributes: dnnl_primitive_attr_t
+    package let attributes: dnnl_primitive_attr_t
 
     public static let shared: DNNLContext? = try? DNNLContext()
 
@@ -137,7 +137,7 @@ public final class DNNLContext: @unchecked Sendable {
     }
 
     /// The primitive cached under `key`, created by `make` (which returns a primitive descriptor) on first use.
-    func primitive(_ key: String, _ make: () throws -> dnnl_primitive_desc_t) throws -> Primitive {
+    package func primitive(_ key: String, _ make: () throws -> dnnl_primitive_desc_t) throws -> Primitive {
         if let p = cache.withLock({ $0[key] }) { return p }
         let p = try Primitive(pd: make(), op: String(key.prefix { $0 != "|" }))
         cache.withLock { $0[key] = p }
@@ -151,7 +151,7 @@ public final class DNNLContext: @unchecked Sendable {
     public var implementations: [String: String] { cache.withLock { $0.mapValues(\.implementation) } }
 
     /// Executes `p` on the given (slot, descriptor, pointer) arguments and waits for it.
-    func execute(_ p: Primitive, _ args: [(Int32, const_dnnl_memory_desc_t, UnsafeMutableRawPointer)], op: String) throws {
+    package func execute(_ p: Primitive, _ args: [(Int32, const_dnnl_memory_desc_t, UnsafeMutableRawPointer)], op: String) throws {
         var memories: [dnnl_memory_t?] = []
         defer { for m in memories { dnnl_memory_destroy(m) } }
         var execArgs: [dnnl_exec_arg_t] = []
@@ -170,7 +170,7 @@ public final class DNNLContext: @unchecked Sendable {
     }
 
     /// Copies `src` (described by `from`) into a new buffer laid out as `to`, with a cached reorder.
-    func reorder(_ src: UnsafeMutableRawPointer, from: const_dnnl_memory_desc_t, to: const_dnnl_memory_desc_t,
+    package func reorder(_ src: UnsafeMutableRawPointer, from: const_dnnl_memory_desc_t, to: const_dnnl_memory_desc_t,
                  key: String) throws -> AlignedBuffer {
         let p = try primitive("reorder|" + key) {
             var pd: dnnl_primitive_desc_t?

@@ -7,7 +7,7 @@ public enum FusedPostOp: @unchecked Sendable {
     case relu
     case relu6
 
-    var key: String {
+    package var key: String {
         switch self {
         case .add: "add"
         case .relu: "relu"
@@ -27,7 +27,7 @@ public enum FusedPostOp: @unchecked Sendable {
 
 extension DNNLContext {
     /// A new attribute set (user scratchpad plus `postOps`); the caller destroys it.
-    func attributes(with postOps: [FusedPostOp]) throws -> dnnl_primitive_attr_t {
+    package func attributes(with postOps: [FusedPostOp]) throws -> dnnl_primitive_attr_t {
         var attr: dnnl_primitive_attr_t?
         try check(dnnl_primitive_attr_clone(&attr, attributes), "post-ops")
         var ops: dnnl_post_ops_t?

@@ -5,7 +5,7 @@ import NN
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks of the engine.", subcommands: [BenchTrainCommand.self, BenchConvCommand.self])
+        commandName: "bench", abstract: "Benchmarks of the engine.", subcommands: [BenchTrainCommand.self, BenchInferCommand.self, BenchConvCommand.self])
 }
 
 /// Times the full training step (forward, backward, Adam update) on random data.

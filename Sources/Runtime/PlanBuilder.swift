@@ -1,0 +1,409 @@
+import CDNNL
+import Engine
+
+/// Turns planned (fused) steps into oneDNN primitives with their memory: descriptors chosen per step,
+/// weights reordered once, buffers placed in the arena by `MemoryPlanner`.
+struct PlanBuilder {
+    enum ArgRef {
+        case buffer(Int)
+        case weight(Int)
+        case scratch
+        case userInput
+    }
+
+    struct PendingStep {
+        let primitive: Primitive
+        var args: [(slot: Int32, md: const_dnnl_memory_desc_t, ref: ArgRef)]
+        let kind: OpKind
+        let name: String
+        var preCopy: (from: Int, to: Int, bytes: Int)?
+    }
+
+    struct Compiled {
+        let steps: [InferencePlan.Step]
+        let arena: AlignedBuffer
+        let scratch: AlignedBuffer
+        let weights: [AlignedBuffer]
+        let memories: [dnnl_memory_t?]
+        let userInput: dnnl_memory_t
+        let outputOffset: Int
+        let outputShape: [Int]
+        let descriptors: [MemoryDesc]
+    }
+
+    let graph: Graph
+    let parameters: ParameterStore
+    let layout: PlanLayout
+    let ctx: DNNLContext
+    let shapes: [[Int]]
+    let inputNode: Int
+
+    var bufferBytes: [Int] = []
+    /// Graph node → (buffer, descriptor) of its value.
+    var values: [Int: (buffer: Int, md: const_dnnl_memory_desc_t)] = [:]
+    var descriptors: [MemoryDesc] = []
+    var weights: [AlignedBuffer] = []
+    var pending: [PendingStep] = []
+    /// Planned-step index of each node's last reader (graph outputs: never).
+    var lastReader: [Int] = []
+    var userInputMD: MemoryDesc
+
+    init(graph: Graph, parameters: ParameterStore, inputName: String, inputShape: [Int], layout: PlanLayout, ctx: DNNLContext) throws {
+        self.graph = graph; self.parameters = parameters; self.layout = layout; self.ctx = ctx
+        guard let input = graph.inputID(inputName) else { throw EngineError.invalid("runtime", "the graph has no input '\(inputName)'") }
+        inputNode = input.index
+        shapes = try graph.inferShapes(inputs: [inputName: inputShape])
+        guard inputShape.count == 4 else { throw EngineError.unsupported("runtime", "inputs must be NCHW images, got \(describe(inputShape))") }
+        userInputMD = try MemoryDesc(shape: inputShape, layout: .rowMajor)
+    }
+
+    // MARK: descriptors and buffers
+
+    /// A primitive owned by the plan (oneDNN's own primitive cache makes re-creating one cheap).
+    func makePrimitive(_ name: String, _ make: () throws -> dnnl_primitive_desc_t) throws -> Primitive {
+        try Primitive(pd: make(), op: name)
+    }
+
+    mutating func keep(_ md: MemoryDesc) -> const_dnnl_memory_desc_t { descriptors.append(md); return md.handle }
+
+    mutating func newBuffer(_ md: const_dnnl_memory_desc_t) -> Int {
+        bufferBytes.append(dnnl_memory_desc_get_size(md))
+        return bufferBytes.count - 1
+    }
+
+    /// A descriptor for an activation of `shape` in the plan's layout (or `any` for primitives that choose).
+    mutating func activationMD(_ shape: [Int], any: Bool) throws -> const_dnnl_memory_desc_t {
+        if any && layout == .blocked { return keep(try MemoryDesc(dims: shape, tag: dnnl_format_tag_any)) }
+        return keep(try MemoryDesc(shape: shape, layout: shape.count == 4 ? .channelsLast : .rowMajor))
+    }
+
+    /// The value of `node` in descriptor `md`, reordering into a new buffer when it is stored otherwise.
+    mutating func value(_ node: Int, as md: const_dnnl_memory_desc_t, name: String) throws -> Int {
+        let v = values[node]!
+        if dnnl_memory_desc_equal(v.md, md) != 0 { return v.buffer }
+        let p = try makePrimitive(name) {
+            var pd: dnnl_primitive_desc_t?
+            try check(dnnl_reorder_primitive_desc_create(&pd, v.md, ctx.engine, md, ctx.engine, ctx.attributes), "reorder \(name)")
+            return pd!
+        }
+        let b = newBuffer(md)
+        pending.append(PendingStep(primitive: p, args: [(DNNLArg.src, v.md, .buffer(v.buffer)), (DNNLArg.dst, md, .buffer(b))],
+                                   kind: .layoutConversion, name: name + " (reorder)"))
+        return b
+    }
+
+    /// A parameter tensor copied (or reordered) into a plan-owned buffer laid out as `md`.
+    mutating func weight(_ id: ValueID, plain: MemoryDesc, as md: const_dnnl_memory_desc_t, key: String) throws -> Int {
+        guard case .parameter(let name) = graph[id].op, let t = parameters[name] else {
+            throw EngineError.unsupported("runtime", "weights must be parameters (node \(graph[id].name))")
+        }
+        let src = t.contiguous()
+        let buffer = try ctx.reorder(src.rawPointer, from: plain.handle, to: md, key: "plan_w|" + key)
+        weights.append(buffer)
+        return weights.count - 1
+    }
+
+    mutating func vector(_ id: ValueID) throws -> Int {
+        let (name, t): (String, Tensor?) = switch graph[id].op {
+        case .parameter(let n), .buffer(let n): (n, parameters[n])
+        default: ("?", nil)
+        }
+        guard let t else { throw EngineError.unsupported("runtime", "'\(name)' must be a parameter") }
+        let b = AlignedBuffer(byteCount: t.byteCount)
+        b.pointer.copyMemory(from: t.contiguous().rawPointer, byteCount: t.byteCount)
+        weights.append(b)
+        return weights.count - 1
+    }
+
+    // MARK: steps
+
+    mutating func build(_ planned: [PlannedStep]) throws {
+        lastReader = [Int](repeating: -1, count: graph.nodes.count)
+        var stepOf = [Int](repeating: -1, count: graph.nodes.count)
+        for (k, s) in planned.enumerated() {
+            switch s.op {
+            case .conv(let n, let residual, _):
+                for i in graph.nodes[n].inputs { lastReader[i.index] = max(lastReader[i.index], k) }
+                if let r = residual { lastReader[r.index] = max(lastReader[r.index], k) }
+            case .single(let n):
+                for i in graph.nodes[n].inputs { lastReader[i.index] = max(lastReader[i.index], k) }
+            }
+            stepOf[s.result] = k
+        }
+        for o in graph.outputs { lastReader[o.index] = Int.max }
+
+        // The caller's NCHW input, reordered into the plan's layout.
+        let inputMD = try activationMD(shapes[inputNode], any: false)
+        let p = try makePrimitive("input") {
+            var pd: dnnl_primitive_desc_t?
+            try check(dnnl_reorder_primitive_desc_create(&pd, userInputMD.handle, ctx.engine, inputMD, ctx.engine, ctx.attributes), "input")
+            return pd!
+        }
+        let inputBuffer = newBuffer(inputMD)
+        pending.append(PendingStep(primitive: p, args: [(DNNLArg.src, userInputMD.handle, .userInput), (DNNLArg.dst, inputMD, .buffer(inputBuffer))],
+                                   kind: .layoutConversion, name: "input"))
+        values[inputNode] = (inputBuffer, inputMD)
+
+        for (k, s) in planned.enumerated() {
+            switch s.op {
+            case .conv(let n, let residual, let activation):
+                try conv(n, residual: residual, activation: activation, result: s.result, step: k)
+            case .single(let n):
+                try single(n)
+            }
+        }
+    }
+
+    mutating func conv(_ n: Int, residual: ValueID?, activation: Op?, result: Int, step: Int) throws {
+        let node = graph.nodes[n]
+        guard case .conv2d(let a) = node.op else { return }
+        let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
+        let hasBias = node.inputs.count == 3
+        var post: [FusedPostOp] = []
+        if residual != nil { post.append(.add(Tensor(zeros: []))) }
+        if case .relu? = activation { post.append(.relu) }
+        if case .relu6? = activation { post.append(.relu6) }
+        let src = try activationMD(xs, any: true), dst = try activationMD(out, any: true)
+        let wAny = keep(try MemoryDesc(dims: a.groups > 1 ? [a.groups, ws[0] / a.groups] + ws.dropFirst() : ws, tag: dnnl_format_tag_any))
+        let biasMD = keep(try MemoryDesc(dims: [ws[0]], tag: dnnl_a))
+        let padR = [(out[2] - 1) * a.stride.h + (ws[2] - 1) * a.dilation.h + 1 - xs[2] - a.padding.h,
+                    (out[3] - 1) * a.stride.w + (ws[3] - 1) * a.dilation.w + 1 - xs[3] - a.padding.w]
+        let key = "plan_conv|\(xs)|\(ws)|\(hasBias)|\(a.stride)|\(a.padding)|\(a.dilation)|\(a.groups)|\(post.map(\.key))|\(layout)"
+        let p = try makePrimitive(node.name) {
+            let attr = try post.isEmpty ? ctx.attributes : ctx.attributes(with: post)
+            defer { if !post.isEmpty { dnnl_primitive_attr_destroy(attr) } }
+            var pd: dnnl_primitive_desc_t?
+            try DNNLDims([a.stride.h, a.stride.w]).withPointer { s in
+                try DNNLDims([a.dilation.h - 1, a.dilation.w - 1]).withPointer { dl in
+                    try DNNLDims([a.padding.h, a.padding.w]).withPointer { pl in
+                        try DNNLDims(padR).withPointer { pr in
+                            try check(dnnl_convolution_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference,
+                                      dnnl_convolution_direct, src, wAny, hasBias ? biasMD : nil, dst, s, dl, pl, pr, attr),
+                                      "conv2d '\(node.name)' \(describe(xs)) ⊛ \(describe(ws))")
+                        }
+                    }
+                }
+            }
+            return pd!
+        }
+        let srcMD = p.md(dnnl_query_src_md), dstMD = p.md(dnnl_query_dst_md), wMD = p.md(dnnl_query_weights_md)
+        let x = try value(node.inputs[0].index, as: srcMD, name: node.name)
+        let plainW = try MemoryDesc(shape: ws, layout: .rowMajor, weightsGroups: a.groups)
+        descriptors.append(plainW)
+        let w = try weight(node.inputs[1], plain: plainW, as: wMD, key: key)
+        var output: Int
+        var preCopy: (from: Int, to: Int, bytes: Int)?
+        if let r = residual {
+            let rv = values[r.index]!
+            if dnnl_memory_desc_equal(rv.md, dstMD) != 0 && lastReader[r.index] == step {
+                output = rv.buffer   // accumulate in place: the residual dies here
+            } else if dnnl_memory_desc_equal(rv.md, dstMD) != 0 {
+                output = newBuffer(dstMD)
+                preCopy = (rv.buffer, output, dnnl_memory_desc_get_size(dstMD))
+            } else {
+                output = try value(r.index, as: dstMD, name: node.name + " residual")
+            }
+        } else {
+            output = newBuffer(dstMD)
+        }
+        var args: [(Int32, const_dnnl_memory_desc_t, ArgRef)] = [(DNNLArg.src, srcMD, .buffer(x)), (DNNLArg.weights, wMD, .weight(w)),
+                                                                 (DNNLArg.dst, dstMD, .buffer(output))]
+        if hasBias { args.append((DNNLArg.bias, biasMD, .weight(try vector(node.inputs[2])))) }
+        var s = PendingStep(primitive: p, args: args, kind: .convolution, name: node.name.isEmpty ? "conv2d" : node.name)
+        s.preCopy = preCopy
+        pending.append(s)
+        values[result] = (output, dstMD)
+    }
+
+    mutating func single(_ n: Int) throws {
+        let node = graph.nodes[n]
+        let name = node.name.isEmpty ? node.op.kindName : "\(node.name) \(node.op.kindName)"
+        switch node.op {
+        case .relu, .relu6:
+            let v = values[node.inputs[0].index]!
+            let cap: Float = node.op == .relu6 ? 6 : 0
+            let alg = node.op == .relu6 ? dnnl_eltwise_clip_v2 : dnnl_eltwise_relu
+            let p = try makePrimitive(name) {
+                var pd: dnnl_primitive_desc_t?
+                try check(dnnl_eltwise_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference, alg, v.md, v.md, 0, cap,
+                                                                     ctx.attributes), name)
+                return pd!
+            }
+            let out = newBuffer(v.md)
+            pending.append(PendingStep(primitive: p, args: [(DNNLArg.src, v.md, .buffer(v.buffer)), (DNNLArg.dst, v.md, .buffer(out))],
+                                       kind: .activation, name: name))
+            values[n] = (out, v.md)
+        case .maxPool2d(let a), .avgPool2d(let a):
+            try pool(n, a, max: { if case .maxPool2d = node.op { true } else { false } }(), name: name)
+        case .globalAvgPool:
+            let s = shapes[node.inputs[0].index]
+            try pool(n, Pool2dAttributes(kernel: Pair(s[2], s[3])), max: false, name: name)
+        case .add:
+            let a = values[node.inputs[0].index]!
+            let b = try value(node.inputs[1].index, as: a.md, name: name)
+            let p = try makePrimitive(name) {
+                var pd: dnnl_primitive_desc_t?
+                try check(dnnl_binary_primitive_desc_create(&pd, ctx.engine, dnnl_binary_add, a.md, a.md, a.md, ctx.attributes), name)
+                return pd!
+            }
+            let out = newBuffer(a.md)
+            pending.append(PendingStep(primitive: p, args: [(DNNLArg.src, a.md, .buffer(a.buffer)), (DNNLArg.src1, a.md, .buffer(b)),
+                                                            (DNNLArg.dst, a.md, .buffer(out))], kind: .add, name: name))
+            values[n] = (out, a.md)
+        case .flatten(let start):
+            let inShape = shapes[node.inputs[0].index]
+            guard start == 1 else { throw EngineError.unsupported("runtime", "flatten from dim \(start); only 1 is supported") }
+            // Row-major order is PyTorch's flatten order; NHWC equals it when the plane is 1×1.
+            let rowMajor = keep(try MemoryDesc(shape: inShape, layout: .rowMajor))
+            let channelsLast = inShape.count == 4 ? keep(try MemoryDesc(shape: inShape, layout: .channelsLast)) : rowMajor
+            let v = values[node.inputs[0].index]!
+            let buffer = (inShape.count == 4 && inShape[2] * inShape[3] == 1 && dnnl_memory_desc_equal(v.md, channelsLast) != 0)
+                ? v.buffer : try value(node.inputs[0].index, as: rowMajor, name: name)
+            values[n] = (buffer, keep(try MemoryDesc(shape: shapes[n], layout: .rowMajor)))
+        case .dropout:
+            values[n] = values[node.inputs[0].index]!
+        case .linear:
+            let (xs, ws) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index])
+            let src = keep(try MemoryDesc(shape: xs, layout: .rowMajor))
+            let dst = keep(try MemoryDesc(shape: shapes[n], layout: .rowMajor))
+            let wAny = keep(try MemoryDesc(dims: ws, tag: dnnl_format_tag_any))
+            let biasMD = keep(try MemoryDesc(dims: [ws[0]], tag: dnnl_a))
+            let hasBias = node.inputs.count == 3
+            let key = "plan_linear|\(xs)|\(ws)|\(hasBias)"
+            let p = try makePrimitive(node.name) {
+                var pd: dnnl_primitive_desc_t?
+                try check(dnnl_inner_product_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference, src, wAny,
+                                                                            hasBias ? biasMD : nil, dst, ctx.attributes), name)
+                return pd!
+            }
+            let x = try value(node.inputs[0].index, as: src, name: name)
+            let plainW = try MemoryDesc(shape: ws, layout: .rowMajor)
+            descriptors.append(plainW)
+            let w = try weight(node.inputs[1], plain: plainW, as: p.md(dnnl_query_weights_md), key: key)
+            let out = newBuffer(dst)
+            var args: [(Int32, const_dnnl_memory_desc_t, ArgRef)] = [(DNNLArg.src, src, .buffer(x)),
+                                                                     (DNNLArg.weights, p.md(dnnl_query_weights_md), .weight(w)),
+                                                                     (DNNLArg.dst, dst, .buffer(out))]
+            if hasBias { args.append((DNNLArg.bias, biasMD, .weight(try vector(node.inputs[2])))) }
+            pending.append(PendingStep(primitive: p, args: args, kind: .linear, name: name))
+            values[n] = (out, dst)
+        case .batchNorm2d(let a):
+            let v = values[node.inputs[0].index]!
+            let flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue | dnnl_use_global_stats.rawValue
+            let p = try makePrimitive(name) {
+                var pd: dnnl_primitive_desc_t?
+                try check(dnnl_batch_normalization_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference, v.md, v.md,
+                                                                                  a.epsilon, flags, ctx.attributes), name)
+                return pd!
+            }
+            let vec = keep(try MemoryDesc(shape: [shapes[n][1]], layout: .rowMajor))
+            let out = newBuffer(v.md)
+            pending.append(PendingStep(primitive: p, args: [
+                (DNNLArg.src, v.md, .buffer(v.buffer)), (DNNLArg.dst, v.md, .buffer(out)),
+                (DNNLArg.scale, vec, .weight(try vector(node.inputs[1]))), (DNNLArg.shift, vec, .weight(try vector(node.inputs[2]))),
+                (DNNLArg.mean, vec, .weight(try vector(node.inputs[3]))), (DNNLArg.variance, vec, .weight(try vector(node.inputs[4])))],
+                kind: .batchNorm, name: name))
+            values[n] = (out, v.md)
+        case .resizeBilinear:
+            let v = values[node.inputs[0].index]!
+            let dst = try activationMD(shapes[n], any: false)
+            let p = try makePrimitive(name) {
+                var pd: dnnl_primitive_desc_t?
+                try check(dnnl_resampling_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference, dnnl_resampling_linear,
+                                                                         nil, v.md, dst, ctx.attributes), name)
+                return pd!
+            }
+            let out = newBuffer(dst)
+            pending.append(PendingStep(primitive: p, args: [(DNNLArg.src, v.md, .buffer(v.buffer)), (DNNLArg.dst, dst, .buffer(out))],
+                                       kind: .resize, name: name))
+            values[n] = (out, dst)
+        case .conv2d:
+            try conv(n, residual: nil, activation: nil, result: n, step: -1)
+        case .softmaxCrossEntropy, .input, .parameter, .buffer:
+            throw EngineError.unsupported("runtime", "\(node.op.kindName) has no place in an inference plan (export the model without its loss)")
+        }
+    }
+
+    mutating func pool(_ n: Int, _ a: Pool2dAttributes, max: Bool, name: String) throws {
+        let node = graph.nodes[n]
+        let v = values[node.inputs[0].index]!
+        let (xs, out) = (shapes[node.inputs[0].index], shapes[n])
+        let dst = keep(try MemoryDesc(dims: out, tag: dnnl_format_tag_any))
+        let padR = [(out[2] - 1) * a.stride.h + a.kernel.h - xs[2] - a.padding.h, (out[3] - 1) * a.stride.w + a.kernel.w - xs[3] - a.padding.w]
+        let p = try makePrimitive(name) {
+            var pd: dnnl_primitive_desc_t?
+            try DNNLDims([a.stride.h, a.stride.w]).withPointer { s in try DNNLDims([a.kernel.h, a.kernel.w]).withPointer { k in
+                try DNNLDims([0, 0]).withPointer { dl in try DNNLDims([a.padding.h, a.padding.w]).withPointer { pl in
+                    try DNNLDims(padR).withPointer { pr in
+                        try check(dnnl_pooling_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference,
+                                  max ? dnnl_pooling_max : dnnl_pooling_avg_include_padding, v.md, dst, s, k, dl, pl, pr, ctx.attributes), name)
+                    }
+                } }
+            } }
+            return pd!
+        }
+        let dstMD = p.md(dnnl_query_dst_md)
+        let buffer = newBuffer(dstMD)
+        pending.append(PendingStep(primitive: p, args: [(DNNLArg.src, v.md, .buffer(v.buffer)), (DNNLArg.dst, dstMD, .buffer(buffer))],
+                                   kind: .pooling, name: name))
+        values[n] = (buffer, dstMD)
+    }
+
+    // MARK: memory plan
+
+    mutating func finish() throws -> Compiled {
+        guard let outNode = graph.outputs.first, let result = values[outNode.index] else {
+            throw EngineError.invalid("runtime", "the graph has no output")
+        }
+        let outputShape = shapes[outNode.index]
+        // The result must be row-major for the caller.
+        let plainOut = keep(try MemoryDesc(shape: outputShape, layout: .rowMajor))
+        let outBuffer = dnnl_memory_desc_equal(result.md, plainOut) != 0 ? result.buffer
+            : try value(outNode.index, as: plainOut, name: "output")
+
+        // Liveness by step: each buffer lives from its first to its last reference.
+        var first = [Int](repeating: Int.max, count: bufferBytes.count), last = [Int](repeating: -1, count: bufferBytes.count)
+        for (k, s) in pending.enumerated() {
+            for case (_, _, .buffer(let b)) in s.args { first[b] = min(first[b], k); last[b] = max(last[b], k) }
+            if let c = s.preCopy { first[c.from] = min(first[c.from], k); last[c.from] = max(last[c.from], k) }
+        }
+        last[outBuffer] = pending.count
+        var planner = MemoryPlanner()
+        var offsets = [Int](repeating: -1, count: bufferBytes.count)
+        for k in pending.indices {
+            for b in bufferBytes.indices where first[b] == k { offsets[b] = planner.allocate(bufferBytes[b]) }
+            for b in bufferBytes.indices where last[b] == k { planner.release(offsets[b], bufferBytes[b]) }
+        }
+        let arena = AlignedBuffer(byteCount: max(planner.size, 64))
+        let scratchBytes = pending.map(\.primitive.scratchpadBytes).max() ?? 0
+        let scratch = AlignedBuffer(byteCount: max(scratchBytes, 64))
+
+        var userInput: dnnl_memory_t?
+        try check(dnnl_memory_create(&userInput, userInputMD.handle, ctx.engine, nil), "runtime input")
+        var memories: [dnnl_memory_t?] = []
+        var steps: [InferencePlan.Step] = []
+        for s in pending {
+            var args: [dnnl_exec_arg_t] = []
+            var all = s.args
+            if s.primitive.scratchpadBytes > 0 { all.append((DNNLArg.scratchpad, s.primitive.md(dnnl_query_scratchpad_md), .scratch)) }
+            for (slot, md, ref) in all {
+                if case .userInput = ref { args.append(dnnl_exec_arg_t(arg: slot, memory: userInput)); continue }
+                let pointer: UnsafeMutableRawPointer = switch ref {
+                case .buffer(let b): arena.pointer + offsets[b]
+                case .weight(let w): weights[w].pointer
+                case .scratch: scratch.pointer
+                case .userInput: arena.pointer
+                }
+                var m: dnnl_memory_t?
+                try check(dnnl_memory_create(&m, md, ctx.engine, pointer), s.name)
+                memories.append(m)
+                args.append(dnnl_exec_arg_t(arg: slot, memory: m))
+            }
+            steps.append(InferencePlan.Step(primitive: s.primitive, args: args, kind: s.kind, name: s.name,
+                                            preCopy: s.preCopy.map { (offsets[$0.from], offsets[$0.to], $0.bytes) }))
+        }
+        descriptors.append(userInputMD)
+        return Compiled(steps: steps, arena: arena, scratch: scratch, weights: weights, memories: memories, userInput: userInput!,
+                        outputOffset: offsets[outBuffer], outputShape: outputShape, descriptors: descriptors)
+    }
+}

@@ -1,0 +1,87 @@
+import Testing
+import Models
+import NN
+import Optimize
+@testable import Runtime
+
+/// The compiled plan (folded batch-norm, fused post-ops, planned memory) computes what the executor
+/// computes. Tolerance: 1e-4 relative to the output's magnitude (the fp32 bound; folding and
+/// fusion reorder float32 sums).
+@Suite struct InferencePlanTests {
+    static let tolerance: Float = 1e-4
+
+    /// A model after some training-mode steps, so batch-norm statistics are not the identity.
+    func trainedModel(_ layer: some Layer, inputShape: [Int]) throws -> ModelGraph {
+        var m = try ModelGraph(layer, inputShape: inputShape, seed: 3)
+        let executor = Executor(graph: m.graph, backend: try DNNLBackend())
+        var rng = SeededRandom(seed: 9)
+        for _ in 0..<2 {
+            _ = try executor.forward(feeds: ["image": Tensor.randomNormal(inputShape, using: &rng)], parameters: &m.parameters,
+                                     mode: .training, rng: &rng)
+        }
+        return m
+    }
+
+    func reference(_ m: ModelGraph, _ x: Tensor) throws -> [Float] {
+        var p = m.parameters, rng = SeededRandom(seed: 0)
+        let pass = try Executor(graph: m.graph, backend: ReferenceBackend()).forward(feeds: ["image": x], parameters: &p,
+                                                                                    mode: .inference, rng: &rng)
+        return pass[m.graph.outputs[0]]!.scalars
+    }
+
+    func expectClose(_ a: [Float], _ b: [Float], _ what: String) {
+        let scale = max(b.map(abs).max() ?? 1, 1e-3)
+        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(a.count == b.count && worst <= Self.tolerance * scale, "\(what): max difference \(worst), scale \(scale)")
+    }
+
+    @Test(arguments: PlanLayout.allCases, [1, 3])
+    func resnetPlanMatchesExecutor(layout: PlanLayout, batch: Int) throws {
+        let m = try trainedModel(ResNet18(inChannels: 1, width: 0.125), inputShape: [4, 1, 32, 32])
+        var rng = SeededRandom(seed: 1)
+        let x = Tensor.randomNormal([batch, 1, 32, 32], using: &rng)
+        let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, layout: layout)
+        expectClose(try plan.run(x).scalars, try reference(m, x), "resnet18 w0.125 \(layout) batch \(batch)")
+        // Twice: the arena is reused between calls.
+        expectClose(try plan.run(x).scalars, try reference(m, x), "second run")
+    }
+
+    @Test func baselineWithUpsamplingMatches() throws {
+        let m = try trainedModel(ResNet18(width: 0.0625, upsampleTo: 40), inputShape: [2, 3, 20, 20])
+        var rng = SeededRandom(seed: 2)
+        let x = Tensor.randomNormal([2, 3, 20, 20], using: &rng)
+        let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
+        expectClose(try plan.run(x).scalars, try reference(m, x), "baseline (resize inside)")
+    }
+
+    @Test func fusionRemovesStepsAndUnfusedPlanAgrees() throws {
+        let m = try trainedModel(ResNet18(inChannels: 1, width: 0.125), inputShape: [2, 1, 28, 28])
+        var rng = SeededRandom(seed: 4)
+        let x = Tensor.randomNormal([2, 1, 28, 28], using: &rng)
+        let fused = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
+        let unfused = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, fuse: false)
+        // 20 convolutions, each absorbing its ReLU and/or residual add: no activation or add steps remain
+        // except none; the unfused plan has them.
+        #expect(fused.implementations.filter { $0.kind == .convolution }.count == 20)
+        #expect(!fused.implementations.contains { $0.kind == .add || $0.kind == .activation || $0.kind == .batchNorm })
+        #expect(unfused.implementations.contains { $0.kind == .add })
+        expectClose(try fused.run(x).scalars, try unfused.run(x).scalars, "fused vs unfused")
+    }
+
+    @Test func wrongInputShapeIsAnError() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28])
+        let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [1, 1, 28, 28])
+        #expect(throws: EngineError.self) { try plan.run(Tensor(zeros: [2, 1, 28, 28])) }
+    }
+
+    @Test func memoryPlanReusesBlocks() {
+        var planner = MemoryPlanner()
+        let a = planner.allocate(100), b = planner.allocate(200)
+        #expect(a == 0 && b == 128)
+        planner.release(a, 100)
+        #expect(planner.allocate(64) == 0)        // first fit into the freed block
+        planner.release(b, 200)
+        #expect(planner.allocate(300) == 64)      // merged free space at the end grows in place
+        #expect(planner.size == 64 + 320)
+    }
+}
