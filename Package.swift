@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "Charts"),
         .target(name: "Report", dependencies: ["Charts"]),
         .target(name: "Optimize", dependencies: ["Engine"]),
+        .target(name: "Profile", dependencies: ["Engine", "Runtime"]),
         .target(name: "Runtime", dependencies: ["Engine", "CDNNL", "Optimize"], linkerSettings: dnnlLinker),
         .target(name: "Train", dependencies: ["Engine", "NN", "Models", "Data", "Metrics"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -36,7 +37,7 @@ let package = Package(
                 linkerSettings: dnnlLinker),
         .executableTarget(
             name: "pneumo",
-            dependencies: ["Engine", "NN", "Models", "Data", "Metrics", "Train", "Report", "Optimize", "Runtime", "ONNX",
+            dependencies: ["Engine", "NN", "Models", "Data", "Metrics", "Train", "Report", "Optimize", "Runtime", "ONNX", "Profile",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: dnnlLinker),
         .testTarget(name: "DataTests", dependencies: ["Data"], resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
@@ -46,7 +47,7 @@ let package = Package(
                     linkerSettings: dnnlLinker),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "ReportTests", dependencies: ["Charts", "Report"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Engine", "NN", "Models", "Optimize", "Runtime"], linkerSettings: dnnlLinker),
+        .testTarget(name: "RuntimeTests", dependencies: ["Engine", "NN", "Models", "Optimize", "Runtime", "Profile"], linkerSettings: dnnlLinker),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "NN", "Models"], resources: [.copy("Fixtures")],
                     linkerSettings: dnnlLinker),
     ]

@@ -5,5 +5,5 @@ struct Pneumo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pneumo",
         abstract: "Train, profile, optimize and deploy a chest X-ray pneumonia classifier.",
-        subcommands: [DataCommand.self, TrainCommand.self, EvalCommand.self, BenchCommand.self])
+        subcommands: [DataCommand.self, TrainCommand.self, EvalCommand.self, ProfileCommand.self, BenchCommand.self])
 }

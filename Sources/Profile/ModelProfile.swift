@@ -1,0 +1,108 @@
+import Engine
+import Foundation
+import Runtime
+
+/// Everything `pneumo profile` reports for one model: compute, memory at batch 1 and batch B, time,
+/// time by operation type, and the batch-size sweep with the deployment recommendations.
+public struct ModelProfile: Codable, Sendable {
+    public struct PeakMemory: Codable, Sendable {
+        public var planned: Int
+        public var measured: Int
+    }
+
+    public var model: String
+    public var input_shape: [Int]
+    public var threads: Int
+    public var device: String
+    public var macs_per_sample: Int
+    public var flops_per_sample: Int
+    public var gflops_per_sample: Double
+    public var parameters: Int
+    public var model_size_mb: Double
+    public var resize_elements_per_sample: Int
+    /// At batch 1.
+    public var peak_memory_bytes: PeakMemory
+    public var memory: [MemoryProfile]
+    /// Batch-1 latency.
+    public var latency_ms: LatencyStats
+    public var latency_samples_ms: [Double]
+    public var batch_latency: TimingProfile
+    /// Samples per second at batch B.
+    public var throughput_samples_per_s: Double
+    /// Per-sample latency at batch B.
+    public var amortized_latency_ms: Double
+    public var operation_breakdown: [String: Double]
+    public var operation_ms: [String: Double]
+    /// Σ per-step times / end-to-end time at batch 1 (the breakdown accounts for this much of the time).
+    public var breakdown_coverage: Double
+    public var layers: [ComputeProfile.Layer]
+    public var sweep: [SweepPoint]
+    /// Largest batch whose whole-batch latency stays within `realtime_budget_ms` (answers one request fast).
+    public var best_batch_realtime: Int?
+    public var realtime_budget_ms: Double
+    /// Batch with the most samples per second.
+    public var best_batch_throughput: Int?
+
+    public struct Options: Sendable {
+        public var batch = 32
+        public var runs = 50
+        public var warmup = 5
+        public var sweep = [1, 8, 32, 64, 128, 256]
+        public var layout = PlanLayout.channelsLast
+        public var realtimeBudgetMs = 3.0
+        public init() {}
+    }
+
+    public static func measure(name: String, graph: Graph, parameters: ParameterStore, sampleShape: [Int],
+                               options: Options = Options()) throws -> ModelProfile {
+        let compute = try ComputeProfile(graph: graph, parameters: parameters, sampleShape: sampleShape)
+        let (plan1, memory1) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, sampleShape: sampleShape,
+                                                               batch: 1, layout: options.layout)
+        let single = try PerformanceProfiler.timing(plan1, runs: options.runs, warmup: options.warmup)
+        let breakdown = try PerformanceProfiler.operationBreakdown(plan1, runs: max(options.runs / 5, 3), endToEndMs: single.latency_ms.mean)
+        var memories = [memory1]
+        let batchTiming: TimingProfile
+        if options.batch == 1 {
+            batchTiming = single
+        } else {
+            let (planB, memoryB) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, sampleShape: sampleShape,
+                                                                   batch: options.batch, layout: options.layout)
+            memories.append(memoryB)
+            batchTiming = try PerformanceProfiler.timing(planB, runs: max(options.runs / 2, 5), warmup: options.warmup)
+        }
+        var sweep: [SweepPoint] = []
+        for b in options.sweep {
+            let plan = try InferencePlan(graph: graph, parameters: parameters, inputShape: [b] + sampleShape, layout: options.layout)
+            // Fewer runs for big batches: each is long, and the mean settles quickly.
+            let runs = max(3, min(options.runs, 2000 / b))
+            let t = try PerformanceProfiler.timing(plan, runs: runs, warmup: min(options.warmup, 3))
+            sweep.append(SweepPoint(batch: b, latency_ms: t.latency_ms.mean, per_sample_ms: t.per_sample_ms,
+                                    samples_per_s: t.throughput_samples_per_s))
+        }
+        return ModelProfile(
+            model: name, input_shape: sampleShape, threads: DNNLContext.threadCount, device: CPUInfo.description,
+            macs_per_sample: compute.macs_per_sample, flops_per_sample: compute.flops_per_sample,
+            gflops_per_sample: Double(compute.flops_per_sample) / 1e9, parameters: compute.parameters,
+            model_size_mb: Double(compute.parameter_bytes) / 1_048_576, resize_elements_per_sample: compute.resize_elements_per_sample,
+            peak_memory_bytes: PeakMemory(planned: memory1.planned, measured: memory1.measured), memory: memories,
+            latency_ms: single.latency_ms, latency_samples_ms: single.samples_ms, batch_latency: batchTiming,
+            throughput_samples_per_s: batchTiming.throughput_samples_per_s, amortized_latency_ms: batchTiming.per_sample_ms,
+            operation_breakdown: breakdown.percent, operation_ms: breakdown.milliseconds, breakdown_coverage: breakdown.coverage,
+            layers: compute.layers, sweep: sweep,
+            best_batch_realtime: sweep.filter { $0.latency_ms <= options.realtimeBudgetMs }.map(\.batch).max(),
+            realtime_budget_ms: options.realtimeBudgetMs,
+            best_batch_throughput: sweep.max { $0.samples_per_s < $1.samples_per_s }?.batch)
+    }
+}
+
+/// The CPU, as a person would name it (`/proc/cpuinfo`'s model name and vector extensions).
+public enum CPUInfo {
+    public static var description: String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "CPU" }
+        let name = text.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?
+            .trimmingCharacters(in: .whitespaces) ?? "CPU"
+        let flags = text.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        let isa = flags.contains("avx512f") ? "AVX-512" : flags.contains("avx2") ? "AVX2" : "SSE"
+        return "\(name) (\(isa), \(ProcessInfo.processInfo.activeProcessorCount) cores)"
+    }
+}

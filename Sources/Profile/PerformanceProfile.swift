@@ -1,0 +1,103 @@
+import Engine
+import Foundation
+import Runtime
+
+/// Memory of a compiled plan: what it needs by construction, and what the allocator saw.
+public struct MemoryProfile: Codable, Sendable {
+    public var batch: Int
+    public var parameters_bytes: Int
+    /// Peak of simultaneously live activations (the plan's arena, from liveness).
+    public var activations_bytes: Int
+    /// The largest scratchpad oneDNN asks of any step.
+    public var workspace_bytes: Int
+    /// The returned output tensor.
+    public var output_bytes: Int
+    /// parameters + activations + workspace + output.
+    public var planned: Int
+    /// The engine allocator's high-water mark over compiling and running the plan, above what was in use before.
+    public var measured: Int
+    /// Process peak resident set size (includes the runtime's code, the dataset and everything else).
+    public var process_peak_rss_bytes: Int
+}
+
+/// Time of a compiled plan.
+public struct TimingProfile: Codable, Sendable {
+    public var batch: Int
+    public var latency_ms: LatencyStats
+    /// Raw timings of each run, for the histogram.
+    public var samples_ms: [Double]
+    public var throughput_samples_per_s: Double
+    public var per_sample_ms: Double
+}
+
+/// One batch size of the sweep.
+public struct SweepPoint: Codable, Sendable {
+    public var batch: Int
+    public var latency_ms: Double
+    public var per_sample_ms: Double
+    public var samples_per_s: Double
+}
+
+public enum PerformanceProfiler {
+    /// Process peak RSS in bytes (`getrusage`).
+    public static var peakRSS: Int {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024   // kilobytes on Linux
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Int(usage.ru_maxrss)           // bytes on Darwin
+        #endif
+    }
+
+    /// Compiles a plan for `batch` while watching the allocator, then runs it once.
+    public static func memory(graph: Graph, parameters: ParameterStore, sampleShape: [Int], batch: Int,
+                              layout: PlanLayout) throws -> (plan: InferencePlan, memory: MemoryProfile) {
+        var rng = SeededRandom(seed: 0)
+        let input = Tensor.randomNormal([batch] + sampleShape, using: &rng)
+        let tracker = MemoryTracker.shared
+        let before = tracker.bytesInUse
+        tracker.resetPeak()
+        let plan = try InferencePlan(graph: graph, parameters: parameters, inputShape: input.shape, layout: layout)
+        // Compiling folds batch-norm into temporary tensors that are freed before the plan is used:
+        // the window that matters is the plan's life, so restart the high-water mark once it exists.
+        tracker.resetPeak()
+        let output = try plan.run(input)
+        let measured = tracker.peakBytes - before
+        let memory = MemoryProfile(batch: batch, parameters_bytes: plan.weightBytes, activations_bytes: plan.arenaBytes,
+                                   workspace_bytes: plan.scratchpadBytes, output_bytes: output.byteCount,
+                                   planned: plan.plannedBytes + output.byteCount, measured: measured,
+                                   process_peak_rss_bytes: peakRSS)
+        return (plan, memory)
+    }
+
+    public static func timing(_ plan: InferencePlan, runs: Int, warmup: Int) throws -> TimingProfile {
+        var rng = SeededRandom(seed: 1)
+        let x = Tensor.randomNormal(plan.inputShape, using: &rng)
+        let samples = try plan.time(x, runs: runs, warmup: warmup)
+        let stats = LatencyStats(samples)
+        return TimingProfile(batch: plan.batch, latency_ms: stats, samples_ms: samples,
+                             throughput_samples_per_s: Double(plan.batch) / (stats.mean / 1000), per_sample_ms: stats.mean / Double(plan.batch))
+    }
+
+    /// Time by operation type in percent, from `runs` step-timed runs, and how the sum of step times
+    /// compares with the untimed end-to-end mean (`coverage` = Σ steps / end-to-end).
+    public static func operationBreakdown(_ plan: InferencePlan, runs: Int, endToEndMs: Double) throws
+        -> (percent: [String: Double], milliseconds: [String: Double], coverage: Double) {
+        var rng = SeededRandom(seed: 2)
+        let x = Tensor.randomNormal(plan.inputShape, using: &rng)
+        var totals: [OpKind: UInt64] = [:]
+        for _ in 0..<max(runs, 1) {
+            for step in try plan.runProfiled(x).steps { totals[step.kind, default: 0] += step.nanoseconds }
+        }
+        let sum = Double(totals.values.reduce(0, +))
+        var percent: [String: Double] = [:], ms: [String: Double] = [:]
+        for kind in OpKind.allCases {
+            let t = Double(totals[kind] ?? 0)
+            percent[kind.rawValue] = sum > 0 ? 100 * t / sum : 0
+            ms[kind.rawValue] = t / 1e6 / Double(max(runs, 1))
+        }
+        return (percent, ms, (sum / 1e6 / Double(max(runs, 1))) / endToEndMs)
+    }
+}

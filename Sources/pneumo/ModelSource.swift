@@ -1,0 +1,49 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Models
+import NN
+import Train
+
+/// `--model NAME [--input-size N] [--channels C]` or `--checkpoint FILE`: which model a command works on.
+struct ModelSource: ParsableArguments {
+    @Option(help: ArgumentHelp("A named model (\(ModelZoo.names.joined(separator: ", "))), with seeded random weights.", valueName: "name"))
+    var model: String?
+    @Option(help: ArgumentHelp("A checkpoint written by pneumo train.", valueName: "file")) var checkpoint: String?
+    @Option(name: .customLong("input-size"), help: "Input size in pixels (default: the checkpoint's, else 64).") var inputSize: Int?
+    @Option(help: "Input channels for --model (default 3).") var channels: Int?
+    @Option(help: "Seed of the random weights for --model.") var seed: UInt64 = 0
+
+    func validate() throws {
+        guard (model == nil) != (checkpoint == nil) else { throw ValidationError("give exactly one of --model NAME or --checkpoint FILE") }
+        if let inputSize, inputSize < 8 { throw ValidationError("--input-size must be at least 8, got \(inputSize)") }
+        if let channels, channels < 1 { throw ValidationError("--channels must be positive") }
+        if let checkpoint, !FileManager.default.fileExists(atPath: checkpoint) {
+            throw ValidationError("--checkpoint: no such file: \(checkpoint)")
+        }
+    }
+
+    struct Loaded {
+        var name: String
+        var graph: Graph
+        var parameters: ParameterStore
+        /// `[C, H, W]`.
+        var sampleShape: [Int]
+        var descriptor: ModelDescriptor
+    }
+
+    func load() throws -> Loaded {
+        if let checkpoint {
+            let ckpt = try Checkpoint.read(URL(fileURLWithPath: checkpoint))
+            var d = ckpt.descriptor
+            if let inputSize { d.input_size = inputSize }
+            let g = try ModelGraph(try d.layer(), inputShape: d.inputShape(batch: 1))
+            return Loaded(name: d.model, graph: g.graph, parameters: ckpt.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()),
+                          descriptor: d)
+        }
+        let d = ModelDescriptor(model: model!, inputSize: inputSize ?? 64, channels: channels ?? 3)
+        let g = try ModelGraph(try d.layer(), inputShape: d.inputShape(batch: 1), seed: seed)
+        return Loaded(name: d.model, graph: g.graph, parameters: g.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()),
+                      descriptor: d)
+    }
+}

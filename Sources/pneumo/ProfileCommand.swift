@@ -1,0 +1,42 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Profile
+import Runtime
+
+/// `pneumo profile`: compute, memory, latency, throughput, time by operation and a batch sweep.
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Profile a model on the runtime: MACs/FLOPs, parameters, peak memory, latency, throughput, time by operation, batch sweep.")
+
+    @OptionGroup var source: ModelSource
+    @Option(help: "Batch size for batch latency, throughput and memory.") var batch = 32
+    @Option(help: "Timed runs.") var runs = 50
+    @Option(help: "Untimed warm-up runs.") var warmup = 5
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Comma-separated batch sizes to sweep.") var sweep = "1,8,32,64,128,256"
+    @Option(help: "Activation layout: channelsLast or blocked.") var layout = "channelsLast"
+    @Flag(help: "Print JSON.") var json = false
+
+    var sweepSizes: [Int] { sweep.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard batch >= 1, runs >= 1, warmup >= 0 else { throw ValidationError("--batch and --runs must be positive, --warmup non-negative") }
+        guard sweepSizes.count == sweep.split(separator: ",").count, sweepSizes.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--sweep must be comma-separated positive integers, got '\(sweep)'")
+        }
+        guard PlanLayout(rawValue: layout) != nil else { throw ValidationError("--layout must be channelsLast or blocked") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+    }
+
+    func run() throws {
+        if let threads { DNNLContext.threadCount = threads }
+        let m = try source.load()
+        var options = ModelProfile.Options()
+        options.batch = batch; options.runs = runs; options.warmup = warmup; options.sweep = sweepSizes
+        options.layout = PlanLayout(rawValue: layout)!
+        let p = try ModelProfile.measure(name: m.name, graph: m.graph, parameters: m.parameters, sampleShape: m.sampleShape, options: options)
+        print(json ? try p.jsonString() : ProfileTable.render(p))
+    }
+}

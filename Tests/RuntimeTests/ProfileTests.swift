@@ -1,0 +1,71 @@
+import Testing
+import Models
+import NN
+@testable import Profile
+import Runtime
+
+/// Profiler arithmetic on small graphs against values computed by hand, and the memory plan checked
+/// against the allocator. Timing code is exercised, never asserted on speed.
+@Suite(.serialized) struct ProfileTests {
+    /// conv 3→4, 3×3, pad 1 on 8×8 (no bias) → ReLU → global pool → linear 4→2 (bias).
+    struct Tiny: Layer {
+        func callAsFunction(_ x: Value) throws -> Value {
+            var y = try scoped("conv", x) { try Conv2d(Conv2dConfig(3, 4, kernel: 3, padding: 1, bias: false))($0) }.relu()
+            y = try y.globalAvgPool().flatten()
+            return try scoped("fc", y) { try Linear(4, 2)($0) }
+        }
+    }
+
+    @Test func macsAndParametersByHand() throws {
+        let m = try ModelGraph(Tiny(), inputShape: [1, 3, 8, 8])
+        let c = try ComputeProfile(graph: m.graph, parameters: m.parameters, sampleShape: [3, 8, 8])
+        // conv: 4·8·8 outputs × 3·3·3 taps = 6912; linear: 4·2 = 8.
+        #expect(c.macs_per_sample == 6912 + 8)
+        #expect(c.flops_per_sample == 2 * 6920)
+        // conv weight 4·3·3·3 = 108; fc 2·4 + 2 = 10.
+        #expect(c.parameters == 118)
+        #expect(c.layers.first { $0.op == "conv2d" }?.parameters == 108)
+        #expect(c.topLayers(1).first?.op == "conv2d")
+        #expect(abs(c.layers.map(\.share_percent).reduce(0, +) - 100) < 1e-9)
+    }
+
+    @Test func resizeIsCountedApart() throws {
+        let m = try ModelGraph(ResNet18(width: 0.0625, upsampleTo: 32), inputShape: [1, 3, 16, 16])
+        let c = try ComputeProfile(graph: m.graph, parameters: m.parameters, sampleShape: [3, 16, 16])
+        #expect(c.resize_elements_per_sample == 3 * 32 * 32)
+    }
+
+    /// For a sequential model the allocator's high-water mark equals the plan: parameters + arena +
+    /// scratchpad + output, to the byte.
+    @Test(arguments: [1, 4])
+    func measuredPeakEqualsPlannedPeak(batch: Int) throws {
+        let m = try ModelGraph(Tiny(), inputShape: [1, 3, 8, 8])
+        let (plan, memory) = try PerformanceProfiler.memory(graph: m.graph, parameters: m.parameters, sampleShape: [3, 8, 8],
+                                                            batch: batch, layout: .channelsLast)
+        #expect(memory.measured == memory.planned)
+        #expect(memory.planned == plan.plannedBytes + batch * 2 * 4)
+        // Activations: the input (NHWC copy) and conv output are live together; the arena holds at least both.
+        #expect(memory.activations_bytes >= batch * (3 + 4) * 64 * 4)
+    }
+
+    @Test func fullProfileRunsAndAddsUp() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28])
+        var options = ModelProfile.Options()
+        options.batch = 4; options.runs = 5; options.warmup = 1; options.sweep = [1, 2]
+        let p = try ModelProfile.measure(name: "resnet18", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28], options: options)
+        #expect(p.sweep.map(\.batch) == [1, 2])
+        #expect(p.latency_samples_ms.count == 5)
+        #expect(abs(p.operation_breakdown.values.reduce(0, +) - 100) < 1e-6)
+        #expect(p.operation_breakdown["convolution", default: 0] > 0)
+        #expect(p.memory.map(\.batch) == [1, 4])
+        #expect(p.peak_memory_bytes.measured == p.peak_memory_bytes.planned)
+        #expect(!ProfileTable.render(p).isEmpty)
+    }
+
+    @Test func latencyStatistics() {
+        let s = LatencyStats([4, 1, 3, 2, 100])
+        #expect(s.median == 3 && s.min == 1 && s.max == 100 && s.mean == 22)
+        #expect(s.p95 == 100)
+        #expect(abs(s.std - (((4 - 22.0) * (4 - 22) + 441 + 361 + 400 + 78 * 78) / 4).squareRoot()) < 1e-9)
+    }
+}
