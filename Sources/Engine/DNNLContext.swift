@@ -23,7 +23,7 @@ package final class MemoryDesc {
 
     /// A plain descriptor for a tensor: NCHW or NHWC for 4-D, row-major otherwise; `weightsGroups > 1`
     /// describes a grouped conv weight `[K, C/g, kH, kW]` as oneDNN's 5-D `[g, K/g, C/g, kH, kW]`.
-    package convenience init(shape: [Int], layout: Layout, weightsGroups: Int = 1) throws {
+    package convenience init(shape: [Int], layout: Layout, weightsGroups: Int = 1, dataType: dnnl_data_type_t = dnnl_f32) throws {
         var dims = shape
         if weightsGroups > 1 { dims = [weightsGroups, shape[0] / weightsGroups] + shape.dropFirst() }
         let tag: dnnl_format_tag_t = switch (dims.count, layout) {
@@ -34,16 +34,16 @@ package final class MemoryDesc {
         case (5, _): dnnl_abcde
         default: dnnl_format_tag_undef
         }
-        try self.init(dims: dims, tag: tag)
+        try self.init(dims: dims, tag: tag, dataType: dataType)
     }
 
     /// `format_tag_any` lets the primitive choose (its preferred blocked weights layout).
-    package convenience init(dims: [Int], tag: dnnl_format_tag_t) throws {
+    package convenience init(dims: [Int], tag: dnnl_format_tag_t, dataType: dnnl_data_type_t = dnnl_f32) throws {
         var h: dnnl_memory_desc_t?
         var d = DNNLDims(dims)
         try withUnsafePointer(to: &d.storage) { p in
             try p.withMemoryRebound(to: Int64.self, capacity: 12) { dp in
-                try check(dnnl_memory_desc_create_with_tag(&h, Int32(dims.count), dp, dnnl_f32, tag), "memory descriptor \(dims)")
+                try check(dnnl_memory_desc_create_with_tag(&h, Int32(dims.count), dp, dataType, tag), "memory descriptor \(dims)")
             }
         }
         self.init(handle: h!)
@@ -169,14 +169,16 @@ public final class DNNLContext: @unchecked Sendable {
         withExtendedLifetime(scratch) {}
     }
 
-    /// Copies `src` (described by `from`) into a new buffer laid out as `to`, with a cached reorder.
+    /// Copies `src` (described by `from`) into a new buffer laid out as `to`; the reorder primitive is
+    /// cached under `key` when one is given (the key must then determine both descriptors).
     package func reorder(_ src: UnsafeMutableRawPointer, from: const_dnnl_memory_desc_t, to: const_dnnl_memory_desc_t,
-                 key: String) throws -> AlignedBuffer {
-        let p = try primitive("reorder|" + key) {
+                 key: String?) throws -> AlignedBuffer {
+        let make = { [self] () throws -> dnnl_primitive_desc_t in
             var pd: dnnl_primitive_desc_t?
-            try check(dnnl_reorder_primitive_desc_create(&pd, from, engine, to, engine, attributes), "reorder \(key)")
+            try check(dnnl_reorder_primitive_desc_create(&pd, from, engine, to, engine, attributes), "reorder \(key ?? "")")
             return pd!
         }
+        let p = try key.map { try primitive("reorder|" + $0, make) } ?? Primitive(pd: make(), op: "reorder")
         let out = AlignedBuffer(byteCount: dnnl_memory_desc_get_size(to))
         try execute(p, [(DNNLArg.src, from, src), (DNNLArg.dst, to, out.pointer)], op: "reorder \(key)")
         return out

@@ -53,11 +53,11 @@ public struct ModelProfile: Codable, Sendable {
         public init() {}
     }
 
-    public static func measure(name: String, graph: Graph, parameters: ParameterStore, sampleShape: [Int],
-                               options: Options = Options()) throws -> ModelProfile {
-        let compute = try ComputeProfile(graph: graph, parameters: parameters, sampleShape: sampleShape)
-        let (plan1, memory1) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, sampleShape: sampleShape,
-                                                               batch: 1, layout: options.layout)
+    public static func measure(name: String, graph: Graph, parameters: ParameterStore, inputName: String = "image",
+                               sampleShape: [Int], options: Options = Options()) throws -> ModelProfile {
+        let compute = try ComputeProfile(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
+        let (plan1, memory1) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
+                                                               sampleShape: sampleShape, batch: 1, layout: options.layout)
         let single = try PerformanceProfiler.timing(plan1, runs: options.runs, warmup: options.warmup)
         let breakdown = try PerformanceProfiler.operationBreakdown(plan1, runs: max(options.runs / 5, 3), endToEndMs: single.latency_ms.mean)
         var memories = [memory1]
@@ -65,14 +65,15 @@ public struct ModelProfile: Codable, Sendable {
         if options.batch == 1 {
             batchTiming = single
         } else {
-            let (planB, memoryB) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, sampleShape: sampleShape,
-                                                                   batch: options.batch, layout: options.layout)
+            let (planB, memoryB) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
+                                                                   sampleShape: sampleShape, batch: options.batch, layout: options.layout)
             memories.append(memoryB)
             batchTiming = try PerformanceProfiler.timing(planB, runs: max(options.runs / 2, 5), warmup: options.warmup)
         }
         var sweep: [SweepPoint] = []
         for b in options.sweep {
-            let plan = try InferencePlan(graph: graph, parameters: parameters, inputShape: [b] + sampleShape, layout: options.layout)
+            let plan = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: [b] + sampleShape,
+                                         layout: options.layout)
             // Fewer runs for big batches: each is long, and the mean settles quickly.
             let runs = max(3, min(options.runs, 2000 / b))
             let t = try PerformanceProfiler.timing(plan, runs: runs, warmup: min(options.warmup, 3))

@@ -52,14 +52,15 @@ public enum PerformanceProfiler {
     }
 
     /// Compiles a plan for `batch` while watching the allocator, then runs it once.
-    public static func memory(graph: Graph, parameters: ParameterStore, sampleShape: [Int], batch: Int,
-                              layout: PlanLayout) throws -> (plan: InferencePlan, memory: MemoryProfile) {
+    public static func memory(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int], batch: Int,
+                              layout: PlanLayout, precision: Precision = .fp32) throws -> (plan: InferencePlan, memory: MemoryProfile) {
         var rng = SeededRandom(seed: 0)
         let input = Tensor.randomNormal([batch] + sampleShape, using: &rng)
         let tracker = MemoryTracker.shared
         let before = tracker.bytesInUse
         tracker.resetPeak()
-        let plan = try InferencePlan(graph: graph, parameters: parameters, inputShape: input.shape, layout: layout)
+        let plan = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: input.shape, layout: layout,
+                                     precision: precision)
         // Compiling folds batch-norm into temporary tensors that are freed before the plan is used:
         // the window that matters is the plan's life, so restart the high-water mark once it exists.
         tracker.resetPeak()

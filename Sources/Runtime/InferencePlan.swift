@@ -12,6 +12,20 @@ public enum PlanLayout: String, Sendable, CaseIterable {
     case blocked
 }
 
+/// Arithmetic of a plan. BF16 keeps activations and weights in bfloat16 (8-bit mantissa) with float32
+/// accumulation, on CPUs with AVX-512 BF16 (or AMX); its accuracy effect is measured, not assumed
+/// (`pneumo bench infer --precision bf16` reports the output change against float32).
+public enum Precision: String, Sendable, CaseIterable, Codable {
+    case fp32, bf16
+
+    /// Whether this CPU runs the precision natively (oneDNN would otherwise emulate it slowly).
+    public static func isSupported(_ p: Precision) -> Bool {
+        guard p == .bf16 else { return true }
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        return flags.contains("avx512_bf16") || flags.contains("amx_bf16")
+    }
+}
+
 /// The op families the runtime reports time by (the spec's `operation_breakdown`).
 public enum OpKind: String, Sendable, CaseIterable, Codable {
     case convolution, batchNorm = "batch_norm", activation, pooling, linear, resize, add
@@ -31,6 +45,7 @@ public final class InferencePlan: @unchecked Sendable {
     public let arenaBytes: Int
     public let weightBytes: Int
     public let scratchpadBytes: Int
+    public let precision: Precision
     public var plannedBytes: Int { arenaBytes + weightBytes + scratchpadBytes }
 
     struct Step {
@@ -62,12 +77,16 @@ public final class InferencePlan: @unchecked Sendable {
 
     /// Compiles `graph` (input `inputName`, first output = the result) for inputs of `inputShape`.
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int],
-                layout: PlanLayout = .channelsLast, fuse: Bool = true) throws {
+                layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision = .fp32) throws {
         guard let ctx = DNNLContext.shared else { throw EngineError.backend("runtime", "no oneDNN CPU engine") }
+        guard Precision.isSupported(precision) else {
+            throw EngineError.unsupported("runtime", "\(precision.rawValue) needs a CPU with AVX-512 BF16 or AMX; this one has neither")
+        }
+        self.precision = precision
         self.ctx = ctx
         let (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
         var builder = try PlanBuilder(graph: g, parameters: p, inputName: inputName, inputShape: inputShape, layout: layout,
-                                      ctx: ctx)
+                                      precision: precision, ctx: ctx)
         try builder.build(PlanLowering.lower(g, fuse: fuse))
         let compiled = try builder.finish()
         (steps, arena, scratch, weightBuffers, memories, userInput, outputOffset, descriptors) =

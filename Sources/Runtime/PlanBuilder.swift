@@ -37,6 +37,9 @@ struct PlanBuilder {
     let ctx: DNNLContext
     let shapes: [[Int]]
     let inputNode: Int
+    /// Element type of activations and weights (float32, or bfloat16 for a BF16 plan); biases,
+    /// normalisation vectors and the output stay float32.
+    let act: dnnl_data_type_t
 
     var bufferBytes: [Int] = []
     /// Graph node → (buffer, descriptor) of its value.
@@ -48,8 +51,10 @@ struct PlanBuilder {
     var lastReader: [Int] = []
     var userInputMD: MemoryDesc
 
-    init(graph: Graph, parameters: ParameterStore, inputName: String, inputShape: [Int], layout: PlanLayout, ctx: DNNLContext) throws {
+    init(graph: Graph, parameters: ParameterStore, inputName: String, inputShape: [Int], layout: PlanLayout, precision: Precision,
+         ctx: DNNLContext) throws {
         self.graph = graph; self.parameters = parameters; self.layout = layout; self.ctx = ctx
+        act = precision == .bf16 ? dnnl_bf16 : dnnl_f32
         guard let input = graph.inputID(inputName) else { throw EngineError.invalid("runtime", "the graph has no input '\(inputName)'") }
         inputNode = input.index
         shapes = try graph.inferShapes(inputs: [inputName: inputShape])
@@ -73,8 +78,8 @@ struct PlanBuilder {
 
     /// A descriptor for an activation of `shape` in the plan's layout (or `any` for primitives that choose).
     mutating func activationMD(_ shape: [Int], any: Bool) throws -> const_dnnl_memory_desc_t {
-        if any && layout == .blocked { return keep(try MemoryDesc(dims: shape, tag: dnnl_format_tag_any)) }
-        return keep(try MemoryDesc(shape: shape, layout: shape.count == 4 ? .channelsLast : .rowMajor))
+        if any && layout == .blocked { return keep(try MemoryDesc(dims: shape, tag: dnnl_format_tag_any, dataType: act)) }
+        return keep(try MemoryDesc(shape: shape, layout: shape.count == 4 ? .channelsLast : .rowMajor, dataType: act))
     }
 
     /// The value of `node` in descriptor `md`, reordering into a new buffer when it is stored otherwise.
@@ -93,12 +98,13 @@ struct PlanBuilder {
     }
 
     /// A parameter tensor copied (or reordered) into a plan-owned buffer laid out as `md`.
-    mutating func weight(_ id: ValueID, plain: MemoryDesc, as md: const_dnnl_memory_desc_t, key: String) throws -> Int {
+    mutating func weight(_ id: ValueID, plain: MemoryDesc, as md: const_dnnl_memory_desc_t) throws -> Int {
         guard case .parameter(let name) = graph[id].op, let t = parameters[name] else {
             throw EngineError.unsupported("runtime", "weights must be parameters (node \(graph[id].name))")
         }
         let src = t.contiguous()
-        let buffer = try ctx.reorder(src.rawPointer, from: plain.handle, to: md, key: "plan_w|" + key)
+        // Once per plan, so not cached: the same conv shape may want other layouts or types in another plan.
+        let buffer = try ctx.reorder(src.rawPointer, from: plain.handle, to: md, key: nil)
         weights.append(buffer)
         return weights.count - 1
     }
@@ -164,11 +170,11 @@ struct PlanBuilder {
         if case .relu? = activation { post.append(.relu) }
         if case .relu6? = activation { post.append(.relu6) }
         let src = try activationMD(xs, any: true), dst = try activationMD(out, any: true)
-        let wAny = keep(try MemoryDesc(dims: a.groups > 1 ? [a.groups, ws[0] / a.groups] + ws.dropFirst() : ws, tag: dnnl_format_tag_any))
+        let wAny = keep(try MemoryDesc(dims: a.groups > 1 ? [a.groups, ws[0] / a.groups] + ws.dropFirst() : ws, tag: dnnl_format_tag_any,
+                                       dataType: act))
         let biasMD = keep(try MemoryDesc(dims: [ws[0]], tag: dnnl_a))
         let padR = [(out[2] - 1) * a.stride.h + (ws[2] - 1) * a.dilation.h + 1 - xs[2] - a.padding.h,
                     (out[3] - 1) * a.stride.w + (ws[3] - 1) * a.dilation.w + 1 - xs[3] - a.padding.w]
-        let key = "plan_conv|\(xs)|\(ws)|\(hasBias)|\(a.stride)|\(a.padding)|\(a.dilation)|\(a.groups)|\(post.map(\.key))|\(layout)"
         let p = try makePrimitive(node.name) {
             let attr = try post.isEmpty ? ctx.attributes : ctx.attributes(with: post)
             defer { if !post.isEmpty { dnnl_primitive_attr_destroy(attr) } }
@@ -190,7 +196,7 @@ struct PlanBuilder {
         let x = try value(node.inputs[0].index, as: srcMD, name: node.name)
         let plainW = try MemoryDesc(shape: ws, layout: .rowMajor, weightsGroups: a.groups)
         descriptors.append(plainW)
-        let w = try weight(node.inputs[1], plain: plainW, as: wMD, key: key)
+        let w = try weight(node.inputs[1], plain: plainW, as: wMD)
         var output: Int
         var preCopy: (from: Int, to: Int, bytes: Int)?
         if let r = residual {
@@ -254,22 +260,21 @@ struct PlanBuilder {
             let inShape = shapes[node.inputs[0].index]
             guard start == 1 else { throw EngineError.unsupported("runtime", "flatten from dim \(start); only 1 is supported") }
             // Row-major order is PyTorch's flatten order; NHWC equals it when the plane is 1×1.
-            let rowMajor = keep(try MemoryDesc(shape: inShape, layout: .rowMajor))
-            let channelsLast = inShape.count == 4 ? keep(try MemoryDesc(shape: inShape, layout: .channelsLast)) : rowMajor
+            let rowMajor = keep(try MemoryDesc(shape: inShape, layout: .rowMajor, dataType: act))
+            let channelsLast = inShape.count == 4 ? keep(try MemoryDesc(shape: inShape, layout: .channelsLast, dataType: act)) : rowMajor
             let v = values[node.inputs[0].index]!
             let buffer = (inShape.count == 4 && inShape[2] * inShape[3] == 1 && dnnl_memory_desc_equal(v.md, channelsLast) != 0)
                 ? v.buffer : try value(node.inputs[0].index, as: rowMajor, name: name)
-            values[n] = (buffer, keep(try MemoryDesc(shape: shapes[n], layout: .rowMajor)))
+            values[n] = (buffer, keep(try MemoryDesc(shape: shapes[n], layout: .rowMajor, dataType: act)))
         case .dropout:
             values[n] = values[node.inputs[0].index]!
         case .linear:
             let (xs, ws) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index])
-            let src = keep(try MemoryDesc(shape: xs, layout: .rowMajor))
-            let dst = keep(try MemoryDesc(shape: shapes[n], layout: .rowMajor))
-            let wAny = keep(try MemoryDesc(dims: ws, tag: dnnl_format_tag_any))
+            let src = keep(try MemoryDesc(shape: xs, layout: .rowMajor, dataType: act))
+            let dst = keep(try MemoryDesc(shape: shapes[n], layout: .rowMajor))   // logits stay float32
+            let wAny = keep(try MemoryDesc(dims: ws, tag: dnnl_format_tag_any, dataType: act))
             let biasMD = keep(try MemoryDesc(dims: [ws[0]], tag: dnnl_a))
             let hasBias = node.inputs.count == 3
-            let key = "plan_linear|\(xs)|\(ws)|\(hasBias)"
             let p = try makePrimitive(node.name) {
                 var pd: dnnl_primitive_desc_t?
                 try check(dnnl_inner_product_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference, src, wAny,
@@ -279,7 +284,7 @@ struct PlanBuilder {
             let x = try value(node.inputs[0].index, as: src, name: name)
             let plainW = try MemoryDesc(shape: ws, layout: .rowMajor)
             descriptors.append(plainW)
-            let w = try weight(node.inputs[1], plain: plainW, as: p.md(dnnl_query_weights_md), key: key)
+            let w = try weight(node.inputs[1], plain: plainW, as: p.md(dnnl_query_weights_md))
             let out = newBuffer(dst)
             var args: [(Int32, const_dnnl_memory_desc_t, ArgRef)] = [(DNNLArg.src, src, .buffer(x)),
                                                                      (DNNLArg.weights, p.md(dnnl_query_weights_md), .weight(w)),
@@ -328,7 +333,7 @@ struct PlanBuilder {
         let node = graph.nodes[n]
         let v = values[node.inputs[0].index]!
         let (xs, out) = (shapes[node.inputs[0].index], shapes[n])
-        let dst = keep(try MemoryDesc(dims: out, tag: dnnl_format_tag_any))
+        let dst = keep(try MemoryDesc(dims: out, tag: dnnl_format_tag_any, dataType: act))
         let padR = [(out[2] - 1) * a.stride.h + a.kernel.h - xs[2] - a.padding.h, (out[3] - 1) * a.stride.w + a.kernel.w - xs[3] - a.padding.w]
         let p = try makePrimitive(name) {
             var pd: dnnl_primitive_desc_t?

@@ -11,12 +11,13 @@ public final class Runtime: Sendable {
     /// The input's shape without the batch dimension.
     public let sampleShape: [Int]
     public let layout: PlanLayout
+    public let precision: Precision
     private let plans = Mutex<[Int: InferencePlan]>([:])
 
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int],
-                layout: PlanLayout = .channelsLast) {
+                layout: PlanLayout = .channelsLast, precision: Precision = .fp32) {
         self.graph = graph; self.parameters = parameters; self.inputName = inputName
-        self.sampleShape = sampleShape; self.layout = layout
+        self.sampleShape = sampleShape; self.layout = layout; self.precision = precision
     }
 
     /// The plan for `batch`, compiled now if needed.
@@ -25,7 +26,7 @@ public final class Runtime: Sendable {
         return try plans.withLock { plans in
             if let p = plans[batch] { return p }
             let p = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName,
-                                      inputShape: [batch] + sampleShape, layout: layout)
+                                      inputShape: [batch] + sampleShape, layout: layout, precision: precision)
             plans[batch] = p
             return p
         }

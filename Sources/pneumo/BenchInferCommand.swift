@@ -9,13 +9,12 @@ struct BenchInferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infer", abstract: "Time the inference runtime per batch size: latency (mean, median, p95, std) and samples/s.")
 
-    @Option(help: "Model name (with --input-size), instead of a file.") var model: String?
-    @Option(name: .customLong("input-size"), help: "Input size for --model.") var inputSize = 64
-    @Option(help: "Input channels for --model.") var channels = 3
+    @OptionGroup var source: ModelSource
     @Option(help: "Comma-separated batch sizes.") var batch = "1,32,64,256"
     @Option(help: "Timed runs per batch size.") var runs = 50
     @Option(help: "Untimed warm-up runs per batch size.") var warmup = 5
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = "channelsLast"
+    @Option(help: "Arithmetic: fp32 or bf16 (AVX-512 BF16 CPUs).") var precision = "fp32"
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
 
@@ -27,28 +26,43 @@ struct BenchInferCommand: ParsableCommand {
         }
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be positive and --warmup non-negative") }
         guard PlanLayout(rawValue: layout) != nil else { throw ValidationError("--layout must be channelsLast or blocked") }
+        guard let p = Precision(rawValue: precision) else { throw ValidationError("--precision must be fp32 or bf16, got \(precision)") }
+        guard Precision.isSupported(p) else { throw ValidationError("--precision bf16 needs a CPU with AVX-512 BF16 or AMX") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
-        guard model != nil else { throw ValidationError("give --model NAME") }
     }
 
     func run() throws {
         if let threads { DNNLContext.threadCount = threads }
-        let m = try ModelGraph(try ModelZoo.layer(model!, channels: channels), inputShape: [1, channels, inputSize, inputSize])
-        let runtime = Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [channels, inputSize, inputSize],
-                              layout: PlanLayout(rawValue: layout)!)
+        let m = try source.load()
+        let shape = m.sampleShape
+        let p = Precision(rawValue: precision)!
+        let runtime = Runtime(graph: m.graph, parameters: m.parameters, inputName: m.inputName, sampleShape: shape,
+                              layout: PlanLayout(rawValue: layout)!, precision: p)
+        // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
+        var outputChange: Double?
+        if p != .fp32 {
+            var r = SeededRandom(seed: 7)
+            let x = Tensor.randomNormal([8] + shape, using: &r)
+            let reference = try InferencePlan(graph: m.graph, parameters: m.parameters, inputName: m.inputName, inputShape: x.shape)
+                .run(x).scalars
+            let reduced = try runtime.plan(batch: 8).run(x).scalars
+            let scale = Double(reference.map(abs).max() ?? 1)
+            outputChange = Double(zip(reference, reduced).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12)
+        }
         var rows: [BenchInferRow] = []
         var rng = SeededRandom(seed: 0)
         for b in batches {
             let plan = try runtime.plan(batch: b)
-            let x = Tensor.randomNormal([b, channels, inputSize, inputSize], using: &rng)
+            let x = Tensor.randomNormal([b] + shape, using: &rng)
             let stats = LatencyStats(try plan.time(x, runs: runs, warmup: warmup))
             rows.append(BenchInferRow(batch: b, latency_ms: stats, samples_per_s: Double(b) / (stats.median / 1000),
                                       per_sample_ms: stats.median / Double(b), planned_bytes: plan.plannedBytes))
         }
-        let result = BenchInferResult(model: model!, input_size: inputSize, threads: DNNLContext.threadCount, layout: layout,
-                                      precision: "fp32", engine: "pneumo", batches: rows)
+        let result = BenchInferResult(model: m.name, input_shape: shape, threads: DNNLContext.threadCount, layout: layout,
+                                      precision: precision, engine: "pneumo", max_relative_output_change: outputChange, batches: rows)
         if json { print(try result.jsonString()); return }
-        print("\(model!) \(inputSize)×\(inputSize), \(result.threads) threads, \(layout), fp32")
+        print("\(m.name) \(shape.map(String.init).joined(separator: "×")), \(result.threads) threads, \(layout), \(precision)"
+              + (outputChange.map { String(format: " (largest logit change vs fp32: %.2e of the logit scale)", $0) } ?? ""))
         print("batch   median ms     p95 ms   per sample ms   samples/s   planned MB")
         for r in rows {
             print(String(format: "%5d  %10.3f %10.3f %15.4f %11.1f %12.2f", r.batch, r.latency_ms.median, r.latency_ms.p95,
@@ -67,10 +81,11 @@ struct BenchInferRow: Encodable {
 
 struct BenchInferResult: Encodable {
     let model: String
-    let input_size: Int
+    let input_shape: [Int]
     let threads: Int
     let layout: String
     let precision: String
     let engine: String
+    let max_relative_output_change: Double?
     let batches: [BenchInferRow]
 }

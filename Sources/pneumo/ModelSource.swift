@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Models
 import NN
+import ONNX
 import Train
 
 /// `--model NAME [--input-size N] [--channels C]` or `--checkpoint FILE`: which model a command works on.
@@ -10,12 +11,16 @@ struct ModelSource: ParsableArguments {
     @Option(help: ArgumentHelp("A named model (\(ModelZoo.names.joined(separator: ", "))), with seeded random weights.", valueName: "name"))
     var model: String?
     @Option(help: ArgumentHelp("A checkpoint written by pneumo train.", valueName: "file")) var checkpoint: String?
+    @Option(help: ArgumentHelp("An ONNX model (ours or torch.onnx.export's).", valueName: "file")) var onnx: String?
     @Option(name: .customLong("input-size"), help: "Input size in pixels (default: the checkpoint's, else 64).") var inputSize: Int?
     @Option(help: "Input channels for --model (default 3).") var channels: Int?
     @Option(help: "Seed of the random weights for --model.") var seed: UInt64 = 0
 
     func validate() throws {
-        guard (model == nil) != (checkpoint == nil) else { throw ValidationError("give exactly one of --model NAME or --checkpoint FILE") }
+        guard [model, checkpoint, onnx].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --model NAME, --checkpoint FILE or --onnx FILE")
+        }
+        if let onnx, !FileManager.default.fileExists(atPath: onnx) { throw ValidationError("--onnx: no such file: \(onnx)") }
         if let inputSize, inputSize < 8 { throw ValidationError("--input-size must be at least 8, got \(inputSize)") }
         if let channels, channels < 1 { throw ValidationError("--channels must be positive") }
         if let checkpoint, !FileManager.default.fileExists(atPath: checkpoint) {
@@ -29,21 +34,33 @@ struct ModelSource: ParsableArguments {
         var parameters: ParameterStore
         /// `[C, H, W]`.
         var sampleShape: [Int]
-        var descriptor: ModelDescriptor
+        var inputName = "image"
+        /// The decision threshold stored with the model (checkpoint info or ONNX metadata), if any.
+        var threshold: Double?
     }
 
     func load() throws -> Loaded {
+        if let onnx {
+            let m = try ONNXModel(contentsOf: URL(fileURLWithPath: onnx))
+            let name = URL(fileURLWithPath: onnx).deletingPathExtension().lastPathComponent
+            var loaded = Loaded(name: name, graph: m.graph, parameters: m.parameters, sampleShape: Array(m.inputShape.dropFirst()))
+            loaded.inputName = m.inputName
+            loaded.threshold = m.metadata["pneumo.threshold"].flatMap(Double.init)
+            // Only the first output feeds the runtime (the logits).
+            loaded.graph.outputs = Array(loaded.graph.outputs.prefix(1))
+            return loaded
+        }
         if let checkpoint {
             let ckpt = try Checkpoint.read(URL(fileURLWithPath: checkpoint))
             var d = ckpt.descriptor
             if let inputSize { d.input_size = inputSize }
             let g = try ModelGraph(try d.layer(), inputShape: d.inputShape(batch: 1))
-            return Loaded(name: d.model, graph: g.graph, parameters: ckpt.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()),
-                          descriptor: d)
+            var loaded = Loaded(name: d.model, graph: g.graph, parameters: ckpt.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
+            loaded.threshold = ckpt.info["threshold"].flatMap(Double.init)
+            return loaded
         }
         let d = ModelDescriptor(model: model!, inputSize: inputSize ?? 64, channels: channels ?? 3)
         let g = try ModelGraph(try d.layer(), inputShape: d.inputShape(batch: 1), seed: seed)
-        return Loaded(name: d.model, graph: g.graph, parameters: g.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()),
-                      descriptor: d)
+        return Loaded(name: d.model, graph: g.graph, parameters: g.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
     }
 }

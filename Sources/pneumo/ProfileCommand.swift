@@ -36,7 +36,8 @@ struct ProfileCommand: ParsableCommand {
         var options = ModelProfile.Options()
         options.batch = batch; options.runs = runs; options.warmup = warmup; options.sweep = sweepSizes
         options.layout = PlanLayout(rawValue: layout)!
-        let p = try ModelProfile.measure(name: m.name, graph: m.graph, parameters: m.parameters, sampleShape: m.sampleShape, options: options)
+        let p = try ModelProfile.measure(name: m.name, graph: m.graph, parameters: m.parameters, inputName: m.inputName,
+                                         sampleShape: m.sampleShape, options: options)
         print(json ? try p.jsonString() : ProfileTable.render(p))
     }
 }

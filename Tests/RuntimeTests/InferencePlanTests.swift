@@ -85,3 +85,29 @@ import Optimize
         #expect(planner.size == 64 + 320)
     }
 }
+
+/// BF16 plans agree with float32 to bfloat16's precision. bfloat16 keeps 8 mantissa bits (relative
+/// rounding 2⁻⁹ ≈ 0.2% per value); through ~20 layers with float32 accumulation the logits move by a few
+/// percent of their scale at most: tolerance 5e-2 of the output's magnitude.
+@Suite struct BF16PlanTests {
+    @Test(.enabled(if: Precision.isSupported(.bf16), "this CPU has no AVX-512 BF16"))
+    func bf16PlanTracksFloat32() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28], seed: 5)
+        var rng = SeededRandom(seed: 6)
+        let x = Tensor.randomNormal([4, 1, 28, 28], using: &rng)
+        let f32 = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape).run(x).scalars
+        let bf16 = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, precision: .bf16).run(x).scalars
+        let scale = f32.map(abs).max()!
+        let worst = zip(f32, bf16).map { abs($0 - $1) }.max()!
+        #expect(worst <= 5e-2 * scale, "max difference \(worst), scale \(scale)")
+        #expect(worst > 0, "a bf16 plan that equals float32 exactly did not run in bf16")
+    }
+
+    @Test func unsupportedPrecisionIsAClearError() throws {
+        guard !Precision.isSupported(.bf16) else { return }
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28])
+        #expect(throws: EngineError.self) {
+            try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [1, 1, 28, 28], precision: .bf16)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Data
+import Engine
+import Foundation
+import Metrics
+import Profile
+import Runtime
+
+/// The spec's performance standard for a deployed model, each check with its target, measured value,
+/// margin and verdict: < 0.4 GFLOPs per sample, < 100 MB peak memory, < 3 ms single-image latency,
+/// > 2000 samples/s, > 98% sensitivity.
+///
+/// Conventions, stated because they decide verdicts: "GFLOPs" is the spec's (thop's) figure, which counts
+/// one multiply-accumulate as one operation, so it is the convolution + linear MACs (`true_gflops_per_sample`
+/// gives 2 FLOPs per MAC alongside). Peak memory is the runtime's measured allocator peak at batch 1
+/// (weights + activations + workspace + output), not the process RSS (reported too). Latency is the mean
+/// of batch-1 runs. Throughput is the best samples/s over the batch sweep. Sensitivity is measured on the
+/// requested split at the threshold chosen on the val split.
+public struct SLAScorecard: Codable, Sendable {
+    public struct Check: Codable, Sendable {
+        public var name: String
+        public var target: Double
+        public var measured: Double
+        public var unit: String
+        /// How far inside the target (positive) or outside (negative), as a fraction of the target.
+        public var margin: Double
+        public var pass: Bool
+    }
+
+    public struct Targets: Sendable {
+        public var gflops = 0.4, memoryMB = 100.0, latencyMs = 3.0, throughput = 2000.0, sensitivity = 0.98
+        public init() {}
+    }
+
+    public var model: String
+    public var split: String
+    public var device: String
+    public var threads: Int
+    public var gflops_per_sample: Double
+    public var true_gflops_per_sample: Double
+    public var peak_memory_mb: Double
+    public var process_peak_rss_mb: Double
+    public var latency_ms: Double
+    public var latency_p95_ms: Double
+    public var amortized_latency_ms: Double
+    public var amortized_batch: Int
+    public var throughput_samples_per_s: Double
+    public var sensitivity: Double
+    public var specificity: Double
+    public var auc: Double
+    public var threshold: Double
+    public var target_sensitivity: Double
+    public var checks: [Check]
+    public var pass: Bool
+
+    static func check(_ name: String, _ measured: Double, below target: Double, _ unit: String) -> Check {
+        Check(name: name, target: target, measured: measured, unit: unit, margin: (target - measured) / target, pass: measured < target)
+    }
+
+    static func check(_ name: String, _ measured: Double, above target: Double, _ unit: String) -> Check {
+        Check(name: name, target: target, measured: measured, unit: unit, margin: (measured - target) / target, pass: measured > target)
+    }
+
+    /// Scores `runtime` on `dataset`: accuracy on `split` at the threshold chosen on val for
+    /// `targetSensitivity`, speed and memory on the same runtime.
+    public static func measure(model: String, graph: Graph, parameters: ParameterStore, inputName: String = "image",
+                               sampleShape: [Int], dataset: MedMNISTDataset,
+                               split: Split, preprocessing: Preprocessing, targetSensitivity: Double = 0.99,
+                               targets: Targets = Targets(), runs: Int = 200, sweep: [Int] = [64, 128, 256]) throws -> SLAScorecard {
+        let compute = try ComputeProfile(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
+        let (plan1, memory) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
+                                                              sampleShape: sampleShape, batch: 1, layout: .channelsLast)
+        let latency = try PerformanceProfiler.timing(plan1, runs: runs, warmup: 20)
+        var best: (batch: Int, timing: TimingProfile)?
+        for b in sweep {
+            let plan = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: [b] + sampleShape)
+            let t = try PerformanceProfiler.timing(plan, runs: max(5, 2000 / b), warmup: 3)
+            if best == nil || t.throughput_samples_per_s > best!.timing.throughput_samples_per_s { best = (b, t) }
+        }
+        let runtime = Runtime(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
+        let val = try Scoring.scores(runtime, try dataset.split(.val), preprocessing: preprocessing)
+        guard let threshold = BinaryMetrics.threshold(forSensitivity: targetSensitivity, scores: val.scores, labels: val.labels) else {
+            throw EngineError.invalid("sla", "\(dataset.file): the val split has no pneumonia cases to choose a threshold on")
+        }
+        let reported = split == .val ? val : try Scoring.scores(runtime, try dataset.split(split), preprocessing: preprocessing)
+        let m = ThresholdMetrics(scores: reported.scores, labels: reported.labels, threshold: threshold)
+        let gflops = Double(compute.macs_per_sample) / 1e9
+        let memoryMB = Double(memory.measured) / 1_048_576
+        let checks = [
+            check("GFLOPs per sample", gflops, below: targets.gflops, "GFLOPs"),
+            check("peak memory", memoryMB, below: targets.memoryMB, "MB"),
+            check("single-image latency", latency.latency_ms.mean, below: targets.latencyMs, "ms"),
+            check("throughput", best!.timing.throughput_samples_per_s, above: targets.throughput, "samples/s"),
+            check("sensitivity", m.sensitivity, above: targets.sensitivity, ""),
+        ]
+        return SLAScorecard(model: model, split: split.rawValue, device: CPUInfo.description, threads: DNNLContext.threadCount,
+                            gflops_per_sample: gflops, true_gflops_per_sample: 2 * gflops, peak_memory_mb: memoryMB,
+                            process_peak_rss_mb: Double(memory.process_peak_rss_bytes) / 1_048_576,
+                            latency_ms: latency.latency_ms.mean, latency_p95_ms: latency.latency_ms.p95,
+                            amortized_latency_ms: best!.timing.per_sample_ms, amortized_batch: best!.batch,
+                            throughput_samples_per_s: best!.timing.throughput_samples_per_s, sensitivity: m.sensitivity,
+                            specificity: m.specificity, auc: BinaryMetrics.auc(scores: reported.scores, labels: reported.labels) ?? 0,
+                            threshold: threshold, target_sensitivity: targetSensitivity, checks: checks, pass: checks.allSatisfy(\.pass))
+    }
+
+    public func table() -> String {
+        var lines = ["SLA scorecard: \(model) on \(split), \(threads) threads on \(device)",
+                     "check                    target        measured      margin   verdict"]
+        for c in checks {
+            let fmt: (Double) -> String = c.unit.isEmpty ? { String(format: "%.2f%%", $0 * 100) } : { String(format: "%.3f %@", $0, c.unit) }
+            let cmp = c.name == "throughput" || c.name == "sensitivity" ? "> " : "< "
+            lines.append(Self.pad(c.name, 24) + Self.pad(cmp + fmt(c.target), 14) + Self.pad(fmt(c.measured), 14)
+                         + Self.pad(String(format: "%+.0f%%", c.margin * 100), 9) + (c.pass ? "PASS" : "FAIL"))
+        }
+        lines.append(String(format: "threshold %.4f (chosen on val for sensitivity ≥ %.3f); specificity %.2f%%, AUC %.4f; amortized %.4f ms/sample at batch %d; p95 latency %.3f ms; process peak RSS %.0f MB",
+                            threshold, target_sensitivity, specificity * 100, auc, amortized_latency_ms, amortized_batch, latency_p95_ms, process_peak_rss_mb))
+        lines.append(pass ? "PASS: every check" : "FAIL: \(checks.filter { !$0.pass }.map(\.name).joined(separator: ", "))")
+        return lines.joined(separator: "\n")
+    }
+
+    static func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
+}
+
+/// P(pneumonia) for every image of a split, through the compiled runtime.
+public enum Scoring {
+    public static func scores(_ runtime: Runtime, _ split: ImageSplit, preprocessing: Preprocessing, batch: Int = 256) throws
+        -> (scores: [Double], labels: [Int]) {
+        let loader = try DataLoader(split, batchSize: batch, sampling: .sequential, preprocessing: preprocessing)
+        var scores: [Double] = []
+        for b in loader.epoch(0) {
+            let logits = try runtime.run(b.images).scalars
+            let k = logits.count / b.indices.count
+            for r in 0..<b.indices.count { scores.append(1 / (1 + exp(Double(logits[r * k] - logits[r * k + 1])))) }
+        }
+        return (scores, split.labels)
+    }
+}

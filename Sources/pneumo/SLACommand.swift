@@ -1,0 +1,42 @@
+import ArgumentParser
+import Data
+import Deploy
+import Engine
+import Foundation
+
+/// `pneumo sla`: the spec's performance standard as a scorecard, on the deployed file.
+struct SLACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sla",
+        abstract: "Score a model against the SLA: < 0.4 GFLOPs/sample, < 100 MB peak memory, < 3 ms latency, > 2000 samples/s, > 98% sensitivity.")
+
+    @OptionGroup var source: ModelSource
+    @OptionGroup var dataset: DatasetOptions
+    @Option(help: "Split to measure sensitivity on (the threshold is always chosen on val).") var split = "test"
+    @Option(name: .customLong("target-sensitivity"), help: "Sensitivity the val-chosen threshold must reach.") var targetSensitivity = 0.99
+    @Option(help: "Timed batch-1 runs.") var runs = 200
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard ["val", "test"].contains(split) else { throw ValidationError("--split must be val or test, got \(split)") }
+        guard targetSensitivity > 0, targetSensitivity <= 1 else { throw ValidationError("--target-sensitivity must be in (0, 1]") }
+        guard runs >= 1 else { throw ValidationError("--runs must be positive") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+    }
+
+    func run() throws {
+        if let threads { DNNLContext.threadCount = threads }
+        let m = try source.load()
+        guard m.sampleShape.count == 3, m.sampleShape[1] == m.sampleShape[2] else {
+            throw ValidationError("the model's input must be [N, C, S, S], got [N, \(m.sampleShape.map(String.init).joined(separator: ", "))]")
+        }
+        let data = try dataset.open(preferredSize: m.sampleShape[1])
+        let card = try SLAScorecard.measure(model: m.name, graph: m.graph, parameters: m.parameters, inputName: m.inputName,
+                                            sampleShape: m.sampleShape, dataset: data, split: Split(rawValue: split)!,
+                                            preprocessing: try Preprocessing(size: m.sampleShape[1], channels: m.sampleShape[0]),
+                                            targetSensitivity: targetSensitivity, runs: runs)
+        print(json ? try card.jsonString() : card.table())
+        if !card.pass { throw ExitCode(3) }
+    }
+}
