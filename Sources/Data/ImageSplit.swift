@@ -62,3 +62,12 @@ public struct ImageSplit: Sendable, Equatable {
         return counts
     }
 }
+
+extension ImageSplit {
+    /// The first `n` images (the spec's `subset_size`, for quick runs).
+    public func prefix(_ n: Int) throws -> ImageSplit {
+        let k = Swift.max(0, Swift.min(n, count))
+        return try ImageSplit(split: split, height: height, width: width, channels: channels,
+                              pixels: Array(pixels[0..<(k * imageSize)]), labels: Array(labels[0..<k]), classCount: classCount)
+    }
+}

@@ -7,7 +7,7 @@ public struct ValueID: Hashable, Sendable, Comparable, Codable {
 
 /// One op application. `shape` is the shape inferred when the graph was built (its batch size is the
 /// builder's example batch; `Graph.inferShapes` recomputes shapes for another batch).
-public struct Node: Sendable {
+public struct Node: Sendable, Codable {
     public var op: Op
     public var inputs: [ValueID]
     public var shape: [Int]
@@ -21,7 +21,7 @@ public struct Node: Sendable {
 
 /// The graph IR: nodes in topological order (every input precedes its user) and the outputs.
 /// Training, profiling, optimization rewrites, ONNX translation and the runtime all work on this.
-public struct Graph: Sendable {
+public struct Graph: Sendable, Codable {
     public var nodes: [Node] = []
     public var outputs: [ValueID] = []
 
@@ -60,6 +60,21 @@ public struct Graph: Sendable {
             }
         }
         return shapes
+    }
+
+    /// Checks what a decoded (untrusted) graph must satisfy: inputs precede their users, outputs exist,
+    /// leaves have no inputs; then infers every shape, which validates the ops' attributes.
+    public func validate(inputs: [String: [Int]]) throws {
+        for (i, node) in nodes.enumerated() {
+            guard node.inputs.allSatisfy({ $0.index >= 0 && $0.index < i }) else {
+                throw EngineError.invalid("graph", "node \(i) (\(node.op.kindName) '\(node.name)') reads a node that does not precede it")
+            }
+            if node.op.isLeaf && !node.inputs.isEmpty { throw EngineError.invalid("graph", "leaf node \(i) has inputs") }
+        }
+        guard !outputs.isEmpty, outputs.allSatisfy({ $0.index >= 0 && $0.index < nodes.count }) else {
+            throw EngineError.invalid("graph", "outputs must name existing nodes")
+        }
+        _ = try inferShapes(inputs: inputs)
     }
 
     /// For each node, the index of the last node that reads it (outputs live to the end).

@@ -40,7 +40,7 @@ public struct BatchNormAttributes: Hashable, Sendable, Codable {
 }
 
 /// The op kinds of the graph IR. Inputs of each node, in order, are documented per case.
-public enum Op: Hashable, Sendable {
+public enum Op: Hashable, Sendable, Codable {
     /// A graph input fed at run time (images, labels).
     case input(name: String)
     /// A trainable tensor, named like PyTorch's state dict (`layer1.0.conv1.weight`).

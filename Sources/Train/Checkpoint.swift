@@ -11,6 +11,17 @@ public struct Checkpoint: Sendable {
     public var info: [String: String]
     /// Tensors stored beside the model's (the optimizer state of a run's last checkpoint).
     public var extraTensors: [(name: String, tensor: Tensor)] = []
+    /// The model's own inference graph when it is not a zoo model as built (a rewritten or optimized
+    /// one); stored as JSON in the metadata under `pneumo.graph`.
+    public var customGraph: Graph?
+
+    static let graphKey = "pneumo.graph"
+
+    /// The inference graph (input `image`, output logits) these parameters belong to.
+    public func graph() throws -> Graph {
+        if let customGraph { return customGraph }
+        return try descriptor.graph().graph
+    }
 
     public static let optimizerPrefix = "optimizer."
 
@@ -24,6 +35,7 @@ public struct Checkpoint: Sendable {
         var metadata = info.reduce(into: [String: String]()) { $0["pneumo." + $1.key] = $1.value }
         metadata[Self.modelKey] = String(decoding: try JSONEncoder().encode(descriptor), as: UTF8.self)
         metadata["format"] = "pt"   // what safetensors' PyTorch loader expects
+        if let customGraph { metadata[Self.graphKey] = String(decoding: try JSONEncoder().encode(customGraph), as: UTF8.self) }
         try Safetensors.write(parameters.names.map { ($0, parameters[$0]!) } + extraTensors, metadata: metadata, to: url)
     }
 
@@ -34,12 +46,28 @@ public struct Checkpoint: Sendable {
         guard let json = file.metadata[modelKey], let descriptor = try? JSONDecoder().decode(ModelDescriptor.self, from: Data(json.utf8)) else {
             throw Safetensors.Error(path: url.path, message: "not a Pneumo checkpoint: metadata '\(modelKey)' is missing or invalid")
         }
-        var parameters = try descriptor.graph().parameters
+        var customGraph: Graph?
+        var parameters: ParameterStore
+        if let json = file.metadata[graphKey] {
+            let graph: Graph
+            do {
+                graph = try JSONDecoder().decode(Graph.self, from: Data(json.utf8))
+                try graph.validate(inputs: ["image": descriptor.inputShape(batch: 1)])
+            } catch {
+                throw Safetensors.Error(path: url.path, message: "metadata '\(graphKey)' is not a valid model graph: \(error)")
+            }
+            parameters = ParameterStore()
+            for leaf in graph.leaves { parameters.declare(leaf.name, Tensor(zeros: leaf.shape), trainable: leaf.trainable) }
+            customGraph = graph
+        } else {
+            parameters = try descriptor.graph().parameters
+        }
         try load(file, into: &parameters, path: url.path)
         var info: [String: String] = [:]
         for (k, v) in file.metadata where k.hasPrefix("pneumo.") && k != modelKey { info[String(k.dropFirst(7))] = v }
         var checkpoint = Checkpoint(descriptor: descriptor, parameters: parameters, info: info)
         checkpoint.extraTensors = file.tensors.filter { $0.name.hasPrefix(optimizerPrefix) }
+        checkpoint.customGraph = customGraph
         return checkpoint
     }
 

@@ -20,17 +20,26 @@ public struct ClinicalEvaluation: Codable, Sendable {
         public var confusion: ConfusionMatrix
     }
 
+    /// A point of the ROC curve; `threshold` is nil for the (0, 0) point (threshold +∞).
+    public struct ROCPoint: Codable, Sendable {
+        public var fpr: Double
+        public var tpr: Double
+        public var threshold: Double?
+    }
+
     public var split: String
     public var samples: Int
     public var auc: Double
     public var loss: Double
     public var thresholds: [ThresholdMetrics]
     public var target: Target?
+    /// The ROC curve on the reported split, thinned to at most ~200 points (every corner kept when fewer).
+    public var roc: [ROCPoint]
 
     public static func run(checkpoint: Checkpoint, dataset: MedMNISTDataset, split: Split, thresholds: [Double],
                            targetSensitivity: Double?, batchSize: Int, backend: any Backend) throws -> ClinicalEvaluation {
         let d = checkpoint.descriptor
-        let graph = try ModelGraph.training(try d.layer(), inputShape: d.inputShape(batch: batchSize)).graph
+        let graph = try checkpoint.graph().appendingLoss()
         let preprocessing = try Preprocessing(size: d.input_size, channels: d.channels)
         func predict(_ s: Split) throws -> Predictions {
             let loader = try DataLoader(try dataset.split(s), batchSize: batchSize, sampling: .sequential, preprocessing: preprocessing)
@@ -50,9 +59,14 @@ public struct ClinicalEvaluation: Codable, Sendable {
             target = Target(target_sensitivity: goal, chosen_on: "val", threshold: t, sensitivity: m.sensitivity,
                             specificity: m.specificity, precision: m.precision, f1: m.f1, accuracy: m.accuracy, confusion: m.confusion)
         }
+        let curve = BinaryMetrics.rocCurve(scores: reported.scores, labels: reported.labels)
+        let stride = max(1, curve.count / 200)
+        let roc = curve.enumerated().filter { $0.offset % stride == 0 || $0.offset == curve.count - 1 }.map {
+            ROCPoint(fpr: $0.element.fpr, tpr: $0.element.tpr, threshold: $0.element.threshold.isFinite ? $0.element.threshold : nil)
+        }
         return ClinicalEvaluation(split: split.rawValue, samples: reported.scores.count, auc: auc, loss: reported.loss,
                                   thresholds: thresholds.map { ThresholdMetrics(scores: reported.scores, labels: reported.labels, threshold: $0) },
-                                  target: target)
+                                  target: target, roc: roc)
     }
 
     /// A terminal table, one row per threshold.

@@ -29,13 +29,23 @@ public struct Trainer {
         try Preprocessing(size: descriptor.input_size, channels: descriptor.channels)
     }
 
-    public func run(train: ImageSplit, val: ImageSplit, resume: Bool = false) throws -> TrainingSummary {
+    /// Trains from the zoo model's fresh initialisation, or from `initial` (an inference graph and its
+    /// parameters: a rewritten model to fine-tune), whose graph is then stored in the checkpoints.
+    public func run(train: ImageSplit, val: ImageSplit, resume: Bool = false,
+                    initial: (graph: Graph, parameters: ParameterStore)? = nil) throws -> TrainingSummary {
         let trainLoader = try DataLoader(train, batchSize: config.batchSize, sampling: .shuffled, preprocessing: preprocessing(),
                                          augmentation: config.augment ? try Augmentation() : nil, seed: config.seed)
         let valLoader = try DataLoader(val, batchSize: max(config.batchSize, 64), sampling: .sequential, preprocessing: preprocessing())
         let weights = config.classWeights ? try inverseFrequencyClassWeights(counts: train.classCounts) : nil
-        let model = try ModelGraph.training(try descriptor.layer(), inputShape: descriptor.inputShape(batch: config.batchSize),
-                                            seed: config.seed, classWeights: weights)
+        let inference: (graph: Graph, parameters: ParameterStore)
+        if let initial {
+            inference = initial
+        } else {
+            let fresh = try ModelGraph(try descriptor.layer(), inputShape: descriptor.inputShape(batch: 1), seed: config.seed)
+            inference = (fresh.graph, fresh.parameters)
+        }
+        let customGraph = initial?.graph
+        let model = (graph: try inference.graph.appendingLoss(classWeights: weights), parameters: inference.parameters)
         var step = TrainingStep(graph: model.graph, parameters: model.parameters,
                                 optimizer: Adam(weightDecay: config.weightDecay), backend: backend, seed: config.seed)
         let schedule = StepLR(base: config.learningRate, stepSize: config.lrStep, gamma: config.lrGamma)
@@ -44,7 +54,7 @@ public struct Trainer {
         var (bestAUC, bestEpoch, sinceBest, startEpoch) = (-1.0, -1, 0, 0)
         if resume, FileManager.default.fileExists(atPath: lastURL.path) {
             let last = try Checkpoint.read(lastURL)
-            guard last.descriptor == descriptor else {
+            guard last.descriptor == descriptor, (last.customGraph == nil) == (initial == nil) else {
                 throw TrainingError("\(lastURL.path) holds \(last.descriptor.model) at \(last.descriptor.input_size) px, not \(descriptor.model) at \(descriptor.input_size) px")
             }
             step.parameters = last.parameters
@@ -87,13 +97,15 @@ public struct Trainer {
                               record.train_accuracy, record.val_loss, record.val_accuracy, auc, record.seconds))
             if auc > bestAUC {
                 (bestAUC, bestEpoch, sinceBest) = (auc, epoch, 0)
-                try Checkpoint(descriptor: descriptor, parameters: step.parameters,
-                               info: ["epoch": "\(epoch)", "val_auc": "\(auc)"]).write(to: bestURL)
+                var best = Checkpoint(descriptor: descriptor, parameters: step.parameters, info: ["epoch": "\(epoch)", "val_auc": "\(auc)"])
+                best.customGraph = customGraph
+                try best.write(to: bestURL)
             } else {
                 sinceBest += 1
             }
             stoppedEarly = sinceBest >= config.patience
-            try saveLast(step: step, epoch: epoch, bestAUC: bestAUC, bestEpoch: bestEpoch, sinceBest: sinceBest, history: history)
+            try saveLast(step: step, epoch: epoch, bestAUC: bestAUC, bestEpoch: bestEpoch, sinceBest: sinceBest, history: history,
+                         graph: customGraph)
             onEpoch(record)
             epoch += 1
         }
@@ -107,7 +119,7 @@ public struct Trainer {
     /// The last checkpoint carries the optimizer state too (tensors `optimizer.*`), so weights and
     /// moments are replaced together by one rename; `Checkpoint.read` sets them aside.
     private func saveLast(step: TrainingStep<Adam>, epoch: Int, bestAUC: Double, bestEpoch: Int, sinceBest: Int,
-                          history: [EpochRecord]) throws {
+                          history: [EpochRecord], graph: Graph?) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(try encoder.encode(history), to: historyURL)
@@ -116,6 +128,7 @@ public struct Trainer {
                                     info: ["epoch": "\(epoch)", "best_val_auc": "\(bestAUC)", "best_epoch": "\(bestEpoch)",
                                            "epochs_since_best": "\(sinceBest)", "optimizer_step": "\(state.step)"])
         checkpoint.extraTensors = state.tensors.map { (Checkpoint.optimizerPrefix + $0.name, $0.tensor) }
+        checkpoint.customGraph = graph
         try checkpoint.write(to: lastURL)
     }
 

@@ -1,0 +1,146 @@
+import Data
+import Deploy
+import Engine
+import Foundation
+import Models
+import NN
+import ONNX
+import Profile
+import Report
+import Runtime
+import Train
+
+/// The whole job in one call: data → baseline (train, evaluate, profile, analyse) → optimized model
+/// (train, choose the operating threshold on val, export ONNX) → SLA scorecards of both ONNX files on
+/// our runtime → the visual report. Every result lands in `output` under the names `Report` reads.
+public struct Pipeline {
+    public struct Options: Sendable {
+        public var baselineModel = "baseline"
+        public var baselineEpochs = 10
+        public var optimizedModel = "pneumonet"
+        public var optimizedChannels = 1
+        public var optimizedEpochs = 10
+        public var training = TrainingConfig()
+        /// Use only the first N training images (the spec's `subset_size`); nil for all.
+        public var trainSubset: Int?
+        public var targetSensitivity = 0.99
+        public var profileRuns = 50
+        public var slaRuns = 200
+        public var sweep = [1, 8, 32, 64, 128, 256]
+        public init() {}
+    }
+
+    public var options: Options
+    public var output: URL
+    public var backend: any Backend
+    /// Progress lines for a person (stderr in the CLI).
+    public var log: (String) -> Void
+
+    public init(options: Options, output: URL, backend: any Backend, log: @escaping (String) -> Void) {
+        self.options = options; self.output = output; self.backend = backend; self.log = log
+    }
+
+    func write(_ value: some Encodable, _ name: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(value), to: output.appendingPathComponent(name))
+    }
+
+    public func run(dataset: MedMNISTDataset) throws -> (baseline: SLAScorecard, optimized: SLAScorecard, report: URL) {
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        var train = try dataset.split(.train)
+        let val = try dataset.split(.val)
+        if let n = options.trainSubset, n < train.count { train = try train.prefix(n) }
+        let reportSplit: Split = dataset.availableSplits.contains(.test) ? .test : .val
+        log("data: \(train.count) training and \(val.count) validation images of \(train.height)×\(train.width); scorecards on \(reportSplit.rawValue)")
+
+        // 1. Data exploration.
+        let report = try DatasetReport(dataset: dataset)
+        try AtomicFile.write(Data(report.json().utf8), to: output.appendingPathComponent("data.json"))
+        try SampleGrid.write(train, indices: SampleGrid.choose(from: train, count: 16), classNames: dataset.task.classNames,
+                             to: output.appendingPathComponent("samples.svg"), title: "\(dataset.task.name) training samples")
+
+        // 2. The baseline: trained with the spec's recipe, evaluated, profiled.
+        let baseline = try trainModel(options.baselineModel, channels: 3, epochs: options.baselineEpochs, train: train, val: val,
+                                      directory: "baseline")
+        try FileManager.default.copyItem(atPath: output.appendingPathComponent("baseline/history.json").path,
+                                         toPath: output.appendingPathComponent("history.json").path, replacing: true)
+        let baselineEval = try ClinicalEvaluation.run(checkpoint: baseline, dataset: dataset, split: reportSplit, thresholds: [0.4, 0.7],
+                                                      targetSensitivity: options.targetSensitivity, batchSize: 128, backend: backend)
+        try write(baselineEval, "eval.json")
+        log(String(format: "baseline: %@ AUC %.4f", reportSplit.rawValue, baselineEval.auc))
+        try profile(baseline, name: "profile_baseline.json")
+
+        // 3. The optimized model.
+        var optimized = try trainModel(options.optimizedModel, channels: options.optimizedChannels, epochs: options.optimizedEpochs,
+                                       train: train, val: val, directory: "optimized")
+        let optimizedEval = try ClinicalEvaluation.run(checkpoint: optimized, dataset: dataset, split: reportSplit, thresholds: [0.4, 0.7],
+                                                       targetSensitivity: options.targetSensitivity, batchSize: 256, backend: backend)
+        try write(optimizedEval, "eval_optimized.json")
+        if let t = optimizedEval.target?.threshold { optimized.info["threshold"] = "\(t)" }
+        try optimized.write(to: output.appendingPathComponent("optimized/best.safetensors"))
+        try profile(optimized, name: "profile_optimized.json")
+
+        // 4. Deployment: ONNX files, scored on our runtime.
+        let baselineCard = try exportAndScore(baseline, name: "baseline", dataset: dataset, split: reportSplit)
+        let optimizedCard = try exportAndScore(optimized, name: "optimized", dataset: dataset, split: reportSplit)
+
+        // 5. The report.
+        let written = try RunReport.write(runDirectory: output, to: nil)
+        log("report: \(written.html.path)")
+        return (baselineCard, optimizedCard, written.html)
+    }
+
+    func trainModel(_ name: String, channels: Int, epochs: Int, train: ImageSplit, val: ImageSplit, directory: String) throws -> Checkpoint {
+        var config = options.training
+        config.epochs = epochs
+        let descriptor = ModelDescriptor(model: name, inputSize: train.height, channels: channels)
+        var trainer = Trainer(descriptor: descriptor, config: config, outputDirectory: output.appendingPathComponent(directory),
+                              backend: backend)
+        trainer.onEpoch = { r in
+            log(String(format: "%@ epoch %d: loss %.4f, val AUC %.4f (%.1f s)", name, r.epoch, r.train_loss, r.val_auc, r.seconds))
+        }
+        let summary = try trainer.run(train: train, val: val)
+        log(String(format: "%@: best val AUC %.4f at epoch %d", name, summary.best_val_auc, summary.best_epoch))
+        return try Checkpoint.read(URL(fileURLWithPath: summary.checkpoint))
+    }
+
+    func profile(_ checkpoint: Checkpoint, name: String) throws {
+        var o = ModelProfile.Options()
+        o.runs = options.profileRuns
+        o.sweep = options.sweep
+        let shape = Array(checkpoint.descriptor.inputShape(batch: 1).dropFirst())
+        let p = try ModelProfile.measure(name: checkpoint.descriptor.model, graph: try checkpoint.graph(),
+                                         parameters: checkpoint.parameters, sampleShape: shape, options: o)
+        try write(p, name)
+        log(String(format: "%@: %.3f GMACs, %.3f ms at batch 1, %.0f samples/s at batch %d", checkpoint.descriptor.model,
+                   Double(p.macs_per_sample) / 1e9, p.latency_ms.mean, p.throughput_samples_per_s, p.batch_latency.batch))
+    }
+
+    func exportAndScore(_ checkpoint: Checkpoint, name: String, dataset: MedMNISTDataset, split: Split) throws -> SLAScorecard {
+        let url = output.appendingPathComponent("\(name).onnx")
+        var metadata = ["pneumo.model": checkpoint.descriptor.model]
+        if let t = checkpoint.info["threshold"] { metadata["pneumo.threshold"] = t }
+        try ONNXExporter.write(graph: try checkpoint.graph(), parameters: checkpoint.parameters, to: url, dynamicBatch: true,
+                               metadata: metadata)
+        // Scored on the exported file, as deployed.
+        let model = try ONNXModel(contentsOf: url)
+        var graph = model.graph
+        graph.outputs = Array(graph.outputs.prefix(1))
+        let shape = Array(model.inputShape.dropFirst())
+        let card = try SLAScorecard.measure(model: name, graph: graph, parameters: model.parameters, inputName: model.inputName,
+                                            sampleShape: shape, dataset: dataset, split: split,
+                                            preprocessing: try Preprocessing(size: shape[1], channels: shape[0]),
+                                            targetSensitivity: options.targetSensitivity, runs: options.slaRuns)
+        try write(card, "sla_\(name).json")
+        log("\(name): SLA \(card.pass ? "PASS" : "FAIL (\(card.checks.filter { !$0.pass }.map(\.name).joined(separator: ", ")))")")
+        return card
+    }
+}
+
+extension FileManager {
+    func copyItem(atPath from: String, toPath to: String, replacing: Bool) throws {
+        if replacing, fileExists(atPath: to) { try removeItem(atPath: to) }
+        try copyItem(atPath: from, toPath: to)
+    }
+}

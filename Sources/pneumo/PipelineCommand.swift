@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+/// `pneumo pipeline`: the whole job, the README's main command.
+struct PipelineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "Run the whole job: data → baseline (train, evaluate, profile, analyse) → optimized model → ONNX → SLA scorecards → report.",
+        discussion: "Writes data.json, samples.svg, history.json, eval.json, profile_*.json, analysis.json, *.onnx, sla_*.json and report.html into --out.")
+
+    @OptionGroup var dataset: DatasetOptions
+    @Option(help: "Output directory.") var out: String
+    @Option(name: .customLong("baseline-model"), help: "The baseline to start from.") var baselineModel = "baseline"
+    @Option(name: .customLong("baseline-epochs"), help: "Epochs for the baseline (the spec's recipe: 10, with early stopping).") var baselineEpochs = 10
+    @Option(name: .customLong("optimized-model"), help: "The efficient model to deploy.") var optimizedModel = "pneumonet"
+    @Option(name: .customLong("optimized-channels"), help: "Input channels of the optimized model (1: grayscale as is).") var optimizedChannels = 1
+    @Option(help: "Epochs for the optimized model.") var epochs = 10
+    @Option(name: .customLong("train-subset"), help: "Use only the first N training images (quick runs).") var trainSubset: Int?
+    @Option(name: .customLong("target-sensitivity"), help: "Sensitivity the operating threshold must reach on val.") var targetSensitivity = 0.99
+    @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Flag(help: "Fewer timing runs (quick runs; figures are noisier).") var quick = false
+    @OptionGroup var engine: EngineOptions
+
+    func validate() throws {
+        guard baselineEpochs >= 1, epochs >= 1, optimizedChannels >= 1 else { throw ValidationError("epochs and channels must be positive") }
+        if let trainSubset, trainSubset < 2 { throw ValidationError("--train-subset must be at least 2") }
+        guard targetSensitivity > 0, targetSensitivity <= 1 else { throw ValidationError("--target-sensitivity must be in (0, 1]") }
+    }
+
+    func run() throws {
+        let backend = try engine.makeBackend()
+        let data = try dataset.open(preferredSize: nil)
+        var options = Pipeline.Options()
+        options.baselineModel = baselineModel; options.baselineEpochs = baselineEpochs
+        options.optimizedModel = optimizedModel; options.optimizedChannels = optimizedChannels; options.optimizedEpochs = epochs
+        options.trainSubset = trainSubset; options.targetSensitivity = targetSensitivity
+        options.training.seed = seed
+        if quick { options.profileRuns = 10; options.slaRuns = 30; options.sweep = [1, 8, 64] }
+        let pipeline = Pipeline(options: options, output: URL(fileURLWithPath: out), backend: backend) {
+            FileHandle.standardError.write(Data(("pipeline: " + $0 + "\n").utf8))
+        }
+        let result = try pipeline.run(dataset: data)
+        print(result.baseline.table())
+        print("")
+        print(result.optimized.table())
+        print("")
+        print("report: \(result.report.path)")
+    }
+}
