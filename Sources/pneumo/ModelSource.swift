@@ -59,7 +59,7 @@ struct ModelSource: ParsableArguments {
             loaded.threshold = ckpt.info["threshold"].flatMap(Double.init)
             return loaded
         }
-        let d = ModelDescriptor(model: model!, inputSize: inputSize ?? 64, channels: channels ?? 3)
+        let d = ModelDescriptor(model: model!, inputSize: inputSize ?? 64, channels: channels ?? ModelZoo.defaultChannels(model!))
         let g = try ModelGraph(try d.layer(), inputShape: d.inputShape(batch: 1), seed: seed)
         return Loaded(name: d.model, graph: g.graph, parameters: g.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
     }

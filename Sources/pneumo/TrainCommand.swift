@@ -13,7 +13,7 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Model name (\(ModelZoo.names.joined(separator: ", "))).") var model = "resnet18"
     @Option(name: .customLong("input-size"), help: "Model input size in pixels (images are resized when the data differ).") var inputSize: Int?
-    @Option(help: "Input channels (grayscale is replicated to 3 when the model wants 3).") var channels = 3
+    @Option(help: "Input channels (default: the model's; grayscale is replicated to 3 when the model wants 3).") var channels: Int?
     @OptionGroup var dataset: DatasetOptions
     @Option(help: "Epochs.") var epochs = 10
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 32
@@ -30,7 +30,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print a JSON summary (best_epoch, best_val_auc, seconds_per_epoch, checkpoint).") var json = false
 
     func validate() throws {
-        guard epochs >= 1, batchSize >= 1, lrStep >= 1, patience >= 1, channels >= 1 else {
+        guard epochs >= 1, batchSize >= 1, lrStep >= 1, patience >= 1, (channels ?? 1) >= 1 else {
             throw ValidationError("--epochs, --batch-size, --lr-step, --patience and --channels must be positive")
         }
         guard lr > 0, lr.isFinite, weightDecay >= 0, weightDecay.isFinite else {
@@ -44,7 +44,7 @@ struct TrainCommand: ParsableCommand {
         let backend = try engine.makeBackend()
         let data = try dataset.open(preferredSize: inputSize)
         let train = try data.split(.train), val = try data.split(.val)
-        let descriptor = ModelDescriptor(model: model, inputSize: inputSize ?? train.height, channels: channels)
+        let descriptor = ModelDescriptor(model: model, inputSize: inputSize ?? train.height, channels: channels ?? ModelZoo.defaultChannels(model))
         var config = TrainingConfig()
         config.epochs = epochs; config.batchSize = batchSize; config.learningRate = lr; config.weightDecay = weightDecay
         config.lrStep = lrStep; config.patience = patience; config.seed = seed; config.augment = augment

@@ -66,6 +66,8 @@ import Runtime
         let s = LatencyStats([4, 1, 3, 2, 100])
         #expect(s.median == 3 && s.min == 1 && s.max == 100 && s.mean == 22)
         #expect(s.p95 == 100)
-        #expect(abs(s.std - (((4 - 22.0) * (4 - 22) + 441 + 361 + 400 + 78 * 78) / 4).squareRoot()) < 1e-9)
+        // Deviations from the mean 22: −18, −21, −19, −20, 78 → Σd² = 7610; sample variance 7610 / 4.
+        let expectedStd: Double = (7610.0 / 4).squareRoot()
+        #expect(abs(s.std - expectedStd) < 1e-9)
     }
 }
