@@ -1,0 +1,27 @@
+import Foundation
+
+/// A run directory of Fixtures/ (test fixtures written by Fixtures/make_fixtures.py; made-up values).
+func fixtureRun(_ name: String) -> URL {
+    Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(name)
+}
+
+/// A fresh directory under the system temporary directory, removed by the caller.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pneumo-report-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// The charts the full fixture run must produce, by name (`charts/<name>.svg`, `id="chart-<name>"`).
+let fullRunCharts = [
+    "class_distribution", "loss", "accuracy", "auc", "roc", "latency_baseline", "latency_optimized",
+    "operation_breakdown", "layer_macs_baseline", "layer_macs_optimized", "sweep_latency", "sweep_throughput",
+    "optimization_speedup", "optimization_macs",
+]
+
+/// The HTML of one section, `<section id="…">` to its `</section>`.
+func section(_ id: String, of html: String) -> String? {
+    guard let start = html.range(of: "<section id=\"\(id)\">") else { return nil }
+    guard let end = html.range(of: "</section>", range: start.upperBound..<html.endIndex) else { return nil }
+    return String(html[start.lowerBound..<end.upperBound])
+}
