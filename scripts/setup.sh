@@ -10,7 +10,7 @@ if dpkg -s libdnnl-dev >/dev/null 2>&1; then
 fi
 
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zlib1g-dev libgomp1 libcurl4 chromium >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zlib1g-dev libgomp1 libcurl4 libpng-dev libjpeg62-turbo-dev chromium >/dev/null
 
 if ! ldconfig -p | grep -q 'libdnnl.so.3 '; then
     pip install --quiet --prefix /usr/local onednn-cpu-gomp==2023.2.0 onednn-devel-cpu-gomp==2023.2.0
