@@ -1,0 +1,304 @@
+import Engine
+import Foundation
+import NN
+import SwiftProtobuf
+
+/// IR → ONNX `ModelProto`, for inference: the graph's non-loss outputs and what they depend on.
+///
+/// # The translation
+/// | IR | ONNX |
+/// |---|---|
+/// | `conv2d` | `Conv` (kernel_shape, strides, pads `[ph, pw, ph, pw]`, dilations, group) |
+/// | `batchNorm2d` | `BatchNormalization` (inference form; epsilon; momentum = 1 − ours, ONNX weighs the old value) |
+/// | `relu` / `relu6` | `Relu` / `Clip(x, 0, 6)` (bounds as inputs, opset ≥ 11) |
+/// | `maxPool2d` / `avgPool2d` | `MaxPool` / `AveragePool` (count_include_pad = 1) |
+/// | `globalAvgPool` | `GlobalAveragePool` |
+/// | `linear` | `Gemm(transB = 1)` |
+/// | `add` | `Add` |
+/// | `flatten(1)` / `flatten(k)` | `Flatten(axis 1)` / `Reshape(x, [0, …, 0, -1])` |
+/// | `dropout` | dropped (identity at inference) |
+/// | `resizeBilinear(h, w)` | `Resize` (mode linear, coordinate_transformation_mode half_pixel: PyTorch's `align_corners=False`) |
+///
+/// Initializers carry the parameter store's names (`layer1.0.conv1.weight`, `bn1.running_mean`), in its order;
+/// node names are the module path and the op type (`layer1.0.conv1/Conv`, `layer1.0/Relu_1`). The input keeps its
+/// IR name (`image`, `[N, C, H, W]`, N the dim_param `batch` with `dynamicBatch`), the output is `logits`.
+public enum ONNXExporter {
+    /// Opsets whose definitions of every op written here are the ones assumed (Resize's `roi`/`scales` optional
+    /// since 13; nothing used changes meaning up to 21).
+    public static let supportedOpsets: ClosedRange<Int> = 13...21
+    public static let defaultOpset = 17
+    /// IR version 8 (ONNX 1.10), read by every runtime that knows opset 13.
+    static let irVersion: Int64 = 8
+
+    /// The serialized model. `metadata` goes to `metadata_props` (e.g. the checkpoint's model descriptor).
+    public static func export(graph: Graph, parameters: ParameterStore, opset: Int = defaultOpset,
+                              dynamicBatch: Bool = false, metadata: [String: String] = [:]) throws -> Data {
+        let model = try modelProto(graph: graph, parameters: parameters, opset: opset, dynamicBatch: dynamicBatch,
+                                   metadata: metadata)
+        do {
+            return try model.serializedBytes()
+        } catch {
+            throw ONNXError(.malformed, "export", "cannot serialize the model: \(error)")
+        }
+    }
+
+    /// Exports and writes atomically (a temporary sibling, then a rename): `url` is the only path written.
+    public static func write(graph: Graph, parameters: ParameterStore, to url: URL, opset: Int = defaultOpset,
+                             dynamicBatch: Bool = false, metadata: [String: String] = [:]) throws {
+        let data = try export(graph: graph, parameters: parameters, opset: opset, dynamicBatch: dynamicBatch, metadata: metadata)
+        do { try AtomicFile.write(data, to: url) } catch {
+            throw ONNXError(.io, "export", "cannot write \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    static func modelProto(graph: Graph, parameters: ParameterStore, opset: Int, dynamicBatch: Bool,
+                           metadata: [String: String]) throws -> Onnx_ModelProto {
+        guard supportedOpsets.contains(opset) else {
+            throw ONNXError(.unsupported, "export", "opset \(opset) is not supported; use \(supportedOpsets.lowerBound)…\(supportedOpsets.upperBound)")
+        }
+        var writer = GraphWriter(graph: graph, parameters: parameters, opset: opset, dynamicBatch: dynamicBatch)
+        var model = Onnx_ModelProto()
+        model.irVersion = irVersion
+        var opsetID = Onnx_OperatorSetIdProto()
+        opsetID.domain = ""
+        opsetID.version = Int64(opset)
+        model.opsetImport = [opsetID]
+        model.producerName = "pneumo"
+        model.producerVersion = "1"
+        model.graph = try writer.write()
+        model.metadataProps = metadata.keys.sorted().map { key in
+            var entry = Onnx_StringStringEntryProto()
+            entry.key = key
+            entry.value = metadata[key]!
+            return entry
+        }
+        return model
+    }
+}
+
+/// Walks the IR once, emitting nodes, initializers and the graph's inputs and outputs.
+private struct GraphWriter {
+    let graph: Graph
+    let parameters: ParameterStore
+    let opset: Int
+    let dynamicBatch: Bool
+
+    var proto = Onnx_GraphProto()
+    /// The ONNX value name of each IR node's result.
+    var valueNames: [String?]
+    var usedNames: Set<String> = []
+    var nodeNameCounts: [String: Int] = [:]
+    var clipBounds: (min: String, max: String)?
+
+    init(graph: Graph, parameters: ParameterStore, opset: Int, dynamicBatch: Bool) {
+        self.graph = graph; self.parameters = parameters; self.opset = opset; self.dynamicBatch = dynamicBatch
+        valueNames = Array(repeating: nil, count: graph.nodes.count)
+    }
+
+    func fail(_ m: String) -> ONNXError { ONNXError(.unsupported, "export", m) }
+
+    mutating func write() throws -> Onnx_GraphProto {
+        proto.name = "pneumo"
+        // Inference outputs: every output but a loss; then only the nodes they depend on.
+        let outputs = graph.outputs.filter { if case .softmaxCrossEntropy = graph[$0].op { false } else { true } }
+        guard !outputs.isEmpty else { throw fail("the graph has no output besides a loss") }
+        var needed = [Bool](repeating: false, count: graph.nodes.count)
+        for o in outputs { needed[o.index] = true }
+        for i in graph.nodes.indices.reversed() where needed[i] {
+            for input in graph.nodes[i].inputs { needed[input.index] = true }
+        }
+        // Parameter and input names are fixed: reserve them before inventing node and value names.
+        for (i, node) in graph.nodes.enumerated() where needed[i] {
+            switch node.op {
+            case .input(let name), .parameter(let name), .buffer(let name): usedNames.insert(name)
+            default: break
+            }
+        }
+        let outputNames = outputs.count == 1 ? ["logits"] : outputs.indices.map { $0 == 0 ? "logits" : "output_\($0)" }
+        var outputNameOf: [Int: String] = [:]
+        for (k, o) in outputs.enumerated() where outputNameOf[o.index] == nil && !graph[o].op.isLeaf {
+            if case .dropout = graph[o].op { continue }
+            outputNameOf[o.index] = unique(outputNames[k])
+        }
+
+        for (i, node) in graph.nodes.enumerated() where needed[i] {
+            try emit(node, index: i, outputName: outputNameOf[i])
+        }
+
+        // Graph outputs; an output that is not a node's own result (a leaf, an input, a dropped dropout)
+        // goes through an Identity so that it has the output's name.
+        var emittedOutputs: Set<String> = []
+        for (k, o) in outputs.enumerated() {
+            var name = valueNames[o.index]!
+            if outputNameOf[o.index] == nil || emittedOutputs.contains(name) {
+                let alias = unique(outputNames[k])
+                appendNode("Identity", scope: "", inputs: [name], output: alias)
+                name = alias
+            }
+            emittedOutputs.insert(name)
+            proto.output.append(valueInfo(name, shape: graph[o].shape))
+        }
+        return proto
+    }
+
+    mutating func unique(_ base: String) -> String {
+        var name = base, k = 1
+        while usedNames.contains(name) { name = "\(base)_\(k)"; k += 1 }
+        usedNames.insert(name)
+        return name
+    }
+
+    /// `scope/OpType`, numbered from the second of its kind in the same scope (`layer1.0/Relu_1`).
+    mutating func nodeName(scope: String, _ opType: String) -> String {
+        let base = scope.isEmpty ? opType : "\(scope)/\(opType)"
+        let k = nodeNameCounts[base, default: 0]
+        nodeNameCounts[base] = k + 1
+        return k == 0 ? base : "\(base)_\(k)"
+    }
+
+    @discardableResult
+    mutating func appendNode(_ opType: String, scope: String, inputs: [String], output: String? = nil,
+                             attributes: [Onnx_AttributeProto] = []) -> String {
+        var n = Onnx_NodeProto()
+        n.opType = opType
+        n.name = nodeName(scope: scope, opType)
+        n.input = inputs
+        let out = output ?? unique(n.name + "_output_0")
+        n.output = [out]
+        n.attribute = attributes
+        proto.node.append(n)
+        return out
+    }
+
+    func valueInfo(_ name: String, shape: [Int]) -> Onnx_ValueInfoProto {
+        var tensorType = Onnx_TypeProto.Tensor()
+        tensorType.elemType = ONNXDataType.float.rawValue
+        var s = Onnx_TensorShapeProto()
+        s.dim = shape.enumerated().map { axis, d in
+            var dim = Onnx_TensorShapeProto.Dimension()
+            if axis == 0 && dynamicBatch { dim.dimParam = "batch" } else { dim.dimValue = Int64(d) }
+            return dim
+        }
+        tensorType.shape = s
+        var type = Onnx_TypeProto()
+        type.tensorType = tensorType
+        var info = Onnx_ValueInfoProto()
+        info.name = name
+        info.type = type
+        return info
+    }
+
+    mutating func constant(_ base: String, ints: [Int]) -> String {
+        let name = unique(base)
+        proto.initializer.append(int64TensorProto(name: name, ints))
+        return name
+    }
+
+    mutating func emit(_ node: Node, index: Int, outputName: String?) throws {
+        let inputs = node.inputs.map { valueNames[$0.index]! }
+        let scope = node.name
+        func inputShape(_ k: Int) -> [Int] { graph[node.inputs[k]].shape }
+        var result: String
+        switch node.op {
+        case .input(let name):
+            proto.input.append(valueInfo(name, shape: node.shape))
+            result = name
+        case .parameter(let name), .buffer(let name):
+            guard let t = parameters[name] else { throw fail("no value for parameter '\(name)'") }
+            guard t.shape == node.shape else {
+                throw fail("parameter '\(name)' has shape \(describe(t.shape)), the graph expects \(describe(node.shape))")
+            }
+            proto.initializer.append(tensorProto(name: name, t))
+            result = name
+        case .conv2d(let a):
+            let w = inputShape(1)
+            result = appendNode("Conv", scope: scope, inputs: inputs, output: outputName, attributes: [
+                .ints("dilations", [a.dilation.h, a.dilation.w]), .int("group", a.groups),
+                .ints("kernel_shape", [w[2], w[3]]),
+                .ints("pads", [a.padding.h, a.padding.w, a.padding.h, a.padding.w]),
+                .ints("strides", [a.stride.h, a.stride.w]),
+            ])
+        case .batchNorm2d(let a):
+            result = appendNode("BatchNormalization", scope: scope, inputs: inputs, output: outputName, attributes: [
+                .float("epsilon", a.epsilon), .float("momentum", 1 - a.momentum),
+            ])
+        case .relu:
+            result = appendNode("Relu", scope: scope, inputs: inputs, output: outputName)
+        case .relu6:
+            if clipBounds == nil {
+                let lo = unique("relu6.min"), hi = unique("relu6.max")
+                proto.initializer.append(tensorProto(name: lo, Tensor(scalar: 0)))
+                proto.initializer.append(tensorProto(name: hi, Tensor(scalar: 6)))
+                clipBounds = (lo, hi)
+            }
+            result = appendNode("Clip", scope: scope, inputs: inputs + [clipBounds!.min, clipBounds!.max], output: outputName)
+        case .maxPool2d(let a):
+            result = appendNode("MaxPool", scope: scope, inputs: inputs, output: outputName, attributes: Self.poolAttributes(a))
+        case .avgPool2d(let a):
+            result = appendNode("AveragePool", scope: scope, inputs: inputs, output: outputName,
+                                attributes: [.int("count_include_pad", 1)] + Self.poolAttributes(a))
+        case .globalAvgPool:
+            result = appendNode("GlobalAveragePool", scope: scope, inputs: inputs, output: outputName)
+        case .linear:
+            result = appendNode("Gemm", scope: scope, inputs: inputs, output: outputName, attributes: [
+                .float("alpha", 1), .float("beta", 1), .int("transB", 1),
+            ])
+        case .add:
+            result = appendNode("Add", scope: scope, inputs: inputs, output: outputName)
+        case .flatten(let start):
+            if start == 1 {
+                result = appendNode("Flatten", scope: scope, inputs: inputs, output: outputName, attributes: [.int("axis", 1)])
+            } else {
+                // Keep the first `start` dims (0 copies the input's), merge the rest (-1).
+                let shape = constant("\(scope.isEmpty ? "" : scope + "/")flatten_shape", ints: Array(repeating: 0, count: start) + [-1])
+                result = appendNode("Reshape", scope: scope, inputs: inputs + [shape], output: outputName)
+            }
+        case .dropout:
+            result = inputs[0]
+        case .resizeBilinear(let h, let w):
+            let prefix = scope.isEmpty ? "" : scope + "/"
+            var attributes: [Onnx_AttributeProto] = [
+                .string("coordinate_transformation_mode", "half_pixel"), .string("mode", "linear"),
+            ]
+            let sizes: String
+            if !dynamicBatch {
+                let x = inputShape(0)
+                sizes = constant(prefix + "resize_sizes", ints: [x[0], x[1], h, w])
+            } else if opset >= 18 {
+                attributes.append(.ints("axes", [2, 3]))
+                sizes = constant(prefix + "resize_sizes", ints: [h, w])
+            } else {
+                // sizes = concat(shape(x)[0:2], [h, w]): the batch is only known at run time.
+                let shape = appendNode("Shape", scope: scope, inputs: [inputs[0]])
+                let nc = appendNode("Gather", scope: scope, inputs: [shape, constant(prefix + "resize_nc", ints: [0, 1])],
+                                    attributes: [.int("axis", 0)])
+                sizes = appendNode("Concat", scope: scope, inputs: [nc, constant(prefix + "resize_hw", ints: [h, w])],
+                                   attributes: [.int("axis", 0)])
+            }
+            result = appendNode("Resize", scope: scope, inputs: [inputs[0], "", "", sizes], output: outputName, attributes: attributes)
+        case .softmaxCrossEntropy:
+            throw fail("an inference output depends on the loss node '\(node.name)'")
+        }
+        valueNames[index] = result
+    }
+
+    static func poolAttributes(_ a: Pool2dAttributes) -> [Onnx_AttributeProto] {
+        [.ints("kernel_shape", [a.kernel.h, a.kernel.w]), .ints("pads", [a.padding.h, a.padding.w, a.padding.h, a.padding.w]),
+         .ints("strides", [a.stride.h, a.stride.w])]
+    }
+}
+
+extension Onnx_AttributeProto {
+    static func int(_ name: String, _ v: Int) -> Self {
+        var a = Self(); a.name = name; a.type = .int; a.i = Int64(v); return a
+    }
+    static func ints(_ name: String, _ v: [Int]) -> Self {
+        var a = Self(); a.name = name; a.type = .ints; a.ints = v.map { Int64($0) }; return a
+    }
+    static func float(_ name: String, _ v: Float) -> Self {
+        var a = Self(); a.name = name; a.type = .float; a.f = v; return a
+    }
+    static func string(_ name: String, _ v: String) -> Self {
+        var a = Self(); a.name = name; a.type = .string; a.s = Data(v.utf8); return a
+    }
+}

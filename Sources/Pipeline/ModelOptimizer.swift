@@ -1,0 +1,109 @@
+import Data
+import Deploy
+import Engine
+import Foundation
+import Metrics
+import NN
+import ONNX
+import Profile
+import Runtime
+import Train
+
+/// `pneumo optimize`: applies a recipe's rewrites to a trained checkpoint, measuring what each step
+/// changes (MACs, parameters, and the logits on validation images), fine-tunes when the recipe says so,
+/// chooses the operating threshold on val, and writes a checkpoint (carrying the rewritten graph) and
+/// an ONNX file (carrying the threshold).
+public struct ModelOptimizer {
+    public struct StepReport: Codable, Sendable {
+        public var rewrite: String
+        public var layers_changed: [String]
+        public var macs_per_sample: Int
+        public var parameters: Int
+        /// Largest logit change on 64 validation images against the previous step, relative to the logit scale.
+        public var max_output_change: Double
+    }
+
+    public struct Report: Codable, Sendable {
+        public var recipe: Recipe
+        public var source: String
+        public var steps: [StepReport]
+        public var fine_tune: TrainingSummary?
+        public var val_auc: Double
+        public var threshold: Double
+        public var target_sensitivity: Double
+        public var checkpoint: String
+        public var onnx: String
+    }
+
+    public var backend: any Backend
+    public var log: (String) -> Void
+    public var targetSensitivity = 0.99
+    public var seed: UInt64 = 42
+
+    public init(backend: any Backend, log: @escaping (String) -> Void) { self.backend = backend; self.log = log }
+
+    public func run(checkpoint url: URL, recipe: Recipe, dataset: MedMNISTDataset, output: URL) throws -> Report {
+        try recipe.validate()
+        let source = try Checkpoint.read(url)
+        let d = source.descriptor
+        let train = try dataset.split(.train), val = try dataset.split(.val)
+        let preprocessing = try Preprocessing(size: d.input_size, channels: d.channels)
+        var batches = try DataLoader(val, batchSize: 64, sampling: .sequential, preprocessing: preprocessing).epoch(0)
+        guard let probe = batches.next()?.images else { throw EngineError.invalid("optimize", "\(dataset.file): the val split is empty") }
+        func logits(_ g: Graph, _ p: ParameterStore) throws -> [Float] {
+            try InferencePlan(graph: g, parameters: p, inputShape: probe.shape).run(probe).scalars
+        }
+        var graph = try source.graph(), parameters = source.parameters
+        var previous = try logits(graph, parameters)
+        var steps: [StepReport] = []
+        for step in recipe.steps {
+            let r = try Recipe.apply(step, graph, parameters)
+            (graph, parameters) = (r.graph, r.parameters)
+            let now = try logits(graph, parameters)
+            let scale = Double(previous.map(abs).max() ?? 1)
+            let change = Double(zip(previous, now).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12)
+            let compute = try ComputeProfile(graph: graph, parameters: parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
+            steps.append(StepReport(rewrite: step.rewrite, layers_changed: r.layers, macs_per_sample: compute.macs_per_sample,
+                                    parameters: compute.parameters, max_output_change: change))
+            log(String(format: "%@: %d layers changed, %.4f GMACs, %d parameters, logits moved by %.2e of their scale",
+                       step.rewrite, r.layers.count, Double(compute.macs_per_sample) / 1e9, compute.parameters, change))
+            previous = now
+        }
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        var result = Checkpoint(descriptor: d, parameters: parameters, info: ["recipe": recipe.name, "source": url.path])
+        result.customGraph = graph
+        var fineTune: TrainingSummary?
+        if let f = recipe.fine_tune, f.epochs > 0 {
+            var config = TrainingConfig()
+            config.epochs = f.epochs
+            config.learningRate = Float(f.learning_rate ?? 1e-4)
+            config.seed = seed
+            var trainer = Trainer(descriptor: d, config: config, outputDirectory: output.appendingPathComponent("fine_tune"), backend: backend)
+            trainer.onEpoch = { r in log(String(format: "fine-tune epoch %d: loss %.4f, val AUC %.4f", r.epoch, r.train_loss, r.val_auc)) }
+            let summary = try trainer.run(train: train, val: val, initial: (graph, parameters))
+            fineTune = summary
+            result = try Checkpoint.read(URL(fileURLWithPath: summary.checkpoint))
+            result.info["recipe"] = recipe.name
+            result.info["source"] = url.path
+        }
+        // The operating point, chosen on val.
+        let runtime = Runtime(graph: try result.graph(), parameters: result.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
+        let scored = try Scoring.scores(runtime, val, preprocessing: preprocessing)
+        guard let threshold = BinaryMetrics.threshold(forSensitivity: targetSensitivity, scores: scored.scores, labels: scored.labels) else {
+            throw EngineError.invalid("optimize", "\(dataset.file): the val split has no pneumonia cases to choose a threshold on")
+        }
+        result.info["threshold"] = "\(threshold)"
+        let checkpointURL = output.appendingPathComponent("optimized.safetensors")
+        try result.write(to: checkpointURL)
+        let onnxURL = output.appendingPathComponent("model.onnx")
+        try ONNXExporter.write(graph: try result.graph(), parameters: result.parameters, to: onnxURL, dynamicBatch: true,
+                               metadata: ["pneumo.model": d.model, "pneumo.recipe": recipe.name, "pneumo.threshold": "\(threshold)"])
+        let report = Report(recipe: recipe, source: url.path, steps: steps, fine_tune: fineTune,
+                            val_auc: BinaryMetrics.auc(scores: scored.scores, labels: scored.labels) ?? 0, threshold: threshold,
+                            target_sensitivity: targetSensitivity, checkpoint: checkpointURL.path, onnx: onnxURL.path)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(report), to: output.appendingPathComponent("optimize.json"))
+        return report
+    }
+}

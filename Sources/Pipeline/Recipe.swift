@@ -1,0 +1,107 @@
+import Engine
+import Foundation
+import Optimize
+
+/// A composable list of IR rewrites, then optional fine-tuning: what `pneumo optimize` applies.
+///
+/// ```json
+/// {"name": "compact",
+///  "steps": [{"rewrite": "remove-interpolation"}, {"rewrite": "low-rank", "energy": 0.8},
+///            {"rewrite": "prune-channels", "fraction": 0.25}],
+///  "fine_tune": {"epochs": 3, "learning_rate": 1e-4}}
+/// ```
+/// Rewrites: `remove-interpolation`, `fold-batchnorm`, `low-rank` (`rank`, `fraction` or `energy`),
+/// `depthwise-separable`, `group-convolutions` (`groups`), `prune-channels` (`fraction`),
+/// `share-parameters`, `round-weights` (`dtype`: `fp16` or `bf16`).
+public struct Recipe: Codable, Sendable, Equatable {
+    public struct Step: Codable, Sendable, Equatable {
+        public var rewrite: String
+        public var rank: Int?
+        public var fraction: Double?
+        public var energy: Double?
+        public var groups: Int?
+        public var dtype: String?
+
+        public init(_ rewrite: String, rank: Int? = nil, fraction: Double? = nil, energy: Double? = nil, groups: Int? = nil,
+                    dtype: String? = nil) {
+            self.rewrite = rewrite; self.rank = rank; self.fraction = fraction; self.energy = energy; self.groups = groups
+            self.dtype = dtype
+        }
+    }
+
+    public struct FineTune: Codable, Sendable, Equatable {
+        public var epochs: Int
+        public var learning_rate: Double?
+    }
+
+    public var name: String
+    public var steps: [Step]
+    public var fine_tune: FineTune?
+
+    public static let rewrites = ["remove-interpolation", "fold-batchnorm", "low-rank", "depthwise-separable", "group-convolutions",
+                                  "prune-channels", "share-parameters", "round-weights"]
+
+    /// Recipes by name: `exact` changes nothing a model computes (batch-norm folding); the others trade
+    /// a measured output change, recovered by fine-tuning, for compute.
+    public static let named: [String: Recipe] = [
+        "exact": Recipe(name: "exact", steps: [Step("fold-batchnorm")], fine_tune: nil),
+        "native": Recipe(name: "native", steps: [Step("remove-interpolation")], fine_tune: FineTune(epochs: 2, learning_rate: 1e-4)),
+        "lowrank": Recipe(name: "lowrank", steps: [Step("remove-interpolation"), Step("low-rank", energy: 0.9)],
+                          fine_tune: FineTune(epochs: 3, learning_rate: 1e-4)),
+        "compact": Recipe(name: "compact", steps: [Step("remove-interpolation"), Step("low-rank", energy: 0.8),
+                                                   Step("prune-channels", fraction: 0.25)],
+                          fine_tune: FineTune(epochs: 3, learning_rate: 1e-4)),
+    ]
+
+    /// A named recipe, or a JSON file.
+    public static func load(_ nameOrPath: String) throws -> Recipe {
+        if let r = named[nameOrPath] { return r }
+        let url = URL(fileURLWithPath: nameOrPath)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw EngineError.invalid("recipe", "'\(nameOrPath)' is neither a recipe name (\(named.keys.sorted().joined(separator: ", "))) nor a file")
+        }
+        let recipe: Recipe
+        do { recipe = try JSONDecoder().decode(Recipe.self, from: Data(contentsOf: url)) } catch {
+            throw EngineError.invalid("recipe", "\(url.path): not a recipe (\(error))")
+        }
+        try recipe.validate()
+        return recipe
+    }
+
+    public func validate() throws {
+        for (i, s) in steps.enumerated() {
+            func fail(_ m: String) -> EngineError { .invalid("recipe step \(i + 1) (\(s.rewrite))", m) }
+            guard Self.rewrites.contains(s.rewrite) else { throw fail("unknown rewrite; known: \(Self.rewrites.joined(separator: ", "))") }
+            if let f = s.fraction, !(f > 0 && f < 1) { throw fail("fraction must be in (0, 1), got \(f)") }
+            if let e = s.energy, !(e > 0 && e <= 1) { throw fail("energy must be in (0, 1], got \(e)") }
+            if let r = s.rank, r < 1 { throw fail("rank must be positive") }
+            if s.rewrite == "group-convolutions", (s.groups ?? 0) < 2 { throw fail("needs groups ≥ 2") }
+            if s.rewrite == "round-weights", !["fp16", "bf16"].contains(s.dtype ?? "") { throw fail("dtype must be fp16 or bf16") }
+            if s.rewrite == "prune-channels", s.fraction == nil { throw fail("needs a fraction") }
+        }
+        if let f = fine_tune, f.epochs < 0 { throw EngineError.invalid("recipe", "fine_tune.epochs must be non-negative") }
+    }
+
+    /// Applies one step.
+    public static func apply(_ s: Step, _ graph: Graph, _ parameters: ParameterStore) throws -> (graph: Graph, parameters: ParameterStore, layers: [String]) {
+        func from(_ r: RewriteResult) -> (Graph, ParameterStore, [String]) { (r.graph, r.parameters, r.layers) }
+        switch s.rewrite {
+        case "remove-interpolation": return from(try ArchitectureRewrites.removeInterpolation(graph, parameters))
+        case "fold-batchnorm":
+            let (g, p) = try InferenceRewrites.foldBatchNorm(graph, parameters)
+            return (g, p, [])
+        case "low-rank":
+            let choice: RankChoice = s.rank.map { .fixed($0) } ?? s.fraction.map { .fraction($0) } ?? .energy(s.energy ?? 0.9)
+            return from(try ArchitectureRewrites.lowRank(graph, parameters, rank: choice))
+        case "depthwise-separable": return from(try ArchitectureRewrites.depthwiseSeparable(graph, parameters))
+        case "group-convolutions": return from(try ArchitectureRewrites.groupConvolutions(graph, parameters, groups: s.groups ?? 2))
+        case "prune-channels": return from(try ArchitectureRewrites.pruneChannels(graph, parameters, fraction: s.fraction ?? 0.25))
+        case "share-parameters": return from(try ArchitectureRewrites.shareParameters(graph, parameters))
+        case "round-weights":
+            let (g, p) = try InferenceRewrites.roundWeights(graph, parameters, to: s.dtype == "fp16" ? .float16 : .bfloat16)
+            return (g, p, [])
+        default:
+            throw EngineError.invalid("recipe", "unknown rewrite '\(s.rewrite)'")
+        }
+    }
+}
