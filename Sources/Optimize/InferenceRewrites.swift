@@ -26,6 +26,7 @@ public enum InferenceRewrites {
             }
         }
         var r = GraphRewriter(graph, parameters: parameters)
+        var emittedLayers = Set<String>()
         for (i, node) in graph.nodes.enumerated() {
             if foldable[i] != nil { continue }   // emitted, folded, when its batch-norm is reached
             guard case .batchNorm2d(let a) = node.op, foldable[node.inputs[0].index] == i else { r.keep(i); continue }
@@ -48,8 +49,13 @@ public enum InferenceRewrites {
             for o in 0..<k { for j in 0..<perOut { ws[o * perOut + j] *= scale[o] } }
             let b0 = conv.inputs.count == 3 ? try value(conv.inputs[2]).scalars : [Float](repeating: 0, count: k)
             let bs = (0..<k).map { (b0[$0] - mean.scalars[$0]) * scale[$0] + beta.scalars[$0] }
-            let weightName = Self.name(of: conv.inputs[1], graph) ?? conv.name + ".weight"
-            let biasName = conv.name.isEmpty ? weightName + ".folded_bias" : conv.name + ".bias"
+            // A weight shared by several convolutions folds differently for each: name each copy after its own conv.
+            let shared = consumers[conv.inputs[1].index] > 1
+            // Layer names are scope paths, unique in models built from code; graphs from elsewhere may repeat them.
+            var layer = conv.name.isEmpty ? "node\(convIndex)" : conv.name
+            if !emittedLayers.insert(layer).inserted { layer += ".\(convIndex)"; emittedLayers.insert(layer) }
+            let weightName = (shared ? nil : Self.name(of: conv.inputs[1], graph)) ?? layer + ".weight"
+            let biasName = layer + ".bias"
             let wID = r.emitParameter(weightName, try Tensor(shape: w.shape, scalars: ws))
             let bID = r.emitParameter(biasName, try Tensor(shape: [k], scalars: bs))
             let x = r.mapped(conv.inputs[0])

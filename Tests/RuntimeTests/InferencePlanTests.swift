@@ -111,3 +111,34 @@ import Optimize
         }
     }
 }
+
+/// Batch-norm folding when convolutions share one weight (parameter sharing): each conv's folded copy
+/// must keep its own name, or one would overwrite the other.
+@Suite struct SharedWeightFoldingTests {
+    struct TiedPair: Layer {
+        func callAsFunction(_ x: Value) throws -> Value {
+            let b = x.graphBuilder
+            let w = try b.parameter("shared.weight", shape: [4, 4, 3, 3], initializer: .pytorchDefaultWeight)
+            var y = try x.conv2d(weight: w, bias: nil, Conv2dAttributes(padding: Pair(1)))
+            y = try scoped("bn1", y) { try BatchNorm2d(4)($0) }.relu()
+            y = try y.conv2d(weight: w, bias: nil, Conv2dAttributes(padding: Pair(1)))
+            y = try scoped("bn2", y) { try BatchNorm2d(4)($0) }
+            return try scoped("fc", try y.globalAvgPool().flatten()) { try Linear(4, 2)($0) }
+        }
+    }
+
+    @Test func sharedWeightsFoldPerConvolution() throws {
+        var m = try ModelGraph(TiedPair(), inputShape: [2, 4, 6, 6], seed: 1)
+        var rng = SeededRandom(seed: 2)
+        // Distinct batch-norm statistics for the two convolutions.
+        _ = try Executor(graph: m.graph, backend: ReferenceBackend())
+            .forward(feeds: ["image": Tensor.randomNormal([2, 4, 6, 6], std: 3, using: &rng)], parameters: &m.parameters, mode: .training, rng: &rng)
+        let x = Tensor.randomNormal([2, 4, 6, 6], using: &rng)
+        var p = m.parameters
+        let expected = try Executor(graph: m.graph, backend: ReferenceBackend())
+            .forward(feeds: ["image": x], parameters: &p, mode: .inference, rng: &rng)[m.graph.outputs[0]]!.scalars
+        let got = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape).run(x).scalars
+        let scale = expected.map(abs).max()!
+        #expect(zip(got, expected).allSatisfy { abs($0 - $1) <= 1e-4 * scale }, "\(got) vs \(expected)")
+    }
+}
