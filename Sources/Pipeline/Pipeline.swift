@@ -1,3 +1,4 @@
+import Analysis
 import Data
 import Deploy
 import Engine
@@ -34,9 +35,9 @@ public struct Pipeline {
     public var output: URL
     public var backend: any Backend
     /// Progress lines for a person (stderr in the CLI).
-    public var log: (String) -> Void
+    public var log: @Sendable (String) -> Void
 
-    public init(options: Options, output: URL, backend: any Backend, log: @escaping (String) -> Void) {
+    public init(options: Options, output: URL, backend: any Backend, log: @escaping @Sendable (String) -> Void) {
         self.options = options; self.output = output; self.backend = backend; self.log = log
     }
 
@@ -70,6 +71,15 @@ public struct Pipeline {
         try write(baselineEval, "eval.json")
         log(String(format: "baseline: %@ AUC %.4f", reportSplit.rawValue, baselineEval.auc))
         try profile(baseline, name: "profile_baseline.json")
+        var analysisOptions = OptimizationAnalysis.Options()
+        analysisOptions.runs = max(options.profileRuns / 5, 5)
+        let log = self.log
+        analysisOptions.progress = { @Sendable in log("analysis: \($0)") }
+        let analysis = try OptimizationAnalysis.run(name: baseline.descriptor.model, graph: try baseline.graph(),
+                                                    parameters: baseline.parameters,
+                                                    sampleShape: Array(baseline.descriptor.inputShape(batch: 1).dropFirst()),
+                                                    options: analysisOptions)
+        try write(analysis, "analysis.json")
 
         // 3. The optimized model.
         var optimized = try trainModel(options.optimizedModel, channels: options.optimizedChannels, epochs: options.optimizedEpochs,
