@@ -94,11 +94,36 @@ public struct Pipeline {
         // 4. Deployment: ONNX files, scored on our runtime.
         let baselineCard = try exportAndScore(baseline, name: "baseline", dataset: dataset, split: reportSplit)
         let optimizedCard = try exportAndScore(optimized, name: "optimized", dataset: dataset, split: reportSplit)
+        try write(optimizedCard, "sla.json")   // the deployed model's scorecard
 
         // 5. The report.
         let written = try RunReport.write(runDirectory: output, to: nil)
         log("report: \(written.html.path)")
         return (baselineCard, optimizedCard, written.html)
+    }
+
+    /// Without a dataset: what needs no data, on freshly initialised weights — both models profiled,
+    /// the baseline analysed, both exported to ONNX and benchmarked. Returns what was skipped and why.
+    public func runWithoutData(inputSize: Int) throws -> [String] {
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        for (name, model, channels) in [("baseline", options.baselineModel, 3), ("optimized", options.optimizedModel, options.optimizedChannels)] {
+            let d = ModelDescriptor(model: model, inputSize: inputSize, channels: channels)
+            let m = try d.graph(seed: options.training.seed)
+            let checkpoint = Checkpoint(descriptor: d, parameters: m.parameters, info: ["weights": "initialised, not trained"])
+            try profile(checkpoint, name: "profile_\(name).json")
+            try ONNXExporter.write(graph: m.graph, parameters: m.parameters, to: output.appendingPathComponent("\(name).onnx"),
+                                   dynamicBatch: true, metadata: ["pneumo.model": model, "pneumo.weights": "initialised"])
+            if name == "baseline" {
+                var o = OptimizationAnalysis.Options()
+                o.runs = max(options.profileRuns / 5, 5)
+                o.randomizeBatchNorm = true
+                try write(try OptimizationAnalysis.run(name: model, graph: m.graph, parameters: m.parameters,
+                                                       sampleShape: Array(d.inputShape(batch: 1).dropFirst()), options: o), "analysis.json")
+            }
+        }
+        let written = try RunReport.write(runDirectory: output, to: nil)
+        log("report: \(written.html.path)")
+        return ["data exploration", "training", "clinical evaluation", "threshold selection", "SLA sensitivity (and so the scorecards)"]
     }
 
     func trainModel(_ name: String, channels: Int, epochs: Int, train: ImageSplit, val: ImageSplit, directory: String) throws -> Checkpoint {

@@ -16,6 +16,7 @@ struct BenchInferCommand: ParsableCommand {
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = "channelsLast"
     @Option(help: "Arithmetic: fp32 or bf16 (AVX-512 BF16 CPUs).") var precision = "fp32"
     @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Flag(name: .customLong("no-peer"), help: "Do not run ONNX Runtime on the --onnx file for comparison.") var noPeer = false
     @Flag(help: "Print JSON.") var json = false
 
     var batches: [Int] { batch.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
@@ -51,23 +52,45 @@ struct BenchInferCommand: ParsableCommand {
         }
         var rows: [BenchInferRow] = []
         var rng = SeededRandom(seed: 0)
+        // The peer runs right after each of our batch sizes, so both see the same machine state.
+        let peer = noPeer ? nil : source.onnx.flatMap { _ in ONNXRuntimePeer.locate() }
+        var peerEngine: String?, peerSkipped: String? = noPeer ? "--no-peer" : source.onnx == nil ? "no --onnx file" : peer == nil ? "bench/ort_infer.py not found" : nil
         for b in batches {
             let plan = try runtime.plan(batch: b)
             let x = Tensor.randomNormal([b] + shape, using: &rng)
             let stats = LatencyStats(try plan.time(x, runs: runs, warmup: warmup))
-            rows.append(BenchInferRow(batch: b, latency_ms: stats, samples_per_s: Double(b) / (stats.median / 1000),
-                                      per_sample_ms: stats.median / Double(b), planned_bytes: plan.plannedBytes))
+            var row = BenchInferRow(batch: b, latency_ms: stats, samples_per_s: Double(b) / (stats.median / 1000),
+                                    per_sample_ms: stats.median / Double(b), planned_bytes: plan.plannedBytes)
+            if let peer, peerSkipped == nil {
+                let (output, skipped) = peer.run(onnx: source.onnx!, batch: b, threads: DNNLContext.threadCount, runs: runs, warmup: warmup)
+                if let r = output?.batches.first {
+                    peerEngine = output?.engine
+                    row.onnxruntime = r
+                    row.throughput_ratio = row.samples_per_s / r.samples_per_s
+                    row.latency_ratio = stats.median / r.latency_ms.median
+                } else {
+                    peerSkipped = skipped
+                }
+            }
+            rows.append(row)
         }
         let result = BenchInferResult(model: m.name, input_shape: shape, threads: DNNLContext.threadCount, layout: layout,
-                                      precision: precision, engine: "pneumo", max_relative_output_change: outputChange, batches: rows)
+                                      precision: precision, engine: "pneumo", max_relative_output_change: outputChange,
+                                      peer: peerEngine, peer_skipped: peerSkipped, results: rows)
         if json { print(try result.jsonString()); return }
         print("\(m.name) \(shape.map(String.init).joined(separator: "×")), \(result.threads) threads, \(layout), \(precision)"
               + (outputChange.map { String(format: " (largest logit change vs fp32: %.2e of the logit scale)", $0) } ?? ""))
-        print("batch   median ms     p95 ms   per sample ms   samples/s   planned MB")
+        print("batch   median ms     p95 ms   per sample ms   samples/s   planned MB" + (peerEngine == nil ? "" : "   ORT median ms   ORT samples/s   ours/ORT latency   ours/ORT throughput"))
         for r in rows {
-            print(String(format: "%5d  %10.3f %10.3f %15.4f %11.1f %12.2f", r.batch, r.latency_ms.median, r.latency_ms.p95,
-                         r.per_sample_ms, r.samples_per_s, Double(r.planned_bytes) / 1_048_576))
+            var line = String(format: "%5d  %10.3f %10.3f %15.4f %11.1f %12.2f", r.batch, r.latency_ms.median, r.latency_ms.p95,
+                              r.per_sample_ms, r.samples_per_s, Double(r.planned_bytes) / 1_048_576)
+            if let o = r.onnxruntime, let lr = r.latency_ratio, let tr = r.throughput_ratio {
+                line += String(format: " %15.3f %15.1f %18.2f× %20.2f×", o.latency_ms.median, o.samples_per_s, lr, tr)
+            }
+            print(line)
         }
+        if let peerEngine { print("peer: \(peerEngine), same file, same thread count, run right after ours for each batch size") }
+        if let peerSkipped { print("peer skipped: \(peerSkipped)") }
     }
 }
 
@@ -77,6 +100,10 @@ struct BenchInferRow: Encodable {
     let samples_per_s: Double
     let per_sample_ms: Double
     let planned_bytes: Int
+    /// ONNX Runtime on the same file at this batch size, and our median latency / theirs and our throughput / theirs.
+    var onnxruntime: ONNXRuntimePeer.Row?
+    var latency_ratio: Double?
+    var throughput_ratio: Double?
 }
 
 struct BenchInferResult: Encodable {
@@ -87,5 +114,7 @@ struct BenchInferResult: Encodable {
     let precision: String
     let engine: String
     let max_relative_output_change: Double?
-    let batches: [BenchInferRow]
+    let peer: String?
+    let peer_skipped: String?
+    let results: [BenchInferRow]
 }

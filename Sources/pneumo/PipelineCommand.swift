@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import Pipeline
 
@@ -30,7 +31,24 @@ struct PipelineCommand: ParsableCommand {
 
     func run() throws {
         let backend = try engine.makeBackend()
-        let data = try dataset.open(preferredSize: nil)
+        let data: MedMNISTDataset
+        do {
+            data = try dataset.open(preferredSize: nil)
+        } catch {
+            // No dataset reachable: run what needs none, and say exactly what was skipped and how to fix it.
+            FileHandle.standardError.write(Data("pipeline: no dataset: \(error)\n".utf8))
+            var options = Pipeline.Options()
+            options.baselineModel = baselineModel; options.optimizedModel = optimizedModel; options.optimizedChannels = optimizedChannels
+            if quick { options.profileRuns = 10; options.sweep = [1, 8, 64] }
+            let pipeline = Pipeline(options: options, output: URL(fileURLWithPath: out), backend: backend) {
+                FileHandle.standardError.write(Data(("pipeline: " + $0 + "\n").utf8))
+            }
+            let skipped = try pipeline.runWithoutData(inputSize: dataset.dataSize ?? 28)
+            print("ran without data: profiles, analysis, ONNX export and benchmarks on initialised weights, in \(out)")
+            print("skipped: \(skipped.joined(separator: ", "))")
+            print("to run them, give --data FILE (a MedMNIST .npz) or let pneumo download PneumoniaMNIST (see the error above for the URL and where to put the file)")
+            throw ExitCode(2)
+        }
         var options = Pipeline.Options()
         options.baselineModel = baselineModel; options.baselineEpochs = baselineEpochs
         options.optimizedModel = optimizedModel; options.optimizedChannels = optimizedChannels; options.optimizedEpochs = epochs
