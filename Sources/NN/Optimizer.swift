@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Updates trainable parameters from their gradients. Implementations follow PyTorch's update rules
 /// exactly (same state, same order of operations) so that runs are comparable.
@@ -8,8 +9,60 @@ public protocol Optimizer {
 
 func checkedGradient(_ gradients: [String: Tensor], _ name: String) throws -> Tensor? {
     guard let g = gradients[name] else { return nil }
-    if g.hasNonFinite { throw EngineError.numeric("optimizer", "gradient of '\(name)' holds NaN or Inf") }
-    return g.rank == 4 ? g.contiguous() : g
+    let plain = g.rank == 4 ? g.contiguous() : g
+    if plain.hasNonFinite { throw EngineError.numeric("optimizer", "gradient of '\(name)' holds NaN or Inf") }
+    return plain
+}
+
+/// One Adam update over raw buffers (PyTorch's order of operations), for a chunk of the elements.
+struct AdamKernel: @unchecked Sendable {
+    let p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+    let lr, wd, b1, b2, eps, stepSize, c2Root: Float
+    let decoupled: Bool
+
+    /// Updates the chunk; returns false when a gradient in it is NaN or ±∞ (checked in the same pass:
+    /// a separate scan would read every gradient twice).
+    func update(_ range: Range<Int>) -> Bool {
+        var finite: Float = 0   // stays 0 unless some g·0 is NaN
+        let decay = 1 - lr * wd
+        if decoupled {
+            for i in range {
+                let gi = g[i]
+                finite += gi * 0
+                let pi = p[i] * decay
+                let mi = b1 * m[i] + (1 - b1) * gi, vi = b2 * v[i] + (1 - b2) * gi * gi
+                m[i] = mi; v[i] = vi
+                p[i] = pi - stepSize * mi / (vi.squareRoot() / c2Root + eps)
+            }
+        } else {
+            for i in range {
+                let pi = p[i]
+                let gi = g[i] + wd * pi
+                finite += gi * 0
+                let mi = b1 * m[i] + (1 - b1) * gi, vi = b2 * v[i] + (1 - b2) * gi * gi
+                m[i] = mi; v[i] = vi
+                p[i] = pi - stepSize * mi / (vi.squareRoot() / c2Root + eps)
+            }
+        }
+        return finite.isFinite
+    }
+}
+
+/// Splits element-wise work over the cores when there is enough of it to pay for the threads.
+enum ParallelChunks {
+    static let minimumPerChunk = 1 << 16
+
+    /// Runs `body` on chunks covering `0..<count`; true when every chunk returned true.
+    static func all(count: Int, _ body: @Sendable (Range<Int>) -> Bool) -> Bool {
+        let chunks = min(ProcessInfo.processInfo.activeProcessorCount, max(1, count / minimumPerChunk))
+        guard chunks > 1 else { return body(0..<count) }
+        let size = (count + chunks - 1) / chunks
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            if !body((c * size)..<min(count, (c + 1) * size)) { failures.add(1, ordering: .relaxed) }
+        }
+        return failures.load(ordering: .relaxed) == 0
+    }
 }
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay (`torch.optim.SGD`).
@@ -97,16 +150,20 @@ public struct Adam: Optimizer {
         let c2 = 1 - Float(pow(Double(b2), Double(stepCount)))
         let stepSize = lr / c1, c2Root = c2.squareRoot()
         for name in parameters.trainableNames {
-            guard let g = try checkedGradient(gradients, name) else { continue }
+            guard let g0 = gradients[name] else { continue }
+            let g = g0.rank == 4 ? g0.contiguous() : g0   // the kernel checks finiteness as it goes
             var (m, v) = moments.removeValue(forKey: name) ?? ([Float](repeating: 0, count: g.count), [Float](repeating: 0, count: g.count))
-            let gs = g.contiguous().scalars
-            try parameters.withMutableScalars(name) { p in
-                for i in p.indices {
-                    var gi = gs[i]
-                    if decoupled { p[i] *= 1 - lr * wd } else { gi += wd * p[i] }
-                    m[i] = b1 * m[i] + (1 - b1) * gi
-                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                    p[i] -= stepSize * m[i] / (v[i].squareRoot() / c2Root + eps)
+            try g.withUnsafeBufferPointer { gs in
+                try m.withUnsafeMutableBufferPointer { m in
+                    try v.withUnsafeMutableBufferPointer { v in
+                        try parameters.withMutableScalars(name) { p in
+                            let k = AdamKernel(p: p.baseAddress!, g: gs.baseAddress!, m: m.baseAddress!, v: v.baseAddress!, lr: lr, wd: wd,
+                                               b1: b1, b2: b2, eps: eps, stepSize: stepSize, c2Root: c2Root, decoupled: decoupled)
+                            guard ParallelChunks.all(count: p.count, { range in k.update(range) }) else {
+                                throw EngineError.numeric("optimizer", "gradient of '\(name)' holds NaN or Inf (the update was not completed)")
+                            }
+                        }
+                    }
                 }
             }
             moments[name] = (m, v)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import Models
 import NN
@@ -16,6 +17,8 @@ struct BenchInferCommand: ParsableCommand {
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = "channelsLast"
     @Option(help: "Arithmetic: fp32 or bf16 (AVX-512 BF16 CPUs).") var precision = "fp32"
     @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(name: .customLong("agreement-data"), help: ArgumentHelp("A MedMNIST .npz: with a reduced --precision, the fraction of val images whose predicted class equals fp32's.", valueName: "file"))
+    var agreementData: String?
     @Flag(name: .customLong("no-peer"), help: "Do not run ONNX Runtime on the --onnx file for comparison.") var noPeer = false
     @Flag(help: "Print JSON.") var json = false
 
@@ -41,6 +44,7 @@ struct BenchInferCommand: ParsableCommand {
                               layout: PlanLayout(rawValue: layout)!, precision: p)
         // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
         var outputChange: Double?
+        var top1Agreement: Double?
         if p != .fp32 {
             var r = SeededRandom(seed: 7)
             let x = Tensor.randomNormal([8] + shape, using: &r)
@@ -49,6 +53,11 @@ struct BenchInferCommand: ParsableCommand {
             let reduced = try runtime.plan(batch: 8).run(x).scalars
             let scale = Double(reference.map(abs).max() ?? 1)
             outputChange = Double(zip(reference, reduced).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12)
+            if let agreementData {
+                top1Agreement = try Self.top1Agreement(runtime, reference: Runtime(graph: m.graph, parameters: m.parameters,
+                                                                                  inputName: m.inputName, sampleShape: shape),
+                                                       data: agreementData, shape: shape)
+            }
         }
         var rows: [BenchInferRow] = []
         var rng = SeededRandom(seed: 0)
@@ -76,6 +85,7 @@ struct BenchInferCommand: ParsableCommand {
         }
         let result = BenchInferResult(model: m.name, input_shape: shape, threads: DNNLContext.threadCount, layout: layout,
                                       precision: precision, engine: "pneumo", max_relative_output_change: outputChange,
+                                      top1_agreement_val: top1Agreement,
                                       peer: peerEngine, peer_skipped: peerSkipped, results: rows)
         if json { print(try result.jsonString()); return }
         print("\(m.name) \(shape.map(String.init).joined(separator: "×")), \(result.threads) threads, \(layout), \(precision)"
@@ -91,6 +101,7 @@ struct BenchInferCommand: ParsableCommand {
         }
         if let peerEngine { print("peer: \(peerEngine), same file, same thread count, run right after ours for each batch size") }
         if let peerSkipped { print("peer skipped: \(peerSkipped)") }
+        if let top1Agreement { print(String(format: "top-1 agreement with fp32 on the val images: %.2f%%", top1Agreement * 100)) }
     }
 }
 
@@ -114,7 +125,29 @@ struct BenchInferResult: Encodable {
     let precision: String
     let engine: String
     let max_relative_output_change: Double?
+    /// With `--agreement-data`: the fraction of val images on which the reduced precision predicts fp32's class.
+    let top1_agreement_val: Double?
     let peer: String?
     let peer_skipped: String?
     let results: [BenchInferRow]
+}
+
+extension BenchInferCommand {
+    /// The fraction of val images on which `runtime` and `reference` predict the same class.
+    static func top1Agreement(_ runtime: Runtime, reference: Runtime, data: String, shape: [Int]) throws -> Double {
+        let split = try MedMNISTDataset(contentsOf: URL(fileURLWithPath: data)).split(.val)
+        let loader = try DataLoader(split, batchSize: 128, sampling: .sequential,
+                                    preprocessing: try Preprocessing(size: shape[1], channels: shape[0]))
+        var same = 0, total = 0
+        for batch in loader.epoch(0) {
+            let (a, b) = (try runtime.run(batch.images).scalars, try reference.run(batch.images).scalars)
+            let k = a.count / batch.indices.count
+            for r in 0..<batch.indices.count {
+                let ra = a[(r * k)..<(r * k + k)], rb = b[(r * k)..<(r * k + k)]
+                if ra.firstIndex(of: ra.max()!)! - r * k == rb.firstIndex(of: rb.max()!)! - r * k { same += 1 }
+                total += 1
+            }
+        }
+        return Double(same) / Double(max(total, 1))
+    }
 }

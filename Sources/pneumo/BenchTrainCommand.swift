@@ -44,12 +44,19 @@ struct BenchTrainCommand: ParsableCommand {
         var rng = SeededRandom(seed: 1)
         let image = Tensor.randomNormal(shape, using: &rng)
         let label = try Tensor(shape: [batch], scalars: (0..<batch).map { Float($0 % 2) })
-        var times: [Double] = []
+        var times: [Double] = [], gradientTimes: [Double] = [], optimizerTimes: [Double] = []
+        func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
         for i in 0..<(warmup + steps) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try step(image: image, label: label, learningRate: 3e-4)
-            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-            if i >= warmup { times.append(ms) }
+            let start = now()
+            let (_, _, gradients) = try step.computeGradients(image: image, label: label)
+            let middle = now()
+            try step.optimizer.step(&step.parameters, gradients: gradients, learningRate: 3e-4)
+            let end = now()
+            if i >= warmup {
+                times.append(Double(end - start) / 1e6)
+                gradientTimes.append(Double(middle - start) / 1e6)
+                optimizerTimes.append(Double(end - middle) / 1e6)
+            }
         }
         let median = times.sorted()[times.count / 2]
         let macs = try GraphCost.trainingMACs(m.graph, inputs: ["image": shape, "label": [batch]])
@@ -57,7 +64,8 @@ struct BenchTrainCommand: ParsableCommand {
             model: model, input_size: inputSize, batch: batch, steps: steps, threads: DNNLContext.threadCount, backend: engine.name,
             step_ms: median, step_ms_min: times.min()!, step_ms_max: times.max()!,
             samples_per_s: Double(batch) / (median / 1000), gflops_per_s: 2 * Double(macs) / (median / 1000) / 1e9,
-            training_gflops_per_step: 2 * Double(macs) / 1e9)
+            training_gflops_per_step: 2 * Double(macs) / 1e9,
+            forward_backward_ms: gradientTimes.sorted()[gradientTimes.count / 2], optimizer_ms: optimizerTimes.sorted()[optimizerTimes.count / 2])
         if json {
             print(try result.jsonString())
         } else {
@@ -65,6 +73,7 @@ struct BenchTrainCommand: ParsableCommand {
                 \(model) \(inputSize)×\(inputSize), batch \(batch), \(result.threads) threads, \(engine.name)
                   step      \(String(format: "%.1f", median)) ms median (min \(String(format: "%.1f", result.step_ms_min)), max \(String(format: "%.1f", result.step_ms_max)), \(steps) steps)
                   samples/s \(String(format: "%.1f", result.samples_per_s))
+                  parts     forward + backward \(String(format: "%.1f", result.forward_backward_ms)) ms, Adam \(String(format: "%.1f", result.optimizer_ms)) ms
                   GFLOP/s   \(String(format: "%.1f", result.gflops_per_s)) (\(String(format: "%.2f", result.training_gflops_per_step)) GFLOP per step: forward + both gradients)
                 """)
         }
@@ -84,6 +93,9 @@ struct BenchTrainResult: Encodable {
     let samples_per_s: Double
     let gflops_per_s: Double
     let training_gflops_per_step: Double
+    /// Medians of the two parts of a step: forward + backward, and the Adam update.
+    let forward_backward_ms: Double
+    let optimizer_ms: Double
 }
 
 extension Encodable {
