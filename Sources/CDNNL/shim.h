@@ -4,3 +4,9 @@
 // GNU OpenMP, which that build of oneDNN runs its threads on (declared here: clang does not see gcc's omp.h).
 void omp_set_num_threads(int);
 int omp_get_max_threads(void);
+
+// libgomp's entry point for a parallel region: runs fn(data) on the OpenMP team that oneDNN's kernels
+// already use, so element-wise work between primitives does not compete with spinning OpenMP threads.
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned int flags);
+int omp_get_thread_num(void);
+int omp_get_num_threads(void);

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Updates trainable parameters from their gradients. Implementations follow PyTorch's update rules
 /// exactly (same state, same order of operations) so that runs are comparable.
@@ -45,23 +44,6 @@ struct AdamKernel: @unchecked Sendable {
             }
         }
         return finite.isFinite
-    }
-}
-
-/// Splits element-wise work over the cores when there is enough of it to pay for the threads.
-enum ParallelChunks {
-    static let minimumPerChunk = 1 << 16
-
-    /// Runs `body` on chunks covering `0..<count`; true when every chunk returned true.
-    static func all(count: Int, _ body: @Sendable (Range<Int>) -> Bool) -> Bool {
-        let chunks = min(ProcessInfo.processInfo.activeProcessorCount, max(1, count / minimumPerChunk))
-        guard chunks > 1 else { return body(0..<count) }
-        let size = (count + chunks - 1) / chunks
-        let failures = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            if !body((c * size)..<min(count, (c + 1) * size)) { failures.add(1, ordering: .relaxed) }
-        }
-        return failures.load(ordering: .relaxed) == 0
     }
 }
 
@@ -159,7 +141,7 @@ public struct Adam: Optimizer {
                         try parameters.withMutableScalars(name) { p in
                             let k = AdamKernel(p: p.baseAddress!, g: gs.baseAddress!, m: m.baseAddress!, v: v.baseAddress!, lr: lr, wd: wd,
                                                b1: b1, b2: b2, eps: eps, stepSize: stepSize, c2Root: c2Root, decoupled: decoupled)
-                            guard ParallelChunks.all(count: p.count, { range in k.update(range) }) else {
+                            guard OpenMPParallel.all(count: p.count, { range in k.update(range) }) else {
                                 throw EngineError.numeric("optimizer", "gradient of '\(name)' holds NaN or Inf (the update was not completed)")
                             }
                         }
