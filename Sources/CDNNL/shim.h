@@ -10,3 +10,15 @@ int omp_get_max_threads(void);
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned int flags);
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);
+
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#include <pmmintrin.h>
+/// Flushes denormal results to zero and reads denormal inputs as zero on the calling thread (MXCSR).
+static inline void pneumo_flush_denormals(void) {
+    _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
+    _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
+}
+#else
+static inline void pneumo_flush_denormals(void) {}
+#endif
