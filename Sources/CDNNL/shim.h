@@ -14,11 +14,16 @@ int omp_get_num_threads(void);
 #if defined(__x86_64__)
 #include <xmmintrin.h>
 #include <pmmintrin.h>
-/// Flushes denormal results to zero and reads denormal inputs as zero on the calling thread (MXCSR).
-static inline void pneumo_flush_denormals(void) {
+/// Flushes denormal results to zero and reads denormal inputs as zero on the calling thread (MXCSR);
+/// returns the previous control word, for `pneumo_restore_float_mode`.
+static inline unsigned int pneumo_flush_denormals(void) {
+    unsigned int previous = _mm_getcsr();
     _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
     _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
+    return previous;
 }
+static inline void pneumo_restore_float_mode(unsigned int previous) { _mm_setcsr(previous); }
 #else
-static inline void pneumo_flush_denormals(void) {}
+static inline unsigned int pneumo_flush_denormals(void) { return 0; }
+static inline void pneumo_restore_float_mode(unsigned int previous) { (void)previous; }
 #endif

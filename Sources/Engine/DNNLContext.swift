@@ -134,10 +134,10 @@ public final class DNNLContext: @unchecked Sendable {
     /// Denormal floats (|x| < 1.2e-38) take a slow path on x86: late in training, when the learning rate
     /// has dropped, Adam's second moments and small gradients become denormal and epochs slow down by a
     /// third. Flushing them to zero (as `torch.set_flush_denormal(True)` does) changes values below 1e-38
-    /// only. Set on this thread and on every OpenMP thread oneDNN uses.
+    /// only. OpenMP's worker threads run only engine kernels and keep the mode; the calling thread gets
+    /// it just while the engine works (`withFlushedDenormals`), so it never leaks into the caller's code.
     static func flushDenormals() {
-        pneumo_flush_denormals()
-        GOMP_parallel({ _ in pneumo_flush_denormals() }, nil, 0, 0)
+        GOMP_parallel({ _ in if omp_get_thread_num() != 0 { _ = pneumo_flush_denormals() } }, nil, 0, 0)
     }
 
     /// Threads oneDNN's kernels use (OpenMP).
@@ -196,4 +196,11 @@ public final class DNNLContext: @unchecked Sendable {
         try execute(p, [(DNNLArg.src, from, src), (DNNLArg.dst, to, out.pointer)], op: "reorder \(key)")
         return out
     }
+}
+
+/// Runs `body` with denormals flushed to zero on the calling thread, restoring its float mode after.
+@inline(__always) public func withFlushedDenormals<R>(_ body: () throws -> R) rethrows -> R {
+    let previous = pneumo_flush_denormals()
+    defer { pneumo_restore_float_mode(previous) }
+    return try body()
 }

@@ -31,6 +31,11 @@ public struct Executor: Sendable {
     /// all values are kept for `backward`; in inference mode values are released after their last use.
     public func forward(feeds: [String: Tensor], parameters: inout ParameterStore, mode: ExecutionMode,
                         rng: inout SeededRandom) throws -> ForwardPass {
+        try withFlushedDenormals { try forwardPass(feeds: feeds, parameters: &parameters, mode: mode, rng: &rng) }
+    }
+
+    private func forwardPass(feeds: [String: Tensor], parameters: inout ParameterStore, mode: ExecutionMode,
+                             rng: inout SeededRandom) throws -> ForwardPass {
         _ = try graph.inferShapes(inputs: feeds.mapValues(\.shape))
         var pass = ForwardPass(values: Array(repeating: nil, count: graph.nodes.count), mode: mode)
         let lastUse = mode == .inference ? graph.lastUses() : []
@@ -111,6 +116,10 @@ public struct Executor: Sendable {
     /// Gradients of the scalar `output` (default: the graph's last output) with respect to every trainable
     /// parameter, by walking the recorded nodes in reverse.
     public func backward(_ pass: ForwardPass, output: ValueID? = nil) throws -> [String: Tensor] {
+        try withFlushedDenormals { try backwardPass(pass, output: output) }
+    }
+
+    private func backwardPass(_ pass: ForwardPass, output: ValueID?) throws -> [String: Tensor] {
         guard pass.mode == .training else {
             throw EngineError.invalid("backward", "the forward pass ran in inference mode, which releases the values backward needs")
         }

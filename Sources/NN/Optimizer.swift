@@ -141,7 +141,7 @@ public struct Adam: Optimizer {
                         try parameters.withMutableScalars(name) { p in
                             let k = AdamKernel(p: p.baseAddress!, g: gs.baseAddress!, m: m.baseAddress!, v: v.baseAddress!, lr: lr, wd: wd,
                                                b1: b1, b2: b2, eps: eps, stepSize: stepSize, c2Root: c2Root, decoupled: decoupled)
-                            guard OpenMPParallel.all(count: p.count, { range in k.update(range) }) else {
+                            guard withFlushedDenormals({ OpenMPParallel.all(count: p.count, { range in k.update(range) }) }) else {
                                 throw EngineError.numeric("optimizer", "gradient of '\(name)' holds NaN or Inf (the update was not completed)")
                             }
                         }

@@ -114,6 +114,10 @@ public final class InferencePlan: @unchecked Sendable {
     }
 
     private func run(_ input: Tensor, timings: UnsafeMutablePointer<[UInt64]>?) throws -> Tensor {
+        try withFlushedDenormals { try execute(input, timings: timings) }
+    }
+
+    private func execute(_ input: Tensor, timings: UnsafeMutablePointer<[UInt64]>?) throws -> Tensor {
         guard input.shape == inputShape else {
             throw EngineError.shape("runtime", "the plan was compiled for input \(describe(inputShape)), got \(describe(input.shape))")
         }

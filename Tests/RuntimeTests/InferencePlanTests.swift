@@ -142,3 +142,20 @@ import Optimize
         #expect(zip(got, expected).allSatisfy { abs($0 - $1) <= 1e-4 * scale }, "\(got) vs \(expected)")
     }
 }
+
+/// The engine flushes denormals only while it works: the caller's thread keeps its float mode, so a
+/// float16 subnormal (1e-6 is below half's smallest normal, 6.1e-5) survives a conversion afterwards.
+@Suite struct FloatModeTests {
+    @Test func engineDoesNotLeakFlushToZero() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28])
+        _ = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [1, 1, 28, 28]).run(Tensor(zeros: [1, 1, 28, 28]))
+        var p = m.parameters, rng = SeededRandom(seed: 0)
+        _ = try Executor(graph: m.graph, backend: try DNNLBackend()).forward(feeds: ["image": Tensor(zeros: [2, 1, 28, 28])],
+                                                                             parameters: &p, mode: .training, rng: &rng)
+        let tiny: Float = 1e-6
+        #if arch(x86_64) || arch(arm64)
+        #expect(Float(Float16(tiny)) != 0)
+        #endif
+        #expect(tiny * 1e-33 != 0, "a float32 denormal must not flush on the caller's thread")
+    }
+}
