@@ -108,16 +108,14 @@ public struct SLAScorecard: Codable, Sendable {
         for c in checks {
             let fmt: (Double) -> String = c.unit.isEmpty ? { String(format: "%.2f%%", $0 * 100) } : { String(format: "%.3f %@", $0, c.unit) }
             let cmp = c.name == "throughput" || c.name == "sensitivity" ? "> " : "< "
-            lines.append(Self.pad(c.name, 24) + Self.pad(cmp + fmt(c.target), 14) + Self.pad(fmt(c.measured), 14)
-                         + Self.pad(String(format: "%+.0f%%", c.margin * 100), 9) + (c.pass ? "PASS" : "FAIL"))
+            lines.append(c.name.padded(to: 24) + (cmp + fmt(c.target)).padded(to: 14) + fmt(c.measured).padded(to: 14)
+                         + String(format: "%+.0f%%", c.margin * 100).padded(to: 9) + (c.pass ? "PASS" : "FAIL"))
         }
         lines.append(String(format: "threshold %.4f (chosen on val for sensitivity ≥ %.3f); specificity %.2f%%, AUC %.4f; amortized %.4f ms/sample at batch %d; p95 latency %.3f ms; process peak RSS %.0f MB",
                             threshold, target_sensitivity, specificity * 100, auc, amortized_latency_ms, amortized_batch, latency_p95_ms, process_peak_rss_mb))
         lines.append(pass ? "PASS: every check" : "FAIL: \(checks.filter { !$0.pass }.map(\.name).joined(separator: ", "))")
         return lines.joined(separator: "\n")
     }
-
-    static func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
 }
 
 /// P(pneumonia) for every image of a split, through the compiled runtime.
@@ -127,9 +125,7 @@ public enum Scoring {
         let loader = try DataLoader(split, batchSize: batch, sampling: .sequential, preprocessing: preprocessing)
         var scores: [Double] = []
         for b in loader.epoch(0) {
-            let logits = try runtime.run(b.images).scalars
-            let k = logits.count / b.indices.count
-            for r in 0..<b.indices.count { scores.append(1 / (1 + exp(Double(logits[r * k] - logits[r * k + 1])))) }
+            scores += try runtime.run(b.images).positiveClassProbabilities()
         }
         return (scores, split.labels)
     }

@@ -101,9 +101,7 @@ public struct ModelOptimizer {
         let report = Report(recipe: recipe, source: url.path, steps: steps, fine_tune: fineTune,
                             val_auc: BinaryMetrics.auc(scores: scored.scores, labels: scored.labels) ?? 0, threshold: threshold,
                             target_sensitivity: targetSensitivity, checkpoint: checkpointURL.path, onnx: onnxURL.path)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(report), to: output.appendingPathComponent("optimize.json"))
+        try AtomicFile.write(try report.prettyJSON(), to: output.appendingPathComponent("optimize.json"))
         return report
     }
 }

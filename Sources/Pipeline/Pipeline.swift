@@ -42,9 +42,7 @@ public struct Pipeline {
     }
 
     func write(_ value: some Encodable, _ name: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(value), to: output.appendingPathComponent(name))
+        try AtomicFile.write(try value.prettyJSON(), to: output.appendingPathComponent(name))
     }
 
     public func run(dataset: MedMNISTDataset) throws -> (baseline: SLAScorecard, optimized: SLAScorecard, report: URL) {

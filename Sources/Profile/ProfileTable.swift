@@ -2,8 +2,6 @@ import Foundation
 
 /// The terminal rendering of a `ModelProfile`.
 public enum ProfileTable {
-    static func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
-
     static func mb(_ bytes: Int) -> String { String(format: "%.2f MB", Double(bytes) / 1_048_576) }
 
     public static func render(_ p: ModelProfile) -> String {
@@ -19,7 +17,7 @@ public enum ProfileTable {
         }
         out.append("  top layers:")
         for l in p.layers.filter({ $0.macs > 0 }).sorted(by: { $0.macs > $1.macs }).prefix(5) {
-            out.append("    " + pad(l.name, 28) + pad(l.op, 10) + String(format: "%8.2f M MACs %5.1f%%", Double(l.macs) / 1e6, l.share_percent))
+            out.append("    " + l.name.padded(to: 28) + l.op.padded(to: 10) + String(format: "%8.2f M MACs %5.1f%%", Double(l.macs) / 1e6, l.share_percent))
         }
         out.append("")
         out.append("Memory (planned = parameters + activations + workspace + output; measured = allocator high-water mark)")
@@ -37,7 +35,7 @@ public enum ProfileTable {
         out.append("")
         out.append(String(format: "Time by operation (batch 1; steps add up to %.0f%% of the end-to-end time)", p.breakdown_coverage * 100))
         for (k, v) in p.operation_breakdown.sorted(by: { $0.value > $1.value }) where v > 0 {
-            out.append("  " + pad(k, 18) + String(format: "%5.1f%%  %.3f ms", v, p.operation_ms[k] ?? 0))
+            out.append("  " + k.padded(to: 18) + String(format: "%5.1f%%  %.3f ms", v, p.operation_ms[k] ?? 0))
         }
         out.append("")
         out.append("Batch sweep")

@@ -25,13 +25,8 @@ public enum Evaluator {
         for batch in loader.epoch(0) {
             let pass = try executor.forward(feeds: ["image": batch.images, "label": batch.labels], parameters: &params,
                                             mode: .inference, rng: &rng)
-            let logits = pass[graph.outputs[0]]!.scalars
             lossSum += Double(pass[graph.outputs[1]]!.scalars[0]) * Double(batch.indices.count)
-            let k = logits.count / batch.indices.count
-            for r in 0..<batch.indices.count {
-                // softmax(logits)[1] for two classes = σ(l₁ − l₀)
-                scores.append(1 / (1 + exp(Double(logits[r * k] - logits[r * k + 1]))))
-            }
+            scores += try pass[graph.outputs[0]]!.positiveClassProbabilities()
             labels += batch.labels.scalars.map { Int($0) }
         }
         return Predictions(scores: scores, labels: labels, loss: lossSum / Double(max(labels.count, 1)))

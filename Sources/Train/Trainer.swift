@@ -120,9 +120,7 @@ public struct Trainer {
     /// moments are replaced together by one rename; `Checkpoint.read` sets them aside.
     private func saveLast(step: TrainingStep<Adam>, epoch: Int, bestAUC: Double, bestEpoch: Int, sinceBest: Int,
                           history: [EpochRecord], graph: Graph?) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(history), to: historyURL)
+        try AtomicFile.write(try history.prettyJSON(), to: historyURL)
         let state = step.optimizer.state
         var checkpoint = Checkpoint(descriptor: descriptor, parameters: step.parameters,
                                     info: ["epoch": "\(epoch)", "best_val_auc": "\(bestAUC)", "best_epoch": "\(bestEpoch)",

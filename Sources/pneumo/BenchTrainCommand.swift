@@ -97,12 +97,3 @@ struct BenchTrainResult: Encodable {
     let forward_backward_ms: Double
     let optimizer_ms: Double
 }
-
-extension Encodable {
-    /// Pretty, key-sorted JSON, for `--json` outputs.
-    func jsonString() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-}

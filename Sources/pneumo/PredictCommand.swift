@@ -67,9 +67,7 @@ struct PredictCommand: ParsableCommand {
         let report = PredictReport(model: model.description, input: [model.channels, model.inputSize, model.inputSize],
                                    threshold: chosen, threshold_source: source, results: results, errors: errors)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try report.jsonString())
         } else {
             print(report.table())
         }
@@ -133,12 +131,7 @@ struct LoadedClassifier: CustomStringConvertible {
 
     /// P(pneumonia) = softmax(logits)[1] = σ(l₁ − l₀) for `input` [1, C, S, S].
     func probability(_ input: Tensor) throws -> Double {
-        let logits = try runtime.run(input)
-        guard logits.shape == [1, 2] else {
-            throw EngineError.shape("predict", "the model's output is \(describe(logits.shape)); predict needs logits [1, 2]")
-        }
-        let l = logits.scalars
-        return 1 / (1 + exp(Double(l[0]) - Double(l[1])))
+        try runtime.run(input).positiveClassProbabilities()[0]
     }
 }
 

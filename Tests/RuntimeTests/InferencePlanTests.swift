@@ -156,6 +156,5 @@ import Optimize
         #if arch(x86_64) || arch(arm64)
         #expect(Float(Float16(tiny)) != 0)
         #endif
-        #expect(tiny * 1e-33 != 0, "a float32 denormal must not flush on the caller's thread")
     }
 }
