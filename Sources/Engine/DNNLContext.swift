@@ -8,6 +8,8 @@ package enum DNNLArg {
     package static let workspace: Int32 = 64, scratchpad: Int32 = 80
     package static let diffSrc: Int32 = 129, diffDst: Int32 = 145, diffWeights: Int32 = 161, diffBias: Int32 = 169
     package static let diffScale: Int32 = 255, diffShift: Int32 = 256
+    /// Runtime quantization scales of an argument: `attrScales | src` etc. (`DNNL_ARG_ATTR_SCALES`).
+    package static let attrScales: Int32 = 4096
 }
 
 /// Throws a backend error naming `op` unless oneDNN reported success.
@@ -195,6 +197,34 @@ public final class DNNLContext: @unchecked Sendable {
         let out = AlignedBuffer(byteCount: dnnl_memory_desc_get_size(to))
         try execute(p, [(DNNLArg.src, from, src), (DNNLArg.dst, to, out.pointer)], op: "reorder \(key)")
         return out
+    }
+
+    /// Quantizes `src` (float32, described by `from`) into a new buffer laid out as `to` (s8, possibly with
+    /// the compensation an int8 convolution wants): `q = round(x / scales[i])` with one scale per index of
+    /// the dimensions in `mask` (bit d set: one scale per index along dimension d).
+    package func quantize(_ src: UnsafeMutableRawPointer, from: const_dnnl_memory_desc_t, to: const_dnnl_memory_desc_t,
+                          scales: [Float], mask: Int32) throws -> AlignedBuffer {
+        let attr = try attributes(scales: [(DNNLArg.dst, mask)])
+        defer { dnnl_primitive_attr_destroy(attr) }
+        var pd: dnnl_primitive_desc_t?
+        try check(dnnl_reorder_primitive_desc_create(&pd, from, engine, to, engine, attr), "quantize weights")
+        let p = try Primitive(pd: pd!, op: "quantize weights")
+        let out = AlignedBuffer(byteCount: dnnl_memory_desc_get_size(to))
+        var scaleBuffer = scales
+        let scaleMD = try MemoryDesc(dims: [scales.count], tag: dnnl_a)
+        try scaleBuffer.withUnsafeMutableBytes { s in
+            try execute(p, [(DNNLArg.src, from, src), (DNNLArg.dst, to, out.pointer),
+                            (DNNLArg.attrScales | DNNLArg.dst, scaleMD.handle, s.baseAddress!)], op: "quantize weights")
+        }
+        return out
+    }
+
+    /// A new attribute set (user scratchpad plus runtime scales for each `(argument, mask)`); the caller destroys it.
+    package func attributes(scales: [(arg: Int32, mask: Int32)]) throws -> dnnl_primitive_attr_t {
+        var attr: dnnl_primitive_attr_t?
+        try check(dnnl_primitive_attr_clone(&attr, attributes), "scales")
+        for (arg, mask) in scales { try check(dnnl_primitive_attr_set_scales_mask(attr, arg, mask), "scales of argument \(arg)") }
+        return attr!
     }
 }
 

@@ -29,20 +29,21 @@ public struct Executor: Sendable {
 
     /// Runs every node. In training mode batch-norm running statistics in `parameters` are updated and
     /// all values are kept for `backward`; in inference mode values are released after their last use.
+    /// `keepValues` keeps every value of an inference pass too (to read intermediates, as INT8 calibration does).
     public func forward(feeds: [String: Tensor], parameters: inout ParameterStore, mode: ExecutionMode,
-                        rng: inout SeededRandom) throws -> ForwardPass {
-        try withFlushedDenormals { try forwardPass(feeds: feeds, parameters: &parameters, mode: mode, rng: &rng) }
+                        rng: inout SeededRandom, keepValues: Bool = false) throws -> ForwardPass {
+        try withFlushedDenormals { try forwardPass(feeds: feeds, parameters: &parameters, mode: mode, rng: &rng, keepValues: keepValues) }
     }
 
     private func forwardPass(feeds: [String: Tensor], parameters: inout ParameterStore, mode: ExecutionMode,
-                             rng: inout SeededRandom) throws -> ForwardPass {
+                             rng: inout SeededRandom, keepValues: Bool) throws -> ForwardPass {
         _ = try graph.inferShapes(inputs: feeds.mapValues(\.shape))
         var pass = ForwardPass(values: Array(repeating: nil, count: graph.nodes.count), mode: mode)
-        let lastUse = mode == .inference ? graph.lastUses() : []
+        let lastUse = mode == .inference && !keepValues ? graph.lastUses() : []
         for (i, node) in graph.nodes.enumerated() {
             pass.values[i] = try forward(node: node, index: i, feeds: feeds, parameters: &parameters, mode: mode,
                                          rng: &rng, pass: &pass)
-            if mode == .inference {
+            if mode == .inference && !keepValues {
                 for input in node.inputs where lastUse[input.index] == i { pass.values[input.index] = nil }
             }
         }

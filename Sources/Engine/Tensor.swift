@@ -121,6 +121,20 @@ public struct Tensor: @unchecked Sendable {
         return Tensor(sharing: buffer, shape: shape, layout: layout)
     }
 
+    /// Rows `range` of the first dimension (row-major), copied: a sub-batch.
+    public func rows(_ range: Range<Int>) -> Tensor {
+        precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0])
+        let base = contiguous()
+        let stride = count / max(shape[0], 1)
+        var out = Tensor(uninitialized: [range.count] + shape.dropFirst())
+        out.withUnsafeMutableBufferPointer { dst in
+            base.withUnsafeBufferPointer { src in
+                dst.baseAddress!.update(from: src.baseAddress! + range.lowerBound * stride, count: range.count * stride)
+            }
+        }
+        return out
+    }
+
     /// True when any element is NaN or infinite.
     public var hasNonFinite: Bool {
         // x·0 is 0 for every finite x and NaN for NaN and ±∞: one branch-free, vectorizable pass.

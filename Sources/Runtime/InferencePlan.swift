@@ -15,15 +15,23 @@ public enum PlanLayout: String, Sendable, CaseIterable {
 /// Arithmetic of a plan. BF16 keeps activations and weights in bfloat16 (8-bit mantissa) with float32
 /// accumulation, on CPUs with AVX-512 BF16 (or AMX); its accuracy effect is measured, not assumed
 /// (`pneumo bench infer --precision bf16` reports the output change against float32).
+///
+/// INT8 quantizes activations per tensor (ranges from an `Int8Calibration`) and weights per output
+/// channel, with int32 accumulation: AVX-512 VNNI (or AVX-VNNI) runs it natively; without VNNI oneDNN
+/// still runs it, on slower AVX2/AVX-512 integer kernels.
 public enum Precision: String, Sendable, CaseIterable, Codable {
-    case fp32, bf16
+    case fp32, bf16, int8
 
-    /// Whether this CPU runs the precision natively (oneDNN would otherwise emulate it slowly).
+    /// Whether this CPU runs the precision natively (oneDNN would otherwise emulate BF16 slowly).
     public static func isSupported(_ p: Precision) -> Bool {
         guard p == .bf16 else { return true }
-        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        return flags.contains("avx512_bf16") || flags.contains("amx_bf16")
+        return cpuFlags.contains("avx512_bf16") || cpuFlags.contains("amx_bf16")
     }
+
+    /// Whether INT8 dot products run on VNNI instructions here.
+    public static var hasVNNI: Bool { cpuFlags.contains("avx512_vnni") || cpuFlags.contains("avx_vnni") }
+
+    private static var cpuFlags: String { (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "" }
 }
 
 /// The op families the runtime reports time by (the spec's `operation_breakdown`).
@@ -76,8 +84,10 @@ public final class InferencePlan: @unchecked Sendable {
     }
 
     /// Compiles `graph` (input `inputName`, first output = the result) for inputs of `inputShape`.
+    /// An INT8 plan needs `calibration` (measured on the same `graph`).
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int],
-                layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision = .fp32) throws {
+                layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision = .fp32,
+                calibration: Int8Calibration? = nil) throws {
         guard let ctx = DNNLContext.shared else { throw EngineError.backend("runtime", "no oneDNN CPU engine") }
         guard Precision.isSupported(precision) else {
             throw EngineError.unsupported("runtime", "\(precision.rawValue) needs a CPU with AVX-512 BF16 or AMX; this one has neither")
@@ -86,7 +96,7 @@ public final class InferencePlan: @unchecked Sendable {
         self.ctx = ctx
         let (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
         var builder = try PlanBuilder(graph: g, parameters: p, inputName: inputName, inputShape: inputShape, layout: layout,
-                                      precision: precision, ctx: ctx)
+                                      precision: precision, calibration: calibration, ctx: ctx)
         try builder.build(PlanLowering.lower(g, fuse: fuse))
         let compiled = try builder.finish()
         (steps, arena, scratch, weightBuffers, memories, userInput, outputOffset, descriptors) =

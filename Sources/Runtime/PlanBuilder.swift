@@ -40,6 +40,10 @@ struct PlanBuilder {
     /// Element type of activations and weights (float32, or bfloat16 for a BF16 plan); biases,
     /// normalisation vectors and the output stay float32.
     let act: dnnl_data_type_t
+    /// Activation ranges for an INT8 plan (nil otherwise).
+    let calibration: Int8Calibration?
+    /// The scale of each node stored as integers (`x = scale · q`).
+    var valueScale: [Int: Float] = [:]
 
     var bufferBytes: [Int] = []
     /// Graph node → (buffer, descriptor) of its value.
@@ -52,9 +56,17 @@ struct PlanBuilder {
     var userInputMD: MemoryDesc
 
     init(graph: Graph, parameters: ParameterStore, inputName: String, inputShape: [Int], layout: PlanLayout, precision: Precision,
-         ctx: DNNLContext) throws {
+         calibration: Int8Calibration?, ctx: DNNLContext) throws {
         self.graph = graph; self.parameters = parameters; self.layout = layout; self.ctx = ctx
         act = precision == .bf16 ? dnnl_bf16 : dnnl_f32
+        if precision == .int8 {
+            guard let calibration else { throw EngineError.invalid("runtime", "an INT8 plan needs a calibration (Int8Calibration)") }
+            guard calibration.ranges.count == graph.nodes.count else {
+                throw EngineError.invalid("runtime", "the INT8 calibration was measured on another graph (\(calibration.ranges.count) nodes, this one has \(graph.nodes.count))")
+            }
+            guard layout == .channelsLast else { throw EngineError.unsupported("runtime", "INT8 plans use the channelsLast layout") }
+        }
+        self.calibration = precision == .int8 ? calibration : nil
         guard let input = graph.inputID(inputName) else { throw EngineError.invalid("runtime", "the graph has no input '\(inputName)'") }
         inputNode = input.index
         shapes = try graph.inferShapes(inputs: [inputName: inputShape])
@@ -82,18 +94,16 @@ struct PlanBuilder {
         return keep(try MemoryDesc(shape: shape, layout: shape.count == 4 ? .channelsLast : .rowMajor, dataType: act))
     }
 
-    /// The value of `node` in descriptor `md`, reordering into a new buffer when it is stored otherwise.
-    mutating func value(_ node: Int, as md: const_dnnl_memory_desc_t, name: String) throws -> Int {
+    /// The value of `node` in descriptor `md`, reordering into a new buffer when it is stored otherwise
+    /// (quantizing to `scale`, or to the node's calibrated scale, when `md` is integer).
+    mutating func value(_ node: Int, as md: const_dnnl_memory_desc_t, name: String, scale: Float? = nil) throws -> Int {
         let v = values[node]!
         if dnnl_memory_desc_equal(v.md, md) != 0 { return v.buffer }
-        let p = try makePrimitive(name) {
-            var pd: dnnl_primitive_desc_t?
-            try check(dnnl_reorder_primitive_desc_create(&pd, v.md, ctx.engine, md, ctx.engine, ctx.attributes), "reorder \(name)")
-            return pd!
-        }
         let b = newBuffer(md)
-        pending.append(PendingStep(primitive: p, args: [(DNNLArg.src, v.md, .buffer(v.buffer)), (DNNLArg.dst, md, .buffer(b))],
-                                   kind: .layoutConversion, name: name + " (reorder)"))
+        let dt = dataType(md)
+        let dstScale = Self.isInteger(dt) ? try scale ?? self.scale(of: node, as: dt) : nil
+        try convert(from: v.md, .buffer(v.buffer), srcScale: valueScale[node], to: md, .buffer(b), dstScale: dstScale,
+                    name: name + " (reorder)")
         return b
     }
 
@@ -138,17 +148,19 @@ struct PlanBuilder {
         }
         for o in graph.outputs { lastReader[o.index] = Int.max }
 
-        // The caller's NCHW input, reordered into the plan's layout.
-        let inputMD = try activationMD(shapes[inputNode], any: false)
-        let p = try makePrimitive("input") {
-            var pd: dnnl_primitive_desc_t?
-            try check(dnnl_reorder_primitive_desc_create(&pd, userInputMD.handle, ctx.engine, inputMD, ctx.engine, ctx.attributes), "input")
-            return pd!
+        // The caller's NCHW input, reordered into the plan's layout (and quantized, in an INT8 plan whose
+        // first reader is a convolution).
+        var inputMD = try activationMD(shapes[inputNode], any: false)
+        var inputScale: Float?
+        if staysInteger(inputNode) {
+            let type = try integerType(inputNode)
+            inputMD = keep(try MemoryDesc(shape: shapes[inputNode], layout: .channelsLast, dataType: type))
+            inputScale = try scale(of: inputNode, as: type)
         }
         let inputBuffer = newBuffer(inputMD)
-        pending.append(PendingStep(primitive: p, args: [(DNNLArg.src, userInputMD.handle, .userInput), (DNNLArg.dst, inputMD, .buffer(inputBuffer))],
-                                   kind: .layoutConversion, name: "input"))
+        try convert(from: userInputMD.handle, .userInput, srcScale: nil, to: inputMD, .buffer(inputBuffer), dstScale: inputScale, name: "input")
         values[inputNode] = (inputBuffer, inputMD)
+        valueScale[inputNode] = inputScale
 
         for (k, s) in planned.enumerated() {
             switch s.op {
@@ -161,6 +173,7 @@ struct PlanBuilder {
     }
 
     mutating func conv(_ n: Int, residual: ValueID?, activation: Op?, result: Int, step: Int) throws {
+        if isInt8 { return try int8Conv(n, residual: residual, activation: activation, result: result, step: step) }
         let node = graph.nodes[n]
         guard case .conv2d(let a) = node.op else { return }
         let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
@@ -226,7 +239,7 @@ struct PlanBuilder {
         let name = node.name.isEmpty ? node.op.kindName : "\(node.name) \(node.op.kindName)"
         switch node.op {
         case .relu, .relu6:
-            let v = values[node.inputs[0].index]!
+            let v = try floatValue(node.inputs[0].index, name: name)
             let cap: Float = node.op == .relu6 ? 6 : 0
             let alg = node.op == .relu6 ? dnnl_eltwise_clip_v2 : dnnl_eltwise_relu
             let p = try makePrimitive(name) {
@@ -245,7 +258,7 @@ struct PlanBuilder {
             let s = shapes[node.inputs[0].index]
             try pool(n, Pool2dAttributes(kernel: Pair(s[2], s[3])), max: false, name: name)
         case .add:
-            let a = values[node.inputs[0].index]!
+            let a = try floatValue(node.inputs[0].index, name: name)
             let b = try value(node.inputs[1].index, as: a.md, name: name)
             let p = try makePrimitive(name) {
                 var pd: dnnl_primitive_desc_t?
@@ -262,12 +275,13 @@ struct PlanBuilder {
             // Row-major order is PyTorch's flatten order; NHWC equals it when the plane is 1×1.
             let rowMajor = keep(try MemoryDesc(shape: inShape, layout: .rowMajor, dataType: act))
             let channelsLast = inShape.count == 4 ? keep(try MemoryDesc(shape: inShape, layout: .channelsLast, dataType: act)) : rowMajor
-            let v = values[node.inputs[0].index]!
+            let v = try floatValue(node.inputs[0].index, name: name)
             let buffer = (inShape.count == 4 && inShape[2] * inShape[3] == 1 && dnnl_memory_desc_equal(v.md, channelsLast) != 0)
                 ? v.buffer : try value(node.inputs[0].index, as: rowMajor, name: name)
             values[n] = (buffer, keep(try MemoryDesc(shape: shapes[n], layout: .rowMajor, dataType: act)))
         case .dropout:
             values[n] = values[node.inputs[0].index]!
+            valueScale[n] = valueScale[node.inputs[0].index]
         case .linear:
             let (xs, ws) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index])
             let src = keep(try MemoryDesc(shape: xs, layout: .rowMajor, dataType: act))
@@ -293,7 +307,7 @@ struct PlanBuilder {
             pending.append(PendingStep(primitive: p, args: args, kind: .linear, name: name))
             values[n] = (out, dst)
         case .batchNorm2d(let a):
-            let v = values[node.inputs[0].index]!
+            let v = try floatValue(node.inputs[0].index, name: name)
             let flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue | dnnl_use_global_stats.rawValue
             let p = try makePrimitive(name) {
                 var pd: dnnl_primitive_desc_t?
@@ -310,7 +324,7 @@ struct PlanBuilder {
                 kind: .batchNorm, name: name))
             values[n] = (out, v.md)
         case .resizeBilinear:
-            let v = values[node.inputs[0].index]!
+            let v = try floatValue(node.inputs[0].index, name: name)
             let dst = try activationMD(shapes[n], any: false)
             let p = try makePrimitive(name) {
                 var pd: dnnl_primitive_desc_t?
@@ -331,9 +345,12 @@ struct PlanBuilder {
 
     mutating func pool(_ n: Int, _ a: Pool2dAttributes, max: Bool, name: String) throws {
         let node = graph.nodes[n]
-        let v = values[node.inputs[0].index]!
+        // Max-pooling keeps integers (and their scale); averaging runs in float32.
+        let stored = values[node.inputs[0].index]!
+        let integer = max && Self.isInteger(dataType(stored.md))
+        let v = integer ? stored : try floatValue(node.inputs[0].index, name: name)
         let (xs, out) = (shapes[node.inputs[0].index], shapes[n])
-        let dst = keep(try MemoryDesc(dims: out, tag: dnnl_format_tag_any, dataType: act))
+        let dst = keep(try MemoryDesc(dims: out, tag: dnnl_format_tag_any, dataType: integer ? dataType(stored.md) : act))
         let padR = [(out[2] - 1) * a.stride.h + a.kernel.h - xs[2] - a.padding.h, (out[3] - 1) * a.stride.w + a.kernel.w - xs[3] - a.padding.w]
         let p = try makePrimitive(name) {
             var pd: dnnl_primitive_desc_t?
@@ -352,6 +369,7 @@ struct PlanBuilder {
         pending.append(PendingStep(primitive: p, args: [(DNNLArg.src, v.md, .buffer(v.buffer)), (DNNLArg.dst, dstMD, .buffer(buffer))],
                                    kind: .pooling, name: name))
         values[n] = (buffer, dstMD)
+        if integer { valueScale[n] = valueScale[node.inputs[0].index] }
     }
 
     // MARK: memory plan

@@ -13,20 +13,34 @@ public final class Runtime: Sendable {
     public let layout: PlanLayout
     public let precision: Precision
     private let plans = Mutex<[Int: InferencePlan]>([:])
+    private let int8Ranges: Mutex<Int8Calibration?>
 
+    /// An INT8 runtime quantizes with `calibration`; without one it calibrates on random inputs on first
+    /// use (for speed figures only: accuracy needs ranges measured on real images).
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int],
-                layout: PlanLayout = .channelsLast, precision: Precision = .fp32) {
+                layout: PlanLayout = .channelsLast, precision: Precision = .fp32, calibration: Int8Calibration? = nil) {
         self.graph = graph; self.parameters = parameters; self.inputName = inputName
         self.sampleShape = sampleShape; self.layout = layout; self.precision = precision
+        int8Ranges = Mutex(calibration)
+    }
+
+    /// The calibration INT8 plans use (nil for other precisions).
+    public func calibration() throws -> Int8Calibration? {
+        guard precision == .int8 else { return nil }
+        return try int8Ranges.withLock { c in
+            if c == nil { c = try Int8Calibration.random(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape) }
+            return c
+        }
     }
 
     /// The plan for `batch`, compiled now if needed.
     public func plan(batch: Int) throws -> InferencePlan {
         guard batch >= 1 else { throw EngineError.invalid("runtime", "batch size must be positive, got \(batch)") }
+        let calibration = try calibration()
         return try plans.withLock { plans in
             if let p = plans[batch] { return p }
             let p = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName,
-                                      inputShape: [batch] + sampleShape, layout: layout, precision: precision)
+                                      inputShape: [batch] + sampleShape, layout: layout, precision: precision, calibration: calibration)
             plans[batch] = p
             return p
         }

@@ -15,7 +15,8 @@ struct BenchInferCommand: ParsableCommand {
     @Option(help: "Timed runs per batch size.") var runs = 50
     @Option(help: "Untimed warm-up runs per batch size.") var warmup = 5
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = "channelsLast"
-    @Option(help: "Arithmetic: fp32 or bf16 (AVX-512 BF16 CPUs).") var precision = "fp32"
+    @Option(help: "Arithmetic: fp32, bf16 (AVX-512 BF16 CPUs) or int8 (VNNI where present; see --calibrate).") var precision = "fp32"
+    @OptionGroup var calibrate: CalibrationOptions
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(name: .customLong("agreement-data"), help: ArgumentHelp("A MedMNIST .npz: with a reduced --precision, the fraction of val images whose predicted class equals fp32's.", valueName: "file"))
     var agreementData: String?
@@ -30,7 +31,8 @@ struct BenchInferCommand: ParsableCommand {
         }
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be positive and --warmup non-negative") }
         guard PlanLayout(rawValue: layout) != nil else { throw ValidationError("--layout must be channelsLast or blocked") }
-        guard let p = Precision(rawValue: precision) else { throw ValidationError("--precision must be fp32 or bf16, got \(precision)") }
+        guard let p = Precision(rawValue: precision) else { throw ValidationError("--precision must be fp32, bf16 or int8, got \(precision)") }
+        if calibrate.file != nil && p != .int8 { throw ValidationError("--calibrate applies to --precision int8 only") }
         guard Precision.isSupported(p) else { throw ValidationError("--precision bf16 needs a CPU with AVX-512 BF16 or AMX") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
     }
@@ -41,7 +43,8 @@ struct BenchInferCommand: ParsableCommand {
         let shape = m.sampleShape
         let p = Precision(rawValue: precision)!
         let runtime = Runtime(graph: m.graph, parameters: m.parameters, inputName: m.inputName, sampleShape: shape,
-                              layout: PlanLayout(rawValue: layout)!, precision: p)
+                              layout: PlanLayout(rawValue: layout)!, precision: p, calibration: try calibrate.calibration(for: m, precision: p))
+        let calibrationSource = try runtime.calibration()?.source
         // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
         var outputChange: Double?
         var top1Agreement: Double?
@@ -84,7 +87,8 @@ struct BenchInferCommand: ParsableCommand {
             rows.append(row)
         }
         let result = BenchInferResult(model: m.name, input_shape: shape, threads: DNNLContext.threadCount, layout: layout,
-                                      precision: precision, engine: "pneumo", max_relative_output_change: outputChange,
+                                      precision: precision, calibration: calibrationSource, engine: "pneumo",
+                                      max_relative_output_change: outputChange,
                                       top1_agreement_val: top1Agreement,
                                       peer: peerEngine, peer_skipped: peerSkipped, results: rows)
         if json { print(try result.jsonString()); return }
@@ -101,6 +105,7 @@ struct BenchInferCommand: ParsableCommand {
         }
         if let peerEngine { print("peer: \(peerEngine), same file, same thread count, run right after ours for each batch size") }
         if let peerSkipped { print("peer skipped: \(peerSkipped)") }
+        if let calibrationSource { print("int8 calibration: \(calibrationSource)" + (calibrate.file == nil ? " (speed figures only; --calibrate FILE.npz for accuracy)" : "")) }
         if let top1Agreement { print(String(format: "top-1 agreement with fp32 on the val images: %.2f%%", top1Agreement * 100)) }
     }
 }
@@ -123,6 +128,8 @@ struct BenchInferResult: Encodable {
     let threads: Int
     let layout: String
     let precision: String
+    /// INT8 only: what the activation ranges were measured on.
+    let calibration: String?
     let engine: String
     let max_relative_output_change: Double?
     /// With `--agreement-data`: the fraction of val images on which the reduced precision predicts fp32's class.

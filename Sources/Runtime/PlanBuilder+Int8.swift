@@ -1,0 +1,224 @@
+import CDNNL
+import Engine
+
+/// INT8 plans: convolutions read u8/s8 activations and s8 weights (VNNI's `vpdpbusd` where the CPU has
+/// it) and write u8/s8 again while the next reader is a convolution or max-pool; every other op runs in
+/// float32 on dequantized values. Each stored int8 value `q` of node `n` means `scale(n) · q`.
+extension PlanBuilder {
+    var isInt8: Bool { calibration != nil }
+
+    func dataType(_ md: const_dnnl_memory_desc_t) -> dnnl_data_type_t {
+        var dt = dnnl_data_type_undef
+        _ = withUnsafeMutablePointer(to: &dt) { dnnl_memory_desc_query(md, dnnl_query_data_type, $0) }
+        return dt
+    }
+
+    static func isInteger(_ dt: dnnl_data_type_t) -> Bool { dt == dnnl_u8 || dt == dnnl_s8 }
+
+    /// The calibrated range of `node`; every computed node of the prepared graph has one.
+    func range(_ node: Int) throws -> Int8Calibration.Range {
+        guard let r = calibration?.ranges[node] else {
+            throw EngineError.invalid("runtime", "INT8 calibration has no range for node \(node) ('\(graph.nodes[node].name)')")
+        }
+        return r
+    }
+
+    /// The integer type `node` is stored in: u8 where calibration saw no negative value, s8 otherwise.
+    func integerType(_ node: Int) throws -> dnnl_data_type_t { try range(node).isNonNegative ? dnnl_u8 : dnnl_s8 }
+
+    /// The quantization step of `node` stored as `type` (u8 spans 0…255, s8 −127…127).
+    func scale(of node: Int, as type: dnnl_data_type_t) throws -> Float {
+        let s = try range(node).maxAbs / (type == dnnl_u8 ? 255 : 127)
+        return s > 0 && s.isFinite ? s : 1
+    }
+
+    /// Whether `node`'s value should stay integer: some reader computes in int8 (a convolution, a max-pool,
+    /// or an add that a convolution absorbs), and it is not the graph's output.
+    func staysInteger(_ node: Int) -> Bool {
+        guard isInt8, !graph.outputs.contains(where: { $0.index == node }) else { return false }
+        return graph.nodes.contains { reader in
+            guard reader.inputs.contains(where: { $0.index == node }) else { return false }
+            switch reader.op {
+            case .conv2d, .maxPool2d, .add, .dropout: return true
+            default: return false
+            }
+        }
+    }
+
+    /// A float32 vector owned by the plan (runtime scales), and its descriptor.
+    mutating func scaleVector(_ values: [Float]) throws -> (Int, const_dnnl_memory_desc_t) {
+        let b = AlignedBuffer(byteCount: values.count * 4)
+        values.withUnsafeBytes { b.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        weights.append(b)
+        return (weights.count - 1, keep(try MemoryDesc(dims: [values.count], tag: dnnl_a)))
+    }
+
+    /// Appends a reorder from (`srcMD`, `src`) to (`dstMD`, `dst`), quantizing or dequantizing on the way:
+    /// an integer source is multiplied by `srcScale`, an integer destination divided by `dstScale`.
+    mutating func convert(from srcMD: const_dnnl_memory_desc_t, _ src: ArgRef, srcScale: Float?,
+                          to dstMD: const_dnnl_memory_desc_t, _ dst: ArgRef, dstScale: Float?, name: String) throws {
+        var scaled: [(arg: Int32, scale: Float)] = []
+        if Self.isInteger(dataType(srcMD)), let s = srcScale { scaled.append((DNNLArg.src, s)) }
+        if Self.isInteger(dataType(dstMD)), let s = dstScale { scaled.append((DNNLArg.dst, s)) }
+        let p = try makePrimitive(name) {
+            let attr = try scaled.isEmpty ? ctx.attributes : ctx.attributes(scales: scaled.map { ($0.arg, 0) })
+            defer { if !scaled.isEmpty { dnnl_primitive_attr_destroy(attr) } }
+            var pd: dnnl_primitive_desc_t?
+            try check(dnnl_reorder_primitive_desc_create(&pd, srcMD, ctx.engine, dstMD, ctx.engine, attr), "reorder \(name)")
+            return pd!
+        }
+        var args: [(slot: Int32, md: const_dnnl_memory_desc_t, ref: ArgRef)] = [(DNNLArg.src, srcMD, src), (DNNLArg.dst, dstMD, dst)]
+        for (arg, scale) in scaled {
+            let (w, md) = try scaleVector([scale])
+            args.append((DNNLArg.attrScales | arg, md, .weight(w)))
+        }
+        pending.append(PendingStep(primitive: p, args: args, kind: .layoutConversion, name: name))
+    }
+
+    /// `node`'s value as float32 (dequantized into a new buffer when it is stored as integers).
+    mutating func floatValue(_ node: Int, name: String) throws -> (buffer: Int, md: const_dnnl_memory_desc_t) {
+        let v = values[node]!
+        guard Self.isInteger(dataType(v.md)) else { return v }
+        let shape = shapes[node]
+        let md = keep(try MemoryDesc(shape: shape, layout: shape.count == 4 ? .channelsLast : .rowMajor))
+        return (try value(node, as: md, name: name), md)
+    }
+
+    /// Attributes of an int8 convolution: runtime scales of source, weights (per output channel) and
+    /// destination (when integer), then the residual sum (scaled, in its own integer type) and the activation.
+    func int8ConvAttributes(groups: Int, integerOutput: Bool, sum: (scale: Float, type: dnnl_data_type_t)?,
+                            activation: Op?) throws -> dnnl_primitive_attr_t {
+        var scales: [(arg: Int32, mask: Int32)] = [(DNNLArg.src, 0), (DNNLArg.weights, groups > 1 ? 3 : 1)]
+        if integerOutput { scales.append((DNNLArg.dst, 0)) }
+        let attr = try ctx.attributes(scales: scales)
+        var ops: dnnl_post_ops_t?
+        try check(dnnl_post_ops_create(&ops), "post-ops")
+        defer { dnnl_post_ops_destroy(ops) }
+        if let sum { try check(dnnl_post_ops_append_sum(ops, sum.scale, 0, sum.type), "post-op sum") }
+        switch activation {
+        case .relu?: try check(dnnl_post_ops_append_eltwise(ops, dnnl_eltwise_relu, 0, 0), "post-op relu")
+        case .relu6?: try check(dnnl_post_ops_append_eltwise(ops, dnnl_eltwise_clip_v2, 0, 6), "post-op relu6")
+        default: break
+        }
+        try check(dnnl_primitive_attr_set_post_ops(attr, ops), "post-ops")
+        return attr
+    }
+
+    /// Per-output-channel weight scales, `max|w_k| / 127` (1 for an all-zero channel).
+    func weightScales(_ id: ValueID) throws -> [Float] {
+        guard case .parameter(let name) = graph[id].op, let t = parameters[name] else {
+            throw EngineError.unsupported("runtime", "weights must be parameters (node \(graph[id].name))")
+        }
+        let w = t.contiguous()
+        let k = t.shape[0], per = t.count / max(k, 1)
+        return w.withUnsafeBufferPointer { b in
+            (0..<k).map { o in
+                var m: Float = 0
+                for e in b[(o * per)..<((o + 1) * per)] { m = max(m, abs(e)) }
+                return m > 0 ? m / 127 : 1
+            }
+        }
+    }
+
+    /// A convolution's weights quantized to s8 with `scales` per output channel, laid out as `md`.
+    mutating func quantizedWeight(_ id: ValueID, plain: MemoryDesc, as md: const_dnnl_memory_desc_t, scales: [Float],
+                                  groups: Int) throws -> Int {
+        guard case .parameter(let name) = graph[id].op, let t = parameters[name] else {
+            throw EngineError.unsupported("runtime", "weights must be parameters (node \(graph[id].name))")
+        }
+        let src = t.contiguous()
+        weights.append(try ctx.quantize(src.rawPointer, from: plain.handle, to: md, scales: scales, mask: groups > 1 ? 3 : 1))
+        return weights.count - 1
+    }
+}
+
+extension PlanBuilder {
+    /// An int8 convolution step: integer source (quantized here when its producer wrote float32), s8
+    /// weights with one scale per output channel, float32 bias, and an integer output when the next reader
+    /// computes in int8 (float32 otherwise). A fused residual is summed from its own integers where it can
+    /// share the output buffer (`sum` post-op with the residual's scale and type).
+    mutating func int8Conv(_ n: Int, residual: ValueID?, activation: Op?, result: Int, step: Int) throws {
+        let node = graph.nodes[n]
+        guard case .conv2d(let a) = node.op else { return }
+        let input = node.inputs[0].index
+        let (xs, ws, out) = (shapes[input], shapes[node.inputs[1].index], shapes[n])
+        let hasBias = node.inputs.count == 3
+        let name = node.name.isEmpty ? "conv2d" : node.name
+
+        let stored = values[input]!
+        let srcType = Self.isInteger(dataType(stored.md)) ? dataType(stored.md) : try integerType(input)
+        let srcScale = try valueScale[input] ?? scale(of: input, as: srcType)
+        let srcMD = keep(try MemoryDesc(shape: xs, layout: .channelsLast, dataType: srcType))
+        let x = try value(input, as: srcMD, name: name, scale: srcScale)
+
+        let integerOutput = staysInteger(result)
+        let dstType = integerOutput ? try integerType(result) : dnnl_f32
+        let dstScale: Float? = integerOutput ? try scale(of: result, as: dstType) : nil
+        let dstMD = keep(try MemoryDesc(shape: out, layout: .channelsLast, dataType: dstType))
+
+        var output: Int
+        var preCopy: (from: Int, to: Int, bytes: Int)?
+        var sum: (scale: Float, type: dnnl_data_type_t)?
+        if let r = residual {
+            let rv = values[r.index]!
+            let residualType = dataType(rv.md)
+            let bytes = dnnl_memory_desc_get_size(dstMD)
+            if (Self.isInteger(residualType) && integerOutput) || dnnl_memory_desc_equal(rv.md, dstMD) != 0 {
+                // Same element size and layout: accumulate where the residual lies (in place when it dies here).
+                sum = (valueScale[r.index] ?? 1, Self.isInteger(residualType) ? residualType : dnnl_data_type_undef)
+                if lastReader[r.index] == step {
+                    output = rv.buffer
+                } else {
+                    output = newBuffer(dstMD)
+                    preCopy = (rv.buffer, output, bytes)
+                }
+            } else {
+                // Converted into the output's type (and scale) in a fresh buffer.
+                output = try value(r.index, as: dstMD, name: name + " residual", scale: dstScale)
+                sum = (dstScale ?? 1, dnnl_data_type_undef)
+            }
+        } else {
+            output = newBuffer(dstMD)
+        }
+
+        let wAny = keep(try MemoryDesc(dims: a.groups > 1 ? [a.groups, ws[0] / a.groups] + ws.dropFirst() : ws, tag: dnnl_format_tag_any,
+                                       dataType: dnnl_s8))
+        let biasMD = keep(try MemoryDesc(dims: [ws[0]], tag: dnnl_a))
+        let padR = [(out[2] - 1) * a.stride.h + (ws[2] - 1) * a.dilation.h + 1 - xs[2] - a.padding.h,
+                    (out[3] - 1) * a.stride.w + (ws[3] - 1) * a.dilation.w + 1 - xs[3] - a.padding.w]
+        let p = try makePrimitive(name) {
+            let attr = try int8ConvAttributes(groups: a.groups, integerOutput: integerOutput, sum: sum, activation: activation)
+            defer { dnnl_primitive_attr_destroy(attr) }
+            var pd: dnnl_primitive_desc_t?
+            try DNNLDims([a.stride.h, a.stride.w]).withPointer { s in
+                try DNNLDims([a.dilation.h - 1, a.dilation.w - 1]).withPointer { dl in
+                    try DNNLDims([a.padding.h, a.padding.w]).withPointer { pl in
+                        try DNNLDims(padR).withPointer { pr in
+                            try check(dnnl_convolution_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference,
+                                      dnnl_convolution_direct, srcMD, wAny, hasBias ? biasMD : nil, dstMD, s, dl, pl, pr, attr),
+                                      "int8 conv2d '\(node.name)' \(describe(xs)) ⊛ \(describe(ws))")
+                        }
+                    }
+                }
+            }
+            return pd!
+        }
+        let wMD = p.md(dnnl_query_weights_md)
+        let plainW = try MemoryDesc(shape: ws, layout: .rowMajor, weightsGroups: a.groups)
+        descriptors.append(plainW)
+        let wScales = try weightScales(node.inputs[1])
+        let w = try quantizedWeight(node.inputs[1], plain: plainW, as: wMD, scales: wScales, groups: a.groups)
+        var args: [(slot: Int32, md: const_dnnl_memory_desc_t, ref: ArgRef)] = [
+            (DNNLArg.src, srcMD, .buffer(x)), (DNNLArg.weights, wMD, .weight(w)), (DNNLArg.dst, dstMD, .buffer(output))]
+        if hasBias { args.append((DNNLArg.bias, biasMD, .weight(try vector(node.inputs[2])))) }
+        for (arg, scales) in [(DNNLArg.src, [srcScale]), (DNNLArg.weights, wScales)] + (dstScale.map { [(DNNLArg.dst, [$0])] } ?? []) {
+            let (buffer, md) = try scaleVector(scales)
+            args.append((DNNLArg.attrScales | arg, md, .weight(buffer)))
+        }
+        var s = PendingStep(primitive: p, args: args, kind: .convolution, name: name)
+        s.preCopy = preCopy
+        pending.append(s)
+        values[result] = (output, dstMD)
+        valueScale[result] = dstScale
+    }
+}
