@@ -98,6 +98,10 @@ public struct Executor: Sendable {
             let (loss, saved) = try SoftmaxCrossEntropy.forward(logits: input(0), labels: input(1), classWeights: weights)
             pass.saved[index] = .softmax(saved)
             return loss
+        case .fakeQuantize(let q):
+            var y = input(0).contiguous()
+            y.withUnsafeMutableBufferPointer { b in for i in b.indices { b[i] = q.apply(b[i]) } }
+            return y
         }
     }
 
@@ -194,6 +198,14 @@ public struct Executor: Sendable {
         case .softmaxCrossEntropy:
             guard case .softmax(let saved)? = pass.saved[index] else { return [nil, nil] }
             return [try SoftmaxCrossEntropy.backward(saved, gradOut: g.scalars[0]), nil]
+        case .fakeQuantize(let q):
+            // Straight-through estimator: the rounding's gradient is taken as 1 where x is inside the grid.
+            let (x, lo, hi) = (input(0).contiguous(), q.low * q.scale, q.high * q.scale)
+            var dx = g.contiguous()
+            x.withUnsafeBufferPointer { xs in
+                dx.withUnsafeMutableBufferPointer { d in for i in d.indices where xs[i] < lo || xs[i] > hi { d[i] = 0 } }
+            }
+            return [dx]
         }
     }
 }

@@ -39,6 +39,22 @@ public struct BatchNormAttributes: Hashable, Sendable, Codable {
     public init(epsilon: Float = 1e-5, momentum: Float = 0.1) { self.epsilon = epsilon; self.momentum = momentum }
 }
 
+/// Per-tensor linear quantization, ONNX's `QuantizeLinear` then `DequantizeLinear` with zero point 0:
+/// `y = scale · clamp(round_half_even(x / scale), low, high)`, with `[low, high]` = [−128, 127] (int8) or
+/// [0, 255] (uint8). The float graph computes exactly what an integer kernel reading `q` computes.
+public struct QuantizationAttributes: Hashable, Sendable, Codable {
+    public var scale: Float
+    public var unsigned: Bool
+    public init(scale: Float, unsigned: Bool) { self.scale = scale; self.unsigned = unsigned }
+    public var low: Float { unsigned ? 0 : -128 }
+    public var high: Float { unsigned ? 255 : 127 }
+
+    /// `x` rounded onto the grid.
+    @inline(__always) public func apply(_ x: Float) -> Float {
+        Swift.min(Swift.max((x / scale).rounded(.toNearestOrEven), low), high) * scale
+    }
+}
+
 /// The op kinds of the graph IR. Inputs of each node, in order, are documented per case.
 public enum Op: Hashable, Sendable, Codable {
     /// A graph input fed at run time (images, labels).
@@ -70,6 +86,9 @@ public enum Op: Hashable, Sendable, Codable {
     /// logits `[N, K]`, labels `[N]` (class indices as floats) → scalar mean loss, weighted like
     /// PyTorch's `cross_entropy(weight=…)`: `Σ w[y]·nll / Σ w[y]`.
     case softmaxCrossEntropy(classWeights: [Float]?)
+    /// x → x rounded onto an int8/uint8 grid (see `QuantizationAttributes`); the gradient passes
+    /// straight through inside the grid's range and is zero outside it.
+    case fakeQuantize(QuantizationAttributes)
 
     /// A short name for tables and error messages.
     public var kindName: String {
@@ -90,6 +109,7 @@ public enum Op: Hashable, Sendable, Codable {
         case .dropout: "dropout"
         case .resizeBilinear: "resize_bilinear"
         case .softmaxCrossEntropy: "softmax_cross_entropy"
+        case .fakeQuantize: "fake_quantize"
         }
     }
 

@@ -71,6 +71,9 @@ public enum ShapeInference {
             let x = inputs[0]
             guard start >= 0, start < x.count else { throw fail("start dim \(start) out of range for \(describe(x))") }
             return Array(x[..<start]) + [x[start...].reduce(1, *)]
+        case .fakeQuantize(let q):
+            guard q.scale > 0, q.scale.isFinite else { throw EngineError.unsupported(where_, "scale must be positive and finite, got \(q.scale)") }
+            return inputs[0]
         case .resizeBilinear(let h, let w):
             try expectRank(inputs[0], 4, "input")
             guard h > 0, w > 0 else { throw EngineError.unsupported(where_, "target size must be positive, got \(h)×\(w)") }

@@ -278,6 +278,8 @@ private struct GraphWriter {
             result = appendNode("Resize", scope: scope, inputs: [inputs[0], "", "", sizes], output: outputName, attributes: attributes)
         case .softmaxCrossEntropy:
             throw fail("an inference output depends on the loss node '\(node.name)'")
+        case .fakeQuantize:
+            throw fail("fake_quantize '\(node.name)' cannot be exported yet")
         }
         valueNames[index] = result
     }

@@ -38,6 +38,8 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
 public enum OpKind: String, Sendable, CaseIterable, Codable {
     case convolution, batchNorm = "batch_norm", activation, pooling, linear, resize, add
     case layoutConversion = "layout_conversion"
+    /// Rounding onto an int8 grid (`fake_quantize` steps that a convolution could not absorb).
+    case quantize
 }
 
 /// A compiled model for one batch size: batch-norm folded into convolutions, conv + bias + residual add

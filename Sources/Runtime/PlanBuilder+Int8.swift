@@ -5,8 +5,6 @@ import Engine
 /// it) and write u8/s8 again while the next reader is a convolution or max-pool; every other op runs in
 /// float32 on dequantized values. Each stored int8 value `q` of node `n` means `scale(n) · q`.
 extension PlanBuilder {
-    var isInt8: Bool { calibration != nil }
-
     func dataType(_ md: const_dnnl_memory_desc_t) -> dnnl_data_type_t {
         var dt = dnnl_data_type_undef
         _ = withUnsafeMutablePointer(to: &dt) { dnnl_memory_desc_query(md, dnnl_query_data_type, $0) }
@@ -15,19 +13,27 @@ extension PlanBuilder {
 
     static func isInteger(_ dt: dnnl_data_type_t) -> Bool { dt == dnnl_u8 || dt == dnnl_s8 }
 
-    /// The calibrated range of `node`; every computed node of the prepared graph has one.
+    /// The calibrated range of `node`.
     func range(_ node: Int) throws -> Int8Calibration.Range {
         guard let r = calibration?.ranges[node] else {
-            throw EngineError.invalid("runtime", "INT8 calibration has no range for node \(node) ('\(graph.nodes[node].name)')")
+            throw EngineError.invalid("runtime", calibration == nil
+                ? "node \(node) ('\(graph.nodes[node].name)') has no fake_quantize grid and the INT8 plan no calibration"
+                : "INT8 calibration has no range for node \(node) ('\(graph.nodes[node].name)')")
         }
         return r
     }
 
-    /// The integer type `node` is stored in: u8 where calibration saw no negative value, s8 otherwise.
-    func integerType(_ node: Int) throws -> dnnl_data_type_t { try range(node).isNonNegative ? dnnl_u8 : dnnl_s8 }
+    /// The integer type `node` is stored in: its `fakeQuantize` reader's, else u8 where calibration saw
+    /// no negative value and s8 otherwise.
+    func integerType(_ node: Int) throws -> dnnl_data_type_t {
+        if let q = gridOf[node] { return q.unsigned ? dnnl_u8 : dnnl_s8 }
+        return try range(node).isNonNegative ? dnnl_u8 : dnnl_s8
+    }
 
-    /// The quantization step of `node` stored as `type` (u8 spans 0…255, s8 −127…127).
+    /// The quantization step of `node` stored as `type`: its `fakeQuantize` reader's, else from calibration
+    /// (u8 spans 0…255, s8 −127…127).
     func scale(of node: Int, as type: dnnl_data_type_t) throws -> Float {
+        if let q = gridOf[node], (q.unsigned ? dnnl_u8 : dnnl_s8) == type { return q.scale }
         let s = try range(node).maxAbs / (type == dnnl_u8 ? 255 : 127)
         return s > 0 && s.isFinite ? s : 1
     }
@@ -36,6 +42,7 @@ extension PlanBuilder {
     /// or an add that a convolution absorbs), and it is not the graph's output.
     func staysInteger(_ node: Int) -> Bool {
         guard isInt8, !graph.outputs.contains(where: { $0.index == node }) else { return false }
+        if gridOf[node] != nil { return true }
         return graph.nodes.contains { reader in
             guard reader.inputs.contains(where: { $0.index == node }) else { return false }
             switch reader.op {
@@ -56,7 +63,8 @@ extension PlanBuilder {
     /// Appends a reorder from (`srcMD`, `src`) to (`dstMD`, `dst`), quantizing or dequantizing on the way:
     /// an integer source is multiplied by `srcScale`, an integer destination divided by `dstScale`.
     mutating func convert(from srcMD: const_dnnl_memory_desc_t, _ src: ArgRef, srcScale: Float?,
-                          to dstMD: const_dnnl_memory_desc_t, _ dst: ArgRef, dstScale: Float?, name: String) throws {
+                          to dstMD: const_dnnl_memory_desc_t, _ dst: ArgRef, dstScale: Float?, name: String,
+                          kind: OpKind = .layoutConversion) throws {
         var scaled: [(arg: Int32, scale: Float)] = []
         if Self.isInteger(dataType(srcMD)), let s = srcScale { scaled.append((DNNLArg.src, s)) }
         if Self.isInteger(dataType(dstMD)), let s = dstScale { scaled.append((DNNLArg.dst, s)) }
@@ -72,7 +80,38 @@ extension PlanBuilder {
             let (w, md) = try scaleVector([scale])
             args.append((DNNLArg.attrScales | arg, md, .weight(w)))
         }
-        pending.append(PendingStep(primitive: p, args: args, kind: .layoutConversion, name: name))
+        pending.append(PendingStep(primitive: p, args: args, kind: kind, name: name))
+    }
+
+    /// A `fakeQuantize` node. In an INT8 plan whose producer already wrote this grid (the usual case: a
+    /// convolution's output type and scale come from its `fakeQuantize` reader), it is free; otherwise
+    /// the value is rounded onto the grid by a reorder to int8 (saturating, round-half-even, as ONNX's
+    /// `QuantizeLinear`), and back to float32 unless the readers compute in int8.
+    mutating func fakeQuantize(_ n: Int, _ q: QuantizationAttributes, name: String) throws {
+        let input = graph.nodes[n].inputs[0].index
+        let v = values[input]!
+        let type = q.unsigned ? dnnl_u8 : dnnl_s8
+        if dataType(v.md) == type && valueScale[input] == q.scale {
+            values[n] = v
+            valueScale[n] = q.scale
+            return
+        }
+        let shape = shapes[n]
+        let layoutOf: Layout = shape.count == 4 ? .channelsLast : .rowMajor
+        let intMD = keep(try MemoryDesc(shape: shape, layout: layoutOf, dataType: type))
+        let intBuffer = newBuffer(intMD)
+        try convert(from: v.md, .buffer(v.buffer), srcScale: valueScale[input], to: intMD, .buffer(intBuffer), dstScale: q.scale,
+                    name: name, kind: .quantize)
+        if staysInteger(n) {
+            values[n] = (intBuffer, intMD)
+            valueScale[n] = q.scale
+            return
+        }
+        let floatMD = keep(try MemoryDesc(shape: shape, layout: layoutOf, dataType: act))
+        let floatBuffer = newBuffer(floatMD)
+        try convert(from: intMD, .buffer(intBuffer), srcScale: q.scale, to: floatMD, .buffer(floatBuffer), dstScale: nil,
+                    name: name + " (dequantize)", kind: .quantize)
+        values[n] = (floatBuffer, floatMD)
     }
 
     /// `node`'s value as float32 (dequantized into a new buffer when it is stored as integers).

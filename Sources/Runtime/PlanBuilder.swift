@@ -40,8 +40,12 @@ struct PlanBuilder {
     /// Element type of activations and weights (float32, or bfloat16 for a BF16 plan); biases,
     /// normalisation vectors and the output stay float32.
     let act: dnnl_data_type_t
-    /// Activation ranges for an INT8 plan (nil otherwise).
+    /// Whether convolutions compute in int8.
+    let isInt8: Bool
+    /// Activation ranges for an INT8 plan, for values no `fakeQuantize` node fixes the grid of.
     let calibration: Int8Calibration?
+    /// The grid a node's value is rounded onto by a `fakeQuantize` reader (a quantized model's own scales).
+    let gridOf: [Int: QuantizationAttributes]
     /// The scale of each node stored as integers (`x = scale · q`).
     var valueScale: [Int: Float] = [:]
 
@@ -59,9 +63,15 @@ struct PlanBuilder {
          calibration: Int8Calibration?, ctx: DNNLContext) throws {
         self.graph = graph; self.parameters = parameters; self.layout = layout; self.ctx = ctx
         act = precision == .bf16 ? dnnl_bf16 : dnnl_f32
+        var grids: [Int: QuantizationAttributes] = [:]
+        for node in graph.nodes { if case .fakeQuantize(let q) = node.op, grids[node.inputs[0].index] == nil { grids[node.inputs[0].index] = q } }
+        gridOf = grids
+        isInt8 = precision == .int8
         if precision == .int8 {
-            guard let calibration else { throw EngineError.invalid("runtime", "an INT8 plan needs a calibration (Int8Calibration)") }
-            guard calibration.ranges.count == graph.nodes.count else {
+            if calibration == nil && grids.isEmpty {
+                throw EngineError.invalid("runtime", "an INT8 plan needs a calibration (Int8Calibration) or a quantized model (fake_quantize nodes)")
+            }
+            if let calibration, calibration.ranges.count != graph.nodes.count {
                 throw EngineError.invalid("runtime", "the INT8 calibration was measured on another graph (\(calibration.ranges.count) nodes, this one has \(graph.nodes.count))")
             }
             guard layout == .channelsLast else { throw EngineError.unsupported("runtime", "INT8 plans use the channelsLast layout") }
@@ -282,6 +292,8 @@ struct PlanBuilder {
         case .dropout:
             values[n] = values[node.inputs[0].index]!
             valueScale[n] = valueScale[node.inputs[0].index]
+        case .fakeQuantize(let q):
+            try fakeQuantize(n, q, name: name)
         case .linear:
             let (xs, ws) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index])
             let src = keep(try MemoryDesc(shape: xs, layout: .rowMajor, dataType: act))

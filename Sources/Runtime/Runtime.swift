@@ -24,9 +24,10 @@ public final class Runtime: Sendable {
         int8Ranges = Mutex(calibration)
     }
 
-    /// The calibration INT8 plans use (nil for other precisions).
+    /// The calibration INT8 plans use (nil for other precisions, and for quantized models, whose
+    /// `fakeQuantize` nodes carry their scales).
     public func calibration() throws -> Int8Calibration? {
-        guard precision == .int8 else { return nil }
+        guard precision == .int8, !Int8Quantization.isQuantized(graph) else { return nil }
         return try int8Ranges.withLock { c in
             if c == nil { c = try Int8Calibration.random(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape) }
             return c
