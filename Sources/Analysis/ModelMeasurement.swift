@@ -47,7 +47,7 @@ struct Measurer {
     /// Compiles `graph` for batch 1 and the throughput batch (with `makePlan` when given, else the runtime's
     /// plan with `layout`, `fuse`, `precision`) and times both, interleaved with `base`'s plans when given.
     func measure(_ graph: Graph, _ parameters: ParameterStore, pairedWith base: ModelMeasurement? = nil,
-                 layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision = .fp32,
+                 layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision? = nil,
                  makePlan: ((_ inputShape: [Int]) throws -> InferencePlan)? = nil) throws -> ModelMeasurement {
         let compute = try ComputeProfile(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
         let make = makePlan ?? { shape in

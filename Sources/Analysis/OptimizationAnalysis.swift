@@ -38,6 +38,9 @@ public enum OptimizationAnalysis {
         /// output change of the cast weights.
         public var precisionPlan: (@Sendable (_ graph: Graph, _ parameters: ParameterStore, _ inputShape: [Int], _ dtype: DType) throws
             -> InferencePlan)?
+        /// Preprocessed images `[N] + sampleShape` to calibrate INT8 quantization on (training images, ideally);
+        /// nil calibrates on random normal inputs, which times INT8 truthfully but says little about its accuracy.
+        public var calibrationImages: Tensor?
         /// Progress lines (technique names as they start).
         public var progress: (@Sendable (String) -> Void)?
         public init() {}
@@ -64,6 +67,7 @@ public enum OptimizationAnalysis {
             ("batch-norm folding", context.batchNormFolding),
             ("mixed precision (FP16)", { try context.mixedPrecision(.float16) }),
             ("mixed precision (BF16)", { try context.mixedPrecision(.bfloat16) }),
+            ("INT8 quantization", context.int8Quantization),
         ]
         var techniques: [TechniqueAnalysis] = []
         for (label, step) in steps {

@@ -73,6 +73,11 @@ public struct Pipeline {
         analysisOptions.runs = max(options.profileRuns / 5, 5)
         let log = self.log
         analysisOptions.progress = { @Sendable in log("analysis: \($0)") }
+        // INT8 calibrates on training images (evenly spaced), never on the split thresholds are chosen on.
+        let baselineShape = Array(baseline.descriptor.inputShape(batch: 1).dropFirst())
+        let calibrationCount = min(256, train.count)
+        analysisOptions.calibrationImages = try Preprocessing(size: baselineShape[1], channels: baselineShape[0])
+            .images(train, indices: (0..<calibrationCount).map { $0 * train.count / calibrationCount })
         let analysis = try OptimizationAnalysis.run(name: baseline.descriptor.model, graph: try baseline.graph(),
                                                     parameters: baseline.parameters,
                                                     sampleShape: Array(baseline.descriptor.inputShape(batch: 1).dropFirst()),

@@ -53,7 +53,7 @@ public enum PerformanceProfiler {
 
     /// Compiles a plan for `batch` while watching the allocator, then runs it once.
     public static func memory(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int], batch: Int,
-                              layout: PlanLayout, precision: Precision = .fp32) throws -> (plan: InferencePlan, memory: MemoryProfile) {
+                              layout: PlanLayout, precision: Precision? = nil) throws -> (plan: InferencePlan, memory: MemoryProfile) {
         var rng = SeededRandom(seed: 0)
         let input = Tensor.randomNormal([batch] + sampleShape, using: &rng)
         let tracker = MemoryTracker.shared

@@ -28,6 +28,9 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
         return cpuFlags.contains("avx512_bf16") || cpuFlags.contains("amx_bf16")
     }
 
+    /// A model's own precision: INT8 for a quantized model (`fakeQuantize` nodes), float32 otherwise.
+    public static func native(for graph: Graph) -> Precision { Int8Quantization.isQuantized(graph) ? .int8 : .fp32 }
+
     /// Whether INT8 dot products run on VNNI instructions here.
     public static var hasVNNI: Bool { cpuFlags.contains("avx512_vnni") || cpuFlags.contains("avx_vnni") }
 
@@ -86,10 +89,12 @@ public final class InferencePlan: @unchecked Sendable {
     }
 
     /// Compiles `graph` (input `inputName`, first output = the result) for inputs of `inputShape`.
-    /// An INT8 plan needs `calibration` (measured on the same `graph`).
+    /// `precision` defaults to the model's own (`Precision.native(for:)`). An INT8 plan of a float model
+    /// needs `calibration` (measured on the same `graph`).
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int],
-                layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision = .fp32,
+                layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision? = nil,
                 calibration: Int8Calibration? = nil) throws {
+        let precision = precision ?? Precision.native(for: graph)
         guard let ctx = DNNLContext.shared else { throw EngineError.backend("runtime", "no oneDNN CPU engine") }
         guard Precision.isSupported(precision) else {
             throw EngineError.unsupported("runtime", "\(precision.rawValue) needs a CPU with AVX-512 BF16 or AMX; this one has neither")

@@ -15,12 +15,13 @@ public final class Runtime: Sendable {
     private let plans = Mutex<[Int: InferencePlan]>([:])
     private let int8Ranges: Mutex<Int8Calibration?>
 
-    /// An INT8 runtime quantizes with `calibration`; without one it calibrates on random inputs on first
-    /// use (for speed figures only: accuracy needs ranges measured on real images).
+    /// `precision` defaults to the model's own (INT8 for a quantized model). An INT8 runtime of a float
+    /// model quantizes with `calibration`; without one it calibrates on random inputs on first use (for
+    /// speed figures only: accuracy needs ranges measured on real images).
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int],
-                layout: PlanLayout = .channelsLast, precision: Precision = .fp32, calibration: Int8Calibration? = nil) {
+                layout: PlanLayout = .channelsLast, precision: Precision? = nil, calibration: Int8Calibration? = nil) {
         self.graph = graph; self.parameters = parameters; self.inputName = inputName
-        self.sampleShape = sampleShape; self.layout = layout; self.precision = precision
+        self.sampleShape = sampleShape; self.layout = layout; self.precision = precision ?? Precision.native(for: graph)
         int8Ranges = Mutex(calibration)
     }
 

@@ -25,6 +25,7 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Groups for grouped convolutions.") var groups = 2
     @Option(name: .customLong("rank-fraction"), help: "Rank of factorized convolutions, as a fraction of full rank.") var rankFraction = 0.25
     @Option(name: .customLong("prune-fraction"), help: "Fraction of inner block channels to prune.") var pruneFraction = 0.5
+    @OptionGroup var calibrate: CalibrationOptions
     @Flag(help: "Print JSON (analysis.json).") var json = false
 
     var batchSizes: [Int] { batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
@@ -50,6 +51,7 @@ struct AnalyzeCommand: ParsableCommand {
         options.groups = groups; options.rankFraction = rankFraction; options.pruneFraction = pruneFraction
         options.randomizeBatchNorm = source.model != nil
         options.progress = { line in FileHandle.standardError.write(Data("analyze: \(line)\n".utf8)) }
+        options.calibrationImages = try calibrate.images(sampleShape: m.sampleShape)?.0
         let report = try OptimizationAnalysis.run(name: m.name, graph: m.graph, parameters: m.parameters, inputName: m.inputName,
                                                   sampleShape: m.sampleShape, options: options)
         print(json ? try report.jsonString() : AnalysisTable.render(report))

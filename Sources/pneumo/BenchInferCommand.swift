@@ -15,7 +15,8 @@ struct BenchInferCommand: ParsableCommand {
     @Option(help: "Timed runs per batch size.") var runs = 50
     @Option(help: "Untimed warm-up runs per batch size.") var warmup = 5
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = "channelsLast"
-    @Option(help: "Arithmetic: fp32, bf16 (AVX-512 BF16 CPUs) or int8 (VNNI where present; see --calibrate).") var precision = "fp32"
+    @Option(help: "Arithmetic: fp32, bf16 (AVX-512 BF16 CPUs) or int8 (VNNI where present; see --calibrate). Default: the model's own (int8 for a quantized model, else fp32).")
+    var precision: String?
     @OptionGroup var calibrate: CalibrationOptions
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(name: .customLong("agreement-data"), help: ArgumentHelp("A MedMNIST .npz: with a reduced --precision, the fraction of val images whose predicted class equals fp32's.", valueName: "file"))
@@ -31,7 +32,9 @@ struct BenchInferCommand: ParsableCommand {
         }
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be positive and --warmup non-negative") }
         guard PlanLayout(rawValue: layout) != nil else { throw ValidationError("--layout must be channelsLast or blocked") }
-        guard let p = Precision(rawValue: precision) else { throw ValidationError("--precision must be fp32, bf16 or int8, got \(precision)") }
+        guard let p = precision.map({ Precision(rawValue: $0) }) ?? .fp32 else {
+            throw ValidationError("--precision must be fp32, bf16 or int8, got \(precision!)")
+        }
         if calibrate.file != nil && p != .int8 { throw ValidationError("--calibrate applies to --precision int8 only") }
         guard Precision.isSupported(p) else { throw ValidationError("--precision bf16 needs a CPU with AVX-512 BF16 or AMX") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
@@ -41,7 +44,7 @@ struct BenchInferCommand: ParsableCommand {
         if let threads { DNNLContext.threadCount = threads }
         let m = try source.load()
         let shape = m.sampleShape
-        let p = Precision(rawValue: precision)!
+        let p = precision.flatMap(Precision.init(rawValue:)) ?? Precision.native(for: m.graph)
         let runtime = Runtime(graph: m.graph, parameters: m.parameters, inputName: m.inputName, sampleShape: shape,
                               layout: PlanLayout(rawValue: layout)!, precision: p, calibration: try calibrate.calibration(for: m, precision: p))
         let calibrationSource = try runtime.calibration()?.source
@@ -51,14 +54,15 @@ struct BenchInferCommand: ParsableCommand {
         if p != .fp32 {
             var r = SeededRandom(seed: 7)
             let x = Tensor.randomNormal([8] + shape, using: &r)
-            let reference = try InferencePlan(graph: m.graph, parameters: m.parameters, inputName: m.inputName, inputShape: x.shape)
+            let reference = try InferencePlan(graph: m.graph, parameters: m.parameters, inputName: m.inputName, inputShape: x.shape,
+                                              precision: .fp32)
                 .run(x).scalars
             let reduced = try runtime.plan(batch: 8).run(x).scalars
             let scale = Double(reference.map(abs).max() ?? 1)
             outputChange = Double(zip(reference, reduced).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12)
             if let agreementData {
                 top1Agreement = try Self.top1Agreement(runtime, reference: Runtime(graph: m.graph, parameters: m.parameters,
-                                                                                  inputName: m.inputName, sampleShape: shape),
+                                                                                  inputName: m.inputName, sampleShape: shape, precision: .fp32),
                                                        data: agreementData, shape: shape)
             }
         }
@@ -87,12 +91,12 @@ struct BenchInferCommand: ParsableCommand {
             rows.append(row)
         }
         let result = BenchInferResult(model: m.name, input_shape: shape, threads: DNNLContext.threadCount, layout: layout,
-                                      precision: precision, calibration: calibrationSource, engine: "pneumo",
+                                      precision: p.rawValue, calibration: calibrationSource, engine: "pneumo",
                                       max_relative_output_change: outputChange,
                                       top1_agreement_val: top1Agreement,
                                       peer: peerEngine, peer_skipped: peerSkipped, results: rows)
         if json { print(try result.jsonString()); return }
-        print("\(m.name) \(shape.map(String.init).joined(separator: "×")), \(result.threads) threads, \(layout), \(precision)"
+        print("\(m.name) \(shape.map(String.init).joined(separator: "×")), \(result.threads) threads, \(layout), \(result.precision)"
               + (outputChange.map { String(format: " (largest logit change vs fp32: %.2e of the logit scale)", $0) } ?? ""))
         print("batch   median ms     p95 ms   per sample ms   samples/s   planned MB" + (peerEngine == nil ? "" : "   ORT median ms   ORT samples/s   ours/ORT latency   ours/ORT throughput"))
         for r in rows {

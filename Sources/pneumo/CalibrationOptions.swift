@@ -21,14 +21,18 @@ struct CalibrationOptions: ParsableArguments {
     /// The calibration for an INT8 plan of `model` (nil for other precisions, or random without `--calibrate`:
     /// the runtime then calibrates on random inputs itself).
     func calibration(for model: ModelSource.Loaded, precision: Precision) throws -> Int8Calibration? {
-        guard precision == .int8, let file else { return nil }
+        guard precision == .int8, let (images, source) = try images(sampleShape: model.sampleShape) else { return nil }
+        return try Int8Calibration(graph: model.graph, parameters: model.parameters, inputName: model.inputName, samples: images,
+                                   source: source)
+    }
+
+    /// The `--calibrate` images preprocessed to `sampleShape` (`[C, H, W]`), and where they came from.
+    func images(sampleShape shape: [Int]) throws -> (Tensor, String)? {
+        guard let file else { return nil }
         let data = try MedMNISTDataset(contentsOf: URL(fileURLWithPath: file)).split(Split(rawValue: split)!)
         guard data.count > 0 else { throw ValidationError("--calibrate: \(file) has no \(split) images") }
         let n = min(samples, data.count)
         let indices = (0..<n).map { $0 * data.count / n }
-        let shape = model.sampleShape
-        let images = try Preprocessing(size: shape[1], channels: shape[0]).images(data, indices: indices)
-        return try Int8Calibration(graph: model.graph, parameters: model.parameters, inputName: model.inputName, samples: images,
-                                   source: "\(n) \(split) images of \(file)")
+        return (try Preprocessing(size: shape[1], channels: shape[0]).images(data, indices: indices), "\(n) \(split) images of \(file)")
     }
 }

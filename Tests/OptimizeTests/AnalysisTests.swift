@@ -23,7 +23,8 @@ import Testing
         let r = try Self.report()
         #expect(r.techniques.map(\.name) == ["interpolation_removal", "grouped_convolutions", "depthwise_separable", "inverted_residuals",
                                              "low_rank_factorization", "channel_organization", "parameter_sharing", "channel_pruning",
-                                             "batch_norm_folding", "mixed_precision_fp16", "mixed_precision_bf16", "batching"])
+                                             "batch_norm_folding", "mixed_precision_fp16", "mixed_precision_bf16", "int8_quantization",
+                                             "batching"])
         func t(_ name: String) -> TechniqueAnalysis { r.technique(name)! }
 
         // Counts: the spec's arithmetic (estimate) is what the rewrite produced (measurement).
@@ -53,7 +54,13 @@ import Testing
         #expect(t("mixed_precision_fp16").measured!.max_output_change! < 5e-3)
         #expect(t("mixed_precision_bf16").measured!.max_output_change! < 0.1)
         #expect(t("mixed_precision_fp16").measured!.speedup == nil)   // no FP16 plan yet: not measured
-        for name in ["channel_organization", "batch_norm_folding", "mixed_precision_fp16", "mixed_precision_bf16", "batching"] {
+        // INT8 is timed (the runtime compiles it everywhere) and, calibrated on random inputs like the
+        // check batch, stays within a tenth of the logit scale.
+        #expect(t("int8_quantization").measured!.speedup != nil)
+        #expect(t("int8_quantization").measured!.max_output_change! < 0.1)
+        #expect(t("int8_quantization").candidate_layers == 20)
+        for name in ["channel_organization", "batch_norm_folding", "mixed_precision_fp16", "mixed_precision_bf16", "int8_quantization",
+                     "batching"] {
             #expect(!t(name).needs_retraining, "\(name)")
         }
         for name in ["interpolation_removal", "grouped_convolutions", "depthwise_separable", "inverted_residuals", "low_rank_factorization",
