@@ -6,6 +6,9 @@ import Synchronization
 /// buffer the engine owns is allocated through `AlignedBuffer`, which reports here.
 public final class MemoryTracker: Sendable {
     public static let shared = MemoryTracker()
+    /// The tracker new buffers report to: `shared`, unless a measurement binds its own (`$current.withValue`)
+    /// so that what other threads and tasks allocate meanwhile stays out of its count.
+    @TaskLocal public static var current: MemoryTracker = .shared
 
     private struct Counts { var inUse = 0; var peak = 0; var allocations = 0 }
     private let counts = Mutex(Counts())
@@ -43,7 +46,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     public let byteCount: Int
     private let tracker: MemoryTracker
 
-    public init(byteCount: Int, tracker: MemoryTracker = .shared) {
+    public init(byteCount: Int, tracker: MemoryTracker = .current) {
         self.byteCount = byteCount
         self.tracker = tracker
         pointer = BufferPool.shared.take(byteCount) ?? UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)

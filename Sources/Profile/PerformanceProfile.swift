@@ -56,16 +56,17 @@ public enum PerformanceProfiler {
                               layout: PlanLayout, precision: Precision? = nil) throws -> (plan: InferencePlan, memory: MemoryProfile) {
         var rng = SeededRandom(seed: 0)
         let input = Tensor.randomNormal([batch] + sampleShape, using: &rng)
-        let tracker = MemoryTracker.shared
-        let before = tracker.bytesInUse
-        tracker.resetPeak()
-        let plan = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: input.shape, layout: layout,
-                                     precision: precision)
-        // Compiling folds batch-norm into temporary tensors that are freed before the plan is used:
-        // the window that matters is the plan's life, so restart the high-water mark once it exists.
-        tracker.resetPeak()
-        let output = try plan.run(input)
-        let measured = tracker.peakBytes - before
+        // A tracker of our own: only what this plan allocates counts, not what other threads do meanwhile.
+        let tracker = MemoryTracker()
+        let (plan, output) = try MemoryTracker.$current.withValue(tracker) {
+            let plan = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: input.shape,
+                                         layout: layout, precision: precision)
+            // Compiling folds batch-norm into temporary tensors that are freed before the plan is used:
+            // the window that matters is the plan's life, so restart the high-water mark once it exists.
+            tracker.resetPeak()
+            return (plan, try plan.run(input))
+        }
+        let measured = tracker.peakBytes
         let memory = MemoryProfile(batch: batch, parameters_bytes: plan.weightBytes, activations_bytes: plan.arenaBytes,
                                    workspace_bytes: plan.scratchpadBytes, output_bytes: output.byteCount,
                                    planned: plan.plannedBytes + output.byteCount, measured: measured,

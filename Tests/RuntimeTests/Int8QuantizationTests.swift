@@ -37,7 +37,7 @@ import Optimize
         let x = Tensor.randomNormal([3] + shape, using: &rng)
         let reference = try interpreter(r, x)
         let int8 = try InferencePlan(graph: r.graph, parameters: r.parameters, inputShape: x.shape, precision: .int8)
-        let fp32 = try InferencePlan(graph: r.graph, parameters: r.parameters, inputShape: x.shape)
+        let fp32 = try InferencePlan(graph: r.graph, parameters: r.parameters, inputShape: x.shape, precision: .fp32)
         let (a, b) = (try int8.run(x).scalars, try fp32.run(x).scalars)
         #expect(Int8PlanTests().sqnr(reference, a) >= 100, "int8 plan: \(Int8PlanTests().sqnr(reference, a)) dB")
         #expect(Int8PlanTests().sqnr(reference, b) >= 100, "fp32 plan: \(Int8PlanTests().sqnr(reference, b)) dB")
