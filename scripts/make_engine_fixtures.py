@@ -5,6 +5,7 @@
     python3 scripts/make_engine_fixtures.py --numpy    # force the NumPy implementation
     python3 scripts/make_engine_fixtures.py --check    # (needs torch) also check NumPy against torch
     python3 scripts/make_engine_fixtures.py --out DIR  # write elsewhere (e.g. to diff against the committed ones)
+    python3 scripts/make_engine_fixtures.py --only distillation   # write one file, leave the others as they are
 
 Each fixture file holds, per case, the inputs (float32, written with the shortest decimal that reads back
 as the same float32), the upstream gradient, and the expected forward output and gradients. Expected values
@@ -12,8 +13,8 @@ are computed in float64 from those float32 inputs, so that the tests measure onl
 engine. Every file records its generator ("torch x.y" or "numpy x.y") and this script's path.
 
 With torch, the expected values come from torch.nn.functional (conv2d, batch_norm, max_pool2d, avg_pool2d,
-interpolate(mode="bilinear", align_corners=False), cross_entropy) and torch.autograd. Without torch, they
-come from the NumPy functions below, written from PyTorch's documented semantics (formulas in each
+interpolate(mode="bilinear", align_corners=False), cross_entropy, kl_div + cross_entropy for distillation) and
+torch.autograd. Without torch, they come from the NumPy functions below, written from PyTorch's documented semantics (formulas in each
 docstring) and independent of the Swift code. `--check` runs both and fails if they disagree.
 
 Inputs come from a seeded NumPy generator, so reruns write identical inputs.
@@ -211,6 +212,29 @@ def np_cross_entropy(logits, labels, weight, gloss):
     return np.array(loss), grad
 
 
+def np_distillation(student, teacher, labels, temperature, alpha, weight, gloss):
+    """Hinton distillation, as `alpha·T²·kl_div(log_softmax(s/T), softmax(t/T), reduction="batchmean") +
+    (1 − alpha)·cross_entropy(s, y, weight=w)`:
+
+        p = softmax(t/T), q = softmax(s/T), loss = α·T²·(1/N)·Σᵢ Σⱼ pᵢⱼ·(log pᵢⱼ − log qᵢⱼ) + (1 − α)·CE
+        d loss/d s = α·T·(q − p)/N + (1 − α)·d CE/d s        (the teacher t is a constant)
+    """
+    s, t = student.astype(np.float64) / temperature, teacher.astype(np.float64) / temperature
+    n = s.shape[0]
+
+    def log_softmax(z):
+        z = z - z.max(axis=1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+    logq, logp = log_softmax(s), log_softmax(t)
+    p = np.exp(logp)
+    kl = (p * (logp - logq)).sum() / n
+    ce, gce = np_cross_entropy(student, labels, weight, 1.0)
+    loss = alpha * temperature ** 2 * kl + (1 - alpha) * ce
+    grad = (alpha * temperature * (np.exp(logq) - p) / n + (1 - alpha) * gce) * gloss
+    return np.array(loss), grad
+
+
 # ----------------------------------------------------------------------------------------------------------
 # torch versions (float64 from the same float32 inputs)
 # ----------------------------------------------------------------------------------------------------------
@@ -272,6 +296,16 @@ def torch_cross_entropy(logits, labels, weight, gloss):
     return _np(loss), _np(tx.grad)
 
 
+def torch_distillation(student, teacher, labels, temperature, alpha, weight, gloss):
+    ts = _t(student, True)
+    soft = F.kl_div(F.log_softmax(ts / temperature, dim=1), F.softmax(_t(teacher) / temperature, dim=1),
+                    reduction="batchmean")
+    hard = F.cross_entropy(ts, torch.tensor(labels, dtype=torch.long), weight=None if weight is None else _t(weight))
+    loss = alpha * temperature ** 2 * soft + (1 - alpha) * hard
+    loss.backward(_t(gloss))
+    return _np(loss), _np(ts.grad)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Cases
 # ----------------------------------------------------------------------------------------------------------
@@ -325,6 +359,14 @@ CE_CASES = [
     # name, logits shape, class weights?
     ("unweighted", [6, 3], False),
     ("weighted", [7, 4], True),
+]
+
+DISTILL_CASES = [
+    # name, logits shape, temperature, alpha, class weights?
+    ("t4_alpha0.7_two_classes", [8, 2], 4.0, 0.7, False),
+    ("t2_alpha0.5_weighted", [6, 3], 2.0, 0.5, True),
+    ("t1_alpha1_soft_only", [5, 4], 1.0, 1.0, False),
+    ("t8_alpha0.3_confident_teacher", [6, 3], 8.0, 0.3, False),
 ]
 
 
@@ -423,6 +465,24 @@ def build(impl):
             t["class_weights"] = tensor(weight)
         cases.append({"name": name, "attributes": {}, "tensors": t})
     files["softmax_cross_entropy"] = cases
+
+    # Its own generator, so that adding these cases left the inputs of the files above unchanged.
+    rng = np.random.default_rng(20250301)
+    cases = []
+    for name, shape, temperature, alpha, weighted in DISTILL_CASES:
+        student = normal(rng, shape, std=2.0)
+        teacher = normal(rng, shape, std=6.0 if "confident" in name else 2.0)
+        labels = rng.integers(0, shape[1], shape[0])
+        weight = rng.uniform(0.5, 3.0, shape[1]).astype(np.float32) if weighted else None
+        gloss = np.float32(0.75)
+        loss, grad = (torch_distillation if use_torch else np_distillation)(student, teacher, labels, temperature, alpha,
+                                                                            weight, gloss)
+        t = {"student": tensor(student), "teacher": tensor(teacher), "labels": tensor(labels.astype(np.float32)),
+             "grad_loss": tensor(gloss), "loss": tensor(loss), "grad_student": tensor(grad)}
+        if weight is not None:
+            t["class_weights"] = tensor(weight)
+        cases.append({"name": name, "attributes": {"temperature": temperature, "alpha": alpha}, "tensors": t})
+    files["distillation"] = cases
     return files
 
 
@@ -444,6 +504,8 @@ def main():
     parser.add_argument("--numpy", action="store_true", help="use the NumPy implementation even if torch is present")
     parser.add_argument("--check", action="store_true", help="compare the NumPy implementation with torch")
     parser.add_argument("--out", default=OUT_DIR, help="output folder (default: Tests/EngineTests/Fixtures)")
+    parser.add_argument("--only", action="append", metavar="OP",
+                        help="write only this fixture file (e.g. distillation); repeatable")
     args = parser.parse_args()
 
     impl = "torch" if torch is not None and not args.numpy else "numpy"
@@ -461,6 +523,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     total = 0
     for key, cases in build(impl).items():
+        if args.only and key not in args.only:
+            continue
         doc = {"generator": generator, "script": SCRIPT, "op": key,
                "note": "expected values computed in float64 from the float32 inputs stored here",
                "cases": cases}

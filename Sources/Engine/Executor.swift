@@ -121,20 +121,33 @@ public struct Executor: Sendable {
     /// Gradients of the scalar `output` (default: the graph's last output) with respect to every trainable
     /// parameter, by walking the recorded nodes in reverse.
     public func backward(_ pass: ForwardPass, output: ValueID? = nil) throws -> [String: Tensor] {
-        try withFlushedDenormals { try backwardPass(pass, output: output) }
-    }
-
-    private func backwardPass(_ pass: ForwardPass, output: ValueID?) throws -> [String: Tensor] {
-        guard pass.mode == .training else {
-            throw EngineError.invalid("backward", "the forward pass ran in inference mode, which releases the values backward needs")
-        }
         guard let root = output ?? graph.outputs.last else { throw EngineError.invalid("backward", "the graph has no output") }
         guard let rootValue = pass[root], rootValue.count == 1 else {
             throw EngineError.invalid("backward", "the differentiated output must be a scalar that the forward pass kept")
         }
+        return try backward(pass, seed: root, gradient: Tensor(repeating: 1, shape: rootValue.shape))
+    }
+
+    /// Gradients of a loss computed outside the graph, given `gradient` = d loss / d `seed` for a value the
+    /// forward pass kept (PyTorch's `tensor.backward(gradient)`): how a loss that needs more than the graph
+    /// holds (distillation's teacher logits) trains through it. Nodes after `seed` take no part.
+    public func backward(_ pass: ForwardPass, seed: ValueID, gradient: Tensor) throws -> [String: Tensor] {
+        try withFlushedDenormals { try backwardPass(pass, seed: seed, gradient: gradient) }
+    }
+
+    private func backwardPass(_ pass: ForwardPass, seed root: ValueID, gradient: Tensor) throws -> [String: Tensor] {
+        guard pass.mode == .training else {
+            throw EngineError.invalid("backward", "the forward pass ran in inference mode, which releases the values backward needs")
+        }
+        guard root.index >= 0, root.index < graph.nodes.count, let rootValue = pass[root] else {
+            throw EngineError.invalid("backward", "the differentiated value must be one the forward pass kept")
+        }
+        guard gradient.shape == rootValue.shape else {
+            throw EngineError.shape("backward", "the seed gradient is \(describe(gradient.shape)), the value '\(graph[root].name)' \(describe(rootValue.shape))")
+        }
         let needsGradient = gradientMask()
         var grads = [Tensor?](repeating: nil, count: graph.nodes.count)
-        grads[root.index] = Tensor(repeating: 1, shape: rootValue.shape)
+        grads[root.index] = gradient
         var result: [String: Tensor] = [:]
         for i in stride(from: root.index, through: 0, by: -1) {
             guard let g = grads[i] else { continue }

@@ -10,9 +10,9 @@ import Runtime
 import Train
 
 /// `pneumo optimize`: applies a recipe's rewrites to a trained checkpoint, measuring what each step
-/// changes (MACs, parameters, and the logits on validation images), fine-tunes when the recipe says so,
-/// chooses the operating threshold on val, and writes a checkpoint (carrying the rewritten graph) and
-/// an ONNX file (carrying the threshold).
+/// changes (MACs, parameters, and the logits on validation images), fine-tunes when the recipe says so
+/// (distilling from the checkpoint's own model when it says `distill`), chooses the operating threshold
+/// on val, and writes a checkpoint (carrying the rewritten graph) and an ONNX file (carrying the threshold).
 public struct ModelOptimizer {
     public struct StepReport: Codable, Sendable {
         public var rewrite: String
@@ -23,11 +23,21 @@ public struct ModelOptimizer {
         public var max_output_change: Double
     }
 
+    /// Whether the fine-tuning distilled, and from what.
+    public struct DistillationReport: Codable, Sendable, Equatable {
+        public var used: Bool
+        public var temperature: Double?
+        public var alpha: Double?
+        /// The teacher: the source checkpoint's model before the rewrites, in inference mode.
+        public var teacher: String?
+    }
+
     public struct Report: Codable, Sendable {
         public var recipe: Recipe
         public var source: String
         public var steps: [StepReport]
         public var fine_tune: TrainingSummary?
+        public var distillation: DistillationReport
         public var val_auc: Double
         public var threshold: Double
         public var target_sensitivity: Double
@@ -43,13 +53,18 @@ public struct ModelOptimizer {
     public init(backend: any Backend, log: @escaping (String) -> Void) { self.backend = backend; self.log = log }
 
     public func run(checkpoint url: URL, recipe: Recipe, dataset: MedMNISTDataset, output: URL) throws -> Report {
+        try run(checkpoint: url, recipe: recipe, train: try dataset.split(.train), val: try dataset.split(.val), file: dataset.file,
+                output: output)
+    }
+
+    /// The same on splits at hand; `file` names them in errors.
+    public func run(checkpoint url: URL, recipe: Recipe, train: ImageSplit, val: ImageSplit, file: String, output: URL) throws -> Report {
         try recipe.validate()
         let source = try Checkpoint.read(url)
         let d = source.descriptor
-        let train = try dataset.split(.train), val = try dataset.split(.val)
         let preprocessing = try Preprocessing(size: d.input_size, channels: d.channels)
         var batches = try DataLoader(val, batchSize: 64, sampling: .sequential, preprocessing: preprocessing).epoch(0)
-        guard let probe = batches.next()?.images else { throw EngineError.invalid("optimize", "\(dataset.file): the val split is empty") }
+        guard let probe = batches.next()?.images else { throw EngineError.invalid("optimize", "\(file): the val split is empty") }
         func logits(_ g: Graph, _ p: ParameterStore) throws -> [Float] {
             try InferencePlan(graph: g, parameters: p, inputShape: probe.shape).run(probe).scalars
         }
@@ -73,12 +88,20 @@ public struct ModelOptimizer {
         var result = Checkpoint(descriptor: d, parameters: parameters, info: ["recipe": recipe.name, "source": url.path])
         result.customGraph = graph
         var fineTune: TrainingSummary?
+        var distillation = DistillationReport(used: false)
         if let f = recipe.fine_tune, f.epochs > 0 {
             var config = TrainingConfig()
             config.epochs = f.epochs
             config.learningRate = Float(f.learning_rate ?? 1e-4)
             config.seed = seed
             var trainer = Trainer(descriptor: d, config: config, outputDirectory: output.appendingPathComponent("fine_tune"), backend: backend)
+            if let k = recipe.distill {
+                // The teacher is the model as trained, before any rewrite.
+                trainer.distillation = try Distillation(teacher: try source.graph(), parameters: source.parameters,
+                                                        temperature: Float(k.temperature), alpha: Float(k.alpha))
+                distillation = DistillationReport(used: true, temperature: k.temperature, alpha: k.alpha, teacher: url.path)
+                log(String(format: "fine-tuning by distillation from %@ (T %g, alpha %g)", url.lastPathComponent, k.temperature, k.alpha))
+            }
             trainer.onEpoch = { r in log(String(format: "fine-tune epoch %d: loss %.4f, val AUC %.4f", r.epoch, r.train_loss, r.val_auc)) }
             let summary = try trainer.run(train: train, val: val, initial: (graph, parameters))
             fineTune = summary
@@ -90,7 +113,7 @@ public struct ModelOptimizer {
         let runtime = Runtime(graph: try result.graph(), parameters: result.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
         let scored = try Scoring.scores(runtime, val, preprocessing: preprocessing)
         guard let threshold = BinaryMetrics.threshold(forSensitivity: targetSensitivity, scores: scored.scores, labels: scored.labels) else {
-            throw EngineError.invalid("optimize", "\(dataset.file): the val split has no pneumonia cases to choose a threshold on")
+            throw EngineError.invalid("optimize", "\(file): the val split has no pneumonia cases to choose a threshold on")
         }
         result.info["threshold"] = "\(threshold)"
         let checkpointURL = output.appendingPathComponent("optimized.safetensors")
@@ -98,7 +121,7 @@ public struct ModelOptimizer {
         let onnxURL = output.appendingPathComponent("model.onnx")
         try ONNXExporter.write(graph: try result.graph(), parameters: result.parameters, to: onnxURL, dynamicBatch: true,
                                metadata: ["pneumo.model": d.model, "pneumo.recipe": recipe.name, "pneumo.threshold": "\(threshold)"])
-        let report = Report(recipe: recipe, source: url.path, steps: steps, fine_tune: fineTune,
+        let report = Report(recipe: recipe, source: url.path, steps: steps, fine_tune: fineTune, distillation: distillation,
                             val_auc: BinaryMetrics.auc(scores: scored.scores, labels: scored.labels) ?? 0, threshold: threshold,
                             target_sensitivity: targetSensitivity, checkpoint: checkpointURL.path, onnx: onnxURL.path)
         try AtomicFile.write(try report.prettyJSON(), to: output.appendingPathComponent("optimize.json"))

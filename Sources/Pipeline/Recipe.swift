@@ -8,11 +8,18 @@ import Optimize
 /// {"name": "compact",
 ///  "steps": [{"rewrite": "remove-interpolation"}, {"rewrite": "low-rank", "energy": 0.8},
 ///            {"rewrite": "prune-channels", "fraction": 0.25}],
-///  "fine_tune": {"epochs": 3, "learning_rate": 1e-4}}
+///  "fine_tune": {"epochs": 3, "learning_rate": 1e-4},
+///  "distill": {"temperature": 4, "alpha": 0.7}}
 /// ```
 /// Rewrites: `remove-interpolation`, `fold-batchnorm`, `low-rank` (`rank`, `fraction` or `energy`),
 /// `depthwise-separable`, `group-convolutions` (`groups`), `prune-channels` (`fraction`),
 /// `share-parameters`, `round-weights` (`dtype`: `fp16` or `bf16`).
+///
+/// `distill` (optional; needs `fine_tune` with `epochs` > 0) makes the fine-tuning knowledge distillation
+/// from the checkpoint's model as it was before the rewrites (the teacher, run in inference mode on the
+/// student's own training batches): loss = `alpha`·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − `alpha`)·CE,
+/// T = `temperature` > 0, `alpha` ∈ [0, 1] (0: plain cross-entropy; 1: the teacher alone). Without it the
+/// fine-tuning is plain cross-entropy on the labels.
 public struct Recipe: Codable, Sendable, Equatable {
     public struct Step: Codable, Sendable, Equatable {
         public var rewrite: String
@@ -32,17 +39,31 @@ public struct Recipe: Codable, Sendable, Equatable {
     public struct FineTune: Codable, Sendable, Equatable {
         public var epochs: Int
         public var learning_rate: Double?
+        public init(epochs: Int, learning_rate: Double? = nil) { self.epochs = epochs; self.learning_rate = learning_rate }
+    }
+
+    /// Distillation from the model before the rewrites (see above).
+    public struct Distill: Codable, Sendable, Equatable {
+        public var temperature: Double
+        public var alpha: Double
+        public init(temperature: Double, alpha: Double) { self.temperature = temperature; self.alpha = alpha }
     }
 
     public var name: String
     public var steps: [Step]
     public var fine_tune: FineTune?
+    public var distill: Distill? = nil
+
+    public init(name: String, steps: [Step], fine_tune: FineTune? = nil, distill: Distill? = nil) {
+        self.name = name; self.steps = steps; self.fine_tune = fine_tune; self.distill = distill
+    }
 
     public static let rewrites = ["remove-interpolation", "fold-batchnorm", "low-rank", "depthwise-separable", "group-convolutions",
                                   "prune-channels", "share-parameters", "round-weights"]
 
     /// Recipes by name: `exact` changes nothing a model computes (batch-norm folding); the others trade
-    /// a measured output change, recovered by fine-tuning, for compute.
+    /// a measured output change, recovered by fine-tuning, for compute; `compact-distill` is `compact`
+    /// recovered by distillation from the model before the rewrites instead of by the labels alone.
     public static let named: [String: Recipe] = [
         "exact": Recipe(name: "exact", steps: [Step("fold-batchnorm")], fine_tune: nil),
         "native": Recipe(name: "native", steps: [Step("remove-interpolation")], fine_tune: FineTune(epochs: 2, learning_rate: 1e-4)),
@@ -51,6 +72,9 @@ public struct Recipe: Codable, Sendable, Equatable {
         "compact": Recipe(name: "compact", steps: [Step("remove-interpolation"), Step("low-rank", energy: 0.8),
                                                    Step("prune-channels", fraction: 0.25)],
                           fine_tune: FineTune(epochs: 3, learning_rate: 1e-4)),
+        "compact-distill": Recipe(name: "compact-distill", steps: [Step("remove-interpolation"), Step("low-rank", energy: 0.8),
+                                                                   Step("prune-channels", fraction: 0.25)],
+                                  fine_tune: FineTune(epochs: 3, learning_rate: 1e-4), distill: Distill(temperature: 4, alpha: 0.7)),
     ]
 
     /// A named recipe, or a JSON file.
@@ -80,6 +104,15 @@ public struct Recipe: Codable, Sendable, Equatable {
             if s.rewrite == "prune-channels", s.fraction == nil { throw fail("needs a fraction") }
         }
         if let f = fine_tune, f.epochs < 0 { throw EngineError.invalid("recipe", "fine_tune.epochs must be non-negative") }
+        if let d = distill {
+            guard d.temperature > 0, d.temperature.isFinite else {
+                throw EngineError.invalid("recipe", "distill.temperature must be positive, got \(d.temperature)")
+            }
+            guard d.alpha >= 0, d.alpha <= 1 else { throw EngineError.invalid("recipe", "distill.alpha must be in [0, 1], got \(d.alpha)") }
+            guard (fine_tune?.epochs ?? 0) > 0 else {
+                throw EngineError.invalid("recipe", "distill needs fine_tune with epochs > 0: distillation is how the fine-tuning learns")
+            }
+        }
     }
 
     /// Applies one step.

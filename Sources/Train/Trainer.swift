@@ -13,6 +13,9 @@ public struct Trainer {
     public var config: TrainingConfig
     public var outputDirectory: URL
     public var backend: any Backend
+    /// When set, the loss is distillation from its teacher instead of plain cross-entropy (`train_loss` in
+    /// the history is then that loss; `val_loss` stays cross-entropy, comparable across runs).
+    public var distillation: Distillation?
     /// Called after each epoch (the CLI prints a line).
     public var onEpoch: (EpochRecord) -> Void = { _ in }
     public var showProgress = true
@@ -48,6 +51,7 @@ public struct Trainer {
         let model = (graph: try inference.graph.appendingLoss(classWeights: weights), parameters: inference.parameters)
         var step = TrainingStep(graph: model.graph, parameters: model.parameters,
                                 optimizer: Adam(weightDecay: config.weightDecay), backend: backend, seed: config.seed)
+        let teacher = distillation.map { (distillation: $0, executor: Executor(graph: $0.teacher, backend: backend)) }
         let schedule = StepLR(base: config.learningRate, stepSize: config.lrStep, gamma: config.lrGamma)
 
         var history: [EpochRecord] = []
@@ -80,7 +84,10 @@ public struct Trainer {
                                   interactive: showProgress && isatty(STDERR_FILENO) != 0)
             var (lossSum, correct, seen, done) = (0.0, 0, 0, 0)
             for batch in trainLoader.epoch(epoch) {
-                let (loss, logits) = try step(image: batch.images, label: batch.labels, learningRate: lr)
+                let distilled = try teacher.map { t in
+                    t.distillation.loss(teacherLogits: try t.distillation.logits(batch.images, executor: t.executor), classWeights: weights)
+                }
+                let (loss, logits) = try step(image: batch.images, label: batch.labels, learningRate: lr, loss: distilled)
                 let n = batch.indices.count
                 lossSum += Double(loss) * Double(n)
                 correct += Self.correctCount(logits: logits, labels: batch.labels)

@@ -7,7 +7,7 @@ struct OptimizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "optimize",
         abstract: "Apply a recipe of rewrites to a checkpoint, fine-tune if it says so, and write a checkpoint and an ONNX file.",
-        discussion: "Recipes by name: \(Recipe.named.keys.sorted().joined(separator: ", ")); or a JSON file (see Sources/Pipeline/Recipe.swift). Rewrites: \(Recipe.rewrites.joined(separator: ", ")).")
+        discussion: "Recipes by name: \(Recipe.named.keys.sorted().joined(separator: ", ")); or a JSON file (see Sources/Pipeline/Recipe.swift). Rewrites: \(Recipe.rewrites.joined(separator: ", ")). A recipe's \"distill\": {\"temperature\": T, \"alpha\": a} fine-tunes by distillation from the checkpoint's model before the rewrites.")
 
     @Option(help: "A checkpoint written by pneumo train.") var checkpoint: String
     @Option(help: "A recipe name or a recipe JSON file.") var recipe: String
@@ -30,6 +30,9 @@ struct OptimizeCommand: ParsableCommand {
         let report = try optimizer.run(checkpoint: ckpt, recipe: try Recipe.load(recipe), dataset: try dataset.open(preferredSize: nil),
                                        output: URL(fileURLWithPath: out))
         if json { print(try report.jsonString()); return }
+        if let t = report.distillation.temperature, let a = report.distillation.alpha, report.distillation.used {
+            print(String(format: "fine-tuned by distillation from the source checkpoint (temperature %g, alpha %g)", t, a))
+        }
         print(String(format: "val AUC %.4f; threshold %.4f (sensitivity ≥ %.3f on val)", report.val_auc, report.threshold, report.target_sensitivity))
         print("checkpoint: \(report.checkpoint)\nonnx: \(report.onnx)")
     }

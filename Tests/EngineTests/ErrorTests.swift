@@ -238,3 +238,32 @@ struct ErrorTests {
         }
     }
 }
+
+extension ErrorTests {
+    @Test func distillationTeacherShapeMustMatch() {
+        expectEngineError(.shape, op: "distillation", mentions: ["[4, 3]", "[4, 2]"]) {
+            _ = try DistillationLoss.forward(student: Tensor(zeros: [4, 2]), teacher: Tensor(zeros: [4, 3]),
+                                             labels: Tensor(zeros: [4]), temperature: 4, alpha: 0.5)
+        }
+        expectEngineError(.shape, op: "distillation", mentions: ["[4]"]) {
+            _ = try DistillationLoss.forward(student: Tensor(zeros: [4]), teacher: Tensor(zeros: [4]),
+                                             labels: Tensor(zeros: [4]), temperature: 4, alpha: 0.5)
+        }
+    }
+
+    @Test(arguments: [(Float(0), Float(0.5), "temperature"), (-1, 0.5, "temperature"), (.infinity, 0.5, "temperature"),
+                      (.nan, 0.5, "temperature"), (4, -0.1, "alpha"), (4, 1.5, "alpha"), (4, .nan, "alpha")])
+    func distillationParameters(temperature: Float, alpha: Float, field: String) {
+        expectEngineError(.invalidArgument, op: "distillation", mentions: [field]) {
+            _ = try DistillationLoss.forward(student: Tensor(zeros: [2, 2]), teacher: Tensor(zeros: [2, 2]),
+                                             labels: Tensor(zeros: [2]), temperature: temperature, alpha: alpha)
+        }
+    }
+
+    @Test func distillationNonFiniteTeacher() {
+        expectEngineError(.numeric, op: "distillation", mentions: ["teacher"]) {
+            _ = try DistillationLoss.forward(student: Tensor(zeros: [1, 2]), teacher: Tensor(shape: [1, 2], scalars: [.nan, 0]),
+                                             labels: Tensor(zeros: [1]), temperature: 4, alpha: 0.5)
+        }
+    }
+}

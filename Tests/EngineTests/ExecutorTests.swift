@@ -225,6 +225,38 @@ struct ExecutorTests {
         expectClose(pass[net.graph.outputs[0]]!, loss, exact, "inference loss through running statistics")
     }
 
+    /// A loss computed outside the graph trains through `backward(_:seed:gradient:)`: seeding the logits with
+    /// d CE / d logits must give the gradients of backward from the graph's own CE node, bit for bit (the same
+    /// tensor enters the same chain of kernels).
+    @Test func backwardFromASeededValueMatchesTheGraphsLoss() throws {
+        let b = GraphBuilder(seed: 7)
+        let x = b.input("x", shape: [4, 5]), labels = b.input("labels", shape: [4])
+        let hidden = try b.scoped("fc1") {
+            try x.linear(weight: b.parameter("weight", shape: [6, 5], initializer: .normal(std: 0.5)),
+                         bias: b.parameter("bias", shape: [6], initializer: .uniform(bound: 0.3)))
+        }.relu()
+        let logits = try b.scoped("fc2") {
+            try hidden.linear(weight: b.parameter("weight", shape: [3, 6], initializer: .normal(std: 0.5)),
+                              bias: b.parameter("bias", shape: [3], initializer: .uniform(bound: 0.3)))
+        }
+        b.markOutputs([logits, try logits.softmaxCrossEntropy(labels: labels)])
+        let executor = Executor(graph: b.graph, backend: backend)
+        var params = b.parameters
+        var rng = SeededRandom(seed: 2)
+        let y = try Tensor(shape: [4], scalars: [0, 2, 1, 2])
+        let pass = try executor.forward(feeds: ["x": TestData.normal([4, 5], seed: 301), "labels": y], parameters: &params,
+                                        mode: .training, rng: &rng)
+        let fromLoss = try executor.backward(pass)
+        let saved = try SoftmaxCrossEntropy.forward(logits: pass[logits.id]!, labels: y, classWeights: nil).saved
+        let fromSeed = try executor.backward(pass, seed: logits.id, gradient: SoftmaxCrossEntropy.backward(saved, gradOut: 1))
+        #expect(Set(fromSeed.keys) == Set(fromLoss.keys))
+        for (name, g) in fromLoss { expectClose(fromSeed[name]!, g, exact, "d loss / d \(name)") }
+
+        expectEngineError(.shape, op: "backward", mentions: ["[4, 2]", "[4, 3]"]) {
+            _ = try executor.backward(pass, seed: logits.id, gradient: Tensor(zeros: [4, 2]))
+        }
+    }
+
     @Test func batchNormFixtureThroughExecutor() throws {
         // The PyTorch fixture's training-mode output and updated running statistics, through the executor.
         let file = try FixtureFile.load("batch_norm")

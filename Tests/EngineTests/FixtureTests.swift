@@ -17,7 +17,8 @@ let fixtureBackends: [any Backend] = [ReferenceBackend()] + fastBackends
 
 @Suite("PyTorch fixtures")
 struct FixtureTests {
-    @Test(arguments: ["conv2d", "batch_norm", "max_pool2d", "avg_pool2d", "resize_bilinear", "softmax_cross_entropy"])
+    @Test(arguments: ["conv2d", "batch_norm", "max_pool2d", "avg_pool2d", "resize_bilinear", "softmax_cross_entropy",
+                      "distillation"])
     func fixtureFilesCarryProvenance(_ name: String) throws {
         let file = try FixtureFile.load(name)
         #expect(file.op == name)
@@ -130,6 +131,20 @@ struct FixtureTests {
         expectClose(loss, try c.tensor("loss"), fixtureTolerance, "cross_entropy \(name): loss")
         let g = try SoftmaxCrossEntropy.backward(saved, gradOut: c.tensor("grad_loss").scalars[0])
         expectClose(g, try c.tensor("grad_logits"), fixtureTolerance, "cross_entropy \(name): grad logits")
+    }
+
+    @Test(arguments: FixtureFile.caseNames("distillation"))
+    func distillation(_ name: String) throws {
+        // Plain Swift like the cross-entropy above, so checked once. The fixture's loss is PyTorch's
+        // α·T²·kl_div(log_softmax(s/T), softmax(t/T), "batchmean") + (1 − α)·cross_entropy(s, y, weight=w).
+        let c = try FixtureFile.loadCase("distillation", name)
+        let (loss, saved) = try DistillationLoss.forward(student: c.tensor("student"), teacher: c.tensor("teacher"),
+                                                         labels: c.tensor("labels"), temperature: Float(c.attributes.temperature!),
+                                                         alpha: Float(c.attributes.alpha!),
+                                                         classWeights: try c.optionalTensor("class_weights")?.scalars)
+        expectClose(loss, try c.tensor("loss"), fixtureTolerance, "distillation \(name): loss")
+        let g = try DistillationLoss.backward(saved, gradOut: c.tensor("grad_loss").scalars[0])
+        expectClose(g, try c.tensor("grad_student"), fixtureTolerance, "distillation \(name): grad student")
     }
 
     private func poolAttributes(_ c: FixtureFile.Case) -> Pool2dAttributes {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Engine
 
@@ -30,6 +31,16 @@ private let piecewiseTolerance = Tolerance(abs: 1e-3, rel: 1e-3)
 /// float32 once (≈ 1e-7 / 2eps ≈ 5e-6); measured worst 2.1e-6. Gradients are O(1/N) ≈ 0.1, so 1e-4 +
 /// 1e-3 relative is tight.
 private let crossEntropyTolerance = Tolerance(abs: 1e-4, rel: 1e-3)
+/// Distillation is as smooth: its soft term's third derivative is α·T²·O(1/T³) ≤ α·O(1/T), no larger than
+/// the cross-entropy's, and its value is rounded to float32 once; the same tolerance applies.
+private let distillationTolerance = crossEntropyTolerance
+
+struct DistillationCase: Sendable, CustomTestStringConvertible {
+    var temperature: Float
+    var alpha: Float
+    var weighted: Bool
+    var testDescription: String { "T \(temperature), α \(alpha)\(weighted ? ", class weights" : "")" }
+}
 
 private let backend = ReferenceBackend()
 
@@ -229,6 +240,62 @@ struct GradientCheckTests {
         }
         try FiniteDifference(eps: 1e-2).check(loss, at: [logits], analytic: [g], wrt: [0], names: ["logits"],
                                               crossEntropyTolerance, "softmax_cross_entropy weighted \(weighted)")
+    }
+}
+
+extension GradientCheckTests {
+    @Test(arguments: [DistillationCase(temperature: 4, alpha: 0.7, weighted: false),
+                      DistillationCase(temperature: 2, alpha: 0.5, weighted: true),
+                      DistillationCase(temperature: 1, alpha: 1, weighted: false),
+                      DistillationCase(temperature: 8, alpha: 0.2, weighted: false)])
+    func distillation(_ c: DistillationCase) throws {
+        let (n, k) = (6, 3)
+        let student = TestData.normal([n, k], seed: 121, std: 2)
+        let teacher = TestData.normal([n, k], seed: 122, std: 3)
+        let labels = try Tensor(shape: [n], scalars: [2, 0, 1, 1, 0, 2])
+        let weights: [Float]? = c.weighted ? [0.5, 2, 1] : nil
+        let r: Float = 0.8
+        let saved = try DistillationLoss.forward(student: student, teacher: teacher, labels: labels, temperature: c.temperature,
+                                                 alpha: c.alpha, classWeights: weights).saved
+        let g = try DistillationLoss.backward(saved, gradOut: r)
+        let loss: ([Tensor]) throws -> Double = { t in
+            Double(try DistillationLoss.forward(student: t[0], teacher: teacher, labels: labels, temperature: c.temperature,
+                                                alpha: c.alpha, classWeights: weights).loss.scalars[0]) * Double(r)
+        }
+        try FiniteDifference(eps: 1e-2).check(loss, at: [student], analytic: [g], wrt: [0], names: ["student logits"],
+                                              distillationTolerance, "distillation \(c.testDescription)")
+    }
+
+    /// Closed forms: a teacher equal to the student contributes nothing (KL(q ‖ q) = 0 and q − p = 0), so
+    /// the loss and gradient are (1 − α) times the cross-entropy's; α = 0 is the cross-entropy exactly.
+    @Test(arguments: [Float(0), 0.3, 1])
+    func distillationFromItselfIsScaledCrossEntropy(alpha: Float) throws {
+        let logits = TestData.normal([5, 4], seed: 131, std: 2)
+        let labels = try Tensor(shape: [5], scalars: [3, 0, 1, 2, 0])
+        let (ce, ceSaved) = try SoftmaxCrossEntropy.forward(logits: logits, labels: labels, classWeights: [1, 2, 0.5, 1])
+        let (kd, kdSaved) = try DistillationLoss.forward(student: logits, teacher: logits, labels: labels, temperature: 3,
+                                                         alpha: alpha, classWeights: [1, 2, 0.5, 1])
+        let ceGrad = try SoftmaxCrossEntropy.backward(ceSaved, gradOut: 1)
+        let kdGrad = try DistillationLoss.backward(kdSaved, gradOut: 1)
+        // KL(q ‖ q) sums p·(log p − log q) with both logs from the same float32 row: exactly 0 in Double.
+        let tolerance = alpha == 0 ? Tolerance(abs: 0, rel: 0) : Tolerance(abs: 1e-7, rel: 1e-6)
+        expectClose([Double(kd.scalars[0])], [Double(1 - alpha) * Double(ce.scalars[0])], tolerance, "loss, α \(alpha)")
+        expectClose(kdGrad.scalars.map(Double.init), ceGrad.scalars.map { Double(1 - alpha) * Double($0) }, tolerance,
+                    "gradient, α \(alpha)")
+    }
+
+    /// A hand-computed case: two classes, one row, T = 2, α = 1 (soft term only). Student logits (0, 0) give
+    /// q = (½, ½); teacher logits (2 ln 3, 0) give p = softmax(ln 3, 0) = (¾, ¼). Then
+    /// KL = ¾·ln(¾/½) + ¼·ln(¼/½) = ¾·ln 1.5 − ¼·ln 2, loss = T²·KL = 3·ln 1.5 − ln 2 ≈ 0.5232481,
+    /// and d loss/d s = T·(q − p) = 2·(−¼, ¼) = (−½, ½).
+    @Test func distillationHandComputed() throws {
+        let (loss, saved) = try DistillationLoss.forward(student: Tensor(shape: [1, 2], scalars: [0, 0]),
+                                                         teacher: Tensor(shape: [1, 2], scalars: [2 * Float(log(3.0)), 0]),
+                                                         labels: Tensor(shape: [1], scalars: [1]), temperature: 2, alpha: 1)
+        // float32 rounding of 2·ln 3 moves p by ~1e-7; 1e-6 is ample and far below any wrong term (≥ 0.1).
+        let tolerance = Tolerance(abs: 1e-6, rel: 1e-6)
+        expectClose([Double(loss.scalars[0])], [3 * log(1.5) - log(2.0)], tolerance, "loss")
+        expectClose(try DistillationLoss.backward(saved, gradOut: 1).scalars.map(Double.init), [-0.5, 0.5], tolerance, "gradient")
     }
 }
 

@@ -177,6 +177,8 @@ struct FixtureFile: Decodable {
         var size: [Int]?
         var momentum: Double?
         var epsilon: Double?
+        var temperature: Double?
+        var alpha: Double?
     }
     struct FixtureTensor: Decodable {
         var shape: [Int]

@@ -1,0 +1,32 @@
+import Data
+import Engine
+import Foundation
+
+/// A learnable stand-in for PneumoniaMNIST: 28×28 grayscale noise (uniform 60..<120), with a bright 11×11
+/// square in the middle of every pneumonia image (label 1); one normal image in three, as in the real data.
+func syntheticSplit(_ split: Split, count: Int, seed: UInt64) throws -> ImageSplit {
+    var rng = SeededRandom(seed: seed)
+    var pixels: [UInt8] = [], labels: [Int] = []
+    pixels.reserveCapacity(count * 28 * 28)
+    for i in 0..<count {
+        let y = i % 3 == 0 ? 0 : 1
+        labels.append(y)
+        for r in 0..<28 {
+            for c in 0..<28 {
+                let square = y == 1 && abs(r - 14) <= 5 && abs(c - 14) <= 5 ? 80 : 0
+                pixels.append(UInt8(60 + square + Int(rng.nextUniform() * 60)))
+            }
+        }
+    }
+    return try ImageSplit(split: split, height: 28, width: 28, channels: 1, pixels: pixels, labels: labels, classCount: 2)
+}
+
+/// oneDNN where it starts, else the reference backend (slower, same results within float32 rounding).
+let testBackend: any Backend = (try? DNNLBackend()) ?? ReferenceBackend()
+
+/// A fresh directory under the system temporary directory, removed by the caller.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pneumo-pipeline-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
