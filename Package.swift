@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Engine", "NN", "Models", "Optimize", "Runtime", "Profile"], linkerSettings: dnnlLinker),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "NN", "Models"], resources: [.copy("Fixtures")],
                     linkerSettings: dnnlLinker),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Train", "Data", "Engine", "NN", "Models", "Optimize"],
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Train", "Data", "Engine", "NN", "Models", "Optimize", "Runtime", "ONNX"],
                     linkerSettings: dnnlLinker),
     ]
 )

@@ -71,18 +71,23 @@ public struct ModelOptimizer {
         var graph = try source.graph(), parameters = source.parameters
         var previous = try logits(graph, parameters)
         var steps: [StepReport] = []
-        for step in recipe.steps {
-            let r = try Recipe.apply(step, graph, parameters)
-            (graph, parameters) = (r.graph, r.parameters)
+        func record(_ rewrite: String, _ layers: [String], _ graph: Graph, _ parameters: ParameterStore) throws {
             let now = try logits(graph, parameters)
             let scale = Double(previous.map(abs).max() ?? 1)
             let change = Double(zip(previous, now).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12)
             let compute = try ComputeProfile(graph: graph, parameters: parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
-            steps.append(StepReport(rewrite: step.rewrite, layers_changed: r.layers, macs_per_sample: compute.macs_per_sample,
+            steps.append(StepReport(rewrite: rewrite, layers_changed: layers, macs_per_sample: compute.macs_per_sample,
                                     parameters: compute.parameters, max_output_change: change))
             log(String(format: "%@: %d layers changed, %.4f GMACs, %d parameters, logits moved by %.2e of their scale",
-                       step.rewrite, r.layers.count, Double(compute.macs_per_sample) / 1e9, compute.parameters, change))
+                       rewrite, layers.count, Double(compute.macs_per_sample) / 1e9, compute.parameters, change))
             previous = now
+        }
+        // Post-training quantization is the last step and runs after fine-tuning (`Recipe.validate`).
+        let quantization = recipe.steps.last.flatMap { $0.rewrite == "quantize-int8" ? $0 : nil }
+        for step in recipe.steps where step.rewrite != "quantize-int8" {
+            let r = try Recipe.apply(step, graph, parameters)
+            (graph, parameters) = (r.graph, r.parameters)
+            try record(step.rewrite, r.layers, graph, parameters)
         }
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         var result = Checkpoint(descriptor: d, parameters: parameters, info: ["recipe": recipe.name, "source": url.path])
@@ -108,6 +113,20 @@ public struct ModelOptimizer {
             result = try Checkpoint.read(URL(fileURLWithPath: summary.checkpoint))
             result.info["recipe"] = recipe.name
             result.info["source"] = url.path
+            previous = try logits(try result.graph(), result.parameters)
+        }
+        if let q = quantization {
+            // Calibrated on training images, evenly spaced: val stays for choosing the threshold.
+            let n = min(q.samples ?? 512, train.count)
+            guard n > 0 else { throw EngineError.invalid("optimize", "\(file): the train split is empty; INT8 needs calibration images") }
+            let images = try preprocessing.images(train, indices: (0..<n).map { $0 * train.count / n })
+            let floatGraph = try result.graph()
+            let calibration = try Int8Calibration(graph: floatGraph, parameters: result.parameters, samples: images,
+                                                  source: "\(n) train images of \(file)")
+            let r = try Int8Quantization.quantize(floatGraph, result.parameters, calibration: calibration)
+            result.parameters = r.parameters
+            result.customGraph = r.graph
+            try record("quantize-int8", r.layers, r.graph, r.parameters)
         }
         // The operating point, chosen on val.
         let runtime = Runtime(graph: try result.graph(), parameters: result.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))

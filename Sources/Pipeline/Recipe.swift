@@ -13,7 +13,13 @@ import Optimize
 /// ```
 /// Rewrites: `remove-interpolation`, `fold-batchnorm`, `low-rank` (`rank`, `fraction` or `energy`),
 /// `depthwise-separable`, `group-convolutions` (`groups`), `prune-channels` (`fraction`),
-/// `share-parameters`, `round-weights` (`dtype`: `fp16` or `bf16`).
+/// `share-parameters`, `round-weights` (`dtype`: `fp16` or `bf16`), `quantize-int8` (`samples`: calibration
+/// images, default 512).
+///
+/// `quantize-int8` is post-training quantization and must be the last step: it runs after any fine-tuning,
+/// calibrates activation ranges on `samples` training images (evenly spaced), and rewrites the model with
+/// `Int8Quantization` (fake-quantize nodes, weights on per-channel int8 grids). The checkpoint and the ONNX
+/// file (QuantizeLinear/DequantizeLinear pairs) then run in INT8 on our runtime and on ONNX Runtime.
 ///
 /// `distill` (optional; needs `fine_tune` with `epochs` > 0) makes the fine-tuning knowledge distillation
 /// from the checkpoint's model as it was before the rewrites (the teacher, run in inference mode on the
@@ -28,11 +34,13 @@ public struct Recipe: Codable, Sendable, Equatable {
         public var energy: Double?
         public var groups: Int?
         public var dtype: String?
+        /// `quantize-int8`: calibration images.
+        public var samples: Int?
 
         public init(_ rewrite: String, rank: Int? = nil, fraction: Double? = nil, energy: Double? = nil, groups: Int? = nil,
-                    dtype: String? = nil) {
+                    dtype: String? = nil, samples: Int? = nil) {
             self.rewrite = rewrite; self.rank = rank; self.fraction = fraction; self.energy = energy; self.groups = groups
-            self.dtype = dtype
+            self.dtype = dtype; self.samples = samples
         }
     }
 
@@ -59,13 +67,14 @@ public struct Recipe: Codable, Sendable, Equatable {
     }
 
     public static let rewrites = ["remove-interpolation", "fold-batchnorm", "low-rank", "depthwise-separable", "group-convolutions",
-                                  "prune-channels", "share-parameters", "round-weights"]
+                                  "prune-channels", "share-parameters", "round-weights", "quantize-int8"]
 
     /// Recipes by name: `exact` changes nothing a model computes (batch-norm folding); the others trade
     /// a measured output change, recovered by fine-tuning, for compute; `compact-distill` is `compact`
     /// recovered by distillation from the model before the rewrites instead of by the labels alone.
     public static let named: [String: Recipe] = [
         "exact": Recipe(name: "exact", steps: [Step("fold-batchnorm")], fine_tune: nil),
+        "int8": Recipe(name: "int8", steps: [Step("quantize-int8")], fine_tune: nil),
         "native": Recipe(name: "native", steps: [Step("remove-interpolation")], fine_tune: FineTune(epochs: 2, learning_rate: 1e-4)),
         "lowrank": Recipe(name: "lowrank", steps: [Step("remove-interpolation"), Step("low-rank", energy: 0.9)],
                           fine_tune: FineTune(epochs: 3, learning_rate: 1e-4)),
@@ -102,6 +111,8 @@ public struct Recipe: Codable, Sendable, Equatable {
             if s.rewrite == "group-convolutions", (s.groups ?? 0) < 2 { throw fail("needs groups ≥ 2") }
             if s.rewrite == "round-weights", !["fp16", "bf16"].contains(s.dtype ?? "") { throw fail("dtype must be fp16 or bf16") }
             if s.rewrite == "prune-channels", s.fraction == nil { throw fail("needs a fraction") }
+            if s.rewrite == "quantize-int8", i != steps.count - 1 { throw fail("must be the last step (it runs after fine-tuning)") }
+            if let n = s.samples, n < 1 { throw fail("samples must be positive, got \(n)") }
         }
         if let f = fine_tune, f.epochs < 0 { throw EngineError.invalid("recipe", "fine_tune.epochs must be non-negative") }
         if let d = distill {
@@ -130,6 +141,8 @@ public struct Recipe: Codable, Sendable, Equatable {
         case "group-convolutions": return from(try ArchitectureRewrites.groupConvolutions(graph, parameters, groups: s.groups ?? 2))
         case "prune-channels": return from(try ArchitectureRewrites.pruneChannels(graph, parameters, fraction: s.fraction ?? 0.25))
         case "share-parameters": return from(try ArchitectureRewrites.shareParameters(graph, parameters))
+        case "quantize-int8":
+            throw EngineError.invalid("recipe", "quantize-int8 needs calibration images: ModelOptimizer applies it after fine-tuning")
         case "round-weights":
             let (g, p) = try InferenceRewrites.roundWeights(graph, parameters, to: s.dtype == "fp16" ? .float16 : .bfloat16)
             return (g, p, [])
