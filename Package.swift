@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data"], resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
         .testTarget(name: "NNTests", dependencies: ["Engine", "NN", "Models"], linkerSettings: dnnlLinker),
         .testTarget(name: "ModelsTests", dependencies: ["Engine", "NN", "Models"], resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
-        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Engine", "NN", "Models", "Train"], resources: [.copy("Fixtures")],
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Engine", "NN", "Models", "Train", "Runtime"], resources: [.copy("Fixtures")],
                     linkerSettings: dnnlLinker),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Engine"], resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),

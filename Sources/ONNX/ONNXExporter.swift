@@ -18,10 +18,22 @@ import SwiftProtobuf
 /// | `flatten(1)` / `flatten(k)` | `Flatten(axis 1)` / `Reshape(x, [0, …, 0, -1])` |
 /// | `dropout` | dropped (identity at inference) |
 /// | `resizeBilinear(h, w)` | `Resize` (mode linear, coordinate_transformation_mode half_pixel: PyTorch's `align_corners=False`) |
+/// | `fakeQuantize(q)` | `QuantizeLinear` → `DequantizeLinear` (scale a float scalar, zero point a uint8/int8 scalar 0) |
 ///
 /// Initializers carry the parameter store's names (`layer1.0.conv1.weight`, `bn1.running_mean`), in its order;
 /// node names are the module path and the op type (`layer1.0.conv1/Conv`, `layer1.0/Relu_1`). The input keeps its
 /// IR name (`image`, `[N, C, H, W]`, N the dim_param `batch` with `dynamicBatch`), the output is `logits`.
+///
+/// # Quantized graphs (QDQ)
+/// A graph with `fakeQuantize` nodes (`Int8Quantization`) is written in the QDQ layout that ONNX Runtime
+/// fuses into integer kernels (`QLinearConv`): besides each fake-quantize's Q → DQ pair, a conv weight read
+/// only by convolutions is stored as integers, `W_q[k] = round(W[k] / s_k)` in int8 with
+/// `s_k = max|W[k]| / 127` per output channel k (1 for an all-zero channel), and a conv bias read only by a conv
+/// whose input is fake-quantized (scale `s_x`) as int32 `round(b[k] / (s_x · s_k))`; each goes through
+/// `DequantizeLinear(axis 0)` whose output keeps the parameter's name. Initializers `<param>_quantized`,
+/// `<param>_scale`, `<param>_zero_point` (ONNX Runtime's quantizer's names). The weights `Int8Quantization`
+/// wrote are on these grids, so the file computes the same floats; off-grid weights (after fine-tuning)
+/// are rounded here, as the INT8 plan rounds them.
 public enum ONNXExporter {
     /// Opsets whose definitions of every op written here are the ones assumed (Resize's `roi`/`scales` optional
     /// since 13; nothing used changes meaning up to 21).
@@ -89,6 +101,18 @@ private struct GraphWriter {
     var usedNames: Set<String> = []
     var nodeNameCounts: [String: Int] = [:]
     var clipBounds: (min: String, max: String)?
+    /// Parameters (by node index) written as integers + `DequantizeLinear`: conv weights and biases of a
+    /// quantized graph.
+    var integerParameters: [Int: IntegerParameter] = [:]
+
+    /// A parameter on a per-output-channel grid: `values[j] · scales[j / (count / K)]`.
+    struct IntegerParameter {
+        var values: [Int32]
+        var scales: [Float]
+        var type: ONNXDataType
+        /// The reading conv's node name, the `DequantizeLinear`'s scope.
+        var scope: String
+    }
 
     init(graph: Graph, parameters: ParameterStore, opset: Int, dynamicBatch: Bool) {
         self.graph = graph; self.parameters = parameters; self.opset = opset; self.dynamicBatch = dynamicBatch
@@ -113,6 +137,9 @@ private struct GraphWriter {
             case .input(let name), .parameter(let name), .buffer(let name): usedNames.insert(name)
             default: break
             }
+        }
+        if graph.nodes.indices.contains(where: { needed[$0] && graph.nodes[$0].op.isFakeQuantize }) {
+            try planIntegerParameters(needed: needed)
         }
         let outputNames = outputs.count == 1 ? ["logits"] : outputs.indices.map { $0 == 0 ? "logits" : "output_\($0)" }
         var outputNameOf: [Int: String] = [:]
@@ -139,6 +166,78 @@ private struct GraphWriter {
             proto.output.append(valueInfo(name, shape: graph[o].shape))
         }
         return proto
+    }
+
+    /// Which conv weights and biases become integer initializers (see the type's doc): a weight whose every
+    /// reader is a conv's weight input; a bias whose only reader is its conv, with that weight quantized and
+    /// the conv's input fake-quantized, and whose integers fit int32.
+    mutating func planIntegerParameters(needed: [Bool]) throws {
+        var readers = [[(node: Int, slot: Int)]](repeating: [], count: graph.nodes.count)
+        for (i, node) in graph.nodes.enumerated() where needed[i] {
+            for (slot, input) in node.inputs.enumerated() { readers[input.index].append((i, slot)) }
+        }
+        for (i, node) in graph.nodes.enumerated() where needed[i] {
+            guard case .conv2d = node.op else { continue }
+            let w = node.inputs[1].index
+            guard integerParameters[w] == nil, case .parameter(let name) = graph.nodes[w].op,
+                  graph.outputs.allSatisfy({ $0.index != w }),
+                  readers[w].allSatisfy({ $0.slot == 1 && graph.nodes[$0.node].op.isConv }),
+                  let t = parameters[name], t.rank >= 1, t.shape[0] >= 1 else { continue }
+            let (values, scales) = try Self.perChannelInt8(t, name: name)
+            integerParameters[w] = IntegerParameter(values: values, scales: scales, type: .int8, scope: node.name)
+        }
+        for (i, node) in graph.nodes.enumerated() where needed[i] {
+            guard case .conv2d = node.op, node.inputs.count == 3, let weight = integerParameters[node.inputs[1].index],
+                  case .fakeQuantize(let q) = graph[node.inputs[0]].op else { continue }
+            let b = node.inputs[2].index
+            guard case .parameter(let name) = graph.nodes[b].op, graph.outputs.allSatisfy({ $0.index != b }),
+                  readers[b].count == 1, let t = parameters[name], t.shape == [weight.scales.count] else { continue }
+            let steps = weight.scales.map { q.scale * $0 }
+            var values: [Int32] = []
+            for (v, step) in zip(t.scalars, steps) {
+                let n = (v / step).rounded(.toNearestOrEven)
+                guard abs(n) < 0x1p31 else { break }  // NaN fails too
+                values.append(Int32(n))
+            }
+            guard values.count == steps.count, steps.allSatisfy({ $0 > 0 && $0.isFinite }) else { continue }  // stays float
+            integerParameters[b] = IntegerParameter(values: values, scales: steps, type: .int32, scope: node.name)
+        }
+    }
+
+    /// `w`'s int8 values and per-output-channel scales: `s_k = max|w_k| / 127` (1 for an all-zero channel),
+    /// `q = round(w / s_k)`. For weights `Int8Quantization` rounded (`q · s` with `s = m / 127` in float32),
+    /// `max|w_k| = 127 · s` and `(127 · s) / 127` is `s` again in float32, so `DequantizeLinear` gives back
+    /// `w` bit for bit (the round-trip test checks it).
+    static func perChannelInt8(_ w: Tensor, name: String) throws -> ([Int32], [Float]) {
+        let v = w.scalars
+        guard v.allSatisfy(\.isFinite) else {
+            throw ONNXError(.unsupported, "export", "parameter '\(name)' holds NaN or Inf; it cannot be quantized")
+        }
+        let k = w.shape[0], per = v.count / k
+        var values = [Int32](repeating: 0, count: v.count), scales: [Float] = []
+        for o in 0..<k {
+            let m = v[(o * per)..<((o + 1) * per)].reduce(Float(0)) { max($0, abs($1)) }
+            let s = m > 0 ? max(m / 127, .leastNonzeroMagnitude) : 1
+            for j in (o * per)..<((o + 1) * per) { values[j] = Int32(min(max((v[j] / s).rounded(.toNearestOrEven), -127), 127)) }
+            scales.append(s)
+        }
+        return (values, scales)
+    }
+
+    /// `name` as integers (`<name>_quantized`), scales and zero points, and the `DequantizeLinear(axis 0)`
+    /// whose output is `name`, the float the conv reads.
+    mutating func emitDequantized(_ name: String, _ p: IntegerParameter, shape: [Int]) {
+        let k = p.scales.count
+        let values = unique(name + "_quantized"), scale = unique(name + "_scale")
+        proto.initializer.append(integerTensorProto(name: values, p.values, shape: shape, type: p.type))
+        proto.initializer.append(tensorProto(name: scale, try! Tensor(shape: [k], scalars: p.scales)))
+        var inputs = [values, scale]
+        if p.type != .int32 {  // int32 (biases) has no zero point in QDQ convolutions
+            let zeroPoint = unique(name + "_zero_point")
+            proto.initializer.append(integerTensorProto(name: zeroPoint, Array(repeating: 0, count: k), shape: [k], type: p.type))
+            inputs.append(zeroPoint)
+        }
+        appendNode("DequantizeLinear", scope: p.scope, inputs: inputs, output: name, attributes: [.int("axis", 0)])
     }
 
     mutating func unique(_ base: String) -> String {
@@ -208,7 +307,11 @@ private struct GraphWriter {
             guard t.shape == node.shape else {
                 throw fail("parameter '\(name)' has shape \(describe(t.shape)), the graph expects \(describe(node.shape))")
             }
-            proto.initializer.append(tensorProto(name: name, t))
+            if let p = integerParameters[index] {
+                emitDequantized(name, p, shape: t.shape)
+            } else {
+                proto.initializer.append(tensorProto(name: name, t))
+            }
             result = name
         case .conv2d(let a):
             let w = inputShape(1)
@@ -278,8 +381,14 @@ private struct GraphWriter {
             result = appendNode("Resize", scope: scope, inputs: [inputs[0], "", "", sizes], output: outputName, attributes: attributes)
         case .softmaxCrossEntropy:
             throw fail("an inference output depends on the loss node '\(node.name)'")
-        case .fakeQuantize:
-            throw fail("fake_quantize '\(node.name)' cannot be exported yet")
+        case .fakeQuantize(let q):
+            // One scale and zero point, read by both: ONNX Runtime fuses a pair only when they agree.
+            let prefix = scope.isEmpty ? "" : scope + "/"
+            let scale = unique(prefix + "scale"), zeroPoint = unique(prefix + "zero_point")
+            proto.initializer.append(tensorProto(name: scale, Tensor(scalar: q.scale)))
+            proto.initializer.append(integerTensorProto(name: zeroPoint, [0], shape: [], type: q.unsigned ? .uint8 : .int8))
+            let quantized = appendNode("QuantizeLinear", scope: scope, inputs: [inputs[0], scale, zeroPoint])
+            result = appendNode("DequantizeLinear", scope: scope, inputs: [quantized, scale, zeroPoint], output: outputName)
         }
         valueNames[index] = result
     }
@@ -288,6 +397,11 @@ private struct GraphWriter {
         [.ints("kernel_shape", [a.kernel.h, a.kernel.w]), .ints("pads", [a.padding.h, a.padding.w, a.padding.h, a.padding.w]),
          .ints("strides", [a.stride.h, a.stride.w])]
     }
+}
+
+private extension Op {
+    var isFakeQuantize: Bool { if case .fakeQuantize = self { true } else { false } }
+    var isConv: Bool { if case .conv2d = self { true } else { false } }
 }
 
 extension Onnx_AttributeProto {

@@ -45,6 +45,8 @@ extension ImportTranslator {
         "Unsqueeze": OpSpec(inputs: 1...2, required: 1, outputs: 1, attributes: ["axes"]),
         "Squeeze": OpSpec(inputs: 1...2, required: 1, outputs: 1, attributes: ["axes"]),
         "Cast": OpSpec(inputs: 1...1, required: 1, outputs: 1, attributes: ["to", "saturate", "round_mode"]),
+        "QuantizeLinear": OpSpec(inputs: 2...3, required: 2, outputs: 1, attributes: ["axis", "block_size", "output_dtype", "saturate"]),
+        "DequantizeLinear": OpSpec(inputs: 2...3, required: 2, outputs: 1, attributes: ["axis", "block_size", "output_dtype"]),
     ]
 
     /// The IR node name: the module path of our own and torch's node names (`layer1.0.conv1/Conv` →
@@ -260,13 +262,13 @@ extension ImportTranslator {
                 try checkFieldTypes(t, ctx)
                 c = try decoder.decode(t, ctx)
             } else if let f = try a.float("value_float") {
-                c = ConstantTensor(shape: [], values: .floats([f]))
+                c = ConstantTensor(shape: [], values: .floats([f]), elementType: .float)
             } else if let f = try a.floats("value_floats") {
-                c = ConstantTensor(shape: [f.count], values: .floats(f))
+                c = ConstantTensor(shape: [f.count], values: .floats(f), elementType: .float)
             } else if let i = try a.int64("value_int") {
-                c = ConstantTensor(shape: [], values: .ints([i]))
+                c = ConstantTensor(shape: [], values: .ints([i]), elementType: .int64)
             } else if let i = try a.int64s("value_ints") {
-                c = ConstantTensor(shape: [i.count], values: .ints(i))
+                c = ConstantTensor(shape: [i.count], values: .ints(i), elementType: .int64)
             } else {
                 throw ONNXError(.unsupported, ctx, "only tensor, float and int Constants are supported")
             }
@@ -355,7 +357,8 @@ extension ImportTranslator {
                     throw ONNXError(.unsupported, ctx, "Cast of integers to \(ONNXDataType.name(Int32(clamping: to))) is not supported")
                 }
                 values[out] = values[n.input[0]]
-            case .constant(let c, _)? where to == Int(ONNXDataType.float.rawValue):
+            case .constant(var c, _)? where to == Int(ONNXDataType.float.rawValue):
+                c.elementType = .float
                 values[out] = .constant(c, name: out)
             default:
                 throw ONNXError(.unsupported, ctx, "Cast is supported for shape arithmetic and float constants only")
@@ -363,6 +366,12 @@ extension ImportTranslator {
 
         case "Resize":
             values[out] = .tensor(try resize(n, a, name: name, ctx))
+
+        case "QuantizeLinear":
+            try quantizeLinear(n, index: index, a, name: name, ctx)
+
+        case "DequantizeLinear":
+            values[out] = try dequantizeLinear(n, index: index, a, ctx)
 
         default:
             throw ONNXError(.unsupported, ctx, "unsupported op '\(n.opType)'")

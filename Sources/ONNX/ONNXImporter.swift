@@ -19,7 +19,11 @@ import SwiftProtobuf
 /// Reshape that flattens, Add, Identity, Dropout, Resize (linear, half_pixel / pytorch_half_pixel, sizes or
 /// scales). Shape arithmetic on the batch size (Shape, Gather, Slice, Concat, Unsqueeze, Squeeze, Cast,
 /// Constant), as torch emits for `x.view(x.size(0), -1)` and for `interpolate(size=…)` with a dynamic
-/// batch, is evaluated at import; nothing else is constant-folded.
+/// batch, is evaluated at import. Quantized (QDQ) files: a QuantizeLinear whose only reader is a
+/// DequantizeLinear with the same per-tensor scale and zero point 0 is one `fakeQuantize`; a
+/// DequantizeLinear of an int8/uint8/int32 constant (per tensor or per axis) is folded into the float
+/// constant `(q − zero_point) · scale`, which becomes a parameter as any float initializer does, named
+/// after the integer initializer less a `_quantized` suffix. Nothing else is constant-folded.
 public enum ONNXImporter {
     /// Opsets whose definitions of the ops above are the ones implemented.
     public static let supportedOpsets: ClosedRange<Int> = 11...21
@@ -27,9 +31,9 @@ public enum ONNXImporter {
     static let maxIRVersion: Int64 = 12
 
     public static let supportedOps: [String] = [
-        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten",
-        "Gather", "Gemm", "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "ReduceMean", "Relu", "Reshape", "Resize",
-        "Shape", "Slice", "Squeeze", "Unsqueeze",
+        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "DequantizeLinear", "Dropout",
+        "Flatten", "Gather", "Gemm", "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "QuantizeLinear", "ReduceMean", "Relu",
+        "Reshape", "Resize", "Shape", "Slice", "Squeeze", "Unsqueeze",
     ]
 
     /// Reads and translates the model at `url`; external data resolves against its directory.
@@ -119,6 +123,14 @@ final class ImportTranslator {
     var consumers: [String: [Int]] = [:]
     /// Add nodes whose bias has been folded into the MatMul before them: their result is that linear's.
     var fusedAdds: [Int: ValueID] = [:]
+    /// DequantizeLinear nodes that end a QuantizeLinear → DequantizeLinear pair: the pair's fake-quantize
+    /// node, its grid, and the QuantizeLinear's context (the DequantizeLinear checks that it agrees).
+    var pairedDequantize: [Int: (id: ValueID, grid: QuantizationAttributes, quantize: String)] = [:]
+    /// The parameter name a constant takes where it is not its value name: a dequantized
+    /// `layer1.0.conv1.weight_quantized` is the parameter `layer1.0.conv1.weight`.
+    var parameterNameOf: [String: String] = [:]
+    /// Elements of the float constants folded from DequantizeLinear so far (bounded by `maxTotalElements`).
+    var dequantizedElements = 0
     var protoNodes: [Onnx_NodeProto] = []
 
     init(model: Onnx_ModelProto, limits: ONNXLimits, inputShape: [Int]?, decoder: TensorDecoder) {
@@ -364,7 +376,7 @@ final class ImportTranslator {
     /// A parameter (or buffer) leaf for a constant, created at its first use.
     func leaf(constantName: String, _ c: ConstantTensor, trainable: Bool, _ ctx: String) throws -> ValueID {
         if let id = leafByConstant[constantName] { return id }
-        let id = try newLeaf(paramName(constantName), c, trainable: trainable, ctx)
+        let id = try newLeaf(paramName(parameterNameOf[constantName] ?? constantName), c, trainable: trainable, ctx)
         leafByConstant[constantName] = id
         return id
     }
@@ -372,7 +384,8 @@ final class ImportTranslator {
     /// A leaf for a tensor derived from constant `base` (transposed, scaled, reshaped). It takes the base's
     /// name when nothing else reads the base, so a transposed MatMul weight is still `fc.weight`.
     func derivedLeaf(base: String, _ c: ConstantTensor, trainable: Bool = true, _ ctx: String) throws -> ValueID {
-        let name = useCount[base] == 1 && parameters[base] == nil ? base : paramName(base + ".derived")
+        let display = parameterNameOf[base] ?? base
+        let name = useCount[base] == 1 && parameters[display] == nil ? display : paramName(display + ".derived")
         return try newLeaf(name, c, trainable: trainable, ctx)
     }
 

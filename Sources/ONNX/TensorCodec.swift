@@ -11,6 +11,9 @@ struct ConstantTensor: Sendable {
 
     var shape: [Int]
     var values: Values
+    /// The file's element type (`TensorProto.data_type`), which the values alone do not tell apart (an int8
+    /// from a uint8 zero point); nil for a value computed at import.
+    var elementType: ONNXDataType? = nil
 
     var count: Int {
         switch values {
@@ -50,7 +53,9 @@ enum ONNXDataType: Int32 {
     static func name(_ raw: Int32) -> String {
         let names: [Int32: String] = [0: "UNDEFINED", 1: "FLOAT", 2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 6: "INT32",
                                       7: "INT64", 8: "STRING", 9: "BOOL", 10: "FLOAT16", 11: "DOUBLE", 12: "UINT32",
-                                      13: "UINT64", 14: "COMPLEX64", 15: "COMPLEX128", 16: "BFLOAT16"]
+                                      13: "UINT64", 14: "COMPLEX64", 15: "COMPLEX128", 16: "BFLOAT16", 17: "FLOAT8E4M3FN",
+                                      18: "FLOAT8E4M3FNUZ", 19: "FLOAT8E5M2", 20: "FLOAT8E5M2FNUZ", 21: "UINT4", 22: "INT4",
+                                      23: "FLOAT4E2M1"]
         return names[raw] ?? "type \(raw)"
     }
 }
@@ -116,7 +121,7 @@ struct TensorDecoder {
             guard raw.count == byteCount else {
                 throw fail(.malformed, "\(raw.count) data bytes, but shape \(shape) of \(ONNXDataType.name(t.dataType)) needs \(byteCount)")
             }
-            return ConstantTensor(shape: shape, values: decodeRaw(raw, type: type, count: count))
+            return ConstantTensor(shape: shape, values: decodeRaw(raw, type: type, count: count), elementType: type)
         }
         // Typed repeated fields: the field must be the one the data type uses, with one entry per element.
         func expect(_ field: String, _ n: Int) throws {
@@ -128,19 +133,20 @@ struct TensorDecoder {
         switch type {
         case .float:
             try expect("float_data", t.floatData.count)
-            return ConstantTensor(shape: shape, values: .floats(t.floatData))
+            return ConstantTensor(shape: shape, values: .floats(t.floatData), elementType: type)
         case .double:
             try expect("double_data", t.doubleData.count)
-            return ConstantTensor(shape: shape, values: .floats(t.doubleData.map { Float($0) }))
+            return ConstantTensor(shape: shape, values: .floats(t.doubleData.map { Float($0) }), elementType: type)
         case .int64:
             try expect("int64_data", t.int64Data.count)
-            return ConstantTensor(shape: shape, values: .ints(t.int64Data))
+            return ConstantTensor(shape: shape, values: .ints(t.int64Data), elementType: type)
         case .float16, .bfloat16:
             try expect("int32_data", t.int32Data.count)
-            return ConstantTensor(shape: shape, values: .floats(t.int32Data.map { halfToFloat(UInt16(truncatingIfNeeded: $0), bfloat: type == .bfloat16) }))
+            return ConstantTensor(shape: shape, values: .floats(t.int32Data.map { halfToFloat(UInt16(truncatingIfNeeded: $0), bfloat: type == .bfloat16) }),
+                                  elementType: type)
         case _ where type.usesInt32Field:
             try expect("int32_data", t.int32Data.count)
-            return ConstantTensor(shape: shape, values: .ints(t.int32Data.map { Int64($0) }))
+            return ConstantTensor(shape: shape, values: .ints(t.int32Data.map { Int64($0) }), elementType: type)
         default:
             throw fail(.unsupported, "data type \(ONNXDataType.name(t.dataType)) is not supported")
         }
@@ -257,6 +263,26 @@ func tensorProto(name: String, _ tensor: Tensor) -> Onnx_TensorProto {
     t.dataType = ONNXDataType.float.rawValue
     var raw = Data(capacity: tensor.count * 4)
     for v in tensor.scalars { withUnsafeBytes(of: v.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
+    t.rawData = raw
+    return t
+}
+
+/// An INT8, UINT8 or INT32 `TensorProto` (quantized weights and zero points): `values` row-major in `shape`,
+/// each within the type's range, as little-endian raw data.
+func integerTensorProto(name: String, _ values: [Int32], shape: [Int], type: ONNXDataType) -> Onnx_TensorProto {
+    precondition([.int8, .uint8, .int32].contains(type), "integerTensorProto: \(type)")
+    var t = Onnx_TensorProto()
+    t.name = name
+    t.dims = shape.map { Int64($0) }
+    t.dataType = type.rawValue
+    var raw = Data(capacity: values.count * type.byteSize!)
+    for v in values {
+        switch type {
+        case .int8: raw.append(UInt8(bitPattern: Int8(v)))
+        case .uint8: raw.append(UInt8(v))
+        default: withUnsafeBytes(of: v.littleEndian) { raw.append(contentsOf: $0) }
+        }
+    }
     t.rawData = raw
     return t
 }

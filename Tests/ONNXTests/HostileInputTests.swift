@@ -31,6 +31,18 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     }
 }
 
+extension HostileCase {
+    /// The QDQ small model (`ProtoBuilder.quantizedSmallModel`) with `change` applied.
+    static func qdq(_ name: String, _ kind: ONNXError.Kind, says: String,
+                    change: @escaping @Sendable (inout Onnx_ModelProto) -> Void) -> HostileCase {
+        HostileCase(name, kind, says: says) {
+            var m = ProtoBuilder.quantizedSmallModel()
+            change(&m)
+            return ProtoBuilder.bytes(m)
+        }
+    }
+}
+
 private func nested(depth: Int) -> Onnx_ModelProto {
     // Graph → Node → Attribute(GRAPH) → Graph → …: three messages per level.
     var g = Onnx_GraphProto()
@@ -133,6 +145,92 @@ let hostileCases: [HostileCase] = [
         m.graph.initializer[1].dataLocation = .external
         var e = Onnx_StringStringEntryProto(); e.key = "location"; e.value = "weights.bin"
         m.graph.initializer[1].externalData = [e]
+    },
+] + quantizedHostileCases
+
+/// QDQ files: each rule of the QuantizeLinear/DequantizeLinear import, broken once in the valid QDQ model.
+let quantizedHostileCases: [HostileCase] = [
+    .qdq("QuantizeLinear read by another op", .unsupported, says: "a QuantizeLinear must be read by exactly one DequantizeLinear") { m in
+        m.graph.node[1] = ProtoBuilder.node("Relu", ["xq"], ["xd"])
+    },
+    .qdq("QuantizeLinear read by two DequantizeLinear", .unsupported, says: "node 'x.quantize/QuantizeLinear' (QuantizeLinear): a QuantizeLinear must be read by exactly one") { m in
+        m.graph.node.append(ProtoBuilder.node("DequantizeLinear", ["xq", "x.scale", "x.zero_point"], ["xd2"], name: "second"))
+        m.graph.output.append(ProtoBuilder.valueInfo("xd2", [1, 1, 6, 6]))
+    },
+    .qdq("DequantizeLinear of a computed tensor", .unsupported, says: "DequantizeLinear of the computed tensor 'x' is not supported") { m in
+        m.graph.node[1].input[0] = "x"
+    },
+    .qdq("non-zero activation zero point", .unsupported, says: "zero point 3 is not supported; quantized activations are symmetric") { m in
+        m.graph.initializer[1] = integerTensorProto(name: "x.zero_point", [3], shape: [], type: .int8)
+    },
+    .qdq("zero activation scale", .invalidGraph, says: "scale 'x.scale' holds 0.0; scales must be positive and finite") { m in
+        m.graph.initializer[0] = tensorProto(name: "x.scale", Tensor(scalar: 0))
+    },
+    .qdq("NaN activation scale", .invalidGraph, says: "scale 'x.scale' holds nan") { m in
+        m.graph.initializer[0] = tensorProto(name: "x.scale", Tensor(scalar: .nan))
+    },
+    .qdq("negative weight scale", .invalidGraph, says: "scale 'conv.weight_scale' holds -0.02") { m in
+        m.graph.initializer[3] = tensorProto(name: "conv.weight_scale", try! Tensor(shape: [2], scalars: [0.01, -0.02]))
+    },
+    .qdq("infinite weight scale", .invalidGraph, says: "scale 'conv.weight_scale' holds inf") { m in
+        m.graph.initializer[3] = tensorProto(name: "conv.weight_scale", try! Tensor(shape: [2], scalars: [.infinity, 0.02]))
+    },
+    .qdq("integer scale", .invalidGraph, says: "scale 'x.scale' must be a float scalar or vector, got integers") { m in
+        m.graph.initializer[0] = int64TensorProto(name: "x.scale", [1], shape: [])
+    },
+    .qdq("per-axis activation quantization", .unsupported, says: "per-axis quantization of an activation (scale of shape [6])") { m in
+        m.graph.initializer[0] = tensorProto(name: "x.scale", try! Tensor(shape: [6], scalars: Array(repeating: 0.05, count: 6)))
+        m.graph.initializer[1] = integerTensorProto(name: "x.zero_point", Array(repeating: 0, count: 6), shape: [6], type: .int8)
+        m.graph.node[0].attribute = [.int("axis", 2)]
+        m.graph.node[1].attribute = [.int("axis", 2)]
+    },
+    .qdq("INT32 activation", .unsupported, says: "an activation quantized to INT32 is not supported") { m in
+        m.graph.initializer[1] = integerTensorProto(name: "x.zero_point", [0], shape: [], type: .int32)
+    },
+    .qdq("INT16 quantized weight", .unsupported, says: "DequantizeLinear of 'conv.weight_quantized' of type INT16 is not supported") { m in
+        m.graph.initializer[2] = ProtoBuilder.int32Field("conv.weight_quantized", Array(repeating: 1, count: 18), shape: [2, 1, 3, 3], type: .int16)
+    },
+    .qdq("FLOAT8 quantized weight", .unsupported, says: "data type FLOAT8E4M3FN is not supported") { m in
+        m.graph.initializer[2].dataType = 17
+    },
+    .qdq("UINT16 zero point", .unsupported, says: "zero point 'conv.weight_zero_point' has type UINT16") { m in
+        m.graph.initializer[4] = ProtoBuilder.int32Field("conv.weight_zero_point", [0, 0], shape: [2], type: .uint16)
+    },
+    .qdq("DequantizeLinear of a float initializer", .unsupported, says: "of type FLOAT is not supported; only INT8, UINT8 and INT32") { m in
+        m.graph.initializer[2] = ProtoBuilder.floats("conv.weight_quantized", [2, 1, 3, 3])
+    },
+    .qdq("int8 value outside its range", .malformed, says: "'conv.weight_quantized' holds 200, outside INT8's range") { m in
+        m.graph.initializer[2] = ProtoBuilder.int32Field("conv.weight_quantized", [200] + Array(repeating: 0, count: 17), shape: [2, 1, 3, 3], type: .int8)
+    },
+    .qdq("saturate=0", .unsupported, says: "saturate=0 is not supported") { m in m.graph.node[0].attribute = [.int("saturate", 0)] },
+    .qdq("block_size", .unsupported, says: "blocked quantization (block_size 2) is not supported") { m in
+        m.graph.node[2].attribute.append(.int("block_size", 2))
+    },
+    .qdq("output_dtype", .unsupported, says: "output_dtype UINT8 is not supported") { m in m.graph.node[0].attribute = [.int("output_dtype", 2)] },
+    .qdq("per-axis scale contradicting the axis", .invalidGraph, says: "scale of shape [3] does not match axis 0 of 'conv.weight_quantized' [2, 1, 3, 3]") { m in
+        m.graph.initializer[3] = tensorProto(name: "conv.weight_scale", try! Tensor(shape: [3], scalars: [0.01, 0.02, 0.03]))
+        m.graph.initializer[4] = integerTensorProto(name: "conv.weight_zero_point", [0, 0, 0], shape: [3], type: .int8)
+    },
+    .qdq("axis out of range", .invalidGraph, says: "axis 4 is out of range for 'conv.weight_quantized' of shape [2, 1, 3, 3]") { m in
+        m.graph.node[2].attribute = [.int("axis", 4)]
+    },
+    .qdq("axis before opset 13", .invalidGraph, says: "attribute 'axis' needs opset 13 or later") { m in m.opsetImport[0].version = 12 },
+    .qdq("zero point shape unlike its scale", .invalidGraph, says: "zero point 'conv.weight_zero_point' has shape [3], its scale [2]") { m in
+        m.graph.initializer[4] = integerTensorProto(name: "conv.weight_zero_point", [0, 0, 0], shape: [3], type: .int8)
+    },
+    .qdq("zero point type unlike the weight's", .invalidGraph, says: "zero point type UINT8 differs from the input's INT8") { m in
+        m.graph.initializer[4] = integerTensorProto(name: "conv.weight_zero_point", [0, 0], shape: [2], type: .uint8)
+    },
+    .qdq("INT32 bias with a zero point", .invalidGraph, says: "an INT32 input has no zero point but 0") { m in
+        m.graph.initializer.append(integerTensorProto(name: "bias.zero_point", [5, 0], shape: [2], type: .int32))
+        m.graph.node[3].input.append("bias.zero_point")
+    },
+    .qdq("QuantizeLinear and DequantizeLinear on different grids", .invalidGraph, says: "the pair must use the same scale and zero point") { m in
+        m.graph.initializer.append(tensorProto(name: "x.scale2", Tensor(scalar: 0.1)))
+        m.graph.node[1].input[1] = "x.scale2"
+    },
+    .qdq("QuantizeLinear and DequantizeLinear of different signedness", .invalidGraph, says: "with scale 0.05 (UINT8), but node 'x.quantize/QuantizeLinear'") { m in
+        m.graph.node[1].input = ["xq", "x.scale"]  // no zero point: uint8
     },
 ]
 
@@ -246,14 +344,17 @@ struct HostileInputTests {
 
     // MARK: fuzz
 
-    /// 600 damaged copies of each of three files (random bytes overwritten, or cut short): two torch
-    /// exports, mostly weights, and the hand-built model, mostly structure. Each copy either loads and runs
-    /// or throws an ONNXError; a trap would end the test process.
-    @Test(arguments: ["small_cnn_opset17.onnx", "small_cnn_dynamo_opset18.onnx", "hand-built"])
+    /// 600 damaged copies of each of four files (random bytes overwritten, or cut short): two torch
+    /// exports, mostly weights, and the hand-built model and its QDQ form, mostly structure. Each copy
+    /// either loads and runs or throws an ONNXError; a trap would end the test process.
+    @Test(arguments: ["small_cnn_opset17.onnx", "small_cnn_dynamo_opset18.onnx", "hand-built", "hand-built QDQ"])
     func damagedFilesNeverTrap(_ source: String) throws {
-        let original = source == "hand-built" ? [UInt8](ProtoBuilder.bytes(ProtoBuilder.smallModel(batch: nil)))
-            : [UInt8](try Data(contentsOf: fixtureURL(source)))
-        let x = normalTensor(source == "hand-built" ? [1, 1, 6, 6] : [1, 1, 16, 16], seed: 1)
+        let original = switch source {
+        case "hand-built": [UInt8](ProtoBuilder.bytes(ProtoBuilder.smallModel(batch: nil)))
+        case "hand-built QDQ": [UInt8](ProtoBuilder.bytes(ProtoBuilder.quantizedSmallModel()))
+        default: [UInt8](try Data(contentsOf: fixtureURL(source)))
+        }
+        let x = normalTensor(source.hasPrefix("hand-built") ? [1, 1, 6, 6] : [1, 1, 16, 16], seed: 1)
         var rng = SeededRandom(seed: 11)
         var (loaded, refused) = (0, 0)
         for trial in 0..<600 {

@@ -213,6 +213,48 @@ enum ProtoBuilder {
         return m
     }
 
+    /// `smallModel` in QDQ form, as our exporter writes a quantized model: x → QuantizeLinear → DequantizeLinear
+    /// (int8, scale 0.05) → Conv, its weight int8 per output channel (scales 0.01, 0.02) and its bias int32 on
+    /// `0.05 · s_k`, each through DequantizeLinear(axis 0) → the rest as `smallModel`.
+    /// Nodes: 0 Q, 1 DQ x, 2 DQ weight, 3 DQ bias, 4 Conv, 5 Relu, 6 GlobalAveragePool, 7 Flatten, 8 Gemm.
+    /// Initializers: 0 x.scale, 1 x.zero_point, 2 conv.weight_quantized, 3 conv.weight_scale,
+    /// 4 conv.weight_zero_point, 5 conv.bias_quantized, 6 conv.bias_scale, 7 fc.weight, 8 fc.bias.
+    static func quantizedSmallModel() -> Onnx_ModelProto {
+        var m = smallModel()
+        let weights: [Int32] = (0..<18).map { Int32(($0 * 37) % 255) - 127 }
+        m.graph.initializer = [
+            tensorProto(name: "x.scale", Tensor(scalar: 0.05)),
+            integerTensorProto(name: "x.zero_point", [0], shape: [], type: .int8),
+            integerTensorProto(name: "conv.weight_quantized", weights, shape: [2, 1, 3, 3], type: .int8),
+            tensorProto(name: "conv.weight_scale", try! Tensor(shape: [2], scalars: [0.01, 0.02])),
+            integerTensorProto(name: "conv.weight_zero_point", [0, 0], shape: [2], type: .int8),
+            integerTensorProto(name: "conv.bias_quantized", [100, -200], shape: [2], type: .int32),
+            tensorProto(name: "conv.bias_scale", try! Tensor(shape: [2], scalars: [0.05 * 0.01, 0.05 * 0.02])),
+        ] + m.graph.initializer[2...]
+        var conv = m.graph.node[0]
+        conv.input[0] = "xd"
+        m.graph.node = [
+            node("QuantizeLinear", ["x", "x.scale", "x.zero_point"], ["xq"], name: "x.quantize/QuantizeLinear"),
+            node("DequantizeLinear", ["xq", "x.scale", "x.zero_point"], ["xd"], name: "x.quantize/DequantizeLinear"),
+            node("DequantizeLinear", ["conv.weight_quantized", "conv.weight_scale", "conv.weight_zero_point"], ["conv.weight"],
+                 name: "conv/DequantizeLinear", [.int("axis", 0)]),
+            node("DequantizeLinear", ["conv.bias_quantized", "conv.bias_scale"], ["conv.bias"], name: "conv/DequantizeLinear_1",
+                 [.int("axis", 0)]),
+            conv,
+        ] + m.graph.node[1...]
+        return m
+    }
+
+    /// A tensor of `type` with `values` in `int32_data` (the field narrow types use when not raw).
+    static func int32Field(_ name: String, _ values: [Int32], shape: [Int], type: ONNXDataType) -> Onnx_TensorProto {
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dims = shape.map { Int64($0) }
+        t.dataType = type.rawValue
+        t.int32Data = values
+        return t
+    }
+
     /// x [dims] → `nodes` → `output`, with `initializers`.
     static func model(input dims: [Int64?], nodes: [Onnx_NodeProto], initializers: [Onnx_TensorProto] = [],
                       output: String = "y", opset: Int64 = 17) -> Onnx_ModelProto {
