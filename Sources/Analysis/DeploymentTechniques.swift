@@ -131,19 +131,31 @@ extension AnalysisContext {
         let speedup = 1 / ((1 - convShare) + convShare / gain)
         let estimate = Estimate(params_reduction: 0, macs_reduction: 0, speedup: speedup, memory_change: -0.75,
                                 throughput_change: speedup - 1)
+        // Calibrated on the given images but the last `checkBatch`, which the output change is measured on: the
+        // random check batch lies outside any real calibration range. Without images, random both ways.
         var rng = SeededRandom(seed: options.seed &+ 3)
-        let samples = options.calibrationImages ?? Tensor.randomNormal([32] + sampleShape, using: &rng)
-        let calibration = try Int8Calibration(graph: graph, parameters: parameters, inputName: inputName, samples: samples,
-                                              source: options.calibrationImages == nil ? "random normal inputs" : "images given to the analysis")
+        let samples: Tensor, check: Tensor, checkReference: [Float], source: String
+        if let images = options.calibrationImages, images.shape[0] > 2 * options.checkBatch {
+            let n = images.shape[0]
+            samples = images.rows(0..<(n - options.checkBatch))
+            check = images.rows((n - options.checkBatch)..<n)
+            checkReference = try measurer.logits(graph, parameters, check)
+            source = "given images"
+        } else {
+            samples = Tensor.randomNormal([32] + sampleShape, using: &rng)
+            (check, checkReference, source) = (checkInput, reference, "random normal inputs")
+        }
+        let calibration = try Int8Calibration(graph: graph, parameters: parameters, inputName: inputName, samples: samples, source: source)
         let q = try Int8Quantization.quantize(graph, parameters, calibration: calibration, inputName: inputName)
         let m = try measurer.measure(q.graph, q.parameters, pairedWith: base, precision: .int8)
-        // Output change of the INT8 plan on the check batch, one sample at a time.
+        // Output change of the INT8 plan, one sample at a time.
         var worst = 0.0
-        let per = sampleShape.reduce(1, *), classes = reference.count / options.checkBatch
-        let x = checkInput.scalars
+        let per = sampleShape.reduce(1, *), classes = checkReference.count / options.checkBatch
+        let x = check.scalars
         for k in 0..<options.checkBatch {
             let one = try Tensor(shape: [1] + sampleShape, scalars: Array(x[(k * per)..<((k + 1) * per)]))
-            worst = max(worst, Measurer.outputChange(try m.plan.run(one).scalars, reference: Array(reference[(k * classes)..<((k + 1) * classes)])))
+            worst = max(worst, Measurer.outputChange(try m.plan.run(one).scalars,
+                                                     reference: Array(checkReference[(k * classes)..<((k + 1) * classes)])))
         }
         var details = batchMemory(m)
         details["weight_error_max"] = q.changes.map(\.weightError).max() ?? 0
@@ -157,7 +169,8 @@ extension AnalysisContext {
             estimate_basis: "conv time share \(String(format: "%.0f", 100 * convShare))% runs \(gain)× faster (VNNI: \(Precision.hasVNNI)); "
                 + "weights and activations × 0.25",
             measurement: "Int8Quantization rewrite calibrated on \(calibration.sampleCount) \(calibration.source), the runtime's INT8 plan "
-                + "(u8/s8 activations, s8 weights, int32 accumulation), timed; output change on the check batch",
+                + "(u8/s8 activations, s8 weights, int32 accumulation), timed; output change on "
+                + (source == "given images" ? "\(options.checkBatch) held-out given images" : "the random check batch"),
             details: details)
     }
 

@@ -38,6 +38,9 @@ public struct RunDirectory: Sendable {
     public static let analysisFile = "analysis.json"
     public static let slaBaselineFile = "sla_baseline.json"
     public static let slaOptimizedFile = "sla_optimized.json"
+    /// The optimized model after post-training INT8 quantization, where the pipeline scored one (optional:
+    /// not among `allFiles`, so a run without it is complete).
+    public static let slaOptimizedInt8File = "sla_optimized_int8.json"
 
     /// Every file name the report looks for, in the order of its sections.
     public static let allFiles = [dataFile, samplesFile, historyFile, evalFile, evalOptimizedFile] + profileFiles
@@ -57,6 +60,7 @@ public struct RunDirectory: Sendable {
     public var analysis: Loaded<AnalysisFile>
     public var slaBaseline: Loaded<SLAFile>
     public var slaOptimized: Loaded<SLAFile>
+    public var slaOptimizedInt8: Loaded<SLAFile>
 
     /// Reads every file that is there. Throws only when `url` is not a directory.
     public init(_ url: URL) throws {
@@ -73,6 +77,7 @@ public struct RunDirectory: Sendable {
         analysis = Self.decode(AnalysisFile.self, url, Self.analysisFile)
         slaBaseline = Self.decode(SLAFile.self, url, Self.slaBaselineFile)
         slaOptimized = Self.decode(SLAFile.self, url, Self.slaOptimizedFile)
+        slaOptimizedInt8 = Self.decode(SLAFile.self, url, Self.slaOptimizedInt8File)
         switch Self.read(url, Self.samplesFile) {
         case .missing: samplesSVG = .missing
         case .unreadable(let why): samplesSVG = .unreadable(why)

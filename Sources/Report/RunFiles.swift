@@ -17,7 +17,7 @@
 /// | `profile.json` | `pneumo profile --json` | a `ProfileFile`, or an array of them (one per model) |
 /// | `profile_baseline.json`, `profile_optimized.json` | `pneumo profile --json` | `ProfileFile` |
 /// | `analysis.json` | `pneumo analyze --json` | `AnalysisFile` |
-/// | `sla_baseline.json`, `sla_optimized.json` | `pneumo sla --json` | `SLAFile` |
+/// | `sla_baseline.json`, `sla_optimized.json`, `sla_optimized_int8.json` (optional) | `pneumo sla --json` | `SLAFile` |
 ///
 /// ```
 /// data.json      {file?, image_size?, splits: {train, val, test: null | {total, normal, pneumonia,

@@ -585,7 +585,7 @@ struct Page {
     mutating func slaSection() -> String {
         var out = sectionStart("sla", 6, "SLA scorecard", "The spec's service-level targets, baseline beside optimized.")
         var loaded: [(String, SLAFile)] = []
-        for (name, file) in [("baseline", run.slaBaseline), ("optimized", run.slaOptimized)] {
+        for (name, file) in [("baseline", run.slaBaseline), ("optimized", run.slaOptimized), ("optimized INT8", run.slaOptimizedInt8)] {
             switch file {
             case .missing: continue
             case .unreadable(let why): out += unreadable(why)
@@ -651,7 +651,7 @@ struct Page {
             var row: [HTMLTable.Cell] = [HTMLTable.Cell(label)]
             let values = loaded.map { get($0.1) }
             row += values.map { .number($0.map(fmt) ?? "–") }
-            if loaded.count == 2 {
+            if loaded.count >= 2 {
                 var change = ""
                 if let a = values[0], let b = values[1], a > 0, b > 0, label != "Threshold" {
                     if ["Sensitivity", "Specificity", "AUC"].contains(label) {
@@ -666,9 +666,11 @@ struct Page {
             }
             return row
         }
-        detailRows.append([HTMLTable.Cell("Device")] + loaded.map { HTMLTable.Cell($0.1.device ?? "–", classes: ["num"]) } + (loaded.count == 2 ? [""] : []))
-        out += table(HTMLTable(caption: "Measured", headers: ["Quantity"] + loaded.map(\.0) + (loaded.count == 2 ? ["change"] : []),
-                               numericColumns: Set(1...(loaded.count + (loaded.count == 2 ? 1 : 0))), rows: detailRows))
+        // The change column compares the first two (baseline → optimized).
+        let change = loaded.count >= 2 ? ["change, \(loaded[0].0) → \(loaded[1].0)"] : []
+        detailRows.append([HTMLTable.Cell("Device")] + loaded.map { HTMLTable.Cell($0.1.device ?? "–", classes: ["num"]) } + (change.isEmpty ? [] : [""]))
+        out += table(HTMLTable(caption: "Measured", headers: ["Quantity"] + loaded.map(\.0) + change,
+                               numericColumns: Set(1...(loaded.count + change.count)), rows: detailRows))
         return out + "</section>\n"
     }
 
