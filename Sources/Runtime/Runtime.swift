@@ -12,12 +12,14 @@ public final class Runtime: Sendable {
     public let sampleShape: [Int]
     public let layout: PlanLayout
     public let precision: Precision
+    /// How each batch size's plan uses the threads (`.auto`: timed when the plan is compiled).
+    public let parallelism: PlanParallelism
     private let plans = Mutex<[Int: InferencePlan]>([:])
 
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int],
-                layout: PlanLayout = .channelsLast, precision: Precision = .fp32) {
+                layout: PlanLayout = .channelsLast, precision: Precision = .fp32, parallelism: PlanParallelism = .auto) {
         self.graph = graph; self.parameters = parameters; self.inputName = inputName
-        self.sampleShape = sampleShape; self.layout = layout; self.precision = precision
+        self.sampleShape = sampleShape; self.layout = layout; self.precision = precision; self.parallelism = parallelism
     }
 
     /// The plan for `batch`, compiled now if needed.
@@ -26,7 +28,8 @@ public final class Runtime: Sendable {
         return try plans.withLock { plans in
             if let p = plans[batch] { return p }
             let p = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName,
-                                      inputShape: [batch] + sampleShape, layout: layout, precision: precision)
+                                      inputShape: [batch] + sampleShape, layout: layout, precision: precision,
+                                      parallelism: parallelism)
             plans[batch] = p
             return p
         }
