@@ -41,7 +41,10 @@ public enum PlanParallelism: String, Sendable, CaseIterable, Codable {
     /// for one thread, all inside one parallel region: one fork/join per call instead of one per primitive.
     /// The slices share the weights; each has its own arena, scratchpad and stream. Batch 1 runs intra-op.
     case batchSplit = "batch-split"
-    /// Compile both, time them here on the same input, keep the faster (`InferencePlan.parallelismReason`).
+    /// The whole batch on the calling thread, with a plan compiled for one thread: no fork/join at all.
+    case singleThread = "single-thread"
+    /// Compile intra-op and the alternative (batch-split, or single-thread at batch 1), time both here on the
+    /// same input, keep the faster (`InferencePlan.parallelismReason` gives the times).
     case auto
 
     /// Parses a command-line value, with an error that names the accepted ones.
@@ -69,7 +72,7 @@ public final class InferencePlan: @unchecked Sendable {
     public let scratchpadBytes: Int
     public let precision: Precision
     public var plannedBytes: Int { arenaBytes + weightBytes + scratchpadBytes }
-    /// How calls run (`.intraOp` or `.batchSplit`: an `.auto` request is resolved when compiling), and why.
+    /// How calls run (an `.auto` request is resolved when compiling), and why.
     public let parallelism: PlanParallelism
     public let parallelismReason: String
 
@@ -82,7 +85,7 @@ public final class InferencePlan: @unchecked Sendable {
         var preCopy: (from: Int, to: Int, bytes: Int)?
     }
 
-    /// One part (intra-op), or one per batch slice in row order (batch-split).
+    /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).
     private let parts: [PlanPart]
 
     /// Implementations oneDNN chose per step (`brgconv:avx512_core`; the first slice's when split), for profiles.
@@ -104,39 +107,47 @@ public final class InferencePlan: @unchecked Sendable {
                          layout: layout, precision: precision, ctx: ctx, weights: weights, rows: rows, singleThreaded: singleThreaded)
         }
         let n = inputShape.first ?? 1, threads = DNNLContext.threadCount
-        // Contiguous slices, sizes differing by at most one.
-        let slices = (0..<min(threads, n)).map { t in (t * n / min(threads, n))..<((t + 1) * n / min(threads, n)) }
+        // Contiguous slices, sizes differing by at most one; nil where the output does not lead with the batch.
+        func split() throws -> [PlanPart]? {
+            let k = min(threads, n)
+            let parts = try (0..<k).map { t in try part((t * n / k)..<((t + 1) * n / k), singleThreaded: true) }
+            return parts.allSatisfy({ $0.outputShape.first == $0.rows.count }) ? parts : nil
+        }
         let chosen: [PlanPart], reason: String
         switch parallelism {
-        case _ where n < 2 || threads < 2:
-            chosen = [try part(0..<n, singleThreaded: false)]
-            reason = parallelism == .intraOp ? "requested" : n < 2 ? "batch 1: nothing to split" : "one thread: nothing to split"
         case .intraOp:
-            chosen = [try part(0..<n, singleThreaded: false)]
-            reason = "requested"
+            (chosen, reason) = ([try part(0..<n, singleThreaded: false)], "requested")
+        case .singleThread:
+            (chosen, reason) = ([try part(0..<n, singleThreaded: true)], "requested")
+        case _ where threads < 2:
+            (chosen, reason) = ([try part(0..<n, singleThreaded: false)], "one thread: nothing to split")
+        case .batchSplit where n < 2:
+            (chosen, reason) = ([try part(0..<n, singleThreaded: false)], "batch 1: nothing to split")
         case .batchSplit:
-            chosen = try slices.map { try part($0, singleThreaded: true) }
-            reason = "requested"
+            guard let parts = try split() else {
+                throw EngineError.unsupported("runtime", "batch-split: the output does not lead with the batch, so it cannot be split by rows")
+            }
+            (chosen, reason) = (parts, "requested")
         case .auto:
             let whole = [try part(0..<n, singleThreaded: false)]
-            guard whole[0].outputShape.first == n else {
-                (chosen, reason) = (whole, "auto: the output does not lead with the batch")
+            guard let other = try n < 2 ? [part(0..<n, singleThreaded: true)] : split() else {
+                (chosen, reason) = (whole, "auto: the output does not lead with the batch, so it cannot be split")
                 break
             }
-            let split = try slices.map { try part($0, singleThreaded: true) }
             var rng = SeededRandom(seed: 5)
             let x = Tensor.randomNormal(inputShape, using: &rng)
-            let t = try Self.race(whole: { _ = try Self.run(whole, x, nil) }, split: { _ = try Self.run(split, x, nil) })
-            chosen = t.split < t.whole ? split : whole
-            reason = String(format: "auto: median of %d alternating calls, batch-split %.3f ms, intra-op %.3f ms", t.runs, t.split, t.whole)
+            let t = try Self.race(whole: { _ = try Self.run(whole, x, nil) }, other: { _ = try Self.run(other, x, nil) })
+            chosen = t.other < t.whole ? other : whole
+            reason = String(format: "auto: median of %d alternating calls, %@ %.3f ms, intra-op %.3f ms", t.runs,
+                            n < 2 ? "single-thread" : "batch-split", t.other, t.whole)
         }
         parts = chosen
-        self.parallelism = chosen.count > 1 ? .batchSplit : .intraOp
+        self.parallelism = chosen.count > 1 ? .batchSplit : chosen[0].singleThreaded ? .singleThread : .intraOp
         parallelismReason = reason
         self.precision = precision
         batch = n
         self.inputShape = inputShape
-        outputShape = [n] + chosen[0].outputShape.dropFirst()
+        outputShape = chosen.count > 1 ? [n] + chosen[0].outputShape.dropFirst() : chosen[0].outputShape
         arenaBytes = chosen.reduce(0) { $0 + $1.arena.byteCount }
         scratchpadBytes = chosen.reduce(0) { $0 + $1.scratch.byteCount }
         var seen = Set<ObjectIdentifier>()
@@ -165,53 +176,57 @@ public final class InferencePlan: @unchecked Sendable {
         return (out, zip(parts[0].steps, times).map { ($0.name, $0.kind, $1) })
     }
 
-    /// One part runs on the caller's thread (its primitives fork the team); several run in one parallel
-    /// region, one per thread, each on its rows of the input and output.
+    /// An intra-op part runs on the caller's thread and its primitives fork the team; a single-thread part
+    /// runs on the caller's thread alone; batch slices run in one parallel region, one per thread, each on
+    /// its rows of the input and output.
     private static func run(_ parts: [PlanPart], _ input: Tensor, _ timings: UnsafeMutablePointer<[UInt64]>?) throws -> Tensor {
         let x = input.contiguous()
-        let out = Tensor(uninitialized: [parts.last!.rows.upperBound] + parts[0].outputShape.dropFirst())
+        let out = Tensor(uninitialized: parts.count > 1 ? [parts.last!.rows.upperBound] + parts[0].outputShape.dropFirst() : parts[0].outputShape)
         defer { withExtendedLifetime(x) {} }
         if parts.count == 1 {
-            try withFlushedDenormals { try parts[0].execute(input: x.rawPointer, output: out.rawPointer, timings: timings) }
+            try withFlushedDenormals {
+                try parts[0].withItsThreadCount { try parts[0].execute(input: x.rawPointer, output: out.rawPointer, timings: timings) }
+            }
             return out
         }
         let inRow = x.count / x.shape[0] * MemoryLayout<Float>.size, outRow = out.count / out.shape[0] * MemoryLayout<Float>.size
         var errors = [(any Error)?](repeating: nil, count: parts.count)
         errors.withUnsafeMutableBufferPointer { errors in
             _ = OpenMPParallel.all(count: parts.count, minimumPerThread: 1) { range in
-                // Every thread flushes denormals as the caller's does, and sees the one thread its kernels
-                // were compiled for (oneDNN already runs nested primitives single-threaded).
-                let mode = pneumo_flush_denormals(), team = omp_get_max_threads()
-                omp_set_num_threads(1)
-                defer { omp_set_num_threads(team); pneumo_restore_float_mode(mode) }
-                for k in range {
-                    let r = parts[k].rows
-                    do {
-                        try parts[k].execute(input: x.rawPointer + r.lowerBound * inRow, output: out.rawPointer + r.lowerBound * outRow, timings: nil)
-                    } catch {
-                        errors[k] = error
-                        return false
+                // Every thread flushes denormals as the caller's does.
+                withFlushedDenormals {
+                    for k in range {
+                        let r = parts[k].rows
+                        do {
+                            try parts[k].withItsThreadCount {
+                                try parts[k].execute(input: x.rawPointer + r.lowerBound * inRow, output: out.rawPointer + r.lowerBound * outRow,
+                                                     timings: nil)
+                            }
+                        } catch {
+                            errors[k] = error
+                            return false
+                        }
                     }
+                    return true
                 }
-                return true
             }
         }
         if let error = errors.lazy.compactMap({ $0 }).first { throw error }
         return out
     }
 
-    /// Median milliseconds of `whole` and `split`, called alternately (so both see the same machine load)
+    /// Median milliseconds of `whole` and `other`, called alternately (so both see the same machine load)
     /// after a warm-up call each (and one more that sizes the test); as many rounds as fit in about 0.2 s, 3 to 21.
-    private static func race(whole: () throws -> Void, split: () throws -> Void) throws -> (whole: Double, split: Double, runs: Int) {
+    private static func race(whole: () throws -> Void, other: () throws -> Void) throws -> (whole: Double, other: Double, runs: Int) {
         func ms(_ body: () throws -> Void) rethrows -> Double {
             let t0 = DispatchTime.now().uptimeNanoseconds
             try body()
             return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
         }
-        try whole(); try split()
-        let rounds = max(3, min(21, Int(200 / max(try ms(whole) + ms(split), 1e-3))))
+        try whole(); try other()
+        let rounds = max(3, min(21, Int(200 / max(try ms(whole) + ms(other), 1e-3))))
         var a: [Double] = [], b: [Double] = []
-        for _ in 0..<rounds { a.append(try ms(whole)); b.append(try ms(split)) }
+        for _ in 0..<rounds { a.append(try ms(whole)); b.append(try ms(other)) }
         return (LatencyStats(a).median, LatencyStats(b).median, rounds)
     }
 }
@@ -219,6 +234,7 @@ public final class InferencePlan: @unchecked Sendable {
 /// One compiled plan: its oneDNN steps, arena, scratchpad and stream, for rows `rows` of the batch.
 final class PlanPart {
     let rows: Range<Int>
+    let singleThreaded: Bool
     let outputShape: [Int]
     let steps: [InferencePlan.Step]
     let arena: AlignedBuffer
@@ -242,13 +258,11 @@ final class PlanPart {
         builder.sharedWeights = cache
         try builder.build(lowered)
         let compiled = try builder.finish()
-        guard compiled.outputShape.first == rows.count else {
-            throw EngineError.unsupported("runtime", "the output \(describe(compiled.outputShape)) does not lead with the batch; it cannot be split by rows")
-        }
         var s: dnnl_stream_t?
         try check(dnnl_stream_create(&s, ctx.engine, dnnl_stream_default_flags.rawValue), "runtime stream")
         stream = s!
         self.rows = rows
+        self.singleThreaded = singleThreaded
         (steps, arena, scratch, weights, memories, userInput, outputOffset, descriptors, outputShape) =
             (compiled.steps, compiled.arena, compiled.scratch, compiled.weights, compiled.memories, compiled.userInput,
              compiled.outputOffset, compiled.descriptors, compiled.outputShape)
@@ -258,6 +272,17 @@ final class PlanPart {
         for m in memories { dnnl_memory_destroy(m) }
         dnnl_memory_destroy(userInput)
         dnnl_stream_destroy(stream)
+    }
+
+    /// Runs `body` seeing the thread count the primitives were compiled for: one for a single-threaded
+    /// part (kernels that size their work by `omp_get_max_threads()` then stay on this thread, and inside
+    /// a parallel region oneDNN runs nested primitives on the calling thread anyway).
+    @inline(__always) func withItsThreadCount<R>(_ body: () throws -> R) rethrows -> R {
+        guard singleThreaded else { return try body() }
+        let team = omp_get_max_threads()
+        omp_set_num_threads(1)
+        defer { omp_set_num_threads(team) }
+        return try body()
     }
 
     /// Runs on `rows.count` samples at `input` (row-major NCHW float32) and writes the row-major output

@@ -17,7 +17,7 @@ struct BenchInferCommand: ParsableCommand {
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = "channelsLast"
     @Option(help: "Arithmetic: fp32 or bf16 (AVX-512 BF16 CPUs).") var precision = "fp32"
     @Option(help: "Threads (default: all cores).") var threads: Int?
-    @Option(help: ArgumentHelp("How a call uses the threads: auto (time both when compiling, keep the faster), intra-op (each primitive splits its work) or batch-split (one slice of the batch per thread).", valueName: "mode"))
+    @Option(help: ArgumentHelp("How a call uses the threads: intra-op (each primitive splits its work over the threads), batch-split (one slice of the batch per thread), single-thread, or auto (times intra-op against batch-split, or against single-thread at batch 1, when compiling; keeps the faster).", valueName: "mode"))
     var parallelism = PlanParallelism.auto.rawValue
     @Option(name: .customLong("agreement-data"), help: ArgumentHelp("A MedMNIST .npz: with a reduced --precision, the fraction of val images whose predicted class equals fp32's.", valueName: "file"))
     var agreementData: String?

@@ -55,11 +55,30 @@ import NN
 
     @Test func batchOneFallsBackToTheIntraOpPlan() throws {
         let m = Self.pneumonet
-        for mode in [PlanParallelism.batchSplit, .auto] {
-            let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [1, 1, 28, 28], parallelism: mode)
-            #expect(plan.parallelism == .intraOp)
-            #expect(plan.parallelismReason == (Self.team >= 2 ? "batch 1: nothing to split" : "one thread: nothing to split"))
-        }
+        let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [1, 1, 28, 28], parallelism: .batchSplit)
+        #expect(plan.parallelism == .intraOp)
+        #expect(plan.parallelismReason == (Self.team >= 2 ? "batch 1: nothing to split" : "one thread: nothing to split"))
+    }
+
+    /// The whole batch on the caller's thread, compiled for one thread: the same numbers as intra-op.
+    @Test(arguments: [1, 5])
+    func singleThreadMatchesIntraOp(batch: Int) throws {
+        let m = Self.pneumonet
+        var rng = SeededRandom(seed: 20 + UInt64(batch))
+        let x = Tensor.randomNormal([batch, 1, 28, 28], using: &rng)
+        let single = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: .singleThread)
+        #expect(single.parallelism == .singleThread)
+        let whole = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
+        expectClose(try single.run(x).scalars, try whole.run(x).scalars, "single-thread batch \(batch)")
+    }
+
+    /// At batch 1 `auto` races intra-op against single-thread (nothing to split) and says what it measured.
+    @Test(.enabled(if: team >= 2, "needs two threads to compare"))
+    func autoAtBatchOneRacesSingleThread() throws {
+        let m = Self.pneumonet
+        let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [1, 1, 28, 28], parallelism: .auto)
+        #expect(plan.parallelism == .intraOp || plan.parallelism == .singleThread)
+        #expect(plan.parallelismReason.hasPrefix("auto: median of") && plan.parallelismReason.contains("single-thread"), "\(plan.parallelismReason)")
     }
 
     /// `auto` times both and keeps one, saying what it measured; either choice computes the same.
@@ -86,8 +105,9 @@ import NN
         #expect(throws: EngineError.self) { try split.runProfiled(Tensor(zeros: [8, 1, 28, 28])) }
     }
 
-    /// Every slice's thread flushes denormals, the caller's too, and the caller gets its float mode back.
-    /// A 1×1 convolution of weight 1e30 on input 1e-39 (denormal) gives 1e-9 without flushing, 0 with it.
+    /// Every slice's thread flushes denormals, the caller's too (and a single-thread plan's), and the caller
+    /// gets its float mode back. A 1×1 convolution of weight 1e30 on input 1e-39 (denormal) gives 1e-9
+    /// without flushing, 0 with it.
     @Test(.enabled(if: team >= 2, "needs two threads to split"))
     func everySliceFlushesDenormals() throws {
         struct Scale: Layer {
@@ -99,10 +119,21 @@ import NN
         try m.parameters.set("conv.weight", Tensor(repeating: 1e30, shape: [1, 1, 1, 1]))
         let tiny: Float = 1e-39
         #expect(tiny.isSubnormal)
-        let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [4, 1, 2, 2], parallelism: .batchSplit)
-        #expect(plan.parallelism == .batchSplit)
-        let out = try plan.run(Tensor(repeating: tiny, shape: [4, 1, 2, 2])).scalars
-        #expect(out == [Float](repeating: 0, count: 16), "\(out)")
+        func output(_ mode: PlanParallelism) throws -> [Float] {
+            let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [4, 1, 2, 2], parallelism: mode)
+            #expect(plan.parallelism == mode)
+            return try plan.run(Tensor(repeating: tiny, shape: [4, 1, 2, 2])).scalars
+        }
+        for mode in [PlanParallelism.batchSplit, .singleThread] {
+            let out = try output(mode)
+            #expect(out == [Float](repeating: 0, count: 16), "\(mode): \(out)")
+        }
+        // Intra-op, the OpenMP workers compute rows too; they flush only if they belong to the team that
+        // `DNNLContext` flushed, and libgomp gives every calling thread its own team (tests run on many).
+        withKnownIssue("intra-op: workers of a team started by another thread than DNNLContext's keep denormals", isIntermittent: true) {
+            let out = try output(.intraOp)
+            #expect(out == [Float](repeating: 0, count: 16), "intra-op: \(out)")
+        }
         #if arch(x86_64) || arch(arm64)
         let small: Float = 1e-6
         #expect(Float(Float16(small)) != 0)
@@ -112,8 +143,9 @@ import NN
     @Test func parallelismOptionIsValidated() throws {
         #expect(try PlanParallelism(option: "batch-split") == .batchSplit)
         #expect(try PlanParallelism(option: "intra-op") == .intraOp)
+        #expect(try PlanParallelism(option: "single-thread") == .singleThread)
         #expect(try PlanParallelism(option: "auto") == .auto)
-        #expect(throws: EngineError.invalid("runtime", "parallelism must be one of intra-op, batch-split, auto; got 'batch'")) {
+        #expect(throws: EngineError.invalid("runtime", "parallelism must be one of intra-op, batch-split, single-thread, auto; got 'batch'")) {
             try PlanParallelism(option: "batch")
         }
     }
