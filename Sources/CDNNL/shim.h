@@ -10,6 +10,16 @@ int omp_get_max_threads(void);
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned int flags);
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);
+int omp_in_parallel(void);
+
+/// libgomp gives every thread that starts parallel regions a team of its own. This records, per calling
+/// thread, the largest team whose workers were told to flush denormals: true when a team of `size` has not been.
+static __thread int pneumo_flushed_team_size = 0;
+static inline int pneumo_team_needs_flush(int size) {
+    if (pneumo_flushed_team_size >= size) return 0;
+    pneumo_flushed_team_size = size;
+    return 1;
+}
 
 #if defined(__x86_64__)
 #include <xmmintrin.h>

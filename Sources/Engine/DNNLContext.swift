@@ -228,8 +228,11 @@ public final class DNNLContext: @unchecked Sendable {
     }
 }
 
-/// Runs `body` with denormals flushed to zero on the calling thread, restoring its float mode after.
+/// Runs `body` with denormals flushed to zero on the calling thread, restoring its float mode after. The
+/// OpenMP workers this thread's parallel regions run on (libgomp keeps a team per calling thread) are told
+/// to flush the first time this thread uses a team of that size.
 @inline(__always) public func withFlushedDenormals<R>(_ body: () throws -> R) rethrows -> R {
+    if omp_in_parallel() == 0, pneumo_team_needs_flush(omp_get_max_threads()) != 0 { DNNLContext.flushDenormals() }
     let previous = pneumo_flush_denormals()
     defer { pneumo_restore_float_mode(previous) }
     return try body()

@@ -45,21 +45,49 @@ public enum OpKind: String, Sendable, CaseIterable, Codable {
     case quantize
 }
 
+/// How one call spreads over the OpenMP team (`DNNLContext.threadCount` threads).
+public enum PlanParallelism: String, Sendable, CaseIterable, Codable {
+    /// One plan over the whole batch; each primitive splits its own work over the team, with a fork/join
+    /// and a barrier per primitive.
+    case intraOp = "intra-op"
+    /// The batch cut into one contiguous slice per thread (NCHW rows), each run by its own plan compiled
+    /// for one thread, all inside one parallel region: one fork/join per call instead of one per primitive.
+    /// The slices share the weights; each has its own arena, scratchpad and stream. Batch 1 runs intra-op.
+    case batchSplit = "batch-split"
+    /// The whole batch on the calling thread, with a plan compiled for one thread: no fork/join at all.
+    case singleThread = "single-thread"
+    /// Compile intra-op and the alternative (batch-split, or single-thread at batch 1), time both here on the
+    /// same input, keep the faster (`InferencePlan.parallelismReason` gives the times).
+    case auto
+
+    /// Parses a command-line value, with an error that names the accepted ones.
+    public init(option value: String) throws {
+        guard let p = PlanParallelism(rawValue: value) else {
+            throw EngineError.invalid("runtime", "parallelism must be one of \(Self.allCases.map(\.rawValue).joined(separator: ", ")); got '\(value)'")
+        }
+        self = p
+    }
+}
+
 /// A compiled model for one batch size: batch-norm folded into convolutions, conv + bias + residual add
 /// + ReLU fused into single oneDNN primitives, weights reordered once into each primitive's layout,
 /// and every intermediate tensor placed in one arena by liveness (no allocation per call).
 ///
-/// Not safe to run from two threads at once (the arena is shared); `Runtime` serialises calls.
+/// Not safe to run from two threads at once (the arenas are shared); `Runtime` serialises calls.
 public final class InferencePlan: @unchecked Sendable {
     public let batch: Int
     public let inputShape: [Int]
     public let outputShape: [Int]
-    /// Bytes of the activation arena (peak of live intermediates), the weights and the scratchpad.
+    /// Bytes of the activation arena (peak of live intermediates), the weights and the scratchpad. A
+    /// batch-split plan counts every slice's arena and scratchpad, and the weights it shares once.
     public let arenaBytes: Int
     public let weightBytes: Int
     public let scratchpadBytes: Int
     public let precision: Precision
     public var plannedBytes: Int { arenaBytes + weightBytes + scratchpadBytes }
+    /// How calls run (an `.auto` request is resolved when compiling), and why.
+    public let parallelism: PlanParallelism
+    public let parallelismReason: String
 
     struct Step {
         let primitive: Primitive
@@ -70,92 +98,246 @@ public final class InferencePlan: @unchecked Sendable {
         var preCopy: (from: Int, to: Int, bytes: Int)?
     }
 
-    private var steps: [Step]
-    private let arena: AlignedBuffer
-    private let scratch: AlignedBuffer
-    private let weightBuffers: [AlignedBuffer]
-    private let memories: [dnnl_memory_t?]
-    private let userInput: dnnl_memory_t
-    private let outputOffset: Int
-    private let descriptors: [MemoryDesc]
-    private let ctx: DNNLContext
+    /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).
+    private let parts: [PlanPart]
 
-    /// Implementations oneDNN chose per step (`brgconv:avx512_core`), for profiles.
+    /// Implementations oneDNN chose per step (`brgconv:avx512_core`; the first slice's when split), for profiles.
     public let implementations: [(name: String, kind: OpKind, implementation: String)]
-
-    deinit {
-        for m in memories { dnnl_memory_destroy(m) }
-        dnnl_memory_destroy(userInput)
-    }
 
     /// Compiles `graph` (input `inputName`, first output = the result) for inputs of `inputShape`.
     /// `precision` defaults to the model's own (`Precision.native(for:)`). An INT8 plan of a float model
     /// needs `calibration` (measured on the same `graph`).
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int],
                 layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision? = nil,
-                calibration: Int8Calibration? = nil) throws {
+                calibration: Int8Calibration? = nil, parallelism: PlanParallelism = .intraOp) throws {
         let precision = precision ?? Precision.native(for: graph)
         guard let ctx = DNNLContext.shared else { throw EngineError.backend("runtime", "no oneDNN CPU engine") }
         guard Precision.isSupported(precision) else {
             throw EngineError.unsupported("runtime", "\(precision.rawValue) needs a CPU with AVX-512 BF16 or AMX; this one has neither")
         }
-        self.precision = precision
-        self.ctx = ctx
         let (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
-        var builder = try PlanBuilder(graph: g, parameters: p, inputName: inputName, inputShape: inputShape, layout: layout,
-                                      precision: precision, calibration: calibration, ctx: ctx)
-        try builder.build(PlanLowering.lower(g, fuse: fuse))
-        let compiled = try builder.finish()
-        (steps, arena, scratch, weightBuffers, memories, userInput, outputOffset, descriptors) =
-            (compiled.steps, compiled.arena, compiled.scratch, compiled.weights, compiled.memories, compiled.userInput,
-             compiled.outputOffset, compiled.descriptors)
-        batch = inputShape[0]
+        let lowered = PlanLowering.lower(g, fuse: fuse)
+        let weights = WeightCache()
+        func part(_ rows: Range<Int>, singleThreaded: Bool) throws -> PlanPart {
+            try PlanPart(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: [rows.count] + inputShape.dropFirst(),
+                         layout: layout, precision: precision, calibration: calibration, ctx: ctx, weights: weights, rows: rows,
+                         singleThreaded: singleThreaded)
+        }
+        let n = inputShape.first ?? 1, threads = DNNLContext.threadCount
+        // Contiguous slices, sizes differing by at most one; nil where the output does not lead with the batch.
+        func split() throws -> [PlanPart]? {
+            let k = min(threads, n)
+            let parts = try (0..<k).map { t in try part((t * n / k)..<((t + 1) * n / k), singleThreaded: true) }
+            return parts.allSatisfy({ $0.outputShape.first == $0.rows.count }) ? parts : nil
+        }
+        let chosen: [PlanPart], reason: String
+        switch parallelism {
+        case .intraOp:
+            (chosen, reason) = ([try part(0..<n, singleThreaded: false)], "requested")
+        case .singleThread:
+            (chosen, reason) = ([try part(0..<n, singleThreaded: true)], "requested")
+        case _ where threads < 2:
+            (chosen, reason) = ([try part(0..<n, singleThreaded: false)], "one thread: nothing to split")
+        case .batchSplit where n < 2:
+            (chosen, reason) = ([try part(0..<n, singleThreaded: false)], "batch 1: nothing to split")
+        case .batchSplit:
+            guard let parts = try split() else {
+                throw EngineError.unsupported("runtime", "batch-split: the output does not lead with the batch, so it cannot be split by rows")
+            }
+            (chosen, reason) = (parts, "requested")
+        case .auto:
+            let whole = [try part(0..<n, singleThreaded: false)]
+            guard let other = try n < 2 ? [part(0..<n, singleThreaded: true)] : split() else {
+                (chosen, reason) = (whole, "auto: the output does not lead with the batch, so it cannot be split")
+                break
+            }
+            var rng = SeededRandom(seed: 5)
+            let x = Tensor.randomNormal(inputShape, using: &rng)
+            let t = try Self.race(whole: { _ = try Self.run(whole, x, nil) }, other: { _ = try Self.run(other, x, nil) })
+            chosen = t.other < t.whole ? other : whole
+            reason = String(format: "auto: median of %d alternating calls, %@ %.3f ms, intra-op %.3f ms", t.runs,
+                            n < 2 ? "single-thread" : "batch-split", t.other, t.whole)
+        }
+        parts = chosen
+        self.parallelism = chosen.count > 1 ? .batchSplit : chosen[0].singleThreaded ? .singleThread : .intraOp
+        parallelismReason = reason
+        self.precision = precision
+        batch = n
         self.inputShape = inputShape
-        outputShape = compiled.outputShape
-        arenaBytes = compiled.arena.byteCount
-        weightBytes = compiled.weights.reduce(0) { $0 + $1.byteCount }
-        scratchpadBytes = compiled.scratch.byteCount
-        implementations = compiled.steps.map { ($0.name, $0.kind, $0.primitive.implementation) }
+        outputShape = chosen.count > 1 ? [n] + chosen[0].outputShape.dropFirst() : chosen[0].outputShape
+        arenaBytes = chosen.reduce(0) { $0 + $1.arena.byteCount }
+        scratchpadBytes = chosen.reduce(0) { $0 + $1.scratch.byteCount }
+        var seen = Set<ObjectIdentifier>()
+        weightBytes = chosen.flatMap(\.weights).reduce(0) { seen.insert(ObjectIdentifier($1)).inserted ? $0 + $1.byteCount : $0 }
+        implementations = chosen[0].steps.map { ($0.name, $0.kind, $0.primitive.implementation) }
     }
 
     /// Runs the model on `input` (`inputShape`, any layout) and returns the output (row-major).
     public func run(_ input: Tensor) throws -> Tensor {
-        try run(input, timings: nil)
+        guard input.shape == inputShape else {
+            throw EngineError.shape("runtime", "the plan was compiled for input \(describe(inputShape)), got \(describe(input.shape))")
+        }
+        return try Self.run(parts, input, nil)
     }
 
     /// Runs once, timing each step (ns): what the profiler's operation breakdown is made of.
     public func runProfiled(_ input: Tensor) throws -> (output: Tensor, steps: [(name: String, kind: OpKind, nanoseconds: UInt64)]) {
-        var times: [UInt64] = []
-        let out = try run(input, timings: &times)
-        return (out, zip(steps, times).map { ($0.name, $0.kind, $1) })
-    }
-
-    private func run(_ input: Tensor, timings: UnsafeMutablePointer<[UInt64]>?) throws -> Tensor {
-        try withFlushedDenormals { try execute(input, timings: timings) }
-    }
-
-    private func execute(_ input: Tensor, timings: UnsafeMutablePointer<[UInt64]>?) throws -> Tensor {
+        guard parts.count == 1 else {
+            throw EngineError.unsupported("runtime", "per-step timing of a batch-split plan (its slices run at once); profile an intra-op plan")
+        }
         guard input.shape == inputShape else {
             throw EngineError.shape("runtime", "the plan was compiled for input \(describe(inputShape)), got \(describe(input.shape))")
         }
+        var times: [UInt64] = []
+        let out = try Self.run(parts, input, &times)
+        return (out, zip(parts[0].steps, times).map { ($0.name, $0.kind, $1) })
+    }
+
+    /// An intra-op part runs on the caller's thread and its primitives fork the team; a single-thread part
+    /// runs on the caller's thread alone; batch slices run in one parallel region, one per thread, each on
+    /// its rows of the input and output.
+    private static func run(_ parts: [PlanPart], _ input: Tensor, _ timings: UnsafeMutablePointer<[UInt64]>?) throws -> Tensor {
         let x = input.contiguous()
-        try check(dnnl_memory_set_data_handle(userInput, x.rawPointer), "runtime input")
+        let out = Tensor(uninitialized: parts.count > 1 ? [parts.last!.rows.upperBound] + parts[0].outputShape.dropFirst() : parts[0].outputShape)
+        defer { withExtendedLifetime(x) {} }
+        if parts.count == 1 {
+            try withFlushedDenormals {
+                try parts[0].withItsThreadCount { try parts[0].execute(input: x.rawPointer, output: out.rawPointer, timings: timings) }
+            }
+            return out
+        }
+        let inRow = x.count / x.shape[0] * MemoryLayout<Float>.size, outRow = out.count / out.shape[0] * MemoryLayout<Float>.size
+        var errors = [(any Error)?](repeating: nil, count: parts.count)
+        errors.withUnsafeMutableBufferPointer { errors in
+            _ = OpenMPParallel.all(count: parts.count, minimumPerThread: 1) { range in
+                // Every thread flushes denormals as the caller's does.
+                withFlushedDenormals {
+                    for k in range {
+                        let r = parts[k].rows
+                        do {
+                            try parts[k].withItsThreadCount {
+                                try parts[k].execute(input: x.rawPointer + r.lowerBound * inRow, output: out.rawPointer + r.lowerBound * outRow,
+                                                     timings: nil)
+                            }
+                        } catch {
+                            errors[k] = error
+                            return false
+                        }
+                    }
+                    return true
+                }
+            }
+        }
+        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
+        return out
+    }
+
+    /// Median milliseconds of `whole` and `other`, called alternately (so both see the same machine load)
+    /// after a warm-up call each (and one more that sizes the test); as many rounds as fit in about 0.2 s, 3 to 21.
+    private static func race(whole: () throws -> Void, other: () throws -> Void) throws -> (whole: Double, other: Double, runs: Int) {
+        func ms(_ body: () throws -> Void) rethrows -> Double {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try body()
+            return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+        }
+        try whole(); try other()
+        let rounds = max(3, min(21, Int(200 / max(try ms(whole) + ms(other), 1e-3))))
+        var a: [Double] = [], b: [Double] = []
+        for _ in 0..<rounds { a.append(try ms(whole)); b.append(try ms(other)) }
+        return (LatencyStats(a).median, LatencyStats(b).median, rounds)
+    }
+}
+
+/// One compiled plan: its oneDNN steps, arena, scratchpad and stream, for rows `rows` of the batch.
+final class PlanPart {
+    let rows: Range<Int>
+    let singleThreaded: Bool
+    let outputShape: [Int]
+    let steps: [InferencePlan.Step]
+    let arena: AlignedBuffer
+    let scratch: AlignedBuffer
+    let weights: [AlignedBuffer]
+    private let memories: [dnnl_memory_t?]
+    private let userInput: dnnl_memory_t
+    private let outputOffset: Int
+    private let descriptors: [MemoryDesc]
+    /// Its own stream: oneDNN streams must not be used by two threads at once.
+    private let stream: dnnl_stream_t
+
+    /// `singleThreaded`: primitives are created (and so tuned, with scratchpads sized) for one thread.
+    init(graph: Graph, parameters: ParameterStore, lowered: [PlannedStep], inputName: String, inputShape: [Int], layout: PlanLayout,
+         precision: Precision, calibration: Int8Calibration?, ctx: DNNLContext, weights cache: WeightCache, rows: Range<Int>,
+         singleThreaded: Bool) throws {
+        let team = omp_get_max_threads()
+        if singleThreaded { omp_set_num_threads(1) }
+        defer { omp_set_num_threads(team) }
+        var builder = try PlanBuilder(graph: graph, parameters: parameters, inputName: inputName, inputShape: inputShape, layout: layout,
+                                      precision: precision, calibration: calibration, ctx: ctx)
+        builder.sharedWeights = cache
+        try builder.build(lowered)
+        let compiled = try builder.finish()
+        var s: dnnl_stream_t?
+        try check(dnnl_stream_create(&s, ctx.engine, dnnl_stream_default_flags.rawValue), "runtime stream")
+        stream = s!
+        self.rows = rows
+        self.singleThreaded = singleThreaded
+        (steps, arena, scratch, weights, memories, userInput, outputOffset, descriptors, outputShape) =
+            (compiled.steps, compiled.arena, compiled.scratch, compiled.weights, compiled.memories, compiled.userInput,
+             compiled.outputOffset, compiled.descriptors, compiled.outputShape)
+    }
+
+    deinit {
+        for m in memories { dnnl_memory_destroy(m) }
+        dnnl_memory_destroy(userInput)
+        dnnl_stream_destroy(stream)
+    }
+
+    /// Runs `body` seeing the thread count the primitives were compiled for: one for a single-threaded
+    /// part (kernels that size their work by `omp_get_max_threads()` then stay on this thread, and inside
+    /// a parallel region oneDNN runs nested primitives on the calling thread anyway).
+    @inline(__always) func withItsThreadCount<R>(_ body: () throws -> R) rethrows -> R {
+        guard singleThreaded else { return try body() }
+        let team = omp_get_max_threads()
+        omp_set_num_threads(1)
+        defer { omp_set_num_threads(team) }
+        return try body()
+    }
+
+    /// Runs on `rows.count` samples at `input` (row-major NCHW float32) and writes the row-major output
+    /// to `output`; with `timings`, waits after each step and appends its nanoseconds.
+    func execute(input: UnsafeMutableRawPointer, output: UnsafeMutableRawPointer, timings: UnsafeMutablePointer<[UInt64]>?) throws {
+        try check(dnnl_memory_set_data_handle(userInput, input), "runtime input")
         let base = arena.pointer
         for step in steps {
             let t0 = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if let c = step.preCopy { (base + c.to).copyMemory(from: base + c.from, byteCount: c.bytes) }
-            try check(dnnl_primitive_execute(step.primitive.primitive, ctx.stream, Int32(step.args.count), step.args), step.name)
+            try check(dnnl_primitive_execute(step.primitive.primitive, stream, Int32(step.args.count), step.args), step.name)
             if timings != nil {
-                try check(dnnl_stream_wait(ctx.stream), step.name)
+                try check(dnnl_stream_wait(stream), step.name)
                 timings!.pointee.append(DispatchTime.now().uptimeNanoseconds - t0)
             }
         }
-        try check(dnnl_stream_wait(ctx.stream), "runtime")
-        var out = Tensor(uninitialized: outputShape)
-        out.withUnsafeMutableBufferPointer { dst in
-            dst.baseAddress!.update(from: (base + outputOffset).assumingMemoryBound(to: Float.self), count: dst.count)
+        try check(dnnl_stream_wait(stream), "runtime")
+        output.copyMemory(from: base + outputOffset, byteCount: outputShape.reduce(1, *) * MemoryLayout<Float>.size)
+    }
+}
+
+/// Weight buffers already laid out for a primitive, by parameter name and descriptor (`nil`: a plain
+/// vector), so that the slices of a batch-split plan hold one copy. Used while compiling, on one thread.
+final class WeightCache {
+    private var laidOut: [String: [(md: MemoryDesc, buffer: AlignedBuffer)]] = [:]
+    private var vectors: [String: AlignedBuffer] = [:]
+
+    func buffer(_ name: String, _ md: const_dnnl_memory_desc_t?, make: () throws -> AlignedBuffer) throws -> AlignedBuffer {
+        guard let md else {
+            if let b = vectors[name] { return b }
+            let b = try make()
+            vectors[name] = b
+            return b
         }
-        withExtendedLifetime(x) {}
-        return out
+        if let hit = laidOut[name]?.first(where: { $0.md.equals(md) }) { return hit.buffer }
+        let b = try make()
+        laidOut[name, default: []].append((try MemoryDesc(cloning: md), b))
+        return b
     }
 }

@@ -166,7 +166,10 @@ extension PlanBuilder {
             throw EngineError.unsupported("runtime", "weights must be parameters (node \(graph[id].name))")
         }
         let src = t.contiguous()
-        weights.append(try ctx.quantize(src.rawPointer, from: plain.handle, to: md, scales: scales, mask: groups > 1 ? 3 : 1))
+        // The scales are a function of the weight alone, so the name and the s8 layout identify the buffer.
+        weights.append(try sharedWeights.buffer(name, md) {
+            try ctx.quantize(src.rawPointer, from: plain.handle, to: md, scales: scales, mask: groups > 1 ? 3 : 1)
+        })
         return weights.count - 1
     }
 }

@@ -58,6 +58,8 @@ struct PlanBuilder {
     /// Planned-step index of each node's last reader (graph outputs: never).
     var lastReader: [Int] = []
     var userInputMD: MemoryDesc
+    /// Where laid-out weights are looked up first (the slices of a batch-split plan share one copy).
+    var sharedWeights = WeightCache()
 
     init(graph: Graph, parameters: ParameterStore, inputName: String, inputShape: [Int], layout: PlanLayout, precision: Precision,
          calibration: Int8Calibration?, ctx: DNNLContext) throws {
@@ -124,7 +126,7 @@ struct PlanBuilder {
         }
         let src = t.contiguous()
         // Once per plan, so not cached: the same conv shape may want other layouts or types in another plan.
-        let buffer = try ctx.reorder(src.rawPointer, from: plain.handle, to: md, key: nil)
+        let buffer = try sharedWeights.buffer(name, md) { try ctx.reorder(src.rawPointer, from: plain.handle, to: md, key: nil) }
         weights.append(buffer)
         return weights.count - 1
     }
@@ -135,8 +137,11 @@ struct PlanBuilder {
         default: ("?", nil)
         }
         guard let t else { throw EngineError.unsupported("runtime", "'\(name)' must be a parameter") }
-        let b = AlignedBuffer(byteCount: t.byteCount)
-        b.pointer.copyMemory(from: t.contiguous().rawPointer, byteCount: t.byteCount)
+        let b = try sharedWeights.buffer(name, nil) {
+            let b = AlignedBuffer(byteCount: t.byteCount)
+            b.pointer.copyMemory(from: t.contiguous().rawPointer, byteCount: t.byteCount)
+            return b
+        }
         weights.append(b)
         return weights.count - 1
     }

@@ -12,6 +12,8 @@ public final class Runtime: Sendable {
     public let sampleShape: [Int]
     public let layout: PlanLayout
     public let precision: Precision
+    /// How each batch size's plan uses the threads (`.auto`: timed when the plan is compiled).
+    public let parallelism: PlanParallelism
     private let plans = Mutex<[Int: InferencePlan]>([:])
     private let int8Ranges: Mutex<Int8Calibration?>
 
@@ -19,9 +21,11 @@ public final class Runtime: Sendable {
     /// model quantizes with `calibration`; without one it calibrates on random inputs on first use (for
     /// speed figures only: accuracy needs ranges measured on real images).
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int],
-                layout: PlanLayout = .channelsLast, precision: Precision? = nil, calibration: Int8Calibration? = nil) {
+                layout: PlanLayout = .channelsLast, precision: Precision? = nil, calibration: Int8Calibration? = nil,
+                parallelism: PlanParallelism = .auto) {
         self.graph = graph; self.parameters = parameters; self.inputName = inputName
         self.sampleShape = sampleShape; self.layout = layout; self.precision = precision ?? Precision.native(for: graph)
+        self.parallelism = parallelism
         int8Ranges = Mutex(calibration)
     }
 
@@ -42,7 +46,8 @@ public final class Runtime: Sendable {
         return try plans.withLock { plans in
             if let p = plans[batch] { return p }
             let p = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName,
-                                      inputShape: [batch] + sampleShape, layout: layout, precision: precision, calibration: calibration)
+                                      inputShape: [batch] + sampleShape, layout: layout, precision: precision, calibration: calibration,
+                                      parallelism: parallelism)
             plans[batch] = p
             return p
         }

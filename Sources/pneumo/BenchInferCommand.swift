@@ -19,6 +19,8 @@ struct BenchInferCommand: ParsableCommand {
     var precision: String?
     @OptionGroup var calibrate: CalibrationOptions
     @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: ArgumentHelp("How a call uses the threads: intra-op (each primitive splits its work over the threads), batch-split (one slice of the batch per thread), single-thread, or auto (times intra-op against batch-split, or against single-thread at batch 1, when compiling; keeps the faster).", valueName: "mode"))
+    var parallelism = PlanParallelism.auto.rawValue
     @Option(name: .customLong("agreement-data"), help: ArgumentHelp("A MedMNIST .npz: with a reduced --precision, the fraction of val images whose predicted class equals fp32's.", valueName: "file"))
     var agreementData: String?
     @Flag(name: .customLong("no-peer"), help: "Do not run ONNX Runtime on the --onnx file for comparison.") var noPeer = false
@@ -38,6 +40,7 @@ struct BenchInferCommand: ParsableCommand {
         if calibrate.file != nil && p != .int8 { throw ValidationError("--calibrate applies to --precision int8 only") }
         guard Precision.isSupported(p) else { throw ValidationError("--precision bf16 needs a CPU with AVX-512 BF16 or AMX") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+        do { _ = try PlanParallelism(option: parallelism) } catch let e as EngineError { throw ValidationError("--\(e.message)") }
     }
 
     func run() throws {
@@ -46,7 +49,8 @@ struct BenchInferCommand: ParsableCommand {
         let shape = m.sampleShape
         let p = precision.flatMap(Precision.init(rawValue:)) ?? Precision.native(for: m.graph)
         let runtime = Runtime(graph: m.graph, parameters: m.parameters, inputName: m.inputName, sampleShape: shape,
-                              layout: PlanLayout(rawValue: layout)!, precision: p, calibration: try calibrate.calibration(for: m, precision: p))
+                              layout: PlanLayout(rawValue: layout)!, precision: p, calibration: try calibrate.calibration(for: m, precision: p),
+                              parallelism: try PlanParallelism(option: parallelism))
         let calibrationSource = try runtime.calibration()?.source
         // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
         var outputChange: Double?
@@ -76,7 +80,8 @@ struct BenchInferCommand: ParsableCommand {
             let x = Tensor.randomNormal([b] + shape, using: &rng)
             let stats = LatencyStats(try plan.time(x, runs: runs, warmup: warmup))
             var row = BenchInferRow(batch: b, latency_ms: stats, samples_per_s: Double(b) / (stats.median / 1000),
-                                    per_sample_ms: stats.median / Double(b), planned_bytes: plan.plannedBytes)
+                                    per_sample_ms: stats.median / Double(b), planned_bytes: plan.plannedBytes,
+                                    parallelism: plan.parallelism.rawValue, parallelism_reason: plan.parallelismReason)
             if let peer, peerSkipped == nil {
                 let (output, skipped) = peer.run(onnx: source.onnx!, batch: b, threads: DNNLContext.threadCount, runs: runs, warmup: warmup)
                 if let r = output?.batches.first {
@@ -91,22 +96,24 @@ struct BenchInferCommand: ParsableCommand {
             rows.append(row)
         }
         let result = BenchInferResult(model: m.name, input_shape: shape, threads: DNNLContext.threadCount, layout: layout,
-                                      precision: p.rawValue, calibration: calibrationSource, engine: "pneumo",
+                                      precision: p.rawValue, calibration: calibrationSource, parallelism: parallelism, engine: "pneumo",
                                       max_relative_output_change: outputChange,
                                       top1_agreement_val: top1Agreement,
                                       peer: peerEngine, peer_skipped: peerSkipped, results: rows)
         if json { print(try result.jsonString()); return }
         print("\(m.name) \(shape.map(String.init).joined(separator: "×")), \(result.threads) threads, \(layout), \(result.precision)"
               + (outputChange.map { String(format: " (largest logit change vs fp32: %.2e of the logit scale)", $0) } ?? ""))
-        print("batch   median ms     p95 ms   per sample ms   samples/s   planned MB" + (peerEngine == nil ? "" : "   ORT median ms   ORT samples/s   ours/ORT latency   ours/ORT throughput"))
+        print("batch   median ms     p95 ms   per sample ms   samples/s   planned MB" + (peerEngine == nil ? "" : "   ORT median ms   ORT samples/s   ours/ORT latency   ours/ORT throughput")
+              + "   plan")
         for r in rows {
             var line = String(format: "%5d  %10.3f %10.3f %15.4f %11.1f %12.2f", r.batch, r.latency_ms.median, r.latency_ms.p95,
                               r.per_sample_ms, r.samples_per_s, Double(r.planned_bytes) / 1_048_576)
             if let o = r.onnxruntime, let lr = r.latency_ratio, let tr = r.throughput_ratio {
                 line += String(format: " %15.3f %15.1f %18.2f× %20.2f×", o.latency_ms.median, o.samples_per_s, lr, tr)
             }
-            print(line)
+            print(line + "   " + r.parallelism)
         }
+        for r in rows where parallelism == PlanParallelism.auto.rawValue && r.batch > 1 { print("batch \(r.batch): \(r.parallelism_reason)") }
         if let peerEngine { print("peer: \(peerEngine), same file, same thread count, run right after ours for each batch size") }
         if let peerSkipped { print("peer skipped: \(peerSkipped)") }
         if let calibrationSource { print("int8 calibration: \(calibrationSource)" + (calibrate.file == nil ? " (speed figures only; --calibrate FILE.npz for accuracy)" : "")) }
@@ -120,6 +127,9 @@ struct BenchInferRow: Encodable {
     let samples_per_s: Double
     let per_sample_ms: Double
     let planned_bytes: Int
+    /// How the plan ran (intra-op or batch-split) and why (requested, or what `auto` measured).
+    let parallelism: String
+    let parallelism_reason: String
     /// ONNX Runtime on the same file at this batch size, and our median latency / theirs and our throughput / theirs.
     var onnxruntime: ONNXRuntimePeer.Row?
     var latency_ratio: Double?
@@ -134,6 +144,8 @@ struct BenchInferResult: Encodable {
     let precision: String
     /// INT8 only: what the activation ranges were measured on.
     let calibration: String?
+    /// The --parallelism asked for (each row says what ran).
+    let parallelism: String
     let engine: String
     let max_relative_output_change: Double?
     /// With `--agreement-data`: the fraction of val images on which the reduced precision predicts fp32's class.
