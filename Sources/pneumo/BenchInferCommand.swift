@@ -21,6 +21,8 @@ struct BenchInferCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: ArgumentHelp("How a call uses the threads: intra-op (each primitive splits its work over the threads), batch-split (one slice of the batch per thread), single-thread, or auto (times intra-op against batch-split, or against single-thread at batch 1, when compiling; keeps the faster).", valueName: "mode"))
     var parallelism = PlanParallelism.auto.rawValue
+    @Option(help: ArgumentHelp("fp32 3×3 stride-1 convolutions: direct (oneDNN), winograd (F(2×2, 3×3) wherever it applies), or auto (times both per shape when compiling; keeps Winograd where it is ≥20% faster).", valueName: "algorithm"))
+    var convolutions = ConvolutionAlgorithm.direct.rawValue
     @Option(name: .customLong("agreement-data"), help: ArgumentHelp("A MedMNIST .npz: with a reduced --precision, the fraction of val images whose predicted class equals fp32's.", valueName: "file"))
     var agreementData: String?
     @Flag(name: .customLong("no-peer"), help: "Do not run ONNX Runtime on the --onnx file for comparison.") var noPeer = false
@@ -41,6 +43,7 @@ struct BenchInferCommand: ParsableCommand {
         guard Precision.isSupported(p) else { throw ValidationError("--precision bf16 needs a CPU with AVX-512 BF16 or AMX") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
         do { _ = try PlanParallelism(option: parallelism) } catch let e as EngineError { throw ValidationError("--\(e.message)") }
+        do { _ = try ConvolutionAlgorithm(option: convolutions) } catch let e as EngineError { throw ValidationError("--\(e.message)") }
     }
 
     func run() throws {
@@ -50,7 +53,8 @@ struct BenchInferCommand: ParsableCommand {
         let p = precision.flatMap(Precision.init(rawValue:)) ?? Precision.native(for: m.graph)
         let runtime = Runtime(graph: m.graph, parameters: m.parameters, inputName: m.inputName, sampleShape: shape,
                               layout: PlanLayout(rawValue: layout)!, precision: p, calibration: try calibrate.calibration(for: m, precision: p),
-                              parallelism: try PlanParallelism(option: parallelism))
+                              parallelism: try PlanParallelism(option: parallelism),
+                              convolutions: try ConvolutionAlgorithm(option: convolutions))
         let calibrationSource = try runtime.calibration()?.source
         // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
         var outputChange: Double?
