@@ -84,69 +84,113 @@ public enum WinogradConvBenchmark {
     /// whose weights do not fit the caches (at batch 1 this decides: Winograd's weights are 16/9 as large).
     public static func run(batch: Int, channels: Int, outChannels: Int? = nil, height: Int, width: Int, tilesPerChunk: Int?, runs: Int,
                            warmup: Int = 3, cold: Bool = false) throws -> Result {
-        guard let ctx = DNNLContext.shared else { throw EngineError.backend("bench", "no oneDNN CPU engine") }
-        let k = outChannels ?? channels
-        let a = Conv2dAttributes(padding: Pair(1))
-        var rng = SeededRandom(seed: 0)
-        let x = Tensor.randomNormal([batch, channels, height, width], using: &rng).converted(to: .channelsLast)
-        let w = Tensor.randomNormal([k, channels, 3, 3], std: 0.05, using: &rng)
-        let bias = Tensor.randomNormal([k], std: 0.1, using: &rng)
-        let backend = try DNNLBackend()
-        let outShape = [batch, k, height, width]
-        let d = try backend.convDescs(x.shape, w.shape, outShape, a, bias: true)
-        let p = try Primitive(pd: try backend.convForwardPD(d, prop: dnnl_forward_inference, bias: true), op: "conv2d")
-        let (wPtr, wBuf) = try backend.weights(w, groups: 1, for: p, dnnl_query_weights_md, key: "bench_wino_w")
-        let direct = Tensor(uninitialized: outShape, layout: .channelsLast)
-        let scratch = AlignedBuffer(byteCount: max(p.scratchpadBytes, 1))
-        var memories: [dnnl_memory_t?] = []
-        defer { for m in memories { dnnl_memory_destroy(m) } }
-        var execArgs: [dnnl_exec_arg_t] = []
-        for (slot, md, ptr) in [(DNNLArg.src, p.md(dnnl_query_src_md), x.rawPointer), (DNNLArg.weights, p.md(dnnl_query_weights_md), wPtr),
-                                (DNNLArg.dst, p.md(dnnl_query_dst_md), direct.rawPointer), (DNNLArg.bias, d.bias.handle, bias.rawPointer),
-                                (DNNLArg.scratchpad, p.md(dnnl_query_scratchpad_md), scratch.pointer)] {
-            var m: dnnl_memory_t?
-            try check(dnnl_memory_create(&m, md, ctx.engine, ptr), "bench")
-            memories.append(m)
-            execArgs.append(dnnl_exec_arg_t(arg: slot, memory: m))
+        let schedule: WinogradConv3x3.Schedule = tilesPerChunk == 0 ? .whole : .chunked(tiles: tilesPerChunk)
+        let h = try Harness(batch: batch, channels: channels, outChannels: outChannels ?? channels, height: height, width: width,
+                            schedules: [schedule])
+        let t = try h.medians(runs: runs, warmup: warmup, cold: cold)
+        let wino = h.winograd[0]
+        return Result(direct_ms: t[0], winograd_ms: t[1], speedup: t[0] / t[1], direct_implementation: h.direct.implementation,
+                      matmul_implementation: wino.conv.matmul.implementation, tiles: wino.conv.tiles, tiles_per_chunk: wino.conv.tilesPerChunk,
+                      schedule: tilesPerChunk == 0 ? "whole" : "chunked", max_relative_error: h.maxRelativeError(0))
+    }
+
+    /// Median milliseconds of direct and of each schedule, called in turn with caches evicted before each
+    /// call; as many rounds as fit in about 0.2 s, 3 to 9, after one warm-up round. What
+    /// `ConvolutionAlgorithm.auto` decides by.
+    package static func race(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int,
+                             schedules: [WinogradConv3x3.Schedule]) throws -> (direct: Double, winograd: [Double]) {
+        let h = try Harness(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width, schedules: schedules)
+        let round = try h.medians(runs: 1, warmup: 1, cold: true).reduce(0, +)
+        let t = try h.medians(runs: max(3, min(9, Int(200 / max(round, 1e-3)))), warmup: 0, cold: true)
+        return (t[0], Array(t.dropFirst()))
+    }
+
+    /// oneDNN's direct convolution (primitive, weights and memory prepared once) and Winograd convolutions
+    /// of the same random input, weights and bias.
+    private final class Harness {
+        let ctx: DNNLContext
+        let direct: Primitive
+        let winograd: [(conv: WinogradConv3x3, workspace: AlignedBuffer, out: Tensor)]
+        let directOut: Tensor
+        /// Kept alive for the memory objects that point into them.
+        private let directWeights: AlignedBuffer?, scratch: AlignedBuffer, bias: Tensor, descs: DNNLBackend.ConvDescs
+        private let execArgs: [dnnl_exec_arg_t]
+        private var memories: [dnnl_memory_t?] = []
+        private let x: Tensor
+
+        init(batch: Int, channels: Int, outChannels k: Int, height: Int, width: Int, schedules: [WinogradConv3x3.Schedule]) throws {
+            guard let ctx = DNNLContext.shared else { throw EngineError.backend("bench", "no oneDNN CPU engine") }
+            self.ctx = ctx
+            let a = Conv2dAttributes(padding: Pair(1))
+            var rng = SeededRandom(seed: 0)
+            x = Tensor.randomNormal([batch, channels, height, width], using: &rng).converted(to: .channelsLast)
+            let w = Tensor.randomNormal([k, channels, 3, 3], std: 0.05, using: &rng)
+            let bias = Tensor.randomNormal([k], std: 0.1, using: &rng)
+            let backend = try DNNLBackend()
+            let outShape = [batch, k, height, width]
+            let d = try backend.convDescs(x.shape, w.shape, outShape, a, bias: true)
+            direct = try Primitive(pd: try backend.convForwardPD(d, prop: dnnl_forward_inference, bias: true), op: "conv2d")
+            let (wPtr, wBuf) = try backend.weights(w, groups: 1, for: direct, dnnl_query_weights_md, key: "bench_wino_w")
+            directOut = Tensor(uninitialized: outShape, layout: .channelsLast)
+            let scratch = AlignedBuffer(byteCount: max(direct.scratchpadBytes, 1))
+            var args: [dnnl_exec_arg_t] = []
+            for (slot, md, ptr) in [(DNNLArg.src, direct.md(dnnl_query_src_md), x.rawPointer), (DNNLArg.weights, direct.md(dnnl_query_weights_md), wPtr),
+                                    (DNNLArg.dst, direct.md(dnnl_query_dst_md), directOut.rawPointer), (DNNLArg.bias, d.bias.handle, bias.rawPointer),
+                                    (DNNLArg.scratchpad, direct.md(dnnl_query_scratchpad_md), scratch.pointer)] {
+                var m: dnnl_memory_t?
+                try check(dnnl_memory_create(&m, md, ctx.engine, ptr), "bench")
+                memories.append(m)
+                args.append(dnnl_exec_arg_t(arg: slot, memory: m))
+            }
+            execArgs = args
+            let wc = w.contiguous()
+            winograd = try schedules.map { schedule in
+                let conv = try WinogradConv3x3(batch: batch, height: height, width: width, inChannels: channels, outChannels: k,
+                                               weight: wc.rawPointer.assumingMemoryBound(to: Float.self),
+                                               bias: bias.rawPointer.assumingMemoryBound(to: Float.self), relu: false, schedule: schedule, ctx: ctx)
+                let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
+                try conv.bind(workspace: workspace.pointer)
+                return (conv, workspace, Tensor(uninitialized: outShape, layout: .channelsLast))
+            }
+            (directWeights, self.scratch, self.bias, descs) = (wBuf, scratch, bias, d)
         }
-        let wc = w.contiguous()
-        let wino = try WinogradConv3x3(batch: batch, height: height, width: width, inChannels: channels, outChannels: k,
-                                       weight: wc.rawPointer.assumingMemoryBound(to: Float.self),
-                                       bias: bias.rawPointer.assumingMemoryBound(to: Float.self), relu: false,
-                                       schedule: tilesPerChunk == 0 ? .whole : .chunked(tiles: tilesPerChunk), ctx: ctx)
-        let workspace = AlignedBuffer(byteCount: wino.workspaceBytes)
-        try wino.bind(workspace: workspace.pointer)
-        let out = Tensor(uninitialized: outShape, layout: .channelsLast)
-        let runDirect = {
-            try check(dnnl_primitive_execute(p.primitive, ctx.stream, Int32(execArgs.count), execArgs), "bench")
+
+        deinit { for m in memories { dnnl_memory_destroy(m) } }
+
+        func runDirect() throws {
+            try check(dnnl_primitive_execute(direct.primitive, ctx.stream, Int32(execArgs.count), execArgs), "bench")
             try check(dnnl_stream_wait(ctx.stream), "bench")
         }
-        let runWino = {
-            try wino.run(input: x.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
-                         residual: nil)
+
+        func runWinograd(_ i: Int) throws {
+            try winograd[i].conv.run(input: x.rawPointer.assumingMemoryBound(to: Float.self),
+                                     output: winograd[i].out.rawPointer.assumingMemoryBound(to: Float.self), residual: nil)
         }
-        let evict = cold ? AlignedBuffer(byteCount: 64 << 20) : nil
-        var fill: Int32 = 0
-        func ms(_ body: () throws -> Void) rethrows -> Double {
-            if let evict { fill += 1; memset(evict.pointer, fill & 0x7f, evict.byteCount) }
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            try body()
-            return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+
+        /// Medians (ms) of direct, then each Winograd schedule, called in turn.
+        func medians(runs: Int, warmup: Int, cold: Bool) throws -> [Double] {
+            let evict = cold ? AlignedBuffer(byteCount: 64 << 20) : nil
+            var fill: Int32 = 0
+            func ms(_ body: () throws -> Void) rethrows -> Double {
+                if let evict { fill += 1; memset(evict.pointer, fill & 0x7f, evict.byteCount) }
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try body()
+                return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+            }
+            let bodies: [() throws -> Void] = [runDirect] + winograd.indices.map { i in { try self.runWinograd(i) } }
+            var times = [[Double]](repeating: [], count: bodies.count)
+            try withFlushedDenormals {
+                for _ in 0..<warmup { for b in bodies { try b() } }
+                for _ in 0..<runs { for (k, b) in bodies.enumerated() { times[k].append(try ms(b)) } }
+            }
+            return times.map { $0.sorted()[$0.count / 2] }
         }
-        try withFlushedDenormals {
-            for _ in 0..<warmup { try runDirect(); try runWino() }
+
+        func maxRelativeError(_ i: Int) -> Double {
+            var maxErr: Float = 0, maxRef: Float = 0
+            let (o, r) = (winograd[i].out.rawPointer.assumingMemoryBound(to: Float.self), directOut.rawPointer.assumingMemoryBound(to: Float.self))
+            for j in 0..<directOut.count { maxErr = max(maxErr, abs(o[j] - r[j])); maxRef = max(maxRef, abs(r[j])) }
+            return Double(maxErr / max(maxRef, 1e-30))
         }
-        var td: [Double] = [], tw: [Double] = []
-        try withFlushedDenormals {
-            for _ in 0..<runs { td.append(try ms(runDirect)); tw.append(try ms(runWino)) }
-        }
-        var maxErr: Float = 0, maxRef: Float = 0
-        let (o, r) = (out.rawPointer.assumingMemoryBound(to: Float.self), direct.rawPointer.assumingMemoryBound(to: Float.self))
-        for i in 0..<out.count { maxErr = max(maxErr, abs(o[i] - r[i])); maxRef = max(maxRef, abs(r[i])) }
-        withExtendedLifetime((wBuf, scratch, x, wc, bias, workspace)) {}
-        let (dm, wm) = (td.sorted()[runs / 2], tw.sorted()[runs / 2])
-        return Result(direct_ms: dm, winograd_ms: wm, speedup: dm / wm, direct_implementation: p.implementation,
-                      matmul_implementation: wino.matmul.implementation, tiles: wino.tiles, tiles_per_chunk: wino.tilesPerChunk,
-                      schedule: tilesPerChunk == 0 ? "whole" : "chunked", max_relative_error: Double(maxErr / max(maxRef, 1e-30)))
     }
 }

@@ -89,18 +89,20 @@ package final class WinogradConv3x3: @unchecked Sendable {
 
         // U = G g Gᵀ, G = [[1, 0, 0], [½, ½, ½], [½, -½, ½], [0, 0, 1]], stored [16][C][K].
         var u = [Float](repeating: 0, count: 16 * c * k)
-        for ko in 0..<k {
-            for ci in 0..<c {
-                let g = weight + (ko * c + ci) * 9
-                var t = [Float](repeating: 0, count: 12)   // G g: 4×3
-                for col in 0..<3 {
-                    let (g0, g1, g2) = (g[col], g[3 + col], g[6 + col])
-                    t[col] = g0; t[3 + col] = 0.5 * (g0 + g1 + g2); t[6 + col] = 0.5 * (g0 - g1 + g2); t[9 + col] = g2
-                }
-                for row in 0..<4 {
-                    let (a0, a1, a2) = (t[row * 3], t[row * 3 + 1], t[row * 3 + 2])
-                    let r = [a0, 0.5 * (a0 + a1 + a2), 0.5 * (a0 - a1 + a2), a2]
-                    for col in 0..<4 { u[((row * 4 + col) * c + ci) * k + ko] = r[col] }
+        u.withUnsafeMutableBufferPointer { u in
+            for ko in 0..<k {
+                for ci in 0..<c {
+                    let g = weight + (ko * c + ci) * 9
+                    // G g (4×3), by column.
+                    var t = (SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>())
+                    for col in 0..<3 {
+                        let (g0, g1, g2) = (g[col], g[3 + col], g[6 + col])
+                        let v = SIMD4<Float>(g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
+                        if col == 0 { t.0 = v } else if col == 1 { t.1 = v } else { t.2 = v }
+                    }
+                    // (G g) Gᵀ: row `row` of the result from row `row` of G g.
+                    let cols = [t.0, 0.5 * (t.0 + t.1 + t.2), 0.5 * (t.0 - t.1 + t.2), t.2]
+                    for row in 0..<4 { for col in 0..<4 { u[((row * 4 + col) * c + ci) * k + ko] = cols[col][row] } }
                 }
             }
         }

@@ -39,17 +39,12 @@ enum WinogradChoice {
         let threads = Int(omp_get_max_threads())
         let key = "\(batch)|\(channels)|\(outChannels)|\(height)|\(width)|\(threads)"
         if let d = decisions.withLock({ $0[key] }) { return d }
-        func time(_ tiles: Int?) throws -> WinogradConvBenchmark.Result {
-            try WinogradConvBenchmark.run(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width,
-                                          tilesPerChunk: tiles, runs: 7, warmup: 2, cold: true)
-        }
-        let (chunked, whole) = (try time(nil), try time(0))
-        let direct = min(chunked.direct_ms, whole.direct_ms)
-        let best = chunked.winograd_ms <= whole.winograd_ms ? chunked : whole
-        let schedule: WinogradConv3x3.Schedule? = best.winograd_ms * margin <= direct
-            ? (best.schedule == "whole" ? .whole : .chunked(tiles: nil)) : nil
+        let t = try WinogradConvBenchmark.race(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width,
+                                               schedules: [.chunked(tiles: nil), .whole])
+        let (chunked, whole) = (t.winograd[0], t.winograd[1])
+        let schedule: WinogradConv3x3.Schedule? = min(chunked, whole) * margin <= t.direct ? (chunked <= whole ? .chunked(tiles: nil) : .whole) : nil
         let d = Decision(schedule: schedule, reason: String(format: "direct %.3f ms, winograd chunked %.3f ms, whole %.3f ms",
-                                                              direct, chunked.winograd_ms, whole.winograd_ms))
+                                                              t.direct, chunked, whole))
         decisions.withLock { $0[key] = d }
         if ProcessInfo.processInfo.environment["PNEUMO_WINOGRAD_VERBOSE"] != nil {
             FileHandle.standardError.write(Data("winograd auto N\(batch) C\(channels) K\(outChannels) \(height)×\(width), \(threads) threads: \(d.reason) → \(schedule.map { "\($0)" } ?? "direct")\n".utf8))

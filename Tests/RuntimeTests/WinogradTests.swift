@@ -120,6 +120,29 @@ import Optimize
         expectClose(try auto.run(x).scalars, try off.run(x).scalars, "auto vs direct")
     }
 
+    /// The runtime's default is `.auto`; `.direct` (the off switch) and `.winograd` reach every plan it compiles.
+    @Test func runtimePassesItsAlgorithmToEveryPlan() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 3)
+        func winogradSteps(_ a: ConvolutionAlgorithm?, batch: Int) throws -> Int {
+            let r = a.map { Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 32, 32], parallelism: .intraOp, convolutions: $0) }
+                ?? Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 32, 32])
+            let plan = try r.plan(batch: batch)
+            #expect(plan.convolutions == r.convolutions)
+            return plan.implementations.filter { $0.implementation.hasPrefix("winograd") }.count
+        }
+        #expect(Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 32, 32]).convolutions == .auto)
+        for batch in [1, 2] {
+            #expect(try winogradSteps(.direct, batch: batch) == 0)
+            #expect(try winogradSteps(.winograd, batch: batch) == 9)
+        }
+        // INT8 and BF16 plans stay direct whatever is asked.
+        let int8 = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [2, 1, 32, 32], precision: .int8,
+                                     calibration: try Int8Calibration.random(graph: m.graph, parameters: m.parameters, inputName: "image",
+                                                                             sampleShape: [1, 32, 32]),
+                                     convolutions: .winograd)
+        #expect(!int8.implementations.contains { $0.implementation.hasPrefix("winograd") })
+    }
+
     @Test func unknownAlgorithmIsAnError() {
         #expect(throws: EngineError.invalid("runtime", "convolutions must be one of direct, winograd, auto; got 'fast'")) {
             try ConvolutionAlgorithm(option: "fast")
