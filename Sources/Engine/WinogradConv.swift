@@ -57,7 +57,9 @@ package final class WinogradConv3x3: @unchecked Sendable {
     package init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, weight: UnsafePointer<Float>,
                  bias: UnsafePointer<Float>?, relu: Bool, schedule: Schedule = .chunked(tiles: nil), ctx: DNNLContext,
                  laidOut: (const_dnnl_memory_desc_t, () throws -> AlignedBuffer) throws -> AlignedBuffer = { try $1() }) throws {
-        precondition(inChannels % 16 == 0 && outChannels % 16 == 0, "Winograd: channels must be multiples of 16")
+        guard inChannels % 16 == 0, outChannels % 16 == 0, batch > 0, height > 0, width > 0 else {
+            throw EngineError.unsupported("winograd", "channels must be multiples of 16 and sizes positive; got N\(batch) C\(inChannels) K\(outChannels) \(height)×\(width)")
+        }
         (self.batch, self.height, self.width, self.inChannels, self.outChannels) = (batch, height, width, inChannels, outChannels)
         self.schedule = schedule
         self.relu = relu

@@ -143,6 +143,17 @@ import Optimize
         #expect(!int8.implementations.contains { $0.implementation.hasPrefix("winograd") })
     }
 
+    @Test func channelsNotMultipleOf16AreAnError() throws {
+        let ctx = try #require(DNNLContext.shared)
+        let w = [Float](repeating: 0, count: 16 * 8 * 9)
+        #expect(throws: EngineError.unsupported("winograd", "channels must be multiples of 16 and sizes positive; got N1 C8 K16 4×4")) {
+            _ = try w.withUnsafeBufferPointer {
+                try WinogradConv3x3(batch: 1, height: 4, width: 4, inChannels: 8, outChannels: 16, weight: $0.baseAddress!, bias: nil,
+                                    relu: false, ctx: ctx)
+            }
+        }
+    }
+
     @Test func unknownAlgorithmIsAnError() {
         #expect(throws: EngineError.invalid("runtime", "convolutions must be one of direct, winograd, auto; got 'fast'")) {
             try ConvolutionAlgorithm(option: "fast")
