@@ -88,6 +88,8 @@ public final class InferencePlan: @unchecked Sendable {
     /// How calls run (an `.auto` request is resolved when compiling), and why.
     public let parallelism: PlanParallelism
     public let parallelismReason: String
+    /// How fp32 3×3 stride-1 convolutions were lowered (`implementations` names each step's choice).
+    public let convolutions: ConvolutionAlgorithm
 
     struct Step {
         let primitive: Primitive
@@ -96,6 +98,13 @@ public final class InferencePlan: @unchecked Sendable {
         let name: String
         /// Copies the residual into the output block first when the fused add cannot run in place.
         var preCopy: (from: Int, to: Int, bytes: Int)?
+        /// A Winograd convolution on arena offsets (input, output, residual) instead of `primitive`.
+        var winograd: (conv: WinogradConv3x3, input: Int, output: Int, residual: Int?)? = nil
+
+        /// oneDNN's implementation, or the Winograd path and its matmul's.
+        var implementation: String {
+            winograd == nil ? primitive.implementation : "winograd_f2x3+matmul:\(primitive.implementation)"
+        }
     }
 
     /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).
@@ -109,7 +118,8 @@ public final class InferencePlan: @unchecked Sendable {
     /// needs `calibration` (measured on the same `graph`).
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int],
                 layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision? = nil,
-                calibration: Int8Calibration? = nil, parallelism: PlanParallelism = .intraOp) throws {
+                calibration: Int8Calibration? = nil, parallelism: PlanParallelism = .intraOp,
+                convolutions: ConvolutionAlgorithm = .direct) throws {
         let precision = precision ?? Precision.native(for: graph)
         guard let ctx = DNNLContext.shared else { throw EngineError.backend("runtime", "no oneDNN CPU engine") }
         guard Precision.isSupported(precision) else {
@@ -121,7 +131,7 @@ public final class InferencePlan: @unchecked Sendable {
         func part(_ rows: Range<Int>, singleThreaded: Bool) throws -> PlanPart {
             try PlanPart(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: [rows.count] + inputShape.dropFirst(),
                          layout: layout, precision: precision, calibration: calibration, ctx: ctx, weights: weights, rows: rows,
-                         singleThreaded: singleThreaded)
+                         singleThreaded: singleThreaded, convolutions: convolutions)
         }
         let n = inputShape.first ?? 1, threads = DNNLContext.threadCount
         // Contiguous slices, sizes differing by at most one; nil where the output does not lead with the batch.
@@ -169,7 +179,8 @@ public final class InferencePlan: @unchecked Sendable {
         scratchpadBytes = chosen.reduce(0) { $0 + $1.scratch.byteCount }
         var seen = Set<ObjectIdentifier>()
         weightBytes = chosen.flatMap(\.weights).reduce(0) { seen.insert(ObjectIdentifier($1)).inserted ? $0 + $1.byteCount : $0 }
-        implementations = chosen[0].steps.map { ($0.name, $0.kind, $0.primitive.implementation) }
+        implementations = chosen[0].steps.map { ($0.name, $0.kind, $0.implementation) }
+        self.convolutions = convolutions
     }
 
     /// Runs the model on `input` (`inputShape`, any layout) and returns the output (row-major).
@@ -267,13 +278,14 @@ final class PlanPart {
     /// `singleThreaded`: primitives are created (and so tuned, with scratchpads sized) for one thread.
     init(graph: Graph, parameters: ParameterStore, lowered: [PlannedStep], inputName: String, inputShape: [Int], layout: PlanLayout,
          precision: Precision, calibration: Int8Calibration?, ctx: DNNLContext, weights cache: WeightCache, rows: Range<Int>,
-         singleThreaded: Bool) throws {
+         singleThreaded: Bool, convolutions: ConvolutionAlgorithm = .direct) throws {
         let team = omp_get_max_threads()
         if singleThreaded { omp_set_num_threads(1) }
         defer { omp_set_num_threads(team) }
         var builder = try PlanBuilder(graph: graph, parameters: parameters, inputName: inputName, inputShape: inputShape, layout: layout,
                                       precision: precision, calibration: calibration, ctx: ctx)
         builder.sharedWeights = cache
+        builder.convolutions = convolutions
         try builder.build(lowered)
         let compiled = try builder.finish()
         var s: dnnl_stream_t?
@@ -311,7 +323,13 @@ final class PlanPart {
         for step in steps {
             let t0 = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if let c = step.preCopy { (base + c.to).copyMemory(from: base + c.from, byteCount: c.bytes) }
-            try check(dnnl_primitive_execute(step.primitive.primitive, stream, Int32(step.args.count), step.args), step.name)
+            if let w = step.winograd {
+                try w.conv.run(input: UnsafePointer((base + w.input).assumingMemoryBound(to: Float.self)),
+                               output: (base + w.output).assumingMemoryBound(to: Float.self),
+                               residual: w.residual.map { UnsafePointer((base + $0).assumingMemoryBound(to: Float.self)) })
+            } else {
+                try check(dnnl_primitive_execute(step.primitive.primitive, stream, Int32(step.args.count), step.args), step.name)
+            }
             if timings != nil {
                 try check(dnnl_stream_wait(stream), step.name)
                 timings!.pointee.append(DispatchTime.now().uptimeNanoseconds - t0)

@@ -17,6 +17,8 @@ struct PlanBuilder {
         let kind: OpKind
         let name: String
         var preCopy: (from: Int, to: Int, bytes: Int)?
+        /// A Winograd convolution (run in Swift + its own matmul) on these buffers, instead of `primitive`'s args.
+        var winograd: (conv: WinogradConv3x3, input: Int, output: Int, residual: Int?)?
     }
 
     struct Compiled {
@@ -60,6 +62,10 @@ struct PlanBuilder {
     var userInputMD: MemoryDesc
     /// Where laid-out weights are looked up first (the slices of a batch-split plan share one copy).
     var sharedWeights = WeightCache()
+    /// Direct, Winograd or timed per shape, for fp32 3×3 stride-1 convolutions.
+    var convolutions = ConvolutionAlgorithm.direct
+    /// The schedule `.winograd` uses.
+    var winogradForced = WinogradConv3x3.Schedule.chunked(tiles: nil)
 
     init(graph: Graph, parameters: ParameterStore, inputName: String, inputShape: [Int], layout: PlanLayout, precision: Precision,
          calibration: Int8Calibration?, ctx: DNNLContext) throws {
@@ -192,6 +198,9 @@ struct PlanBuilder {
         let node = graph.nodes[n]
         guard case .conv2d(let a) = node.op else { return }
         let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
+        if activation == nil || activation == .relu, let schedule = try winogradSchedule(xs, ws, a) {
+            return try winogradConv(n, residual: residual, relu: activation == .relu, result: result, step: step, schedule: schedule)
+        }
         let hasBias = node.inputs.count == 3
         var post: [FusedPostOp] = []
         if residual != nil { post.append(.add(Tensor(zeros: []))) }
@@ -406,6 +415,9 @@ struct PlanBuilder {
         for (k, s) in pending.enumerated() {
             for case (_, _, .buffer(let b)) in s.args { first[b] = min(first[b], k); last[b] = max(last[b], k) }
             if let c = s.preCopy { first[c.from] = min(first[c.from], k); last[c.from] = max(last[c.from], k) }
+            if let w = s.winograd {
+                for b in [w.input, w.output] + (w.residual.map { [$0] } ?? []) { first[b] = min(first[b], k); last[b] = max(last[b], k) }
+            }
         }
         last[outBuffer] = pending.count
         var planner = MemoryPlanner()
@@ -415,7 +427,7 @@ struct PlanBuilder {
             for b in bufferBytes.indices where last[b] == k { planner.release(offsets[b], bufferBytes[b]) }
         }
         let arena = AlignedBuffer(byteCount: max(planner.size, 64))
-        let scratchBytes = pending.map(\.primitive.scratchpadBytes).max() ?? 0
+        let scratchBytes = pending.map { $0.winograd?.conv.workspaceBytes ?? $0.primitive.scratchpadBytes }.max() ?? 0
         let scratch = AlignedBuffer(byteCount: max(scratchBytes, 64))
 
         var userInput: dnnl_memory_t?
@@ -423,6 +435,12 @@ struct PlanBuilder {
         var memories: [dnnl_memory_t?] = []
         var steps: [InferencePlan.Step] = []
         for s in pending {
+            if let w = s.winograd {
+                try w.conv.bind(workspace: scratch.pointer)
+                steps.append(InferencePlan.Step(primitive: s.primitive, args: [], kind: s.kind, name: s.name, preCopy: nil,
+                                                winograd: (w.conv, offsets[w.input], offsets[w.output], w.residual.map { offsets[$0] })))
+                continue
+            }
             var args: [dnnl_exec_arg_t] = []
             var all = s.args
             if s.primitive.scratchpadBytes > 0 { all.append((DNNLArg.scratchpad, s.primitive.md(dnnl_query_scratchpad_md), .scratch)) }

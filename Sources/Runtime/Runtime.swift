@@ -14,6 +14,9 @@ public final class Runtime: Sendable {
     public let precision: Precision
     /// How each batch size's plan uses the threads (`.auto`: timed when the plan is compiled).
     public let parallelism: PlanParallelism
+    /// How fp32 plans compute 3×3 stride-1 convolutions (`.auto`: direct or Winograd per shape, timed when
+    /// a plan is compiled; `.direct` turns Winograd off).
+    public let convolutions: ConvolutionAlgorithm
     private let plans = Mutex<[Int: InferencePlan]>([:])
     private let int8Ranges: Mutex<Int8Calibration?>
 
@@ -22,10 +25,11 @@ public final class Runtime: Sendable {
     /// speed figures only: accuracy needs ranges measured on real images).
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int],
                 layout: PlanLayout = .channelsLast, precision: Precision? = nil, calibration: Int8Calibration? = nil,
-                parallelism: PlanParallelism = .auto) {
+                parallelism: PlanParallelism = .auto, convolutions: ConvolutionAlgorithm = .auto) {
         self.graph = graph; self.parameters = parameters; self.inputName = inputName
         self.sampleShape = sampleShape; self.layout = layout; self.precision = precision ?? Precision.native(for: graph)
         self.parallelism = parallelism
+        self.convolutions = convolutions
         int8Ranges = Mutex(calibration)
     }
 
@@ -47,7 +51,7 @@ public final class Runtime: Sendable {
             if let p = plans[batch] { return p }
             let p = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName,
                                       inputShape: [batch] + sampleShape, layout: layout, precision: precision, calibration: calibration,
-                                      parallelism: parallelism)
+                                      parallelism: parallelism, convolutions: convolutions)
             plans[batch] = p
             return p
         }

@@ -14,16 +14,35 @@ struct BenchConvCommand: ParsableCommand {
     @Option(help: "Timed runs.") var runs = 50
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Time Winograd F(2×2, 3×3) against oneDNN's direct convolution (3×3, stride 1, pad 1; channels a multiple of 16).")
+    var winograd = false
+    @Option(help: "With --winograd: tiles per chunk (0: one chunk, each pass on the whole team; default: sized to the cache).")
+    var tilesPerChunk: Int?
+    @Flag(help: "With --winograd: evict the caches (64 MiB written) before each timed call, as weights are in a whole model.")
+    var cold = false
 
     func validate() throws {
-        guard batch > 0, channels > 0, size >= kernel, kernel > 0, runs > 0 else {
-            throw ValidationError("--batch, --channels, --kernel and --runs must be positive and --size at least --kernel")
+        guard batch > 0, channels > 0, size >= (winograd ? 1 : kernel), kernel > 0, runs > 0 else {
+            throw ValidationError("--batch, --channels, --kernel and --runs must be positive and --size at least --kernel (1 with --winograd)")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive, got \(threads)") }
+        if winograd && (kernel != 3 || channels % 16 != 0) {
+            throw ValidationError("--winograd needs --kernel 3 and --channels a multiple of 16")
+        }
+        if let tilesPerChunk, tilesPerChunk < 0 { throw ValidationError("--tiles-per-chunk must be 0 or positive") }
     }
 
     func run() throws {
         if let threads { DNNLContext.threadCount = threads }
+        if winograd {
+            let r = try WinogradConvBenchmark.run(batch: batch, channels: channels, height: size, width: size, tilesPerChunk: tilesPerChunk, runs: runs, cold: cold)
+            if json { print(try r.jsonString()); return }
+            print(String(format: "winograd N%d C=K=%d %d×%d, %d threads: direct %.3f ms (%@), winograd %.3f ms (%@, %@, %d tiles, %d per chunk), "
+                         + "speedup %.2f×, max rel err %.1e%@", batch, channels, size, size, DNNLContext.threadCount, r.direct_ms,
+                         r.direct_implementation, r.winograd_ms, r.matmul_implementation, r.schedule, r.tiles, r.tiles_per_chunk,
+                         r.speedup, r.max_relative_error, cold ? ", cold caches" : ""))
+            return
+        }
         var rng = SeededRandom(seed: 0)
         let x = Tensor.randomNormal([batch, channels, size, size], using: &rng)
         let w = Tensor.randomNormal([channels, channels, kernel, kernel], std: 0.05, using: &rng)

@@ -21,6 +21,8 @@ struct BenchInferCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: ArgumentHelp("How a call uses the threads: intra-op (each primitive splits its work over the threads), batch-split (one slice of the batch per thread), single-thread, or auto (times intra-op against batch-split, or against single-thread at batch 1, when compiling; keeps the faster).", valueName: "mode"))
     var parallelism = PlanParallelism.auto.rawValue
+    @Option(help: ArgumentHelp("fp32 3×3 stride-1 convolutions: direct (oneDNN), winograd (F(2×2, 3×3) wherever it applies), or auto (times both per shape when compiling; keeps Winograd where it is ≥20% faster).", valueName: "algorithm"))
+    var convolutions = ConvolutionAlgorithm.auto.rawValue
     @Option(name: .customLong("agreement-data"), help: ArgumentHelp("A MedMNIST .npz: with a reduced --precision, the fraction of val images whose predicted class equals fp32's.", valueName: "file"))
     var agreementData: String?
     @Flag(name: .customLong("no-peer"), help: "Do not run ONNX Runtime on the --onnx file for comparison.") var noPeer = false
@@ -41,6 +43,7 @@ struct BenchInferCommand: ParsableCommand {
         guard Precision.isSupported(p) else { throw ValidationError("--precision bf16 needs a CPU with AVX-512 BF16 or AMX") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
         do { _ = try PlanParallelism(option: parallelism) } catch let e as EngineError { throw ValidationError("--\(e.message)") }
+        do { _ = try ConvolutionAlgorithm(option: convolutions) } catch let e as EngineError { throw ValidationError("--\(e.message)") }
     }
 
     func run() throws {
@@ -50,7 +53,8 @@ struct BenchInferCommand: ParsableCommand {
         let p = precision.flatMap(Precision.init(rawValue:)) ?? Precision.native(for: m.graph)
         let runtime = Runtime(graph: m.graph, parameters: m.parameters, inputName: m.inputName, sampleShape: shape,
                               layout: PlanLayout(rawValue: layout)!, precision: p, calibration: try calibrate.calibration(for: m, precision: p),
-                              parallelism: try PlanParallelism(option: parallelism))
+                              parallelism: try PlanParallelism(option: parallelism),
+                              convolutions: try ConvolutionAlgorithm(option: convolutions))
         let calibrationSource = try runtime.calibration()?.source
         // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
         var outputChange: Double?
@@ -81,7 +85,9 @@ struct BenchInferCommand: ParsableCommand {
             let stats = LatencyStats(try plan.time(x, runs: runs, warmup: warmup))
             var row = BenchInferRow(batch: b, latency_ms: stats, samples_per_s: Double(b) / (stats.median / 1000),
                                     per_sample_ms: stats.median / Double(b), planned_bytes: plan.plannedBytes,
-                                    parallelism: plan.parallelism.rawValue, parallelism_reason: plan.parallelismReason)
+                                    parallelism: plan.parallelism.rawValue, parallelism_reason: plan.parallelismReason,
+                                    winograd_convolutions: plan.implementations.filter { $0.implementation.hasPrefix("winograd") }.count,
+                                    convolutions: plan.implementations.filter { $0.kind == .convolution }.count)
             if let peer, peerSkipped == nil {
                 let (output, skipped) = peer.run(onnx: source.onnx!, batch: b, threads: DNNLContext.threadCount, runs: runs, warmup: warmup)
                 if let r = output?.batches.first {
@@ -96,7 +102,7 @@ struct BenchInferCommand: ParsableCommand {
             rows.append(row)
         }
         let result = BenchInferResult(model: m.name, input_shape: shape, threads: DNNLContext.threadCount, layout: layout,
-                                      precision: p.rawValue, calibration: calibrationSource, parallelism: parallelism, engine: "pneumo",
+                                      precision: p.rawValue, calibration: calibrationSource, parallelism: parallelism, convolutions: convolutions, engine: "pneumo",
                                       max_relative_output_change: outputChange,
                                       top1_agreement_val: top1Agreement,
                                       peer: peerEngine, peer_skipped: peerSkipped, results: rows)
@@ -111,7 +117,7 @@ struct BenchInferCommand: ParsableCommand {
             if let o = r.onnxruntime, let lr = r.latency_ratio, let tr = r.throughput_ratio {
                 line += String(format: " %15.3f %15.1f %18.2f× %20.2f×", o.latency_ms.median, o.samples_per_s, lr, tr)
             }
-            print(line + "   " + r.parallelism)
+            print(line + "   " + r.parallelism + ", \(r.winograd_convolutions)/\(r.convolutions) convs winograd")
         }
         for r in rows where parallelism == PlanParallelism.auto.rawValue && r.batch > 1 { print("batch \(r.batch): \(r.parallelism_reason)") }
         if let peerEngine { print("peer: \(peerEngine), same file, same thread count, run right after ours for each batch size") }
@@ -130,6 +136,9 @@ struct BenchInferRow: Encodable {
     /// How the plan ran (intra-op or batch-split) and why (requested, or what `auto` measured).
     let parallelism: String
     let parallelism_reason: String
+    /// Convolutions the plan runs by Winograd F(2×2, 3×3), of all its convolutions.
+    let winograd_convolutions: Int
+    let convolutions: Int
     /// ONNX Runtime on the same file at this batch size, and our median latency / theirs and our throughput / theirs.
     var onnxruntime: ONNXRuntimePeer.Row?
     var latency_ratio: Double?
@@ -146,6 +155,8 @@ struct BenchInferResult: Encodable {
     let calibration: String?
     /// The --parallelism asked for (each row says what ran).
     let parallelism: String
+    /// The --convolutions asked for (each row counts its Winograd convolutions).
+    let convolutions: String
     let engine: String
     let max_relative_output_change: Double?
     /// With `--agreement-data`: the fraction of val images on which the reduced precision predicts fp32's class.

@@ -1,0 +1,162 @@
+import Testing
+import CDNNL
+import Models
+import NN
+import Optimize
+@testable import Engine
+@testable import Runtime
+
+/// Winograd F(2×2, 3×3) against the plain Swift convolution (`ReferenceBackend.conv2d`, plus bias,
+/// residual and ReLU written out), and whole plans with it on against plans with it off.
+/// Tolerance: 1e-4 relative to the output's largest magnitude. F(2,3)'s transforms add a few float32
+/// roundings per output (measured ~1e-6 relative by `pneumo bench conv --winograd`); 1e-4 is the
+/// runtime's fp32 bound, which folding and fusion already use.
+@Suite struct WinogradTests {
+    static let tolerance: Float = 1e-4
+
+    func expectClose(_ a: [Float], _ b: [Float], _ what: String) {
+        let scale = max(b.map(abs).max() ?? 1, 1e-3)
+        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(a.count == b.count && worst <= Self.tolerance * scale, "\(what): max difference \(worst), scale \(scale)")
+    }
+
+    enum Fused: String, CaseIterable { case none, biasReLU, biasResidualReLU, residualInPlace }
+
+    /// Odd and even sizes (tiles past the right and bottom edges), maps smaller than a tile, chunks that
+    /// do not divide the tile count, and both schedules.
+    @Test(arguments: [1, 3], [(5, 7), (8, 8), (1, 3), (14, 9)])
+    func matchesReferenceConvolution(batch: Int, size: (Int, Int)) throws {
+        let ctx = try #require(DNNLContext.shared)
+        let (c, k, h, w) = (16, 32, size.0, size.1)
+        var rng = SeededRandom(seed: 11)
+        let x = Tensor.randomNormal([batch, c, h, w], using: &rng)
+        let weight = Tensor.randomNormal([k, c, 3, 3], std: 0.1, using: &rng)
+        let bias = Tensor.randomNormal([k], std: 0.5, using: &rng)
+        let residual = Tensor.randomNormal([batch, k, h, w], using: &rng)
+        let conv = try ReferenceBackend().conv2d(x, weight: weight, bias: nil, Conv2dAttributes(padding: Pair(1))).scalars
+        let xNHWC = x.converted(to: .channelsLast)
+        for schedule in [WinogradConv3x3.Schedule.chunked(tiles: nil), .chunked(tiles: 3), .whole] {
+            for fused in Fused.allCases {
+                // Reference: conv + bias + residual, ReLU (NCHW).
+                let hasBias = fused != .none, hasResidual = fused == .biasResidualReLU || fused == .residualInPlace
+                var expected = conv
+                for i in expected.indices {
+                    if hasBias { expected[i] += bias.scalars[(i / (h * w)) % k] }
+                    if hasResidual { expected[i] += residual.scalars[i] }
+                    if fused != .none { expected[i] = max(expected[i], 0) }
+                }
+                let wino = try WinogradConv3x3(batch: batch, height: h, width: w, inChannels: c, outChannels: k,
+                                               weight: weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self),
+                                               bias: hasBias ? UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)) : nil,
+                                               relu: fused != .none, schedule: schedule, ctx: ctx)
+                let workspace = AlignedBuffer(byteCount: wino.workspaceBytes)
+                try wino.bind(workspace: workspace.pointer)
+                let res = residual.converted(to: .channelsLast)
+                let out = fused == .residualInPlace ? res : Tensor(uninitialized: [batch, k, h, w], layout: .channelsLast)
+                try wino.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
+                             residual: hasResidual ? UnsafePointer(res.rawPointer.assumingMemoryBound(to: Float.self)) : nil)
+                expectClose(out.converted(to: .rowMajor).scalars, expected, "N\(batch) \(h)×\(w) \(schedule) \(fused)")
+                withExtendedLifetime((bias, workspace)) {}
+            }
+        }
+    }
+
+    @Test func appliesOnlyTo3x3Stride1Pad1WithChannelsOf16() {
+        let a = Conv2dAttributes(padding: Pair(1))
+        #expect(WinogradConv3x3.applies(input: [1, 16, 8, 8], weight: [32, 16, 3, 3], a))
+        #expect(!WinogradConv3x3.applies(input: [1, 8, 8, 8], weight: [32, 8, 3, 3], a))     // C not a multiple of 16
+        #expect(!WinogradConv3x3.applies(input: [1, 16, 8, 8], weight: [24, 16, 3, 3], a))   // K not a multiple of 16
+        #expect(!WinogradConv3x3.applies(input: [1, 16, 8, 8], weight: [32, 16, 1, 1], a))
+        #expect(!WinogradConv3x3.applies(input: [1, 16, 8, 8], weight: [32, 16, 3, 3], Conv2dAttributes(stride: Pair(2), padding: Pair(1))))
+        #expect(!WinogradConv3x3.applies(input: [1, 16, 8, 8], weight: [32, 16, 3, 3], Conv2dAttributes(padding: Pair(0))))
+        #expect(!WinogradConv3x3.applies(input: [1, 16, 8, 8], weight: [32, 8, 3, 3], Conv2dAttributes(padding: Pair(1), groups: 2)))
+    }
+
+    /// ResNet-18 at width 0.125 (channels 8, 16, 32, 64: layer1's 8 stay direct), batch-norm trained away
+    /// from the identity: Winograd on agrees with Winograd off, at batch 1 and 3, intra-op and batch-split.
+    @Test(arguments: [1, 3], [PlanParallelism.intraOp, .batchSplit])
+    func resnetPlanWithWinogradAgrees(batch: Int, parallelism: PlanParallelism) throws {
+        var m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [4, 1, 52, 52], seed: 3)
+        let executor = Executor(graph: m.graph, backend: try DNNLBackend())
+        var rng = SeededRandom(seed: 9)
+        _ = try executor.forward(feeds: ["image": Tensor.randomNormal([4, 1, 52, 52], using: &rng)], parameters: &m.parameters,
+                                 mode: .training, rng: &rng)
+        let x = Tensor.randomNormal([batch, 1, 52, 52], using: &rng)   // layer1–4 maps: 13×13, 7×7 (odd), 4×4, 2×2
+        let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
+        let on = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: parallelism,
+                                   convolutions: .winograd)
+        // Three per stage in layer2–4 (C, K ≥ 16; each stage's first conv has stride 2).
+        let winogradSteps = on.implementations.filter { $0.implementation.hasPrefix("winograd") }.count
+        #expect(winogradSteps == 9, "\(on.implementations.map(\.implementation))")
+        #expect(!off.implementations.contains { $0.implementation.hasPrefix("winograd") })
+        let reference = try off.run(x).scalars
+        expectClose(try on.run(x).scalars, reference, "resnet18 w0.125 winograd vs direct, batch \(batch), \(parallelism)")
+        expectClose(try on.run(x).scalars, reference, "second run (arena and workspace reused)")
+    }
+
+    /// The Winograd workspace lives in the plan's scratchpad and its weights among the plan's weights:
+    /// the allocator's high-water mark while running equals the planned bytes plus the output.
+    @Test func plannedMemoryStaysTruthful() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 3)
+        var rng = SeededRandom(seed: 1)
+        let x = Tensor.randomNormal([2, 1, 32, 32], using: &rng)
+        let tracker = MemoryTracker()
+        let (plan, output) = try MemoryTracker.$current.withValue(tracker) {
+            let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .winograd)
+            tracker.resetPeak()
+            return (plan, try plan.run(x))
+        }
+        #expect(plan.implementations.contains { $0.implementation.hasPrefix("winograd") })
+        #expect(tracker.peakBytes == plan.plannedBytes + output.byteCount)
+    }
+
+    /// `.auto` times each shape and may keep either; whatever it keeps computes the same.
+    @Test func autoAgreesWithDirect() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 3)
+        var rng = SeededRandom(seed: 2)
+        let x = Tensor.randomNormal([2, 1, 32, 32], using: &rng)
+        let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
+        let auto = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .auto)
+        expectClose(try auto.run(x).scalars, try off.run(x).scalars, "auto vs direct")
+    }
+
+    /// The runtime's default is `.auto`; `.direct` (the off switch) and `.winograd` reach every plan it compiles.
+    @Test func runtimePassesItsAlgorithmToEveryPlan() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 3)
+        func winogradSteps(_ a: ConvolutionAlgorithm?, batch: Int) throws -> Int {
+            let r = a.map { Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 32, 32], parallelism: .intraOp, convolutions: $0) }
+                ?? Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 32, 32])
+            let plan = try r.plan(batch: batch)
+            #expect(plan.convolutions == r.convolutions)
+            return plan.implementations.filter { $0.implementation.hasPrefix("winograd") }.count
+        }
+        #expect(Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 32, 32]).convolutions == .auto)
+        for batch in [1, 2] {
+            #expect(try winogradSteps(.direct, batch: batch) == 0)
+            #expect(try winogradSteps(.winograd, batch: batch) == 9)
+        }
+        // INT8 and BF16 plans stay direct whatever is asked.
+        let int8 = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [2, 1, 32, 32], precision: .int8,
+                                     calibration: try Int8Calibration.random(graph: m.graph, parameters: m.parameters, inputName: "image",
+                                                                             sampleShape: [1, 32, 32]),
+                                     convolutions: .winograd)
+        #expect(!int8.implementations.contains { $0.implementation.hasPrefix("winograd") })
+    }
+
+    @Test func channelsNotMultipleOf16AreAnError() throws {
+        let ctx = try #require(DNNLContext.shared)
+        let w = [Float](repeating: 0, count: 16 * 8 * 9)
+        #expect(throws: EngineError.unsupported("winograd", "channels must be multiples of 16 and sizes positive; got N1 C8 K16 4×4")) {
+            _ = try w.withUnsafeBufferPointer {
+                try WinogradConv3x3(batch: 1, height: 4, width: 4, inChannels: 8, outChannels: 16, weight: $0.baseAddress!, bias: nil,
+                                    relu: false, ctx: ctx)
+            }
+        }
+    }
+
+    @Test func unknownAlgorithmIsAnError() {
+        #expect(throws: EngineError.invalid("runtime", "convolutions must be one of direct, winograd, auto; got 'fast'")) {
+            try ConvolutionAlgorithm(option: "fast")
+        }
+    }
+}
