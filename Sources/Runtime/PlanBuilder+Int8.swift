@@ -223,28 +223,10 @@ extension PlanBuilder {
             output = newBuffer(dstMD)
         }
 
-        let wAny = keep(try MemoryDesc(dims: a.groups > 1 ? [a.groups, ws[0] / a.groups] + ws.dropFirst() : ws, tag: dnnl_format_tag_any,
-                                       dataType: dnnl_s8))
         let biasMD = keep(try MemoryDesc(dims: [ws[0]], tag: dnnl_a))
-        let padR = [(out[2] - 1) * a.stride.h + (ws[2] - 1) * a.dilation.h + 1 - xs[2] - a.padding.h,
-                    (out[3] - 1) * a.stride.w + (ws[3] - 1) * a.dilation.w + 1 - xs[3] - a.padding.w]
-        let p = try makePrimitive(name) {
-            let attr = try int8ConvAttributes(groups: a.groups, integerOutput: integerOutput, sum: sum, activation: activation)
-            defer { dnnl_primitive_attr_destroy(attr) }
-            var pd: dnnl_primitive_desc_t?
-            try DNNLDims([a.stride.h, a.stride.w]).withPointer { s in
-                try DNNLDims([a.dilation.h - 1, a.dilation.w - 1]).withPointer { dl in
-                    try DNNLDims([a.padding.h, a.padding.w]).withPointer { pl in
-                        try DNNLDims(padR).withPointer { pr in
-                            try check(dnnl_convolution_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference,
-                                      dnnl_convolution_direct, srcMD, wAny, hasBias ? biasMD : nil, dstMD, s, dl, pl, pr, attr),
-                                      "int8 conv2d '\(node.name)' \(describe(xs)) ⊛ \(describe(ws))")
-                        }
-                    }
-                }
-            }
-            return pd!
-        }
+        let attr = try int8ConvAttributes(groups: a.groups, integerOutput: integerOutput, sum: sum, activation: activation)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        let p = try convolutionPrimitive(n, src: srcMD, weightType: dnnl_s8, bias: hasBias ? biasMD : nil, dst: dstMD, attributes: attr)
         let wMD = p.md(dnnl_query_weights_md)
         let plainW = try MemoryDesc(shape: ws, layout: .rowMajor, weightsGroups: a.groups)
         descriptors.append(plainW)

@@ -207,28 +207,10 @@ struct PlanBuilder {
         if case .relu? = activation { post.append(.relu) }
         if case .relu6? = activation { post.append(.relu6) }
         let src = try activationMD(xs, any: true), dst = try activationMD(out, any: true)
-        let wAny = keep(try MemoryDesc(dims: a.groups > 1 ? [a.groups, ws[0] / a.groups] + ws.dropFirst() : ws, tag: dnnl_format_tag_any,
-                                       dataType: act))
         let biasMD = keep(try MemoryDesc(dims: [ws[0]], tag: dnnl_a))
-        let padR = [(out[2] - 1) * a.stride.h + (ws[2] - 1) * a.dilation.h + 1 - xs[2] - a.padding.h,
-                    (out[3] - 1) * a.stride.w + (ws[3] - 1) * a.dilation.w + 1 - xs[3] - a.padding.w]
-        let p = try makePrimitive(node.name) {
-            let attr = try post.isEmpty ? ctx.attributes : ctx.attributes(with: post)
-            defer { if !post.isEmpty { dnnl_primitive_attr_destroy(attr) } }
-            var pd: dnnl_primitive_desc_t?
-            try DNNLDims([a.stride.h, a.stride.w]).withPointer { s in
-                try DNNLDims([a.dilation.h - 1, a.dilation.w - 1]).withPointer { dl in
-                    try DNNLDims([a.padding.h, a.padding.w]).withPointer { pl in
-                        try DNNLDims(padR).withPointer { pr in
-                            try check(dnnl_convolution_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference,
-                                      dnnl_convolution_direct, src, wAny, hasBias ? biasMD : nil, dst, s, dl, pl, pr, attr),
-                                      "conv2d '\(node.name)' \(describe(xs)) ⊛ \(describe(ws))")
-                        }
-                    }
-                }
-            }
-            return pd!
-        }
+        let attr = try post.isEmpty ? ctx.attributes : ctx.attributes(with: post)
+        defer { if !post.isEmpty { dnnl_primitive_attr_destroy(attr) } }
+        let p = try convolutionPrimitive(n, src: src, weightType: act, bias: hasBias ? biasMD : nil, dst: dst, attributes: attr)
         let srcMD = p.md(dnnl_query_src_md), dstMD = p.md(dnnl_query_dst_md), wMD = p.md(dnnl_query_weights_md)
         let x = try value(node.inputs[0].index, as: srcMD, name: node.name)
         let plainW = try MemoryDesc(shape: ws, layout: .rowMajor, weightsGroups: a.groups)
@@ -256,6 +238,35 @@ struct PlanBuilder {
         s.preCopy = preCopy
         pending.append(s)
         values[result] = (output, dstMD)
+    }
+
+    /// A forward-inference convolution primitive for conv node `n` with weights of `weightType` in the layout
+    /// oneDNN prefers.
+    mutating func convolutionPrimitive(_ n: Int, src: const_dnnl_memory_desc_t, weightType: dnnl_data_type_t,
+                                       bias: const_dnnl_memory_desc_t?, dst: const_dnnl_memory_desc_t,
+                                       attributes attr: dnnl_primitive_attr_t) throws -> Primitive {
+        let node = graph.nodes[n]
+        guard case .conv2d(let a) = node.op else { throw EngineError.invalid("runtime", "node \(n) is not a convolution") }
+        let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
+        let wAny = keep(try MemoryDesc(dims: a.groups > 1 ? [a.groups, ws[0] / a.groups] + ws.dropFirst() : ws, tag: dnnl_format_tag_any,
+                                       dataType: weightType))
+        let padR = [(out[2] - 1) * a.stride.h + (ws[2] - 1) * a.dilation.h + 1 - xs[2] - a.padding.h,
+                    (out[3] - 1) * a.stride.w + (ws[3] - 1) * a.dilation.w + 1 - xs[3] - a.padding.w]
+        let what = (weightType == dnnl_s8 ? "int8 " : "") + "conv2d '\(node.name)' \(describe(xs)) ⊛ \(describe(ws))"
+        return try makePrimitive(node.name.isEmpty ? "conv2d" : node.name) {
+            var pd: dnnl_primitive_desc_t?
+            try DNNLDims([a.stride.h, a.stride.w]).withPointer { s in
+                try DNNLDims([a.dilation.h - 1, a.dilation.w - 1]).withPointer { dl in
+                    try DNNLDims([a.padding.h, a.padding.w]).withPointer { pl in
+                        try DNNLDims(padR).withPointer { pr in
+                            try check(dnnl_convolution_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference,
+                                      dnnl_convolution_direct, src, wAny, bias, dst, s, dl, pl, pr, attr), what)
+                        }
+                    }
+                }
+            }
+            return pd!
+        }
     }
 
     mutating func single(_ n: Int) throws {
