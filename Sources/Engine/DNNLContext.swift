@@ -195,7 +195,7 @@ public final class DNNLContext: @unchecked Sendable {
         }
         let p = try key.map { try primitive("reorder|" + $0, make) } ?? Primitive(pd: make(), op: "reorder")
         let out = AlignedBuffer(byteCount: dnnl_memory_desc_get_size(to))
-        try execute(p, [(DNNLArg.src, from, src), (DNNLArg.dst, to, out.pointer)], op: "reorder \(key)")
+        try execute(p, [(DNNLArg.src, from, src), (DNNLArg.dst, to, out.pointer)], op: "reorder \(key ?? "")")
         return out
     }
 

@@ -119,7 +119,7 @@ public struct ModelOptimizer {
             // Calibrated on training images, evenly spaced: val stays for choosing the threshold.
             let n = min(q.samples ?? 512, train.count)
             guard n > 0 else { throw EngineError.invalid("optimize", "\(file): the train split is empty; INT8 needs calibration images") }
-            let images = try preprocessing.images(train, indices: (0..<n).map { $0 * train.count / n })
+            let images = preprocessing.images(train, indices: (0..<n).map { $0 * train.count / n })
             let floatGraph = try result.graph()
             let calibration = try Int8Calibration(graph: floatGraph, parameters: result.parameters, samples: images,
                                                   source: "\(n) train images of \(file)")
