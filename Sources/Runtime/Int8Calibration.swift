@@ -30,9 +30,10 @@ public struct Int8Calibration: Sendable {
     public let source: String
 
     /// Runs the prepared graph over `samples` (`[N] + sampleShape`, preprocessed like the model's inputs)
-    /// in batches of `batchSize` and records every intermediate tensor's range.
+    /// in batches of `batchSize` (every value of a batch is kept at once, so small batches bound the memory) and
+    /// records every intermediate tensor's range; the ranges do not depend on the batch size.
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", samples: Tensor,
-                batchSize: Int = 64, source: String) throws {
+                batchSize: Int = 32, source: String) throws {
         guard samples.rank >= 2, samples.shape[0] > 0 else {
             throw EngineError.invalid("int8 calibration", "needs at least one sample, got \(describe(samples.shape))")
         }
