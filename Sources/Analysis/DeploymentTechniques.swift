@@ -94,14 +94,7 @@ extension AnalysisContext {
         if let factory {
             let m = try measurer.measure(graph, parameters, pairedWith: base) { shape in try factory(graph, parameters, shape, dtype) }
             // Output change of the whole plan (weights and activations in reduced precision) on the check batch, one sample at a time.
-            var worst = 0.0
-            let per = sampleShape.reduce(1, *), classes = reference.count / options.checkBatch
-            let x = checkInput.scalars
-            for k in 0..<options.checkBatch {
-                let one = try Tensor(shape: [1] + sampleShape, scalars: Array(x[(k * per)..<((k + 1) * per)]))
-                let y = try m.plan.run(one).scalars
-                worst = max(worst, Measurer.outputChange(y, reference: Array(reference[(k * classes)..<((k + 1) * classes)])))
-            }
+            let worst = try worstChange(m.plan, checkInput, reference: reference)
             measurement = m.compared(to: base, outputChange: worst)
             details.merge(batchMemory(m)) { a, _ in a }
             details["plan_output_change"] = worst
@@ -119,6 +112,16 @@ extension AnalysisContext {
             estimate_basis: "coverage = conv + linear time share (\(String(format: "%.0f", coverage))%); "
                 + "speedup = 1.8 + (coverage − 50) × 0.014 above 50%; memory × 0.5",
             measurement: how, details: details)
+    }
+
+    /// The largest relative output change of batch-1 `plan` over the samples of `input`, each against its rows
+    /// of `reference` (a reduced-precision plan's change, measured one sample at a time as it would serve).
+    func worstChange(_ plan: InferencePlan, _ input: Tensor, reference: [Float]) throws -> Double {
+        let n = input.shape[0], classes = reference.count / n
+        return try (0..<n).reduce(0.0) { worst, k in
+            let y = try plan.run(input.rows(k..<(k + 1))).scalars
+            return max(worst, Measurer.outputChange(y, reference: Array(reference[(k * classes)..<((k + 1) * classes)])))
+        }
     }
 
     /// INT8 post-training quantization: the `Int8Quantization` rewrite (per-tensor activation grids from
@@ -148,15 +151,7 @@ extension AnalysisContext {
         let calibration = try Int8Calibration(graph: graph, parameters: parameters, inputName: inputName, samples: samples, source: source)
         let q = try Int8Quantization.quantize(graph, parameters, calibration: calibration, inputName: inputName)
         let m = try measurer.measure(q.graph, q.parameters, pairedWith: base, precision: .int8)
-        // Output change of the INT8 plan, one sample at a time.
-        var worst = 0.0
-        let per = sampleShape.reduce(1, *), classes = checkReference.count / options.checkBatch
-        let x = check.scalars
-        for k in 0..<options.checkBatch {
-            let one = try Tensor(shape: [1] + sampleShape, scalars: Array(x[(k * per)..<((k + 1) * per)]))
-            worst = max(worst, Measurer.outputChange(try m.plan.run(one).scalars,
-                                                     reference: Array(checkReference[(k * classes)..<((k + 1) * classes)])))
-        }
+        let worst = try worstChange(m.plan, check, reference: checkReference)
         var details = batchMemory(m)
         details["weight_error_max"] = q.changes.map(\.weightError).max() ?? 0
         details["calibration_samples"] = Double(calibration.sampleCount)

@@ -66,6 +66,13 @@ public struct Preprocessing: Sendable, Equatable {
         return tensor
     }
 
+    /// Up to `count` images spread evenly through `data` (both classes and every part of the file, not the
+    /// first few): what calibration samples.
+    public func images(_ data: ImageSplit, evenlySpaced count: Int) -> Tensor {
+        let n = min(count, data.count)
+        return images(data, indices: (0..<n).map { $0 * data.count / n })
+    }
+
     /// Images without augmentation (evaluation).
     public func images(_ data: ImageSplit, indices: [Int]) -> Tensor {
         var unused = SeededRandom(seed: 0)

@@ -116,17 +116,9 @@ public struct ModelOptimizer {
             previous = try logits(try result.graph(), result.parameters)
         }
         if let q = quantization {
-            // Calibrated on training images, evenly spaced: val stays for choosing the threshold.
-            let n = min(q.samples ?? 512, train.count)
-            guard n > 0 else { throw EngineError.invalid("optimize", "\(file): the train split is empty; INT8 needs calibration images") }
-            let images = preprocessing.images(train, indices: (0..<n).map { $0 * train.count / n })
-            let floatGraph = try result.graph()
-            let calibration = try Int8Calibration(graph: floatGraph, parameters: result.parameters, samples: images,
-                                                  source: "\(n) train images of \(file)")
-            let r = try Int8Quantization.quantize(floatGraph, result.parameters, calibration: calibration)
-            result.parameters = r.parameters
-            result.customGraph = r.graph
-            try record("quantize-int8", r.layers, r.graph, r.parameters)
+            let (quantized, changes) = try result.quantizedToInt8(train: train, samples: q.samples ?? 512, file: file)
+            result = quantized
+            try record("quantize-int8", changes.map(\.layer), try result.graph(), result.parameters)
         }
         // The operating point, chosen on val.
         let runtime = Runtime(graph: try result.graph(), parameters: result.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))

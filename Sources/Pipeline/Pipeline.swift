@@ -75,9 +75,8 @@ public struct Pipeline {
         analysisOptions.progress = { @Sendable in log("analysis: \($0)") }
         // INT8 calibrates on training images (evenly spaced), never on the split thresholds are chosen on.
         let baselineShape = Array(baseline.descriptor.inputShape(batch: 1).dropFirst())
-        let calibrationCount = min(256, train.count)
         analysisOptions.calibrationImages = try Preprocessing(size: baselineShape[1], channels: baselineShape[0])
-            .images(train, indices: (0..<calibrationCount).map { $0 * train.count / calibrationCount })
+            .images(train, evenlySpaced: 256)
         let analysis = try OptimizationAnalysis.run(name: baseline.descriptor.model, graph: try baseline.graph(),
                                                     parameters: baseline.parameters,
                                                     sampleShape: Array(baseline.descriptor.inputShape(batch: 1).dropFirst()),
@@ -99,7 +98,9 @@ public struct Pipeline {
         let optimizedCard = try exportAndScore(optimized, name: "optimized", dataset: dataset, split: reportSplit)
         try write(optimizedCard, "sla.json")   // the deployed model's scorecard
         // Beside it, the same model quantized to INT8 after training (calibrated on training images), scored the same way.
-        _ = try exportAndScore(try quantized(optimized, train: train), name: "optimized_int8", dataset: dataset, split: reportSplit)
+        let (int8, changes) = try optimized.quantizedToInt8(train: train, samples: 512, file: dataset.file)
+        log("optimized: INT8 quantized (\(changes.count) convolutions, \(int8.info["quantization"]!))")
+        _ = try exportAndScore(int8, name: "optimized_int8", dataset: dataset, split: reportSplit)
 
         // 5. The report.
         let written = try RunReport.write(runDirectory: output, to: nil)
@@ -155,22 +156,6 @@ public struct Pipeline {
         try write(p, name)
         log(String(format: "%@: %.3f GMACs, %.3f ms at batch 1, %.0f samples/s at batch %d", checkpoint.descriptor.model,
                    Double(p.macs_per_sample) / 1e9, p.latency_ms.mean, p.throughput_samples_per_s, p.batch_latency.batch))
-    }
-
-    /// `checkpoint` after post-training INT8 quantization, calibrated on up to 512 training images (evenly spaced).
-    func quantized(_ checkpoint: Checkpoint, train: ImageSplit) throws -> Checkpoint {
-        let d = checkpoint.descriptor
-        let n = min(512, train.count)
-        let images = try Preprocessing(size: d.input_size, channels: d.channels).images(train, indices: (0..<n).map { $0 * train.count / n })
-        let graph = try checkpoint.graph()
-        let calibration = try Int8Calibration(graph: graph, parameters: checkpoint.parameters, samples: images, source: "\(n) train images")
-        let r = try Int8Quantization.quantize(graph, checkpoint.parameters, calibration: calibration)
-        var q = checkpoint
-        q.parameters = r.parameters
-        q.customGraph = r.graph
-        q.info["quantization"] = "int8, \(calibration.source)"
-        log("optimized: INT8 quantized (\(r.changes.count) convolutions, calibrated on \(calibration.source))")
-        return q
     }
 
     func exportAndScore(_ checkpoint: Checkpoint, name: String, dataset: MedMNISTDataset, split: Split) throws -> SLAScorecard {

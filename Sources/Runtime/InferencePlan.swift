@@ -34,7 +34,8 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
     /// Whether INT8 dot products run on VNNI instructions here.
     public static var hasVNNI: Bool { cpuFlags.contains("avx512_vnni") || cpuFlags.contains("avx_vnni") }
 
-    private static var cpuFlags: String { (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "" }
+    /// Read once: the CPU does not change under a running process.
+    private static let cpuFlags: String = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
 }
 
 /// The op families the runtime reports time by (the spec's `operation_breakdown`).
@@ -218,8 +219,10 @@ public final class InferencePlan: @unchecked Sendable {
             return out
         }
         let inRow = x.count / x.shape[0] * MemoryLayout<Float>.size, outRow = out.count / out.shape[0] * MemoryLayout<Float>.size
-        var errors = [(any Error)?](repeating: nil, count: parts.count)
-        errors.withUnsafeMutableBufferPointer { errors in
+        // Each slice's error, on the stack: no allocation per call besides the output.
+        try withUnsafeTemporaryAllocation(of: (any Error)?.self, capacity: parts.count) { errors in
+            errors.initialize(repeating: nil)
+            defer { errors.deinitialize() }
             _ = OpenMPParallel.all(count: parts.count, minimumPerThread: 1) { range in
                 // Every thread flushes denormals as the caller's does.
                 withFlushedDenormals {
@@ -238,8 +241,8 @@ public final class InferencePlan: @unchecked Sendable {
                     return true
                 }
             }
+            if let error = errors.lazy.compactMap({ $0 }).first { throw error }
         }
-        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
         return out
     }
 

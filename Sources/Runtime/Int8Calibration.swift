@@ -45,10 +45,11 @@ public struct Int8Calibration: Sendable {
         var ranges = [Range?](repeating: nil, count: g.nodes.count)
         var rng = SeededRandom(seed: 0)
         let n = samples.shape[0]
+        let input = g.inputID(inputName)?.index
         for start in stride(from: 0, to: n, by: batchSize) {
             let x = samples.rows(start..<min(n, start + batchSize))
             let pass = try executor.forward(feeds: [inputName: x], parameters: &p, mode: .inference, rng: &rng, keepValues: true)
-            for (i, node) in g.nodes.enumerated() where !node.op.isLeaf || i == g.inputID(inputName)?.index {
+            for (i, node) in g.nodes.enumerated() where !node.op.isLeaf || i == input {
                 guard let v = pass.values[i] else { continue }
                 var lo = Float.infinity, hi = -Float.infinity
                 v.withUnsafeBufferPointer { b in for e in b { lo = Swift.min(lo, e); hi = Swift.max(hi, e) } }

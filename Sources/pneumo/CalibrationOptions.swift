@@ -31,8 +31,7 @@ struct CalibrationOptions: ParsableArguments {
         guard let file else { return nil }
         let data = try MedMNISTDataset(contentsOf: URL(fileURLWithPath: file)).split(Split(rawValue: split)!)
         guard data.count > 0 else { throw ValidationError("--calibrate: \(file) has no \(split) images") }
-        let n = min(samples, data.count)
-        let indices = (0..<n).map { $0 * data.count / n }
-        return (try Preprocessing(size: shape[1], channels: shape[0]).images(data, indices: indices), "\(n) \(split) images of \(file)")
+        let images = try Preprocessing(size: shape[1], channels: shape[0]).images(data, evenlySpaced: samples)
+        return (images, "\(images.shape[0]) \(split) images of \(file)")
     }
 }
