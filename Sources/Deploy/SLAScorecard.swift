@@ -13,7 +13,9 @@ import Runtime
 /// one multiply-accumulate as one operation, so it is the convolution + linear MACs (`true_gflops_per_sample`
 /// gives 2 FLOPs per MAC alongside). Peak memory is the runtime's measured allocator peak at batch 1
 /// (weights + activations + workspace + output), not the process RSS (reported too). Latency is the mean
-/// of batch-1 runs. Throughput is the best samples/s over the batch sweep. Sensitivity is measured on the
+/// of batch-1 runs. Throughput is the best samples/s over the batch sweep. Speed and memory are those of the
+/// plans a deployed `Runtime` compiles (`.auto` parallelism and convolutions unless asked otherwise); `plans`
+/// names what each batch size got. Sensitivity is measured on the
 /// requested split at the threshold chosen on the val split.
 public struct SLAScorecard: Codable, Sendable {
     public struct Check: Codable, Sendable {
@@ -51,6 +53,8 @@ public struct SLAScorecard: Codable, Sendable {
     public var target_sensitivity: Double
     public var checks: [Check]
     public var pass: Bool
+    /// How the timed plans ran, by batch size ("1": "intra-op, 3/20 convolutions winograd").
+    public var plans: [String: String]?
 
     static func check(_ name: String, _ measured: Double, below target: Double, _ unit: String) -> Check {
         Check(name: name, target: target, measured: measured, unit: unit, margin: (target - measured) / target, pass: measured < target)
@@ -65,18 +69,23 @@ public struct SLAScorecard: Codable, Sendable {
     public static func measure(model: String, graph: Graph, parameters: ParameterStore, inputName: String = "image",
                                sampleShape: [Int], dataset: MedMNISTDataset,
                                split: Split, preprocessing: Preprocessing, targetSensitivity: Double = 0.99,
-                               targets: Targets = Targets(), runs: Int = 200, sweep: [Int] = [64, 128, 256]) throws -> SLAScorecard {
+                               targets: Targets = Targets(), runs: Int = 200, sweep: [Int] = [64, 128, 256],
+                               parallelism: PlanParallelism = .auto, convolutions: ConvolutionAlgorithm = .auto) throws -> SLAScorecard {
         let compute = try ComputeProfile(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
         let (plan1, memory) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
-                                                              sampleShape: sampleShape, batch: 1, layout: .channelsLast)
+                                                              sampleShape: sampleShape, batch: 1, layout: .channelsLast,
+                                                              parallelism: parallelism, convolutions: convolutions)
         let latency = try PerformanceProfiler.timing(plan1, runs: runs, warmup: 20)
+        let runtime = Runtime(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape,
+                              parallelism: parallelism, convolutions: convolutions)
+        var plans = ["1": plan1.summary]
         var best: (batch: Int, timing: TimingProfile)?
         for b in sweep {
-            let plan = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: [b] + sampleShape)
+            let plan = try runtime.plan(batch: b)
+            plans[String(b)] = plan.summary
             let t = try PerformanceProfiler.timing(plan, runs: max(5, 2000 / b), warmup: 3)
             if best == nil || t.throughput_samples_per_s > best!.timing.throughput_samples_per_s { best = (b, t) }
         }
-        let runtime = Runtime(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
         let val = try Scoring.scores(runtime, try dataset.split(.val), preprocessing: preprocessing)
         guard let threshold = BinaryMetrics.threshold(forSensitivity: targetSensitivity, scores: val.scores, labels: val.labels) else {
             throw EngineError.invalid("sla", "\(dataset.file): the val split has no pneumonia cases to choose a threshold on")
@@ -99,7 +108,8 @@ public struct SLAScorecard: Codable, Sendable {
                             amortized_latency_ms: best!.timing.per_sample_ms, amortized_batch: best!.batch,
                             throughput_samples_per_s: best!.timing.throughput_samples_per_s, sensitivity: m.sensitivity,
                             specificity: m.specificity, auc: BinaryMetrics.auc(scores: reported.scores, labels: reported.labels) ?? 0,
-                            threshold: threshold, target_sensitivity: targetSensitivity, checks: checks, pass: checks.allSatisfy(\.pass))
+                            threshold: threshold, target_sensitivity: targetSensitivity, checks: checks, pass: checks.allSatisfy(\.pass),
+                            plans: plans)
     }
 
     public func table() -> String {
@@ -113,6 +123,9 @@ public struct SLAScorecard: Codable, Sendable {
         }
         lines.append(String(format: "threshold %.4f (chosen on val for sensitivity ≥ %.3f); specificity %.2f%%, AUC %.4f; amortized %.4f ms/sample at batch %d; p95 latency %.3f ms; process peak RSS %.0f MB",
                             threshold, target_sensitivity, specificity * 100, auc, amortized_latency_ms, amortized_batch, latency_p95_ms, process_peak_rss_mb))
+        if let plans {
+            lines.append("plans: " + plans.sorted { Int($0.key) ?? 0 < Int($1.key) ?? 0 }.map { "batch \($0.key) \($0.value)" }.joined(separator: "; "))
+        }
         lines.append(pass ? "PASS: every check" : "FAIL: \(checks.filter { !$0.pass }.map(\.name).joined(separator: ", "))")
         return lines.joined(separator: "\n")
     }

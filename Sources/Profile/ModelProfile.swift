@@ -35,6 +35,8 @@ public struct ModelProfile: Codable, Sendable {
     public var operation_ms: [String: Double]
     /// Σ per-step times / end-to-end time at batch 1 (the breakdown accounts for this much of the time).
     public var breakdown_coverage: Double
+    /// Each plan step's mean time at batch 1, in plan order.
+    public var step_ms: [StepTime]
     public var layers: [ComputeProfile.Layer]
     public var sweep: [SweepPoint]
     /// Largest batch whose whole-batch latency stays within `realtime_budget_ms` (answers one request fast).
@@ -89,6 +91,7 @@ public struct ModelProfile: Codable, Sendable {
             latency_ms: single.latency_ms, latency_samples_ms: single.samples_ms, batch_latency: batchTiming,
             throughput_samples_per_s: batchTiming.throughput_samples_per_s, amortized_latency_ms: batchTiming.per_sample_ms,
             operation_breakdown: breakdown.percent, operation_ms: breakdown.milliseconds, breakdown_coverage: breakdown.coverage,
+            step_ms: breakdown.steps,
             layers: compute.layers, sweep: sweep,
             best_batch_realtime: sweep.filter { $0.latency_ms <= options.realtimeBudgetMs }.map(\.batch).max(),
             realtime_budget_ms: options.realtimeBudgetMs,

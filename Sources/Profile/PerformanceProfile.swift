@@ -52,15 +52,17 @@ public enum PerformanceProfiler {
     }
 
     /// Compiles a plan for `batch` while watching the allocator, then runs it once.
+    /// The plan is intra-op with direct convolutions unless asked otherwise (a deployed `Runtime` takes `.auto`).
     public static func memory(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int], batch: Int,
-                              layout: PlanLayout, precision: Precision? = nil) throws -> (plan: InferencePlan, memory: MemoryProfile) {
+                              layout: PlanLayout, precision: Precision? = nil, parallelism: PlanParallelism = .intraOp,
+                              convolutions: ConvolutionAlgorithm = .direct) throws -> (plan: InferencePlan, memory: MemoryProfile) {
         var rng = SeededRandom(seed: 0)
         let input = Tensor.randomNormal([batch] + sampleShape, using: &rng)
         // A tracker of our own: only what this plan allocates counts, not what other threads do meanwhile.
         let tracker = MemoryTracker()
         let (plan, output) = try MemoryTracker.$current.withValue(tracker) {
             let plan = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: input.shape,
-                                         layout: layout, precision: precision)
+                                         layout: layout, precision: precision, parallelism: parallelism, convolutions: convolutions)
             // Compiling folds batch-norm into temporary tensors that are freed before the plan is used:
             // the window that matters is the plan's life, so restart the high-water mark once it exists.
             tracker.resetPeak()
@@ -85,13 +87,19 @@ public enum PerformanceProfiler {
 
     /// Time by operation type in percent, from `runs` step-timed runs, and how the sum of step times
     /// compares with the untimed end-to-end mean (`coverage` = Σ steps / end-to-end).
+    /// `steps` is each plan step's mean time, in plan order.
     public static func operationBreakdown(_ plan: InferencePlan, runs: Int, endToEndMs: Double) throws
-        -> (percent: [String: Double], milliseconds: [String: Double], coverage: Double) {
+        -> (percent: [String: Double], milliseconds: [String: Double], coverage: Double, steps: [StepTime]) {
         var rng = SeededRandom(seed: 2)
         let x = Tensor.randomNormal(plan.inputShape, using: &rng)
         var totals: [OpKind: UInt64] = [:]
+        var steps: [StepTime] = []
         for _ in 0..<max(runs, 1) {
-            for step in try plan.runProfiled(x).steps { totals[step.kind, default: 0] += step.nanoseconds }
+            for (i, step) in try plan.runProfiled(x).steps.enumerated() {
+                totals[step.kind, default: 0] += step.nanoseconds
+                if i == steps.count { steps.append(StepTime(name: step.name, kind: step.kind.rawValue, ms: 0)) }
+                steps[i].ms += Double(step.nanoseconds) / 1e6 / Double(max(runs, 1))
+            }
         }
         let sum = Double(totals.values.reduce(0, +))
         var percent: [String: Double] = [:], ms: [String: Double] = [:]
@@ -100,6 +108,13 @@ public enum PerformanceProfiler {
             percent[kind.rawValue] = sum > 0 ? 100 * t / sum : 0
             ms[kind.rawValue] = t / 1e6 / Double(max(runs, 1))
         }
-        return (percent, ms, (sum / 1e6 / Double(max(runs, 1))) / endToEndMs)
+        return (percent, ms, (sum / 1e6 / Double(max(runs, 1))) / endToEndMs, steps)
     }
+}
+
+/// One plan step's mean time: the step is named after the graph node it runs (fused nodes: the first).
+public struct StepTime: Codable, Sendable, Equatable {
+    public var name: String
+    public var kind: String
+    public var ms: Double
 }

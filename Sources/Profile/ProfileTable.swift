@@ -37,6 +37,11 @@ public enum ProfileTable {
         for (k, v) in p.operation_breakdown.sorted(by: { $0.value > $1.value }) where v > 0 {
             out.append("  " + k.padded(to: 18) + String(format: "%5.1f%%  %.3f ms", v, p.operation_ms[k] ?? 0))
         }
+        let slowest = p.step_ms.sorted { $0.ms > $1.ms }.prefix(8)
+        if !slowest.isEmpty {
+            out.append("  slowest steps:")
+            for s in slowest { out.append("    " + s.name.padded(to: 28) + s.kind.padded(to: 18) + String(format: "%.3f ms", s.ms)) }
+        }
         out.append("")
         out.append("Batch sweep")
         out.append("  batch   latency ms   per sample ms   samples/s")

@@ -108,6 +108,13 @@ public final class InferencePlan: @unchecked Sendable {
         }
     }
 
+    /// How calls run, in words: "intra-op, 9/20 convolutions winograd" (with the precision when not fp32).
+    public var summary: String {
+        let convs = implementations.filter { $0.kind == .convolution }
+        let winograd = convs.filter { $0.implementation.hasPrefix("winograd") }.count
+        return "\(parallelism.rawValue), \(winograd)/\(convs.count) convolutions winograd" + (precision == .fp32 ? "" : ", \(precision.rawValue)")
+    }
+
     /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).
     private let parts: [PlanPart]
 
@@ -166,7 +173,7 @@ public final class InferencePlan: @unchecked Sendable {
             let x = Tensor.randomNormal(inputShape, using: &rng)
             let t = try Self.race(whole: { _ = try Self.run(whole, x, nil) }, other: { _ = try Self.run(other, x, nil) })
             chosen = t.other < t.whole ? other : whole
-            reason = String(format: "auto: median of %d alternating calls, %@ %.3f ms, intra-op %.3f ms", t.runs,
+            reason = String(format: "auto: %d calls each in alternating blocks, median per call: %@ %.3f ms, intra-op %.3f ms", t.runs,
                             n < 2 ? "single-thread" : "batch-split", t.other, t.whole)
         }
         parts = chosen
@@ -246,19 +253,24 @@ public final class InferencePlan: @unchecked Sendable {
         return out
     }
 
-    /// Median milliseconds of `whole` and `other`, called alternately (so both see the same machine load)
-    /// after a warm-up call each (and one more that sizes the test); as many rounds as fit in about 0.2 s, 3 to 21.
+    /// Median per-call milliseconds of `whole` and `other`, timed in alternating blocks of consecutive calls
+    /// (so both see the same machine load), as a deployed plan runs: call after call of the same plan. The
+    /// first call of each block is untimed: switching between a single-thread and an intra-op plan wakes or
+    /// resizes the OpenMP team, a cost a stream of calls to one plan never pays. Blocks last about 1 ms (1 to
+    /// 50 calls); as many rounds as fit in about 0.2 s, 3 to 21.
     private static func race(whole: () throws -> Void, other: () throws -> Void) throws -> (whole: Double, other: Double, runs: Int) {
-        func ms(_ body: () throws -> Void) rethrows -> Double {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+        func ms(_ calls: Int, _ body: () throws -> Void) rethrows -> Double {
             try body()
-            return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<calls { try body() }
+            return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(calls)
         }
-        try whole(); try other()
-        let rounds = max(3, min(21, Int(200 / max(try ms(whole) + ms(other), 1e-3))))
+        let once = max(try ms(1, whole) + ms(1, other), 1e-3)
+        let calls = max(1, min(50, Int(2 / once)))
+        let rounds = max(3, min(21, Int(200 / (once * Double(calls + 1)))))
         var a: [Double] = [], b: [Double] = []
-        for _ in 0..<rounds { a.append(try ms(whole)); b.append(try ms(other)) }
-        return (LatencyStats(a).median, LatencyStats(b).median, rounds)
+        for _ in 0..<rounds { a.append(try ms(calls, whole)); b.append(try ms(calls, other)) }
+        return (LatencyStats(a).median, LatencyStats(b).median, rounds * calls)
     }
 }
 

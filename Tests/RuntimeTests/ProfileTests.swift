@@ -57,6 +57,11 @@ import Runtime
         #expect(p.latency_samples_ms.count == 5)
         #expect(abs(p.operation_breakdown.values.reduce(0, +) - 100) < 1e-6)
         #expect(p.operation_breakdown["convolution", default: 0] > 0)
+        // Per-step times: one per plan step, in plan order, summing to the per-kind times.
+        #expect(p.step_ms.contains { $0.name == "conv1" } && p.step_ms.allSatisfy { $0.ms >= 0 })
+        let convMs = p.step_ms.filter { $0.kind == "convolution" }.map(\.ms).reduce(0, +)
+        #expect(abs(convMs - p.operation_ms["convolution", default: 0]) <= 1e-9 * max(convMs, 1))
+        #expect(ProfileTable.render(p).contains("slowest steps"))
         #expect(p.memory.map(\.batch) == [1, 4])
         #expect(p.peak_memory_bytes.measured == p.peak_memory_bytes.planned)
         #expect(!ProfileTable.render(p).isEmpty)
