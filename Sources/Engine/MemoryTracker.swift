@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Counts the bytes held by tensor storage: what is in use now and the high-water mark.
@@ -49,8 +50,25 @@ public final class AlignedBuffer: @unchecked Sendable {
     public init(byteCount: Int, tracker: MemoryTracker = .current) {
         self.byteCount = byteCount
         self.tracker = tracker
-        pointer = BufferPool.shared.take(byteCount) ?? UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
+        pointer = BufferPool.shared.take(byteCount) ?? Self.allocate(byteCount)
         tracker.didAllocate(byteCount)
+    }
+
+    static let hugePage = 2 << 20
+    /// `PNEUMO_NO_HUGEPAGES=1` turns huge pages off (to measure what they bring).
+    static let hugePages = ProcessInfo.processInfo.environment["PNEUMO_NO_HUGEPAGES"] == nil
+
+    /// Blocks of 2 MiB or more start on a 2 MiB boundary and ask for transparent huge pages: weights are
+    /// streamed once per call, and with 4 KiB pages every page of a 9 MB weight tensor is a TLB miss.
+    private static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+        guard bytes >= hugePage, hugePages else {
+            return UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: alignment)
+        }
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: hugePage)
+        #if os(Linux)
+        _ = madvise(p, bytes / hugePage * hugePage, MADV_HUGEPAGE)
+        #endif
+        return p
     }
 
     deinit {

@@ -100,6 +100,17 @@ struct TensorTests {
         #expect(Int(bitPattern: t.rawPointer) % 64 == 0)
     }
 
+    @Test func largeBuffersStartOnAHugePageBoundary() {
+        // Blocks of 2 MiB or more are 2 MiB-aligned (so the kernel can back them with huge pages); the
+        // pool hands back only blocks of the same size, so a reused block keeps that alignment.
+        let bytes = (2 << 20) + 12_345
+        for _ in 0..<3 {
+            let b = AlignedBuffer(byteCount: bytes, tracker: MemoryTracker())
+            #expect(Int(bitPattern: b.pointer) % (2 << 20) == 0 || !AlignedBuffer.hugePages)
+            b.pointer.storeBytes(of: 1, toByteOffset: bytes - 4, as: Float.self)
+        }
+    }
+
     @Test func seededRandomIsDeterministic() {
         // SplitMix64's published first output for seed 0 pins the algorithm on every platform.
         var zero = SeededRandom(seed: 0)
