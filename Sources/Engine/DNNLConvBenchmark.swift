@@ -62,8 +62,8 @@ public enum DNNLConvBenchmark {
     }
 }
 
-/// Winograd F(2×2, 3×3) against oneDNN's direct convolution on one 3×3 stride-1 pad-1 shape, NHWC
-/// float32, bias fused in both, same thread count, alternating calls so both see the same machine load.
+/// Winograd F(2×2, 3×3) and F(4×4, 3×3) against oneDNN's direct convolution on one 3×3 stride-1 pad-1 shape,
+/// NHWC float32, bias fused in all, same thread count, alternating calls so all see the same machine load.
 public enum WinogradConvBenchmark {
     public struct Result: Sendable, Encodable {
         public let direct_ms: Double
@@ -72,6 +72,8 @@ public enum WinogradConvBenchmark {
         public let speedup: Double
         public let direct_implementation: String
         public let matmul_implementation: String
+        /// `f2x2` or `f4x4`: the output tile.
+        public let variant: String
         public let tiles: Int
         public let tiles_per_chunk: Int
         public let schedule: String
@@ -79,28 +81,38 @@ public enum WinogradConvBenchmark {
         public let max_relative_error: Double
     }
 
-    /// `tilesPerChunk`: nil picks the chunk by cache size; 0 runs the `.whole` schedule. `cold`: before each
-    /// timed call, overwrite 64 MiB (more than this CPU's L3) and then read the input, so that the weights come
-    /// from memory and the input from cache, as in a whole model whose weights do not fit the caches (at
-    /// batch 1 this decides: Winograd's weights are 16/9 as large as the direct convolution's).
-    public static func run(batch: Int, channels: Int, outChannels: Int? = nil, height: Int, width: Int, tilesPerChunk: Int?, runs: Int,
-                           warmup: Int = 3, cold: Bool = false) throws -> Result {
+    /// One row per output tile in `outputTiles` (2: F(2×2, 3×3), 4: F(4×4, 3×3)), timed in the same rounds as
+    /// direct. `tilesPerChunk`: nil picks the chunk by cache size; 0 runs the `.whole` schedule. `cold`: before
+    /// each timed call, overwrite 64 MiB (more than this CPU's L3) and then read the input, so that the weights
+    /// come from memory and the input from cache, as in a whole model whose weights do not fit the caches (at
+    /// batch 1 this decides: Winograd's weights are 16/9 (F(2×2)) or 36/9 (F(4×4)) as large as direct's).
+    public static func run(batch: Int, channels: Int, outChannels: Int? = nil, height: Int, width: Int, outputTiles: [Int] = [2],
+                           tilesPerChunk: Int?, runs: Int, warmup: Int = 3, cold: Bool = false) throws -> [Result] {
         let schedule: WinogradConv3x3.Schedule = tilesPerChunk == 0 ? .whole : .chunked(tiles: tilesPerChunk)
+        let variants = try outputTiles.map { m in
+            guard let v = WinogradConv3x3.Variant.allCases.first(where: { $0.outputTile == m }) else {
+                throw EngineError.invalid("bench", "Winograd output tiles are 2 or 4; got \(m)")
+            }
+            return v
+        }
         let h = try Harness(batch: batch, channels: channels, outChannels: outChannels ?? channels, height: height, width: width,
-                            schedules: [schedule])
+                            configurations: variants.map { WinogradConv3x3.Configuration($0, schedule) })
         let t = try h.medians(runs: runs, warmup: warmup, cold: cold)
-        let wino = h.winograd[0]
-        return Result(direct_ms: t[0], winograd_ms: t[1], speedup: t[0] / t[1], direct_implementation: h.direct.implementation,
-                      matmul_implementation: wino.conv.matmul.implementation, tiles: wino.conv.tiles, tiles_per_chunk: wino.conv.tilesPerChunk,
-                      schedule: tilesPerChunk == 0 ? "whole" : "chunked", max_relative_error: h.maxRelativeError(0))
+        return h.winograd.indices.map { i in
+            let wino = h.winograd[i]
+            return Result(direct_ms: t[0], winograd_ms: t[1 + i], speedup: t[0] / t[1 + i], direct_implementation: h.direct.implementation,
+                          matmul_implementation: wino.conv.matmul.implementation, variant: wino.conv.variant.rawValue, tiles: wino.conv.tiles,
+                          tiles_per_chunk: wino.conv.tilesPerChunk, schedule: tilesPerChunk == 0 ? "whole" : "chunked",
+                          max_relative_error: h.maxRelativeError(i))
+        }
     }
 
-    /// Median milliseconds of direct and of each schedule, called in turn with caches evicted before each
+    /// Median milliseconds of direct and of each configuration, called in turn with caches evicted before each
     /// call; as many rounds as fit in about 0.2 s, 3 to 9, after one warm-up round. What
     /// `ConvolutionAlgorithm.auto` decides by.
     package static func race(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int,
-                             schedules: [WinogradConv3x3.Schedule]) throws -> (direct: Double, winograd: [Double]) {
-        let h = try Harness(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width, schedules: schedules)
+                             configurations: [WinogradConv3x3.Configuration]) throws -> (direct: Double, winograd: [Double]) {
+        let h = try Harness(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width, configurations: configurations)
         let round = try h.medians(runs: 1, warmup: 1, cold: true).reduce(0, +)
         let t = try h.medians(runs: max(3, min(9, Int(200 / max(round, 1e-3)))), warmup: 0, cold: true)
         return (t[0], Array(t.dropFirst()))
@@ -121,7 +133,7 @@ public enum WinogradConvBenchmark {
         /// Keeps the reads that warm the input from being optimised away.
         private var sink: Float = 0
 
-        init(batch: Int, channels: Int, outChannels k: Int, height: Int, width: Int, schedules: [WinogradConv3x3.Schedule]) throws {
+        init(batch: Int, channels: Int, outChannels k: Int, height: Int, width: Int, configurations: [WinogradConv3x3.Configuration]) throws {
             guard let ctx = DNNLContext.shared else { throw EngineError.backend("bench", "no oneDNN CPU engine") }
             self.ctx = ctx
             let a = Conv2dAttributes(padding: Pair(1))
@@ -147,10 +159,11 @@ public enum WinogradConvBenchmark {
             }
             execArgs = args
             let wc = w.contiguous()
-            winograd = try schedules.map { schedule in
+            winograd = try configurations.map { configuration in
                 let conv = try WinogradConv3x3(batch: batch, height: height, width: width, inChannels: channels, outChannels: k,
                                                weight: wc.rawPointer.assumingMemoryBound(to: Float.self),
-                                               bias: bias.rawPointer.assumingMemoryBound(to: Float.self), relu: false, schedule: schedule, ctx: ctx)
+                                               bias: bias.rawPointer.assumingMemoryBound(to: Float.self), relu: false,
+                                               variant: configuration.variant, schedule: configuration.schedule, ctx: ctx)
                 let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
                 try conv.bind(workspace: workspace.pointer)
                 return (conv, workspace, Tensor(uninitialized: outShape, layout: .channelsLast))
@@ -170,7 +183,7 @@ public enum WinogradConvBenchmark {
                                      output: winograd[i].out.rawPointer.assumingMemoryBound(to: Float.self), residual: nil)
         }
 
-        /// Medians (ms) of direct, then each Winograd schedule, called in turn.
+        /// Medians (ms) of direct, then each Winograd configuration, called in turn.
         func medians(runs: Int, warmup: Int, cold: Bool) throws -> [Double] {
             let evict = cold ? AlignedBuffer(byteCount: 64 << 20) : nil
             var fill: Int32 = 0

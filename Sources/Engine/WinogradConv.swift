@@ -1,29 +1,48 @@
 import CDNNL
 
-/// A 3×3, stride-1, pad-1 convolution by Winograd's F(2×2, 3×3): 16 multiplies per 2×2 output tile
-/// and channel pair instead of 36 (2.25× fewer), at the price of three passes over memory.
+/// A 3×3, stride-1, pad-1 convolution by Winograd's F(m×m, 3×3), m = 2 or 4 (`Variant`): `(m+2)²` multiplies
+/// per `m×m` output tile and channel pair instead of `9m²` (2.25× or 4× fewer), at the price of three passes
+/// over memory.
 ///
 /// # Shapes and layouts
 /// - input `[N, H, W, C]` and output `[N, H, W, K]`, NHWC float32; `C` and `K` multiples of 16.
-/// - tiles: `T = N · ⌈H/2⌉ · ⌈W/2⌉`; tile `(n, i, j)` reads input rows `2i-1 … 2i+2`, columns `2j-1 … 2j+2`
-///   (zeros outside) and writes output rows `2i, 2i+1`, columns `2j, 2j+1` (those inside).
-/// - `V[16][Tc][C] = Bᵀ d B` per tile and channel; `U[16][C][K] = G g Gᵀ` (once, at init);
-///   `M[16][Tc][K] = V · U` (oneDNN matmul with a batch of 16); `y = Aᵀ M A + bias (+ residual)`, ReLU.
+/// - tiles: `T = N · ⌈H/m⌉ · ⌈W/m⌉`; tile `(n, i, j)` reads input rows `mi-1 … mi+m`, columns `mj-1 … mj+m`
+///   (zeros outside) and writes output rows `mi … mi+m-1`, columns `mj … mj+m-1` (those inside).
+/// - `P = (m+2)²` planes: `V[P][Tc][C] = Bᵀ d B` per tile and channel; `U[P][C][K] = G g Gᵀ` (once, at init);
+///   `M[P][Tc][K] = V · U` (oneDNN matmul with a batch of `P`); `y = Aᵀ M A + bias (+ residual)`, ReLU.
 ///
 /// Tiles go in chunks of `Tc`: `.chunked` gives each OpenMP thread whole chunks (transform, matmul on its
 /// own stream, transform) so that `V` and `M` stay in its cache; `.whole` runs each pass over all tiles
-/// on the whole team. F(2,3) adds only a few float32 roundings: outputs agree with the direct
-/// convolution to ~1e-6 of the output's scale.
+/// on the whole team. The transforms are the variant's (`WinogradF2x2`, `WinogradF4x4`); all else is shared.
 package final class WinogradConv3x3: @unchecked Sendable {
-    package enum Schedule: Sendable, Equatable {
+    package enum Schedule: Sendable, Equatable, CustomStringConvertible {
         /// Chunks of `tiles` tiles (nil: about 256 KiB of `V` per chunk), each on one thread.
         case chunked(tiles: Int?)
         /// One chunk of every tile; each pass spread over the team.
         case whole
+
+        package var description: String {
+            switch self {
+            case .chunked(nil): "chunked"
+            case .chunked(let n?): "chunked(\(n))"
+            case .whole: "whole"
+            }
+        }
+    }
+
+    /// A variant and a schedule: what a plan step runs and what `ConvolutionAlgorithm.auto` races.
+    package struct Configuration: Sendable, Equatable, CustomStringConvertible {
+        package var variant: Variant
+        package var schedule: Schedule
+        package init(_ variant: Variant, _ schedule: Schedule) { (self.variant, self.schedule) = (variant, schedule) }
+        package var description: String { "\(variant) \(schedule)" }
     }
 
     package let batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int
+    package let variant: Variant
     package let tiles: Int, tilesPerChunk: Int, chunks: Int
+    /// Tiles per image column and row: `⌈H/m⌉`, `⌈W/m⌉`.
+    private let tilesHigh: Int, tilesWide: Int
     /// Threads with their own chunk buffers (1 for `.whole`).
     package let slots: Int
     package let schedule: Schedule
@@ -43,7 +62,7 @@ package final class WinogradConv3x3: @unchecked Sendable {
     private let descriptors: [MemoryDesc]
 
     /// Whether the Winograd path takes this convolution (3×3, stride 1, pad 1, no dilation or groups,
-    /// channel counts multiples of 16); otherwise use the direct one.
+    /// channel counts multiples of 16); otherwise use the direct one. The same for every variant.
     package static func applies(input: [Int], weight: [Int], _ a: Conv2dAttributes) -> Bool {
         weight.count == 4 && weight[2] == 3 && weight[3] == 3 && a.stride == Pair(1) && a.padding == Pair(1) && a.dilation == Pair(1)
             && a.groups == 1 && input.count == 4 && input[1] % 16 == 0 && weight[0] % 16 == 0 && weight[1] == input[1]
@@ -52,69 +71,52 @@ package final class WinogradConv3x3: @unchecked Sendable {
     /// - Parameters:
     ///   - weight: `[K, C, 3, 3]` row-major (PyTorch's OIHW).
     ///   - bias: `[K]`, read at every call: it must outlive this object.
-    ///   - laidOut: where the transformed weights in the matmul's layout come from (a plan's shared cache);
-    ///     by default `make()`.
+    ///   - laidOut: where the transformed weights in the matmul's layout come from (a plan's shared cache, keyed
+    ///     by variant); by default `make()`.
     package init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, weight: UnsafePointer<Float>,
-                 bias: UnsafePointer<Float>?, relu: Bool, schedule: Schedule = .chunked(tiles: nil), ctx: DNNLContext,
+                 bias: UnsafePointer<Float>?, relu: Bool, variant: Variant = .f2x2, schedule: Schedule = .chunked(tiles: nil), ctx: DNNLContext,
                  laidOut: (const_dnnl_memory_desc_t, () throws -> AlignedBuffer) throws -> AlignedBuffer = { try $1() }) throws {
         guard inChannels % 16 == 0, outChannels % 16 == 0, batch > 0, height > 0, width > 0 else {
             throw EngineError.unsupported("winograd", "channels must be multiples of 16 and sizes positive; got N\(batch) C\(inChannels) K\(outChannels) \(height)×\(width)")
         }
         (self.batch, self.height, self.width, self.inChannels, self.outChannels) = (batch, height, width, inChannels, outChannels)
-        self.schedule = schedule
-        self.relu = relu
-        self.bias = bias
-        tiles = batch * ((height + 1) / 2) * ((width + 1) / 2)
+        (self.variant, self.schedule, self.relu, self.bias) = (variant, schedule, relu, bias)
+        let m = variant.outputTile, planes = variant.planes
+        (tilesHigh, tilesWide) = ((height + m - 1) / m, (width + m - 1) / m)
+        tiles = batch * tilesHigh * tilesWide
         let team = Int(omp_get_max_threads())
         switch schedule {
         case .whole:
             tilesPerChunk = tiles
             slots = 1
         case .chunked(let n):
-            let fit = max(8, 4096 / max(inChannels, outChannels))
+            // About 64 Ki floats (256 KiB) of V or M per chunk, and at least 8 tiles (the matmul's rows).
+            let fit = max(8, (64 << 10) / (planes * max(inChannels, outChannels)))
             // Never fewer chunks than threads, when there are enough tiles.
             tilesPerChunk = max(1, min(n ?? fit, (tiles + team - 1) / team))
             slots = min(team, (tiles + tilesPerChunk - 1) / tilesPerChunk)
         }
         chunks = (tiles + tilesPerChunk - 1) / tilesPerChunk
         let (tc, c, k) = (tilesPerChunk, inChannels, outChannels)
-        let src = try MemoryDesc(dims: [16, tc, c], tag: dnnl_abc), dst = try MemoryDesc(dims: [16, tc, k], tag: dnnl_abc)
-        let wAny = try MemoryDesc(dims: [16, c, k], tag: dnnl_format_tag_any), wPlain = try MemoryDesc(dims: [16, c, k], tag: dnnl_abc)
+        let src = try MemoryDesc(dims: [planes, tc, c], tag: dnnl_abc), dst = try MemoryDesc(dims: [planes, tc, k], tag: dnnl_abc)
+        let wAny = try MemoryDesc(dims: [planes, c, k], tag: dnnl_format_tag_any), wPlain = try MemoryDesc(dims: [planes, c, k], tag: dnnl_abc)
         descriptors = [src, dst, wAny, wPlain]
         // A chunk's matmul runs on one thread: create (and tune) it for one.
         if case .chunked = schedule { omp_set_num_threads(1) }
         defer { omp_set_num_threads(Int32(team)) }
         var pd: dnnl_primitive_desc_t?
         try check(dnnl_matmul_primitive_desc_create(&pd, ctx.engine, src.handle, wAny.handle, nil, dst.handle, ctx.attributes),
-                  "winograd matmul [16, \(tc), \(c)] × [16, \(c), \(k)]")
+                  "winograd matmul [\(planes), \(tc), \(c)] × [\(planes), \(c), \(k)]")
         matmul = try Primitive(pd: pd!, op: "winograd matmul")
 
-        // U = G g Gᵀ, G = [[1, 0, 0], [½, ½, ½], [½, -½, ½], [0, 0, 1]], stored [16][C][K].
-        var u = [Float](repeating: 0, count: 16 * c * k)
-        u.withUnsafeMutableBufferPointer { u in
-            for ko in 0..<k {
-                for ci in 0..<c {
-                    let g = weight + (ko * c + ci) * 9
-                    // G g (4×3), by column.
-                    var t = (SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>())
-                    for col in 0..<3 {
-                        let (g0, g1, g2) = (g[col], g[3 + col], g[6 + col])
-                        let v = SIMD4<Float>(g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
-                        if col == 0 { t.0 = v } else if col == 1 { t.1 = v } else { t.2 = v }
-                    }
-                    // (G g) Gᵀ: row `row` of the result from row `row` of G g.
-                    let cols = [t.0, 0.5 * (t.0 + t.1 + t.2), 0.5 * (t.0 - t.1 + t.2), t.2]
-                    for row in 0..<4 { for col in 0..<4 { u[((row * 4 + col) * c + ci) * k + ko] = cols[col][row] } }
-                }
-            }
-        }
         let wMD = matmul.md(dnnl_query_weights_md)
         weights = try laidOut(wMD) {
-            try u.withUnsafeMutableBytes { try ctx.reorder($0.baseAddress!, from: wPlain.handle, to: wMD, key: nil) }
+            var u = Self.transformedWeights(weight, inChannels: c, outChannels: k, g: variant == .f2x2 ? WinogradF2x2.g : WinogradF4x4.g)
+            return try u.withUnsafeMutableBytes { try ctx.reorder($0.baseAddress!, from: wPlain.handle, to: wMD, key: nil) }
         }
 
-        vBytes = Self.aligned(16 * tc * c * 4)
-        mBytes = Self.aligned(16 * tc * k * 4)
+        vBytes = Self.aligned(planes * tc * c * 4)
+        mBytes = Self.aligned(planes * tc * k * 4)
         slotBytes = vBytes + mBytes + Self.aligned(matmul.scratchpadBytes)
         workspaceBytes = slots * slotBytes
         var streams: [dnnl_stream_t] = []
@@ -146,6 +148,36 @@ package final class WinogradConv3x3: @unchecked Sendable {
         for s in streams { dnnl_stream_destroy(s) }
     }
 
+    /// `U[e][C][K] = (G g Gᵀ)[e]` for `g = weight[k][c]` (`[K, C, 3, 3]`), computed in double and rounded once.
+    static func transformedWeights(_ weight: UnsafePointer<Float>, inChannels c: Int, outChannels k: Int, g: [Double]) -> [Float] {
+        let n = g.count / 3
+        var u = [Float](repeating: 0, count: n * n * c * k)
+        u.withUnsafeMutableBufferPointer { u in
+            g.withUnsafeBufferPointer { g in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: n * 3) { gw in
+                    for ci in 0..<c {
+                        for ko in 0..<k {
+                            let w = weight + (ko * c + ci) * 9
+                            // G g (n×3), then (G g) Gᵀ (n×n).
+                            for a in 0..<n {
+                                for col in 0..<3 {
+                                    gw[a * 3 + col] = g[a * 3] * Double(w[col]) + g[a * 3 + 1] * Double(w[3 + col]) + g[a * 3 + 2] * Double(w[6 + col])
+                                }
+                            }
+                            for a in 0..<n {
+                                for b in 0..<n {
+                                    let x = gw[a * 3] * g[b * 3] + gw[a * 3 + 1] * g[b * 3 + 1] + gw[a * 3 + 2] * g[b * 3 + 2]
+                                    u[((a * n + b) * c + ci) * k + ko] = Float(x)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return u
+    }
+
     private static func aligned(_ n: Int) -> Int { (max(n, 1) + 63) & ~63 }
 
     private var workspace: UnsafeMutableRawPointer?
@@ -168,11 +200,18 @@ package final class WinogradConv3x3: @unchecked Sendable {
         switch schedule {
         case .whole:
             let v = (workspace).assumingMemoryBound(to: Float.self), m = (workspace + vBytes).assumingMemoryBound(to: Float.self)
-            let grain = max(1, 4096 / inChannels)
-            _ = OpenMPParallel.all(count: tiles, minimumPerThread: grain) { r in inputTransform(r, first: 0, io, v); return true }
+            // About 64 Ki floats of V or M per thread at least.
+            let planes = variant.planes
+            _ = OpenMPParallel.all(count: tiles, minimumPerThread: max(1, (64 << 10) / (planes * inChannels))) { r in
+                inputTransform(r, first: 0, io, v)
+                return true
+            }
             try check(dnnl_primitive_execute(matmul.primitive, streams[0], Int32(args[0].count), args[0]), "winograd matmul")
             try check(dnnl_stream_wait(streams[0]), "winograd matmul")
-            _ = OpenMPParallel.all(count: tiles, minimumPerThread: max(1, 4096 / outChannels)) { r in outputTransform(r, first: 0, io, m); return true }
+            _ = OpenMPParallel.all(count: tiles, minimumPerThread: max(1, (64 << 10) / (planes * outChannels))) { r in
+                outputTransform(r, first: 0, io, m)
+                return true
+            }
         case .chunked:
             let threads = min(slots, DNNLContext.threadCount, omp_in_parallel() != 0 ? 1 : slots)
             var failed = false
@@ -200,7 +239,9 @@ package final class WinogradConv3x3: @unchecked Sendable {
         let v = base.assumingMemoryBound(to: Float.self), m = (base + vBytes).assumingMemoryBound(to: Float.self)
         let first = c * tilesPerChunk, r = first..<min(tiles, first + tilesPerChunk)
         if r.count < tilesPerChunk {   // the last chunk's unused rows: zeros (their products are ignored)
-            for e in 0..<16 { (v + (e * tilesPerChunk + r.count) * inChannels).update(repeating: 0, count: (tilesPerChunk - r.count) * inChannels) }
+            for e in 0..<variant.planes {
+                (v + (e * tilesPerChunk + r.count) * inChannels).update(repeating: 0, count: (tilesPerChunk - r.count) * inChannels)
+            }
         }
         inputTransform(r, first: first, io, v)
         guard dnnl_primitive_execute(matmul.primitive, streams[slot], Int32(args[slot].count), args[slot]) == dnnl_success,
@@ -209,74 +250,80 @@ package final class WinogradConv3x3: @unchecked Sendable {
         return true
     }
 
-    /// `V[e][t - first][c] = (Bᵀ d B)[e]`, Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]].
+    /// Image, tile row and tile column of tile `t`.
+    @inline(__always) private func tile(_ t: Int) -> (n: Int, i: Int, j: Int) {
+        (t / (tilesHigh * tilesWide), t / tilesWide % tilesHigh, t % tilesWide)
+    }
+
     private func inputTransform(_ r: Range<Int>, first: Int, _ io: IO, _ v: UnsafeMutablePointer<Float>) {
-        let (h, w, c, tc) = (height, width, inChannels, tilesPerChunk)
-        let (th, tw) = ((h + 1) / 2, (w + 1) / 2)
-        let zero = SIMD16<Float>(repeating: 0)
-        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 32) { tmp in
-            let d = tmp.baseAddress!, s = d + 16
-            for t in r {
-                let n = t / (th * tw), i = t / tw % th, j = t % tw
-                let y0 = 2 * i - 1, x0 = 2 * j - 1
-                let dst = v + (t - first) * c
-                let inner = y0 >= 0 && y0 + 3 < h && x0 >= 0 && x0 + 3 < w
-                for cb in stride(from: 0, to: c, by: 16) {
-                    if !inner { for e in 0..<16 { d[e] = zero } }
-                    for a in 0..<4 where y0 + a >= 0 && y0 + a < h {
-                        let row = io.input + ((n * h + y0 + a) * w) * c + cb
-                        for b in 0..<4 where x0 + b >= 0 && x0 + b < w {
-                            d[a * 4 + b] = UnsafeRawPointer(row + (x0 + b) * c).loadUnaligned(as: SIMD16<Float>.self)
+        switch variant {
+        case .f2x2: inputTransform(WinogradF2x2.self, r, first: first, io, v)
+        case .f4x4: inputTransform(WinogradF4x4.self, r, first: first, io, v)
+        }
+    }
+
+    private func outputTransform(_ r: Range<Int>, first: Int, _ io: IO, _ m: UnsafeMutablePointer<Float>) {
+        switch variant {
+        case .f2x2: outputTransform(WinogradF2x2.self, r, first: first, io, m)
+        case .f4x4: outputTransform(WinogradF4x4.self, r, first: first, io, m)
+        }
+    }
+
+    /// `V[e][t - first][c] = (Bᵀ d B)[e]` for the tiles `r`. Each tile reads its inputs through a table of
+    /// pixel pointers, a zero vector standing for those outside the map: edge tiles take the interior's path.
+    private func inputTransform<T: WinogradTransforms>(_: T.Type, _ r: Range<Int>, first: Int, _ io: IO, _ v: UnsafeMutablePointer<Float>) {
+        let (h, w, c) = (height, width, inChannels)
+        let m = T.outputTile, n = T.outputTile + 2
+        let planeStride = tilesPerChunk * c
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { zeros in
+            zeros.initialize(repeating: 0)
+            let zero = UnsafePointer(zeros.baseAddress!)
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: n * n) { pixels in
+                let d = pixels.baseAddress!
+                withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: n * n) { scratch in
+                    for t in r {
+                        let (img, i, j) = tile(t)
+                        let y0 = m * i - 1, x0 = m * j - 1
+                        for a in 0..<n {
+                            let y = y0 + a, row = io.input + (img * h + y) * w * c
+                            for b in 0..<n {
+                                let x = x0 + b
+                                d[a * n + b] = y >= 0 && y < h && x >= 0 && x < w ? row + x * c : zero
+                            }
                         }
-                    }
-                    // Rows: Bᵀ d.
-                    for b in 0..<4 {
-                        let (d0, d1, d2, d3) = (d[b], d[4 + b], d[8 + b], d[12 + b])
-                        s[b] = d0 - d2; s[4 + b] = d1 + d2; s[8 + b] = d2 - d1; s[12 + b] = d1 - d3
-                    }
-                    // Columns: (Bᵀ d) B.
-                    for a in 0..<4 {
-                        let (s0, s1, s2, s3) = (s[a * 4], s[a * 4 + 1], s[a * 4 + 2], s[a * 4 + 3])
-                        let o = dst + a * 4 * tc * c + cb, step = tc * c
-                        UnsafeMutableRawPointer(o).storeBytes(of: s0 - s2, as: SIMD16<Float>.self)
-                        UnsafeMutableRawPointer(o + step).storeBytes(of: s1 + s2, as: SIMD16<Float>.self)
-                        UnsafeMutableRawPointer(o + 2 * step).storeBytes(of: s2 - s1, as: SIMD16<Float>.self)
-                        UnsafeMutableRawPointer(o + 3 * step).storeBytes(of: s1 - s3, as: SIMD16<Float>.self)
+                        let dst = v + (t - first) * c
+                        for cb in stride(from: 0, to: c, by: 16) {
+                            T.input(d, offset: cb, to: dst + cb, planeStride: planeStride, scratch: scratch.baseAddress!)
+                        }
                     }
                 }
             }
         }
     }
 
-    /// `y = Aᵀ M A` (Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]]) + bias (+ residual), ReLU, into the output tile.
-    private func outputTransform(_ r: Range<Int>, first: Int, _ io: IO, _ m: UnsafeMutablePointer<Float>) {
-        let (h, w, k, tc) = (height, width, outChannels, tilesPerChunk)
-        let (th, tw) = ((h + 1) / 2, (w + 1) / 2)
+    /// `y = Aᵀ M A` + bias (+ residual), ReLU, into the tiles `r` of the output (only the outputs inside the map).
+    private func outputTransform<T: WinogradTransforms>(_: T.Type, _ r: Range<Int>, first: Int, _ io: IO, _ mm: UnsafeMutablePointer<Float>) {
+        let (h, w, k) = (height, width, outChannels)
+        let m = T.outputTile
+        let planeStride = tilesPerChunk * k
         let zero = SIMD16<Float>(repeating: 0)
-        do {
+        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: m * (m + 2)) { buffer in
+            let scratch = buffer.baseAddress!
             for t in r {
-                let n = t / (th * tw), i = t / tw % th, j = t % tw
-                let src = m + (t - first) * k, step = tc * k
+                let (img, i, j) = tile(t)
+                let rows = min(m, h - m * i), cols = min(m, w - m * j)
+                let src = mm + (t - first) * k
+                let origin = ((img * h + m * i) * w + m * j) * k
                 for kb in stride(from: 0, to: k, by: 16) {
-                    @inline(__always) func load(_ e: Int) -> SIMD16<Float> {
-                        UnsafeRawPointer(src + e * step + kb).loadUnaligned(as: SIMD16<Float>.self)
-                    }
-                    // Aᵀ M (2×4), then (Aᵀ M) A (2×2).
-                    let c0 = load(0) + load(4) + load(8), c1 = load(1) + load(5) + load(9)
-                    let c2 = load(2) + load(6) + load(10), c3 = load(3) + load(7) + load(11)
-                    let e0 = load(4) - load(8) - load(12), e1 = load(5) - load(9) - load(13)
-                    let e2 = load(6) - load(10) - load(14), e3 = load(7) - load(11) - load(15)
-                    let beta = bias.map { UnsafeRawPointer($0 + kb).loadUnaligned(as: SIMD16<Float>.self) } ?? zero
-                    @inline(__always) func put(_ a: Int, _ b: Int, _ value: SIMD16<Float>) {
-                        guard 2 * i + a < h && 2 * j + b < w else { return }
-                        let at = ((n * h + 2 * i + a) * w + 2 * j + b) * k + kb
+                    let beta = bias.map { T.load($0 + kb) } ?? zero
+                    T.output(src + kb, planeStride: planeStride, scratch: scratch) { a, b, value in
+                        guard a < rows && b < cols else { return }
+                        let at = origin + (a * w + b) * k + kb
                         var y = value + beta
-                        if let res = io.residual { y += UnsafeRawPointer(res + at).loadUnaligned(as: SIMD16<Float>.self) }
+                        if let res = io.residual { y += T.load(res + at) }
                         if relu { y = y.replacing(with: zero, where: y .< zero) }
-                        UnsafeMutableRawPointer(io.output + at).storeBytes(of: y, as: SIMD16<Float>.self)
+                        T.store(y, io.output + at)
                     }
-                    put(0, 0, c0 + c1 + c2); put(0, 1, c1 - c2 - c3)
-                    put(1, 0, e0 + e1 + e2); put(1, 1, e1 - e2 - e3)
                 }
             }
         }

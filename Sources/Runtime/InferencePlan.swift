@@ -104,7 +104,7 @@ public final class InferencePlan: @unchecked Sendable {
 
         /// oneDNN's implementation, or the Winograd path and its matmul's.
         var implementation: String {
-            winograd == nil ? primitive.implementation : "winograd_f2x3+matmul:\(primitive.implementation)"
+            winograd.map { "\($0.conv.variant.kernelName)+matmul:\(primitive.implementation)" } ?? primitive.implementation
         }
     }
 

@@ -8,11 +8,16 @@ import Synchronization
 public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
     /// oneDNN's direct convolution everywhere (the switch that turns Winograd off).
     case direct
-    /// Winograd F(2×2, 3×3) (`WinogradConv3x3`: Swift transforms + oneDNN batched matmul) wherever it applies.
+    /// Winograd F(2×2, 3×3) (`WinogradConv3x3`: Swift transforms + oneDNN batched matmul) wherever it applies:
+    /// the forced choice stays the most accurate variant (~1e-6 relative).
     case winograd
-    /// Per shape, time direct against both Winograd schedules when compiling (same thread count, alternating
-    /// calls, caches evicted before each as weights are in a whole model); keep Winograd only when it is at
-    /// least 20% faster. Decisions are kept per process by shape (`PNEUMO_WINOGRAD_VERBOSE=1` prints them).
+    /// Winograd F(4×4, 3×3) wherever it applies (~1e-5 relative at 512 channels), for tests and benchmarks;
+    /// `auto` takes it per shape where it is the fastest.
+    case winograd4x4
+    /// Per shape, time direct against Winograd F(2×2, 3×3) and F(4×4, 3×3) (each chunked and whole; F(4×4) only
+    /// where its tiles need fewer products than F(2×2)'s) when compiling (same thread count, alternating calls,
+    /// caches evicted before each as weights are in a whole model); keep the fastest Winograd only when it is at
+    /// least 20% faster than direct. Decisions are kept per process by shape (`PNEUMO_WINOGRAD_VERBOSE=1` prints them).
     case auto
 
     public init(option value: String) throws {
@@ -25,8 +30,10 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
 
 /// The per-shape decisions of `ConvolutionAlgorithm.auto`, with the times they rest on.
 enum WinogradChoice {
+    typealias Configuration = WinogradConv3x3.Configuration
+
     struct Decision: Sendable {
-        let schedule: WinogradConv3x3.Schedule?
+        let winograd: Configuration?
         let reason: String
     }
 
@@ -35,38 +42,50 @@ enum WinogradChoice {
     /// Winograd must beat direct by this factor to be chosen (timing noise on shared machines is 5–10%; at 1.1 batch-1 plans at 64 px took shapes that were no faster in the whole model).
     static let margin = 1.2
 
+    /// What is raced on an `height × width` map: both schedules of F(2×2, 3×3), and of F(4×4, 3×3) where its tiles
+    /// take fewer products (`36⌈H/4⌉⌈W/4⌉ < 16⌈H/2⌉⌈W/2⌉`; not on 1×1 or 2×2 maps, where its tiles are mostly padding).
+    static func candidates(height: Int, width: Int) -> [Configuration] {
+        let products = { (v: WinogradConv3x3.Variant) in v.planes * v.tiles(height: height, width: width) }
+        let variants = WinogradConv3x3.Variant.allCases.filter { $0 == .f2x2 || products($0) < products(.f2x2) }
+        return variants.flatMap { [Configuration($0, .chunked(tiles: nil)), Configuration($0, .whole)] }
+    }
+
     static func decide(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int) throws -> Decision {
         let threads = Int(omp_get_max_threads())
         let key = "\(batch)|\(channels)|\(outChannels)|\(height)|\(width)|\(threads)"
         if let d = decisions.withLock({ $0[key] }) { return d }
+        let raced = candidates(height: height, width: width)
         let t = try WinogradConvBenchmark.race(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width,
-                                               schedules: [.chunked(tiles: nil), .whole])
-        let (chunked, whole) = (t.winograd[0], t.winograd[1])
-        let schedule: WinogradConv3x3.Schedule? = min(chunked, whole) * margin <= t.direct ? (chunked <= whole ? .chunked(tiles: nil) : .whole) : nil
-        let d = Decision(schedule: schedule, reason: String(format: "direct %.3f ms, winograd chunked %.3f ms, whole %.3f ms",
-                                                              t.direct, chunked, whole))
+                                               configurations: raced)
+        let best = t.winograd.indices.min { t.winograd[$0] < t.winograd[$1] }!
+        let winograd = t.winograd[best] * margin <= t.direct ? raced[best] : nil
+        let times = zip(raced, t.winograd).map { String(format: "%@ %.3f ms", $0.description, $1) }.joined(separator: ", ")
+        let d = Decision(winograd: winograd, reason: String(format: "direct %.3f ms, ", t.direct) + times)
         decisions.withLock { $0[key] = d }
         if ProcessInfo.processInfo.environment["PNEUMO_WINOGRAD_VERBOSE"] != nil {
-            FileHandle.standardError.write(Data("winograd auto N\(batch) C\(channels) K\(outChannels) \(height)×\(width), \(threads) threads: \(d.reason) → \(schedule.map { "\($0)" } ?? "direct")\n".utf8))
+            FileHandle.standardError.write(Data("winograd auto N\(batch) C\(channels) K\(outChannels) \(height)×\(width), \(threads) threads: \(d.reason) → \(winograd.map { "\($0)" } ?? "direct")\n".utf8))
         }
         return d
     }
 }
 
 extension PlanBuilder {
-    /// The Winograd schedule for this fp32 convolution, or nil for the direct one.
-    func winogradSchedule(_ xs: [Int], _ ws: [Int], _ a: Conv2dAttributes) throws -> WinogradConv3x3.Schedule? {
+    /// The Winograd variant and schedule for this fp32 convolution, or nil for the direct one.
+    func winogradConfiguration(_ xs: [Int], _ ws: [Int], _ a: Conv2dAttributes) throws -> WinogradConv3x3.Configuration? {
         guard convolutions != .direct, act == dnnl_f32, !isInt8, layout == .channelsLast,
               WinogradConv3x3.applies(input: xs, weight: ws, a) else { return nil }
-        if convolutions == .winograd { return winogradForced }
-        return try WinogradChoice.decide(batch: xs[0], channels: xs[1], outChannels: ws[0], height: xs[2], width: xs[3]).schedule
+        switch convolutions {
+        case .winograd: return WinogradConv3x3.Configuration(.f2x2, winogradForcedSchedule)
+        case .winograd4x4: return WinogradConv3x3.Configuration(.f4x4, winogradForcedSchedule)
+        default: return try WinogradChoice.decide(batch: xs[0], channels: xs[1], outChannels: ws[0], height: xs[2], width: xs[3]).winograd
+        }
     }
 
     /// A Winograd step: input, output and residual are NHWC float32 buffers of the arena; bias and ReLU
     /// (and the residual add) are applied by its output transform; its chunk buffers live in the plan's
     /// scratchpad (sized to the largest step's need).
     mutating func winogradConv(_ n: Int, residual: ValueID?, relu: Bool, result: Int, step: Int,
-                               schedule: WinogradConv3x3.Schedule) throws {
+                               configuration: WinogradConv3x3.Configuration) throws {
         let node = graph.nodes[n]
         let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
         let nhwc = try activationMD(xs, any: false), dstMD = try activationMD(out, any: false)
@@ -81,8 +100,8 @@ extension PlanBuilder {
         let cache = sharedWeights
         let conv = try WinogradConv3x3(batch: xs[0], height: xs[2], width: xs[3], inChannels: xs[1], outChannels: ws[0],
                                        weight: wc.rawPointer.assumingMemoryBound(to: Float.self), bias: biasPointer, relu: relu,
-                                       schedule: schedule, ctx: ctx) { md, make in
-            let b = try cache.buffer(wName + "|winograd", md, make: make)
+                                       variant: configuration.variant, schedule: configuration.schedule, ctx: ctx) { md, make in
+            let b = try cache.buffer(wName + "|" + configuration.variant.kernelName, md, make: make)
             laidOut.append(b)
             return b
         }

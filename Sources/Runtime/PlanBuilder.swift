@@ -64,8 +64,8 @@ struct PlanBuilder {
     var sharedWeights = WeightCache()
     /// Direct, Winograd or timed per shape, for fp32 3×3 stride-1 convolutions.
     var convolutions = ConvolutionAlgorithm.direct
-    /// The schedule `.winograd` uses.
-    var winogradForced = WinogradConv3x3.Schedule.chunked(tiles: nil)
+    /// The schedule `.winograd` and `.winograd4x4` use.
+    var winogradForcedSchedule = WinogradConv3x3.Schedule.chunked(tiles: nil)
 
     init(graph: Graph, parameters: ParameterStore, inputName: String, inputShape: [Int], layout: PlanLayout, precision: Precision,
          calibration: Int8Calibration?, ctx: DNNLContext) throws {
@@ -198,8 +198,8 @@ struct PlanBuilder {
         let node = graph.nodes[n]
         guard case .conv2d(let a) = node.op else { return }
         let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
-        if activation == nil || activation == .relu, let schedule = try winogradSchedule(xs, ws, a) {
-            return try winogradConv(n, residual: residual, relu: activation == .relu, result: result, step: step, schedule: schedule)
+        if activation == nil || activation == .relu, let configuration = try winogradConfiguration(xs, ws, a) {
+            return try winogradConv(n, residual: residual, relu: activation == .relu, result: result, step: step, configuration: configuration)
         }
         let hasBias = node.inputs.count == 3
         var post: [FusedPostOp] = []

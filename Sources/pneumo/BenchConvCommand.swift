@@ -14,8 +14,13 @@ struct BenchConvCommand: ParsableCommand {
     @Option(help: "Timed runs.") var runs = 50
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
-    @Flag(help: "Time Winograd F(2×2, 3×3) against oneDNN's direct convolution (3×3, stride 1, pad 1; channels a multiple of 16).")
+    @Flag(help: "Time Winograd (F(2×2, 3×3); see --winograd-tile) against oneDNN's direct convolution (3×3, stride 1, pad 1; channels a multiple of 16).")
     var winograd = false
+    @Option(help: ArgumentHelp("With --winograd: comma-separated output tiles, 2 for F(2×2, 3×3) and 4 for F(4×4, 3×3), one row each, timed in the same rounds.", valueName: "m"))
+    var winogradTile = "2"
+
+    /// `--winograd-tile` parsed (nil entries for anything but an integer).
+    var outputTiles: [Int?] { winogradTile.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) } }
     @Option(help: "With --winograd: tiles per chunk (0: one chunk, each pass on the whole team; default: sized to the cache).")
     var tilesPerChunk: Int?
     @Flag(help: "With --winograd: evict the caches (64 MiB written) before each timed call, as weights are in a whole model.")
@@ -30,17 +35,25 @@ struct BenchConvCommand: ParsableCommand {
             throw ValidationError("--winograd needs --kernel 3 and --channels a multiple of 16")
         }
         if let tilesPerChunk, tilesPerChunk < 0 { throw ValidationError("--tiles-per-chunk must be 0 or positive") }
+        guard outputTiles.allSatisfy({ $0 == 2 || $0 == 4 }) else {
+            throw ValidationError("--winograd-tile must be 2, 4 or both comma-separated, got '\(winogradTile)'")
+        }
     }
 
     func run() throws {
         if let threads { DNNLContext.threadCount = threads }
         if winograd {
-            let r = try WinogradConvBenchmark.run(batch: batch, channels: channels, height: size, width: size, tilesPerChunk: tilesPerChunk, runs: runs, cold: cold)
-            if json { print(try r.jsonString()); return }
-            print(String(format: "winograd N%d C=K=%d %d×%d, %d threads: direct %.3f ms (%@), winograd %.3f ms (%@, %@, %d tiles, %d per chunk), "
-                         + "speedup %.2f×, max rel err %.1e%@", batch, channels, size, size, DNNLContext.threadCount, r.direct_ms,
-                         r.direct_implementation, r.winograd_ms, r.matmul_implementation, r.schedule, r.tiles, r.tiles_per_chunk,
-                         r.speedup, r.max_relative_error, cold ? ", cold caches" : ""))
+            let rows = try WinogradConvBenchmark.run(batch: batch, channels: channels, height: size, width: size,
+                                                     outputTiles: outputTiles.compactMap { $0 },
+                                                     tilesPerChunk: tilesPerChunk, runs: runs, cold: cold)
+            if json { print(rows.count == 1 ? try rows[0].jsonString() : try rows.jsonString()); return }
+            for r in rows {
+                let m = WinogradConv3x3.Variant(rawValue: r.variant)!.outputTile
+                print(String(format: "winograd F(%d×%d, 3×3) N%d C=K=%d %d×%d, %d threads: direct %.3f ms (%@), winograd %.3f ms (%@, %@, %d tiles, "
+                             + "%d per chunk), speedup %.2f×, max rel err %.1e%@", m, m, batch, channels, size, size, DNNLContext.threadCount,
+                             r.direct_ms, r.direct_implementation, r.winograd_ms, r.matmul_implementation, r.schedule, r.tiles, r.tiles_per_chunk,
+                             r.speedup, r.max_relative_error, cold ? ", cold caches" : ""))
+            }
             return
         }
         var rng = SeededRandom(seed: 0)

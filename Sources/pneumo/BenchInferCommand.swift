@@ -21,7 +21,7 @@ struct BenchInferCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: ArgumentHelp("How a call uses the threads: intra-op (each primitive splits its work over the threads), batch-split (one slice of the batch per thread), single-thread, or auto (times intra-op against batch-split, or against single-thread at batch 1, when compiling; keeps the faster).", valueName: "mode"))
     var parallelism = PlanParallelism.auto.rawValue
-    @Option(help: ArgumentHelp("fp32 3×3 stride-1 convolutions: direct (oneDNN), winograd (F(2×2, 3×3) wherever it applies), or auto (times both per shape when compiling; keeps Winograd where it is ≥20% faster).", valueName: "algorithm"))
+    @Option(help: ArgumentHelp("fp32 3×3 stride-1 convolutions: direct (oneDNN), winograd (F(2×2, 3×3) wherever it applies), winograd4x4 (F(4×4, 3×3) wherever it applies), or auto (times direct and both Winograd variants per shape when compiling; keeps the fastest Winograd where it is ≥20% faster than direct).", valueName: "algorithm"))
     var convolutions = ConvolutionAlgorithm.auto.rawValue
     @Option(name: .customLong("agreement-data"), help: ArgumentHelp("A MedMNIST .npz: with a reduced --precision, the fraction of val images whose predicted class equals fp32's.", valueName: "file"))
     var agreementData: String?
@@ -87,6 +87,7 @@ struct BenchInferCommand: ParsableCommand {
                                     per_sample_ms: stats.median / Double(b), planned_bytes: plan.plannedBytes,
                                     parallelism: plan.parallelism.rawValue, parallelism_reason: plan.parallelismReason,
                                     winograd_convolutions: plan.implementations.filter { $0.implementation.hasPrefix("winograd") }.count,
+                                    winograd_f4x4_convolutions: plan.implementations.filter { $0.implementation.hasPrefix(WinogradConv3x3.Variant.f4x4.kernelName) }.count,
                                     convolutions: plan.implementations.filter { $0.kind == .convolution }.count)
             if let peer, peerSkipped == nil {
                 let (output, skipped) = peer.run(onnx: source.onnx!, batch: b, threads: DNNLContext.threadCount, runs: runs, warmup: warmup)
@@ -117,7 +118,8 @@ struct BenchInferCommand: ParsableCommand {
             if let o = r.onnxruntime, let lr = r.latency_ratio, let tr = r.throughput_ratio {
                 line += String(format: " %15.3f %15.1f %18.2f× %20.2f×", o.latency_ms.median, o.samples_per_s, lr, tr)
             }
-            print(line + "   " + r.parallelism + ", \(r.winograd_convolutions)/\(r.convolutions) convs winograd")
+            print(line + "   " + r.parallelism + ", \(r.winograd_convolutions)/\(r.convolutions) convs winograd"
+                  + (r.winograd_f4x4_convolutions > 0 ? " (\(r.winograd_f4x4_convolutions) F(4×4))" : ""))
         }
         for r in rows where parallelism == PlanParallelism.auto.rawValue && r.batch > 1 { print("batch \(r.batch): \(r.parallelism_reason)") }
         if let peerEngine { print("peer: \(peerEngine), same file, same thread count, run right after ours for each batch size") }
@@ -136,8 +138,10 @@ struct BenchInferRow: Encodable {
     /// How the plan ran (intra-op or batch-split) and why (requested, or what `auto` measured).
     let parallelism: String
     let parallelism_reason: String
-    /// Convolutions the plan runs by Winograd F(2×2, 3×3), of all its convolutions.
+    /// Convolutions the plan runs by Winograd (either variant), of all its convolutions.
     let winograd_convolutions: Int
+    /// Of those, the ones by F(4×4, 3×3).
+    let winograd_f4x4_convolutions: Int
     let convolutions: Int
     /// ONNX Runtime on the same file at this batch size, and our median latency / theirs and our throughput / theirs.
     var onnxruntime: ONNXRuntimePeer.Row?

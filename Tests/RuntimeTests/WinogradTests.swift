@@ -6,11 +6,13 @@ import Optimize
 @testable import Engine
 @testable import Runtime
 
-/// Winograd F(2×2, 3×3) against the plain Swift convolution (`ReferenceBackend.conv2d`, plus bias,
-/// residual and ReLU written out), and whole plans with it on against plans with it off.
-/// Tolerance: 1e-4 relative to the output's largest magnitude. F(2,3)'s transforms add a few float32
-/// roundings per output (measured ~1e-6 relative by `pneumo bench conv --winograd`); 1e-4 is the
-/// runtime's fp32 bound, which folding and fusion already use.
+/// Winograd F(2×2, 3×3) and F(4×4, 3×3) against the plain Swift convolution (`ReferenceBackend.conv2d`, plus
+/// bias, residual and ReLU written out) and oneDNN's direct one, and whole plans with them on against plans with
+/// them off. Tolerance: 1e-4 relative to the output's largest magnitude, the runtime's fp32 bound (which folding
+/// and fusion already use), for both variants. Measured by `pneumo bench conv --winograd --winograd-tile 2,4`
+/// against oneDNN's direct convolution (random N(0,1) input, weights N(0, 0.05²)): F(2×2) 0.9e-6 (C=64) to
+/// 2.7e-6 (C=512); F(4×4), whose transforms have entries up to 8 and 1/24, 5.5e-6 (C=64), 1.1e-5 (C=256) and
+/// 1.9e-5 (C=512, 7×7): 5× inside the bound at the widest layer our models have.
 @Suite struct WinogradTests {
     static let tolerance: Float = 1e-4
 
@@ -22,12 +24,13 @@ import Optimize
 
     enum Fused: String, CaseIterable { case none, biasReLU, biasResidualReLU, residualInPlace }
 
-    /// Odd and even sizes (tiles past the right and bottom edges), maps smaller than a tile, chunks that
-    /// do not divide the tile count, and both schedules.
-    @Test(arguments: [1, 3], [(5, 7), (8, 8), (1, 3), (14, 9)])
-    func matchesReferenceConvolution(batch: Int, size: (Int, Int)) throws {
+    /// Odd and even sizes (tiles past the right and bottom edges), maps smaller than a tile (1×1 and 2×2 inside
+    /// one 4×4 or 6×6 tile), chunks that do not divide the tile count, and both schedules.
+    @Test(arguments: WinogradConv3x3.Variant.allCases,
+          [(1, (5, 7)), (3, (5, 7)), (1, (8, 8)), (3, (1, 3)), (1, (14, 9)), (3, (7, 7)), (2, (5, 9)), (2, (1, 1)), (3, (2, 2))])
+    func matchesReferenceConvolution(variant: WinogradConv3x3.Variant, shape: (batch: Int, size: (Int, Int))) throws {
         let ctx = try #require(DNNLContext.shared)
-        let (c, k, h, w) = (16, 32, size.0, size.1)
+        let (batch, c, k, h, w) = (shape.batch, 16, 32, shape.size.0, shape.size.1)
         var rng = SeededRandom(seed: 11)
         let x = Tensor.randomNormal([batch, c, h, w], using: &rng)
         let weight = Tensor.randomNormal([k, c, 3, 3], std: 0.1, using: &rng)
@@ -48,17 +51,50 @@ import Optimize
                 let wino = try WinogradConv3x3(batch: batch, height: h, width: w, inChannels: c, outChannels: k,
                                                weight: weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self),
                                                bias: hasBias ? UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)) : nil,
-                                               relu: fused != .none, schedule: schedule, ctx: ctx)
+                                               relu: fused != .none, variant: variant, schedule: schedule, ctx: ctx)
                 let workspace = AlignedBuffer(byteCount: wino.workspaceBytes)
                 try wino.bind(workspace: workspace.pointer)
                 let res = residual.converted(to: .channelsLast)
                 let out = fused == .residualInPlace ? res : Tensor(uninitialized: [batch, k, h, w], layout: .channelsLast)
                 try wino.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
                              residual: hasResidual ? UnsafePointer(res.rawPointer.assumingMemoryBound(to: Float.self)) : nil)
-                expectClose(out.converted(to: .rowMajor).scalars, expected, "N\(batch) \(h)×\(w) \(schedule) \(fused)")
+                expectClose(out.converted(to: .rowMajor).scalars, expected, "\(variant) N\(batch) \(h)×\(w) \(schedule) \(fused)")
                 withExtendedLifetime((bias, workspace)) {}
             }
         }
+    }
+
+    /// F(4×4, 3×3) at a realistic depth (its error grows with the channels summed) against oneDNN's direct
+    /// convolution with the same bias and ReLU: 128 → 64 channels, edge tiles on both sides.
+    @Test func f4x4MatchesDirectConvolutionAtDepth() throws {
+        let ctx = try #require(DNNLContext.shared)
+        let (batch, c, k, h, w) = (2, 128, 64, 9, 6)
+        var rng = SeededRandom(seed: 12)
+        let x = Tensor.randomNormal([batch, c, h, w], using: &rng)
+        let weight = Tensor.randomNormal([k, c, 3, 3], std: 0.05, using: &rng)
+        let bias = Tensor.randomNormal([k], std: 0.5, using: &rng)
+        let a = Conv2dAttributes(padding: Pair(1))
+        let expected = try DNNLBackend().conv2d(x, weight: weight, bias: bias, a, fused: [.relu]).converted(to: .rowMajor).scalars
+        let wino = try WinogradConv3x3(batch: batch, height: h, width: w, inChannels: c, outChannels: k,
+                                       weight: weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self),
+                                       bias: UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)), relu: true, variant: .f4x4, ctx: ctx)
+        let workspace = AlignedBuffer(byteCount: wino.workspaceBytes)
+        try wino.bind(workspace: workspace.pointer)
+        let out = Tensor(uninitialized: [batch, k, h, w], layout: .channelsLast), xNHWC = x.converted(to: .channelsLast)
+        try wino.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
+                     residual: nil)
+        expectClose(out.converted(to: .rowMajor).scalars, expected, "F(4×4) N\(batch) C\(c) K\(k) \(h)×\(w) vs oneDNN direct")
+        withExtendedLifetime((bias, workspace, xNHWC)) {}
+    }
+
+    /// `auto` races F(4×4, 3×3) only where its tiles need fewer products than F(2×2, 3×3)'s.
+    @Test func autoRacesF4x4WhereItTakesFewerProducts() {
+        func variants(_ h: Int, _ w: Int) -> Set<WinogradConv3x3.Variant> { Set(WinogradChoice.candidates(height: h, width: w).map(\.variant)) }
+        #expect(variants(1, 1) == [.f2x2])    // 36 vs 16 products
+        #expect(variants(2, 2) == [.f2x2])
+        #expect(variants(4, 4) == [.f2x2, .f4x4])   // 36 vs 64
+        #expect(variants(7, 7) == [.f2x2, .f4x4])   // 144 vs 256
+        #expect(WinogradChoice.candidates(height: 56, width: 56).count == 4)   // each variant chunked and whole
     }
 
     @Test func appliesOnlyTo3x3Stride1Pad1WithChannelsOf16() {
@@ -73,9 +109,11 @@ import Optimize
     }
 
     /// ResNet-18 at width 0.125 (channels 8, 16, 32, 64: layer1's 8 stay direct), batch-norm trained away
-    /// from the identity: Winograd on agrees with Winograd off, at batch 1 and 3, intra-op and batch-split.
-    @Test(arguments: [1, 3], [PlanParallelism.intraOp, .batchSplit])
-    func resnetPlanWithWinogradAgrees(batch: Int, parallelism: PlanParallelism) throws {
+    /// from the identity: Winograd F(2×2) or F(4×4) on agrees with Winograd off and with the interpreter, at
+    /// batch 1 and 3, intra-op and batch-split.
+    @Test(arguments: [ConvolutionAlgorithm.winograd, .winograd4x4], [(1, PlanParallelism.intraOp), (3, .intraOp), (3, .batchSplit)])
+    func resnetPlanWithWinogradAgrees(algorithm: ConvolutionAlgorithm, run: (batch: Int, parallelism: PlanParallelism)) throws {
+        let (batch, parallelism) = run
         var m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [4, 1, 52, 52], seed: 3)
         let executor = Executor(graph: m.graph, backend: try DNNLBackend())
         var rng = SeededRandom(seed: 9)
@@ -84,25 +122,31 @@ import Optimize
         let x = Tensor.randomNormal([batch, 1, 52, 52], using: &rng)   // layer1–4 maps: 13×13, 7×7 (odd), 4×4, 2×2
         let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
         let on = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: parallelism,
-                                   convolutions: .winograd)
-        // Three per stage in layer2–4 (C, K ≥ 16; each stage's first conv has stride 2).
-        let winogradSteps = on.implementations.filter { $0.implementation.hasPrefix("winograd") }.count
-        #expect(winogradSteps == 9, "\(on.implementations.map(\.implementation))")
+                                   convolutions: algorithm)
+        // Three per stage in layer2–4 (C, K ≥ 16; each stage's first conv has stride 2), all of the variant asked for.
+        let kernel = algorithm == .winograd ? "winograd_f2x3+" : "winograd_f4x3+"
+        let winogradSteps = on.implementations.filter { $0.implementation.hasPrefix("winograd") }
+        #expect(winogradSteps.count == 9 && winogradSteps.allSatisfy { $0.implementation.hasPrefix(kernel) },
+                "\(on.implementations.map(\.implementation))")
         #expect(!off.implementations.contains { $0.implementation.hasPrefix("winograd") })
         let reference = try off.run(x).scalars
-        expectClose(try on.run(x).scalars, reference, "resnet18 w0.125 winograd vs direct, batch \(batch), \(parallelism)")
+        expectClose(try on.run(x).scalars, reference, "resnet18 w0.125 \(algorithm) vs direct, batch \(batch), \(parallelism)")
         expectClose(try on.run(x).scalars, reference, "second run (arena and workspace reused)")
+        var p = m.parameters
+        let interpreted = try executor.forward(feeds: ["image": x], parameters: &p, mode: .inference, rng: &rng)[m.graph.outputs[0]]!
+        expectClose(try on.run(x).scalars, interpreted.converted(to: .rowMajor).scalars, "\(algorithm) plan vs the interpreter")
     }
 
     /// The Winograd workspace lives in the plan's scratchpad and its weights among the plan's weights:
     /// the allocator's high-water mark while running equals the planned bytes plus the output.
-    @Test func plannedMemoryStaysTruthful() throws {
+    @Test(arguments: [ConvolutionAlgorithm.winograd, .winograd4x4])
+    func plannedMemoryStaysTruthful(algorithm: ConvolutionAlgorithm) throws {
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 3)
         var rng = SeededRandom(seed: 1)
         let x = Tensor.randomNormal([2, 1, 32, 32], using: &rng)
         let tracker = MemoryTracker()
         let (plan, output) = try MemoryTracker.$current.withValue(tracker) {
-            let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .winograd)
+            let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: algorithm)
             tracker.resetPeak()
             return (plan, try plan.run(x))
         }
@@ -120,7 +164,7 @@ import Optimize
         expectClose(try auto.run(x).scalars, try off.run(x).scalars, "auto vs direct")
     }
 
-    /// The runtime's default is `.auto`; `.direct` (the off switch) and `.winograd` reach every plan it compiles.
+    /// The runtime's default is `.auto`; `.direct` (the off switch), `.winograd` and `.winograd4x4` reach every plan it compiles.
     @Test func runtimePassesItsAlgorithmToEveryPlan() throws {
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 3)
         func winogradSteps(_ a: ConvolutionAlgorithm?, batch: Int) throws -> Int {
@@ -134,6 +178,7 @@ import Optimize
         for batch in [1, 2] {
             #expect(try winogradSteps(.direct, batch: batch) == 0)
             #expect(try winogradSteps(.winograd, batch: batch) == 9)
+            #expect(try winogradSteps(.winograd4x4, batch: batch) == 9)
         }
         // INT8 and BF16 plans stay direct whatever is asked.
         let int8 = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [2, 1, 32, 32], precision: .int8,
@@ -155,7 +200,7 @@ import Optimize
     }
 
     @Test func unknownAlgorithmIsAnError() {
-        #expect(throws: EngineError.invalid("runtime", "convolutions must be one of direct, winograd, auto; got 'fast'")) {
+        #expect(throws: EngineError.invalid("runtime", "convolutions must be one of direct, winograd, winograd4x4, auto; got 'fast'")) {
             try ConvolutionAlgorithm(option: "fast")
         }
     }
