@@ -136,45 +136,65 @@ public final class InferencePlan: @unchecked Sendable {
         let (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
         let lowered = PlanLowering.lower(g, fuse: fuse)
         let weights = WeightCache()
-        func part(_ rows: Range<Int>, singleThreaded: Bool) throws -> PlanPart {
-            try PlanPart(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: [rows.count] + inputShape.dropFirst(),
-                         layout: layout, precision: precision, calibration: calibration, ctx: ctx, weights: weights, rows: rows,
-                         singleThreaded: singleThreaded, convolutions: convolutions)
-        }
         let n = inputShape.first ?? 1, threads = DNNLContext.threadCount
-        // Contiguous slices, sizes differing by at most one; nil where the output does not lead with the batch.
-        func split() throws -> [PlanPart]? {
-            let k = min(threads, n)
-            let parts = try (0..<k).map { t in try part((t * n / k)..<((t + 1) * n / k), singleThreaded: true) }
-            return parts.allSatisfy({ $0.outputShape.first == $0.rows.count }) ? parts : nil
+        // The input races run on (made once, when a race needs it).
+        var probe: Tensor?
+        func input() -> Tensor {
+            if probe == nil { var rng = SeededRandom(seed: 5); probe = Tensor.randomNormal(inputShape, using: &rng) }
+            return probe!
         }
-        let chosen: [PlanPart], reason: String
-        switch parallelism {
-        case .intraOp:
-            (chosen, reason) = ([try part(0..<n, singleThreaded: false)], "requested")
-        case .singleThread:
-            (chosen, reason) = ([try part(0..<n, singleThreaded: true)], "requested")
-        case _ where threads < 2:
-            (chosen, reason) = ([try part(0..<n, singleThreaded: false)], "one thread: nothing to split")
-        case .batchSplit where n < 2:
-            (chosen, reason) = ([try part(0..<n, singleThreaded: false)], "batch 1: nothing to split")
-        case .batchSplit:
-            guard let parts = try split() else {
-                throw EngineError.unsupported("runtime", "batch-split: the output does not lead with the batch, so it cannot be split by rows")
+
+        /// The parts for `parallelism` with `convolutions`, and why.
+        func arrange(_ convolutions: ConvolutionAlgorithm) throws -> (parts: [PlanPart], reason: String) {
+            func part(_ rows: Range<Int>, singleThreaded: Bool) throws -> PlanPart {
+                try PlanPart(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: [rows.count] + inputShape.dropFirst(),
+                             layout: layout, precision: precision, calibration: calibration, ctx: ctx, weights: weights, rows: rows,
+                             singleThreaded: singleThreaded, convolutions: convolutions)
             }
-            (chosen, reason) = (parts, "requested")
-        case .auto:
-            let whole = [try part(0..<n, singleThreaded: false)]
-            guard let other = try n < 2 ? [part(0..<n, singleThreaded: true)] : split() else {
-                (chosen, reason) = (whole, "auto: the output does not lead with the batch, so it cannot be split")
-                break
+            // Contiguous slices, sizes differing by at most one; nil where the output does not lead with the batch.
+            func split() throws -> [PlanPart]? {
+                let k = min(threads, n)
+                let parts = try (0..<k).map { t in try part((t * n / k)..<((t + 1) * n / k), singleThreaded: true) }
+                return parts.allSatisfy({ $0.outputShape.first == $0.rows.count }) ? parts : nil
             }
-            var rng = SeededRandom(seed: 5)
-            let x = Tensor.randomNormal(inputShape, using: &rng)
-            let t = try Self.race(whole: { _ = try Self.run(whole, x, nil) }, other: { _ = try Self.run(other, x, nil) })
-            chosen = t.other < t.whole ? other : whole
-            reason = String(format: "auto: %d calls each in alternating blocks, median per call: %@ %.3f ms, intra-op %.3f ms", t.runs,
-                            n < 2 ? "single-thread" : "batch-split", t.other, t.whole)
+            switch parallelism {
+            case .intraOp:
+                return ([try part(0..<n, singleThreaded: false)], "requested")
+            case .singleThread:
+                return ([try part(0..<n, singleThreaded: true)], "requested")
+            case _ where threads < 2:
+                return ([try part(0..<n, singleThreaded: false)], "one thread: nothing to split")
+            case .batchSplit where n < 2:
+                return ([try part(0..<n, singleThreaded: false)], "batch 1: nothing to split")
+            case .batchSplit:
+                guard let parts = try split() else {
+                    throw EngineError.unsupported("runtime", "batch-split: the output does not lead with the batch, so it cannot be split by rows")
+                }
+                return (parts, "requested")
+            case .auto:
+                let whole = [try part(0..<n, singleThreaded: false)]
+                guard let other = try n < 2 ? [part(0..<n, singleThreaded: true)] : split() else {
+                    return (whole, "auto: the output does not lead with the batch, so it cannot be split")
+                }
+                let x = input()
+                let t = try Self.race(whole: { _ = try Self.run(whole, x, nil) }, other: { _ = try Self.run(other, x, nil) })
+                return (t.other < t.whole ? other : whole,
+                        String(format: "auto: %d calls each in alternating blocks, median per call: %@ %.3f ms, intra-op %.3f ms", t.runs,
+                               n < 2 ? "single-thread" : "batch-split", t.other, t.whole))
+            }
+        }
+        var (chosen, reason) = try arrange(convolutions)
+        var convolutions = convolutions
+        // At batch 1 a convolution's own race can mislead: resnet18 at 64 px took F(2×2) for its three 8×8
+        // convolutions, each faster alone with caches evicted, and the whole call was 8% slower. So a batch-1
+        // plan with Winograd steps must also beat the all-direct plan, whole.
+        if convolutions == .auto && n == 1 && chosen.contains(where: { $0.steps.contains { $0.winograd != nil } }) {
+            let direct = try arrange(.direct), x = input()
+            let t = try Self.race(whole: { _ = try Self.run(chosen, x, nil) }, other: { _ = try Self.run(direct.parts, x, nil) })
+            if t.other <= t.whole {
+                (chosen, reason, convolutions) = (direct.parts, direct.reason, .direct)
+            }
+            reason += String(format: "; convolutions: all direct %.3f ms, with winograd %.3f ms", t.other, t.whole)
         }
         parts = chosen
         self.parallelism = chosen.count > 1 ? .batchSplit : chosen[0].singleThreaded ? .singleThread : .intraOp

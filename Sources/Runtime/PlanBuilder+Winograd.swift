@@ -17,7 +17,7 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
     /// Per shape, time direct against Winograd F(2×2, 3×3) and F(4×4, 3×3) (each chunked and whole; F(4×4) only
     /// where its tiles need fewer products than F(2×2)'s) when compiling (same thread count, alternating calls,
     /// caches evicted before each as weights are in a whole model); keep the fastest Winograd only when it is at
-    /// least 20% faster than direct. Decisions are kept per process by shape (`PNEUMO_WINOGRAD_VERBOSE=1` prints them).
+    /// least 20% faster than direct, twice (a second race, against direct alone, confirms a winner). Decisions are kept per process by shape (`PNEUMO_WINOGRAD_VERBOSE=1` prints them).
     case auto
 
     public init(option value: String) throws {
@@ -58,8 +58,15 @@ enum WinogradChoice {
         let t = try WinogradConvBenchmark.race(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width,
                                                configurations: raced)
         let best = t.winograd.indices.min { t.winograd[$0] < t.winograd[$1] }!
-        let winograd = t.winograd[best] * margin <= t.direct ? raced[best] : nil
-        let times = zip(raced, t.winograd).map { String(format: "%@ %.3f ms", $0.description, $1) }.joined(separator: ", ")
+        var winograd = t.winograd[best] * margin <= t.direct ? raced[best] : nil
+        var times = zip(raced, t.winograd).map { String(format: "%@ %.3f ms", $0.description, $1) }.joined(separator: ", ")
+        // A busy moment can make direct look slow once: a winner must win a second race, against direct alone.
+        if let w = winograd {
+            let again = try WinogradConvBenchmark.race(batch: batch, channels: channels, outChannels: outChannels, height: height,
+                                                       width: width, configurations: [w])
+            if again.winograd[0] * margin > again.direct { winograd = nil }
+            times += String(format: "; again: direct %.3f ms, %@ %.3f ms", again.direct, w.description, again.winograd[0])
+        }
         let d = Decision(winograd: winograd, reason: String(format: "direct %.3f ms, ", t.direct) + times)
         decisions.withLock { $0[key] = d }
         if ProcessInfo.processInfo.environment["PNEUMO_WINOGRAD_VERBOSE"] != nil {

@@ -164,6 +164,26 @@ import Optimize
         expectClose(try auto.run(x).scalars, try off.run(x).scalars, "auto vs direct")
     }
 
+    /// At batch 1 a plan that kept Winograd steps was also raced, whole, against the all-direct plan; the
+    /// loser is gone, and `convolutions` says which won.
+    @Test func batchOneAutoPlanBeatsTheDirectOneWhole() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.25), inputShape: [1, 1, 64, 64], seed: 3)
+        var rng = SeededRandom(seed: 2)
+        let x = Tensor.randomNormal([1, 1, 64, 64], using: &rng)
+        let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
+        let auto = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: .auto, convolutions: .auto)
+        let winogradSteps = auto.implementations.filter { $0.implementation.hasPrefix("winograd") }.count
+        if auto.convolutions == .direct {
+            #expect(winogradSteps == 0)
+            #expect(auto.parallelismReason.contains("convolutions: all direct"), "\(auto.parallelismReason)")
+        } else {
+            #expect(auto.convolutions == .auto)
+            // Kept Winograd: it won the whole race, or no step had taken it (then there was no race).
+            #expect(winogradSteps == 0 || auto.parallelismReason.contains("convolutions: all direct"), "\(auto.parallelismReason)")
+        }
+        expectClose(try auto.run(x).scalars, try off.run(x).scalars, "batch-1 auto vs direct")
+    }
+
     /// The runtime's default is `.auto`; `.direct` (the off switch), `.winograd` and `.winograd4x4` reach every plan it compiles.
     @Test func runtimePassesItsAlgorithmToEveryPlan() throws {
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 3)
