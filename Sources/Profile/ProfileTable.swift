@@ -4,7 +4,8 @@ import Foundation
 public enum ProfileTable {
     static func mb(_ bytes: Int) -> String { String(format: "%.2f MB", Double(bytes) / 1_048_576) }
 
-    public static func render(_ p: ModelProfile) -> String {
+    /// `steps`: how many of the slowest plan steps to list.
+    public static func render(_ p: ModelProfile, steps: Int = 8) -> String {
         var out: [String] = []
         let shape = p.input_shape.map(String.init).joined(separator: "×")
         out.append("\(p.model), input \(shape), \(p.threads) threads on \(p.device)")
@@ -37,10 +38,10 @@ public enum ProfileTable {
         for (k, v) in p.operation_breakdown.sorted(by: { $0.value > $1.value }) where v > 0 {
             out.append("  " + k.padded(to: 18) + String(format: "%5.1f%%  %.3f ms", v, p.operation_ms[k] ?? 0))
         }
-        let slowest = p.step_ms.sorted { $0.ms > $1.ms }.prefix(8)
+        let slowest = p.step_ms.sorted { $0.ms > $1.ms }.prefix(max(steps, 0))
         if !slowest.isEmpty {
             out.append("  slowest steps:")
-            for s in slowest { out.append("    " + s.name.padded(to: 28) + s.kind.padded(to: 18) + String(format: "%.3f ms", s.ms)) }
+            for s in slowest { out.append("    " + s.name.padded(to: 28) + s.kind.padded(to: 18) + String(format: s.ms < 0.1 ? "%.4f ms" : "%.3f ms", s.ms)) }
         }
         out.append("")
         out.append("Batch sweep")

@@ -17,6 +17,7 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Comma-separated batch sizes to sweep.") var sweep = "1,8,32,64,128,256"
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = "channelsLast"
+    @Option(help: "How many of the slowest plan steps (batch 1) to list; JSON has them all.") var steps = 8
     @Flag(help: "Print JSON.") var json = false
 
     var sweepSizes: [Int] { sweep.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
@@ -27,6 +28,7 @@ struct ProfileCommand: ParsableCommand {
             throw ValidationError("--sweep must be comma-separated positive integers, got '\(sweep)'")
         }
         guard PlanLayout(rawValue: layout) != nil else { throw ValidationError("--layout must be channelsLast or blocked") }
+        guard steps >= 0 else { throw ValidationError("--steps must be 0 or more, got \(steps)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
     }
 
@@ -38,6 +40,6 @@ struct ProfileCommand: ParsableCommand {
         options.layout = PlanLayout(rawValue: layout)!
         let p = try ModelProfile.measure(name: m.name, graph: m.graph, parameters: m.parameters, inputName: m.inputName,
                                          sampleShape: m.sampleShape, options: options)
-        print(json ? try p.jsonString() : ProfileTable.render(p))
+        print(json ? try p.jsonString() : ProfileTable.render(p, steps: steps))
     }
 }
