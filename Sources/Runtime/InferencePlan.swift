@@ -17,25 +17,45 @@ public enum PlanLayout: String, Sendable, CaseIterable {
 /// (`pneumo bench infer --precision bf16` reports the output change against float32).
 ///
 /// INT8 quantizes activations per tensor (ranges from an `Int8Calibration`) and weights per output
-/// channel, with int32 accumulation: AVX-512 VNNI (or AVX-VNNI) runs it natively; without VNNI oneDNN
-/// still runs it, on slower AVX2/AVX-512 integer kernels.
+/// channel, with int32 accumulation. It needs AVX-512 VNNI (or AMX): without VNNI oneDNN's int8 kernels add
+/// pairs of u8·s8 products in saturating 16-bit arithmetic, and with AVX-VNNI alone they halve the weights
+/// of convolutions with signed inputs, so results change (tried here with `ONEDNN_MAX_CPU_ISA`: AVX2 gave
+/// 20 dB SQNR against the interpreter where AVX-512 VNNI gives 125 dB; AVX2_VNNI broke the on-grid
+/// exactness test). There, a quantized model runs in float32, which computes the same rounding.
 public enum Precision: String, Sendable, CaseIterable, Codable {
     case fp32, bf16, int8
 
-    /// Whether this CPU runs the precision natively (oneDNN would otherwise emulate BF16 slowly).
+    /// Whether this CPU runs the precision natively and exactly: BF16 on AVX-512 BF16 or AMX (oneDNN would
+    /// otherwise emulate it slowly), INT8 on AVX-512 VNNI or AMX. Read from oneDNN's dispatch ISA, so `ONEDNN_MAX_CPU_ISA`
+    /// (how another machine's instruction set is tried here) counts.
     public static func isSupported(_ p: Precision) -> Bool {
-        guard p == .bf16 else { return true }
-        return cpuFlags.contains("avx512_bf16") || cpuFlags.contains("amx_bf16")
+        switch p {
+        case .fp32: true
+        case .bf16: isa & 0x80 != 0   // dnnl_cpu_isa_avx512_core_bf16's own bit, set in every ISA above it
+        case .int8: isa & 0x40 != 0   // dnnl_cpu_isa_avx512_core_vnni's own bit
+        }
     }
 
-    /// A model's own precision: INT8 for a quantized model (`fakeQuantize` nodes), float32 otherwise.
-    public static func native(for graph: Graph) -> Precision { Int8Quantization.isQuantized(graph) ? .int8 : .fp32 }
+    /// A model's own precision: INT8 for a quantized model (`fakeQuantize` nodes) where the CPU runs INT8,
+    /// float32 otherwise.
+    public static func native(for graph: Graph) -> Precision {
+        Int8Quantization.isQuantized(graph) && isSupported(.int8) ? .int8 : .fp32
+    }
 
-    /// Whether INT8 dot products run on VNNI instructions here.
-    public static var hasVNNI: Bool { cpuFlags.contains("avx512_vnni") || cpuFlags.contains("avx_vnni") }
+    /// Whether INT8 dot products run on VNNI instructions here (AVX-VNNI's or AVX-512 VNNI's bit of the ISA).
+    public static var hasVNNI: Bool { isa & 0x8 != 0 || isa & 0x40 != 0 }
 
-    /// Read once: the CPU does not change under a running process.
-    private static let cpuFlags: String = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    /// Why `p` cannot run here (nil when it can).
+    public static func unsupportedReason(_ p: Precision) -> String? {
+        switch p {
+        case _ where isSupported(p): nil
+        case .bf16: "bf16 needs a CPU with AVX-512 BF16 or AMX; this one has neither"
+        default: "int8 needs a CPU with AVX-512 VNNI or AMX: without them oneDNN's int8 kernels saturate 16-bit sums (AVX2) or halve weights (AVX-VNNI), which changes results"
+        }
+    }
+
+    /// oneDNN's dispatch ISA (`dnnl_cpu_isa_t`): read once, the CPU does not change under a running process.
+    private static let isa: UInt32 = UInt32(dnnl_get_effective_cpu_isa().rawValue)
 }
 
 /// The op families the runtime reports time by (the spec's `operation_breakdown`).
@@ -130,9 +150,7 @@ public final class InferencePlan: @unchecked Sendable {
                 convolutions: ConvolutionAlgorithm = .direct) throws {
         let precision = precision ?? Precision.native(for: graph)
         guard let ctx = DNNLContext.shared else { throw EngineError.backend("runtime", "no oneDNN CPU engine") }
-        guard Precision.isSupported(precision) else {
-            throw EngineError.unsupported("runtime", "\(precision.rawValue) needs a CPU with AVX-512 BF16 or AMX; this one has neither")
-        }
+        if let reason = Precision.unsupportedReason(precision) { throw EngineError.unsupported("runtime", reason) }
         let (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
         let lowered = PlanLowering.lower(g, fuse: fuse)
         let weights = WeightCache()

@@ -40,7 +40,7 @@ struct BenchInferCommand: ParsableCommand {
             throw ValidationError("--precision must be fp32, bf16 or int8, got \(precision!)")
         }
         if calibrate.file != nil && p != .int8 { throw ValidationError("--calibrate applies to --precision int8 only") }
-        guard Precision.isSupported(p) else { throw ValidationError("--precision bf16 needs a CPU with AVX-512 BF16 or AMX") }
+        if let reason = Precision.unsupportedReason(p) { throw ValidationError("--precision \(p.rawValue): \(reason)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
         do { _ = try PlanParallelism(option: parallelism) } catch let e as EngineError { throw ValidationError("--\(e.message)") }
         do { _ = try ConvolutionAlgorithm(option: convolutions) } catch let e as EngineError { throw ValidationError("--\(e.message)") }

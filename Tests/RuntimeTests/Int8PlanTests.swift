@@ -28,7 +28,7 @@ import NN
         return 10 * log10(signal / max(noise, 1e-30))
     }
 
-    @Test func convolutionOnTheGridIsExact() throws {
+    @Test(.enabled(if: Precision.isSupported(.int8), "no AVX-512 VNNI here: no INT8 plan")) func convolutionOnTheGridIsExact() throws {
         // Weights: integers in −127…127 times a power of two per output channel, with ±127 present so
         // that max|w|/127 is that power; input likewise with one scale. Every product and sum is then
         // exact in float32 and in int32, so the int8 plan must reproduce float32 to the last bit.
@@ -48,7 +48,7 @@ import NN
         #expect(q == (try float32(m, x)))
     }
 
-    @Test func resnetTracksFloat32() throws {
+    @Test(.enabled(if: Precision.isSupported(.int8), "no AVX-512 VNNI here: no INT8 plan")) func resnetTracksFloat32() throws {
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 5)
         var rng = SeededRandom(seed: 6)
         let calibration = Tensor.randomNormal([16, 1, 32, 32], using: &rng)
@@ -66,7 +66,7 @@ import NN
 
     /// MobileNetV2: depthwise (grouped) convolutions, ReLU6, residuals without activation (s8 residuals).
     /// The baseline: the resize runs in float32 and its output is quantized for the first convolution.
-    @Test(arguments: [("mobilenet", 18.0), ("baseline", 35.0)])
+    @Test(.enabled(if: Precision.isSupported(.int8), "no AVX-512 VNNI here: no INT8 plan"), arguments: [("mobilenet", 18.0), ("baseline", 35.0)])
     func modelTracksFloat32(model: String, minimumDB: Double) throws {
         let (m, shape): (ModelGraph, [Int]) = model == "mobilenet"
             ? (try ModelGraph(try MobileNetV2(inChannels: 3, width: 0.25), inputShape: [1, 3, 32, 32], seed: 7), [3, 32, 32])
@@ -109,7 +109,7 @@ import NN
         }
     }
 
-    @Test func runtimeCalibratesOnRandomInputsWithoutOne() throws {
+    @Test(.enabled(if: Precision.isSupported(.int8), "no AVX-512 VNNI here: no INT8 plan")) func runtimeCalibratesOnRandomInputsWithoutOne() throws {
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28])
         let runtime = Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28], precision: .int8)
         #expect(try runtime.calibration()?.source.contains("random") == true)

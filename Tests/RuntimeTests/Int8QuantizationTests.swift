@@ -36,16 +36,19 @@ import Optimize
         #expect(r.changes.allSatisfy { $0.weightError > 0 && $0.weightError < 0.02 }, "\(r.changes.map(\.weightError))")
         let x = Tensor.randomNormal([3] + shape, using: &rng)
         let reference = try interpreter(r, x)
-        let int8 = try InferencePlan(graph: r.graph, parameters: r.parameters, inputShape: x.shape, precision: .int8)
         let fp32 = try InferencePlan(graph: r.graph, parameters: r.parameters, inputShape: x.shape, precision: .fp32)
-        let (a, b) = (try int8.run(x).scalars, try fp32.run(x).scalars)
-        #expect(Int8PlanTests().sqnr(reference, a) >= 100, "int8 plan: \(Int8PlanTests().sqnr(reference, a)) dB")
+        let b = try fp32.run(x).scalars
         #expect(Int8PlanTests().sqnr(reference, b) >= 100, "fp32 plan: \(Int8PlanTests().sqnr(reference, b)) dB")
+        #expect(fp32.implementations.contains { $0.kind == .quantize })
+        // Without AVX-512 VNNI there is no INT8 plan (Precision.isSupported); the float32 plan above is what runs there.
+        guard Precision.isSupported(.int8) else { return }
+        let int8 = try InferencePlan(graph: r.graph, parameters: r.parameters, inputShape: x.shape, precision: .int8)
+        let a = try int8.run(x).scalars
+        #expect(Int8PlanTests().sqnr(reference, a) >= 100, "int8 plan: \(Int8PlanTests().sqnr(reference, a)) dB")
         // In the INT8 plan every grid is written by the op that produces the value: the only rounding step
         // left is the one after a float op (the baseline's resize).
         let rounding = int8.implementations.filter { $0.kind == .quantize }.map(\.name)
         #expect(rounding.allSatisfy { $0.hasPrefix("resize") } && rounding.count == (model == "baseline" ? 1 : 0), "\(rounding)")
-        #expect(fp32.implementations.contains { $0.kind == .quantize })
     }
 
     @Test func quantizingTwiceIsAnError() throws {
