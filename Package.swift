@@ -61,6 +61,8 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Engine", "NN", "Models", "Optimize", "Runtime", "Profile"], linkerSettings: dnnlLinker),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "NN", "Models"], resources: [.copy("Fixtures")],
                     linkerSettings: dnnlLinker),
+        .testTarget(name: "DeployTests", dependencies: ["Deploy", "Data", "Engine", "Metrics", "Models", "Profile", "Runtime"],
+                    resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Train", "Data", "Engine", "NN", "Models", "Optimize", "Runtime", "ONNX"],
                     linkerSettings: dnnlLinker),
     ]

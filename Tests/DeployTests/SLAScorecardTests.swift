@@ -1,0 +1,59 @@
+import Data
+import Deploy
+import Engine
+import Foundation
+import Metrics
+import Models
+import Profile
+import Runtime
+import Testing
+
+/// The SLA scorecard on a tiny MedMNIST-format file (`Fixtures/make_fixtures.py`) and an untrained model:
+/// what it reports must agree with the compute profile, the runtime's own scores and its own checks.
+@Suite struct SLAScorecardTests {
+    static let fixture = Bundle.module.url(forResource: "tiny_pneumonia", withExtension: "npz", subdirectory: "Fixtures")!
+
+    static func card(split: Split, targets: SLAScorecard.Targets = .init()) throws -> (SLAScorecard, ModelGraph) {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28], seed: 4)
+        let card = try SLAScorecard.measure(model: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28],
+                                            dataset: try MedMNISTDataset(contentsOf: fixture), split: split,
+                                            preprocessing: try Preprocessing(size: 28), targetSensitivity: 0.99, targets: targets,
+                                            runs: 5, sweep: [4, 8])
+        return (card, m)
+    }
+
+    @Test func reportsWhatItMeasuredAndJudgesIt() throws {
+        let (card, m) = try Self.card(split: .val)
+        let compute = try ComputeProfile(graph: m.graph, parameters: m.parameters, inputName: "image", sampleShape: [1, 28, 28])
+        #expect(card.gflops_per_sample == Double(compute.macs_per_sample) / 1e9)
+        #expect(card.true_gflops_per_sample == 2 * card.gflops_per_sample)
+        #expect(card.checks.map(\.name) == ["GFLOPs per sample", "peak memory", "single-image latency", "throughput", "sensitivity"])
+        #expect(card.pass == card.checks.allSatisfy(\.pass))
+        for c in card.checks {
+            // The margin is positive exactly when the check passes, whichever side the target is on.
+            #expect((c.margin > 0) == c.pass, "\(c.name): margin \(c.margin), pass \(c.pass)")
+        }
+        // Chosen on val for 0.99 and reported on val: reached by construction (16 pneumonia images).
+        #expect(card.sensitivity >= 0.99 && card.threshold >= 0 && card.threshold <= 1)
+        #expect(card.peak_memory_mb > 0 && card.latency_ms > 0 && card.throughput_samples_per_s > 0)
+        #expect([4, 8].contains(card.amortized_batch))
+        // The plans timed are the ones a deployed Runtime compiles, named per batch size.
+        #expect(card.plans.map { Set($0.keys) } == ["1", "4", "8"])
+        #expect(card.plans?.values.allSatisfy { $0.contains("convolutions winograd") } == true)
+        #expect(card.table().contains("plans: batch 1 "))
+        // The AUC is the runtime's scores' on val.
+        let runtime = Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28])
+        let val = try Scoring.scores(runtime, try MedMNISTDataset(contentsOf: Self.fixture).split(.val), preprocessing: try Preprocessing(size: 28))
+        #expect(abs(card.auc - (BinaryMetrics.auc(scores: val.scores, labels: val.labels) ?? -1)) < 1e-12)
+    }
+
+    @Test func aMissedTargetFailsTheCard() throws {
+        var targets = SLAScorecard.Targets()
+        targets.latencyMs = 1e-6   // no model answers in a nanosecond
+        let (card, _) = try Self.card(split: .test, targets: targets)
+        let latency = try #require(card.checks.first { $0.name == "single-image latency" })
+        #expect(!latency.pass && latency.margin < 0 && !card.pass)
+        #expect(card.table().contains("FAIL: single-image latency"))
+        #expect(card.split == "test")
+    }
+}
