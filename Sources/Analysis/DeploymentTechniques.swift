@@ -129,8 +129,9 @@ extension AnalysisContext {
     func int8Quantization() throws -> TechniqueAnalysis {
         let convs = graph.nodes.filter { if case .conv2d = $0.op { true } else { false } }
         // VNNI's vpdpbusd does 4 int8 multiply-adds per 32-bit lane where FMA does one float; a third of
-        // that survives memory traffic and requantization in practice. Without VNNI, about 1.5×.
-        let gain = Precision.hasVNNI ? 3.0 : 1.5
+        // that survives memory traffic and requantization in practice. Without AVX-512 VNNI there is no INT8
+        // plan (Precision.isSupported): no gain.
+        let gain = Precision.isSupported(.int8) ? 3.0 : 1.0
         let speedup = 1 / ((1 - convShare) + convShare / gain)
         let estimate = Estimate(params_reduction: 0, macs_reduction: 0, speedup: speedup, memory_change: -0.75,
                                 throughput_change: speedup - 1)
@@ -163,7 +164,7 @@ extension AnalysisContext {
             sensitivity_risk: "medium: max logit change \(String(format: "%.2g", worst)) relative with \(calibration.source); "
                 + "calibrate on training images and validate sensitivity on val (pneumo bench infer --agreement-data)",
             estimated: estimate, measured: m.compared(to: base, outputChange: worst),
-            estimate_basis: "conv time share \(String(format: "%.0f", 100 * convShare))% runs \(gain)× faster (VNNI: \(Precision.hasVNNI)); "
+            estimate_basis: "conv time share \(String(format: "%.0f", 100 * convShare))% runs \(gain)× faster (INT8 plan here: \(Precision.isSupported(.int8))); "
                 + "weights and activations × 0.25",
             measurement: "Int8Quantization rewrite calibrated on \(calibration.sampleCount) \(calibration.source), "
                 + (int8 ? "the runtime's INT8 plan (u8/s8 activations, s8 weights, int32 accumulation), timed; "

@@ -37,6 +37,8 @@ public struct ModelProfile: Codable, Sendable {
     public var breakdown_coverage: Double
     /// Each plan step's mean time at batch 1, in plan order.
     public var step_ms: [StepTime]
+    /// The batch-1 plan, in words ("intra-op, 10/20 convolutions winograd").
+    public var plan: String
     public var layers: [ComputeProfile.Layer]
     public var sweep: [SweepPoint]
     /// Largest batch whose whole-batch latency stays within `realtime_budget_ms` (answers one request fast).
@@ -51,6 +53,9 @@ public struct ModelProfile: Codable, Sendable {
         public var warmup = 5
         public var sweep = [1, 8, 32, 64, 128, 256]
         public var layout = PlanLayout.channelsLast
+        /// How fp32 3×3 convolutions are lowered (`.auto`: as a deployed `Runtime`); plans stay intra-op so that
+        /// their steps can be timed one by one.
+        public var convolutions = ConvolutionAlgorithm.direct
         public var realtimeBudgetMs = 3.0
         public init() {}
     }
@@ -59,7 +64,8 @@ public struct ModelProfile: Codable, Sendable {
                                sampleShape: [Int], options: Options = Options()) throws -> ModelProfile {
         let compute = try ComputeProfile(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
         let (plan1, memory1) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
-                                                               sampleShape: sampleShape, batch: 1, layout: options.layout)
+                                                               sampleShape: sampleShape, batch: 1, layout: options.layout,
+                                                               convolutions: options.convolutions)
         let single = try PerformanceProfiler.timing(plan1, runs: options.runs, warmup: options.warmup)
         let breakdown = try PerformanceProfiler.operationBreakdown(plan1, runs: max(options.runs / 5, 3), endToEndMs: single.latency_ms.mean)
         var memories = [memory1]
@@ -68,14 +74,15 @@ public struct ModelProfile: Codable, Sendable {
             batchTiming = single
         } else {
             let (planB, memoryB) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
-                                                                   sampleShape: sampleShape, batch: options.batch, layout: options.layout)
+                                                                   sampleShape: sampleShape, batch: options.batch, layout: options.layout,
+                                                                   convolutions: options.convolutions)
             memories.append(memoryB)
             batchTiming = try PerformanceProfiler.timing(planB, runs: max(options.runs / 2, 5), warmup: options.warmup)
         }
         var sweep: [SweepPoint] = []
         for b in options.sweep {
             let plan = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: [b] + sampleShape,
-                                         layout: options.layout)
+                                         layout: options.layout, convolutions: options.convolutions)
             // Fewer runs for big batches: each is long, and the mean settles quickly.
             let runs = max(3, min(options.runs, 2000 / b))
             let t = try PerformanceProfiler.timing(plan, runs: runs, warmup: min(options.warmup, 3))
@@ -91,7 +98,7 @@ public struct ModelProfile: Codable, Sendable {
             latency_ms: single.latency_ms, latency_samples_ms: single.samples_ms, batch_latency: batchTiming,
             throughput_samples_per_s: batchTiming.throughput_samples_per_s, amortized_latency_ms: batchTiming.per_sample_ms,
             operation_breakdown: breakdown.percent, operation_ms: breakdown.milliseconds, breakdown_coverage: breakdown.coverage,
-            step_ms: breakdown.steps,
+            step_ms: breakdown.steps, plan: plan1.summary,
             layers: compute.layers, sweep: sweep,
             best_batch_realtime: sweep.filter { $0.latency_ms <= options.realtimeBudgetMs }.map(\.batch).max(),
             realtime_budget_ms: options.realtimeBudgetMs,

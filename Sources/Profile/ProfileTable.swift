@@ -34,7 +34,7 @@ public enum ProfileTable {
                           b.batch, b.latency_ms.mean, b.latency_ms.median, b.latency_ms.p95, b.latency_ms.std,
                           p.throughput_samples_per_s, p.amortized_latency_ms))
         out.append("")
-        out.append(String(format: "Time by operation (batch 1; steps add up to %.0f%% of the end-to-end time)", p.breakdown_coverage * 100))
+        out.append(String(format: "Time by operation (batch 1, %@; steps add up to %.0f%% of the end-to-end time)", p.plan, p.breakdown_coverage * 100))
         for (k, v) in p.operation_breakdown.sorted(by: { $0.value > $1.value }) where v > 0 {
             out.append("  " + k.padded(to: 18) + String(format: "%5.1f%%  %.3f ms", v, p.operation_ms[k] ?? 0))
         }

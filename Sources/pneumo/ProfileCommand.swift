@@ -17,6 +17,8 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Comma-separated batch sizes to sweep.") var sweep = "1,8,32,64,128,256"
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = "channelsLast"
+    @Option(help: ArgumentHelp("fp32 3×3 stride-1 convolutions: direct (oneDNN), winograd, winograd4x4, or auto (as the runtime deploys; each shape timed when compiling).", valueName: "algorithm"))
+    var convolutions = "direct"
     @Option(help: "How many of the slowest plan steps (batch 1) to list; JSON has them all.") var steps = 8
     @Flag(help: "Print JSON.") var json = false
 
@@ -28,6 +30,7 @@ struct ProfileCommand: ParsableCommand {
             throw ValidationError("--sweep must be comma-separated positive integers, got '\(sweep)'")
         }
         guard PlanLayout(rawValue: layout) != nil else { throw ValidationError("--layout must be channelsLast or blocked") }
+        _ = try ConvolutionAlgorithm(option: convolutions)
         guard steps >= 0 else { throw ValidationError("--steps must be 0 or more, got \(steps)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
     }
@@ -38,6 +41,7 @@ struct ProfileCommand: ParsableCommand {
         var options = ModelProfile.Options()
         options.batch = batch; options.runs = runs; options.warmup = warmup; options.sweep = sweepSizes
         options.layout = PlanLayout(rawValue: layout)!
+        options.convolutions = try ConvolutionAlgorithm(option: convolutions)
         let p = try ModelProfile.measure(name: m.name, graph: m.graph, parameters: m.parameters, inputName: m.inputName,
                                          sampleShape: m.sampleShape, options: options)
         print(json ? try p.jsonString() : ProfileTable.render(p, steps: steps))

@@ -62,9 +62,21 @@ import Runtime
         let convMs = p.step_ms.filter { $0.kind == "convolution" }.map(\.ms).reduce(0, +)
         #expect(abs(convMs - p.operation_ms["convolution", default: 0]) <= 1e-9 * max(convMs, 1))
         #expect(ProfileTable.render(p).contains("slowest steps"))
+        #expect(p.plan == "intra-op, 0/20 convolutions winograd", "\(p.plan)")
         #expect(p.memory.map(\.batch) == [1, 4])
         #expect(p.peak_memory_bytes.measured == p.peak_memory_bytes.planned)
         #expect(!ProfileTable.render(p).isEmpty)
+    }
+
+    /// `Options.convolutions` reaches every plan the profile times, and the profile says what it timed.
+    @Test func profileTimesTheConvolutionsItIsAskedFor() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.25), inputShape: [1, 1, 32, 32])
+        var options = ModelProfile.Options()
+        options.batch = 2; options.runs = 3; options.warmup = 1; options.sweep = [1]; options.convolutions = .winograd
+        let p = try ModelProfile.measure(name: "resnet18", graph: m.graph, parameters: m.parameters, sampleShape: [1, 32, 32], options: options)
+        // 16 channels and more: every 3×3 stride-1 convolution (13 of 20) takes Winograd.
+        #expect(p.plan == "intra-op, 13/20 convolutions winograd", "\(p.plan)")
+        #expect(p.peak_memory_bytes.measured == p.peak_memory_bytes.planned)
     }
 
     @Test func latencyStatistics() {
