@@ -48,6 +48,17 @@ import Runtime
         #expect(memory.activations_bytes >= batch * (3 + 4) * 64 * 4)
     }
 
+    /// The SLA's memory figure comes from a plan compiled with the runtime's `auto` choices: the plans its races
+    /// discard (single-thread or batch-split, all-direct or Winograd) are gone before the measurement starts.
+    @Test(arguments: [1, 4])
+    func autoPlansMeasureWhatTheyPlan(batch: Int) throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.25), inputShape: [1, 1, 32, 32])
+        let (plan, memory) = try PerformanceProfiler.memory(graph: m.graph, parameters: m.parameters, sampleShape: [1, 32, 32],
+                                                            batch: batch, layout: .channelsLast, parallelism: .auto, convolutions: .auto)
+        #expect(memory.measured == memory.planned, "\(plan.summary): \(plan.parallelismReason)")
+        #expect(memory.planned == plan.plannedBytes + batch * 2 * 4)
+    }
+
     @Test func fullProfileRunsAndAddsUp() throws {
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28])
         var options = ModelProfile.Options()
