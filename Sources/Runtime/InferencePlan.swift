@@ -78,7 +78,8 @@ public enum PlanParallelism: String, Sendable, CaseIterable, Codable {
     /// The whole batch on the calling thread, with a plan compiled for one thread: no fork/join at all.
     case singleThread = "single-thread"
     /// Compile intra-op and the alternative (batch-split, or single-thread at batch 1), time both here on the
-    /// same input, keep the faster (`InferencePlan.parallelismReason` gives the times).
+    /// same input, keep the faster (`InferencePlan.parallelismReason` gives the times). At batch 1 it also times
+    /// each step both ways and tries an intra-op plan that runs on one thread the steps that were faster there.
     case auto
 
     /// Parses a command-line value, with an error that names the accepted ones.
@@ -121,6 +122,8 @@ public final class InferencePlan: @unchecked Sendable {
         var preCopy: (from: Int, to: Int, bytes: Int)?
         /// A Winograd convolution on arena offsets (input, output, residual) instead of `primitive`.
         var winograd: (conv: WinogradConv3x3, input: Int, output: Int, residual: Int?)? = nil
+        /// Created for, and run on, one thread inside a plan that runs its other steps on the team.
+        var singleThreaded = false
 
         /// oneDNN's implementation, or the Winograd path and its matmul's.
         var implementation: String {
@@ -132,7 +135,9 @@ public final class InferencePlan: @unchecked Sendable {
     public var summary: String {
         let convs = implementations.filter { $0.kind == .convolution }
         let winograd = convs.filter { $0.implementation.hasPrefix("winograd") }.count
-        return "\(parallelism.rawValue), \(winograd)/\(convs.count) convolutions winograd" + (precision == .fp32 ? "" : ", \(precision.rawValue)")
+        let alone = parts.count == 1 && !parts[0].singleThreaded ? parts[0].steps.filter(\.singleThreaded).count : 0
+        return "\(parallelism.rawValue)" + (alone > 0 ? " (\(alone)/\(parts[0].steps.count) steps on one thread)" : "")
+            + ", \(winograd)/\(convs.count) convolutions winograd" + (precision == .fp32 ? "" : ", \(precision.rawValue)")
     }
 
     /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).
@@ -144,10 +149,21 @@ public final class InferencePlan: @unchecked Sendable {
     /// Compiles `graph` (input `inputName`, first output = the result) for inputs of `inputShape`.
     /// `precision` defaults to the model's own (`Precision.native(for:)`). An INT8 plan of a float model
     /// needs `calibration` (measured on the same `graph`).
-    public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int],
-                layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision? = nil,
-                calibration: Int8Calibration? = nil, parallelism: PlanParallelism = .intraOp,
-                convolutions: ConvolutionAlgorithm = .direct) throws {
+    public convenience init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int],
+                            layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision? = nil,
+                            calibration: Int8Calibration? = nil, parallelism: PlanParallelism = .intraOp,
+                            convolutions: ConvolutionAlgorithm = .direct) throws {
+        try self.init(graph: graph, parameters: parameters, inputName: inputName, inputShape: inputShape, layout: layout, fuse: fuse,
+                      precision: precision, calibration: calibration, parallelism: parallelism, convolutions: convolutions,
+                      stepsAlone: [])
+    }
+
+    /// `stepsAlone`: with `.intraOp`, the steps (by index) created for and run on one thread (what `.auto`
+    /// measures at batch 1; given here by tests).
+    init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int],
+         layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision? = nil,
+         calibration: Int8Calibration? = nil, parallelism: PlanParallelism = .intraOp,
+         convolutions: ConvolutionAlgorithm = .direct, stepsAlone: Set<Int>) throws {
         let precision = precision ?? Precision.native(for: graph)
         guard let ctx = DNNLContext.shared else { throw EngineError.backend("runtime", "no oneDNN CPU engine") }
         if let reason = Precision.unsupportedReason(precision) { throw EngineError.unsupported("runtime", reason) }
@@ -164,10 +180,10 @@ public final class InferencePlan: @unchecked Sendable {
 
         /// The parts for `parallelism` with `convolutions`, and why.
         func arrange(_ convolutions: ConvolutionAlgorithm) throws -> (parts: [PlanPart], reason: String) {
-            func part(_ rows: Range<Int>, singleThreaded: Bool) throws -> PlanPart {
+            func part(_ rows: Range<Int>, singleThreaded: Bool, alone: Set<Int> = []) throws -> PlanPart {
                 try PlanPart(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: [rows.count] + inputShape.dropFirst(),
                              layout: layout, precision: precision, calibration: calibration, ctx: ctx, weights: weights, rows: rows,
-                             singleThreaded: singleThreaded, convolutions: convolutions)
+                             singleThreaded: singleThreaded, convolutions: convolutions, singleThreadedSteps: alone)
             }
             // Contiguous slices, sizes differing by at most one; nil where the output does not lead with the batch.
             func split() throws -> [PlanPart]? {
@@ -177,7 +193,7 @@ public final class InferencePlan: @unchecked Sendable {
             }
             switch parallelism {
             case .intraOp:
-                return ([try part(0..<n, singleThreaded: false)], "requested")
+                return ([try part(0..<n, singleThreaded: false, alone: stepsAlone)], "requested")
             case .singleThread:
                 return ([try part(0..<n, singleThreaded: true)], "requested")
             case _ where threads < 2:
@@ -196,9 +212,18 @@ public final class InferencePlan: @unchecked Sendable {
                 }
                 let x = input()
                 let t = try Self.race(whole: { _ = try Self.run(whole, x, nil) }, other: { _ = try Self.run(other, x, nil) })
-                return (t.other < t.whole ? other : whole,
-                        String(format: "auto: %d calls each in alternating blocks, median per call: %@ %.3f ms, intra-op %.3f ms", t.runs,
-                               n < 2 ? "single-thread" : "batch-split", t.other, t.whole))
+                var best = t.other < t.whole ? other : whole
+                var reason = String(format: "auto: %d calls each in alternating blocks, median per call: %@ %.3f ms, intra-op %.3f ms",
+                                    t.runs, n < 2 ? "single-thread" : "batch-split", t.other, t.whole)
+                // At batch 1, also a plan that runs on one thread just the steps that were faster there.
+                if n < 2, let alone = try Self.fasterAlone(team: whole[0], alone: other[0], x, callMs: min(t.whole, t.other)) {
+                    let mixed = [try part(0..<n, singleThreaded: false, alone: alone)]
+                    let m = try Self.race(whole: { _ = try Self.run(best, x, nil) }, other: { _ = try Self.run(mixed, x, nil) })
+                    if m.other < m.whole { best = mixed }
+                    reason += String(format: "; %d of %d steps on one thread, the rest intra-op: %.3f ms against %.3f ms", alone.count,
+                                     whole[0].steps.count, m.other, m.whole)
+                }
+                return (best, reason)
             }
         }
         var (chosen, reason) = try arrange(convolutions)
@@ -291,6 +316,23 @@ public final class InferencePlan: @unchecked Sendable {
         return out
     }
 
+    /// The steps of `team` (an intra-op part) that ran faster in `alone` (the same plan compiled for one thread):
+    /// median of alternating step-timed runs, as many as fit in about 0.2 s (5 to 50); nil unless some, not all.
+    private static func fasterAlone(team: PlanPart, alone: PlanPart, _ x: Tensor, callMs: Double) throws -> Set<Int>? {
+        guard team.steps.map(\.name) == alone.steps.map(\.name) else { return nil }
+        var a = [[Double]](repeating: [], count: team.steps.count), b = a
+        for _ in 0..<max(5, min(50, Int(100 / max(callMs, 1e-3)))) {
+            var t: [UInt64] = []
+            _ = try run([team], x, &t)
+            for (k, ns) in t.enumerated() { a[k].append(Double(ns)) }
+            t = []
+            _ = try run([alone], x, &t)
+            for (k, ns) in t.enumerated() { b[k].append(Double(ns)) }
+        }
+        let faster = Set(a.indices.filter { LatencyStats(b[$0]).median < LatencyStats(a[$0]).median })
+        return faster.isEmpty || faster.count == a.count ? nil : faster
+    }
+
     /// Median per-call milliseconds of `whole` and `other`, timed in alternating blocks of consecutive calls
     /// (so both see the same machine load), as a deployed plan runs: call after call of the same plan. The
     /// first call of each block is untimed: switching between a single-thread and an intra-op plan wakes or
@@ -331,7 +373,7 @@ final class PlanPart {
     /// `singleThreaded`: primitives are created (and so tuned, with scratchpads sized) for one thread.
     init(graph: Graph, parameters: ParameterStore, lowered: [PlannedStep], inputName: String, inputShape: [Int], layout: PlanLayout,
          precision: Precision, calibration: Int8Calibration?, ctx: DNNLContext, weights cache: WeightCache, rows: Range<Int>,
-         singleThreaded: Bool, convolutions: ConvolutionAlgorithm = .direct) throws {
+         singleThreaded: Bool, convolutions: ConvolutionAlgorithm = .direct, singleThreadedSteps: Set<Int> = []) throws {
         let team = omp_get_max_threads()
         if singleThreaded { omp_set_num_threads(1) }
         defer { omp_set_num_threads(team) }
@@ -339,6 +381,7 @@ final class PlanPart {
                                       precision: precision, calibration: calibration, ctx: ctx)
         builder.sharedWeights = cache
         builder.convolutions = convolutions
+        builder.singleThreadedSteps = singleThreaded ? [] : singleThreadedSteps
         try builder.build(lowered)
         let compiled = try builder.finish()
         var s: dnnl_stream_t?
@@ -376,6 +419,9 @@ final class PlanPart {
         for step in steps {
             let t0 = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if let c = step.preCopy { (base + c.to).copyMemory(from: base + c.from, byteCount: c.bytes) }
+            let team = step.singleThreaded ? omp_get_max_threads() : 0
+            if step.singleThreaded { omp_set_num_threads(1) }
+            defer { if step.singleThreaded { omp_set_num_threads(team) } }
             if let w = step.winograd {
                 try w.conv.run(input: UnsafePointer((base + w.input).assumingMemoryBound(to: Float.self)),
                                output: (base + w.output).assumingMemoryBound(to: Float.self),

@@ -105,13 +105,13 @@ extension PlanBuilder {
         if node.inputs.count == 3 { biasPointer = UnsafePointer(weights[try vector(node.inputs[2])].pointer.assumingMemoryBound(to: Float.self)) }
         var laidOut: [AlignedBuffer] = []
         let cache = sharedWeights
-        let conv = try WinogradConv3x3(batch: xs[0], height: xs[2], width: xs[3], inChannels: xs[1], outChannels: ws[0],
+        let conv = try forTheNextStep { try WinogradConv3x3(batch: xs[0], height: xs[2], width: xs[3], inChannels: xs[1], outChannels: ws[0],
                                        weight: wc.rawPointer.assumingMemoryBound(to: Float.self), bias: biasPointer, relu: relu,
                                        variant: configuration.variant, schedule: configuration.schedule, ctx: ctx) { md, make in
             let b = try cache.buffer(wName + "|" + configuration.variant.kernelName, md, make: make)
             laidOut.append(b)
             return b
-        }
+        } }
         weights.append(contentsOf: laidOut)
         var output: Int, residualBuffer: Int?
         if let r = residual {

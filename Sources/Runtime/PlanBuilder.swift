@@ -57,6 +57,9 @@ struct PlanBuilder {
     var descriptors: [MemoryDesc] = []
     var weights: [AlignedBuffer] = []
     var pending: [PendingStep] = []
+    /// Steps (by index) whose primitives are created, and run, for one thread in a plan that otherwise
+    /// runs on the team: small steps, where the fork/join costs more than the second thread brings.
+    var singleThreadedSteps: Set<Int> = []
     /// Planned-step index of each node's last reader (graph outputs: never).
     var lastReader: [Int] = []
     var userInputMD: MemoryDesc
@@ -96,7 +99,16 @@ struct PlanBuilder {
 
     /// A primitive owned by the plan (oneDNN's own primitive cache makes re-creating one cheap).
     func makePrimitive(_ name: String, _ make: () throws -> dnnl_primitive_desc_t) throws -> Primitive {
-        try Primitive(pd: make(), op: name)
+        try forTheNextStep { try Primitive(pd: make(), op: name) }
+    }
+
+    /// Runs `body` (which creates what the next step runs) seeing the thread count that step will run with.
+    func forTheNextStep<R>(_ body: () throws -> R) rethrows -> R {
+        guard singleThreadedSteps.contains(pending.count) else { return try body() }
+        let team = omp_get_max_threads()
+        omp_set_num_threads(1)
+        defer { omp_set_num_threads(team) }
+        return try body()
     }
 
     mutating func keep(_ md: MemoryDesc) -> const_dnnl_memory_desc_t { descriptors.append(md); return md.handle }
@@ -445,11 +457,13 @@ struct PlanBuilder {
         try check(dnnl_memory_create(&userInput, userInputMD.handle, ctx.engine, nil), "runtime input")
         var memories: [dnnl_memory_t?] = []
         var steps: [InferencePlan.Step] = []
-        for s in pending {
+        for (k, s) in pending.enumerated() {
+            let alone = singleThreadedSteps.contains(k)
             if let w = s.winograd {
                 try w.conv.bind(workspace: scratch.pointer)
                 steps.append(InferencePlan.Step(primitive: s.primitive, args: [], kind: s.kind, name: s.name, preCopy: nil,
-                                                winograd: (w.conv, offsets[w.input], offsets[w.output], w.residual.map { offsets[$0] })))
+                                                winograd: (w.conv, offsets[w.input], offsets[w.output], w.residual.map { offsets[$0] }),
+                                                singleThreaded: alone))
                 continue
             }
             var args: [dnnl_exec_arg_t] = []
@@ -469,7 +483,8 @@ struct PlanBuilder {
                 args.append(dnnl_exec_arg_t(arg: slot, memory: m))
             }
             steps.append(InferencePlan.Step(primitive: s.primitive, args: args, kind: s.kind, name: s.name,
-                                            preCopy: s.preCopy.map { (offsets[$0.from], offsets[$0.to], $0.bytes) }))
+                                            preCopy: s.preCopy.map { (offsets[$0.from], offsets[$0.to], $0.bytes) },
+                                            singleThreaded: alone))
         }
         descriptors.append(userInputMD)
         return Compiled(steps: steps, arena: arena, scratch: scratch, weights: weights, memories: memories, userInput: userInput!,

@@ -81,6 +81,33 @@ import NN
         #expect(plan.parallelismReason.hasPrefix("auto: ") && plan.parallelismReason.contains("single-thread"), "\(plan.parallelismReason)")
     }
 
+    /// Steps created for and run on one thread inside an intra-op plan (what `auto` keeps at batch 1 for the
+    /// steps that were faster alone) compute what the intra-op plan computes, and the plan says how many.
+    @Test func stepsAloneInAnIntraOpPlanComputeTheSame() throws {
+        let m = Self.pneumonet
+        var rng = SeededRandom(seed: 9)
+        let x = Tensor.randomNormal([1, 1, 28, 28], using: &rng)
+        let whole = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
+        let alone: Set<Int> = [0, 2, 3, 7, whole.implementations.count - 1]
+        let mixed = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, stepsAlone: alone)
+        #expect(mixed.parallelism == .intraOp)
+        #expect(mixed.summary.hasPrefix("intra-op (5/\(whole.implementations.count) steps on one thread)"), "\(mixed.summary)")
+        #expect(whole.summary.hasPrefix("intra-op, "))
+        for _ in 0..<3 { expectClose(try mixed.run(x).scalars, try whole.run(x).scalars, "steps alone") }
+        // The team's size is restored after each step run alone.
+        #expect(DNNLContext.threadCount == Self.team)
+    }
+
+    /// At batch 1 `auto` may keep a plan with some steps alone; whatever it keeps computes the same.
+    @Test func autoAtBatchOneComputesTheSame() throws {
+        let m = Self.pneumonet
+        var rng = SeededRandom(seed: 10)
+        let x = Tensor.randomNormal([1, 1, 28, 28], using: &rng)
+        let auto = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: .auto)
+        let whole = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
+        expectClose(try auto.run(x).scalars, try whole.run(x).scalars, "auto at batch 1: \(auto.summary)")
+    }
+
     /// `auto` times both and keeps one, saying what it measured; either choice computes the same.
     @Test func autoChoosesOneAndSaysWhy() throws {
         let m = Self.pneumonet
