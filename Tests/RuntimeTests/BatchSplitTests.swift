@@ -98,26 +98,18 @@ import NN
         #expect(DNNLContext.threadCount == Self.team)
     }
 
-    /// At batch 1 `auto` may keep a plan with some steps alone; whatever it keeps computes the same.
-    @Test func autoAtBatchOneComputesTheSame() throws {
-        let m = Self.pneumonet
-        var rng = SeededRandom(seed: 10)
-        let x = Tensor.randomNormal([1, 1, 28, 28], using: &rng)
-        let auto = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: .auto)
-        let whole = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
-        expectClose(try auto.run(x).scalars, try whole.run(x).scalars, "auto at batch 1: \(auto.summary)")
-    }
-
-    /// `auto` times both and keeps one, saying what it measured; either choice computes the same.
-    @Test func autoChoosesOneAndSaysWhy() throws {
+    /// `auto` times both and keeps one (at batch 1 maybe a plan with some steps alone), saying what it
+    /// measured; whatever it keeps computes the same.
+    @Test(arguments: [1, 6])
+    func autoChoosesOneAndSaysWhy(batch: Int) throws {
         let m = Self.pneumonet
         var rng = SeededRandom(seed: 8)
-        let x = Tensor.randomNormal([6, 1, 28, 28], using: &rng)
+        let x = Tensor.randomNormal([batch, 1, 28, 28], using: &rng)
         let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: .auto)
         #expect(plan.parallelism != .auto)
         if Self.team >= 2 { #expect(plan.parallelismReason.hasPrefix("auto: ")) }
         let whole = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
-        expectClose(try plan.run(x).scalars, try whole.run(x).scalars, "auto")
+        expectClose(try plan.run(x).scalars, try whole.run(x).scalars, "auto batch \(batch): \(plan.summary)")
     }
 
     /// The slices share one copy of the weights; arenas and scratchpads are per slice and all counted.
