@@ -131,13 +131,19 @@ public final class InferencePlan: @unchecked Sendable {
         }
     }
 
+    /// Convolution steps, those on Winograd (either variant), and those on F(4×4, 3×3).
+    public var convolutionCounts: (all: Int, winograd: Int, f4x4: Int) {
+        let convs = implementations.filter { $0.kind == .convolution }
+        return (convs.count, convs.filter { $0.implementation.hasPrefix("winograd") }.count,
+                convs.filter { $0.implementation.hasPrefix(WinogradConv3x3.Variant.f4x4.kernelName) }.count)
+    }
+
     /// How calls run, in words: "intra-op, 9/20 convolutions winograd" (with the precision when not fp32).
     public var summary: String {
-        let convs = implementations.filter { $0.kind == .convolution }
-        let winograd = convs.filter { $0.implementation.hasPrefix("winograd") }.count
+        let counts = convolutionCounts
         let alone = parts.count == 1 && !parts[0].singleThreaded ? parts[0].steps.filter(\.singleThreaded).count : 0
         return "\(parallelism.rawValue)" + (alone > 0 ? " (\(alone)/\(parts[0].steps.count) steps on one thread)" : "")
-            + ", \(winograd)/\(convs.count) convolutions winograd" + (precision == .fp32 ? "" : ", \(precision.rawValue)")
+            + ", \(counts.winograd)/\(counts.all) convolutions winograd" + (precision == .fp32 ? "" : ", \(precision.rawValue)")
     }
 
     /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).

@@ -103,6 +103,8 @@ struct PlanBuilder {
     }
 
     /// Runs `body` (which creates what the next step runs) seeing the thread count that step will run with.
+    /// Were a conversion step appended between creating a primitive and appending its step, the two would
+    /// swap thread counts: slower, never wrong (oneDNN runs a primitive correctly on any team size).
     func forTheNextStep<R>(_ body: () throws -> R) rethrows -> R {
         guard singleThreadedSteps.contains(pending.count) else { return try body() }
         let team = omp_get_max_threads()

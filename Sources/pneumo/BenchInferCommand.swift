@@ -86,9 +86,9 @@ struct BenchInferCommand: ParsableCommand {
             var row = BenchInferRow(batch: b, latency_ms: stats, samples_per_s: Double(b) / (stats.median / 1000),
                                     per_sample_ms: stats.median / Double(b), planned_bytes: plan.plannedBytes,
                                     parallelism: plan.parallelism.rawValue, parallelism_reason: plan.parallelismReason,
-                                    winograd_convolutions: plan.implementations.filter { $0.implementation.hasPrefix("winograd") }.count,
-                                    winograd_f4x4_convolutions: plan.implementations.filter { $0.implementation.hasPrefix(WinogradConv3x3.Variant.f4x4.kernelName) }.count,
-                                    convolutions: plan.implementations.filter { $0.kind == .convolution }.count)
+                                    winograd_convolutions: plan.convolutionCounts.winograd,
+                                    winograd_f4x4_convolutions: plan.convolutionCounts.f4x4,
+                                    convolutions: plan.convolutionCounts.all)
             if let peer, peerSkipped == nil {
                 let (output, skipped) = peer.run(onnx: source.onnx!, batch: b, threads: DNNLContext.threadCount, runs: runs, warmup: warmup)
                 if let r = output?.batches.first {

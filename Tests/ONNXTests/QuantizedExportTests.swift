@@ -9,12 +9,8 @@ import Runtime
 // Quantized models (Int8Quantization's fakeQuantize graphs) as QDQ ONNX files: the exported layout, the
 // round trip back to the same graph, and ONNX Runtime running the file with its int8 kernels.
 
-struct QuantizedCase: Sendable, CustomTestStringConvertible {
-    var name: String
-    var inputShape: [Int]
-    var build: @Sendable () throws -> any Layer
-    var testDescription: String { name }
-
+// The cases are `RoundTripCase`s (name, input shape, layer builder), quantized here.
+extension RoundTripCase {
     /// The model with random parameters (batch-norm not the identity), batch-norm folded and quantized on
     /// 16 random calibration samples.
     func quantized() throws -> (graph: Graph, parameters: ParameterStore) {
@@ -27,9 +23,9 @@ struct QuantizedCase: Sendable, CustomTestStringConvertible {
     }
 }
 
-let quantizedCases: [QuantizedCase] = [
-    QuantizedCase(name: "resnet18 width 0.125, 1 channel, 32 px", inputShape: [1, 1, 32, 32]) { ResNet18(inChannels: 1, width: 0.125) },
-    QuantizedCase(name: "mobilenetv2 width 0.25, 32 px", inputShape: [1, 3, 32, 32]) { try MobileNetV2(inChannels: 3, width: 0.25) },
+let quantizedCases: [RoundTripCase] = [
+    RoundTripCase(name: "resnet18 width 0.125, 1 channel, 32 px", inputShape: [1, 1, 32, 32]) { ResNet18(inChannels: 1, width: 0.125) },
+    RoundTripCase(name: "mobilenetv2 width 0.25, 32 px", inputShape: [1, 3, 32, 32]) { try MobileNetV2(inChannels: 3, width: 0.25) },
 ]
 
 /// The oldest opset with per-axis DequantizeLinear at a fixed batch, and the default and newest at a symbolic one.
@@ -76,7 +72,7 @@ struct QuantizedExportTests {
     /// (tolerance: exact) — so the interpreter computes the same logits bit for bit, and exporting again
     /// writes the same bytes.
     @Test(arguments: quantizedCases, quantizedExportSettings)
-    func roundTrip(_ c: QuantizedCase, _ setting: ExportSetting) throws {
+    func roundTrip(_ c: RoundTripCase, _ setting: ExportSetting) throws {
         let (graph, parameters) = try c.quantized()
         let data = try ONNXExporter.export(graph: graph, parameters: parameters, opset: setting.opset, dynamicBatch: setting.dynamicBatch)
         let imported = try ONNXImporter.load(data: data)
@@ -106,7 +102,7 @@ struct QuantizedExportTests {
     /// a scalar scale and a typed zero point 0; every conv weight an int8 initializer with per-channel scales
     /// through `DequantizeLinear(axis 0)`, every conv bias int32 on `s_x · s_k`.
     @Test(arguments: quantizedCases)
-    func layout(_ c: QuantizedCase) throws {
+    func layout(_ c: RoundTripCase) throws {
         let (graph, parameters) = try c.quantized()
         let proto = try Onnx_ModelProto(serializedBytes: try ONNXExporter.export(graph: graph, parameters: parameters))
         let g = proto.graph
@@ -288,7 +284,7 @@ struct QuantizedPeerTests {
     /// MobileNetV2 a conv whose input and output grids differ in signedness (ORT's QDQ conv selector wants
     /// u8 → u8 or s8 → s8).
     @Test(arguments: quantizedCases, quantizedExportSettings)
-    func runtimeAgrees(_ c: QuantizedCase, _ setting: ExportSetting) throws {
+    func runtimeAgrees(_ c: RoundTripCase, _ setting: ExportSetting) throws {
         let (graph, parameters) = try c.quantized()
         let dir = try temporaryDirectory("qdq")
         defer { try? FileManager.default.removeItem(at: dir) }

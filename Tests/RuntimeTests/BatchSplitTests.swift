@@ -17,6 +17,13 @@ import NN
         #expect(a.count == b.count && worst <= Self.tolerance * scale, "\(what): max difference \(worst), scale \(scale)")
     }
 
+    /// `plan` computes what the intra-op plan of PneumoNet at the same input shape computes.
+    func expectMatchesIntraOp(_ plan: InferencePlan, _ x: Tensor, _ what: String) throws {
+        let m = Self.pneumonet
+        let whole = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
+        expectClose(try plan.run(x).scalars, try whole.run(x).scalars, what)
+    }
+
     /// PneumoNet with its batch-norm statistics moved off the identity, so folding has something to fold.
     static let pneumonet: ModelGraph = {
         var m = try! ModelGraph(PneumoNet(), inputShape: [4, 1, 28, 28], seed: 11)
@@ -68,8 +75,7 @@ import NN
         let x = Tensor.randomNormal([batch, 1, 28, 28], using: &rng)
         let single = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: .singleThread)
         #expect(single.parallelism == .singleThread)
-        let whole = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
-        expectClose(try single.run(x).scalars, try whole.run(x).scalars, "single-thread batch \(batch)")
+        try expectMatchesIntraOp(single, x, "single-thread batch \(batch)")
     }
 
     /// At batch 1 `auto` races intra-op against single-thread (nothing to split) and says what it measured.
@@ -108,8 +114,7 @@ import NN
         let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: .auto)
         #expect(plan.parallelism != .auto)
         if Self.team >= 2 { #expect(plan.parallelismReason.hasPrefix("auto: ")) }
-        let whole = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
-        expectClose(try plan.run(x).scalars, try whole.run(x).scalars, "auto batch \(batch): \(plan.summary)")
+        try expectMatchesIntraOp(plan, x, "auto batch \(batch): \(plan.summary)")
     }
 
     /// The slices share one copy of the weights; arenas and scratchpads are per slice and all counted.
