@@ -21,7 +21,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
-        .target(name: "Engine", dependencies: ["CDNNL"], linkerSettings: dnnlLinker),
+        .target(name: "CKernels"),
+        .target(name: "Engine", dependencies: ["CDNNL", "CKernels"], linkerSettings: dnnlLinker),
         .target(name: "NN", dependencies: ["Engine"]),
         .target(name: "Models", dependencies: ["Engine", "NN"]),
         .target(name: "Metrics"),

@@ -114,28 +114,28 @@ public final class InferencePlan: @unchecked Sendable {
     public let convolutions: ConvolutionAlgorithm
 
     struct Step {
-        let primitive: Primitive
+        /// What runs the step, with `args`; nil for a step of our own (`custom`).
+        let primitive: Primitive?
         var args: [dnnl_exec_arg_t]
         let kind: OpKind
         let name: String
         /// Copies the residual into the output block first when the fused add cannot run in place.
         var preCopy: (from: Int, to: Int, bytes: Int)?
-        /// A Winograd convolution on arena offsets (input, output, residual) instead of `primitive`.
-        var winograd: (conv: WinogradConv3x3, input: Int, output: Int, residual: Int?)? = nil
+        /// A convolution of our own (Winograd, weight-streaming) on arena offsets (input, output, residual).
+        var custom: (conv: any ArenaConvolution, input: Int, output: Int, residual: Int?)? = nil
         /// Created for, and run on, one thread inside a plan that runs its other steps on the team.
         var singleThreaded = false
 
-        /// oneDNN's implementation, or the Winograd path and its matmul's.
-        var implementation: String {
-            winograd.map { "\($0.conv.variant.kernelName)+matmul:\(primitive.implementation)" } ?? primitive.implementation
-        }
+        /// oneDNN's implementation, or our convolution's.
+        var implementation: String { custom?.conv.implementation ?? primitive?.implementation ?? "" }
     }
 
-    /// Convolution steps, those on Winograd (either variant), and those on F(4×4, 3×3).
-    public var convolutionCounts: (all: Int, winograd: Int, f4x4: Int) {
+    /// Convolution steps, those on Winograd (either variant), those on F(4×4, 3×3), and those on the
+    /// weight-streaming kernel.
+    public var convolutionCounts: (all: Int, winograd: Int, f4x4: Int, streaming: Int) {
         let convs = implementations.filter { $0.kind == .convolution }
-        return (convs.count, convs.filter { $0.implementation.hasPrefix("winograd") }.count,
-                convs.filter { $0.implementation.hasPrefix(WinogradConv3x3.Variant.f4x4.kernelName) }.count)
+        let count = { (prefix: String) in convs.filter { $0.implementation.hasPrefix(prefix) }.count }
+        return (convs.count, count("winograd"), count(WinogradConv3x3.Variant.f4x4.kernelName), count(StreamingConv.kernelName))
     }
 
     /// How calls run, in words: "intra-op, 9/20 convolutions winograd" (with the precision when not fp32).
@@ -143,7 +143,8 @@ public final class InferencePlan: @unchecked Sendable {
         let counts = convolutionCounts
         let alone = parts.count == 1 && !parts[0].singleThreaded ? parts[0].steps.filter(\.singleThreaded).count : 0
         return "\(parallelism.rawValue)" + (alone > 0 ? " (\(alone)/\(parts[0].steps.count) steps on one thread)" : "")
-            + ", \(counts.winograd)/\(counts.all) convolutions winograd" + (precision == .fp32 ? "" : ", \(precision.rawValue)")
+            + ", \(counts.winograd)/\(counts.all) convolutions winograd"
+            + (counts.streaming > 0 ? ", \(counts.streaming) streaming" : "") + (precision == .fp32 ? "" : ", \(precision.rawValue)")
     }
 
     /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).
@@ -236,14 +237,19 @@ public final class InferencePlan: @unchecked Sendable {
         var convolutions = convolutions
         // At batch 1 a convolution's own race can mislead: resnet18 at 64 px took F(2×2) for its three 8×8
         // convolutions, each faster alone with caches evicted, and the whole call was 8% slower. So a batch-1
-        // plan with Winograd steps must also beat the all-direct plan, whole.
-        if convolutions == .auto && n == 1 && chosen.contains(where: { $0.steps.contains { $0.winograd != nil } }) {
+        // plan with Winograd steps must also beat the all-direct plan, whole. So must any plan with
+        // weight-streaming steps (taken without a race of their own: they pay off through the whole call's
+        // memory traffic, which one convolution alone does not show).
+        let ours = chosen[0].steps.filter { $0.custom != nil }.count
+        let streaming = chosen[0].steps.filter { $0.custom?.conv is StreamingConv }.count
+        if convolutions == .auto && (n == 1 && ours > 0 || streaming > 0) {
             let direct = try arrange(.direct), x = input()
             let t = try Self.race(whole: { _ = try Self.run(chosen, x, nil) }, other: { _ = try Self.run(direct.parts, x, nil) })
             if t.other <= t.whole {
                 (chosen, reason, convolutions) = (direct.parts, direct.reason, .direct)
             }
-            reason += String(format: "; convolutions: all direct %.3f ms, with winograd %.3f ms", t.other, t.whole)
+            reason += String(format: "; convolutions: all direct %.3f ms, with %d winograd and %d streaming %.3f ms", t.other,
+                             ours - streaming, streaming, t.whole)
         }
         parts = chosen
         self.parallelism = chosen.count > 1 ? .batchSplit : chosen[0].singleThreaded ? .singleThread : .intraOp
@@ -428,12 +434,12 @@ final class PlanPart {
             let team = step.singleThreaded ? omp_get_max_threads() : 0
             if step.singleThreaded { omp_set_num_threads(1) }
             defer { if step.singleThreaded { omp_set_num_threads(team) } }
-            if let w = step.winograd {
+            if let w = step.custom {
                 try w.conv.run(input: UnsafePointer((base + w.input).assumingMemoryBound(to: Float.self)),
                                output: (base + w.output).assumingMemoryBound(to: Float.self),
                                residual: w.residual.map { UnsafePointer((base + $0).assumingMemoryBound(to: Float.self)) })
-            } else {
-                try check(dnnl_primitive_execute(step.primitive.primitive, stream, Int32(step.args.count), step.args), step.name)
+            } else if let p = step.primitive {
+                try check(dnnl_primitive_execute(p.primitive, stream, Int32(step.args.count), step.args), step.name)
             }
             if timings != nil {
                 try check(dnnl_stream_wait(stream), step.name)

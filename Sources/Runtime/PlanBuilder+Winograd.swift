@@ -3,8 +3,9 @@ import Engine
 import Foundation
 import Synchronization
 
-/// How fp32 plans compute 3×3, stride-1, pad-1 convolutions (channel counts multiples of 16). Other
-/// convolutions, and BF16 and INT8 plans, always run oneDNN's direct convolution.
+/// How fp32 plans compute convolutions: 3×3, stride-1, pad-1 ones (channel counts multiples of 16) by Winograd,
+/// and those with at most 16 output pixels by our weight-streaming kernel, or all by oneDNN's direct convolution.
+/// BF16 and INT8 plans always run oneDNN's.
 public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
     /// oneDNN's direct convolution everywhere (the switch that turns Winograd off).
     case direct
@@ -14,7 +15,11 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
     /// Winograd F(4×4, 3×3) wherever it applies (~1e-5 relative at 512 channels), for tests and benchmarks;
     /// `auto` takes it per shape where it is the fastest.
     case winograd4x4
-    /// Per shape, time direct against Winograd F(2×2, 3×3) and F(4×4, 3×3) (each chunked and whole; F(4×4) only
+    /// oneDNN's direct convolution, except the weight-streaming kernel (`StreamingConv`) wherever it applies:
+    /// convolutions with at most 16 output pixels in all (late ResNet stages at batch 1), on AVX-512 CPUs.
+    case streaming
+    /// The weight-streaming kernel wherever it applies (plans with it must beat the all-direct plan, whole);
+    /// elsewhere, per shape, time direct against Winograd F(2×2, 3×3) and F(4×4, 3×3) (each chunked and whole; F(4×4) only
     /// where its tiles need fewer products than F(2×2)'s) when compiling (same thread count, alternating calls,
     /// caches evicted before each as weights are in a whole model); keep the fastest Winograd only when it is at
     /// least 20% faster than direct, twice (a second race, against direct alone, confirms a winner). Decisions are kept per process by shape (`PNEUMO_WINOGRAD_VERBOSE=1` prints them).
@@ -79,7 +84,7 @@ enum WinogradChoice {
 extension PlanBuilder {
     /// The Winograd variant and schedule for this fp32 convolution, or nil for the direct one.
     func winogradConfiguration(_ xs: [Int], _ ws: [Int], _ a: Conv2dAttributes) throws -> WinogradConv3x3.Configuration? {
-        guard convolutions != .direct, act == dnnl_f32, !isInt8, layout == .channelsLast,
+        guard convolutions != .direct, convolutions != .streaming, act == dnnl_f32, !isInt8, layout == .channelsLast,
               WinogradConv3x3.applies(input: xs, weight: ws, a) else { return nil }
         switch convolutions {
         case .winograd: return WinogradConv3x3.Configuration(.f2x2, winogradForcedSchedule)
@@ -88,49 +93,17 @@ extension PlanBuilder {
         }
     }
 
-    /// A Winograd step: input, output and residual are NHWC float32 buffers of the arena; bias and ReLU
-    /// (and the residual add) are applied by its output transform; its chunk buffers live in the plan's
-    /// scratchpad (sized to the largest step's need).
+    /// A Winograd step: its chunk buffers live in the plan's scratchpad (sized to the largest step's need).
     mutating func winogradConv(_ n: Int, residual: ValueID?, relu: Bool, result: Int, step: Int,
                                configuration: WinogradConv3x3.Configuration) throws {
-        let node = graph.nodes[n]
-        let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
-        let nhwc = try activationMD(xs, any: false), dstMD = try activationMD(out, any: false)
-        let x = try value(node.inputs[0].index, as: nhwc, name: node.name)
-        guard case .parameter(let wName) = graph[node.inputs[1]].op, let w = parameters[wName] else {
-            throw EngineError.unsupported("runtime", "weights must be parameters (node \(node.name))")
-        }
-        let wc = w.contiguous()
-        var biasPointer: UnsafePointer<Float>?
-        if node.inputs.count == 3 { biasPointer = UnsafePointer(weights[try vector(node.inputs[2])].pointer.assumingMemoryBound(to: Float.self)) }
-        var laidOut: [AlignedBuffer] = []
-        let cache = sharedWeights
-        let conv = try forTheNextStep { try WinogradConv3x3(batch: xs[0], height: xs[2], width: xs[3], inChannels: xs[1], outChannels: ws[0],
-                                       weight: wc.rawPointer.assumingMemoryBound(to: Float.self), bias: biasPointer, relu: relu,
-                                       variant: configuration.variant, schedule: configuration.schedule, ctx: ctx) { md, make in
-            let b = try cache.buffer(wName + "|" + configuration.variant.kernelName, md, make: make)
-            laidOut.append(b)
-            return b
-        } }
-        weights.append(contentsOf: laidOut)
-        var output: Int, residualBuffer: Int?
-        if let r = residual {
-            let rv = try value(r.index, as: dstMD, name: node.name + " residual")
-            // Accumulate in place when the residual dies here: each output element reads its own residual first.
-            if rv == values[r.index]!.buffer && lastReader[r.index] == step {
-                output = rv
-            } else if rv != values[r.index]!.buffer {
-                output = rv   // a converted copy made for this step alone
-            } else {
-                output = newBuffer(dstMD)
+        let (cache, ctx) = (sharedWeights, ctx)
+        try arenaConv(n, residual: residual, result: result, step: step) { xs, ws, weightName, weight, bias, laidOut in
+            try WinogradConv3x3(batch: xs[0], height: xs[2], width: xs[3], inChannels: xs[1], outChannels: ws[0], weight: weight, bias: bias,
+                                relu: relu, variant: configuration.variant, schedule: configuration.schedule, ctx: ctx) { md, make in
+                let b = try cache.buffer(weightName + "|" + configuration.variant.kernelName, md, make: make)
+                laidOut.append(b)
+                return b
             }
-            residualBuffer = rv
-        } else {
-            output = newBuffer(dstMD)
         }
-        var s = PendingStep(primitive: conv.matmul, args: [], kind: .convolution, name: node.name.isEmpty ? "conv2d" : node.name)
-        s.winograd = (conv, x, output, residualBuffer)
-        pending.append(s)
-        values[result] = (output, dstMD)
     }
 }

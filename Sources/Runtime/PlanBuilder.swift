@@ -12,13 +12,14 @@ struct PlanBuilder {
     }
 
     struct PendingStep {
-        let primitive: Primitive
+        /// nil for a step of our own (`custom`).
+        let primitive: Primitive?
         var args: [(slot: Int32, md: const_dnnl_memory_desc_t, ref: ArgRef)]
         let kind: OpKind
         let name: String
         var preCopy: (from: Int, to: Int, bytes: Int)?
-        /// A Winograd convolution (run in Swift + its own matmul) on these buffers, instead of `primitive`'s args.
-        var winograd: (conv: WinogradConv3x3, input: Int, output: Int, residual: Int?)?
+        /// A convolution of our own (Winograd, weight-streaming) on these buffers, instead of `primitive`'s args.
+        var custom: (conv: any ArenaConvolution, input: Int, output: Int, residual: Int?)?
     }
 
     struct Compiled {
@@ -212,8 +213,11 @@ struct PlanBuilder {
         let node = graph.nodes[n]
         guard case .conv2d(let a) = node.op else { return }
         let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
-        if activation == nil || activation == .relu, let configuration = try winogradConfiguration(xs, ws, a) {
-            return try winogradConv(n, residual: residual, relu: activation == .relu, result: result, step: step, configuration: configuration)
+        if activation == nil || activation == .relu {
+            if streams(xs, ws, out, a) { return try streamingConv(n, residual: residual, relu: activation == .relu, result: result, step: step) }
+            if let configuration = try winogradConfiguration(xs, ws, a) {
+                return try winogradConv(n, residual: residual, relu: activation == .relu, result: result, step: step, configuration: configuration)
+            }
         }
         let hasBias = node.inputs.count == 3
         var post: [FusedPostOp] = []
@@ -440,7 +444,7 @@ struct PlanBuilder {
         for (k, s) in pending.enumerated() {
             for case (_, _, .buffer(let b)) in s.args { first[b] = min(first[b], k); last[b] = max(last[b], k) }
             if let c = s.preCopy { first[c.from] = min(first[c.from], k); last[c.from] = max(last[c.from], k) }
-            if let w = s.winograd {
+            if let w = s.custom {
                 for b in [w.input, w.output] + (w.residual.map { [$0] } ?? []) { first[b] = min(first[b], k); last[b] = max(last[b], k) }
             }
         }
@@ -452,7 +456,7 @@ struct PlanBuilder {
             for b in bufferBytes.indices where last[b] == k { planner.release(offsets[b], bufferBytes[b]) }
         }
         let arena = AlignedBuffer(byteCount: max(planner.size, 64))
-        let scratchBytes = pending.map { $0.winograd?.conv.workspaceBytes ?? $0.primitive.scratchpadBytes }.max() ?? 0
+        let scratchBytes = pending.map { $0.custom?.conv.workspaceBytes ?? $0.primitive?.scratchpadBytes ?? 0 }.max() ?? 0
         let scratch = AlignedBuffer(byteCount: max(scratchBytes, 64))
 
         var userInput: dnnl_memory_t?
@@ -461,16 +465,16 @@ struct PlanBuilder {
         var steps: [InferencePlan.Step] = []
         for (k, s) in pending.enumerated() {
             let alone = singleThreadedSteps.contains(k)
-            if let w = s.winograd {
+            if let w = s.custom {
                 try w.conv.bind(workspace: scratch.pointer)
                 steps.append(InferencePlan.Step(primitive: s.primitive, args: [], kind: s.kind, name: s.name, preCopy: nil,
-                                                winograd: (w.conv, offsets[w.input], offsets[w.output], w.residual.map { offsets[$0] }),
+                                                custom: (w.conv, offsets[w.input], offsets[w.output], w.residual.map { offsets[$0] }),
                                                 singleThreaded: alone))
                 continue
             }
             var args: [dnnl_exec_arg_t] = []
             var all = s.args
-            if s.primitive.scratchpadBytes > 0 { all.append((DNNLArg.scratchpad, s.primitive.md(dnnl_query_scratchpad_md), .scratch)) }
+            if let p = s.primitive, p.scratchpadBytes > 0 { all.append((DNNLArg.scratchpad, p.md(dnnl_query_scratchpad_md), .scratch)) }
             for (slot, md, ref) in all {
                 if case .userInput = ref { args.append(dnnl_exec_arg_t(arg: slot, memory: userInput)); continue }
                 let pointer: UnsafeMutableRawPointer = switch ref {

@@ -1,0 +1,45 @@
+#ifndef PNEUMO_STREAMING_CONV_H
+#define PNEUMO_STREAMING_CONV_H
+
+#include <stdint.h>
+
+/// A convolution with few output pixels (at most 16 in all: a late ResNet stage at batch 1) is bound by
+/// reading its weights once. This kernel streams them in order, prefetched far ahead of the FMAs, so that
+/// DRAM reads overlap the arithmetic; oneDNN's kernels leave that to the hardware prefetcher, which does not
+/// run far enough ahead when every call starts with the weights out of cache.
+///
+/// Layouts (float32):
+/// - `input`: zero-padded NHWC; output pixel `p` reads tap `t` at `input + pixels[p] + taps[t]` (`channels` floats).
+/// - `weights`: `[outChannels / (16·group)][tapCount][channels][16·group]`, `group` = `pneumo_streaming_conv_group`.
+/// - `output`, `residual`: NHWC, pixel `p`'s `outChannels` floats at `p · outChannels`; `residual` may be `output`.
+typedef struct {
+    const float *input;
+    const int64_t *pixels;
+    const int64_t *taps;
+    int64_t pixelCount;
+    int64_t tapCount;
+    int64_t channels;
+    const float *weights;
+    const float *bias;      // [outChannels] or NULL
+    const float *residual;  // or NULL
+    float *output;
+    int64_t outChannels;
+    int32_t relu;
+    int64_t prefetchBytes;  // how far ahead of the FMAs the weights are prefetched
+} pneumo_streaming_conv;
+
+/// 1 when this CPU runs the kernel (AVX-512F), else 0.
+int pneumo_streaming_conv_available(void);
+
+/// How many 16-channel output blocks one weight group holds for `pixelCount` pixels and `outChannels`
+/// (4, 2 or 1: pixels × 16·group accumulators fill the 32 vector registers best); 0 when the kernel does not
+/// apply (more than 16 pixels, or output channels not a multiple of 16).
+int pneumo_streaming_conv_group(int64_t pixelCount, int64_t outChannels);
+
+/// Computes the weight groups `first ..< end` (of `outChannels / (16·group)`).
+void pneumo_streaming_conv_run(const pneumo_streaming_conv *conv, int64_t first, int64_t end);
+
+/// Copies NHWC `[n][h][w][c]` into `[n][h + 2·padH][w + 2·padW][c]` with a zero border.
+void pneumo_pad_nhwc(const float *src, float *dst, int64_t n, int64_t h, int64_t w, int64_t c, int64_t padH, int64_t padW);
+
+#endif

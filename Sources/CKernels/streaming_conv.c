@@ -1,0 +1,97 @@
+#include "streaming_conv.h"
+
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+int pneumo_streaming_conv_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+}
+
+// One weight group: P pixels × G blocks of 16 output channels, all accumulators in registers.
+#define STREAMING_KERNEL(P, G)                                                                                    \
+__attribute__((target("avx512f")))                                                                                \
+static void streaming_p##P##_g##G(const pneumo_streaming_conv *c, int64_t first, int64_t end) {                  \
+    const int64_t cin = c->channels, width = 16 * (G);                                                            \
+    const int64_t groupFloats = c->tapCount * cin * width;                                                        \
+    int64_t pix[P];                                                                                               \
+    for (int p = 0; p < (P); p++) pix[p] = c->pixels[p < c->pixelCount ? p : 0];                                  \
+    for (int64_t g = first; g < end; g++) {                                                                       \
+        __m512 acc[(P) * (G)];                                                                                    \
+        for (int i = 0; i < (P) * (G); i++) acc[i] = _mm512_setzero_ps();                                         \
+        const float *w = c->weights + g * groupFloats;                                                            \
+        for (int64_t t = 0; t < c->tapCount; t++) {                                                               \
+            const float *x = c->input + c->taps[t];                                                               \
+            for (int64_t ic = 0; ic < cin; ic++, w += width) {                                                    \
+                __m512 wv[G];                                                                                     \
+                for (int j = 0; j < (G); j++) {                                                                   \
+                    wv[j] = _mm512_loadu_ps(w + 16 * j);                                                          \
+                    _mm_prefetch((const char *)(w + 16 * j) + c->prefetchBytes, _MM_HINT_T0);                     \
+                }                                                                                                 \
+                for (int p = 0; p < (P); p++) {                                                                   \
+                    __m512 xv = _mm512_set1_ps(x[pix[p] + ic]);                                                   \
+                    for (int j = 0; j < (G); j++) acc[p * (G) + j] = _mm512_fmadd_ps(xv, wv[j], acc[p * (G) + j]); \
+                }                                                                                                 \
+            }                                                                                                     \
+        }                                                                                                         \
+        const __m512 zero = _mm512_setzero_ps();                                                                  \
+        _Pragma("clang loop unroll(full)")                                                                        \
+        for (int p = 0; p < (P); p++) {                                                                           \
+            if (p >= c->pixelCount) continue; /* constant bounds keep the accumulators in registers */            \
+            _Pragma("clang loop unroll(full)")                                                                    \
+            for (int j = 0; j < (G); j++) {                                                                       \
+                const int64_t at = p * c->outChannels + g * width + 16 * j;                                       \
+                __m512 y = acc[p * (G) + j];                                                                      \
+                if (c->bias) y = _mm512_add_ps(y, _mm512_loadu_ps(c->bias + g * width + 16 * j));                 \
+                if (c->residual) y = _mm512_add_ps(y, _mm512_loadu_ps(c->residual + at));                         \
+                if (c->relu) y = _mm512_max_ps(y, zero);                                                          \
+                _mm512_storeu_ps(c->output + at, y);                                                              \
+            }                                                                                                     \
+        }                                                                                                         \
+    }                                                                                                             \
+}
+
+STREAMING_KERNEL(16, 1)
+STREAMING_KERNEL(8, 2)
+STREAMING_KERNEL(4, 4)
+
+int pneumo_streaming_conv_group(int64_t pixelCount, int64_t outChannels) {
+    if (pixelCount < 1 || pixelCount > 16 || outChannels % 16 != 0) return 0;
+    if (pixelCount <= 4 && outChannels % 64 == 0) return 4;
+    if (pixelCount <= 8 && outChannels % 32 == 0) return 2;
+    return 1;
+}
+
+void pneumo_streaming_conv_run(const pneumo_streaming_conv *conv, int64_t first, int64_t end) {
+    switch (pneumo_streaming_conv_group(conv->pixelCount, conv->outChannels)) {
+    case 4: streaming_p4_g4(conv, first, end); break;
+    case 2: streaming_p8_g2(conv, first, end); break;
+    case 1: streaming_p16_g1(conv, first, end); break;
+    default: break;
+    }
+}
+
+#else
+
+int pneumo_streaming_conv_available(void) { return 0; }
+int pneumo_streaming_conv_group(int64_t pixelCount, int64_t outChannels) { (void)pixelCount; (void)outChannels; return 0; }
+void pneumo_streaming_conv_run(const pneumo_streaming_conv *conv, int64_t first, int64_t end) { (void)conv; (void)first; (void)end; }
+
+#endif
+
+void pneumo_pad_nhwc(const float *src, float *dst, int64_t n, int64_t h, int64_t w, int64_t c, int64_t padH, int64_t padW) {
+    const int64_t hp = h + 2 * padH, row = (w + 2 * padW) * c;
+    for (int64_t i = 0; i < n; i++) {
+        float *image = dst + i * hp * row;
+        memset(image, 0, (size_t)(padH * row) * sizeof(float));
+        memset(image + (hp - padH) * row, 0, (size_t)(padH * row) * sizeof(float));
+        for (int64_t y = 0; y < h; y++) {
+            float *line = image + (y + padH) * row;
+            memset(line, 0, (size_t)(padW * c) * sizeof(float));
+            memcpy(line + padW * c, src + (i * h + y) * w * c, (size_t)(w * c) * sizeof(float));
+            memset(line + (padW + w) * c, 0, (size_t)(padW * c) * sizeof(float));
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import CDNNL
+import Engine
+
+extension PlanBuilder {
+    /// Whether this fp32 convolution runs on the weight-streaming kernel (`ConvolutionAlgorithm.streaming`,
+    /// and `.auto`, whose batch-1 race then checks the whole plan).
+    func streams(_ xs: [Int], _ ws: [Int], _ out: [Int], _ a: Conv2dAttributes) -> Bool {
+        (convolutions == .streaming || convolutions == .auto) && act == dnnl_f32 && !isInt8 && layout == .channelsLast
+            && StreamingConv.applies(input: xs, weight: ws, output: out, a)
+    }
+
+    /// A weight-streaming step: its padded input lives in the plan's scratchpad.
+    mutating func streamingConv(_ n: Int, residual: ValueID?, relu: Bool, result: Int, step: Int) throws {
+        guard case .conv2d(let a) = graph.nodes[n].op else { return }
+        let cache = sharedWeights
+        try arenaConv(n, residual: residual, result: result, step: step) { xs, ws, weightName, weight, bias, laidOut in
+            try StreamingConv(batch: xs[0], height: xs[2], width: xs[3], inChannels: xs[1], outChannels: ws[0],
+                              kernel: Pair(ws[2], ws[3]), stride: a.stride, padding: a.padding, weight: weight, bias: bias, relu: relu) { group, make in
+                let b = try cache.buffer(weightName + "|\(StreamingConv.kernelName)\(group)", nil, make: make)
+                laidOut.append(b)
+                return b
+            }
+        }
+    }
+
+    /// A convolution of our own (`make`: from input and weight shapes, the weight's parameter name, the
+    /// weights `[K, C, kH, kW]`, the bias, and the laid-out weight buffers it takes, for the plan to keep):
+    /// input, output and residual are NHWC float32 buffers of the arena; bias and ReLU (and the residual add)
+    /// are applied by the convolution itself.
+    mutating func arenaConv(_ n: Int, residual: ValueID?, result: Int, step: Int,
+                            make: ([Int], [Int], String, UnsafePointer<Float>, UnsafePointer<Float>?, inout [AlignedBuffer]) throws -> any ArenaConvolution) throws {
+        let node = graph.nodes[n]
+        let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
+        let nhwc = try activationMD(xs, any: false), dstMD = try activationMD(out, any: false)
+        let x = try value(node.inputs[0].index, as: nhwc, name: node.name)
+        guard case .parameter(let wName) = graph[node.inputs[1]].op, let w = parameters[wName] else {
+            throw EngineError.unsupported("runtime", "weights must be parameters (node \(node.name))")
+        }
+        let wc = w.contiguous()
+        var biasPointer: UnsafePointer<Float>?
+        if node.inputs.count == 3 { biasPointer = UnsafePointer(weights[try vector(node.inputs[2])].pointer.assumingMemoryBound(to: Float.self)) }
+        var laidOut: [AlignedBuffer] = []
+        let conv = try forTheNextStep { try make(xs, ws, wName, wc.rawPointer.assumingMemoryBound(to: Float.self), biasPointer, &laidOut) }
+        weights.append(contentsOf: laidOut)
+        var output: Int, residualBuffer: Int?
+        if let r = residual {
+            let rv = try value(r.index, as: dstMD, name: node.name + " residual")
+            // Accumulate in place when the residual dies here: each output element reads its own residual first.
+            if rv == values[r.index]!.buffer && lastReader[r.index] == step {
+                output = rv
+            } else if rv != values[r.index]!.buffer {
+                output = rv   // a converted copy made for this step alone
+            } else {
+                output = newBuffer(dstMD)
+            }
+            residualBuffer = rv
+        } else {
+            output = newBuffer(dstMD)
+        }
+        var s = PendingStep(primitive: nil, args: [], kind: .convolution, name: node.name.isEmpty ? "conv2d" : node.name)
+        s.custom = (conv, x, output, residualBuffer)
+        pending.append(s)
+        values[result] = (output, dstMD)
+    }
+}

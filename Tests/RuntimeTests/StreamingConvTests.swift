@@ -1,0 +1,138 @@
+import Testing
+import Models
+import NN
+@testable import Engine
+@testable import Runtime
+
+/// The weight-streaming kernel (`StreamingConv`, AVX-512) against the plain Swift convolution
+/// (`ReferenceBackend.conv2d`, plus bias, residual and ReLU written out), and whole plans with it against plans
+/// without it and the interpreter. Tolerance: 1e-4 relative to the output's largest magnitude, the runtime's fp32
+/// bound; the kernel only sums in another order (its differences here are ~1e-6). Skipped on CPUs without AVX-512F,
+/// where plans never take it.
+@Suite(.enabled(if: StreamingConv.isAvailable, "the weight-streaming kernel needs AVX-512F"))
+struct StreamingConvTests {
+    static let tolerance: Float = 1e-4
+
+    func expectClose(_ a: [Float], _ b: [Float], _ what: String) {
+        let scale = max(b.map(abs).max() ?? 1, 1e-3)
+        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(a.count == b.count && worst <= Self.tolerance * scale, "\(what): max difference \(worst), scale \(scale)")
+    }
+
+    struct Shape: CustomTestStringConvertible {
+        let batch: Int, channels: Int, outChannels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int
+        var testDescription: String { "N\(batch) C\(channels) K\(outChannels) \(height)×\(width) k\(kernel) s\(stride) p\(padding)" }
+    }
+
+    enum Fused: String, CaseIterable { case none, biasReLU, biasResidualReLU, residualInPlace }
+
+    /// Each weight group's width (16 pixels × 16 channels, 8 × 32, 4 × 64), pixel counts that leave lanes unused
+    /// (15, 3), stride 2 with 3×3 and 1×1 kernels, no padding, batches of several images, odd channel counts.
+    @Test(arguments: [
+        Shape(batch: 1, channels: 32, outChannels: 48, height: 4, width: 4, kernel: 3, stride: 1, padding: 1),
+        Shape(batch: 1, channels: 24, outChannels: 64, height: 2, width: 2, kernel: 3, stride: 1, padding: 1),
+        Shape(batch: 2, channels: 16, outChannels: 32, height: 2, width: 2, kernel: 3, stride: 1, padding: 1),
+        Shape(batch: 1, channels: 32, outChannels: 16, height: 8, width: 8, kernel: 3, stride: 2, padding: 1),
+        Shape(batch: 1, channels: 32, outChannels: 64, height: 8, width: 8, kernel: 1, stride: 2, padding: 0),
+        Shape(batch: 1, channels: 40, outChannels: 80, height: 3, width: 5, kernel: 3, stride: 1, padding: 1),
+        Shape(batch: 3, channels: 17, outChannels: 32, height: 1, width: 1, kernel: 3, stride: 1, padding: 1),
+        Shape(batch: 1, channels: 8, outChannels: 128, height: 4, width: 4, kernel: 3, stride: 1, padding: 0),
+    ])
+    func matchesReferenceConvolution(shape s: Shape) throws {
+        let a = Conv2dAttributes(stride: Pair(s.stride), padding: Pair(s.padding))
+        var rng = SeededRandom(seed: 21)
+        let x = Tensor.randomNormal([s.batch, s.channels, s.height, s.width], using: &rng)
+        let weight = Tensor.randomNormal([s.outChannels, s.channels, s.kernel, s.kernel], std: 0.1, using: &rng)
+        let bias = Tensor.randomNormal([s.outChannels], std: 0.5, using: &rng)
+        let reference = try ReferenceBackend().conv2d(x, weight: weight, bias: nil, a)
+        let outShape = reference.shape
+        #expect(StreamingConv.applies(input: x.shape, weight: weight.shape, output: outShape, a))
+        let residual = Tensor.randomNormal(outShape, using: &rng)
+        let plane = outShape[2] * outShape[3]
+        let xNHWC = x.converted(to: .channelsLast)
+        for fused in Fused.allCases {
+            let hasBias = fused != .none, hasResidual = fused == .biasResidualReLU || fused == .residualInPlace
+            var expected = reference.scalars
+            for i in expected.indices {
+                if hasBias { expected[i] += bias.scalars[(i / plane) % s.outChannels] }
+                if hasResidual { expected[i] += residual.scalars[i] }
+                if fused != .none { expected[i] = max(expected[i], 0) }
+            }
+            let conv = try StreamingConv(batch: s.batch, height: s.height, width: s.width, inChannels: s.channels, outChannels: s.outChannels,
+                                         kernel: Pair(s.kernel), stride: a.stride, padding: a.padding,
+                                         weight: weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self),
+                                         bias: hasBias ? UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)) : nil,
+                                         relu: fused != .none)
+            let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
+            // Stale data in the shared scratchpad must not leak into the padding.
+            workspace.pointer.initializeMemory(as: UInt8.self, repeating: 0x7f, count: conv.workspaceBytes)
+            conv.bind(workspace: workspace.pointer)
+            let res = residual.converted(to: .channelsLast)
+            let out = fused == .residualInPlace ? res : Tensor(uninitialized: outShape, layout: .channelsLast)
+            try conv.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
+                         residual: hasResidual ? UnsafePointer(res.rawPointer.assumingMemoryBound(to: Float.self)) : nil)
+            expectClose(out.converted(to: .rowMajor).scalars, expected, "\(s.testDescription) \(fused)")
+            withExtendedLifetime((bias, workspace)) {}
+        }
+    }
+
+    @Test func appliesOnlyToAtMost16OutputPixelsAndChannelsOf16() {
+        let a = Conv2dAttributes(padding: Pair(1))
+        #expect(StreamingConv.applies(input: [1, 16, 4, 4], weight: [32, 16, 3, 3], output: [1, 32, 4, 4], a))
+        #expect(StreamingConv.applies(input: [4, 16, 2, 2], weight: [32, 16, 3, 3], output: [4, 32, 2, 2], a))
+        #expect(!StreamingConv.applies(input: [5, 16, 2, 2], weight: [32, 16, 3, 3], output: [5, 32, 2, 2], a))   // 20 pixels
+        #expect(!StreamingConv.applies(input: [1, 16, 5, 5], weight: [32, 16, 3, 3], output: [1, 32, 5, 5], a))
+        #expect(!StreamingConv.applies(input: [1, 16, 4, 4], weight: [24, 16, 3, 3], output: [1, 24, 4, 4], a))   // K not a multiple of 16
+        #expect(!StreamingConv.applies(input: [1, 16, 4, 4], weight: [32, 8, 3, 3], output: [1, 32, 4, 4],
+                                       Conv2dAttributes(padding: Pair(1), groups: 2)))
+        #expect(!StreamingConv.applies(input: [1, 16, 4, 4], weight: [32, 16, 3, 3], output: [1, 32, 2, 2],
+                                       Conv2dAttributes(padding: Pair(0), dilation: Pair(2))))
+    }
+
+    /// ResNet-18 at width 0.25 and 32 px (layer3's 2×2 and layer4's 1×1 maps stream; batch-norm trained away from
+    /// the identity): plans with the kernel agree with all-direct plans and with the interpreter, at batch 1 and 3,
+    /// intra-op and batch-split; its padded input lives in the scratchpad, so the planned bytes stay the peak.
+    @Test(arguments: [(1, PlanParallelism.intraOp), (3, .intraOp), (3, .batchSplit)])
+    func resnetPlanWithStreamingAgrees(run: (batch: Int, parallelism: PlanParallelism)) throws {
+        var m = try ModelGraph(ResNet18(inChannels: 1, width: 0.25), inputShape: [4, 1, 32, 32], seed: 3)
+        let executor = Executor(graph: m.graph, backend: try DNNLBackend())
+        var rng = SeededRandom(seed: 9)
+        _ = try executor.forward(feeds: ["image": Tensor.randomNormal([4, 1, 32, 32], using: &rng)], parameters: &m.parameters,
+                                 mode: .training, rng: &rng)
+        let x = Tensor.randomNormal([run.batch, 1, 32, 32], using: &rng)
+        let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
+        let tracker = MemoryTracker()
+        let (on, output) = try MemoryTracker.$current.withValue(tracker) {
+            let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: run.parallelism,
+                                         convolutions: .streaming)
+            tracker.resetPeak()
+            return (plan, try plan.run(x))
+        }
+        #expect(tracker.peakBytes == on.plannedBytes + output.byteCount)
+        // Five convolutions per stage: layer3 (2×2 per image) and layer4 (1×1) stream, and at batch 1 layer2 (4×4)
+        // too; a batch-split plan's first slice has at most 2 images.
+        let streamed = on.implementations.filter { $0.implementation.hasPrefix(StreamingConv.kernelName) }.count
+        let expected = run.batch == 1 ? [15] : run.parallelism == .batchSplit ? [10, 15] : [10]
+        #expect(expected.contains(streamed) && on.convolutionCounts.streaming == streamed, "\(on.implementations.map(\.implementation))")
+        #expect(on.summary.contains("\(streamed) streaming"), "\(on.summary)")
+        #expect(off.convolutionCounts.streaming == 0)
+        let reference = try off.run(x).scalars
+        expectClose(output.scalars, reference, "streaming vs direct, batch \(run.batch), \(run.parallelism)")
+        expectClose(try on.run(x).scalars, reference, "second run (arena and scratchpad reused)")
+        var p = m.parameters
+        let interpreted = try executor.forward(feeds: ["image": x], parameters: &p, mode: .inference, rng: &rng)[m.graph.outputs[0]]!
+        expectClose(try on.run(x).scalars, interpreted.converted(to: .rowMajor).scalars, "streaming plan vs the interpreter")
+    }
+
+    /// `.auto` takes the kernel only in a plan that beats the all-direct one, whole; either way it computes the same.
+    @Test func autoKeepsStreamingOnlyWhenTheWholePlanIsFaster() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.25), inputShape: [1, 1, 32, 32], seed: 3)
+        var rng = SeededRandom(seed: 2)
+        let x = Tensor.randomNormal([1, 1, 32, 32], using: &rng)
+        let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
+        let auto = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .auto)
+        #expect(auto.parallelismReason.contains("convolutions: all direct"), "\(auto.parallelismReason)")
+        #expect(auto.convolutionCounts.streaming == (auto.convolutions == .direct ? 0 : 15))
+        expectClose(try auto.run(x).scalars, try off.run(x).scalars, "auto vs direct")
+    }
+}
