@@ -5,9 +5,10 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-int pneumo_streaming_conv_available(void) {
+int pneumo_streaming_conv_isas(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+    return (__builtin_cpu_supports("avx512f") ? PNEUMO_ISA_AVX512 : 0)
+        | (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? PNEUMO_ISA_AVX2 : 0);
 }
 
 // One weight group: P pixels × G blocks of 16 output channels, all accumulators in registers.
@@ -57,15 +58,63 @@ STREAMING_KERNEL(16, 1)
 STREAMING_KERNEL(8, 2)
 STREAMING_KERNEL(4, 4)
 
-int pneumo_streaming_conv_group(int64_t pixelCount, int64_t outChannels) {
+// AVX2: one group of 16 output channels (two vectors), four pixels per pass; unused lanes repeat the last pixel.
+__attribute__((target("avx2,fma")))
+static void streaming_avx2(const pneumo_streaming_conv *c, int64_t first, int64_t end) {
+    const int64_t cin = c->channels, groupFloats = c->tapCount * cin * 16;
+    for (int64_t g = first; g < end; g++) {
+        for (int64_t p0 = 0; p0 < c->pixelCount; p0 += 4) {
+            int64_t pix[4];
+            for (int q = 0; q < 4; q++) pix[q] = c->pixels[p0 + q < c->pixelCount ? p0 + q : c->pixelCount - 1];
+            __m256 acc[8];
+            for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_ps();
+            const float *w = c->weights + g * groupFloats;
+            for (int64_t t = 0; t < c->tapCount; t++) {
+                const float *x = c->input + c->taps[t];
+                for (int64_t ic = 0; ic < cin; ic++, w += 16) {
+                    const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+                    _mm_prefetch((const char *)w + c->prefetchBytes, _MM_HINT_T0);
+                    _Pragma("clang loop unroll(full)")
+                    for (int q = 0; q < 4; q++) {
+                        const __m256 xv = _mm256_broadcast_ss(x + pix[q] + ic);
+                        acc[2 * q] = _mm256_fmadd_ps(xv, w0, acc[2 * q]);
+                        acc[2 * q + 1] = _mm256_fmadd_ps(xv, w1, acc[2 * q + 1]);
+                    }
+                }
+            }
+            const __m256 zero = _mm256_setzero_ps();
+            _Pragma("clang loop unroll(full)")
+            for (int q = 0; q < 4; q++) {
+                if (p0 + q >= c->pixelCount) continue;
+                _Pragma("clang loop unroll(full)")
+                for (int j = 0; j < 2; j++) {
+                    const int64_t at = (p0 + q) * c->outChannels + g * 16 + 8 * j;
+                    __m256 y = acc[2 * q + j];
+                    if (c->bias) y = _mm256_add_ps(y, _mm256_loadu_ps(c->bias + g * 16 + 8 * j));
+                    if (c->residual) y = _mm256_add_ps(y, _mm256_loadu_ps(c->residual + at));
+                    if (c->relu) y = _mm256_max_ps(y, zero);
+                    _mm256_storeu_ps(c->output + at, y);
+                }
+            }
+        }
+    }
+}
+
+int pneumo_streaming_conv_group(int32_t isa, int64_t pixelCount, int64_t outChannels) {
     if (pixelCount < 1 || pixelCount > 16 || outChannels % 16 != 0) return 0;
+    if (isa == PNEUMO_ISA_AVX2) return 1;
+    if (isa != PNEUMO_ISA_AVX512) return 0;
     if (pixelCount <= 4 && outChannels % 64 == 0) return 4;
     if (pixelCount <= 8 && outChannels % 32 == 0) return 2;
     return 1;
 }
 
 void pneumo_streaming_conv_run(const pneumo_streaming_conv *conv, int64_t first, int64_t end) {
-    switch (pneumo_streaming_conv_group(conv->pixelCount, conv->outChannels)) {
+    if (conv->isa == PNEUMO_ISA_AVX2) {
+        if (pneumo_streaming_conv_group(conv->isa, conv->pixelCount, conv->outChannels) == 1) streaming_avx2(conv, first, end);
+        return;
+    }
+    switch (pneumo_streaming_conv_group(conv->isa, conv->pixelCount, conv->outChannels)) {
     case 4: streaming_p4_g4(conv, first, end); break;
     case 2: streaming_p8_g2(conv, first, end); break;
     case 1: streaming_p16_g1(conv, first, end); break;
@@ -75,8 +124,8 @@ void pneumo_streaming_conv_run(const pneumo_streaming_conv *conv, int64_t first,
 
 #else
 
-int pneumo_streaming_conv_available(void) { return 0; }
-int pneumo_streaming_conv_group(int64_t pixelCount, int64_t outChannels) { (void)pixelCount; (void)outChannels; return 0; }
+int pneumo_streaming_conv_isas(void) { return 0; }
+int pneumo_streaming_conv_group(int32_t isa, int64_t pixelCount, int64_t outChannels) { (void)isa; (void)pixelCount; (void)outChannels; return 0; }
 void pneumo_streaming_conv_run(const pneumo_streaming_conv *conv, int64_t first, int64_t end) { (void)conv; (void)first; (void)end; }
 
 #endif

@@ -1,24 +1,46 @@
 import CDNNL
 import CKernels
 
-/// A convolution with at most 16 output pixels in all (`N·Ho·Wo`), run by our own AVX-512 kernel
-/// (`Sources/CKernels/streaming_conv.c`): one pass over weights packed in the order the FMAs read them,
-/// prefetched 8 KiB ahead.
+/// A convolution with at most 16 output pixels in all (`N·Ho·Wo`), run by our own kernel
+/// (`Sources/CKernels/streaming_conv.c`, AVX-512F or AVX2 + FMA): one pass over weights packed in the order the
+/// FMAs read them, prefetched 8 KiB ahead.
 ///
 /// Such convolutions (a late ResNet stage at batch 1: 4×4 and 2×2 maps) do few FMAs per weight, and every
 /// call starts with their weights out of cache (a model's weights exceed the L3), so they are bound by how
-/// well reading memory overlaps the arithmetic. oneDNN's kernels leave that to the hardware prefetcher: in
-/// a C replica of ResNet-18 at 64 px, batch 1, a 256-channel 4×4 convolution took 0.074 ms through oneDNN
-/// and 0.059 ms here, a 512-channel 2×2 one 0.19 and 0.18 ms (2 threads, 2-core Zen 5).
+/// well reading memory overlaps the arithmetic. oneDNN's kernels leave that to the hardware prefetcher. In
+/// ResNet-18's batch-1 plan at 64 px (`pneumo profile --steps`, 2 threads, 2-core Zen 5), its 256-channel 4×4
+/// convolutions take 0.047–0.050 ms here against 0.062–0.070 through oneDNN, its 512-channel 2×2 ones
+/// 0.115–0.13 against 0.142–0.146, and the whole call 0.87–0.89 against 1.00–1.03 ms; with oneDNN held to
+/// AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`) and our AVX2 build, 1.40–1.55 against 1.71–1.77 ms.
 ///
 /// # Shapes and layouts
 /// input `[N, H, W, C]`, output and residual `[N, Ho, Wo, K]`, NHWC float32; `K` a multiple of 16; any
 /// kernel size, stride and padding; no groups or dilation. The input is copied with a zero border into the
 /// workspace first, so every tap of every pixel is a fixed offset from one pointer.
 package final class StreamingConv: @unchecked Sendable {
+    /// The kernel's builds.
+    package enum ISA: String, Sendable, CaseIterable {
+        case avx2, avx512
+
+        var code: Int32 { self == .avx2 ? Int32(PNEUMO_ISA_AVX2) : Int32(PNEUMO_ISA_AVX512) }
+
+        /// Whether this CPU runs this build.
+        package var isSupported: Bool { pneumo_streaming_conv_isas() & code != 0 }
+
+        /// The widest build this CPU runs that oneDNN would dispatch to too, so that `ONEDNN_MAX_CPU_ISA` (how
+        /// another machine is tried here) picks ours as well; nil when neither.
+        package static let best: ISA? = {
+            let dnnl = UInt32(dnnl_get_effective_cpu_isa().rawValue)
+            if ISA.avx512.isSupported && dnnl & 0x20 != 0 { return .avx512 }   // dnnl_cpu_isa_avx512_core's own bit
+            if ISA.avx2.isSupported && dnnl & 0x4 != 0 { return .avx2 }        // dnnl_cpu_isa_avx2's
+            return nil
+        }()
+    }
+
     package let batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int
     package let kernel: Pair, stride: Pair, padding: Pair
-    /// Output blocks of 16 channels per weight group: 4, 2 or 1 for ≤ 4, ≤ 8, ≤ 16 output pixels.
+    package let isa: ISA
+    /// Output blocks of 16 channels per weight group: AVX-512 4, 2 or 1 for ≤ 4, ≤ 8, ≤ 16 output pixels; AVX2 1.
     package let group: Int
     /// Weights, `[K / 16·group][kH·kW][C][16·group]`.
     package let weights: AlignedBuffer
@@ -33,32 +55,37 @@ package final class StreamingConv: @unchecked Sendable {
     private let outHeight: Int, outWidth: Int
     private var workspace: UnsafeMutablePointer<Float>?
 
-    /// Whether this CPU runs the kernel (AVX-512F).
-    package static var isAvailable: Bool { pneumo_streaming_conv_available() != 0 }
+    /// Whether plans can take the kernel here (`ISA.best`).
+    package static var isAvailable: Bool { ISA.best != nil }
 
     /// Whether the kernel takes this convolution: available on this CPU, at most 16 output pixels, `K` a
     /// multiple of 16, no groups or dilation.
     package static func applies(input: [Int], weight: [Int], output: [Int], _ a: Conv2dAttributes) -> Bool {
-        guard isAvailable, input.count == 4, weight.count == 4, output.count == 4, a.groups == 1, a.dilation == Pair(1),
+        guard let isa = ISA.best, input.count == 4, weight.count == 4, output.count == 4, a.groups == 1, a.dilation == Pair(1),
               weight[1] == input[1] else { return false }
-        return pneumo_streaming_conv_group(Int64(output[0] * output[2] * output[3]), Int64(weight[0])) > 0
+        return pneumo_streaming_conv_group(isa.code, Int64(output[0] * output[2] * output[3]), Int64(weight[0])) > 0
     }
 
     /// - Parameters:
     ///   - weight: `[K, C, kH, kW]` row-major (PyTorch's OIHW).
     ///   - bias: `[K]`, read at every call: it must outlive this object.
-    ///   - packed: where the packed weights come from (a plan's shared cache); by default `make()`.
+    ///   - isa: the build to run (default `ISA.best`).
+    ///   - packed: where the packed weights come from (a plan's shared cache, keyed by group); by default `make()`.
     package init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, kernel: Pair, stride: Pair, padding: Pair,
-                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool,
+                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool, isa: ISA? = nil,
                  packed: (Int, () -> AlignedBuffer) throws -> AlignedBuffer = { $1() }) throws {
         (self.batch, self.height, self.width, self.inChannels, self.outChannels) = (batch, height, width, inChannels, outChannels)
         (self.kernel, self.stride, self.padding, self.bias, self.relu) = (kernel, stride, padding, bias, relu)
         outHeight = (height + 2 * padding.h - kernel.h) / stride.h + 1
         outWidth = (width + 2 * padding.w - kernel.w) / stride.w + 1
         let count = batch * outHeight * outWidth
-        group = Int(pneumo_streaming_conv_group(Int64(count), Int64(outChannels)))
-        guard Self.isAvailable, group > 0, outHeight > 0, outWidth > 0, inChannels > 0 else {
-            throw EngineError.unsupported("streaming conv", "needs AVX-512F, 1–16 output pixels and output channels a multiple of 16; got N\(batch) K\(outChannels) \(outHeight)×\(outWidth)")
+        guard let isa = isa ?? ISA.best, isa.isSupported else {
+            throw EngineError.unsupported("streaming conv", "this CPU runs neither its AVX-512F nor its AVX2 + FMA build" + (isa.map { " (asked for \($0.rawValue))" } ?? ""))
+        }
+        self.isa = isa
+        group = Int(pneumo_streaming_conv_group(isa.code, Int64(count), Int64(outChannels)))
+        guard group > 0, outHeight > 0, outWidth > 0, inChannels > 0 else {
+            throw EngineError.unsupported("streaming conv", "needs 1–16 output pixels and output channels a multiple of 16; got N\(batch) K\(outChannels) \(outHeight)×\(outWidth)")
         }
         let (hp, wp) = (height + 2 * padding.h, width + 2 * padding.w)
         var pixels: [Int64] = []
@@ -86,9 +113,9 @@ package final class StreamingConv: @unchecked Sendable {
         }
     }
 
-    /// What plans report (`streaming_conv:avx512_p16x16`: pixels × output channels per weight group).
+    /// What plans report (`streaming_conv:avx512_p16x16`: the build, then pixels per pass × output channels per weight group).
     package static let kernelName = "streaming_conv"
-    package var implementation: String { "\(Self.kernelName):avx512_p\(16 / group)x\(16 * group)" }
+    package var implementation: String { "\(Self.kernelName):\(isa.rawValue)_p\(isa == .avx2 ? 4 : 16 / group)x\(16 * group)" }
 
     /// The padded input goes to `workspace`.
     package func bind(workspace: UnsafeMutableRawPointer) {
@@ -101,7 +128,7 @@ package final class StreamingConv: @unchecked Sendable {
         pixels.withUnsafeBufferPointer { pixels in
             taps.withUnsafeBufferPointer { taps in
                 var conv = pneumo_streaming_conv(
-                    input: workspace, pixels: pixels.baseAddress, taps: taps.baseAddress, pixelCount: Int64(pixels.count),
+                    isa: isa.code, input: workspace, pixels: pixels.baseAddress, taps: taps.baseAddress, pixelCount: Int64(pixels.count),
                     tapCount: Int64(taps.count), channels: Int64(inChannels),
                     weights: UnsafePointer(weights.pointer.assumingMemoryBound(to: Float.self)), bias: bias, residual: residual,
                     output: output, outChannels: Int64(outChannels), relu: relu ? 1 : 0, prefetchBytes: Int64(Self.prefetchBytes))

@@ -4,12 +4,12 @@ import NN
 @testable import Engine
 @testable import Runtime
 
-/// The weight-streaming kernel (`StreamingConv`, AVX-512) against the plain Swift convolution
+/// The weight-streaming kernel (`StreamingConv`, each build this CPU runs: AVX-512F, AVX2 + FMA) against the plain Swift convolution
 /// (`ReferenceBackend.conv2d`, plus bias, residual and ReLU written out), and whole plans with it against plans
 /// without it and the interpreter. Tolerance: 1e-4 relative to the output's largest magnitude, the runtime's fp32
-/// bound; the kernel only sums in another order (its differences here are ~1e-6). Skipped on CPUs without AVX-512F,
+/// bound; the kernel only sums in another order (its differences here are ~1e-6). Skipped on CPUs without AVX2,
 /// where plans never take it.
-@Suite(.enabled(if: StreamingConv.isAvailable, "the weight-streaming kernel needs AVX-512F"))
+@Suite(.enabled(if: StreamingConv.isAvailable, "the weight-streaming kernel needs AVX-512F or AVX2 + FMA"))
 struct StreamingConvTests {
     static let tolerance: Float = 1e-4
 
@@ -28,7 +28,7 @@ struct StreamingConvTests {
 
     /// Each weight group's width (16 pixels × 16 channels, 8 × 32, 4 × 64), pixel counts that leave lanes unused
     /// (15, 3), stride 2 with 3×3 and 1×1 kernels, no padding, batches of several images, odd channel counts.
-    @Test(arguments: [
+    @Test(arguments: StreamingConv.ISA.allCases.filter(\.isSupported), [
         Shape(batch: 1, channels: 32, outChannels: 48, height: 4, width: 4, kernel: 3, stride: 1, padding: 1),
         Shape(batch: 1, channels: 24, outChannels: 64, height: 2, width: 2, kernel: 3, stride: 1, padding: 1),
         Shape(batch: 2, channels: 16, outChannels: 32, height: 2, width: 2, kernel: 3, stride: 1, padding: 1),
@@ -38,7 +38,7 @@ struct StreamingConvTests {
         Shape(batch: 3, channels: 17, outChannels: 32, height: 1, width: 1, kernel: 3, stride: 1, padding: 1),
         Shape(batch: 1, channels: 8, outChannels: 128, height: 4, width: 4, kernel: 3, stride: 1, padding: 0),
     ])
-    func matchesReferenceConvolution(shape s: Shape) throws {
+    func matchesReferenceConvolution(isa: StreamingConv.ISA, shape s: Shape) throws {
         let a = Conv2dAttributes(stride: Pair(s.stride), padding: Pair(s.padding))
         var rng = SeededRandom(seed: 21)
         let x = Tensor.randomNormal([s.batch, s.channels, s.height, s.width], using: &rng)
@@ -62,7 +62,8 @@ struct StreamingConvTests {
                                          kernel: Pair(s.kernel), stride: a.stride, padding: a.padding,
                                          weight: weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self),
                                          bias: hasBias ? UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)) : nil,
-                                         relu: fused != .none)
+                                         relu: fused != .none, isa: isa)
+            #expect(conv.implementation.hasPrefix("streaming_conv:\(isa.rawValue)_"))
             let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
             // Stale data in the shared scratchpad must not leak into the padding.
             workspace.pointer.initializeMemory(as: UInt8.self, repeating: 0x7f, count: conv.workspaceBytes)
@@ -71,7 +72,7 @@ struct StreamingConvTests {
             let out = fused == .residualInPlace ? res : Tensor(uninitialized: outShape, layout: .channelsLast)
             try conv.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
                          residual: hasResidual ? UnsafePointer(res.rawPointer.assumingMemoryBound(to: Float.self)) : nil)
-            expectClose(out.converted(to: .rowMajor).scalars, expected, "\(s.testDescription) \(fused)")
+            expectClose(out.converted(to: .rowMajor).scalars, expected, "\(isa) \(s.testDescription) \(fused)")
             withExtendedLifetime((bias, workspace)) {}
         }
     }

@@ -8,11 +8,18 @@
 /// DRAM reads overlap the arithmetic; oneDNN's kernels leave that to the hardware prefetcher, which does not
 /// run far enough ahead when every call starts with the weights out of cache.
 ///
+/// Two builds of it, chosen at run time: AVX-512F (all pixels' accumulators in registers) and AVX2 + FMA (four
+/// pixels at a time; later passes over a weight group read it from L2).
+///
 /// Layouts (float32):
 /// - `input`: zero-padded NHWC; output pixel `p` reads tap `t` at `input + pixels[p] + taps[t]` (`channels` floats).
 /// - `weights`: `[outChannels / (16·group)][tapCount][channels][16·group]`, `group` = `pneumo_streaming_conv_group`.
 /// - `output`, `residual`: NHWC, pixel `p`'s `outChannels` floats at `p · outChannels`; `residual` may be `output`.
+/// Instruction sets the kernel is built for.
+enum { PNEUMO_ISA_NONE = 0, PNEUMO_ISA_AVX2 = 1, PNEUMO_ISA_AVX512 = 2 };
+
 typedef struct {
+    int32_t isa;            // PNEUMO_ISA_AVX2 or PNEUMO_ISA_AVX512, which this CPU must run
     const float *input;
     const int64_t *pixels;
     const int64_t *taps;
@@ -28,13 +35,13 @@ typedef struct {
     int64_t prefetchBytes;  // how far ahead of the FMAs the weights are prefetched
 } pneumo_streaming_conv;
 
-/// 1 when this CPU runs the kernel (AVX-512F), else 0.
-int pneumo_streaming_conv_available(void);
+/// The instruction sets of the kernel this CPU runs: PNEUMO_ISA_AVX512 and PNEUMO_ISA_AVX2 as bits (0: none).
+int pneumo_streaming_conv_isas(void);
 
-/// How many 16-channel output blocks one weight group holds for `pixelCount` pixels and `outChannels`
-/// (4, 2 or 1: pixels × 16·group accumulators fill the 32 vector registers best); 0 when the kernel does not
-/// apply (more than 16 pixels, or output channels not a multiple of 16).
-int pneumo_streaming_conv_group(int64_t pixelCount, int64_t outChannels);
+/// How many 16-channel output blocks one weight group holds for `pixelCount` pixels and `outChannels` with
+/// `isa`'s kernel (AVX-512: 4, 2 or 1, so that pixels × 16·group accumulators fill the 32 vector registers best;
+/// AVX2: 1); 0 when the kernel does not apply (more than 16 pixels, or output channels not a multiple of 16).
+int pneumo_streaming_conv_group(int32_t isa, int64_t pixelCount, int64_t outChannels);
 
 /// Computes the weight groups `first ..< end` (of `outChannels / (16·group)`).
 void pneumo_streaming_conv_run(const pneumo_streaming_conv *conv, int64_t first, int64_t end);
