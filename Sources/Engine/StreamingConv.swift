@@ -42,8 +42,10 @@ package final class StreamingConv: @unchecked Sendable {
     package let isa: ISA
     /// Output blocks of 16 channels per weight group: AVX-512 4, 2 or 1 for ≤ 4, ≤ 8, ≤ 16 output pixels; AVX2 1.
     package let group: Int
-    /// Weights, `[K / 16·group][kH·kW][C][16·group]`.
+    /// Weights, `[K / 16·group][usedTaps][C][16·group]`.
     package let weights: AlignedBuffer
+    /// The taps (`ky·kW + kx`) that read inside the map for some output pixel; the others only read padding.
+    package let usedTaps: [Int]
     /// Bytes of the padded input.
     package let workspaceBytes: Int
     /// How far ahead of the FMAs the kernel prefetches weights (8–32 KiB measured alike; 0–2 KiB slower).
@@ -70,10 +72,11 @@ package final class StreamingConv: @unchecked Sendable {
     ///   - weight: `[K, C, kH, kW]` row-major (PyTorch's OIHW).
     ///   - bias: `[K]`, read at every call: it must outlive this object.
     ///   - isa: the build to run (default `ISA.best`).
-    ///   - packed: where the packed weights come from (a plan's shared cache, keyed by group); by default `make()`.
+    ///   - packed: where the packed weights come from (a plan's shared cache, keyed by the packing: group and
+    ///     taps); by default `make()`.
     package init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, kernel: Pair, stride: Pair, padding: Pair,
                  weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool, isa: ISA? = nil,
-                 packed: (Int, () -> AlignedBuffer) throws -> AlignedBuffer = { $1() }) throws {
+                 packed: (String, () -> AlignedBuffer) throws -> AlignedBuffer = { $1() }) throws {
         (self.batch, self.height, self.width, self.inChannels, self.outChannels) = (batch, height, width, inChannels, outChannels)
         (self.kernel, self.stride, self.padding, self.bias, self.relu) = (kernel, stride, padding, bias, relu)
         outHeight = (height + 2 * padding.h - kernel.h) / stride.h + 1
@@ -94,19 +97,26 @@ package final class StreamingConv: @unchecked Sendable {
                 for x in 0..<outWidth { pixels.append(Int64(((n * hp + y * stride.h) * wp + x * stride.w) * inChannels)) }
             }
         }
-        var taps: [Int64] = []
-        for ky in 0..<kernel.h { for kx in 0..<kernel.w { taps.append(Int64((ky * wp + kx) * inChannels)) } }
-        (self.pixels, self.taps) = (pixels, taps)
+        // Only the taps some output pixel reads inside the map: on a 1×1 map a 3×3 convolution's centre alone,
+        // whose weights are then all that is read (oneDNN skips the others too).
+        let (rows, columns, outHeight, outWidth) = (0..<height, 0..<width, outHeight, outWidth)
+        let usedRows = (0..<kernel.h).filter { ky in (0..<outHeight).contains { rows.contains($0 * stride.h + ky - padding.h) } }
+        let usedColumns = (0..<kernel.w).filter { kx in (0..<outWidth).contains { columns.contains($0 * stride.w + kx - padding.w) } }
+        let used = usedRows.flatMap { ky in usedColumns.map { kx in (ky, kx) } }
+        usedTaps = used.map { $0.0 * kernel.w + $0.1 }
+        (self.pixels, taps) = (pixels, used.map { Int64(($0.0 * wp + $0.1) * inChannels) })
         workspaceBytes = batch * hp * wp * inChannels * MemoryLayout<Float>.size
-        let (g, t, c, k) = (group, taps.count, inChannels, outChannels)
-        weights = try packed(g) {
-            let buffer = AlignedBuffer(byteCount: k * t * c * MemoryLayout<Float>.size)
+        let (g, taps, all, c, k) = (group, usedTaps, kernel.h * kernel.w, inChannels, outChannels)
+        weights = try packed("\(g)|\(taps.map(String.init).joined(separator: ","))") {
+            let buffer = AlignedBuffer(byteCount: k * taps.count * c * MemoryLayout<Float>.size)
             let w = buffer.pointer.assumingMemoryBound(to: Float.self)
             let width = 16 * g
-            // w[o / width][tap][ci][o % width] = weight[o][ci][tap]
+            // w[o / width][t][ci][o % width] = weight[o][ci][taps[t]]
             for o in 0..<k {
                 for ci in 0..<c {
-                    for tap in 0..<t { w[((o / width * t + tap) * c + ci) * width + o % width] = weight[(o * c + ci) * t + tap] }
+                    for (t, tap) in taps.enumerated() {
+                        w[((o / width * taps.count + t) * c + ci) * width + o % width] = weight[(o * c + ci) * all + tap]
+                    }
                 }
             }
             return buffer

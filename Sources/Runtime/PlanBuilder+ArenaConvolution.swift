@@ -15,8 +15,8 @@ extension PlanBuilder {
         let cache = sharedWeights
         try arenaConv(n, residual: residual, result: result, step: step) { xs, ws, weightName, weight, bias, laidOut in
             try StreamingConv(batch: xs[0], height: xs[2], width: xs[3], inChannels: xs[1], outChannels: ws[0],
-                              kernel: Pair(ws[2], ws[3]), stride: a.stride, padding: a.padding, weight: weight, bias: bias, relu: relu) { group, make in
-                let b = try cache.buffer(weightName + "|\(StreamingConv.kernelName)\(group)", nil, make: make)
+                              kernel: Pair(ws[2], ws[3]), stride: a.stride, padding: a.padding, weight: weight, bias: bias, relu: relu) { packing, make in
+                let b = try cache.buffer(weightName + "|\(StreamingConv.kernelName)|" + packing, nil, make: make)
                 laidOut.append(b)
                 return b
             }

@@ -27,7 +27,8 @@ struct StreamingConvTests {
     enum Fused: String, CaseIterable { case none, biasReLU, biasResidualReLU, residualInPlace }
 
     /// Each weight group's width (16 pixels × 16 channels, 8 × 32, 4 × 64), pixel counts that leave lanes unused
-    /// (15, 3), stride 2 with 3×3 and 1×1 kernels, no padding, batches of several images, odd channel counts.
+    /// (15, 3), stride 2 with 3×3 and 1×1 kernels, no padding, batches of several images, odd channel counts, and
+    /// 1×1 maps (the centre tap alone) and stride 2 onto one pixel (four taps).
     @Test(arguments: StreamingConv.ISA.allCases.filter(\.isSupported), [
         Shape(batch: 1, channels: 32, outChannels: 48, height: 4, width: 4, kernel: 3, stride: 1, padding: 1),
         Shape(batch: 1, channels: 24, outChannels: 64, height: 2, width: 2, kernel: 3, stride: 1, padding: 1),
@@ -37,6 +38,7 @@ struct StreamingConvTests {
         Shape(batch: 1, channels: 40, outChannels: 80, height: 3, width: 5, kernel: 3, stride: 1, padding: 1),
         Shape(batch: 3, channels: 17, outChannels: 32, height: 1, width: 1, kernel: 3, stride: 1, padding: 1),
         Shape(batch: 1, channels: 8, outChannels: 128, height: 4, width: 4, kernel: 3, stride: 1, padding: 0),
+        Shape(batch: 2, channels: 32, outChannels: 64, height: 2, width: 2, kernel: 3, stride: 2, padding: 1),
     ])
     func matchesReferenceConvolution(isa: StreamingConv.ISA, shape s: Shape) throws {
         let a = Conv2dAttributes(stride: Pair(s.stride), padding: Pair(s.padding))
@@ -75,6 +77,25 @@ struct StreamingConvTests {
             expectClose(out.converted(to: .rowMajor).scalars, expected, "\(isa) \(s.testDescription) \(fused)")
             withExtendedLifetime((bias, workspace)) {}
         }
+    }
+
+    /// Taps that read only padding for every output pixel are left out, weights included: on a 1×1 map a 3×3
+    /// convolution keeps its centre (ResNet-18's layer4 at 28 px: 1/9 of its weights).
+    @Test func tapsOnPaddingAloneAreLeftOut() throws {
+        func used(_ size: Int, stride: Int, batch: Int = 1) throws -> (taps: [Int], floats: Int) {
+            let (c, k) = (8, 16)
+            let w = [Float](repeating: 1, count: k * c * 9)
+            let conv = try w.withUnsafeBufferPointer {
+                try StreamingConv(batch: batch, height: size, width: size, inChannels: c, outChannels: k, kernel: Pair(3), stride: Pair(stride),
+                                  padding: Pair(1), weight: $0.baseAddress!, bias: nil, relu: false)
+            }
+            return (conv.usedTaps, conv.weights.byteCount / MemoryLayout<Float>.size)
+        }
+        #expect(try used(1, stride: 1) == ([4], 16 * 8))
+        #expect(try used(1, stride: 1, batch: 4) == ([4], 16 * 8))
+        #expect(try used(2, stride: 1).taps == Array(0..<9))
+        #expect(try used(2, stride: 2) == ([4, 5, 7, 8], 4 * 16 * 8))   // one output pixel reading rows and columns 0, 1
+        #expect(try used(3, stride: 2).taps == Array(0..<9))
     }
 
     @Test func appliesOnlyToAtMost16OutputPixelsAndChannelsOf16() {

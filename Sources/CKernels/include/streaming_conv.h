@@ -13,7 +13,8 @@
 ///
 /// Layouts (float32):
 /// - `input`: zero-padded NHWC; output pixel `p` reads tap `t` at `input + pixels[p] + taps[t]` (`channels` floats).
-/// - `weights`: `[outChannels / (16·group)][tapCount][channels][16·group]`, `group` = `pneumo_streaming_conv_group`.
+/// - `weights`: `[outChannels / (16·group)][tapCount][channels][16·group]`, `group` = `pneumo_streaming_conv_group`
+///   (only the taps that read inside the map for some pixel: the caller leaves out those that read padding alone).
 /// - `output`, `residual`: NHWC, pixel `p`'s `outChannels` floats at `p · outChannels`; `residual` may be `output`.
 /// Instruction sets the kernel is built for.
 enum { PNEUMO_ISA_NONE = 0, PNEUMO_ISA_AVX2 = 1, PNEUMO_ISA_AVX512 = 2 };
