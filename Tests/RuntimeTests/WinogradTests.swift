@@ -97,6 +97,15 @@ import Optimize
         #expect(WinogradChoice.candidates(height: 56, width: 56).count == 4)   // each variant chunked and whole
     }
 
+    /// A shape keeps Winograd when it is 1.2× as fast as direct on average over its two races, each at least 1.1×.
+    @Test func autoKeepsWinogradByTheMeanOfTwoRaces() {
+        #expect(WinogradChoice.keeps(first: 1.25, second: 1.19))
+        #expect(WinogradChoice.keeps(first: 1.21, second: 1.21))
+        #expect(!WinogradChoice.keeps(first: 1.15, second: 1.2))    // mean 1.175
+        #expect(!WinogradChoice.keeps(first: 1.4, second: 1.05))    // lost the second race
+        #expect(!WinogradChoice.keeps(first: 1.05, second: 1.4))
+    }
+
     @Test func appliesOnlyTo3x3Stride1Pad1WithChannelsOf16() {
         let a = Conv2dAttributes(padding: Pair(1))
         #expect(WinogradConv3x3.applies(input: [1, 16, 8, 8], weight: [32, 16, 3, 3], a))

@@ -1,0 +1,32 @@
+import Engine
+
+/// How fp32 plans compute convolutions: 3×3, stride-1, pad-1 ones (channel counts multiples of 16) by Winograd,
+/// and those with at most 16 output pixels by our weight-streaming kernel, or all by oneDNN's direct convolution.
+/// BF16 and INT8 plans always run oneDNN's.
+public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
+    /// oneDNN's direct convolution everywhere (the switch that turns our own convolutions off).
+    case direct
+    /// Winograd F(2×2, 3×3) (`WinogradConv3x3`: Swift transforms + oneDNN batched matmul) wherever it applies:
+    /// the forced choice stays the most accurate variant (~1e-6 relative).
+    case winograd
+    /// Winograd F(4×4, 3×3) wherever it applies (~1e-5 relative at 512 channels), for tests and benchmarks;
+    /// `auto` takes it per shape where it is the fastest.
+    case winograd4x4
+    /// oneDNN's direct convolution, except the weight-streaming kernel (`StreamingConv`) wherever it applies:
+    /// convolutions with at most 16 output pixels in all (late ResNet stages at batch 1), on AVX-512 and AVX2 CPUs.
+    case streaming
+    /// The weight-streaming kernel wherever it applies (plans with it must beat the all-direct plan, whole);
+    /// elsewhere, per shape, time direct against Winograd F(2×2, 3×3) and F(4×4, 3×3) (each chunked and whole; F(4×4) only
+    /// where its tiles need fewer products than F(2×2)'s) when compiling (same thread count, alternating calls,
+    /// caches evicted before each as weights are in a whole model); keep the fastest Winograd only when it is at
+    /// least 20% faster than direct on average over two races (a second race, against direct alone, confirms a
+    /// winner). Decisions are kept per process by shape (`PNEUMO_WINOGRAD_VERBOSE=1` prints them).
+    case auto
+
+    public init(option value: String) throws {
+        guard let a = ConvolutionAlgorithm(rawValue: value) else {
+            throw EngineError.invalid("runtime", "convolutions must be one of \(Self.allCases.map(\.rawValue).joined(separator: ", ")); got '\(value)'")
+        }
+        self = a
+    }
+}
