@@ -45,10 +45,11 @@ extension PlanBuilder {
         var output: Int, residualBuffer: Int?
         if let r = residual {
             let rv = try value(r.index, as: dstMD, name: node.name + " residual")
-            // Accumulate in place when the residual dies here: each output element reads its own residual first.
-            if rv == values[r.index]!.buffer && lastReader[r.index] == step {
+            // Accumulate in place when the residual dies here: each output element reads its own residual first;
+            // but never into the input (`x + conv(x)`), whose neighbouring pixels the convolution still reads.
+            if rv != x && rv == values[r.index]!.buffer && lastReader[r.index] == step {
                 output = rv
-            } else if rv != values[r.index]!.buffer {
+            } else if rv != x && rv != values[r.index]!.buffer {
                 output = rv   // a converted copy made for this step alone
             } else {
                 output = newBuffer(dstMD)

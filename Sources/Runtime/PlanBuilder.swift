@@ -238,8 +238,10 @@ struct PlanBuilder {
         var preCopy: (from: Int, to: Int, bytes: Int)?
         if let r = residual {
             let rv = values[r.index]!
-            if dnnl_memory_desc_equal(rv.md, dstMD) != 0 && lastReader[r.index] == step {
-                output = rv.buffer   // accumulate in place: the residual dies here
+            // Accumulate in place when the residual dies here, unless it is the input too (`x + conv(x)`): the
+            // convolution still reads neighbouring pixels of what it would overwrite.
+            if dnnl_memory_desc_equal(rv.md, dstMD) != 0 && lastReader[r.index] == step && rv.buffer != x {
+                output = rv.buffer
             } else if dnnl_memory_desc_equal(rv.md, dstMD) != 0 {
                 output = newBuffer(dstMD)
                 preCopy = (rv.buffer, output, dnnl_memory_desc_get_size(dstMD))
