@@ -80,6 +80,7 @@ def main():
                 "onnxruntime_ms": statistics.median(r["onnxruntime"]["latency_ms"]["median"] for r in rs),
                 "plans": sorted({r.get("parallelism", "") + f", {r.get('winograd_convolutions', 0)}/{r.get('convolutions', 0)} winograd"
                                  + (f", {r['streaming_convolutions']} streaming" if r.get("streaming_convolutions") else "")
+                                 + (f", {r['depthwise_convolutions']} depthwise" if r.get("depthwise_convolutions") else "")
                                  for r in rs}),
             })
     if args.json:

@@ -1,7 +1,8 @@
 import Engine
 
 /// How fp32 plans compute convolutions: 3×3, stride-1, pad-1 ones (channel counts multiples of 16) by Winograd,
-/// and those with at most 16 output pixels by our weight-streaming kernel, or all by oneDNN's direct convolution.
+/// those with at most 16 output pixels by our weight-streaming kernel, 3×3 depthwise ones by our depthwise kernel,
+/// or all by oneDNN's direct convolution.
 /// BF16 and INT8 plans always run oneDNN's.
 public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
     /// oneDNN's direct convolution everywhere (the switch that turns our own convolutions off).
@@ -15,7 +16,10 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
     /// oneDNN's direct convolution, except the weight-streaming kernel (`StreamingConv`) wherever it applies:
     /// convolutions with at most 16 output pixels in all (late ResNet stages at batch 1), on AVX-512 and AVX2 CPUs.
     case streaming
-    /// The weight-streaming kernel wherever it applies (plans with it must beat the all-direct plan, whole);
+    /// oneDNN's direct convolution, except our depthwise kernel (`DepthwiseConv3x3`) for 3×3 stride-1 depthwise
+    /// convolutions (channels a multiple of the CPU's vector), on AVX-512 and AVX2 CPUs.
+    case depthwise
+    /// The weight-streaming and depthwise kernels wherever they apply (plans with them must beat the all-direct plan, whole);
     /// elsewhere, per shape, time direct against Winograd F(2×2, 3×3) and F(4×4, 3×3) (each chunked and whole; F(4×4) only
     /// where its tiles need fewer products than F(2×2)'s) when compiling (same thread count, alternating calls,
     /// caches evicted before each as weights are in a whole model); keep the fastest Winograd only when it is at

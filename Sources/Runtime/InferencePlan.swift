@@ -131,11 +131,12 @@ public final class InferencePlan: @unchecked Sendable {
     }
 
     /// Convolution steps, those on Winograd (either variant), those on F(4×4, 3×3), and those on the
-    /// weight-streaming kernel.
-    public var convolutionCounts: (all: Int, winograd: Int, f4x4: Int, streaming: Int) {
+    /// weight-streaming and the depthwise kernels.
+    public var convolutionCounts: (all: Int, winograd: Int, f4x4: Int, streaming: Int, depthwise: Int) {
         let convs = implementations.filter { $0.kind == .convolution }
         let count = { (prefix: String) in convs.filter { $0.implementation.hasPrefix(prefix) }.count }
-        return (convs.count, count("winograd"), count(WinogradConv3x3.Variant.f4x4.kernelName), count(StreamingConv.kernelName))
+        return (convs.count, count("winograd"), count(WinogradConv3x3.Variant.f4x4.kernelName), count(StreamingConv.kernelName),
+                count(DepthwiseConv3x3.kernelName))
     }
 
     /// How calls run, in words: "intra-op, 9/20 convolutions winograd" (with the precision when not fp32).
@@ -144,7 +145,8 @@ public final class InferencePlan: @unchecked Sendable {
         let alone = parts.count == 1 && !parts[0].singleThreaded ? parts[0].steps.filter(\.singleThreaded).count : 0
         return "\(parallelism.rawValue)" + (alone > 0 ? " (\(alone)/\(parts[0].steps.count) steps on one thread)" : "")
             + ", \(counts.winograd)/\(counts.all) convolutions winograd"
-            + (counts.streaming > 0 ? ", \(counts.streaming) streaming" : "") + (precision == .fp32 ? "" : ", \(precision.rawValue)")
+            + (counts.streaming > 0 ? ", \(counts.streaming) streaming" : "") + (counts.depthwise > 0 ? ", \(counts.depthwise) depthwise" : "")
+            + (precision == .fp32 ? "" : ", \(precision.rawValue)")
     }
 
     /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).
@@ -238,18 +240,20 @@ public final class InferencePlan: @unchecked Sendable {
         // At batch 1 a convolution's own race can mislead: resnet18 at 64 px took F(2×2) for its three 8×8
         // convolutions, each faster alone with caches evicted, and the whole call was 8% slower. So a batch-1
         // plan with Winograd steps must also beat the all-direct plan, whole. So must any plan with
-        // weight-streaming steps (taken without a race of their own: they pay off through the whole call's
-        // memory traffic, which one convolution alone does not show).
-        let ours = chosen[0].steps.filter { $0.custom != nil }.count
-        let streaming = chosen[0].steps.filter { $0.custom?.conv is StreamingConv }.count
-        if convolutions == .auto && (n == 1 && ours > 0 || streaming > 0) {
+        // weight-streaming or depthwise steps, at any batch (taken without a race of their own: the streaming
+        // kernel pays off through the whole call's memory traffic, which one convolution alone does not show).
+        let steps = chosen[0].steps
+        let winograd = steps.filter { $0.custom?.conv is WinogradConv3x3 }.count
+        let streaming = steps.filter { $0.custom?.conv is StreamingConv }.count
+        let depthwise = steps.filter { $0.custom?.conv is DepthwiseConv3x3 }.count
+        if convolutions == .auto && (n == 1 && winograd > 0 || streaming + depthwise > 0) {
             let direct = try arrange(.direct), x = input()
             let t = try Self.race(whole: { _ = try Self.run(chosen, x, nil) }, other: { _ = try Self.run(direct.parts, x, nil) })
             if t.other <= t.whole {
                 (chosen, reason, convolutions) = (direct.parts, direct.reason, .direct)
             }
-            reason += String(format: "; convolutions: all direct %.3f ms, with %d winograd and %d streaming %.3f ms", t.other,
-                             ours - streaming, streaming, t.whole)
+            reason += String(format: "; convolutions: all direct %.3f ms, with %d winograd, %d streaming and %d depthwise %.3f ms",
+                             t.other, winograd, streaming, depthwise, t.whole)
         }
         parts = chosen
         self.parallelism = chosen.count > 1 ? .batchSplit : chosen[0].singleThreaded ? .singleThread : .intraOp

@@ -9,6 +9,26 @@ extension PlanBuilder {
             && StreamingConv.applies(input: xs, weight: ws, output: out, a)
     }
 
+    /// Whether this fp32 convolution runs on our depthwise kernel (`ConvolutionAlgorithm.depthwise`, and `.auto`,
+    /// whose race then checks the whole plan).
+    func depthwise(_ xs: [Int], _ ws: [Int], _ a: Conv2dAttributes) -> Bool {
+        (convolutions == .depthwise || convolutions == .auto) && act == dnnl_f32 && !isInt8 && layout == .channelsLast
+            && DepthwiseConv3x3.applies(input: xs, weight: ws, a)
+    }
+
+    /// A depthwise step: its zero rows live in the plan's scratchpad.
+    mutating func depthwiseConv(_ n: Int, residual: ValueID?, activation: Op?, result: Int, step: Int) throws {
+        let cache = sharedWeights
+        try arenaConv(n, residual: residual, result: result, step: step) { xs, _, weightName, weight, bias, laidOut in
+            try DepthwiseConv3x3(batch: xs[0], height: xs[2], width: xs[3], channels: xs[1], weight: weight, bias: bias,
+                                 relu: activation != nil, relu6: activation == .relu6) { make in
+                let b = try cache.buffer(weightName + "|" + DepthwiseConv3x3.kernelName, nil, make: make)
+                laidOut.append(b)
+                return b
+            }
+        }
+    }
+
     /// A weight-streaming step: its padded input lives in the plan's scratchpad.
     mutating func streamingConv(_ n: Int, residual: ValueID?, relu: Bool, result: Int, step: Int) throws {
         guard case .conv2d(let a) = graph.nodes[n].op else { return }
@@ -26,7 +46,7 @@ extension PlanBuilder {
     /// A convolution of our own (`make`: from input and weight shapes, the weight's parameter name, the
     /// weights `[K, C, kH, kW]`, the bias, and the laid-out weight buffers it takes, for the plan to keep):
     /// input, output and residual are NHWC float32 buffers of the arena; bias and ReLU (and the residual add)
-    /// are applied by the convolution itself.
+    /// (and ReLU6, for the depthwise kernel) are applied by the convolution itself.
     mutating func arenaConv(_ n: Int, residual: ValueID?, result: Int, step: Int,
                             make: ([Int], [Int], String, UnsafePointer<Float>, UnsafePointer<Float>?, inout [AlignedBuffer]) throws -> any ArenaConvolution) throws {
         let node = graph.nodes[n]

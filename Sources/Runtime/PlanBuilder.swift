@@ -213,6 +213,9 @@ struct PlanBuilder {
         let node = graph.nodes[n]
         guard case .conv2d(let a) = node.op else { return }
         let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
+        if activation == nil || activation == .relu || activation == .relu6, depthwise(xs, ws, a) {
+            return try depthwiseConv(n, residual: residual, activation: activation, result: result, step: step)
+        }
         if activation == nil || activation == .relu {
             if streams(xs, ws, out, a) { return try streamingConv(n, residual: residual, relu: activation == .relu, result: result, step: step) }
             if let configuration = try winogradConfiguration(xs, ws, a) {

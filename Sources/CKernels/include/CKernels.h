@@ -1,0 +1,3 @@
+// Our own C kernels, for Swift (`import CKernels`).
+#include "streaming_conv.h"
+#include "depthwise_conv.h"

@@ -1,0 +1,113 @@
+import Testing
+import Models
+import NN
+@testable import Engine
+@testable import Runtime
+
+/// Our 3×3 depthwise kernel (`DepthwiseConv3x3`, each build this CPU runs: AVX-512F, AVX2 + FMA) against the plain
+/// Swift convolution (`ReferenceBackend.conv2d` with groups = channels, plus bias, residual, ReLU or ReLU6 written
+/// out), and whole plans with it against plans without it and the interpreter. Tolerance: 1e-4 relative to the
+/// output's largest magnitude, the runtime's fp32 bound (nine products per output: differences here are ~1e-7).
+@Suite(.enabled(if: StreamingConv.isAvailable, "the depthwise kernel needs AVX-512F or AVX2 + FMA"))
+struct DepthwiseConvTests {
+    static let tolerance: Float = 1e-4
+
+    func expectClose(_ a: [Float], _ b: [Float], _ what: String) {
+        let scale = max(b.map(abs).max() ?? 1, 1e-3)
+        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(a.count == b.count && worst <= Self.tolerance * scale, "\(what): max difference \(worst), scale \(scale)")
+    }
+
+    enum Fused: String, CaseIterable { case none, biasReLU, biasReLU6, residualInPlace }
+
+    /// PneumoNet's maps (14×14, 7×7, 4×4), 1×1 and one-row or one-column maps (no neighbours), widths with a
+    /// four-pixel block and leftovers (6, 9), several images, channels of two vectors.
+    @Test(arguments: StreamingConv.ISA.allCases.filter(\.isSupported),
+          [(1, 32, 14, 14), (2, 16, 7, 7), (1, 64, 4, 4), (3, 16, 1, 1), (1, 16, 1, 9), (2, 32, 6, 1), (1, 16, 6, 6), (2, 48, 5, 9)])
+    func matchesReferenceConvolution(isa: StreamingConv.ISA, shape: (batch: Int, channels: Int, height: Int, width: Int)) throws {
+        let (n, c, h, w) = shape
+        let a = Conv2dAttributes(padding: Pair(1), groups: c)
+        var rng = SeededRandom(seed: 31)
+        let x = Tensor.randomNormal([n, c, h, w], using: &rng)
+        let weight = Tensor.randomNormal([c, 1, 3, 3], std: 0.3, using: &rng)
+        let bias = Tensor.randomNormal([c], std: 0.5, using: &rng)
+        let residual = Tensor.randomNormal([n, c, h, w], using: &rng)
+        #expect(DepthwiseConv3x3.applies(input: x.shape, weight: weight.shape, a))
+        let reference = try ReferenceBackend().conv2d(x, weight: weight, bias: nil, a).scalars
+        let xNHWC = x.converted(to: .channelsLast)
+        for fused in Fused.allCases {
+            var expected = reference
+            for i in expected.indices {
+                if fused == .biasReLU || fused == .biasReLU6 { expected[i] += bias.scalars[(i / (h * w)) % c] }
+                if fused == .residualInPlace { expected[i] += residual.scalars[i] }
+                if fused != .none { expected[i] = max(expected[i], 0) }
+                if fused == .biasReLU6 { expected[i] = min(expected[i], 6) }
+            }
+            let conv = try DepthwiseConv3x3(batch: n, height: h, width: w, channels: c,
+                                            weight: weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self),
+                                            bias: fused == .biasReLU || fused == .biasReLU6 ? UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)) : nil,
+                                            relu: fused != .none, relu6: fused == .biasReLU6, isa: isa)
+            #expect(conv.implementation == "depthwise_conv3x3:\(isa.rawValue)")
+            let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
+            // Stale data in the shared scratchpad must not leak into the rows above and below the map.
+            workspace.pointer.initializeMemory(as: UInt8.self, repeating: 0x7f, count: conv.workspaceBytes)
+            conv.bind(workspace: workspace.pointer)
+            let res = residual.converted(to: .channelsLast)
+            let out = fused == .residualInPlace ? res : Tensor(uninitialized: [n, c, h, w], layout: .channelsLast)
+            try conv.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
+                         residual: fused == .residualInPlace ? UnsafePointer(res.rawPointer.assumingMemoryBound(to: Float.self)) : nil)
+            expectClose(out.converted(to: .rowMajor).scalars, expected, "\(isa) N\(n) C\(c) \(h)×\(w) \(fused)")
+            withExtendedLifetime((bias, workspace)) {}
+        }
+    }
+
+    @Test func appliesOnlyTo3x3Stride1DepthwiseWithChannelsOfAVector() {
+        let a = Conv2dAttributes(padding: Pair(1), groups: 32)
+        #expect(DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [32, 1, 3, 3], a))
+        #expect(!DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [32, 1, 3, 3], Conv2dAttributes(stride: Pair(2), padding: Pair(1), groups: 32)))
+        #expect(!DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [32, 1, 3, 3], Conv2dAttributes(padding: Pair(0), groups: 32)))
+        #expect(!DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [64, 1, 3, 3], Conv2dAttributes(padding: Pair(1), groups: 32)))  // multiplier 2
+        #expect(!DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [32, 16, 3, 3], Conv2dAttributes(padding: Pair(1), groups: 2)))
+        #expect(!DepthwiseConv3x3.applies(input: [1, 12, 8, 8], weight: [12, 1, 3, 3], Conv2dAttributes(padding: Pair(1), groups: 12)))
+        #expect(!DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [32, 1, 5, 5], Conv2dAttributes(padding: Pair(2), groups: 32)))
+    }
+
+    /// PneumoNet (ReLU; batch-norm trained away from the identity) and MobileNetV2 (ReLU6; its stride-2 depthwise
+    /// convolutions stay on oneDNN): plans with the kernel agree with all-direct plans and with the interpreter, at
+    /// batch 1 and 3, intra-op and batch-split, and the planned bytes stay the peak.
+    @Test(arguments: ["pneumonet", "mobilenetv2"], [(1, PlanParallelism.intraOp), (3, .batchSplit)])
+    func planWithDepthwiseAgrees(model: String, run: (batch: Int, parallelism: PlanParallelism)) throws {
+        let (layer, shape): (any Layer, [Int]) = model == "pneumonet"
+            ? (try PneumoNet(inChannels: 1, widths: [16, 32, 64, 128]), [1, 28, 28])
+            : (try MobileNetV2(inChannels: 3, width: 0.5), [3, 32, 32])
+        var m = try ModelGraph(layer, inputShape: [4] + shape, seed: 3)
+        // Every 3×3 stride-1 depthwise convolution (PneumoNet: one per stage; MobileNetV2: 13 of 17 on AVX-512).
+        let shapes = try m.graph.inferShapes(inputs: ["image": [1] + shape])
+        let expected = m.graph.nodes.filter { node in
+            guard case .conv2d(let a) = node.op else { return false }
+            return DepthwiseConv3x3.applies(input: shapes[node.inputs[0].index], weight: shapes[node.inputs[1].index], a)
+        }.count
+        #expect(expected >= 3)
+        let executor = Executor(graph: m.graph, backend: try DNNLBackend())
+        var rng = SeededRandom(seed: 9)
+        _ = try executor.forward(feeds: ["image": Tensor.randomNormal([4] + shape, using: &rng)], parameters: &m.parameters,
+                                 mode: .training, rng: &rng)
+        let x = Tensor.randomNormal([run.batch] + shape, using: &rng)
+        let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
+        let tracker = MemoryTracker()
+        let (on, output) = try MemoryTracker.$current.withValue(tracker) {
+            let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: run.parallelism,
+                                         convolutions: .depthwise)
+            tracker.resetPeak()
+            return (plan, try plan.run(x))
+        }
+        #expect(tracker.peakBytes == on.plannedBytes + output.byteCount)
+        #expect(on.convolutionCounts.depthwise == expected && on.summary.contains("\(expected) depthwise"),
+                "\(on.implementations.map(\.implementation))")
+        #expect(off.convolutionCounts.depthwise == 0)
+        expectClose(output.scalars, try off.run(x).scalars, "\(model) depthwise vs direct, batch \(run.batch), \(run.parallelism)")
+        var p = m.parameters
+        let interpreted = try executor.forward(feeds: ["image": x], parameters: &p, mode: .inference, rng: &rng)[m.graph.outputs[0]]!
+        expectClose(try on.run(x).scalars, interpreted.converted(to: .rowMajor).scalars, "\(model) depthwise plan vs the interpreter")
+    }
+}
