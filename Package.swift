@@ -21,7 +21,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
-        .target(name: "CKernels"),
+        // Optimized in debug builds too: tests then time (and `auto` races) the kernels plans deploy.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "Engine", dependencies: ["CDNNL", "CKernels"], linkerSettings: dnnlLinker),
         .target(name: "NN", dependencies: ["Engine"]),
         .target(name: "Models", dependencies: ["Engine", "NN"]),

@@ -80,4 +80,4 @@ package final class DepthwiseConv3x3: @unchecked Sendable {
     }
 }
 
-extension DepthwiseConv3x3: ArenaConvolution {}
+extension DepthwiseConv3x3: ArenaKernel {}

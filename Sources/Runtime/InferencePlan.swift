@@ -121,13 +121,13 @@ public final class InferencePlan: @unchecked Sendable {
         let name: String
         /// Copies the residual into the output block first when the fused add cannot run in place.
         var preCopy: (from: Int, to: Int, bytes: Int)?
-        /// A convolution of our own (Winograd, weight-streaming) on arena offsets (input, output, residual).
-        var custom: (conv: any ArenaConvolution, input: Int, output: Int, residual: Int?)? = nil
+        /// A kernel of our own (`ArenaKernel`) on arena offsets (input, output, residual).
+        var custom: (kernel: any ArenaKernel, input: Int, output: Int, residual: Int?)? = nil
         /// Created for, and run on, one thread inside a plan that runs its other steps on the team.
         var singleThreaded = false
 
         /// oneDNN's implementation, or our convolution's.
-        var implementation: String { custom?.conv.implementation ?? primitive?.implementation ?? "" }
+        var implementation: String { custom?.kernel.implementation ?? primitive?.implementation ?? "" }
     }
 
     /// Convolution steps, those on Winograd (either variant), those on F(4×4, 3×3), and those on the
@@ -187,12 +187,12 @@ public final class InferencePlan: @unchecked Sendable {
             return probe!
         }
 
-        /// The parts for `parallelism` with `convolutions`, and why.
-        func arrange(_ convolutions: ConvolutionAlgorithm) throws -> (parts: [PlanPart], reason: String) {
+        /// The parts for `parallelism` with `convolutions` (`streaming`: whether `.auto` may take the streaming kernel), and why.
+        func arrange(_ convolutions: ConvolutionAlgorithm, streaming: Bool = true) throws -> (parts: [PlanPart], reason: String) {
             func part(_ rows: Range<Int>, singleThreaded: Bool, alone: Set<Int> = []) throws -> PlanPart {
                 try PlanPart(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: [rows.count] + inputShape.dropFirst(),
                              layout: layout, precision: precision, calibration: calibration, ctx: ctx, weights: weights, rows: rows,
-                             singleThreaded: singleThreaded, convolutions: convolutions, singleThreadedSteps: alone)
+                             singleThreaded: singleThreaded, convolutions: convolutions, streaming: streaming, singleThreadedSteps: alone)
             }
             // Contiguous slices, sizes differing by at most one; nil where the output does not lead with the batch.
             func split() throws -> [PlanPart]? {
@@ -237,15 +237,23 @@ public final class InferencePlan: @unchecked Sendable {
         }
         var (chosen, reason) = try arrange(convolutions)
         var convolutions = convolutions
+        func count<T>(_: T.Type) -> Int { chosen[0].steps.filter { $0.custom?.kernel is T }.count }
+        // The streaming kernel pays off where the weights come from memory at each call (ResNet-18: 43 MB), and
+        // not where they stay in cache (PneumoNet: 0.5 MB, where it would hide the depthwise kernel's gain from
+        // the race below): a plan with streaming steps must beat the same plan without them, whole.
+        if convolutions == .auto && count(StreamingConv.self) > 0 {
+            let without = try arrange(.auto, streaming: false), x = input()
+            let t = try Self.race(whole: { _ = try Self.run(chosen, x, nil) }, other: { _ = try Self.run(without.parts, x, nil) })
+            let streamed = count(StreamingConv.self)
+            if t.other <= t.whole { (chosen, reason) = without }
+            reason += String(format: "; %d streaming convolutions: with %.3f ms, without %.3f ms", streamed, t.whole, t.other)
+        }
         // At batch 1 a convolution's own race can mislead: resnet18 at 64 px took F(2×2) for its three 8×8
         // convolutions, each faster alone with caches evicted, and the whole call was 8% slower. So a batch-1
         // plan with Winograd steps must also beat the all-direct plan, whole. So must any plan with
         // weight-streaming or depthwise steps, at any batch (taken without a race of their own: the streaming
         // kernel pays off through the whole call's memory traffic, which one convolution alone does not show).
-        let steps = chosen[0].steps
-        let winograd = steps.filter { $0.custom?.conv is WinogradConv3x3 }.count
-        let streaming = steps.filter { $0.custom?.conv is StreamingConv }.count
-        let depthwise = steps.filter { $0.custom?.conv is DepthwiseConv3x3 }.count
+        let (winograd, streaming, depthwise) = (count(WinogradConv3x3.self), count(StreamingConv.self), count(DepthwiseConv3x3.self))
         if convolutions == .auto && (n == 1 && winograd > 0 || streaming + depthwise > 0) {
             let direct = try arrange(.direct), x = input()
             let t = try Self.race(whole: { _ = try Self.run(chosen, x, nil) }, other: { _ = try Self.run(direct.parts, x, nil) })
@@ -389,7 +397,8 @@ final class PlanPart {
     /// `singleThreaded`: primitives are created (and so tuned, with scratchpads sized) for one thread.
     init(graph: Graph, parameters: ParameterStore, lowered: [PlannedStep], inputName: String, inputShape: [Int], layout: PlanLayout,
          precision: Precision, calibration: Int8Calibration?, ctx: DNNLContext, weights cache: WeightCache, rows: Range<Int>,
-         singleThreaded: Bool, convolutions: ConvolutionAlgorithm = .direct, singleThreadedSteps: Set<Int> = []) throws {
+         singleThreaded: Bool, convolutions: ConvolutionAlgorithm = .direct, streaming: Bool = true,
+         singleThreadedSteps: Set<Int> = []) throws {
         let team = omp_get_max_threads()
         if singleThreaded { omp_set_num_threads(1) }
         defer { omp_set_num_threads(team) }
@@ -397,6 +406,7 @@ final class PlanPart {
                                       precision: precision, calibration: calibration, ctx: ctx)
         builder.sharedWeights = cache
         builder.convolutions = convolutions
+        builder.streamingAllowed = streaming
         builder.singleThreadedSteps = singleThreaded ? [] : singleThreadedSteps
         try builder.build(lowered)
         let compiled = try builder.finish()
@@ -439,7 +449,7 @@ final class PlanPart {
             if step.singleThreaded { omp_set_num_threads(1) }
             defer { if step.singleThreaded { omp_set_num_threads(team) } }
             if let w = step.custom {
-                try w.conv.run(input: UnsafePointer((base + w.input).assumingMemoryBound(to: Float.self)),
+                try w.kernel.run(input: UnsafePointer((base + w.input).assumingMemoryBound(to: Float.self)),
                                output: (base + w.output).assumingMemoryBound(to: Float.self),
                                residual: w.residual.map { UnsafePointer((base + $0).assumingMemoryBound(to: Float.self)) })
             } else if let p = step.primitive {

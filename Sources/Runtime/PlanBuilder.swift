@@ -18,8 +18,8 @@ struct PlanBuilder {
         let kind: OpKind
         let name: String
         var preCopy: (from: Int, to: Int, bytes: Int)?
-        /// A convolution of our own (Winograd, weight-streaming) on these buffers, instead of `primitive`'s args.
-        var custom: (conv: any ArenaConvolution, input: Int, output: Int, residual: Int?)?
+        /// A kernel of our own (`ArenaKernel`) on these buffers, instead of `primitive`'s args.
+        var custom: (kernel: any ArenaKernel, input: Int, output: Int, residual: Int?)?
     }
 
     struct Compiled {
@@ -68,6 +68,8 @@ struct PlanBuilder {
     var sharedWeights = WeightCache()
     /// Direct, Winograd or timed per shape, for fp32 3×3 stride-1 convolutions.
     var convolutions = ConvolutionAlgorithm.direct
+    /// Whether `.auto` may take the weight-streaming kernel (`InferencePlan` races plans with and without it).
+    var streamingAllowed = true
     /// The schedule `.winograd` and `.winograd4x4` use.
     var winogradForcedSchedule = WinogradConv3x3.Schedule.chunked(tiles: nil)
 
@@ -179,6 +181,8 @@ struct PlanBuilder {
                 if let r = residual { lastReader[r.index] = max(lastReader[r.index], k) }
             case .single(let n):
                 for i in graph.nodes[n].inputs { lastReader[i.index] = max(lastReader[i.index], k) }
+            case .poolLinear(let nodes):
+                for n in nodes { for i in graph.nodes[n].inputs { lastReader[i.index] = max(lastReader[i.index], k) } }
             }
             stepOf[s.result] = k
         }
@@ -204,6 +208,8 @@ struct PlanBuilder {
                 try conv(n, residual: residual, activation: activation, result: s.result, step: k)
             case .single(let n):
                 try single(n)
+            case .poolLinear(let nodes):
+                try poolLinear(nodes)
             }
         }
     }
@@ -461,7 +467,7 @@ struct PlanBuilder {
             for b in bufferBytes.indices where last[b] == k { planner.release(offsets[b], bufferBytes[b]) }
         }
         let arena = AlignedBuffer(byteCount: max(planner.size, 64))
-        let scratchBytes = pending.map { $0.custom?.conv.workspaceBytes ?? $0.primitive?.scratchpadBytes ?? 0 }.max() ?? 0
+        let scratchBytes = pending.map { $0.custom?.kernel.workspaceBytes ?? $0.primitive?.scratchpadBytes ?? 0 }.max() ?? 0
         let scratch = AlignedBuffer(byteCount: max(scratchBytes, 64))
 
         var userInput: dnnl_memory_t?
@@ -471,9 +477,9 @@ struct PlanBuilder {
         for (k, s) in pending.enumerated() {
             let alone = singleThreadedSteps.contains(k)
             if let w = s.custom {
-                try w.conv.bind(workspace: scratch.pointer)
+                try w.kernel.bind(workspace: scratch.pointer)
                 steps.append(InferencePlan.Step(primitive: s.primitive, args: [], kind: s.kind, name: s.name, preCopy: nil,
-                                                custom: (w.conv, offsets[w.input], offsets[w.output], w.residual.map { offsets[$0] }),
+                                                custom: (w.kernel, offsets[w.input], offsets[w.output], w.residual.map { offsets[$0] }),
                                                 singleThreaded: alone))
                 continue
             }

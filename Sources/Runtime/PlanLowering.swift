@@ -6,6 +6,9 @@ enum PlannedOp {
     case conv(node: Int, residual: ValueID?, activation: Op?)
     /// Any other single node (pooling, batch-norm, activation, add, linear, resize, flatten).
     case single(node: Int)
+    /// A classifier head: global average pooling, flatten, dropouts, linear (`nodes`, in order); one inner
+    /// product over the pooled map where the plan can (`PlanBuilder.poolLinear`).
+    case poolLinear(nodes: [Int])
 }
 
 /// One planned operation and the node whose value it produces.
@@ -33,8 +36,27 @@ enum PlanLowering {
             default: return nil
             }
         }
+        // globalAvgPool → flatten(1) → dropout* → linear, each the previous one's sole reader.
+        func head(from pool: Int) -> [Int]? {
+            guard let f = soleReader(pool), case .flatten(startDim: 1) = graph.nodes[f].op else { return nil }
+            var chain = [pool, f]
+            while let r = soleReader(chain.last!), graph.nodes[r].inputs[0].index == chain.last! {
+                chain.append(r)
+                switch graph.nodes[r].op {
+                case .dropout: continue
+                case .linear: return chain
+                default: return nil
+                }
+            }
+            return nil
+        }
         for (i, node) in graph.nodes.enumerated() {
             if node.op.isLeaf || absorbed.contains(i) { continue }
+            if fuse, case .globalAvgPool = node.op, let chain = head(from: i) {
+                absorbed.formUnion(chain)
+                steps.append(PlannedStep(op: .poolLinear(nodes: chain), result: chain.last!))
+                continue
+            }
             guard fuse, case .conv2d = node.op else { steps.append(PlannedStep(op: .single(node: i), result: i)); continue }
             var result = i
             var residual: ValueID?

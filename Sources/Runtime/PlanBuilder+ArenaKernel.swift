@@ -5,7 +5,7 @@ extension PlanBuilder {
     /// Whether this fp32 convolution runs on the weight-streaming kernel (`ConvolutionAlgorithm.streaming`,
     /// and `.auto`, whose batch-1 race then checks the whole plan).
     func streams(_ xs: [Int], _ ws: [Int], _ out: [Int], _ a: Conv2dAttributes) -> Bool {
-        (convolutions == .streaming || convolutions == .auto) && act == dnnl_f32 && !isInt8 && layout == .channelsLast
+        (convolutions == .streaming || convolutions == .auto && streamingAllowed) && act == dnnl_f32 && !isInt8 && layout == .channelsLast
             && StreamingConv.applies(input: xs, weight: ws, output: out, a)
     }
 
@@ -48,7 +48,7 @@ extension PlanBuilder {
     /// input, output and residual are NHWC float32 buffers of the arena; bias and ReLU (and the residual add)
     /// (and ReLU6, for the depthwise kernel) are applied by the convolution itself.
     mutating func arenaConv(_ n: Int, residual: ValueID?, result: Int, step: Int,
-                            make: ([Int], [Int], String, UnsafePointer<Float>, UnsafePointer<Float>?, inout [AlignedBuffer]) throws -> any ArenaConvolution) throws {
+                            make: ([Int], [Int], String, UnsafePointer<Float>, UnsafePointer<Float>?, inout [AlignedBuffer]) throws -> any ArenaKernel) throws {
         let node = graph.nodes[n]
         let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
         let nhwc = try activationMD(xs, any: false), dstMD = try activationMD(out, any: false)
