@@ -11,10 +11,8 @@ import NN
     /// Splitting needs a team; on a one-thread machine every plan falls back to intra-op (checked below).
     static let team = DNNLContext.threadCount
 
-    func expectClose(_ a: [Float], _ b: [Float], _ what: String) {
-        let scale = max(b.map(abs).max() ?? 1, 1e-3)
-        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(a.count == b.count && worst <= Self.tolerance * scale, "\(what): max difference \(worst), scale \(scale)")
+    func expectClose(_ a: [Float], _ b: [Float], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        RuntimeTests.expectClose(a, b, what, tolerance: Self.tolerance, sourceLocation: sourceLocation)
     }
 
     /// `plan` computes what the intra-op plan of PneumoNet at the same input shape computes.

@@ -10,14 +10,6 @@ import NN
 /// output's largest magnitude, the runtime's fp32 bound (nine products per output: differences here are ~1e-7).
 @Suite(.enabled(if: StreamingConv.isAvailable, "the depthwise kernel needs AVX-512F or AVX2 + FMA"))
 struct DepthwiseConvTests {
-    static let tolerance: Float = 1e-4
-
-    func expectClose(_ a: [Float], _ b: [Float], _ what: String) {
-        let scale = max(b.map(abs).max() ?? 1, 1e-3)
-        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(a.count == b.count && worst <= Self.tolerance * scale, "\(what): max difference \(worst), scale \(scale)")
-    }
-
     enum Fused: String, CaseIterable { case none, biasReLU, biasReLU6, residualInPlace }
 
     /// PneumoNet's maps (14×14, 7×7, 4×4), 1×1 and one-row or one-column maps (no neighbours), widths with a
@@ -94,14 +86,9 @@ struct DepthwiseConvTests {
                                  mode: .training, rng: &rng)
         let x = Tensor.randomNormal([run.batch] + shape, using: &rng)
         let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
-        let tracker = MemoryTracker()
-        let (on, output) = try MemoryTracker.$current.withValue(tracker) {
-            let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: run.parallelism,
-                                         convolutions: .depthwise)
-            tracker.resetPeak()
-            return (plan, try plan.run(x))
+        let (on, output) = try runTracked(x) {
+            try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: run.parallelism, convolutions: .depthwise)
         }
-        #expect(tracker.peakBytes == on.plannedBytes + output.byteCount)
         #expect(on.convolutionCounts.depthwise == expected && on.summary.contains("\(expected) depthwise"),
                 "\(on.implementations.map(\.implementation))")
         #expect(off.convolutionCounts.depthwise == 0)

@@ -28,9 +28,7 @@ import NN
         try out.withUnsafeMutableBufferPointer {
             try head.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: $0.baseAddress!, residual: nil)
         }
-        let scale = max(expected.map(abs).max() ?? 1, 1e-3)
-        let worst = zip(out, expected).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(worst <= 1e-5 * scale, "N\(n) \(h)×\(w) C\(c) K\(k): max difference \(worst), scale \(scale)")
+        expectClose(out, expected, "N\(n) \(h)×\(w) C\(c) K\(k)", tolerance: 1e-5)
         withExtendedLifetime((weight, bias, workspace)) {}
     }
 

@@ -27,10 +27,8 @@ import NN
                                      convolutions: run.algorithm)
         let executor = Executor(graph: m.graph, backend: ReferenceBackend())
         let expected = try executor.forward(feeds: ["image": x], parameters: &m.parameters, mode: .inference, rng: &rng)[m.graph.outputs[0]]!
-        let got = try plan.run(x).scalars, want = expected.converted(to: .rowMajor).scalars
-        let scale = max(want.map(abs).max() ?? 1, 1e-3)
-        let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(worst <= 1e-4 * scale, "\(run.algorithm) groups \(run.groups): max difference \(worst), scale \(scale); \(plan.implementations.map(\.implementation))")
+        expectClose(try plan.run(x).scalars, expected.converted(to: .rowMajor).scalars,
+                    "\(run.algorithm) groups \(run.groups), \(plan.implementations.map(\.implementation))")
     }
 
     /// The INT8 plan too (its rounding allows 5% of the output's scale; the aliasing error is of the scale itself).
@@ -45,9 +43,6 @@ import NN
                                      calibration: calibration)
         let executor = Executor(graph: m.graph, backend: ReferenceBackend())
         let expected = try executor.forward(feeds: ["image": x], parameters: &m.parameters, mode: .inference, rng: &rng)[m.graph.outputs[0]]!
-        let got = try plan.run(x).scalars, want = expected.converted(to: .rowMajor).scalars
-        let scale = max(want.map(abs).max() ?? 1, 1e-3)
-        let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(worst <= 0.05 * scale, "int8: max difference \(worst), scale \(scale)")
+        expectClose(try plan.run(x).scalars, expected.converted(to: .rowMajor).scalars, "int8", tolerance: 0.05)
     }
 }

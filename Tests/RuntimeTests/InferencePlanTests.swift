@@ -8,8 +8,6 @@ import Optimize
 /// computes. Tolerance: 1e-4 relative to the output's magnitude (the fp32 bound; folding and
 /// fusion reorder float32 sums).
 @Suite struct InferencePlanTests {
-    static let tolerance: Float = 1e-4
-
     /// A model after some training-mode steps, so batch-norm statistics are not the identity.
     func trainedModel(_ layer: some Layer, inputShape: [Int]) throws -> ModelGraph {
         var m = try ModelGraph(layer, inputShape: inputShape, seed: 3)
@@ -27,12 +25,6 @@ import Optimize
         let pass = try Executor(graph: m.graph, backend: ReferenceBackend()).forward(feeds: ["image": x], parameters: &p,
                                                                                     mode: .inference, rng: &rng)
         return pass[m.graph.outputs[0]]!.scalars
-    }
-
-    func expectClose(_ a: [Float], _ b: [Float], _ what: String) {
-        let scale = max(b.map(abs).max() ?? 1, 1e-3)
-        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(a.count == b.count && worst <= Self.tolerance * scale, "\(what): max difference \(worst), scale \(scale)")
     }
 
     @Test(arguments: PlanLayout.allCases, [1, 3])

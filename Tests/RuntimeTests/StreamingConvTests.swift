@@ -11,14 +11,6 @@ import NN
 /// where plans never take it.
 @Suite(.enabled(if: StreamingConv.isAvailable, "the weight-streaming kernel needs AVX-512F or AVX2 + FMA"))
 struct StreamingConvTests {
-    static let tolerance: Float = 1e-4
-
-    func expectClose(_ a: [Float], _ b: [Float], _ what: String) {
-        let scale = max(b.map(abs).max() ?? 1, 1e-3)
-        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(a.count == b.count && worst <= Self.tolerance * scale, "\(what): max difference \(worst), scale \(scale)")
-    }
-
     struct Shape: CustomTestStringConvertible {
         let batch: Int, channels: Int, outChannels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int
         var testDescription: String { "N\(batch) C\(channels) K\(outChannels) \(height)×\(width) k\(kernel) s\(stride) p\(padding)" }
@@ -123,14 +115,9 @@ struct StreamingConvTests {
                                  mode: .training, rng: &rng)
         let x = Tensor.randomNormal([run.batch, 1, 32, 32], using: &rng)
         let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
-        let tracker = MemoryTracker()
-        let (on, output) = try MemoryTracker.$current.withValue(tracker) {
-            let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: run.parallelism,
-                                         convolutions: .streaming)
-            tracker.resetPeak()
-            return (plan, try plan.run(x))
+        let (on, output) = try runTracked(x) {
+            try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: run.parallelism, convolutions: .streaming)
         }
-        #expect(tracker.peakBytes == on.plannedBytes + output.byteCount)
         // Five convolutions per stage: layer3 (2×2 per image) and layer4 (1×1) stream, and at batch 1 layer2 (4×4)
         // too; a batch-split plan's first slice has at most 2 images.
         let streamed = on.implementations.filter { $0.implementation.hasPrefix(StreamingConv.kernelName) }.count
