@@ -19,7 +19,8 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
     /// oneDNN's direct convolution, except our depthwise kernel (`DepthwiseConv3x3`) for 3×3 stride-1 depthwise
     /// convolutions (channels a multiple of the CPU's vector), on AVX-512 and AVX2 CPUs.
     case depthwise
-    /// The weight-streaming and depthwise kernels wherever they apply (plans with them must beat the all-direct plan, whole);
+    /// The weight-streaming and depthwise kernels wherever they apply (each family a plan took must make the whole
+    /// call faster than the same plan without it: `KernelFamilies`);
     /// elsewhere, per shape, time direct against Winograd F(2×2, 3×3) and F(4×4, 3×3) (each chunked and whole; F(4×4) only
     /// where its tiles need fewer products than F(2×2)'s) when compiling (same thread count, alternating calls,
     /// caches evicted before each as weights are in a whole model); keep the fastest Winograd only when it is at
@@ -32,5 +33,29 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
             throw EngineError.invalid("runtime", "convolutions must be one of \(Self.allCases.map(\.rawValue).joined(separator: ", ")); got '\(value)'")
         }
         self = a
+    }
+}
+
+/// Our own convolution kernels, as `ConvolutionAlgorithm.auto` weighs them: each family a plan took must make the
+/// whole call faster than the same plan without it, or it is left out.
+struct KernelFamilies: OptionSet, Sendable {
+    let rawValue: Int
+    static let streaming = KernelFamilies(rawValue: 1)
+    static let winograd = KernelFamilies(rawValue: 2)
+    static let depthwise = KernelFamilies(rawValue: 4)
+
+    /// In the order `auto` weighs them: streaming first, which pays off only where weights come from memory (and
+    /// would otherwise hide the others' gains), Winograd (at batch 1 only: its per-shape races with caches evicted can
+    /// mislead there), depthwise.
+    static let weighed: [(family: KernelFamilies, name: String)] = [(.streaming, "streaming"), (.winograd, "winograd"), (.depthwise, "depthwise")]
+
+    /// The family of a plan step's own kernel, if any.
+    static func of(_ kernel: any ArenaKernel) -> KernelFamilies {
+        switch kernel {
+        case is StreamingConv: .streaming
+        case is WinogradConv3x3: .winograd
+        case is DepthwiseConv3x3: .depthwise
+        default: []
+        }
     }
 }

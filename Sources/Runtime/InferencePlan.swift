@@ -187,12 +187,12 @@ public final class InferencePlan: @unchecked Sendable {
             return probe!
         }
 
-        /// The parts for `parallelism` with `convolutions` (`streaming`: whether `.auto` may take the streaming kernel), and why.
-        func arrange(_ convolutions: ConvolutionAlgorithm, streaming: Bool = true) throws -> (parts: [PlanPart], reason: String) {
+        /// The parts for `parallelism` with `convolutions` (`.auto` without the `excluded` kernel families), and why.
+        func arrange(_ convolutions: ConvolutionAlgorithm, excluding excluded: KernelFamilies = []) throws -> (parts: [PlanPart], reason: String) {
             func part(_ rows: Range<Int>, singleThreaded: Bool, alone: Set<Int> = []) throws -> PlanPart {
                 try PlanPart(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: [rows.count] + inputShape.dropFirst(),
                              layout: layout, precision: precision, calibration: calibration, ctx: ctx, weights: weights, rows: rows,
-                             singleThreaded: singleThreaded, convolutions: convolutions, streaming: streaming, singleThreadedSteps: alone)
+                             singleThreaded: singleThreaded, convolutions: convolutions, excluded: excluded, singleThreadedSteps: alone)
             }
             // Contiguous slices, sizes differing by at most one; nil where the output does not lead with the batch.
             func split() throws -> [PlanPart]? {
@@ -237,31 +237,28 @@ public final class InferencePlan: @unchecked Sendable {
         }
         var (chosen, reason) = try arrange(convolutions)
         var convolutions = convolutions
-        func count<T>(_: T.Type) -> Int { chosen[0].steps.filter { $0.custom?.kernel is T }.count }
-        // The streaming kernel pays off where the weights come from memory at each call (ResNet-18: 43 MB), and
-        // not where they stay in cache (PneumoNet: 0.5 MB, where it would hide the depthwise kernel's gain from
-        // the race below): a plan with streaming steps must beat the same plan without them, whole.
-        if convolutions == .auto && count(StreamingConv.self) > 0 {
-            let without = try arrange(.auto, streaming: false), x = input()
-            let t = try Self.race(whole: { _ = try Self.run(chosen, x, nil) }, other: { _ = try Self.run(without.parts, x, nil) })
-            let streamed = count(StreamingConv.self)
-            if t.other <= t.whole { (chosen, reason) = without }
-            reason += String(format: "; %d streaming convolutions: with %.3f ms, without %.3f ms", streamed, t.whole, t.other)
-        }
-        // At batch 1 a convolution's own race can mislead: resnet18 at 64 px took F(2×2) for its three 8×8
-        // convolutions, each faster alone with caches evicted, and the whole call was 8% slower. So a batch-1
-        // plan with Winograd steps must also beat the all-direct plan, whole. So must any plan with
-        // weight-streaming or depthwise steps, at any batch (taken without a race of their own: the streaming
-        // kernel pays off through the whole call's memory traffic, which one convolution alone does not show).
-        let (winograd, streaming, depthwise) = (count(WinogradConv3x3.self), count(StreamingConv.self), count(DepthwiseConv3x3.self))
-        if convolutions == .auto && (n == 1 && winograd > 0 || streaming + depthwise > 0) {
-            let direct = try arrange(.direct), x = input()
-            let t = try Self.race(whole: { _ = try Self.run(chosen, x, nil) }, other: { _ = try Self.run(direct.parts, x, nil) })
-            if t.other <= t.whole {
-                (chosen, reason, convolutions) = (direct.parts, direct.reason, .direct)
+        // Each family of our own kernels the plan took must earn its place: the plan must beat, whole, the same plan
+        // without it (a convolution's own race can mislead: at batch 1 resnet18 at 64 px took F(2×2) for its three
+        // 8×8 convolutions, each faster alone with caches evicted, and the whole call was 8% slower; the streaming
+        // kernel pays off through the whole call's memory traffic, which no single convolution shows).
+        if convolutions == .auto {
+            var (excluded, races) = (KernelFamilies(), "")
+            for (family, name) in KernelFamilies.weighed where family != .winograd || n == 1 {
+                let taken = chosen[0].steps.filter { $0.custom.map { KernelFamilies.of($0.kernel) == family } ?? false }.count
+                guard taken > 0 else { continue }
+                let without = try arrange(.auto, excluding: excluded.union(family)), x = input()
+                let t = try Self.race(whole: { _ = try Self.run(chosen, x, nil) }, other: { _ = try Self.run(without.parts, x, nil) })
+                if t.other <= t.whole {
+                    excluded.insert(family)
+                    (chosen, reason) = without
+                }
+                races += String(format: "; %d %@ convolutions: with %.3f ms, without %.3f ms", taken, name, t.whole, t.other)
             }
-            reason += String(format: "; convolutions: all direct %.3f ms, with %d winograd, %d streaming and %d depthwise %.3f ms",
-                             t.other, winograd, streaming, depthwise, t.whole)
+            reason += races
+            // Every family that applied lost: the plan is all direct.
+            if !excluded.isEmpty && !chosen[0].steps.contains(where: { $0.custom.map { KernelFamilies.of($0.kernel) != [] } ?? false }) {
+                convolutions = .direct
+            }
         }
         parts = chosen
         self.parallelism = chosen.count > 1 ? .batchSplit : chosen[0].singleThreaded ? .singleThread : .intraOp
@@ -397,7 +394,7 @@ final class PlanPart {
     /// `singleThreaded`: primitives are created (and so tuned, with scratchpads sized) for one thread.
     init(graph: Graph, parameters: ParameterStore, lowered: [PlannedStep], inputName: String, inputShape: [Int], layout: PlanLayout,
          precision: Precision, calibration: Int8Calibration?, ctx: DNNLContext, weights cache: WeightCache, rows: Range<Int>,
-         singleThreaded: Bool, convolutions: ConvolutionAlgorithm = .direct, streaming: Bool = true,
+         singleThreaded: Bool, convolutions: ConvolutionAlgorithm = .direct, excluded: KernelFamilies = [],
          singleThreadedSteps: Set<Int> = []) throws {
         let team = omp_get_max_threads()
         if singleThreaded { omp_set_num_threads(1) }
@@ -406,7 +403,7 @@ final class PlanPart {
                                       precision: precision, calibration: calibration, ctx: ctx)
         builder.sharedWeights = cache
         builder.convolutions = convolutions
-        builder.streamingAllowed = streaming
+        builder.excluded = excluded
         builder.singleThreadedSteps = singleThreaded ? [] : singleThreadedSteps
         try builder.build(lowered)
         let compiled = try builder.finish()

@@ -3,16 +3,16 @@ import Engine
 
 extension PlanBuilder {
     /// Whether this fp32 convolution runs on the weight-streaming kernel (`ConvolutionAlgorithm.streaming`,
-    /// and `.auto`, whose batch-1 race then checks the whole plan).
+    /// and `.auto` unless excluded).
     func streams(_ xs: [Int], _ ws: [Int], _ out: [Int], _ a: Conv2dAttributes) -> Bool {
-        (convolutions == .streaming || convolutions == .auto && streamingAllowed) && act == dnnl_f32 && !isInt8 && layout == .channelsLast
+        (convolutions == .streaming || convolutions == .auto && !excluded.contains(.streaming)) && act == dnnl_f32 && !isInt8 && layout == .channelsLast
             && StreamingConv.applies(input: xs, weight: ws, output: out, a)
     }
 
-    /// Whether this fp32 convolution runs on our depthwise kernel (`ConvolutionAlgorithm.depthwise`, and `.auto`,
-    /// whose race then checks the whole plan).
+    /// Whether this fp32 convolution runs on our depthwise kernel (`ConvolutionAlgorithm.depthwise`, and `.auto`
+    /// unless excluded).
     func depthwise(_ xs: [Int], _ ws: [Int], _ a: Conv2dAttributes) -> Bool {
-        (convolutions == .depthwise || convolutions == .auto) && act == dnnl_f32 && !isInt8 && layout == .channelsLast
+        (convolutions == .depthwise || convolutions == .auto && !excluded.contains(.depthwise)) && act == dnnl_f32 && !isInt8 && layout == .channelsLast
             && DepthwiseConv3x3.applies(input: xs, weight: ws, a)
     }
 

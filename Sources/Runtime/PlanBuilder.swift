@@ -68,8 +68,8 @@ struct PlanBuilder {
     var sharedWeights = WeightCache()
     /// Direct, Winograd or timed per shape, for fp32 3×3 stride-1 convolutions.
     var convolutions = ConvolutionAlgorithm.direct
-    /// Whether `.auto` may take the weight-streaming kernel (`InferencePlan` races plans with and without it).
-    var streamingAllowed = true
+    /// Kernel families `.auto` must not take here (`InferencePlan` races plans with and without each).
+    var excluded: KernelFamilies = []
     /// The schedule `.winograd` and `.winograd4x4` use.
     var winogradForcedSchedule = WinogradConv3x3.Schedule.chunked(tiles: nil)
 

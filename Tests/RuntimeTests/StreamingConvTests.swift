@@ -133,8 +133,8 @@ struct StreamingConvTests {
         expectClose(try on.run(x).scalars, interpreted.converted(to: .rowMajor).scalars, "streaming plan vs the interpreter")
     }
 
-    /// `.auto` takes the kernel only in a plan that beats the same plan without it, and then the all-direct one,
-    /// whole; whatever it keeps computes the same.
+    /// `.auto` keeps the kernel only in a plan that beats the same plan without it, whole; whatever it keeps
+    /// computes the same.
     @Test func autoKeepsStreamingOnlyWhenTheWholePlanIsFaster() throws {
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.25), inputShape: [1, 1, 32, 32], seed: 3)
         var rng = SeededRandom(seed: 2)
@@ -142,10 +142,7 @@ struct StreamingConvTests {
         let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
         let auto = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .auto)
         #expect(auto.parallelismReason.contains("15 streaming convolutions: with"), "\(auto.parallelismReason)")
-        if auto.convolutionCounts.streaming > 0 {
-            #expect(auto.convolutionCounts.streaming == 15)
-            #expect(auto.parallelismReason.contains("convolutions: all direct"), "\(auto.parallelismReason)")
-        }
+        #expect([0, 15].contains(auto.convolutionCounts.streaming))
         expectClose(try auto.run(x).scalars, try off.run(x).scalars, "auto vs direct")
     }
 }
