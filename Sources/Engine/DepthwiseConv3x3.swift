@@ -1,7 +1,7 @@
 import CKernels
 
 /// A 3×3 depthwise convolution (one filter per channel), stride 1, padding 1, run by our own kernel
-/// (`Sources/CKernels/depthwise_conv.c`, AVX-512F or AVX2 + FMA, the build `StreamingConv.ISA.best` picks).
+/// (`Sources/CKernels/depthwise_conv.c`, AVX-512F or AVX2 + FMA, the build `KernelISA.best` picks).
 ///
 /// oneDNN's depthwise kernel runs at 26–40 GMAC/s on one core of this machine on our models' maps (PneumoNet's
 /// 14×14×32, 7×7×64, 4×4×128); this one at 48–82 (C replica, batch 1 and 32, single thread, 2-core Zen 5): it
@@ -11,7 +11,7 @@ import CKernels
 /// input, output and residual `[N, H, W, C]`, NHWC float32; `C` a multiple of 16 (AVX-512) or 8 (AVX2).
 package final class DepthwiseConv3x3: @unchecked Sendable {
     package let batch: Int, height: Int, width: Int, channels: Int
-    package let isa: StreamingConv.ISA
+    package let isa: KernelISA
     /// `[9][C]`: tap, then channel.
     package let weights: AlignedBuffer
     /// The zero rows above and below the map: `W·C` floats.
@@ -24,7 +24,7 @@ package final class DepthwiseConv3x3: @unchecked Sendable {
     /// Whether the kernel takes this convolution: a build runs here, groups = C = K, 3×3, stride 1, padding 1,
     /// no dilation, `C` a multiple of the build's vector.
     package static func applies(input: [Int], weight: [Int], _ a: Conv2dAttributes) -> Bool {
-        guard let isa = StreamingConv.ISA.best, input.count == 4, weight.count == 4 else { return false }
+        guard let isa = KernelISA.best, input.count == 4, weight.count == 4 else { return false }
         let c = input[1]
         return a.groups == c && weight[0] == c && weight[1] == 1 && weight[2] == 3 && weight[3] == 3 && a.stride == Pair(1)
             && a.padding == Pair(1) && a.dilation == Pair(1) && pneumo_depthwise_conv_applies(isa.code, Int64(c)) != 0
@@ -36,9 +36,9 @@ package final class DepthwiseConv3x3: @unchecked Sendable {
     ///   - cap: clip the output at this value after ReLU (6 for ReLU6); only with `relu`.
     ///   - packed: where the packed weights come from (a plan's shared cache); by default `make()`.
     package init(batch: Int, height: Int, width: Int, channels: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                 relu: Bool, relu6: Bool = false, isa: StreamingConv.ISA? = nil,
+                 relu: Bool, relu6: Bool = false, isa: KernelISA? = nil,
                  packed: (() -> AlignedBuffer) throws -> AlignedBuffer = { $0() }) throws {
-        guard let isa = isa ?? StreamingConv.ISA.best, isa.isSupported, pneumo_depthwise_conv_applies(isa.code, Int64(channels)) != 0,
+        guard let isa = isa ?? KernelISA.best, isa.isSupported, pneumo_depthwise_conv_applies(isa.code, Int64(channels)) != 0,
               batch > 0, height > 0, width > 0 else {
             throw EngineError.unsupported("depthwise conv", "needs an AVX-512F or AVX2 + FMA CPU, channels a multiple of its vector and sizes positive; got N\(batch) C\(channels) \(height)×\(width)")
         }
@@ -70,8 +70,7 @@ package final class DepthwiseConv3x3: @unchecked Sendable {
                                          residual: residual, zeros: zeros, height: Int64(height), width: Int64(width),
                                          channels: Int64(channels), activation: activation)
         withUnsafePointer(to: &conv) { conv in
-            // Whole output rows per thread; a thread's first rows read the rows above, which others may write only in place
-            // (residual = output), row by row: each output row reads its own residual row only.
+            // Whole output rows per thread: they read the input (and each its own residual row) and write only themselves.
             _ = OpenMPParallel.all(count: batch * height, minimumPerThread: max(1, 4096 / max(1, width * channels))) { r in
                 pneumo_depthwise_conv_run(conv, Int64(r.lowerBound), Int64(r.upperBound))
                 return true

@@ -33,7 +33,7 @@ package final class GlobalPoolLinear: @unchecked Sendable {
         for n in 0..<batch {
             let image = input + n * plane * c
             sums.update(from: image, count: c)
-            for p in 1..<max(plane, 1) {
+            for p in 1..<plane {
                 let pixel = image + p * c
                 for ch in 0..<c { sums[ch] += pixel[ch] }
             }

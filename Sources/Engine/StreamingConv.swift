@@ -18,28 +18,9 @@ import CKernels
 /// kernel size, stride and padding; no groups or dilation. The input is copied with a zero border into the
 /// workspace first, so every tap of every pixel is a fixed offset from one pointer.
 package final class StreamingConv: @unchecked Sendable {
-    /// The kernel's builds.
-    package enum ISA: String, Sendable, CaseIterable {
-        case avx2, avx512
-
-        var code: Int32 { self == .avx2 ? Int32(PNEUMO_ISA_AVX2) : Int32(PNEUMO_ISA_AVX512) }
-
-        /// Whether this CPU runs this build.
-        package var isSupported: Bool { pneumo_streaming_conv_isas() & code != 0 }
-
-        /// The widest build this CPU runs that oneDNN would dispatch to too, so that `ONEDNN_MAX_CPU_ISA` (how
-        /// another machine is tried here) picks ours as well; nil when neither.
-        package static let best: ISA? = {
-            let dnnl = UInt32(dnnl_get_effective_cpu_isa().rawValue)
-            if ISA.avx512.isSupported && dnnl & 0x20 != 0 { return .avx512 }   // dnnl_cpu_isa_avx512_core's own bit
-            if ISA.avx2.isSupported && dnnl & 0x4 != 0 { return .avx2 }        // dnnl_cpu_isa_avx2's
-            return nil
-        }()
-    }
-
     package let batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int
     package let kernel: Pair, stride: Pair, padding: Pair
-    package let isa: ISA
+    package let isa: KernelISA
     /// Output blocks of 16 channels per weight group: AVX-512 4, 2 or 1 for ≤ 4, ≤ 8, ≤ 16 output pixels; AVX2 1.
     package let group: Int
     /// Weights, `[K / 16·group][usedTaps][C][16·group]`.
@@ -57,13 +38,13 @@ package final class StreamingConv: @unchecked Sendable {
     private let outHeight: Int, outWidth: Int
     private var workspace: UnsafeMutablePointer<Float>?
 
-    /// Whether plans can take the kernel here (`ISA.best`).
-    package static var isAvailable: Bool { ISA.best != nil }
+    /// Whether plans can take our kernels here (`KernelISA.best`).
+    package static var isAvailable: Bool { KernelISA.best != nil }
 
     /// Whether the kernel takes this convolution: available on this CPU, at most 16 output pixels, `K` a
     /// multiple of 16, no groups or dilation.
     package static func applies(input: [Int], weight: [Int], output: [Int], _ a: Conv2dAttributes) -> Bool {
-        guard let isa = ISA.best, input.count == 4, weight.count == 4, output.count == 4, a.groups == 1, a.dilation == Pair(1),
+        guard let isa = KernelISA.best, input.count == 4, weight.count == 4, output.count == 4, a.groups == 1, a.dilation == Pair(1),
               weight[1] == input[1] else { return false }
         return pneumo_streaming_conv_group(isa.code, Int64(output[0] * output[2] * output[3]), Int64(weight[0])) > 0
     }
@@ -71,18 +52,18 @@ package final class StreamingConv: @unchecked Sendable {
     /// - Parameters:
     ///   - weight: `[K, C, kH, kW]` row-major (PyTorch's OIHW).
     ///   - bias: `[K]`, read at every call: it must outlive this object.
-    ///   - isa: the build to run (default `ISA.best`).
+    ///   - isa: the build to run (default `KernelISA.best`).
     ///   - packed: where the packed weights come from (a plan's shared cache, keyed by the packing: group and
     ///     taps); by default `make()`.
     package init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, kernel: Pair, stride: Pair, padding: Pair,
-                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool, isa: ISA? = nil,
+                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool, isa: KernelISA? = nil,
                  packed: (String, () -> AlignedBuffer) throws -> AlignedBuffer = { $1() }) throws {
         (self.batch, self.height, self.width, self.inChannels, self.outChannels) = (batch, height, width, inChannels, outChannels)
         (self.kernel, self.stride, self.padding, self.bias, self.relu) = (kernel, stride, padding, bias, relu)
         outHeight = (height + 2 * padding.h - kernel.h) / stride.h + 1
         outWidth = (width + 2 * padding.w - kernel.w) / stride.w + 1
         let count = batch * outHeight * outWidth
-        guard let isa = isa ?? ISA.best, isa.isSupported else {
+        guard let isa = isa ?? KernelISA.best, isa.isSupported else {
             throw EngineError.unsupported("streaming conv", "this CPU runs neither its AVX-512F nor its AVX2 + FMA build" + (isa.map { " (asked for \($0.rawValue))" } ?? ""))
         }
         self.isa = isa

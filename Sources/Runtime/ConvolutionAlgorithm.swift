@@ -49,6 +49,16 @@ struct KernelFamilies: OptionSet, Sendable {
     /// mislead there), depthwise.
     static let weighed: [(family: KernelFamilies, name: String)] = [(.streaming, "streaming"), (.winograd, "winograd"), (.depthwise, "depthwise")]
 
+    /// The family a forced algorithm runs (none for `.direct` and `.auto`).
+    static func forced(by algorithm: ConvolutionAlgorithm) -> KernelFamilies {
+        switch algorithm {
+        case .winograd, .winograd4x4: .winograd
+        case .streaming: .streaming
+        case .depthwise: .depthwise
+        case .direct, .auto: []
+        }
+    }
+
     /// The family of a plan step's own kernel, if any.
     static func of(_ kernel: any ArenaKernel) -> KernelFamilies {
         switch kernel {

@@ -2,18 +2,21 @@ import CDNNL
 import Engine
 
 extension PlanBuilder {
-    /// Whether this fp32 convolution runs on the weight-streaming kernel (`ConvolutionAlgorithm.streaming`,
-    /// and `.auto` unless excluded).
-    func streams(_ xs: [Int], _ ws: [Int], _ out: [Int], _ a: Conv2dAttributes) -> Bool {
-        (convolutions == .streaming || convolutions == .auto && !excluded.contains(.streaming)) && act == dnnl_f32 && !isInt8 && layout == .channelsLast
-            && StreamingConv.applies(input: xs, weight: ws, output: out, a)
+    /// Whether this plan may run convolutions on `family`: fp32 NHWC plans, when `convolutions` forces the family or
+    /// is `.auto` without it excluded.
+    func takes(_ family: KernelFamilies) -> Bool {
+        act == dnnl_f32 && !isInt8 && layout == .channelsLast
+            && (convolutions == .auto ? !excluded.contains(family) : KernelFamilies.forced(by: convolutions) == family)
     }
 
-    /// Whether this fp32 convolution runs on our depthwise kernel (`ConvolutionAlgorithm.depthwise`, and `.auto`
-    /// unless excluded).
+    /// Whether this convolution runs on the weight-streaming kernel.
+    func streams(_ xs: [Int], _ ws: [Int], _ out: [Int], _ a: Conv2dAttributes) -> Bool {
+        takes(.streaming) && StreamingConv.applies(input: xs, weight: ws, output: out, a)
+    }
+
+    /// Whether this convolution runs on our depthwise kernel.
     func depthwise(_ xs: [Int], _ ws: [Int], _ a: Conv2dAttributes) -> Bool {
-        (convolutions == .depthwise || convolutions == .auto && !excluded.contains(.depthwise)) && act == dnnl_f32 && !isInt8 && layout == .channelsLast
-            && DepthwiseConv3x3.applies(input: xs, weight: ws, a)
+        takes(.depthwise) && DepthwiseConv3x3.applies(input: xs, weight: ws, a)
     }
 
     /// A depthwise step: its zero rows live in the plan's scratchpad.

@@ -207,7 +207,8 @@ extension PlanBuilder {
             let bytes = dnnl_memory_desc_get_size(dstMD)
             if (Self.isInteger(residualType) && integerOutput) || dnnl_memory_desc_equal(rv.md, dstMD) != 0 {
                 // Same element size and layout: accumulate where the residual lies (in place when it dies here,
-                // unless it is the input too: `x + conv(x)` still reads what it would overwrite).
+                // unless it is the input too: `x + conv(x)` still reads what it would overwrite; the fp32 paths'
+                // rule, kept here though no INT8 plan I built showed the error).
                 sum = (valueScale[r.index] ?? 1, Self.isInteger(residualType) ? residualType : dnnl_data_type_undef)
                 if lastReader[r.index] == step && rv.buffer != x {
                     output = rv.buffer

@@ -10,19 +10,14 @@ extension PlanBuilder {
         let input = graph.nodes[pool].inputs[0].index
         let (xs, ws) = (shapes[input], shapes[graph.nodes[linear].inputs[1].index])
         guard act == dnnl_f32, !isInt8, layout == .channelsLast, xs.count == 4, ws.count == 2, ws[1] == xs[1],
-              case .parameter(let wName) = graph[graph.nodes[linear].inputs[1]].op, let w = parameters[wName] else {
+              case .parameter = graph[graph.nodes[linear].inputs[1]].op else {
             for n in nodes { try single(n) }
             return
         }
         let name = graph.nodes[linear].name.isEmpty ? "linear" : graph.nodes[linear].name
         let x = try value(input, as: try activationMD(xs, any: false), name: name)
         let dst = keep(try MemoryDesc(shape: shapes[linear], layout: .rowMajor))
-        let weight = try sharedWeights.buffer(wName, nil) {
-            let b = AlignedBuffer(byteCount: w.byteCount)
-            b.pointer.copyMemory(from: w.contiguous().rawPointer, byteCount: w.byteCount)
-            return b
-        }
-        weights.append(weight)
+        let weight = weights[try vector(graph.nodes[linear].inputs[1])]   // [K, C] row-major, as stored
         var bias: UnsafePointer<Float>?
         if graph.nodes[linear].inputs.count == 3 {
             bias = UnsafePointer(weights[try vector(graph.nodes[linear].inputs[2])].pointer.assumingMemoryBound(to: Float.self))

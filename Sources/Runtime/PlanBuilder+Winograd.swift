@@ -68,9 +68,7 @@ enum WinogradChoice {
 extension PlanBuilder {
     /// The Winograd variant and schedule for this fp32 convolution, or nil for the direct one.
     func winogradConfiguration(_ xs: [Int], _ ws: [Int], _ a: Conv2dAttributes) throws -> WinogradConv3x3.Configuration? {
-        guard convolutions != .direct, convolutions != .streaming, convolutions != .depthwise, !excluded.contains(.winograd),
-              act == dnnl_f32, !isInt8, layout == .channelsLast,
-              WinogradConv3x3.applies(input: xs, weight: ws, a) else { return nil }
+        guard takes(.winograd), WinogradConv3x3.applies(input: xs, weight: ws, a) else { return nil }
         switch convolutions {
         case .winograd: return WinogradConv3x3.Configuration(.f2x2, winogradForcedSchedule)
         case .winograd4x4: return WinogradConv3x3.Configuration(.f4x4, winogradForcedSchedule)

@@ -8,15 +8,15 @@ import NN
 /// Swift convolution (`ReferenceBackend.conv2d` with groups = channels, plus bias, residual, ReLU or ReLU6 written
 /// out), and whole plans with it against plans without it and the interpreter. Tolerance: 1e-4 relative to the
 /// output's largest magnitude, the runtime's fp32 bound (nine products per output: differences here are ~1e-7).
-@Suite(.enabled(if: StreamingConv.isAvailable, "the depthwise kernel needs AVX-512F or AVX2 + FMA"))
+@Suite(.enabled(if: KernelISA.best != nil, "the depthwise kernel needs AVX-512F or AVX2 + FMA"))
 struct DepthwiseConvTests {
     enum Fused: String, CaseIterable { case none, biasReLU, biasReLU6, residualInPlace }
 
     /// PneumoNet's maps (14×14, 7×7, 4×4), 1×1 and one-row or one-column maps (no neighbours), widths with a
     /// four-pixel block and leftovers (6, 9), several images, channels of two vectors.
-    @Test(arguments: StreamingConv.ISA.allCases.filter(\.isSupported),
+    @Test(arguments: KernelISA.allCases.filter(\.isSupported),
           [(1, 32, 14, 14), (2, 16, 7, 7), (1, 64, 4, 4), (3, 16, 1, 1), (1, 16, 1, 9), (2, 32, 6, 1), (1, 16, 6, 6), (2, 48, 5, 9)])
-    func matchesReferenceConvolution(isa: StreamingConv.ISA, shape: (batch: Int, channels: Int, height: Int, width: Int)) throws {
+    func matchesReferenceConvolution(isa: KernelISA, shape: (batch: Int, channels: Int, height: Int, width: Int)) throws {
         let (n, c, h, w) = shape
         let a = Conv2dAttributes(padding: Pair(1), groups: c)
         var rng = SeededRandom(seed: 31)

@@ -21,7 +21,7 @@ struct StreamingConvTests {
     /// Each weight group's width (16 pixels × 16 channels, 8 × 32, 4 × 64), pixel counts that leave lanes unused
     /// (15, 3), stride 2 with 3×3 and 1×1 kernels, no padding, batches of several images, odd channel counts, and
     /// 1×1 maps (the centre tap alone) and stride 2 onto one pixel (four taps).
-    @Test(arguments: StreamingConv.ISA.allCases.filter(\.isSupported), [
+    @Test(arguments: KernelISA.allCases.filter(\.isSupported), [
         Shape(batch: 1, channels: 32, outChannels: 48, height: 4, width: 4, kernel: 3, stride: 1, padding: 1),
         Shape(batch: 1, channels: 24, outChannels: 64, height: 2, width: 2, kernel: 3, stride: 1, padding: 1),
         Shape(batch: 2, channels: 16, outChannels: 32, height: 2, width: 2, kernel: 3, stride: 1, padding: 1),
@@ -32,7 +32,7 @@ struct StreamingConvTests {
         Shape(batch: 1, channels: 8, outChannels: 128, height: 4, width: 4, kernel: 3, stride: 1, padding: 0),
         Shape(batch: 2, channels: 32, outChannels: 64, height: 2, width: 2, kernel: 3, stride: 2, padding: 1),
     ])
-    func matchesReferenceConvolution(isa: StreamingConv.ISA, shape s: Shape) throws {
+    func matchesReferenceConvolution(isa: KernelISA, shape s: Shape) throws {
         let a = Conv2dAttributes(stride: Pair(s.stride), padding: Pair(s.padding))
         var rng = SeededRandom(seed: 21)
         let x = Tensor.randomNormal([s.batch, s.channels, s.height, s.width], using: &rng)
