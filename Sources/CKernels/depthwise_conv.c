@@ -6,18 +6,17 @@
 
 // One build per vector width: V (the vector type), L (lanes), and its load/store/FMA/max/min/broadcast.
 #define DEPTHWISE_KERNEL(NAME, TARGET, V, L, LD, ST, FMA, MUL, ADD, MAX, MIN, SET1, ZERO, BLOCK4)                           \
+/* Output row r (of the n · height rows) into out, adding res when not NULL. */                                         \
 __attribute__((target(TARGET)))                                                                                            \
-static void NAME(const pneumo_depthwise_conv *d, int64_t first, int64_t end) {                                             \
+static void NAME(const pneumo_depthwise_conv *d, int64_t r, float *out, const float *res) {                                \
     const int64_t C = d->channels, H = d->height, W = d->width;                                                            \
     const V zero = ZERO(), six = SET1(6.0f);                                                                               \
-    for (int64_t r = first; r < end; r++) {                                                                                \
+    {                                                                                                                      \
         const int64_t n = r / H, y = r % H;                                                                                \
         const float *image = d->input + n * H * W * C;                                                                     \
         const float *r0 = y > 0 ? image + (y - 1) * W * C : d->zeros;                                                      \
         const float *r1 = image + y * W * C;                                                                               \
         const float *r2 = y + 1 < H ? image + (y + 1) * W * C : d->zeros;                                                  \
-        float *out = d->output + r * W * C;                                                                                \
-        const float *res = d->residual ? d->residual + r * W * C : 0;                                                      \
         for (int64_t cb = 0; cb < C; cb += (L)) {                                                                          \
             const float *wt = d->weights + cb;                                                                             \
             const V w0 = LD(wt), w1 = LD(wt + C), w2 = LD(wt + 2 * C), w3 = LD(wt + 3 * C), w4 = LD(wt + 4 * C),           \
@@ -74,10 +73,10 @@ static void NAME(const pneumo_depthwise_conv *d, int64_t first, int64_t end) {  
     }                                                                                                                      \
 }
 
-DEPTHWISE_KERNEL(depthwise_avx512, "avx512f", __m512, 16, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_fmadd_ps, _mm512_mul_ps,
+DEPTHWISE_KERNEL(depthwise_row_avx512, "avx512f", __m512, 16, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_fmadd_ps, _mm512_mul_ps,
                  _mm512_add_ps, _mm512_max_ps, _mm512_min_ps, _mm512_set1_ps, _mm512_setzero_ps, 1)
 // AVX2 has 16 vector registers: nine weights leave no room for the four-pixel block's twelve accumulators.
-DEPTHWISE_KERNEL(depthwise_avx2, "avx2,fma", __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_fmadd_ps, _mm256_mul_ps,
+DEPTHWISE_KERNEL(depthwise_row_avx2, "avx2,fma", __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_fmadd_ps, _mm256_mul_ps,
                  _mm256_add_ps, _mm256_max_ps, _mm256_min_ps, _mm256_set1_ps, _mm256_setzero_ps, 0)
 
 int pneumo_depthwise_conv_applies(int32_t isa, int64_t channels) {
@@ -87,15 +86,25 @@ int pneumo_depthwise_conv_applies(int32_t isa, int64_t channels) {
     return 0;
 }
 
-void pneumo_depthwise_conv_run(const pneumo_depthwise_conv *conv, int64_t first, int64_t end) {
+void pneumo_depthwise_conv_row(const pneumo_depthwise_conv *conv, int64_t row, float *out, const float *residual) {
     if (!pneumo_depthwise_conv_applies(conv->isa, conv->channels)) return;
-    if (conv->isa == PNEUMO_ISA_AVX512) depthwise_avx512(conv, first, end);
-    else depthwise_avx2(conv, first, end);
+    if (conv->isa == PNEUMO_ISA_AVX512) depthwise_row_avx512(conv, row, out, residual);
+    else depthwise_row_avx2(conv, row, out, residual);
+}
+
+void pneumo_depthwise_conv_run(const pneumo_depthwise_conv *conv, int64_t first, int64_t end) {
+    const int64_t row = conv->width * conv->channels;
+    for (int64_t r = first; r < end; r++) {
+        pneumo_depthwise_conv_row(conv, r, conv->output + r * row, conv->residual ? conv->residual + r * row : 0);
+    }
 }
 
 #else
 
 int pneumo_depthwise_conv_applies(int32_t isa, int64_t channels) { (void)isa; (void)channels; return 0; }
+void pneumo_depthwise_conv_row(const pneumo_depthwise_conv *conv, int64_t row, float *out, const float *residual) {
+    (void)conv; (void)row; (void)out; (void)residual;
+}
 void pneumo_depthwise_conv_run(const pneumo_depthwise_conv *conv, int64_t first, int64_t end) { (void)conv; (void)first; (void)end; }
 
 #endif

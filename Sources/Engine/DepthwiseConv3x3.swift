@@ -46,12 +46,15 @@ package final class DepthwiseConv3x3: @unchecked Sendable {
         activation = relu6 ? 2 : relu ? 1 : 0
         workspaceBytes = width * channels * MemoryLayout<Float>.size
         let c = channels
-        weights = try packed {
-            let buffer = AlignedBuffer(byteCount: 9 * c * MemoryLayout<Float>.size)
-            let w = buffer.pointer.assumingMemoryBound(to: Float.self)
-            for ch in 0..<c { for t in 0..<9 { w[t * c + ch] = weight[ch * 9 + t] } }
-            return buffer
-        }
+        weights = try packed { Self.pack(weight, channels: c) }
+    }
+
+    /// PyTorch's `[C, 1, 3, 3]` weights as the kernel reads them, `[9][C]`.
+    package static func pack(_ weight: UnsafePointer<Float>, channels c: Int) -> AlignedBuffer {
+        let buffer = AlignedBuffer(byteCount: 9 * c * MemoryLayout<Float>.size)
+        let w = buffer.pointer.assumingMemoryBound(to: Float.self)
+        for ch in 0..<c { for t in 0..<9 { w[t * c + ch] = weight[ch * 9 + t] } }
+        return buffer
     }
 
     package static let kernelName = "depthwise_conv3x3"

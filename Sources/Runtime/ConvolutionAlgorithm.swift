@@ -1,8 +1,8 @@
 import Engine
 
 /// How fp32 plans compute convolutions: 3×3, stride-1, pad-1 ones (channel counts multiples of 16) by Winograd,
-/// those with at most 16 output pixels by our weight-streaming kernel, 3×3 depthwise ones by our depthwise kernel,
-/// or all by oneDNN's direct convolution.
+/// those with at most 16 output pixels by our weight-streaming kernel, 3×3 depthwise ones by our depthwise kernel
+/// (followed by a 1×1 one: both at once, by our separable kernel), or all by oneDNN's direct convolution.
 /// BF16 and INT8 plans always run oneDNN's.
 public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
     /// oneDNN's direct convolution everywhere (the switch that turns our own convolutions off).
@@ -19,7 +19,11 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
     /// oneDNN's direct convolution, except our depthwise kernel (`DepthwiseConv3x3`) for 3×3 stride-1 depthwise
     /// convolutions (channels a multiple of the CPU's vector), on AVX-512 and AVX2 CPUs.
     case depthwise
-    /// The weight-streaming and depthwise kernels wherever they apply (each family a plan took must make the whole
+    /// oneDNN's direct convolution, except our depthwise-separable kernel (`SeparableConv`) for a 3×3 stride-1
+    /// depthwise convolution and the 1×1 convolution that alone reads it, as one step (channels multiples of the
+    /// CPU's vector), on AVX-512 and AVX2 CPUs.
+    case separable
+    /// The weight-streaming, separable and depthwise kernels wherever they apply (each family a plan took must make the whole
     /// call faster than the same plan without it: `KernelFamilies`);
     /// elsewhere, per shape, time direct against Winograd F(2×2, 3×3) and F(4×4, 3×3) (each chunked and whole; F(4×4) only
     /// where its tiles need fewer products than F(2×2)'s) when compiling (same thread count, alternating calls,
@@ -43,11 +47,13 @@ struct KernelFamilies: OptionSet, Sendable {
     static let streaming = KernelFamilies(rawValue: 1)
     static let winograd = KernelFamilies(rawValue: 2)
     static let depthwise = KernelFamilies(rawValue: 4)
+    static let separable = KernelFamilies(rawValue: 8)
 
     /// In the order `auto` weighs them: streaming first, which pays off only where weights come from memory (and
     /// would otherwise hide the others' gains), Winograd (at batch 1 only: its per-shape races with caches evicted can
-    /// mislead there), depthwise.
-    static let weighed: [(family: KernelFamilies, name: String)] = [(.streaming, "streaming"), (.winograd, "winograd"), (.depthwise, "depthwise")]
+    /// mislead there), separable, then depthwise (which takes the depthwise convolutions of separable steps that lost).
+    static let weighed: [(family: KernelFamilies, name: String)] = [(.streaming, "streaming"), (.winograd, "winograd"),
+                                                                    (.separable, "separable"), (.depthwise, "depthwise")]
 
     /// The family a forced algorithm runs (none for `.direct` and `.auto`).
     static func forced(by algorithm: ConvolutionAlgorithm) -> KernelFamilies {
@@ -55,6 +61,7 @@ struct KernelFamilies: OptionSet, Sendable {
         case .winograd, .winograd4x4: .winograd
         case .streaming: .streaming
         case .depthwise: .depthwise
+        case .separable: .separable
         case .direct, .auto: []
         }
     }
@@ -65,6 +72,7 @@ struct KernelFamilies: OptionSet, Sendable {
         case is StreamingConv: .streaming
         case is WinogradConv3x3: .winograd
         case is DepthwiseConv3x3: .depthwise
+        case is SeparableConv: .separable
         default: []
         }
     }

@@ -131,12 +131,12 @@ public final class InferencePlan: @unchecked Sendable {
     }
 
     /// Convolution steps, those on Winograd (either variant), those on F(4×4, 3×3), and those on the
-    /// weight-streaming and the depthwise kernels.
-    public var convolutionCounts: (all: Int, winograd: Int, f4x4: Int, streaming: Int, depthwise: Int) {
+    /// weight-streaming, the depthwise and the separable kernels (a separable step is one step for two convolutions).
+    public var convolutionCounts: (all: Int, winograd: Int, f4x4: Int, streaming: Int, depthwise: Int, separable: Int) {
         let convs = implementations.filter { $0.kind == .convolution }
         let count = { (prefix: String) in convs.filter { $0.implementation.hasPrefix(prefix) }.count }
         return (convs.count, count("winograd"), count(WinogradConv3x3.Variant.f4x4.kernelName), count(StreamingConv.kernelName),
-                count(DepthwiseConv3x3.kernelName))
+                count(DepthwiseConv3x3.kernelName), count(SeparableConv.kernelName))
     }
 
     /// How calls run, in words: "intra-op, 9/20 convolutions winograd" (with the precision when not fp32).
@@ -146,6 +146,7 @@ public final class InferencePlan: @unchecked Sendable {
         return "\(parallelism.rawValue)" + (alone > 0 ? " (\(alone)/\(parts[0].steps.count) steps on one thread)" : "")
             + ", \(counts.winograd)/\(counts.all) convolutions winograd"
             + (counts.streaming > 0 ? ", \(counts.streaming) streaming" : "") + (counts.depthwise > 0 ? ", \(counts.depthwise) depthwise" : "")
+            + (counts.separable > 0 ? ", \(counts.separable) separable" : "")
             + (precision == .fp32 ? "" : ", \(precision.rawValue)")
     }
 

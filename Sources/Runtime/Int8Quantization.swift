@@ -23,7 +23,7 @@ public enum Int8Quantization {
         guard !g.nodes.contains(where: { if case .fakeQuantize = $0.op { true } else { false } }) else {
             throw EngineError.invalid("int8 quantization", "the model is quantized already")
         }
-        var stored = Set(PlanLowering.lower(g, fuse: true).map(\.result))
+        var stored = Set(PlanLowering.lower(g, fuse: true).flatMap(\.stored))
         if let input = g.inputID(inputName) { stored.insert(input.index) }
         let outputs = Set(g.outputs.map(\.index))
         var intReaders = [Bool](repeating: false, count: g.nodes.count)

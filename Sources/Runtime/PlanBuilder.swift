@@ -183,6 +183,9 @@ struct PlanBuilder {
                 for i in graph.nodes[n].inputs { lastReader[i.index] = max(lastReader[i.index], k) }
             case .poolLinear(let nodes):
                 for n in nodes { for i in graph.nodes[n].inputs { lastReader[i.index] = max(lastReader[i.index], k) } }
+            case .separable(let dw, let pw):
+                for n in [dw.node, pw.node] { for i in graph.nodes[n].inputs { lastReader[i.index] = max(lastReader[i.index], k) } }
+                if let r = pw.residual { lastReader[r.index] = max(lastReader[r.index], k) }
             }
             stepOf[s.result] = k
         }
@@ -210,6 +213,8 @@ struct PlanBuilder {
                 try single(n)
             case .poolLinear(let nodes):
                 try poolLinear(nodes)
+            case .separable(let dw, let pw):
+                try separable(dw, pw, result: s.result, step: k)
             }
         }
     }

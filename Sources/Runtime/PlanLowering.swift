@@ -9,6 +9,10 @@ enum PlannedOp {
     /// A classifier head: global average pooling, flatten, dropouts, linear (`nodes`, in order); one inner
     /// product over the pooled map where the plan can (`PlanBuilder.poolLinear`).
     case poolLinear(nodes: [Int])
+    /// A grouped convolution (its activation fused; `result` stands for its output) whose sole reader is a
+    /// 1×1-candidate convolution (ungrouped, stride 1, no padding) with its own fused ops: one step of ours where
+    /// the shapes allow (`PlanBuilder.separable`), else two convolution steps.
+    case separable(depthwise: (node: Int, activation: Op?, result: Int), pointwise: (node: Int, residual: ValueID?, activation: Op?))
 }
 
 /// One planned operation and the node whose value it produces.
@@ -16,11 +20,19 @@ struct PlannedStep {
     var op: PlannedOp
     /// The graph node standing for the step's result (the last node fused into it).
     var result: Int
+
+    /// The nodes whose values a plan may store for the step: its result, and the depthwise convolution's of a
+    /// separable pair, which plans that do not take our kernel (INT8 ones among them) compute as a step of its own.
+    var stored: [Int] {
+        if case .separable(let dw, _) = op { return [dw.result, result] }
+        return [result]
+    }
 }
 
 /// Groups nodes for fusion: conv → ReLU/ReLU6, and conv → add(residual) → ReLU, where the fused nodes
 /// have no other readers. For `add(a, b)`, the operand computed later is the conv fused with the add;
-/// the earlier one is the residual (already computed when the conv runs).
+/// the earlier one is the residual (already computed when the conv runs). A grouped convolution (with its
+/// activation) and the 1×1 convolution that alone reads it (with its own) form one separable step.
 enum PlanLowering {
     static func lower(_ graph: Graph, fuse: Bool) -> [PlannedStep] {
         let consumers = graph.consumerCounts()
@@ -57,26 +69,41 @@ enum PlanLowering {
                 steps.append(PlannedStep(op: .poolLinear(nodes: chain), result: chain.last!))
                 continue
             }
-            guard fuse, case .conv2d = node.op else { steps.append(PlannedStep(op: .single(node: i), result: i)); continue }
-            var result = i
-            var residual: ValueID?
-            var act: Op?
+            guard fuse, case .conv2d(let a) = node.op else { steps.append(PlannedStep(op: .single(node: i), result: i)); continue }
+            let fused = epilogue(of: i, residualBefore: i)
+            if a.groups > 1, fused.residual == nil, let p = soleReader(fused.result), case .conv2d(let b) = graph.nodes[p].op,
+               b.groups == 1, b.stride == Pair(1), b.padding == Pair(0), graph.nodes[p].inputs[0].index == fused.result {
+                // The 1×1 convolution runs in the depthwise one's place: its residual must be computed by then.
+                let second = epilogue(of: p, residualBefore: i)
+                absorbed.formUnion(fused.absorbed + [p] + second.absorbed)
+                steps.append(PlannedStep(op: .separable(depthwise: (i, fused.activation, fused.result),
+                                                        pointwise: (p, second.residual, second.activation)), result: second.result))
+                continue
+            }
+            absorbed.formUnion(fused.absorbed)
+            steps.append(PlannedStep(op: .conv(node: i, residual: fused.residual, activation: fused.activation), result: fused.result))
+        }
+        return steps
+
+        /// What fuses after convolution `i`: add(residual) when the residual's node comes before `residualBefore`, then
+        /// ReLU or ReLU6; the node standing for the result, and the nodes fused.
+        func epilogue(of i: Int, residualBefore limit: Int) -> (residual: ValueID?, activation: Op?, result: Int, absorbed: [Int]) {
+            var (result, residual, act, fused): (Int, ValueID?, Op?, [Int]) = (i, nil, nil, [])
             if let r = soleReader(i), case .add = graph.nodes[r].op {
                 let add = graph.nodes[r]
                 let other = add.inputs[0].index == i ? add.inputs[1] : add.inputs[0]
-                if other.index < i && add.inputs[0] != add.inputs[1] {
+                if other.index < limit && add.inputs[0] != add.inputs[1] {
                     residual = other
-                    absorbed.insert(r)
+                    fused.append(r)
                     result = r
                 }
             }
             if let (op, r) = activation(after: result) {
                 act = op
-                absorbed.insert(r)
+                fused.append(r)
                 result = r
             }
-            steps.append(PlannedStep(op: .conv(node: i, residual: residual, activation: act), result: result))
+            return (residual, act, result, fused)
         }
-        return steps
     }
 }

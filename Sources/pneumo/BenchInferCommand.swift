@@ -21,7 +21,7 @@ struct BenchInferCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: ArgumentHelp("How a call uses the threads: intra-op (each primitive splits its work over the threads), batch-split (one slice of the batch per thread), single-thread, or auto (times intra-op against batch-split, or against single-thread at batch 1, when compiling; keeps the faster).", valueName: "mode"))
     var parallelism = PlanParallelism.auto.rawValue
-    @Option(help: ArgumentHelp("fp32 convolutions: direct (oneDNN), winograd (F(2×2, 3×3) wherever it applies), winograd4x4 (F(4×4, 3×3) wherever it applies), streaming (our weight-streaming kernel for convolutions with at most 16 output pixels), depthwise (our 3×3 stride-1 depthwise kernel), or auto (streaming and depthwise where they apply; elsewhere times direct and both Winograd variants per shape when compiling and keeps the fastest Winograd where it is ≥20% faster than direct; each family of our kernels a plan took, Winograd at batch 1 only, must make the whole call faster than the same plan without it).", valueName: "algorithm"))
+    @Option(help: ArgumentHelp("fp32 convolutions: direct (oneDNN), winograd (F(2×2, 3×3) wherever it applies), winograd4x4 (F(4×4, 3×3) wherever it applies), streaming (our weight-streaming kernel for convolutions with at most 16 output pixels), depthwise (our 3×3 stride-1 depthwise kernel), separable (our kernel for a 3×3 stride-1 depthwise convolution and the 1×1 one after it, as one step), or auto (streaming, separable and depthwise where they apply; elsewhere times direct and both Winograd variants per shape when compiling and keeps the fastest Winograd where it is ≥20% faster than direct; each family of our kernels a plan took, Winograd at batch 1 only, must make the whole call faster than the same plan without it).", valueName: "algorithm"))
     var convolutions = ConvolutionAlgorithm.auto.rawValue
     @Option(name: .customLong("agreement-data"), help: ArgumentHelp("A MedMNIST .npz: with a reduced --precision, the fraction of val images whose predicted class equals fp32's.", valueName: "file"))
     var agreementData: String?
@@ -90,6 +90,7 @@ struct BenchInferCommand: ParsableCommand {
                                     winograd_f4x4_convolutions: plan.convolutionCounts.f4x4,
                                     streaming_convolutions: plan.convolutionCounts.streaming,
                                     depthwise_convolutions: plan.convolutionCounts.depthwise,
+                                    separable_convolutions: plan.convolutionCounts.separable,
                                     convolutions: plan.convolutionCounts.all)
             if let peer, peerSkipped == nil {
                 let (output, skipped) = peer.run(onnx: source.onnx!, batch: b, threads: DNNLContext.threadCount, runs: runs, warmup: warmup)
@@ -123,7 +124,8 @@ struct BenchInferCommand: ParsableCommand {
             print(line + "   " + r.parallelism + ", \(r.winograd_convolutions)/\(r.convolutions) convs winograd"
                   + (r.winograd_f4x4_convolutions > 0 ? " (\(r.winograd_f4x4_convolutions) F(4×4))" : "")
                   + (r.streaming_convolutions > 0 ? ", \(r.streaming_convolutions) streaming" : "")
-                  + (r.depthwise_convolutions > 0 ? ", \(r.depthwise_convolutions) depthwise" : ""))
+                  + (r.depthwise_convolutions > 0 ? ", \(r.depthwise_convolutions) depthwise" : "")
+                  + (r.separable_convolutions > 0 ? ", \(r.separable_convolutions) separable" : ""))
         }
         for r in rows where parallelism == PlanParallelism.auto.rawValue && r.batch > 1 { print("batch \(r.batch): \(r.parallelism_reason)") }
         if let peerEngine { print("peer: \(peerEngine), same file, same thread count, run right after ours for each batch size") }
@@ -146,9 +148,11 @@ struct BenchInferRow: Encodable {
     let winograd_convolutions: Int
     /// Of those, the ones by F(4×4, 3×3).
     let winograd_f4x4_convolutions: Int
-    /// Convolutions on the weight-streaming kernel, and on our depthwise kernel.
+    /// Convolutions on the weight-streaming kernel, and on our depthwise kernel; steps on our separable kernel (each
+    /// one depthwise and one 1×1 convolution); all convolution steps.
     let streaming_convolutions: Int
     let depthwise_convolutions: Int
+    let separable_convolutions: Int
     let convolutions: Int
     /// ONNX Runtime on the same file at this batch size, and our median latency / theirs and our throughput / theirs.
     var onnxruntime: ONNXRuntimePeer.Row?

@@ -17,7 +17,7 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Comma-separated batch sizes to sweep.") var sweep = "1,8,32,64,128,256"
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = "channelsLast"
-    @Option(help: ArgumentHelp("fp32 convolutions: direct (oneDNN), winograd, winograd4x4, streaming (≤ 16 output pixels), depthwise (3×3 depthwise), or auto (as the runtime deploys; timed when compiling).", valueName: "algorithm"))
+    @Option(help: ArgumentHelp("fp32 convolutions: direct (oneDNN), winograd, winograd4x4, streaming (≤ 16 output pixels), depthwise (3×3 depthwise), separable (3×3 depthwise + 1×1 as one step), or auto (as the runtime deploys; timed when compiling).", valueName: "algorithm"))
     var convolutions = "direct"
     @Option(help: "How many of the slowest plan steps (batch 1) to list; JSON has them all.") var steps = 8
     @Flag(help: "Print JSON.") var json = false

@@ -215,7 +215,7 @@ import Optimize
     }
 
     @Test func unknownAlgorithmIsAnError() {
-        #expect(throws: EngineError.invalid("runtime", "convolutions must be one of direct, winograd, winograd4x4, streaming, depthwise, auto; got 'fast'")) {
+        #expect(throws: EngineError.invalid("runtime", "convolutions must be one of direct, winograd, winograd4x4, streaming, depthwise, separable, auto; got 'fast'")) {
             try ConvolutionAlgorithm(option: "fast")
         }
     }

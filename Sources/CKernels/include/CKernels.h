@@ -1,3 +1,4 @@
 // Our own C kernels, for Swift (`import CKernels`).
 #include "streaming_conv.h"
 #include "depthwise_conv.h"
+#include "separable_conv.h"

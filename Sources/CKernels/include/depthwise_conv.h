@@ -24,6 +24,10 @@ typedef struct {
 /// Whether `isa`'s build takes `channels` (a multiple of 16 for AVX-512, of 8 for AVX2).
 int pneumo_depthwise_conv_applies(int32_t isa, int64_t channels);
 
+/// Computes output row `row` of the `n · height` rows into `out` (`width · channels` floats), adding `residual`'s
+/// (the same size) when not NULL; `conv->output` and `conv->residual` are not read.
+void pneumo_depthwise_conv_row(const pneumo_depthwise_conv *conv, int64_t row, float *out, const float *residual);
+
 /// Computes output rows `first ..< end` of the `n · height` rows.
 void pneumo_depthwise_conv_run(const pneumo_depthwise_conv *conv, int64_t first, int64_t end);
 

@@ -1,0 +1,41 @@
+import Engine
+
+extension PlanBuilder {
+    /// A depthwise convolution and the 1×1 convolution that alone reads it: one step of our own (`SeparableConv`)
+    /// where the plan takes the family and the shapes fit, else two convolution steps.
+    mutating func separable(_ dw: (node: Int, activation: Op?, result: Int), _ pw: (node: Int, residual: ValueID?, activation: Op?),
+                            result: Int, step: Int) throws {
+        let (d, p) = (graph.nodes[dw.node], graph.nodes[pw.node])
+        let fusable: Set<Op?> = [nil, .relu, .relu6]
+        guard takes(.separable), case .conv2d(let a) = d.op, case .conv2d(let b) = p.op, fusable.contains(dw.activation),
+              fusable.contains(pw.activation),
+              SeparableConv.applies(input: shapes[d.inputs[0].index], depthwise: a, dwWeight: shapes[d.inputs[1].index], pointwise: b,
+                                    pwWeight: shapes[p.inputs[1].index]) else {
+            try conv(dw.node, residual: nil, activation: dw.activation, result: dw.result, step: step)
+            return try conv(pw.node, residual: pw.residual, activation: pw.activation, result: result, step: step)
+        }
+        let (xs, out) = (shapes[d.inputs[0].index], shapes[pw.node])
+        let (dwName, dwWeight, dwBias) = try convParameters(dw.node)
+        let (pwName, pwWeight, pwBias) = try convParameters(pw.node)
+        let cache = sharedWeights
+        var laidOut: [AlignedBuffer] = []
+        // "layer1.1.conv1+conv2": the second name without the scope the two share.
+        let scope = p.name.lastIndex(of: ".").map { p.name[...$0] } ?? ""
+        let second = !scope.isEmpty && d.name.hasPrefix(scope) ? String(p.name.dropFirst(scope.count)) : p.name
+        let name = [d.name, second].filter { !$0.isEmpty }.joined(separator: "+")
+        try arenaStep(name: name.isEmpty ? "separable conv" : name, input: d.inputs[0].index, output: out, residual: pw.residual,
+                      result: result, step: step) {
+            try SeparableConv(batch: xs[0], height: xs[2], width: xs[3], channels: xs[1], outChannels: out[1],
+                              depthwiseWeight: dwWeight.rawPointer.assumingMemoryBound(to: Float.self), depthwiseBias: dwBias,
+                              depthwiseActivation: dw.activation, pointwiseWeight: pwWeight.rawPointer.assumingMemoryBound(to: Float.self),
+                              bias: pwBias, activation: pw.activation) { which, make in
+                // The depthwise part packs its weights as our depthwise kernel does: one buffer for both.
+                let key = which == "depthwise" ? dwName + "|" + DepthwiseConv3x3.kernelName : pwName + "|" + SeparableConv.kernelName + "|" + which
+                let buffer = try cache.buffer(key, nil, make: make)
+                laidOut.append(buffer)
+                return buffer
+            }
+        }
+        weights.append(contentsOf: laidOut)
+    }
+}

@@ -1,0 +1,158 @@
+import Testing
+import Models
+import NN
+import Optimize
+@testable import Engine
+@testable import Runtime
+
+/// Our fused depthwise-separable kernel (`SeparableConv`, each build this CPU runs) against the plain Swift
+/// convolutions (`ReferenceBackend.conv2d`: the depthwise one, its bias and activation, then the 1×1 one, with bias,
+/// residual and activation written out), and whole plans with it against plans without it and the interpreter.
+/// Tolerance: 1e-4 relative to the output's largest magnitude, the runtime's fp32 bound (sums of up to 128 products
+/// here: differences are ~1e-6).
+@Suite(.enabled(if: KernelISA.best != nil, "the separable kernel needs AVX-512F or AVX2 + FMA"))
+struct SeparableConvTests {
+    enum Fused: String, CaseIterable { case none, reluReLU, relu6None, residualReLU, residualInPlace }
+
+    /// PneumoNet's blocks (14×14×32, 7×7×64, 4×4×128 → same), MobileNetV2-like projections to fewer and to an odd
+    /// number of vectors of channels (one- and two-vector blocks, pixel tails of every size), 1×1 and one-row maps,
+    /// several images (rows of two images in one pass).
+    @Test(arguments: KernelISA.allCases.filter(\.isSupported),
+          [(1, 32, 32, 14, 14), (1, 64, 64, 7, 7), (1, 128, 128, 4, 4), (2, 32, 16, 7, 7), (3, 16, 48, 5, 9), (2, 16, 16, 1, 1),
+           (1, 48, 80, 1, 13), (4, 32, 32, 3, 3)])
+    func matchesReferenceConvolutions(isa: KernelISA, shape: (batch: Int, channels: Int, outChannels: Int, height: Int, width: Int)) throws {
+        let (n, c, k, h, w) = shape
+        var rng = SeededRandom(seed: 41)
+        let x = Tensor.randomNormal([n, c, h, w], using: &rng)
+        let dwWeight = Tensor.randomNormal([c, 1, 3, 3], std: 0.3, using: &rng), dwBias = Tensor.randomNormal([c], std: 0.5, using: &rng)
+        let pwWeight = Tensor.randomNormal([k, c, 1, 1], std: 0.2, using: &rng), pwBias = Tensor.randomNormal([k], std: 0.5, using: &rng)
+        let residual = Tensor.randomNormal([n, k, h, w], using: &rng)
+        let (dw, pw) = (Conv2dAttributes(padding: Pair(1), groups: c), Conv2dAttributes())
+        #expect(SeparableConv.applies(input: x.shape, depthwise: dw, dwWeight: dwWeight.shape, pointwise: pw, pwWeight: pwWeight.shape))
+        let reference = ReferenceBackend()
+        let xNHWC = x.converted(to: .channelsLast)
+        func pointer(_ t: Tensor) -> UnsafePointer<Float> { UnsafePointer(t.rawPointer.assumingMemoryBound(to: Float.self)) }
+        for fused in Fused.allCases {
+            let (act1, act2): (Op?, Op?) = switch fused {
+            case .none: (nil, nil)
+            case .reluReLU, .residualReLU: (.relu, .relu)
+            case .relu6None, .residualInPlace: (.relu6, nil)
+            }
+            func activate(_ v: Float, _ op: Op?) -> Float { op == .relu ? max(v, 0) : op == .relu6 ? min(max(v, 0), 6) : v }
+            let withBias = fused != .none, withResidual = fused == .residualReLU || fused == .residualInPlace
+            var middle = try reference.conv2d(x, weight: dwWeight, bias: withBias ? dwBias : nil, dw)
+            middle = try Tensor(shape: middle.shape, scalars: middle.scalars.map { activate($0, act1) })
+            var expected = try reference.conv2d(middle, weight: pwWeight, bias: withBias ? pwBias : nil, pw).scalars
+            for i in expected.indices { expected[i] = activate(expected[i] + (withResidual ? residual.scalars[i] : 0), act2) }
+
+            let conv = try SeparableConv(batch: n, height: h, width: w, channels: c, outChannels: k,
+                                         depthwiseWeight: pointer(dwWeight), depthwiseBias: withBias ? pointer(dwBias) : nil, depthwiseActivation: act1,
+                                         pointwiseWeight: pointer(pwWeight), bias: withBias ? pointer(pwBias) : nil, activation: act2, isa: isa)
+            #expect(conv.implementation == "separable_conv3x3+1x1:\(isa.rawValue)")
+            let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
+            // Stale data in the shared scratchpad must not leak into the zero rows or the depthwise rows.
+            workspace.pointer.initializeMemory(as: UInt8.self, repeating: 0x7f, count: conv.workspaceBytes)
+            conv.bind(workspace: workspace.pointer)
+            let res = residual.converted(to: .channelsLast)
+            let out = fused == .residualInPlace ? res : Tensor(uninitialized: [n, k, h, w], layout: .channelsLast)
+            try conv.run(input: pointer(xNHWC), output: out.rawPointer.assumingMemoryBound(to: Float.self),
+                         residual: withResidual ? pointer(res) : nil)
+            expectClose(out.converted(to: .rowMajor).scalars, expected, "\(isa) N\(n) C\(c)→\(k) \(h)×\(w) \(fused)")
+            withExtendedLifetime((dwBias, pwBias, workspace)) {}
+        }
+    }
+
+    @Test func appliesOnlyToADepthwise3x3ThenA1x1OverTheSameChannels() {
+        let dw = Conv2dAttributes(padding: Pair(1), groups: 32), pw = Conv2dAttributes()
+        let x = [1, 32, 8, 8], dwW = [32, 1, 3, 3]
+        #expect(SeparableConv.applies(input: x, depthwise: dw, dwWeight: dwW, pointwise: pw, pwWeight: [64, 32, 1, 1]))
+        #expect(!SeparableConv.applies(input: x, depthwise: Conv2dAttributes(stride: Pair(2), padding: Pair(1), groups: 32), dwWeight: dwW,
+                                       pointwise: pw, pwWeight: [64, 32, 1, 1]))
+        #expect(!SeparableConv.applies(input: x, depthwise: dw, dwWeight: dwW, pointwise: pw, pwWeight: [64, 32, 3, 3]))
+        #expect(!SeparableConv.applies(input: x, depthwise: dw, dwWeight: dwW, pointwise: Conv2dAttributes(stride: Pair(2)), pwWeight: [64, 32, 1, 1]))
+        #expect(!SeparableConv.applies(input: x, depthwise: dw, dwWeight: dwW, pointwise: Conv2dAttributes(groups: 2), pwWeight: [64, 16, 1, 1]))
+        #expect(!SeparableConv.applies(input: x, depthwise: dw, dwWeight: dwW, pointwise: pw, pwWeight: [12, 32, 1, 1]))
+    }
+
+    /// A team larger at run time than at compile time (the slots own the scratches, not the threads). The team size is
+    /// the calling thread's OpenMP setting, so this does not reach tests on other threads.
+    @Test func teamLargerThanAtCompileTimeStaysCorrect() throws {
+        let (n, c, k, h, w) = (1, 32, 32, 14, 14)
+        var rng = SeededRandom(seed: 43)
+        let x = Tensor.randomNormal([n, c, h, w], using: &rng)
+        let dwWeight = Tensor.randomNormal([c, 1, 3, 3], std: 0.3, using: &rng), pwWeight = Tensor.randomNormal([k, c, 1, 1], std: 0.2, using: &rng)
+        func pointer(_ t: Tensor) -> UnsafePointer<Float> { UnsafePointer(t.rawPointer.assumingMemoryBound(to: Float.self)) }
+        let team = DNNLContext.threadCount
+        defer { DNNLContext.threadCount = team }
+        DNNLContext.threadCount = 1
+        let conv = try SeparableConv(batch: n, height: h, width: w, channels: c, outChannels: k, depthwiseWeight: pointer(dwWeight),
+                                     depthwiseBias: nil, depthwiseActivation: .relu, pointwiseWeight: pointer(pwWeight), bias: nil, activation: nil)
+        DNNLContext.threadCount = max(2, team)
+        let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
+        conv.bind(workspace: workspace.pointer)
+        let out = Tensor(uninitialized: [n, k, h, w], layout: .channelsLast)
+        let xNHWC = x.converted(to: .channelsLast)
+        try conv.run(input: pointer(xNHWC), output: out.rawPointer.assumingMemoryBound(to: Float.self), residual: nil)
+        let reference = ReferenceBackend()
+        let middle = try reference.conv2d(x, weight: dwWeight, bias: nil, Conv2dAttributes(padding: Pair(1), groups: c))
+        let expected = try reference.conv2d(try Tensor(shape: middle.shape, scalars: middle.scalars.map { max($0, 0) }), weight: pwWeight, bias: nil,
+                                            Conv2dAttributes())
+        expectClose(out.converted(to: .rowMajor).scalars, expected.scalars, "team of \(max(2, team)), compiled for 1")
+        withExtendedLifetime((workspace, xNHWC)) {}
+    }
+
+    /// PneumoNet (ReLU, residual = the block's input, so never accumulated in place) and MobileNetV2 (ReLU6, residual
+    /// = the block's input, projections of too few channels left to two steps): plans with the kernel agree with
+    /// all-direct plans and with the interpreter, at batch 1 and 3, intra-op and batch-split, and the planned bytes stay
+    /// the peak.
+    @Test(arguments: ["pneumonet", "mobilenetv2"], [(1, PlanParallelism.intraOp), (3, .batchSplit)])
+    func planWithSeparableAgrees(model: String, run: (batch: Int, parallelism: PlanParallelism)) throws {
+        let (layer, shape): (any Layer, [Int]) = model == "pneumonet"
+            ? (try PneumoNet(inChannels: 1, widths: [16, 32, 64, 128]), [1, 28, 28])
+            : (try MobileNetV2(inChannels: 3, width: 0.5), [3, 32, 32])
+        var m = try ModelGraph(layer, inputShape: [4] + shape, seed: 3)
+        // Every 3×3 stride-1 depthwise convolution (batch-norm folded) whose 1×1 reader, through its activation, the
+        // kernel takes: PneumoNet 3, MobileNetV2 (width 0.5) 12.
+        let folded = try InferenceRewrites.prepareForInference(m.graph, m.parameters).0
+        let shapes = try folded.inferShapes(inputs: ["image": [1] + shape])
+        let readers = folded.consumerCounts()
+        let expected = folded.nodes.indices.filter { i in
+            guard case .conv2d(let a) = folded.nodes[i].op else { return false }
+            var j = i
+            if readers[j] == 1, let act = folded.nodes.firstIndex(where: { $0.inputs.map(\.index) == [j] }),
+               [Op.relu, .relu6].contains(folded.nodes[act].op) { j = act }
+            guard readers[j] == 1, let p = folded.nodes.firstIndex(where: { $0.inputs.first?.index == j }),
+                  case .conv2d(let b) = folded.nodes[p].op else { return false }
+            return SeparableConv.applies(input: shapes[folded.nodes[i].inputs[0].index], depthwise: a,
+                                         dwWeight: shapes[folded.nodes[i].inputs[1].index], pointwise: b,
+                                         pwWeight: shapes[folded.nodes[p].inputs[1].index])
+        }.count
+        #expect(expected == (model == "pneumonet" ? 3 : 12))
+        let executor = Executor(graph: m.graph, backend: try DNNLBackend())
+        var rng = SeededRandom(seed: 9)
+        _ = try executor.forward(feeds: ["image": Tensor.randomNormal([4] + shape, using: &rng)], parameters: &m.parameters,
+                                 mode: .training, rng: &rng)
+        let x = Tensor.randomNormal([run.batch] + shape, using: &rng)
+        let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
+        let (on, output) = try runTracked(x) {
+            try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: run.parallelism, convolutions: .separable)
+        }
+        #expect(on.convolutionCounts.separable == expected && on.summary.contains("\(expected) separable"),
+                "\(on.implementations.map(\.implementation))")
+        #expect(on.convolutionCounts.all == off.convolutionCounts.all - expected)
+        #expect(off.convolutionCounts.separable == 0)
+        expectClose(output.scalars, try off.run(x).scalars, "\(model) separable vs direct, batch \(run.batch), \(run.parallelism)")
+        var p = m.parameters
+        let interpreted = try executor.forward(feeds: ["image": x], parameters: &p, mode: .inference, rng: &rng)[m.graph.outputs[0]]!
+        expectClose(try on.run(x).scalars, interpreted.converted(to: .rowMajor).scalars, "\(model) separable plan vs the interpreter")
+    }
+
+    /// Where the family is not taken (forced depthwise, INT8-free direct), a separable pair lowers to two steps.
+    @Test func otherAlgorithmsKeepTwoSteps() throws {
+        let m = try ModelGraph(try PneumoNet(inChannels: 1, widths: [16, 32, 64, 128]), inputShape: [1, 1, 28, 28], seed: 3)
+        let depthwise = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [1, 1, 28, 28], convolutions: .depthwise)
+        #expect(depthwise.convolutionCounts.separable == 0 && depthwise.convolutionCounts.depthwise == 3 && depthwise.convolutionCounts.all == 10)
+        let unfused = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [1, 1, 28, 28], fuse: false, convolutions: .separable)
+        #expect(unfused.convolutionCounts.separable == 0)
+    }
+}
