@@ -465,13 +465,9 @@ struct PlanBuilder {
             }
         }
         last[outBuffer] = pending.count
-        var planner = MemoryPlanner()
-        var offsets = [Int](repeating: -1, count: bufferBytes.count)
-        for k in pending.indices {
-            for b in bufferBytes.indices where first[b] == k { offsets[b] = planner.allocate(bufferBytes[b]) }
-            for b in bufferBytes.indices where last[b] == k { planner.release(offsets[b], bufferBytes[b]) }
-        }
-        let arena = AlignedBuffer(byteCount: max(planner.size, 64))
+        let lifetimes = bufferBytes.indices.map { b in first[b] <= last[b] ? MemoryPlanner.Lifetime(bytes: bufferBytes[b], steps: first[b]...last[b]) : nil }
+        let (offsets, arenaBytes) = MemoryPlanner.layout(lifetimes)
+        let arena = AlignedBuffer(byteCount: max(arenaBytes, 64))
         let scratchBytes = pending.map { $0.custom?.kernel.workspaceBytes ?? $0.primitive?.scratchpadBytes ?? 0 }.max() ?? 0
         let scratch = AlignedBuffer(byteCount: max(scratchBytes, 64))
 

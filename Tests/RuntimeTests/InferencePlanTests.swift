@@ -76,6 +76,40 @@ import Optimize
         #expect(planner.allocate(300) == 64)      // merged free space at the end grows in place
         #expect(planner.size == 64 + 320)
     }
+
+    /// First fit in step order strands a buffer above a short-lived one: A (64 B, steps 0–1) and B (64 B, 0–3) first,
+    /// then C (128 B, 2–3) cannot use A's freed block and goes on top (256 B). Largest first packs it at the bound, the
+    /// most bytes alive at once (B + C = 192).
+    @Test func memoryLayoutPlacesLargestFirst() {
+        typealias L = MemoryPlanner.Lifetime
+        let buffers: [L?] = [L(bytes: 64, steps: 0...1), L(bytes: 64, steps: 0...3), nil, L(bytes: 128, steps: 2...3)]
+        #expect(MemoryPlanner.inStepOrder(buffers).size == 256)
+        #expect(MemoryPlanner.lowerBound(buffers) == 192)
+        let (offsets, size) = MemoryPlanner.layout(buffers)
+        #expect(size == 192 && offsets[2] == -1)
+    }
+
+    /// Random lifetimes: buffers alive at the same step never overlap, and the layout is never larger than first fit
+    /// nor smaller than the bound.
+    @Test func memoryLayoutKeepsLiveBuffersApart() {
+        var rng = SeededRandom(seed: 17)
+        for _ in 0..<50 {
+            let buffers: [MemoryPlanner.Lifetime?] = (0..<40).map { _ in
+                let first = Int(rng.next() % 30), length = Int(rng.next() % 6)
+                return rng.next() % 10 == 0 ? nil : MemoryPlanner.Lifetime(bytes: 1 + Int(rng.next() % 5000), steps: first...(first + length))
+            }
+            let (offsets, size) = MemoryPlanner.layout(buffers)
+            #expect(size <= MemoryPlanner.inStepOrder(buffers).size && size >= MemoryPlanner.lowerBound(buffers))
+            for i in buffers.indices {
+                guard let a = buffers[i] else { #expect(offsets[i] == -1); continue }
+                #expect(offsets[i] >= 0 && offsets[i] % 64 == 0 && offsets[i] + a.bytes <= size)
+                for j in buffers.indices where j > i {
+                    guard let b = buffers[j], a.steps.overlaps(b.steps) else { continue }
+                    #expect(offsets[i] + a.bytes <= offsets[j] || offsets[j] + b.bytes <= offsets[i], "buffers \(i) and \(j) overlap")
+                }
+            }
+        }
+    }
 }
 
 /// BF16 plans agree with float32 to bfloat16's precision. bfloat16 keeps 8 mantissa bits (relative
