@@ -81,6 +81,7 @@ def main():
                 "plans": sorted({r.get("parallelism", "") + f", {r.get('winograd_convolutions', 0)}/{r.get('convolutions', 0)} winograd"
                                  + (f", {r['streaming_convolutions']} streaming" if r.get("streaming_convolutions") else "")
                                  + (f", {r['depthwise_convolutions']} depthwise" if r.get("depthwise_convolutions") else "")
+                                 + (f", {r['separable_convolutions']} separable" if r.get("separable_convolutions") else "")
                                  for r in rs}),
             })
     if args.json:
