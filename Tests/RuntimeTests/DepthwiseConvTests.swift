@@ -69,10 +69,7 @@ struct DepthwiseConvTests {
     /// batch 1 and 3, intra-op and batch-split, and the planned bytes stay the peak.
     @Test(arguments: ["pneumonet", "mobilenetv2"], [(1, PlanParallelism.intraOp), (3, .batchSplit)])
     func planWithDepthwiseAgrees(model: String, run: (batch: Int, parallelism: PlanParallelism)) throws {
-        let (layer, shape): (any Layer, [Int]) = model == "pneumonet"
-            ? (try PneumoNet(inChannels: 1, widths: [16, 32, 64, 128]), [1, 28, 28])
-            : (try MobileNetV2(inChannels: 3, width: 0.5), [3, 32, 32])
-        var m = try ModelGraph(layer, inputShape: [4] + shape, seed: 3)
+        let (m, shape, executor) = try kernelTestModel(model)
         // Every 3×3 stride-1 depthwise convolution (PneumoNet: one per stage; MobileNetV2: 13 of 17 on AVX-512).
         let shapes = try m.graph.inferShapes(inputs: ["image": [1] + shape])
         let expected = m.graph.nodes.filter { node in
@@ -80,21 +77,11 @@ struct DepthwiseConvTests {
             return DepthwiseConv3x3.applies(input: shapes[node.inputs[0].index], weight: shapes[node.inputs[1].index], a)
         }.count
         #expect(expected >= 3)
-        let executor = Executor(graph: m.graph, backend: try DNNLBackend())
         var rng = SeededRandom(seed: 9)
-        _ = try executor.forward(feeds: ["image": Tensor.randomNormal([4] + shape, using: &rng)], parameters: &m.parameters,
-                                 mode: .training, rng: &rng)
         let x = Tensor.randomNormal([run.batch] + shape, using: &rng)
-        let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
-        let (on, output) = try runTracked(x) {
-            try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: run.parallelism, convolutions: .depthwise)
-        }
+        let (on, off) = try expectPlanAgrees(m, executor, x, parallelism: run.parallelism, convolutions: .depthwise)
         #expect(on.convolutionCounts.depthwise == expected && on.summary.contains("\(expected) depthwise"),
                 "\(on.implementations.map(\.implementation))")
         #expect(off.convolutionCounts.depthwise == 0)
-        expectClose(output.scalars, try off.run(x).scalars, "\(model) depthwise vs direct, batch \(run.batch), \(run.parallelism)")
-        var p = m.parameters
-        let interpreted = try executor.forward(feeds: ["image": x], parameters: &p, mode: .inference, rng: &rng)[m.graph.outputs[0]]!
-        expectClose(try on.run(x).scalars, interpreted.converted(to: .rowMajor).scalars, "\(model) depthwise plan vs the interpreter")
     }
 }

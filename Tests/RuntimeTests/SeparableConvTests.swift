@@ -107,10 +107,7 @@ struct SeparableConvTests {
     /// the peak.
     @Test(arguments: ["pneumonet", "mobilenetv2"], [(1, PlanParallelism.intraOp), (3, .batchSplit)])
     func planWithSeparableAgrees(model: String, run: (batch: Int, parallelism: PlanParallelism)) throws {
-        let (layer, shape): (any Layer, [Int]) = model == "pneumonet"
-            ? (try PneumoNet(inChannels: 1, widths: [16, 32, 64, 128]), [1, 28, 28])
-            : (try MobileNetV2(inChannels: 3, width: 0.5), [3, 32, 32])
-        var m = try ModelGraph(layer, inputShape: [4] + shape, seed: 3)
+        let (m, shape, executor) = try kernelTestModel(model)
         // Every 3×3 stride-1 depthwise convolution (batch-norm folded) whose 1×1 reader, through its activation, the
         // kernel takes: PneumoNet 3, MobileNetV2 (width 0.5) 12 on AVX-512 and 13 on AVX2 (one projection has 8·k channels).
         let folded = try InferenceRewrites.prepareForInference(m.graph, m.parameters).0
@@ -128,26 +125,42 @@ struct SeparableConvTests {
                                          pwWeight: shapes[folded.nodes[p].inputs[1].index])
         }.count
         #expect(expected == (model == "pneumonet" ? 3 : KernelISA.best == .avx512 ? 12 : 13))
-        let executor = Executor(graph: m.graph, backend: try DNNLBackend())
         var rng = SeededRandom(seed: 9)
-        _ = try executor.forward(feeds: ["image": Tensor.randomNormal([4] + shape, using: &rng)], parameters: &m.parameters,
-                                 mode: .training, rng: &rng)
         let x = Tensor.randomNormal([run.batch] + shape, using: &rng)
-        let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
-        let (on, output) = try runTracked(x) {
-            try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: run.parallelism, convolutions: .separable)
-        }
+        let (on, off) = try expectPlanAgrees(m, executor, x, parallelism: run.parallelism, convolutions: .separable)
         #expect(on.convolutionCounts.separable == expected && on.summary.contains("\(expected) separable"),
                 "\(on.implementations.map(\.implementation))")
         #expect(on.convolutionCounts.all == off.convolutionCounts.all - expected)
         #expect(off.convolutionCounts.separable == 0)
-        expectClose(output.scalars, try off.run(x).scalars, "\(model) separable vs direct, batch \(run.batch), \(run.parallelism)")
-        var p = m.parameters
-        let interpreted = try executor.forward(feeds: ["image": x], parameters: &p, mode: .inference, rng: &rng)[m.graph.outputs[0]]!
-        expectClose(try on.run(x).scalars, interpreted.converted(to: .rowMajor).scalars, "\(model) separable plan vs the interpreter")
     }
 
-    /// Where the family is not taken (forced depthwise, INT8-free direct), a separable pair lowers to two steps.
+    /// `pw(relu(dw(x))) + side(x)`, where `side(x)` comes after the depthwise convolution in graph order: the separable
+    /// step runs in the depthwise convolution's place, before `side(x)` exists, so it must leave the add to a step of
+    /// its own.
+    struct LateResidual: Layer {
+        func callAsFunction(_ x: Value) throws -> Value {
+            let d = try scoped("dw", x) {
+                try Conv2d(Conv2dConfig(32, 32, kernel: 3, padding: 1, groups: 32, initializer: .kaimingNormalFanOut))($0)
+            }.relu()
+            let side = try scoped("side", x) { try Conv2d(Conv2dConfig(32, 32, kernel: 1, initializer: .kaimingNormalFanOut))($0) }
+            let y = try scoped("pw", d) { try Conv2d(Conv2dConfig(32, 32, kernel: 1, initializer: .kaimingNormalFanOut))($0) }
+            return try y + side
+        }
+    }
+
+    @Test func residualComputedAfterTheDepthwiseConvolutionIsAddedLater() throws {
+        var m = try ModelGraph(LateResidual(), inputShape: [1, 32, 6, 6], seed: 4)
+        var rng = SeededRandom(seed: 5)
+        let x = Tensor.randomNormal([1, 32, 6, 6], using: &rng)
+        let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .separable)
+        #expect(plan.convolutionCounts.separable == 1 && plan.implementations.contains { $0.kind == .add },
+                "\(plan.implementations.map { "\($0.name): \($0.implementation)" })")
+        let executor = Executor(graph: m.graph, backend: ReferenceBackend())
+        let expected = try executor.forward(feeds: ["image": x], parameters: &m.parameters, mode: .inference, rng: &rng)[m.graph.outputs[0]]!
+        expectClose(try plan.run(x).scalars, expected.converted(to: .rowMajor).scalars, "late residual")
+    }
+
+    /// Where the family is not taken (forced depthwise) or nothing is fused, a separable pair lowers to two steps.
     @Test func otherAlgorithmsKeepTwoSteps() throws {
         let m = try ModelGraph(try PneumoNet(inChannels: 1, widths: [16, 32, 64, 128]), inputShape: [1, 1, 28, 28], seed: 3)
         let depthwise = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [1, 1, 28, 28], convolutions: .depthwise)

@@ -1,4 +1,6 @@
 import Testing
+import Models
+import NN
 @testable import Engine
 @testable import Runtime
 
@@ -24,4 +26,34 @@ func runTracked(_ x: Tensor, sourceLocation: SourceLocation = #_sourceLocation,
     }
     #expect(tracker.peakBytes == plan.plannedBytes + output.byteCount, sourceLocation: sourceLocation)
     return (plan, output)
+}
+
+/// The small models our convolution kernels' plan tests run: PneumoNet (28 px, one channel) or MobileNetV2 (width 0.5,
+/// 32 px), with batch-norm statistics moved off the identity by one training-mode pass; and the interpreter.
+func kernelTestModel(_ name: String) throws -> (model: ModelGraph, shape: [Int], executor: Executor) {
+    let (layer, shape): (any Layer, [Int]) = name == "pneumonet"
+        ? (try PneumoNet(inChannels: 1, widths: [16, 32, 64, 128]), [1, 28, 28])
+        : (try MobileNetV2(inChannels: 3, width: 0.5), [3, 32, 32])
+    var m = try ModelGraph(layer, inputShape: [4] + shape, seed: 3)
+    let executor = Executor(graph: m.graph, backend: try DNNLBackend())
+    var rng = SeededRandom(seed: 9)
+    _ = try executor.forward(feeds: ["image": Tensor.randomNormal([4] + shape, using: &rng)], parameters: &m.parameters,
+                             mode: .training, rng: &rng)
+    return (m, shape, executor)
+}
+
+/// Compiles `m` for `x` with `convolutions` (its memory tracked: `runTracked`) and all-direct, and expects the two plans
+/// and the interpreter to agree on `x` (1e-4 relative).
+func expectPlanAgrees(_ m: ModelGraph, _ executor: Executor, _ x: Tensor, parallelism: PlanParallelism, convolutions: ConvolutionAlgorithm,
+                      sourceLocation: SourceLocation = #_sourceLocation) throws -> (on: InferencePlan, off: InferencePlan) {
+    let off = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
+    let (on, output) = try runTracked(x, sourceLocation: sourceLocation) {
+        try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: parallelism, convolutions: convolutions)
+    }
+    let what = "\(convolutions) plan, batch \(x.shape[0]), \(parallelism)"
+    expectClose(output.scalars, try off.run(x).scalars, "\(what) vs direct", sourceLocation: sourceLocation)
+    var (p, rng) = (m.parameters, SeededRandom(seed: 0))
+    let interpreted = try executor.forward(feeds: ["image": x], parameters: &p, mode: .inference, rng: &rng)[m.graph.outputs[0]]!
+    expectClose(try on.run(x).scalars, interpreted.converted(to: .rowMajor).scalars, "\(what) vs the interpreter", sourceLocation: sourceLocation)
+    return (on, off)
 }
