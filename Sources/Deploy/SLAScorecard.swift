@@ -53,8 +53,10 @@ public struct SLAScorecard: Codable, Sendable {
     public var target_sensitivity: Double
     public var checks: [Check]
     public var pass: Bool
-    /// How the timed plans ran, by batch size ("1": "intra-op, 3/20 convolutions winograd").
+    /// How the timed plans ran, by batch size ("1": "intra-op, 3/20 convolutions winograd"), and why (what `auto`
+    /// measured when compiling them).
     public var plans: [String: String]?
+    public var plan_reasons: [String: String]?
 
     static func check(_ name: String, _ measured: Double, below target: Double, _ unit: String) -> Check {
         Check(name: name, target: target, measured: measured, unit: unit, margin: (target - measured) / target, pass: measured < target)
@@ -78,11 +80,11 @@ public struct SLAScorecard: Codable, Sendable {
         let latency = try PerformanceProfiler.timing(plan1, runs: runs, warmup: 20)
         let runtime = Runtime(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape,
                               parallelism: parallelism, convolutions: convolutions)
-        var plans = ["1": plan1.summary]
+        var (plans, reasons) = (["1": plan1.summary], ["1": plan1.parallelismReason])
         var best: (batch: Int, timing: TimingProfile)?
         for b in sweep {
             let plan = try runtime.plan(batch: b)
-            plans[String(b)] = plan.summary
+            (plans[String(b)], reasons[String(b)]) = (plan.summary, plan.parallelismReason)
             let t = try PerformanceProfiler.timing(plan, runs: max(5, 2000 / b), warmup: 3)
             if best == nil || t.throughput_samples_per_s > best!.timing.throughput_samples_per_s { best = (b, t) }
         }
@@ -109,7 +111,7 @@ public struct SLAScorecard: Codable, Sendable {
                             throughput_samples_per_s: best!.timing.throughput_samples_per_s, sensitivity: m.sensitivity,
                             specificity: m.specificity, auc: BinaryMetrics.auc(scores: reported.scores, labels: reported.labels) ?? 0,
                             threshold: threshold, target_sensitivity: targetSensitivity, checks: checks, pass: checks.allSatisfy(\.pass),
-                            plans: plans)
+                            plans: plans, plan_reasons: reasons)
     }
 
     public func table() -> String {

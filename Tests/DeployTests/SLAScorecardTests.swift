@@ -40,6 +40,9 @@ import Testing
         // The plans timed are the ones a deployed Runtime compiles, named per batch size.
         #expect(card.plans.map { Set($0.keys) } == ["1", "4", "8"])
         #expect(card.plans?.values.allSatisfy { $0.contains("convolutions winograd") } == true)
+        // With what `auto` measured for each (the scorecard's default).
+        #expect(card.plan_reasons.map { Set($0.keys) } == ["1", "4", "8"])
+        #expect(card.plan_reasons?.values.allSatisfy { $0.hasPrefix("auto: ") } == true, "\(card.plan_reasons ?? [:])")
         #expect(card.table().contains("plans: batch 1 "))
         // The AUC is the runtime's scores' on val.
         let runtime = Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28])
