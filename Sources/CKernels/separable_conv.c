@@ -57,14 +57,15 @@ static inline void NAME##_tile(const float *t, int64_t C, const float *w, const 
     }                                                                                                                       \
 }                                                                                                                           \
                                                                                                                             \
-/* The 1×1 part over M consecutive pixels of depthwise output t: pixel blocks of equal size (at most PMAX1 with one */      \
-/* vector, PMAX2 with two), so that no block is left with a pixel or two. */                                                \
+/* The 1×1 part over M consecutive pixels of depthwise output t, output channel blocks kb0 ..< kb1: pixel blocks of */      \
+/* equal size (at most PMAX1 with one vector, PMAX2 with two), so that no block is left with a pixel or two. */             \
 __attribute__((target(TARGET)))                                                                                             \
-static void NAME(const float *t, int64_t M, const pneumo_separable_conv *s, float *out, const float *res) {                 \
+static void NAME(const float *t, int64_t M, const pneumo_separable_conv *s, int64_t kb0, int64_t kb1, float *out,           \
+                 const float *res) {                                                                                        \
     const int64_t C = s->depthwise.channels, K = s->out_channels;                                                           \
     const int G = K % (2 * (L)) == 0 ? 2 : 1, pmax = G == 2 ? (PMAX2) : (PMAX1);                                            \
     const int64_t blocks = (M + pmax - 1) / pmax, P = (M + blocks - 1) / blocks;                                            \
-    for (int64_t kb = 0; kb < K; kb += G * (L)) {                                                                           \
+    for (int64_t kb = kb0 * G * (L); kb < kb1 * G * (L); kb += G * (L)) {                                                   \
         const float *w = s->weights + kb * C, *bias = s->bias ? s->bias + kb : 0;                                           \
         for (int64_t p0 = 0; p0 < M; p0 += P) {                                                                             \
             const int np = (int)(M - p0 < P ? M - p0 : P);                                                                  \
@@ -96,10 +97,13 @@ int pneumo_separable_conv_applies(int32_t isa, int64_t channels, int64_t out_cha
     return pneumo_depthwise_conv_applies(isa, channels) && out_channels >= lanes && out_channels % lanes == 0;
 }
 
-void pneumo_separable_conv_run(const pneumo_separable_conv *s, float *scratch, int64_t first, int64_t end) {
+void pneumo_separable_conv_run(const pneumo_separable_conv *s, float *scratch, int64_t first, int64_t end, int64_t first_block,
+                               int64_t end_block) {
     const int32_t isa = s->depthwise.isa;
     const int64_t W = s->depthwise.width, C = s->depthwise.channels, K = s->out_channels;
     if (!pneumo_separable_conv_applies(isa, C, K)) return;
+    const int64_t blocks = K / pneumo_separable_conv_block(isa, K);
+    const int64_t kb0 = first_block < 0 ? 0 : first_block, kb1 = end_block > blocks ? blocks : end_block;
     const int64_t rows = s->chunk_rows > 0 ? s->chunk_rows : 1;
     for (int64_t r0 = first; r0 < end; r0 += rows) {
         const int64_t r1 = end - r0 < rows ? end : r0 + rows;
@@ -107,8 +111,8 @@ void pneumo_separable_conv_run(const pneumo_separable_conv *s, float *scratch, i
         for (int64_t r = r0; r < r1; r++) pneumo_depthwise_conv_row(&s->depthwise, r, scratch + (r - r0) * W * C, 0);
         float *out = s->output + r0 * W * K;
         const float *res = s->residual ? s->residual + r0 * W * K : 0;
-        if (isa == PNEUMO_ISA_AVX512) pointwise_avx512(scratch, (r1 - r0) * W, s, out, res);
-        else pointwise_avx2(scratch, (r1 - r0) * W, s, out, res);
+        if (isa == PNEUMO_ISA_AVX512) pointwise_avx512(scratch, (r1 - r0) * W, s, kb0, kb1, out, res);
+        else pointwise_avx2(scratch, (r1 - r0) * W, s, kb0, kb1, out, res);
     }
 }
 
@@ -117,8 +121,9 @@ void pneumo_separable_conv_run(const pneumo_separable_conv *s, float *scratch, i
 int pneumo_separable_conv_applies(int32_t isa, int64_t channels, int64_t out_channels) {
     (void)isa; (void)channels; (void)out_channels; return 0;
 }
-void pneumo_separable_conv_run(const pneumo_separable_conv *conv, float *scratch, int64_t first, int64_t end) {
-    (void)conv; (void)scratch; (void)first; (void)end;
+void pneumo_separable_conv_run(const pneumo_separable_conv *conv, float *scratch, int64_t first, int64_t end, int64_t first_block,
+                               int64_t end_block) {
+    (void)conv; (void)scratch; (void)first; (void)end; (void)first_block; (void)end_block;
 }
 
 #endif

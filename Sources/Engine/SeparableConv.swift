@@ -23,8 +23,11 @@ package final class SeparableConv: @unchecked Sendable {
 
     private let depthwiseBias: UnsafePointer<Float>?, bias: UnsafePointer<Float>?
     private let depthwiseActivation: Int32, activation: Int32
-    /// Scratches the rows are dealt to: at most the team at compile time, and at least a few rows each.
+    /// Scratches the work is dealt to: at most the team at compile time. Each slot takes a share of the rows (at least
+    /// two), or, on maps of few rows, every row and a share of the output channel blocks (`splitsChannels`).
     private let slots: Int
+    private let splitsChannels: Bool
+    private let blocks: Int
     private let chunkRows: Int, slotBytes: Int
     private var workspace: UnsafeMutableRawPointer?
 
@@ -65,9 +68,14 @@ package final class SeparableConv: @unchecked Sendable {
         (self.depthwiseBias, self.bias) = (depthwiseBias, bias)
         (self.depthwiseActivation, self.activation) = (try code(depthwiseActivation), try code(activation))
         let rows = batch * height, row = width * channels * MemoryLayout<Float>.size
-        slots = max(1, min(DNNLContext.threadCount, rows / 2))
+        let team = DNNLContext.threadCount
+        blocks = outChannels / Int(pneumo_separable_conv_block(isa.code, Int64(outChannels)))
+        // Fewer than four rows per thread (ResNet's 2×2 and 4×4 stages at batch 1): a thread each would leave the other
+        // idle or read the 1×1 weights for a row or two; splitting the channels costs only the depthwise rows twice.
+        splitsChannels = team > 1 && rows < 4 * team && blocks >= team
+        slots = splitsChannels ? team : max(1, min(team, rows / 2))
         // About 16 KB of depthwise output per pass, and never more rows than a slot gets.
-        chunkRows = max(1, min((rows + slots - 1) / slots, 16384 / row))
+        chunkRows = max(1, min(splitsChannels ? rows : (rows + slots - 1) / slots, 16384 / row))
         slotBytes = (chunkRows * row + 63) / 64 * 64
         workspaceBytes = (row + 63) / 64 * 64 + slots * slotBytes
         depthwiseWeights = try packed("depthwise") { DepthwiseConv3x3.pack(depthwiseWeight, channels: channels) }
@@ -100,14 +108,16 @@ package final class SeparableConv: @unchecked Sendable {
                                          weights: UnsafePointer(pointwiseWeights.pointer.assumingMemoryBound(to: Float.self)),
                                          bias: bias, residual: residual, out_channels: Int64(outChannels), chunk_rows: Int64(chunkRows),
                                          activation: activation)
-        let (rows, slots, slotBytes) = (batch * height, slots, slotBytes)
+        let (rows, slots, slotBytes, blocks, splitsChannels) = (batch * height, slots, slotBytes, blocks, splitsChannels)
         withUnsafePointer(to: &conv) { conv in
-            // Slots, not threads, own the scratches: a thread runs its slots' rows one slot after another, so a team
-            // smaller or larger than at compile time stays correct.
+            // Slots, not threads, own the scratches: a thread runs its slots one after another, so a team smaller or
+            // larger than at compile time stays correct.
             _ = OpenMPParallel.all(count: slots, minimumPerThread: 1) { range in
                 for s in range {
+                    let (r, b) = splitsChannels ? (0..<rows, s * blocks / slots..<(s + 1) * blocks / slots)
+                                                : (s * rows / slots..<(s + 1) * rows / slots, 0..<blocks)
                     pneumo_separable_conv_run(conv, (scratch + s * slotBytes).assumingMemoryBound(to: Float.self),
-                                              Int64(s * rows / slots), Int64((s + 1) * rows / slots))
+                                              Int64(r.lowerBound), Int64(r.upperBound), Int64(b.lowerBound), Int64(b.upperBound))
                 }
                 return true
             }

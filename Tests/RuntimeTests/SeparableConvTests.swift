@@ -16,7 +16,8 @@ struct SeparableConvTests {
 
     /// PneumoNet's blocks (14×14×32, 7×7×64, 4×4×128 → same), MobileNetV2-like projections to fewer and to an odd
     /// number of vectors of channels (one- and two-vector blocks, pixel tails of every size), 1×1 and one-row maps,
-    /// several images (rows of two images in one pass).
+    /// several images (rows of two images in one pass). On two threads, maps of fewer than eight rows split the output
+    /// channels instead of the rows (4×4×128, 1×13×80, 3×3 of 4 images does not: 12 rows).
     @Test(arguments: KernelISA.allCases.filter(\.isSupported),
           [(1, 32, 32, 14, 14), (1, 64, 64, 7, 7), (1, 128, 128, 4, 4), (2, 32, 16, 7, 7), (3, 16, 48, 5, 9), (2, 16, 16, 1, 1),
            (1, 48, 80, 1, 13), (4, 32, 32, 3, 3)])
@@ -74,30 +75,32 @@ struct SeparableConvTests {
         #expect(!SeparableConv.applies(input: x, depthwise: dw, dwWeight: dwW, pointwise: pw, pwWeight: [12, 32, 1, 1]))
     }
 
-    /// A team larger at run time than at compile time (the slots own the scratches, not the threads). The team size is
-    /// the calling thread's OpenMP setting, so this does not reach tests on other threads.
-    @Test func teamLargerThanAtCompileTimeStaysCorrect() throws {
-        let (n, c, k, h, w) = (1, 32, 32, 14, 14)
+    /// A team other than the one compiled for (the slots own the scratches, not the threads): larger and smaller, on a
+    /// map split by rows (14×14) and one split by output channels (4×4). The team size is the calling thread's OpenMP
+    /// setting, so this does not reach tests on other threads.
+    @Test(arguments: [(1, 2), (2, 1)], [(32, 14), (128, 4)])
+    func teamOtherThanAtCompileTimeStaysCorrect(teams: (compiled: Int, run: Int), shape: (channels: Int, size: Int)) throws {
+        let (n, c, h) = (1, shape.channels, shape.size)
         var rng = SeededRandom(seed: 43)
-        let x = Tensor.randomNormal([n, c, h, w], using: &rng)
-        let dwWeight = Tensor.randomNormal([c, 1, 3, 3], std: 0.3, using: &rng), pwWeight = Tensor.randomNormal([k, c, 1, 1], std: 0.2, using: &rng)
+        let x = Tensor.randomNormal([n, c, h, h], using: &rng)
+        let dwWeight = Tensor.randomNormal([c, 1, 3, 3], std: 0.3, using: &rng), pwWeight = Tensor.randomNormal([c, c, 1, 1], std: 0.2, using: &rng)
         func pointer(_ t: Tensor) -> UnsafePointer<Float> { UnsafePointer(t.rawPointer.assumingMemoryBound(to: Float.self)) }
         let team = DNNLContext.threadCount
         defer { DNNLContext.threadCount = team }
-        DNNLContext.threadCount = 1
-        let conv = try SeparableConv(batch: n, height: h, width: w, channels: c, outChannels: k, depthwiseWeight: pointer(dwWeight),
+        DNNLContext.threadCount = teams.compiled
+        let conv = try SeparableConv(batch: n, height: h, width: h, channels: c, outChannels: c, depthwiseWeight: pointer(dwWeight),
                                      depthwiseBias: nil, depthwiseActivation: .relu, pointwiseWeight: pointer(pwWeight), bias: nil, activation: nil)
-        DNNLContext.threadCount = max(2, team)
+        DNNLContext.threadCount = teams.run
         let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
         conv.bind(workspace: workspace.pointer)
-        let out = Tensor(uninitialized: [n, k, h, w], layout: .channelsLast)
+        let out = Tensor(uninitialized: [n, c, h, h], layout: .channelsLast)
         let xNHWC = x.converted(to: .channelsLast)
         try conv.run(input: pointer(xNHWC), output: out.rawPointer.assumingMemoryBound(to: Float.self), residual: nil)
         let reference = ReferenceBackend()
         let middle = try reference.conv2d(x, weight: dwWeight, bias: nil, Conv2dAttributes(padding: Pair(1), groups: c))
         let expected = try reference.conv2d(try Tensor(shape: middle.shape, scalars: middle.scalars.map { max($0, 0) }), weight: pwWeight, bias: nil,
                                             Conv2dAttributes())
-        expectClose(out.converted(to: .rowMajor).scalars, expected.scalars, "team of \(max(2, team)), compiled for 1")
+        expectClose(out.converted(to: .rowMajor).scalars, expected.scalars, "C\(c) \(h)×\(h): team of \(teams.run), compiled for \(teams.compiled)")
         withExtendedLifetime((workspace, xNHWC)) {}
     }
 

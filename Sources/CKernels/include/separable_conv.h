@@ -32,8 +32,10 @@ int64_t pneumo_separable_conv_block(int32_t isa, int64_t out_channels);
 /// Packs PyTorch's 1×1 weights `[out_channels][channels]` into `[out_channels / block][channels][block]`.
 void pneumo_separable_conv_pack(int32_t isa, const float *weights, int64_t channels, int64_t out_channels, float *packed);
 
-/// Computes output rows `first ..< end` of the `n · height` rows; `scratch` holds `chunk_rows · width · channels`
-/// floats (the calling thread's own).
-void pneumo_separable_conv_run(const pneumo_separable_conv *conv, float *scratch, int64_t first, int64_t end);
+/// Computes output rows `first ..< end` of the `n · height` rows, output channel blocks `first_block ..< end_block`
+/// (of `out_channels / pneumo_separable_conv_block`); `scratch` holds `chunk_rows · width · channels` floats (the
+/// calling thread's own). Threads that split the channels each compute the depthwise rows they read.
+void pneumo_separable_conv_run(const pneumo_separable_conv *conv, float *scratch, int64_t first, int64_t end, int64_t first_block,
+                               int64_t end_block);
 
 #endif
