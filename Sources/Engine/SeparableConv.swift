@@ -74,8 +74,10 @@ package final class SeparableConv: @unchecked Sendable {
         // idle or read the 1×1 weights for a row or two; splitting the channels costs only the depthwise rows twice.
         splitsChannels = team > 1 && rows < 4 * team && blocks >= team
         slots = splitsChannels ? team : max(1, min(team, rows / 2))
-        // About 16 KB of depthwise output per pass, and never more rows than a slot gets.
-        chunkRows = max(1, min(splitsChannels ? rows : (rows + slots - 1) / slots, 16384 / row))
+        // About 16 KB of depthwise output per pass, but at least two 14-pixel tiles, so that each block of 1×1 weights
+        // is read for enough pixels (MobileNetV2's 960 channels on 4-pixel rows read 123 KB of them per row); never more
+        // rows than a slot gets.
+        chunkRows = max(1, min(splitsChannels ? rows : (rows + slots - 1) / slots, max(16384 / row, (28 + width - 1) / width)))
         slotBytes = (chunkRows * row + 63) / 64 * 64
         workspaceBytes = (row + 63) / 64 * 64 + slots * slotBytes
         depthwiseWeights = try packed("depthwise") { DepthwiseConv3x3.pack(depthwiseWeight, channels: channels) }
