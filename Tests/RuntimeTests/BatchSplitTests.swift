@@ -86,14 +86,21 @@ import NN
     }
 
     /// Steps created for and run on one thread inside an intra-op plan (what `auto` keeps at batch 1 for the
-    /// steps that were faster alone) compute what the intra-op plan computes, and the plan says how many.
-    @Test func stepsAloneInAnIntraOpPlanComputeTheSame() throws {
+    /// steps that were faster alone) compute what the intra-op plan computes, and the plan says how many: oneDNN's
+    /// steps, and our separable kernel's (step 3 and 7 then).
+    @Test(arguments: [ConvolutionAlgorithm.direct, .separable])
+    func stepsAloneInAnIntraOpPlanComputeTheSame(convolutions: ConvolutionAlgorithm) throws {
         let m = Self.pneumonet
         var rng = SeededRandom(seed: 9)
         let x = Tensor.randomNormal([1, 1, 28, 28], using: &rng)
-        let whole = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape)
+        let whole = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: convolutions)
         let alone: Set<Int> = [0, 2, 3, 7, whole.implementations.count - 1]
-        let mixed = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, stepsAlone: alone)
+        let mixed = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: convolutions, stepsAlone: alone)
+        if convolutions == .separable {
+            #expect(alone.allSatisfy { $0 < whole.implementations.count }
+                    && [3, 7].allSatisfy { whole.implementations[$0].implementation.hasPrefix(SeparableConv.kernelName) },
+                    "\(whole.implementations.map(\.implementation))")
+        }
         #expect(mixed.parallelism == .intraOp)
         #expect(mixed.summary.hasPrefix("intra-op (5/\(whole.implementations.count) steps on one thread)"), "\(mixed.summary)")
         #expect(whole.summary.hasPrefix("intra-op, "))
