@@ -9,10 +9,11 @@
 /* Output row r (of the n · height rows) into out, adding res when not NULL. */                                         \
 __attribute__((target(TARGET)))                                                                                            \
 static void NAME(const pneumo_depthwise_conv *d, int64_t r, float *out, const float *res) {                                \
-    const int64_t C = d->channels, H = d->height, W = d->width;                                                            \
+    const int64_t C = d->channels, H = d->height, W = d->width, S = d->stride == 2 ? 2 : 1;                                \
+    const int64_t Ho = (H - 1) / S + 1, Wo = (W - 1) / S + 1;                                                              \
     const V zero = ZERO(), six = SET1(6.0f);                                                                               \
     {                                                                                                                      \
-        const int64_t n = r / H, y = r % H;                                                                                \
+        const int64_t n = r / Ho, y = (r % Ho) * S;                                                                        \
         const float *image = d->input + n * H * W * C;                                                                     \
         const float *r0 = y > 0 ? image + (y - 1) * W * C : d->zeros;                                                      \
         const float *r1 = image + y * W * C;                                                                               \
@@ -24,8 +25,34 @@ static void NAME(const pneumo_depthwise_conv *d, int64_t r, float *out, const fl
             const V b = d->bias ? LD(d->bias + cb) : zero;                                                                 \
             const float *p0 = r0 + cb, *p1 = r1 + cb, *p2 = r2 + cb;                                                       \
             _Pragma("clang loop unroll(disable)")                                                                          \
-            for (int64_t x = 0; x < W;) {                                                                                  \
-                if (BLOCK4 && x >= 1 && x + 4 <= W - 1) {                                                                  \
+            for (int64_t x = 0; x < Wo;) {                                                                                 \
+                if (BLOCK4 && S == 2 && x >= 1 && 2 * x + 7 <= W - 1) {                                                    \
+                    /* Stride 2: four interior pixels read nine columns per kernel row; pixel j the three from 2j. */      \
+                    V s[4] = {b, b, b, b};                                                                                 \
+                    const float *q[3] = {p0 + (2 * x - 1) * C, p1 + (2 * x - 1) * C, p2 + (2 * x - 1) * C};                \
+                    const V wk[9] = {w0, w1, w2, w3, w4, w5, w6, w7, w8};                                                  \
+                    _Pragma("clang loop unroll(full)")                                                                     \
+                    for (int ky = 0; ky < 3; ky++) {                                                                       \
+                        V t[9];                                                                                            \
+                        _Pragma("clang loop unroll(full)")                                                                 \
+                        for (int i = 0; i < 9; i++) t[i] = LD(q[ky] + i * C);                                              \
+                        _Pragma("clang loop unroll(full)")                                                                 \
+                        for (int j = 0; j < 4; j++) {                                                                      \
+                            s[j] = FMA(t[2 * j + 2], wk[3 * ky + 2], FMA(t[2 * j + 1], wk[3 * ky + 1], FMA(t[2 * j], wk[3 * ky], s[j]))); \
+                        }                                                                                                  \
+                    }                                                                                                      \
+                    _Pragma("clang loop unroll(full)")                                                                     \
+                    for (int j = 0; j < 4; j++) {                                                                          \
+                        V v = s[j];                                                                                        \
+                        if (res) v = ADD(v, LD(res + (x + j) * C + cb));                                                   \
+                        if (d->activation) v = MAX(v, zero);                                                               \
+                        if (d->activation == 2) v = MIN(v, six);                                                           \
+                        ST(out + (x + j) * C + cb, v);                                                                     \
+                    }                                                                                                      \
+                    x += 4;                                                                                                \
+                    continue;                                                                                              \
+                }                                                                                                          \
+                if (BLOCK4 && S == 1 && x >= 1 && x + 4 <= W - 1) {                                                        \
                     /* Four interior pixels, three accumulators each (one per kernel row): twelve short chains. */         \
                     const float *q0 = p0 + (x - 1) * C, *q1 = p1 + (x - 1) * C, *q2 = p2 + (x - 1) * C;                    \
                     V t0 = LD(q0), t1 = LD(q0 + C), t2 = LD(q0 + 2 * C), t3 = LD(q0 + 3 * C), t4 = LD(q0 + 4 * C),         \
@@ -52,15 +79,16 @@ static void NAME(const pneumo_depthwise_conv *d, int64_t r, float *out, const fl
                     x += 4;                                                                                                \
                     continue;                                                                                              \
                 }                                                                                                          \
-                /* One pixel; its left and right columns only inside the map. */                                           \
-                V a = FMA(LD(p0 + x * C), w1, b), e = MUL(LD(p1 + x * C), w4), f = MUL(LD(p2 + x * C), w7);                \
-                if (x > 0) {                                                                                               \
-                    a = FMA(LD(p0 + (x - 1) * C), w0, a); e = FMA(LD(p1 + (x - 1) * C), w3, e);                            \
-                    f = FMA(LD(p2 + (x - 1) * C), w6, f);                                                                  \
+                /* One pixel (input column cx); its left and right columns only inside the map. */                         \
+                const int64_t cx = x * S;                                                                                  \
+                V a = FMA(LD(p0 + cx * C), w1, b), e = MUL(LD(p1 + cx * C), w4), f = MUL(LD(p2 + cx * C), w7);            \
+                if (cx > 0) {                                                                                              \
+                    a = FMA(LD(p0 + (cx - 1) * C), w0, a); e = FMA(LD(p1 + (cx - 1) * C), w3, e);                          \
+                    f = FMA(LD(p2 + (cx - 1) * C), w6, f);                                                                 \
                 }                                                                                                          \
-                if (x + 1 < W) {                                                                                           \
-                    a = FMA(LD(p0 + (x + 1) * C), w2, a); e = FMA(LD(p1 + (x + 1) * C), w5, e);                            \
-                    f = FMA(LD(p2 + (x + 1) * C), w8, f);                                                                  \
+                if (cx + 1 < W) {                                                                                          \
+                    a = FMA(LD(p0 + (cx + 1) * C), w2, a); e = FMA(LD(p1 + (cx + 1) * C), w5, e);                          \
+                    f = FMA(LD(p2 + (cx + 1) * C), w8, f);                                                                 \
                 }                                                                                                          \
                 V v = ADD(ADD(a, e), f);                                                                                   \
                 if (res) v = ADD(v, LD(res + x * C + cb));                                                                 \
@@ -79,6 +107,9 @@ DEPTHWISE_KERNEL(depthwise_row_avx512, "avx512f", __m512, 16, _mm512_loadu_ps, _
 DEPTHWISE_KERNEL(depthwise_row_avx2, "avx2,fma", __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_fmadd_ps, _mm256_mul_ps,
                  _mm256_add_ps, _mm256_max_ps, _mm256_min_ps, _mm256_set1_ps, _mm256_setzero_ps, 0)
 
+int64_t pneumo_depthwise_conv_out_height(const pneumo_depthwise_conv *conv) { return (conv->height - 1) / (conv->stride == 2 ? 2 : 1) + 1; }
+int64_t pneumo_depthwise_conv_out_width(const pneumo_depthwise_conv *conv) { return (conv->width - 1) / (conv->stride == 2 ? 2 : 1) + 1; }
+
 int pneumo_depthwise_conv_applies(int32_t isa, int64_t channels) {
     if (channels < 1) return 0;
     if (isa == PNEUMO_ISA_AVX512) return channels % 16 == 0;
@@ -93,7 +124,7 @@ void pneumo_depthwise_conv_row(const pneumo_depthwise_conv *conv, int64_t row, f
 }
 
 void pneumo_depthwise_conv_run(const pneumo_depthwise_conv *conv, int64_t first, int64_t end) {
-    const int64_t row = conv->width * conv->channels;
+    const int64_t row = pneumo_depthwise_conv_out_width(conv) * conv->channels;
     for (int64_t r = first; r < end; r++) {
         pneumo_depthwise_conv_row(conv, r, conv->output + r * row, conv->residual ? conv->residual + r * row : 0);
     }
@@ -101,6 +132,8 @@ void pneumo_depthwise_conv_run(const pneumo_depthwise_conv *conv, int64_t first,
 
 #else
 
+int64_t pneumo_depthwise_conv_out_height(const pneumo_depthwise_conv *conv) { return (conv->height - 1) / (conv->stride == 2 ? 2 : 1) + 1; }
+int64_t pneumo_depthwise_conv_out_width(const pneumo_depthwise_conv *conv) { return (conv->width - 1) / (conv->stride == 2 ? 2 : 1) + 1; }
 int pneumo_depthwise_conv_applies(int32_t isa, int64_t channels) { (void)isa; (void)channels; return 0; }
 void pneumo_depthwise_conv_row(const pneumo_depthwise_conv *conv, int64_t row, float *out, const float *residual) {
     (void)conv; (void)row; (void)out; (void)residual;

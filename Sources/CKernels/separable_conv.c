@@ -100,7 +100,7 @@ int pneumo_separable_conv_applies(int32_t isa, int64_t channels, int64_t out_cha
 void pneumo_separable_conv_run(const pneumo_separable_conv *s, float *scratch, int64_t first, int64_t end, int64_t first_block,
                                int64_t end_block) {
     const int32_t isa = s->depthwise.isa;
-    const int64_t W = s->depthwise.width, C = s->depthwise.channels, K = s->out_channels;
+    const int64_t W = pneumo_depthwise_conv_out_width(&s->depthwise), C = s->depthwise.channels, K = s->out_channels;
     if (!pneumo_separable_conv_applies(isa, C, K)) return;
     const int64_t blocks = K / pneumo_separable_conv_block(isa, K);
     const int64_t kb0 = first_block < 0 ? 0 : first_block, kb1 = end_block > blocks ? blocks : end_block;

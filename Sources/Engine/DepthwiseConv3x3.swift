@@ -1,6 +1,6 @@
 import CKernels
 
-/// A 3×3 depthwise convolution (one filter per channel), stride 1, padding 1, run by our own kernel
+/// A 3×3 depthwise convolution (one filter per channel), stride 1 or 2, padding 1, run by our own kernel
 /// (`Sources/CKernels/depthwise_conv.c`, AVX-512F or AVX2 + FMA, the build `KernelISA.best` picks).
 ///
 /// oneDNN's depthwise kernel runs at 26–40 GMAC/s on one core of this machine on our models' maps (PneumoNet's
@@ -8,9 +8,13 @@ import CKernels
 /// keeps a channel block's nine weights in registers and splits each pixel's sum over its three kernel rows.
 ///
 /// # Shapes and layouts
-/// input, output and residual `[N, H, W, C]`, NHWC float32; `C` a multiple of 16 (AVX-512) or 8 (AVX2).
+/// input `[N, H, W, C]`, output and residual `[N, Ho, Wo, C]` (`outHeight`, `outWidth`), NHWC float32; `C` a multiple
+/// of 16 (AVX-512) or 8 (AVX2).
 package final class DepthwiseConv3x3: @unchecked Sendable {
-    package let batch: Int, height: Int, width: Int, channels: Int
+    package let batch: Int, height: Int, width: Int, channels: Int, stride: Int
+    /// The output map: `(height − 1) / stride + 1` rows, `(width − 1) / stride + 1` columns.
+    package var outHeight: Int { (height - 1) / stride + 1 }
+    package var outWidth: Int { (width - 1) / stride + 1 }
     package let isa: KernelISA
     /// `[9][C]`: tap, then channel.
     package let weights: AlignedBuffer
@@ -21,12 +25,13 @@ package final class DepthwiseConv3x3: @unchecked Sendable {
     private let activation: Int32
     private var zeros: UnsafeMutablePointer<Float>?
 
-    /// Whether the kernel takes this convolution: a build runs here, groups = C = K, 3×3, stride 1, padding 1,
+    /// Whether the kernel takes this convolution: a build runs here, groups = C = K, 3×3, stride 1 or 2 (both ways), padding 1,
     /// no dilation, `C` a multiple of the build's vector.
     package static func applies(input: [Int], weight: [Int], _ a: Conv2dAttributes) -> Bool {
         guard let isa = KernelISA.best, input.count == 4, weight.count == 4 else { return false }
         let c = input[1]
-        return a.groups == c && weight[0] == c && weight[1] == 1 && weight[2] == 3 && weight[3] == 3 && a.stride == Pair(1)
+        return a.groups == c && weight[0] == c && weight[1] == 1 && weight[2] == 3 && weight[3] == 3
+            && (a.stride == Pair(1) || a.stride == Pair(2))
             && a.padding == Pair(1) && a.dilation == Pair(1) && pneumo_depthwise_conv_applies(isa.code, Int64(c)) != 0
     }
 
@@ -35,14 +40,14 @@ package final class DepthwiseConv3x3: @unchecked Sendable {
     ///   - bias: `[C]`, read at every call: it must outlive this object.
     ///   - cap: clip the output at this value after ReLU (6 for ReLU6); only with `relu`.
     ///   - packed: where the packed weights come from (a plan's shared cache); by default `make()`.
-    package init(batch: Int, height: Int, width: Int, channels: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    package init(batch: Int, height: Int, width: Int, channels: Int, stride: Int = 1, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  relu: Bool, relu6: Bool = false, isa: KernelISA? = nil,
                  packed: (() -> AlignedBuffer) throws -> AlignedBuffer = { $0() }) throws {
         guard let isa = isa ?? KernelISA.best, isa.isSupported, pneumo_depthwise_conv_applies(isa.code, Int64(channels)) != 0,
-              batch > 0, height > 0, width > 0 else {
-            throw EngineError.unsupported("depthwise conv", "needs an AVX-512F or AVX2 + FMA CPU, channels a multiple of its vector and sizes positive; got N\(batch) C\(channels) \(height)×\(width)")
+              batch > 0, height > 0, width > 0, stride == 1 || stride == 2 else {
+            throw EngineError.unsupported("depthwise conv", "needs an AVX-512F or AVX2 + FMA CPU, channels a multiple of its vector, sizes positive and stride 1 or 2; got N\(batch) C\(channels) \(height)×\(width) stride \(stride)")
         }
-        (self.batch, self.height, self.width, self.channels, self.isa, self.bias) = (batch, height, width, channels, isa, bias)
+        (self.batch, self.height, self.width, self.channels, self.stride, self.isa, self.bias) = (batch, height, width, channels, stride, isa, bias)
         activation = relu6 ? 2 : relu ? 1 : 0
         workspaceBytes = width * channels * MemoryLayout<Float>.size
         let c = channels
@@ -71,10 +76,10 @@ package final class DepthwiseConv3x3: @unchecked Sendable {
         var conv = pneumo_depthwise_conv(isa: isa.code, input: input, output: output,
                                          weights: UnsafePointer(weights.pointer.assumingMemoryBound(to: Float.self)), bias: bias,
                                          residual: residual, zeros: zeros, height: Int64(height), width: Int64(width),
-                                         channels: Int64(channels), activation: activation)
+                                         channels: Int64(channels), activation: activation, stride: Int32(stride))
         withUnsafePointer(to: &conv) { conv in
             // Whole output rows per thread: they read the input (and each its own residual row) and write only themselves.
-            _ = OpenMPParallel.all(count: batch * height, minimumPerThread: max(1, 4096 / max(1, width * channels))) { r in
+            _ = OpenMPParallel.all(count: batch * outHeight, minimumPerThread: max(1, 4096 / max(1, outWidth * channels))) { r in
                 pneumo_depthwise_conv_run(conv, Int64(r.lowerBound), Int64(r.upperBound))
                 return true
             }

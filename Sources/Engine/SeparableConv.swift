@@ -12,10 +12,14 @@ import CKernels
 /// 0.2–0.26 M MACs) than the arithmetic needs; the pair now takes 1.9–2.3 µs.
 ///
 /// # Shapes and layouts
-/// input `[N, H, W, C]`, output and residual `[N, H, W, K]`, NHWC float32; `C` and `K` multiples of the build's
-/// vector (16 for AVX-512, 8 for AVX2). The depthwise part is 3×3, stride 1, padding 1; the second part 1×1.
+/// input `[N, H, W, C]`, output and residual `[N, Ho, Wo, K]` (the depthwise convolution's map), NHWC float32; `C`
+/// and `K` multiples of the build's vector (16 for AVX-512, 8 for AVX2). The depthwise part is 3×3, stride 1 or 2,
+/// padding 1; the second part 1×1.
 package final class SeparableConv: @unchecked Sendable {
-    package let batch: Int, height: Int, width: Int, channels: Int, outChannels: Int
+    package let batch: Int, height: Int, width: Int, channels: Int, outChannels: Int, stride: Int
+    /// The output map: `(height − 1) / stride + 1` rows, `(width − 1) / stride + 1` columns.
+    package var outHeight: Int { (height - 1) / stride + 1 }
+    package var outWidth: Int { (width - 1) / stride + 1 }
     package let isa: KernelISA
     /// `[9][C]`, then the 1×1 weights as `pneumo_separable_conv_pack` lays them out.
     package let depthwiseWeights: AlignedBuffer, pointwiseWeights: AlignedBuffer
@@ -49,13 +53,14 @@ package final class SeparableConv: @unchecked Sendable {
     ///   - depthwiseActivation, activation: `.relu`, `.relu6` or nil.
     ///   - packed: where each packed weight buffer comes from (a plan's shared cache, keyed by which: "depthwise" or
     ///     "pointwise"); by default made here.
-    package init(batch: Int, height: Int, width: Int, channels: Int, outChannels: Int,
+    package init(batch: Int, height: Int, width: Int, channels: Int, outChannels: Int, stride: Int = 1,
                  depthwiseWeight: UnsafePointer<Float>, depthwiseBias: UnsafePointer<Float>?, depthwiseActivation: Op?,
                  pointwiseWeight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Op?, isa: KernelISA? = nil,
                  packed: (String, () -> AlignedBuffer) throws -> AlignedBuffer = { $1() }) throws {
         guard let isa = isa ?? KernelISA.best, isa.isSupported,
-              pneumo_separable_conv_applies(isa.code, Int64(channels), Int64(outChannels)) != 0, batch > 0, height > 0, width > 0 else {
-            throw EngineError.unsupported("separable conv", "needs an AVX-512F or AVX2 + FMA CPU, channel counts multiples of its vector and sizes positive; got N\(batch) C\(channels)→\(outChannels) \(height)×\(width)")
+              pneumo_separable_conv_applies(isa.code, Int64(channels), Int64(outChannels)) != 0, batch > 0, height > 0, width > 0,
+              stride == 1 || stride == 2 else {
+            throw EngineError.unsupported("separable conv", "needs an AVX-512F or AVX2 + FMA CPU, channel counts multiples of its vector, sizes positive and stride 1 or 2; got N\(batch) C\(channels)→\(outChannels) \(height)×\(width) stride \(stride)")
         }
         func code(_ op: Op?) throws -> Int32 {
             switch op {
@@ -65,10 +70,12 @@ package final class SeparableConv: @unchecked Sendable {
             case let other?: throw EngineError.unsupported("separable conv", "activation \(other.kindName) (ReLU or ReLU6 only)")
             }
         }
-        (self.batch, self.height, self.width, self.channels, self.outChannels, self.isa) = (batch, height, width, channels, outChannels, isa)
+        (self.batch, self.height, self.width, self.channels, self.outChannels, self.stride) = (batch, height, width, channels, outChannels, stride)
+        self.isa = isa
         (self.depthwiseBias, self.bias) = (depthwiseBias, bias)
         (self.depthwiseActivation, self.activation) = (try code(depthwiseActivation), try code(activation))
-        let rows = batch * height, row = width * channels * MemoryLayout<Float>.size
+        let outWidth = (width - 1) / stride + 1
+        let rows = batch * ((height - 1) / stride + 1), row = outWidth * channels * MemoryLayout<Float>.size
         let team = DNNLContext.threadCount
         blocks = outChannels / Int(pneumo_separable_conv_block(isa.code, Int64(outChannels)))
         // Fewer than four rows per thread (ResNet's 2×2 and 4×4 stages at batch 1): a thread each would leave the other
@@ -78,9 +85,9 @@ package final class SeparableConv: @unchecked Sendable {
         // About 16 KB of depthwise output per pass, but at least two 14-pixel tiles, so that each block of 1×1 weights
         // is read for enough pixels (MobileNetV2's 960 channels on 4-pixel rows read 123 KB of them per row); never more
         // rows than a slot gets.
-        chunkRows = max(1, min(splitsChannels ? rows : (rows + slots - 1) / slots, max(16384 / row, (28 + width - 1) / width)))
+        chunkRows = max(1, min(splitsChannels ? rows : (rows + slots - 1) / slots, max(16384 / row, (28 + outWidth - 1) / outWidth)))
         slotBytes = (chunkRows * row + 63) / 64 * 64
-        workspaceBytes = (row + 63) / 64 * 64 + slots * slotBytes
+        workspaceBytes = (width * channels * MemoryLayout<Float>.size + 63) / 64 * 64 + slots * slotBytes
         depthwiseWeights = try packed("depthwise") { DepthwiseConv3x3.pack(depthwiseWeight, channels: channels) }
         pointwiseWeights = try packed("pointwise|\(isa.rawValue)") {
             let buffer = AlignedBuffer(byteCount: outChannels * channels * MemoryLayout<Float>.size)
@@ -106,12 +113,12 @@ package final class SeparableConv: @unchecked Sendable {
         let depthwise = pneumo_depthwise_conv(isa: isa.code, input: input, output: nil,
                                               weights: UnsafePointer(depthwiseWeights.pointer.assumingMemoryBound(to: Float.self)),
                                               bias: depthwiseBias, residual: nil, zeros: zeros, height: Int64(height), width: Int64(width),
-                                              channels: Int64(channels), activation: depthwiseActivation)
+                                              channels: Int64(channels), activation: depthwiseActivation, stride: Int32(stride))
         var conv = pneumo_separable_conv(depthwise: depthwise, output: output,
                                          weights: UnsafePointer(pointwiseWeights.pointer.assumingMemoryBound(to: Float.self)),
                                          bias: bias, residual: residual, out_channels: Int64(outChannels), chunk_rows: Int64(chunkRows),
                                          activation: activation)
-        let (rows, slots, slotBytes, blocks, splitsChannels) = (batch * height, slots, slotBytes, blocks, splitsChannels)
+        let (rows, slots, slotBytes, blocks, splitsChannels) = (batch * outHeight, slots, slotBytes, blocks, splitsChannels)
         withUnsafePointer(to: &conv) { conv in
             // Slots, not threads, own the scratches: a thread runs its slots one after another, so a team smaller or
             // larger than at compile time stays correct.

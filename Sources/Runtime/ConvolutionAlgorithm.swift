@@ -16,11 +16,11 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable, Codable {
     /// oneDNN's direct convolution, except the weight-streaming kernel (`StreamingConv`) wherever it applies:
     /// convolutions with at most 16 output pixels in all (late ResNet stages at batch 1), on AVX-512 and AVX2 CPUs.
     case streaming
-    /// oneDNN's direct convolution, except our depthwise kernel (`DepthwiseConv3x3`) for 3×3 stride-1 depthwise
-    /// convolutions (channels a multiple of the CPU's vector), on AVX-512 and AVX2 CPUs.
+    /// oneDNN's direct convolution, except our depthwise kernel (`DepthwiseConv3x3`) for 3×3 depthwise convolutions of
+    /// stride 1 or 2 (channels a multiple of the CPU's vector), on AVX-512 and AVX2 CPUs.
     case depthwise
-    /// oneDNN's direct convolution, except our depthwise-separable kernel (`SeparableConv`) for a 3×3 stride-1
-    /// depthwise convolution and the 1×1 convolution that alone reads it, as one step (channels multiples of the
+    /// oneDNN's direct convolution, except our depthwise-separable kernel (`SeparableConv`) for a 3×3 depthwise
+    /// convolution (stride 1 or 2) and the 1×1 convolution that alone reads it, as one step (channels multiples of the
     /// CPU's vector), on AVX-512 and AVX2 CPUs.
     case separable
     /// The weight-streaming, separable and depthwise kernels wherever they apply (each family a plan took must make the whole

@@ -21,9 +21,10 @@ extension PlanBuilder {
 
     /// A depthwise step: its zero rows live in the plan's scratchpad.
     mutating func depthwiseConv(_ n: Int, residual: ValueID?, activation: Op?, result: Int, step: Int) throws {
+        guard case .conv2d(let a) = graph.nodes[n].op else { return }
         let cache = sharedWeights
         try arenaConv(n, residual: residual, result: result, step: step) { xs, _, weightName, weight, bias, laidOut in
-            try DepthwiseConv3x3(batch: xs[0], height: xs[2], width: xs[3], channels: xs[1], weight: weight, bias: bias,
+            try DepthwiseConv3x3(batch: xs[0], height: xs[2], width: xs[3], channels: xs[1], stride: a.stride.h, weight: weight, bias: bias,
                                  relu: activation != nil, relu6: activation == .relu6) { make in
                 let b = try cache.buffer(weightName + "|" + DepthwiseConv3x3.kernelName, nil, make: make)
                 laidOut.append(b)

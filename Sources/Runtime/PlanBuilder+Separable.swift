@@ -25,7 +25,7 @@ extension PlanBuilder {
         let name = [d.name, second].filter { !$0.isEmpty }.joined(separator: "+")
         try arenaStep(name: name.isEmpty ? "separable conv" : name, input: d.inputs[0].index, output: out, residual: pw.residual,
                       result: result, step: step) {
-            try SeparableConv(batch: xs[0], height: xs[2], width: xs[3], channels: xs[1], outChannels: out[1],
+            try SeparableConv(batch: xs[0], height: xs[2], width: xs[3], channels: xs[1], outChannels: out[1], stride: a.stride.h,
                               depthwiseWeight: dwWeight.rawPointer.assumingMemoryBound(to: Float.self), depthwiseBias: dwBias,
                               depthwiseActivation: dw.activation, pointwiseWeight: pwWeight.rawPointer.assumingMemoryBound(to: Float.self),
                               bias: pwBias, activation: pw.activation) { which, make in

@@ -13,29 +13,33 @@ struct DepthwiseConvTests {
     enum Fused: String, CaseIterable { case none, biasReLU, biasReLU6, residualInPlace }
 
     /// PneumoNet's maps (14×14, 7×7, 4×4), 1×1 and one-row or one-column maps (no neighbours), widths with a
-    /// four-pixel block and leftovers (6, 9), several images, channels of two vectors.
-    @Test(arguments: KernelISA.allCases.filter(\.isSupported),
-          [(1, 32, 14, 14), (2, 16, 7, 7), (1, 64, 4, 4), (3, 16, 1, 1), (1, 16, 1, 9), (2, 32, 6, 1), (1, 16, 6, 6), (2, 48, 5, 9)])
-    func matchesReferenceConvolution(isa: KernelISA, shape: (batch: Int, channels: Int, height: Int, width: Int)) throws {
+    /// four-pixel block and leftovers (6, 9; at stride 2, 14 and 21), several images, channels of two vectors; stride 1
+    /// and 2 (MobileNetV2's downsampling depthwise convolutions).
+    @Test(arguments: KernelISA.allCases.filter(\.isSupported).flatMap { isa in [1, 2].map { (isa, $0) } },
+          [(1, 32, 14, 14), (2, 16, 7, 7), (1, 64, 4, 4), (3, 16, 1, 1), (1, 16, 1, 9), (2, 32, 6, 1), (1, 16, 6, 6), (2, 48, 5, 9),
+           (1, 16, 3, 21)])
+    func matchesReferenceConvolution(build: (isa: KernelISA, stride: Int), shape: (batch: Int, channels: Int, height: Int, width: Int)) throws {
         let (n, c, h, w) = shape
-        let a = Conv2dAttributes(padding: Pair(1), groups: c)
+        let (isa, stride) = build
+        let (ho, wo) = ((h - 1) / stride + 1, (w - 1) / stride + 1)
+        let a = Conv2dAttributes(stride: Pair(stride), padding: Pair(1), groups: c)
         var rng = SeededRandom(seed: 31)
         let x = Tensor.randomNormal([n, c, h, w], using: &rng)
         let weight = Tensor.randomNormal([c, 1, 3, 3], std: 0.3, using: &rng)
         let bias = Tensor.randomNormal([c], std: 0.5, using: &rng)
-        let residual = Tensor.randomNormal([n, c, h, w], using: &rng)
+        let residual = Tensor.randomNormal([n, c, ho, wo], using: &rng)
         #expect(DepthwiseConv3x3.applies(input: x.shape, weight: weight.shape, a))
         let reference = try ReferenceBackend().conv2d(x, weight: weight, bias: nil, a).scalars
         let xNHWC = x.converted(to: .channelsLast)
         for fused in Fused.allCases {
             var expected = reference
             for i in expected.indices {
-                if fused == .biasReLU || fused == .biasReLU6 { expected[i] += bias.scalars[(i / (h * w)) % c] }
+                if fused == .biasReLU || fused == .biasReLU6 { expected[i] += bias.scalars[(i / (ho * wo)) % c] }
                 if fused == .residualInPlace { expected[i] += residual.scalars[i] }
                 if fused != .none { expected[i] = max(expected[i], 0) }
                 if fused == .biasReLU6 { expected[i] = min(expected[i], 6) }
             }
-            let conv = try DepthwiseConv3x3(batch: n, height: h, width: w, channels: c,
+            let conv = try DepthwiseConv3x3(batch: n, height: h, width: w, channels: c, stride: stride,
                                             weight: weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self),
                                             bias: fused == .biasReLU || fused == .biasReLU6 ? UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)) : nil,
                                             relu: fused != .none, relu6: fused == .biasReLU6, isa: isa)
@@ -45,18 +49,20 @@ struct DepthwiseConvTests {
             workspace.pointer.initializeMemory(as: UInt8.self, repeating: 0x7f, count: conv.workspaceBytes)
             conv.bind(workspace: workspace.pointer)
             let res = residual.converted(to: .channelsLast)
-            let out = fused == .residualInPlace ? res : Tensor(uninitialized: [n, c, h, w], layout: .channelsLast)
+            let out = fused == .residualInPlace ? res : Tensor(uninitialized: [n, c, ho, wo], layout: .channelsLast)
             try conv.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
                          residual: fused == .residualInPlace ? UnsafePointer(res.rawPointer.assumingMemoryBound(to: Float.self)) : nil)
-            expectClose(out.converted(to: .rowMajor).scalars, expected, "\(isa) N\(n) C\(c) \(h)×\(w) \(fused)")
+            expectClose(out.converted(to: .rowMajor).scalars, expected, "\(isa) N\(n) C\(c) \(h)×\(w) stride \(stride) \(fused)")
             withExtendedLifetime((bias, workspace)) {}
         }
     }
 
-    @Test func appliesOnlyTo3x3Stride1DepthwiseWithChannelsOfAVector() {
+    @Test func appliesOnlyTo3x3Stride1Or2DepthwiseWithChannelsOfAVector() {
         let a = Conv2dAttributes(padding: Pair(1), groups: 32)
         #expect(DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [32, 1, 3, 3], a))
-        #expect(!DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [32, 1, 3, 3], Conv2dAttributes(stride: Pair(2), padding: Pair(1), groups: 32)))
+        #expect(DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [32, 1, 3, 3], Conv2dAttributes(stride: Pair(2), padding: Pair(1), groups: 32)))
+        #expect(!DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [32, 1, 3, 3], Conv2dAttributes(stride: Pair(3), padding: Pair(1), groups: 32)))
+        #expect(!DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [32, 1, 3, 3], Conv2dAttributes(stride: Pair(2, 1), padding: Pair(1), groups: 32)))
         #expect(!DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [32, 1, 3, 3], Conv2dAttributes(padding: Pair(0), groups: 32)))
         #expect(!DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [64, 1, 3, 3], Conv2dAttributes(padding: Pair(1), groups: 32)))  // multiplier 2
         #expect(!DepthwiseConv3x3.applies(input: [1, 32, 8, 8], weight: [32, 16, 3, 3], Conv2dAttributes(padding: Pair(1), groups: 2)))
@@ -70,13 +76,13 @@ struct DepthwiseConvTests {
     @Test(arguments: ["pneumonet", "mobilenetv2"], [(1, PlanParallelism.intraOp), (3, .batchSplit)])
     func planWithDepthwiseAgrees(model: String, run: (batch: Int, parallelism: PlanParallelism)) throws {
         let (m, shape, executor) = try kernelTestModel(model)
-        // Every 3×3 stride-1 depthwise convolution (PneumoNet: one per stage; MobileNetV2: 13 of 17 on AVX-512).
+        // Every 3×3 depthwise convolution of stride 1 or 2 (PneumoNet: one per stage; MobileNetV2: all 17).
         let shapes = try m.graph.inferShapes(inputs: ["image": [1] + shape])
         let expected = m.graph.nodes.filter { node in
             guard case .conv2d(let a) = node.op else { return false }
             return DepthwiseConv3x3.applies(input: shapes[node.inputs[0].index], weight: shapes[node.inputs[1].index], a)
         }.count
-        #expect(expected >= 3)
+        #expect(expected == (model == "pneumonet" ? 3 : 17))
         var rng = SeededRandom(seed: 9)
         let x = Tensor.randomNormal([run.batch] + shape, using: &rng)
         let (on, off) = try expectPlanAgrees(m, executor, x, parallelism: run.parallelism, convolutions: .depthwise)
