@@ -151,7 +151,8 @@ import NN
         func output(_ mode: PlanParallelism) throws -> [Float] {
             let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [4, 1, 2, 2], parallelism: mode)
             #expect(plan.parallelism == mode)
-            return try plan.run(Tensor(repeating: tiny, shape: [4, 1, 2, 2])).scalars
+            let y = try plan.run(Tensor(repeating: tiny, shape: [4, 1, 2, 2]))
+            return y.scalars
         }
         for mode in [PlanParallelism.batchSplit, .singleThread] {
             let out = try output(mode)
