@@ -26,48 +26,44 @@ static void NAME(const pneumo_depthwise_conv *d, int64_t r, float *out, const fl
             const float *p0 = r0 + cb, *p1 = r1 + cb, *p2 = r2 + cb;                                                       \
             _Pragma("clang loop unroll(disable)")                                                                          \
             for (int64_t x = 0; x < Wo;) {                                                                                 \
-                if (BLOCK4 && S == 2 && x >= 1 && 2 * x + 7 <= W - 1) {                                                    \
-                    /* Stride 2: four interior pixels read nine columns per kernel row; pixel j the three from 2j. */      \
-                    V s[4] = {b, b, b, b};                                                                                 \
-                    const float *q[3] = {p0 + (2 * x - 1) * C, p1 + (2 * x - 1) * C, p2 + (2 * x - 1) * C};                \
-                    const V wk[9] = {w0, w1, w2, w3, w4, w5, w6, w7, w8};                                                  \
-                    _Pragma("clang loop unroll(full)")                                                                     \
-                    for (int ky = 0; ky < 3; ky++) {                                                                       \
-                        V t[9];                                                                                            \
-                        _Pragma("clang loop unroll(full)")                                                                 \
-                        for (int i = 0; i < 9; i++) t[i] = LD(q[ky] + i * C);                                              \
-                        _Pragma("clang loop unroll(full)")                                                                 \
-                        for (int j = 0; j < 4; j++) {                                                                      \
-                            s[j] = FMA(t[2 * j + 2], wk[3 * ky + 2], FMA(t[2 * j + 1], wk[3 * ky + 1], FMA(t[2 * j], wk[3 * ky], s[j]))); \
-                        }                                                                                                  \
-                    }                                                                                                      \
-                    _Pragma("clang loop unroll(full)")                                                                     \
-                    for (int j = 0; j < 4; j++) {                                                                          \
-                        V v = s[j];                                                                                        \
-                        if (res) v = ADD(v, LD(res + (x + j) * C + cb));                                                   \
-                        if (d->activation) v = MAX(v, zero);                                                               \
-                        if (d->activation == 2) v = MIN(v, six);                                                           \
-                        ST(out + (x + j) * C + cb, v);                                                                     \
-                    }                                                                                                      \
-                    x += 4;                                                                                                \
-                    continue;                                                                                              \
-                }                                                                                                          \
-                if (BLOCK4 && S == 1 && x >= 1 && x + 4 <= W - 1) {                                                        \
+                if (BLOCK4 && x >= 1 && (S == 1 ? x + 4 <= W - 1 : 2 * x + 7 <= W - 1)) {                                 \
                     /* Four interior pixels, three accumulators each (one per kernel row): twelve short chains. */         \
-                    const float *q0 = p0 + (x - 1) * C, *q1 = p1 + (x - 1) * C, *q2 = p2 + (x - 1) * C;                    \
-                    V t0 = LD(q0), t1 = LD(q0 + C), t2 = LD(q0 + 2 * C), t3 = LD(q0 + 3 * C), t4 = LD(q0 + 4 * C),         \
-                      t5 = LD(q0 + 5 * C);                                                                                 \
-                    V a0 = FMA(t2, w2, FMA(t1, w1, FMA(t0, w0, b))), a1 = FMA(t3, w2, FMA(t2, w1, FMA(t1, w0, b)));        \
-                    V a2 = FMA(t4, w2, FMA(t3, w1, FMA(t2, w0, b))), a3 = FMA(t5, w2, FMA(t4, w1, FMA(t3, w0, b)));        \
-                    t0 = LD(q1); t1 = LD(q1 + C); t2 = LD(q1 + 2 * C); t3 = LD(q1 + 3 * C); t4 = LD(q1 + 4 * C);         \
-                    t5 = LD(q1 + 5 * C);                                                                                   \
-                    V b0 = FMA(t2, w5, FMA(t1, w4, MUL(t0, w3))), b1 = FMA(t3, w5, FMA(t2, w4, MUL(t1, w3)));              \
-                    V b2 = FMA(t4, w5, FMA(t3, w4, MUL(t2, w3))), b3 = FMA(t5, w5, FMA(t4, w4, MUL(t3, w3)));              \
-                    t0 = LD(q2); t1 = LD(q2 + C); t2 = LD(q2 + 2 * C); t3 = LD(q2 + 3 * C); t4 = LD(q2 + 4 * C);         \
-                    t5 = LD(q2 + 5 * C);                                                                                   \
-                    V c0 = FMA(t2, w8, FMA(t1, w7, MUL(t0, w6))), c1 = FMA(t3, w8, FMA(t2, w7, MUL(t1, w6)));              \
-                    V c2 = FMA(t4, w8, FMA(t3, w7, MUL(t2, w6))), c3 = FMA(t5, w8, FMA(t4, w7, MUL(t3, w6)));              \
-                    V s[4] = {ADD(ADD(a0, b0), c0), ADD(ADD(a1, b1), c1), ADD(ADD(a2, b2), c2), ADD(ADD(a3, b3), c3)};     \
+                    V s[4];                                                                                                \
+                    if (S == 1) {                                                                                          \
+                        const float *q0 = p0 + (x - 1) * C, *q1 = p1 + (x - 1) * C, *q2 = p2 + (x - 1) * C;                \
+                        V t0 = LD(q0), t1 = LD(q0 + C), t2 = LD(q0 + 2 * C), t3 = LD(q0 + 3 * C), t4 = LD(q0 + 4 * C),     \
+                          t5 = LD(q0 + 5 * C);                                                                             \
+                        V a0 = FMA(t2, w2, FMA(t1, w1, FMA(t0, w0, b))), a1 = FMA(t3, w2, FMA(t2, w1, FMA(t1, w0, b)));    \
+                        V a2 = FMA(t4, w2, FMA(t3, w1, FMA(t2, w0, b))), a3 = FMA(t5, w2, FMA(t4, w1, FMA(t3, w0, b)));    \
+                        t0 = LD(q1); t1 = LD(q1 + C); t2 = LD(q1 + 2 * C); t3 = LD(q1 + 3 * C); t4 = LD(q1 + 4 * C);     \
+                        t5 = LD(q1 + 5 * C);                                                                               \
+                        V b0 = FMA(t2, w5, FMA(t1, w4, MUL(t0, w3))), b1 = FMA(t3, w5, FMA(t2, w4, MUL(t1, w3)));          \
+                        V b2 = FMA(t4, w5, FMA(t3, w4, MUL(t2, w3))), b3 = FMA(t5, w5, FMA(t4, w4, MUL(t3, w3)));          \
+                        t0 = LD(q2); t1 = LD(q2 + C); t2 = LD(q2 + 2 * C); t3 = LD(q2 + 3 * C); t4 = LD(q2 + 4 * C);     \
+                        t5 = LD(q2 + 5 * C);                                                                               \
+                        V c0 = FMA(t2, w8, FMA(t1, w7, MUL(t0, w6))), c1 = FMA(t3, w8, FMA(t2, w7, MUL(t1, w6)));          \
+                        V c2 = FMA(t4, w8, FMA(t3, w7, MUL(t2, w6))), c3 = FMA(t5, w8, FMA(t4, w7, MUL(t3, w6)));          \
+                        s[0] = ADD(ADD(a0, b0), c0); s[1] = ADD(ADD(a1, b1), c1);                                          \
+                        s[2] = ADD(ADD(a2, b2), c2); s[3] = ADD(ADD(a3, b3), c3);                                          \
+                    } else {                                                                                               \
+                        /* Stride 2: nine columns per kernel row; pixel j reads the three from 2j. */                      \
+                        const float *q[3] = {p0 + (2 * x - 1) * C, p1 + (2 * x - 1) * C, p2 + (2 * x - 1) * C};            \
+                        const V wk[9] = {w0, w1, w2, w3, w4, w5, w6, w7, w8};                                              \
+                        V part[3][4];                                                                                      \
+                        _Pragma("clang loop unroll(full)")                                                                 \
+                        for (int ky = 0; ky < 3; ky++) {                                                                   \
+                            V t[9];                                                                                        \
+                            _Pragma("clang loop unroll(full)")                                                             \
+                            for (int i = 0; i < 9; i++) t[i] = LD(q[ky] + i * C);                                          \
+                            _Pragma("clang loop unroll(full)")                                                             \
+                            for (int j = 0; j < 4; j++) {                                                                  \
+                                const V first = ky == 0 ? FMA(t[2 * j], wk[0], b) : MUL(t[2 * j], wk[3 * ky]);             \
+                                part[ky][j] = FMA(t[2 * j + 2], wk[3 * ky + 2], FMA(t[2 * j + 1], wk[3 * ky + 1], first)); \
+                            }                                                                                              \
+                        }                                                                                                  \
+                        _Pragma("clang loop unroll(full)")                                                                 \
+                        for (int j = 0; j < 4; j++) s[j] = ADD(ADD(part[0][j], part[1][j]), part[2][j]);                   \
+                    }                                                                                                      \
                     _Pragma("clang loop unroll(full)")                                                                     \
                     for (int j = 0; j < 4; j++) {                                                                          \
                         V v = s[j];                                                                                        \
