@@ -30,7 +30,6 @@ struct DepthwiseConvTests {
         let residual = Tensor.randomNormal([n, c, ho, wo], using: &rng)
         #expect(DepthwiseConv3x3.applies(input: x.shape, weight: weight.shape, a))
         let reference = try ReferenceBackend().conv2d(x, weight: weight, bias: nil, a).scalars
-        let xNHWC = x.converted(to: .channelsLast)
         for fused in Fused.allCases {
             var expected = reference
             for i in expected.indices {
@@ -44,16 +43,11 @@ struct DepthwiseConvTests {
                                             bias: fused == .biasReLU || fused == .biasReLU6 ? UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)) : nil,
                                             relu: fused != .none, relu6: fused == .biasReLU6, isa: isa)
             #expect(conv.implementation == "depthwise_conv3x3:\(isa.rawValue)")
-            let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
             // Stale data in the shared scratchpad must not leak into the rows above and below the map.
-            workspace.pointer.initializeMemory(as: UInt8.self, repeating: 0x7f, count: conv.workspaceBytes)
-            conv.bind(workspace: workspace.pointer)
-            let res = residual.converted(to: .channelsLast)
-            let out = fused == .residualInPlace ? res : Tensor(uninitialized: [n, c, ho, wo], layout: .channelsLast)
-            try conv.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
-                         residual: fused == .residualInPlace ? UnsafePointer(res.rawPointer.assumingMemoryBound(to: Float.self)) : nil)
-            expectClose(out.converted(to: .rowMajor).scalars, expected, "\(isa) N\(n) C\(c) \(h)×\(w) stride \(stride) \(fused)")
-            withExtendedLifetime((bias, workspace)) {}
+            let out = try runArenaKernel(conv, input: x, outputShape: [n, c, ho, wo], residual: fused == .residualInPlace ? residual : nil,
+                                         inPlace: true)
+            expectClose(out, expected, "\(isa) N\(n) C\(c) \(h)×\(w) stride \(stride) \(fused)")
+            withExtendedLifetime(bias) {}
         }
     }
 

@@ -34,7 +34,6 @@ struct SeparableConvTests {
         let (dw, pw) = (Conv2dAttributes(stride: Pair(stride), padding: Pair(1), groups: c), Conv2dAttributes())
         #expect(SeparableConv.applies(input: x.shape, depthwise: dw, dwWeight: dwWeight.shape, pointwise: pw, pwWeight: pwWeight.shape))
         let reference = ReferenceBackend()
-        let xNHWC = x.converted(to: .channelsLast)
         func pointer(_ t: Tensor) -> UnsafePointer<Float> { UnsafePointer(t.rawPointer.assumingMemoryBound(to: Float.self)) }
         for fused in Fused.allCases {
             let (act1, act2): (Op?, Op?) = switch fused {
@@ -53,16 +52,11 @@ struct SeparableConvTests {
                                          depthwiseWeight: pointer(dwWeight), depthwiseBias: withBias ? pointer(dwBias) : nil, depthwiseActivation: act1,
                                          pointwiseWeight: pointer(pwWeight), bias: withBias ? pointer(pwBias) : nil, activation: act2, isa: isa)
             #expect(conv.implementation == "separable_conv3x3+1x1:\(isa.rawValue)")
-            let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
             // Stale data in the shared scratchpad must not leak into the zero rows or the depthwise rows.
-            workspace.pointer.initializeMemory(as: UInt8.self, repeating: 0x7f, count: conv.workspaceBytes)
-            conv.bind(workspace: workspace.pointer)
-            let res = residual.converted(to: .channelsLast)
-            let out = fused == .residualInPlace ? res : Tensor(uninitialized: [n, k, ho, wo], layout: .channelsLast)
-            try conv.run(input: pointer(xNHWC), output: out.rawPointer.assumingMemoryBound(to: Float.self),
-                         residual: withResidual ? pointer(res) : nil)
-            expectClose(out.converted(to: .rowMajor).scalars, expected, "\(isa) N\(n) C\(c)→\(k) \(h)×\(w) stride \(stride) \(fused)")
-            withExtendedLifetime((dwBias, pwBias, workspace)) {}
+            let out = try runArenaKernel(conv, input: x, outputShape: [n, k, ho, wo], residual: withResidual ? residual : nil,
+                                         inPlace: fused == .residualInPlace)
+            expectClose(out, expected, "\(isa) N\(n) C\(c)→\(k) \(h)×\(w) stride \(stride) \(fused)")
+            withExtendedLifetime((dwBias, pwBias)) {}
         }
     }
 
@@ -96,17 +90,12 @@ struct SeparableConvTests {
         let conv = try SeparableConv(batch: n, height: h, width: h, channels: c, outChannels: c, depthwiseWeight: pointer(dwWeight),
                                      depthwiseBias: nil, depthwiseActivation: .relu, pointwiseWeight: pointer(pwWeight), bias: nil, activation: nil)
         DNNLContext.threadCount = teams.run
-        let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
-        conv.bind(workspace: workspace.pointer)
-        let out = Tensor(uninitialized: [n, c, h, h], layout: .channelsLast)
-        let xNHWC = x.converted(to: .channelsLast)
-        try conv.run(input: pointer(xNHWC), output: out.rawPointer.assumingMemoryBound(to: Float.self), residual: nil)
+        let out = try runArenaKernel(conv, input: x, outputShape: [n, c, h, h])
         let reference = ReferenceBackend()
         let middle = try reference.conv2d(x, weight: dwWeight, bias: nil, Conv2dAttributes(padding: Pair(1), groups: c))
         let expected = try reference.conv2d(try Tensor(shape: middle.shape, scalars: middle.scalars.map { max($0, 0) }), weight: pwWeight, bias: nil,
                                             Conv2dAttributes())
-        expectClose(out.converted(to: .rowMajor).scalars, expected.scalars, "C\(c) \(h)×\(h): team of \(teams.run), compiled for \(teams.compiled)")
-        withExtendedLifetime((workspace, xNHWC)) {}
+        expectClose(out, expected.scalars, "C\(c) \(h)×\(h): team of \(teams.run), compiled for \(teams.compiled)")
     }
 
     /// PneumoNet (ReLU, residual = the block's input, so never accumulated in place) and MobileNetV2 (ReLU6, residual

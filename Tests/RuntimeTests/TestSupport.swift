@@ -57,3 +57,17 @@ func expectPlanAgrees(_ m: ModelGraph, _ executor: Executor, _ x: Tensor, parall
     expectClose(try on.run(x).scalars, interpreted.converted(to: .rowMajor).scalars, "\(what) vs the interpreter", sourceLocation: sourceLocation)
     return (on, off)
 }
+
+/// Runs one of our kernels on `input` (NCHW; NHWC for the kernel) and returns its output row-major: into a fresh
+/// `outputShape` tensor, or with `residual` (NCHW like the output) added, into the residual's own buffer when
+/// `inPlace`. The workspace starts as stale bytes (0x7f), as a plan's shared scratchpad may hold.
+func runArenaKernel(_ kernel: any ArenaKernel, input: Tensor, outputShape: [Int], residual: Tensor? = nil, inPlace: Bool = false) throws -> [Float] {
+    let workspace = AlignedBuffer(byteCount: kernel.workspaceBytes)
+    workspace.pointer.initializeMemory(as: UInt8.self, repeating: 0x7f, count: kernel.workspaceBytes)
+    try kernel.bind(workspace: workspace.pointer)
+    let x = input.converted(to: .channelsLast), res = residual?.converted(to: .channelsLast)
+    let out = inPlace && res != nil ? res! : Tensor(uninitialized: outputShape, layout: .channelsLast)
+    try kernel.run(input: x.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
+                   residual: res.map { UnsafePointer($0.rawPointer.assumingMemoryBound(to: Float.self)) })
+    return withExtendedLifetime((workspace, x)) { out.converted(to: .rowMajor).scalars }
+}
