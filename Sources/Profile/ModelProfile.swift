@@ -37,6 +37,9 @@ public struct ModelProfile: Codable, Sendable {
     public var breakdown_coverage: Double
     /// Each plan step's mean time at batch 1, in plan order.
     public var step_ms: [StepTime]
+    /// The same at `batch_latency`'s batch size (an intra-op plan, so that steps run one after another); nil at batch 1.
+    /// Where batch 1 is bound by per-call overhead, this says where a batch's time goes.
+    public var batch_step_ms: [StepTime]?
     /// The batch-1 plan, in words ("intra-op, 10/20 convolutions winograd").
     public var plan: String
     public var layers: [ComputeProfile.Layer]
@@ -70,6 +73,7 @@ public struct ModelProfile: Codable, Sendable {
         let breakdown = try PerformanceProfiler.operationBreakdown(plan1, runs: max(options.runs / 5, 3), endToEndMs: single.latency_ms.mean)
         var memories = [memory1]
         let batchTiming: TimingProfile
+        var batchSteps: [StepTime]?
         if options.batch == 1 {
             batchTiming = single
         } else {
@@ -78,6 +82,7 @@ public struct ModelProfile: Codable, Sendable {
                                                                    convolutions: options.convolutions)
             memories.append(memoryB)
             batchTiming = try PerformanceProfiler.timing(planB, runs: max(options.runs / 2, 5), warmup: options.warmup)
+            batchSteps = try PerformanceProfiler.operationBreakdown(planB, runs: max(options.runs / 10, 3), endToEndMs: batchTiming.latency_ms.mean).steps
         }
         var sweep: [SweepPoint] = []
         for b in options.sweep {
@@ -98,7 +103,7 @@ public struct ModelProfile: Codable, Sendable {
             latency_ms: single.latency_ms, latency_samples_ms: single.samples_ms, batch_latency: batchTiming,
             throughput_samples_per_s: batchTiming.throughput_samples_per_s, amortized_latency_ms: batchTiming.per_sample_ms,
             operation_breakdown: breakdown.percent, operation_ms: breakdown.milliseconds, breakdown_coverage: breakdown.coverage,
-            step_ms: breakdown.steps, plan: plan1.summary,
+            step_ms: breakdown.steps, batch_step_ms: batchSteps, plan: plan1.summary,
             layers: compute.layers, sweep: sweep,
             best_batch_realtime: sweep.filter { $0.latency_ms <= options.realtimeBudgetMs }.map(\.batch).max(),
             realtime_budget_ms: options.realtimeBudgetMs,

@@ -38,9 +38,10 @@ public enum ProfileTable {
         for (k, v) in p.operation_breakdown.sorted(by: { $0.value > $1.value }) where v > 0 {
             out.append("  " + k.padded(to: 18) + String(format: "%5.1f%%  %.3f ms", v, p.operation_ms[k] ?? 0))
         }
-        let slowest = p.step_ms.sorted { $0.ms > $1.ms }.prefix(max(steps, 0))
-        if !slowest.isEmpty {
-            out.append("  slowest steps:")
+        for (title, times) in [("slowest steps", p.step_ms), ("slowest steps at batch \(p.batch_latency.batch)", p.batch_step_ms ?? [])] {
+            let slowest = times.sorted { $0.ms > $1.ms }.prefix(max(steps, 0))
+            if slowest.isEmpty { continue }
+            out.append("  \(title):")
             for s in slowest { out.append("    " + s.name.padded(to: 28) + s.kind.padded(to: 18) + String(format: s.ms < 0.1 ? "%.4f ms" : "%.3f ms", s.ms)) }
         }
         out.append("")

@@ -19,7 +19,7 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = "channelsLast"
     @Option(help: ArgumentHelp("fp32 convolutions: direct (oneDNN), winograd, winograd4x4, streaming (≤ 16 output pixels), depthwise (3×3 depthwise), separable (3×3 depthwise + 1×1 as one step), or auto (as the runtime deploys; timed when compiling).", valueName: "algorithm"))
     var convolutions = "direct"
-    @Option(help: "How many of the slowest plan steps (batch 1) to list; JSON has them all.") var steps = 8
+    @Option(help: "How many of the slowest plan steps to list, at batch 1 and at --batch; JSON has them all (step_ms, batch_step_ms).") var steps = 8
     @Flag(help: "Print JSON.") var json = false
 
     var sweepSizes: [Int] { sweep.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }

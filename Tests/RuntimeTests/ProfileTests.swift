@@ -73,6 +73,9 @@ import Runtime
         let convMs = p.step_ms.filter { $0.kind == "convolution" }.map(\.ms).reduce(0, +)
         #expect(abs(convMs - p.operation_ms["convolution", default: 0]) <= 1e-9 * max(convMs, 1))
         #expect(ProfileTable.render(p).contains("slowest steps"))
+        // And at the batch size asked for: the same steps, timed.
+        #expect(p.batch_step_ms?.map(\.name) == p.step_ms.map(\.name))
+        #expect((p.batch_step_ms ?? []).map(\.ms).reduce(0, +) > 0 && ProfileTable.render(p).contains("slowest steps at batch 4:"))
         #expect(p.plan == "intra-op, 0/20 convolutions winograd", "\(p.plan)")
         #expect(p.memory.map(\.batch) == [1, 4])
         #expect(p.peak_memory_bytes.measured == p.peak_memory_bytes.planned)
