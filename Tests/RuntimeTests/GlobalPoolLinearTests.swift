@@ -6,9 +6,10 @@ import NN
 
 /// The folded classifier head (`GlobalPoolLinear`) against the reference backend's global average pooling and
 /// linear layer, and the plans that use it. Tolerance: 1e-5 relative to the logits' largest magnitude (sums of at
-/// most a few thousand terms in another order).
+/// most a few thousand terms in another order). Batch 64 splits the images over the team; 24 channels leave a tail
+/// after the 16-lane loops.
 @Suite struct GlobalPoolLinearTests {
-    @Test(arguments: [(1, 4, 4, 128, 2), (3, 2, 2, 512, 2), (2, 7, 7, 24, 5), (1, 1, 1, 16, 3)])
+    @Test(arguments: [(1, 4, 4, 128, 2), (3, 2, 2, 512, 2), (2, 7, 7, 24, 5), (1, 1, 1, 16, 3), (64, 4, 4, 128, 2)])
     func matchesPoolingThenLinear(shape: (batch: Int, height: Int, width: Int, channels: Int, classes: Int)) throws {
         let (n, h, w, c, k) = shape
         var rng = SeededRandom(seed: 41)
