@@ -173,21 +173,10 @@ struct PlanBuilder {
 
     mutating func build(_ planned: [PlannedStep]) throws {
         lastReader = [Int](repeating: -1, count: graph.nodes.count)
-        var stepOf = [Int](repeating: -1, count: graph.nodes.count)
         for (k, s) in planned.enumerated() {
-            switch s.op {
-            case .conv(let n, let residual, _):
-                for i in graph.nodes[n].inputs { lastReader[i.index] = max(lastReader[i.index], k) }
-                if let r = residual { lastReader[r.index] = max(lastReader[r.index], k) }
-            case .single(let n):
-                for i in graph.nodes[n].inputs { lastReader[i.index] = max(lastReader[i.index], k) }
-            case .poolLinear(let nodes):
-                for n in nodes { for i in graph.nodes[n].inputs { lastReader[i.index] = max(lastReader[i.index], k) } }
-            case .separable(let dw, let pw):
-                for n in [dw.node, pw.node] { for i in graph.nodes[n].inputs { lastReader[i.index] = max(lastReader[i.index], k) } }
-                if let r = pw.residual { lastReader[r.index] = max(lastReader[r.index], k) }
-            }
-            stepOf[s.result] = k
+            let (nodes, residual) = s.reads
+            for n in nodes { for i in graph.nodes[n].inputs { lastReader[i.index] = max(lastReader[i.index], k) } }
+            if let r = residual { lastReader[r.index] = max(lastReader[r.index], k) }
         }
         for o in graph.outputs { lastReader[o.index] = Int.max }
 

@@ -21,6 +21,16 @@ struct PlannedStep {
     /// The graph node standing for the step's result (the last node fused into it).
     var result: Int
 
+    /// The graph nodes the step computes, and the residual its fused add reads: what it reads is their inputs and that.
+    var reads: (nodes: [Int], residual: ValueID?) {
+        switch op {
+        case .conv(let n, let residual, _): ([n], residual)
+        case .single(let n): ([n], nil)
+        case .poolLinear(let nodes): (nodes, nil)
+        case .separable(let dw, let pw): ([dw.node, pw.node], pw.residual)
+        }
+    }
+
     /// The nodes whose values a plan may store for the step: its result, and the depthwise convolution's of a
     /// separable pair, which plans that do not take our kernel (INT8 ones among them) compute as a step of its own.
     var stored: [Int] {
@@ -72,9 +82,10 @@ enum PlanLowering {
             guard fuse, case .conv2d(let a) = node.op else { steps.append(PlannedStep(op: .single(node: i), result: i)); continue }
             let fused = epilogue(of: i, residualBefore: i)
             if a.groups > 1, fused.residual == nil, let p = soleReader(fused.result), case .conv2d(let b) = graph.nodes[p].op,
-               b.groups == 1, b.stride == Pair(1), b.padding == Pair(0), graph.nodes[p].inputs[0].index == fused.result {
-                // The 1×1 convolution runs in the depthwise one's place: its residual must be computed by then.
-                let second = epilogue(of: p, residualBefore: i)
+               b.groups == 1, b.stride == Pair(1), b.padding == Pair(0), graph.nodes[p].inputs[0].index == fused.result,
+               case let second = epilogue(of: p, residualBefore: p), (second.residual?.index ?? -1) < i {
+                // The 1×1 convolution runs in the depthwise one's place, so its residual must be computed by then; where
+                // it is not, the pair stays two convolutions and the 1×1 one keeps its fused add.
                 absorbed.formUnion(fused.absorbed + [p] + second.absorbed)
                 steps.append(PlannedStep(op: .separable(depthwise: (i, fused.activation, fused.result),
                                                         pointwise: (p, second.residual, second.activation)), result: second.result))
