@@ -179,6 +179,7 @@ public final class InferencePlan: @unchecked Sendable {
         if let reason = Precision.unsupportedReason(precision) { throw EngineError.unsupported("runtime", reason) }
         let (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
         let lowered = PlanLowering.lower(g, fuse: fuse)
+        try BatchMemoryCheck.check(g, lowered: lowered, inputName: inputName, inputShape: inputShape)
         let weights = WeightCache()
         let n = inputShape.first ?? 1, threads = DNNLContext.threadCount
         // The input races run on (made once, when a race needs it).
@@ -217,6 +218,9 @@ public final class InferencePlan: @unchecked Sendable {
                 return (parts, "requested")
             case .auto:
                 let whole = [try part(0..<n, singleThreaded: false)]
+                guard BatchMemoryCheck.roomForAnother(whole) else {
+                    return (whole, "auto: no room in memory to compile another arrangement beside this one and race them")
+                }
                 guard let other = try n < 2 ? [part(0..<n, singleThreaded: true)] : split() else {
                     return (whole, "auto: the output does not lead with the batch, so it cannot be split")
                 }
@@ -242,7 +246,7 @@ public final class InferencePlan: @unchecked Sendable {
         // without it (a convolution's own race can mislead: at batch 1 resnet18 at 64 px took F(2×2) for its three
         // 8×8 convolutions, each faster alone with caches evicted, and the whole call was 8% slower; the streaming
         // kernel pays off through the whole call's memory traffic, which no single convolution shows).
-        if convolutions == .auto {
+        if convolutions == .auto && BatchMemoryCheck.roomForAnother(chosen) {
             var (excluded, races) = (KernelFamilies(), "")
             for (family, name) in KernelFamilies.weighed where family != .winograd || n == 1 {
                 let taken = chosen[0].steps.filter { $0.custom.map { KernelFamilies.of($0.kernel) == family } ?? false }.count

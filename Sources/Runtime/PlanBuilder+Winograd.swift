@@ -36,12 +36,46 @@ enum WinogradChoice {
         return variants.flatMap { [Configuration($0, .chunked(tiles: nil)), Configuration($0, .whole)] }
     }
 
+    /// Bytes a race may allocate. Its input, outputs and each configuration's buffers are the convolution's own at the
+    /// batch it races: the baseline's 56×56 layers at batch 4000 asked for 26 GB at once.
+    static let raceBudget = min(Double(ProcessInfo.processInfo.physicalMemory) / 4, 1e9)
+
+    /// Bytes per image of a race's input and direct output, and of one configuration's output and buffers (`.whole`:
+    /// all tiles' planes of the input and the products; `.chunked`: a few chunks', whatever the batch, here spread per image).
+    static func raceBytesPerImage(channels c: Int, outChannels k: Int, height: Int, width: Int, batch: Int) -> (shared: Double, each: (Configuration) -> Double) {
+        let map = Double(height * width) * 4
+        return (map * Double(c + k), { configuration in
+            let v = configuration.variant
+            let planes = Double(v.planes) * Double(c + k) * 4
+            switch configuration.schedule {
+            case .whole: return map * Double(k) + planes * Double(v.tiles(height: height, width: width))
+            case .chunked: return map * Double(k) + planes * Double(max(8, (64 << 10) / (v.planes * max(c, k))) * Int(omp_get_max_threads())) / Double(batch)
+            }
+        })
+    }
+
+    /// What races, and on how many images: the candidates whose buffers fit `raceBudget` at this batch (the plan would
+    /// carry them), on as many images as the budget holds beside them (the time per image is what decides); nil when none
+    /// fits even one image.
+    static func race(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int) -> (configurations: [Configuration], batch: Int)? {
+        let perImage = raceBytesPerImage(channels: channels, outChannels: outChannels, height: height, width: width, batch: batch)
+        let raced = candidates(height: height, width: width).filter { Double(batch) * (perImage.each($0) - perImage.shared) <= raceBudget }
+        let most = perImage.shared + (raced.map(perImage.each).max() ?? 0)
+        let images = max(1, min(batch, Int(min(raceBudget / most, Double(Int.max / 2)))))
+        guard !raced.isEmpty, Double(images) * most <= raceBudget else { return nil }
+        return (raced, images)
+    }
+
     static func decide(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int) throws -> Decision {
         let threads = Int(omp_get_max_threads())
         let key = "\(batch)|\(channels)|\(outChannels)|\(height)|\(width)|\(threads)"
         if let d = decisions.withLock({ $0[key] }) { return d }
-        let raced = candidates(height: height, width: width)
-        let t = try WinogradConvBenchmark.race(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width,
+        guard let (raced, raceBatch) = race(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width) else {
+            let d = Decision(winograd: nil, reason: String(format: "direct: a race at batch %d would take more than %.1f GB", batch, raceBudget / 1e9))
+            decisions.withLock { $0[key] = d }
+            return d
+        }
+        let t = try WinogradConvBenchmark.race(batch: raceBatch, channels: channels, outChannels: outChannels, height: height, width: width,
                                                configurations: raced)
         let best = t.winograd.indices.min { t.winograd[$0] < t.winograd[$1] }!
         let first = t.direct / t.winograd[best]
@@ -50,13 +84,14 @@ enum WinogradChoice {
         // A busy moment can make either look slow once: a winner must also win a second race, against direct
         // alone, by `margin` on average over both.
         if let w = winograd {
-            let again = try WinogradConvBenchmark.race(batch: batch, channels: channels, outChannels: outChannels, height: height,
+            let again = try WinogradConvBenchmark.race(batch: raceBatch, channels: channels, outChannels: outChannels, height: height,
                                                        width: width, configurations: [w])
             let second = again.direct / again.winograd[0]
             if !keeps(first: first, second: second) { winograd = nil }
             times += String(format: "; again: direct %.3f ms, %@ %.3f ms", again.direct, w.description, again.winograd[0])
         }
-        let d = Decision(winograd: winograd, reason: String(format: "direct %.3f ms, ", t.direct) + times)
+        let d = Decision(winograd: winograd, reason: (raceBatch < batch ? "raced at batch \(raceBatch): " : "")
+                                                     + String(format: "direct %.3f ms, ", t.direct) + times)
         decisions.withLock { $0[key] = d }
         if ProcessInfo.processInfo.environment["PNEUMO_WINOGRAD_VERBOSE"] != nil {
             FileHandle.standardError.write(Data("winograd auto N\(batch) C\(channels) K\(outChannels) \(height)×\(width), \(threads) threads: \(d.reason) → \(winograd.map { "\($0)" } ?? "direct")\n".utf8))

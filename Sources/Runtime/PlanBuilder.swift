@@ -456,8 +456,9 @@ struct PlanBuilder {
         last[outBuffer] = pending.count
         let lifetimes = bufferBytes.indices.map { b in first[b] <= last[b] ? MemoryPlanner.Lifetime(bytes: bufferBytes[b], steps: first[b]...last[b]) : nil }
         let (offsets, arenaBytes) = MemoryPlanner.layout(lifetimes)
-        let arena = AlignedBuffer(byteCount: max(arenaBytes, 64))
         let scratchBytes = pending.map { $0.custom?.kernel.workspaceBytes ?? $0.primitive?.scratchpadBytes ?? 0 }.max() ?? 0
+        try BatchMemoryCheck.check(arenaBytes: arenaBytes, scratchBytes: scratchBytes, batch: shapes[inputNode].first ?? 1)
+        let arena = AlignedBuffer(byteCount: max(arenaBytes, 64))
         let scratch = AlignedBuffer(byteCount: max(scratchBytes, 64))
 
         var userInput: dnnl_memory_t?
