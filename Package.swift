@@ -65,6 +65,7 @@ let package = Package(
                     linkerSettings: dnnlLinker),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "Data", "Engine", "Metrics", "Models", "Profile", "Runtime"],
                     resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
+        .testTarget(name: "PneumoCLITests", dependencies: ["pneumo"], linkerSettings: dnnlLinker),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Train", "Data", "Engine", "NN", "Models", "Optimize", "Runtime", "ONNX"],
                     linkerSettings: dnnlLinker),
     ]

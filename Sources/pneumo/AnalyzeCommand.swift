@@ -28,13 +28,13 @@ struct AnalyzeCommand: ParsableCommand {
     @OptionGroup var calibrate: CalibrationOptions
     @Flag(help: "Print JSON (analysis.json).") var json = false
 
-    var batchSizes: [Int] { batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    var batchSizes: [Int] { CommaList.positiveIntegers(batches) ?? [] }
 
     func validate() throws {
         guard runs >= 1, warmup >= 0, throughputBatch >= 1 else {
             throw ValidationError("--runs and --throughput-batch must be positive, --warmup non-negative")
         }
-        guard batchSizes.count == batches.split(separator: ",").count, !batchSizes.isEmpty, batchSizes.allSatisfy({ $0 >= 1 }) else {
+        guard CommaList.positiveIntegers(batches) != nil else {
             throw ValidationError("--batches must be comma-separated positive integers, got '\(batches)'")
         }
         guard groups >= 2 else { throw ValidationError("--groups must be at least 2") }

@@ -19,8 +19,8 @@ struct BenchConvCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --winograd: comma-separated output tiles, 2 for F(2×2, 3×3) and 4 for F(4×4, 3×3), one row each, timed in the same rounds.", valueName: "m"))
     var winogradTile = "2"
 
-    /// `--winograd-tile` parsed (nil entries for anything but an integer).
-    var outputTiles: [Int?] { winogradTile.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    /// `--winograd-tile` parsed (empty when any item is not an integer).
+    var outputTiles: [Int] { CommaList.parse(winogradTile) { Int($0) } ?? [] }
     @Option(help: "With --winograd: tiles per chunk (0: one chunk, each pass on the whole team; default: sized to the cache).")
     var tilesPerChunk: Int?
     @Flag(help: "With --winograd: evict the caches (64 MiB written) before each timed call, as weights are in a whole model.")
@@ -35,7 +35,7 @@ struct BenchConvCommand: ParsableCommand {
             throw ValidationError("--winograd needs --kernel 3 and --channels a multiple of 16")
         }
         if let tilesPerChunk, tilesPerChunk < 0 { throw ValidationError("--tiles-per-chunk must be 0 or positive") }
-        guard outputTiles.allSatisfy({ $0 == 2 || $0 == 4 }) else {
+        guard !outputTiles.isEmpty, outputTiles.allSatisfy({ $0 == 2 || $0 == 4 }) else {
             throw ValidationError("--winograd-tile must be 2, 4 or both comma-separated, got '\(winogradTile)'")
         }
     }
@@ -44,7 +44,7 @@ struct BenchConvCommand: ParsableCommand {
         if let threads { DNNLContext.threadCount = threads }
         if winograd {
             let rows = try WinogradConvBenchmark.run(batch: batch, channels: channels, height: size, width: size,
-                                                     outputTiles: outputTiles.compactMap { $0 },
+                                                     outputTiles: outputTiles,
                                                      tilesPerChunk: tilesPerChunk, runs: runs, cold: cold)
             if json { print(rows.count == 1 ? try rows[0].jsonString() : try rows.jsonString()); return }
             for r in rows {

@@ -28,10 +28,10 @@ struct BenchInferCommand: ParsableCommand {
     @Flag(name: .customLong("no-peer"), help: "Do not run ONNX Runtime on the --onnx file for comparison.") var noPeer = false
     @Flag(help: "Print JSON.") var json = false
 
-    var batches: [Int] { batch.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    var batches: [Int] { CommaList.positiveIntegers(batch) ?? [] }
 
     func validate() throws {
-        guard !batches.isEmpty, batches.count == batch.split(separator: ",").count, batches.allSatisfy({ $0 >= 1 }) else {
+        guard CommaList.positiveIntegers(batch) != nil else {
             throw ValidationError("--batch must be comma-separated positive integers, got '\(batch)'")
         }
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be positive and --warmup non-negative") }

@@ -22,12 +22,11 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
     @Flag(help: "Print JSON (auc, thresholds, target).") var json = false
 
-    var parsedThresholds: [Double] { thresholds.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+    var parsedThresholds: [Double] { CommaList.parse(thresholds) { Double($0) } ?? [] }
 
     func validate() throws {
         guard ["val", "test"].contains(split) else { throw ValidationError("--split must be val or test, got \(split)") }
-        let parts = thresholds.split(separator: ",")
-        guard !parts.isEmpty, parsedThresholds.count == parts.count, parsedThresholds.allSatisfy({ (0...1).contains($0) }) else {
+        guard let values = CommaList.parse(thresholds, { Double($0) }), values.allSatisfy({ (0...1).contains($0) }) else {
             throw ValidationError("--thresholds must be comma-separated numbers in [0, 1], got '\(thresholds)'")
         }
         if let t = targetSensitivity, !(t > 0 && t <= 1) { throw ValidationError("--target-sensitivity must be in (0, 1], got \(t)") }

@@ -22,11 +22,11 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "How many of the slowest plan steps to list, at batch 1 and at --batch; JSON has them all (step_ms, batch_step_ms).") var steps = 8
     @Flag(help: "Print JSON.") var json = false
 
-    var sweepSizes: [Int] { sweep.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    var sweepSizes: [Int] { CommaList.positiveIntegers(sweep) ?? [] }
 
     func validate() throws {
         guard batch >= 1, runs >= 1, warmup >= 0 else { throw ValidationError("--batch and --runs must be positive, --warmup non-negative") }
-        guard sweepSizes.count == sweep.split(separator: ",").count, sweepSizes.allSatisfy({ $0 >= 1 }) else {
+        guard CommaList.positiveIntegers(sweep) != nil else {
             throw ValidationError("--sweep must be comma-separated positive integers, got '\(sweep)'")
         }
         guard PlanLayout(rawValue: layout) != nil else { throw ValidationError("--layout must be channelsLast or blocked") }

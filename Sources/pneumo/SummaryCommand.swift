@@ -35,11 +35,10 @@ struct SummaryCommand: ParsableCommand {
         get throws {
             var widthList: [Int]? = nil
             if let widths {
-                let parts = widths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-                guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
+                guard let parts = CommaList.parse(widths, { Int($0) }) else {
                     throw ValidationError("--widths must be comma-separated integers, got '\(widths)'")
                 }
-                widthList = parts.map { $0! }
+                widthList = parts
             }
             return ModelOptions(width: width, expansion: expansion, groups: groups, rank: rank, widths: widthList,
                                 blocks: blocks, upsample: upsample)
