@@ -11,8 +11,8 @@ struct InferCommand: ParsableCommand {
         commandName: "infer",
         abstract: "Run an ONNX model on a float32 NCHW .npy array and write its outputs as .npy.",
         discussion: """
-            The input must be [N, C, H, W] with C, H, W as the model declares (any N), float32 or float64; a single \
-            [C, H, W] image is run as a batch of one. The first output is written to --output; further outputs, \
+            The input must be [N, C, H, W] with C, H, W as the model declares (any N), float32 or float64, every value \
+            finite; a single [C, H, W] image is run as a batch of one. The first output is written to --output; further outputs, \
             if the model has any, to <output stem>_<k>.npy.
             """)
 
@@ -43,7 +43,14 @@ struct InferCommand: ParsableCommand {
         guard shape.count == model.inputShape.count, shape.dropFirst() == model.inputShape.dropFirst(), shape[0] >= 1 else {
             throw InferInputError(description: "\(input): the model expects \(describe(model.inputShape)) with any batch size, the array is \(describe(array.shape))")
         }
-        let x = try Tensor(shape: shape, scalars: array.floatValues())
+        let values = array.floatValues()
+        // A NaN pixel gave finite, plausible logits (ReLU as max(x, 0) turns NaN into 0): refuse it here.
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            var index = [Int](repeating: 0, count: array.shape.count), rest = i
+            for d in array.shape.indices.reversed() where array.shape[d] > 0 { (rest, index[d]) = rest.quotientAndRemainder(dividingBy: array.shape[d]) }
+            throw InferInputError(description: "\(input): element \(describe(index)) is \(values[i]); the model's input must be finite")
+        }
+        let x = try Tensor(shape: shape, scalars: values)
         let outputs = try model.run(x, backend: backend)
         let url = URL(fileURLWithPath: output)
         for (k, y) in outputs.enumerated() {
