@@ -60,19 +60,27 @@ public final class AlignedBuffer: @unchecked Sendable {
 
     /// Blocks of 2 MiB or more start on a 2 MiB boundary and ask for transparent huge pages: weights are
     /// streamed once per call, and with 4 KiB pages every page of a 9 MB weight tensor is a TLB miss.
+    ///
+    /// A request the system refuses ends the process with a message and status 1, not an abort and a backtrace: what
+    /// gets here is a size the user asked for (a batch or an image too large for this machine; the runtime's plans
+    /// refuse theirs earlier, with the shapes), not a bug.
     private static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
-        guard bytes >= hugePage, hugePages else {
-            return UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: alignment)
+        let huge = bytes >= hugePage && hugePages
+        var p: UnsafeMutableRawPointer?
+        guard posix_memalign(&p, huge ? hugePage : alignment, max(bytes, 1)) == 0, let p else {
+            let gb = { (b: Double) in String(format: "%.1f GB", b / 1e9) }
+            FileHandle.standardError.write(Data(("pneumo: out of memory: \(gb(Double(bytes))) requested for one tensor; this machine has "
+                                                 + "\(gb(Double(ProcessInfo.processInfo.physicalMemory))). A smaller batch or input size fits.\n").utf8))
+            exit(1)
         }
-        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: hugePage)
         #if os(Linux)
-        _ = madvise(p, bytes / hugePage * hugePage, MADV_HUGEPAGE)
+        if huge { _ = madvise(p, bytes / hugePage * hugePage, MADV_HUGEPAGE) }
         #endif
         return p
     }
 
     deinit {
-        if !BufferPool.shared.give(pointer, byteCount) { pointer.deallocate() }
+        if !BufferPool.shared.give(pointer, byteCount) { free(pointer) }
         tracker.didFree(byteCount)
     }
 }

@@ -56,18 +56,19 @@ public enum PerformanceProfiler {
     public static func memory(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int], batch: Int,
                               layout: PlanLayout, precision: Precision? = nil, parallelism: PlanParallelism = .intraOp,
                               convolutions: ConvolutionAlgorithm = .direct) throws -> (plan: InferencePlan, memory: MemoryProfile) {
-        var rng = SeededRandom(seed: 0)
-        let input = Tensor.randomNormal([batch] + sampleShape, using: &rng)
         // A tracker of our own: only what this plan allocates counts, not what other threads do meanwhile.
         let tracker = MemoryTracker()
-        let (plan, output) = try MemoryTracker.$current.withValue(tracker) {
-            let plan = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: input.shape,
-                                         layout: layout, precision: precision, parallelism: parallelism, convolutions: convolutions)
-            // Compiling folds batch-norm into temporary tensors that are freed before the plan is used:
-            // the window that matters is the plan's life, so restart the high-water mark once it exists.
-            tracker.resetPeak()
-            return (plan, try plan.run(input))
+        let plan = try MemoryTracker.$current.withValue(tracker) {
+            try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: [batch] + sampleShape,
+                              layout: layout, precision: precision, parallelism: parallelism, convolutions: convolutions)
         }
+        // The input after the plan, which refuses a batch or size that cannot fit (the input alone could abort the process).
+        var rng = SeededRandom(seed: 0)
+        let input = Tensor.randomNormal([batch] + sampleShape, using: &rng)
+        // Compiling folds batch-norm into temporary tensors that are freed before the plan is used:
+        // the window that matters is the plan's life, so restart the high-water mark once it exists.
+        tracker.resetPeak()
+        let output = try MemoryTracker.$current.withValue(tracker) { try plan.run(input) }
         let measured = tracker.peakBytes
         let memory = MemoryProfile(batch: batch, parameters_bytes: plan.weightBytes, activations_bytes: plan.arenaBytes,
                                    workspace_bytes: plan.scratchpadBytes, output_bytes: output.byteCount,

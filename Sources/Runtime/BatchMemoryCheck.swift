@@ -11,7 +11,7 @@ enum BatchMemoryCheck {
     /// - Parameter memory: the bytes a plan may not exceed (default: this machine's physical memory).
     static func check(_ graph: Graph, lowered: [PlannedStep], inputName: String, inputShape: [Int],
                       memory: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
-        guard let n = inputShape.first, n > 1,
+        guard let n = inputShape.first, n >= 1,
               // A graph that cannot take one image (a batch fixed inside it) is left to the plan to judge.
               let shapes = try? graph.inferShapes(inputs: [inputName: [1] + inputShape.dropFirst()]) else { return }
         let elements = { (i: Int) -> Int in
