@@ -115,6 +115,13 @@ public struct RunDirectory: Sendable {
         }.map(\.element)
     }
 
+    /// Why each file that is there could not be read ("eval.json: …"), in the order of the report's sections.
+    public var unreadable: [String] {
+        func why<T>(_ loaded: Loaded<T>) -> [String] { if case .unreadable(let w) = loaded { [w] } else { [] } }
+        return why(data) + why(samplesSVG) + why(history) + why(evaluation) + why(evaluationOptimized) + profileProblems
+            + why(analysis) + why(slaBaseline) + why(slaOptimized) + why(slaOptimizedInt8)
+    }
+
     /// The names of the files present.
     public var presentFiles: [String] {
         Self.allFiles.filter { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }

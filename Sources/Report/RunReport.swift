@@ -26,6 +26,8 @@ public struct WrittenReport: Sendable {
     public var html: URL
     public var charts: [URL]
     public var notRun: [String]
+    /// Files that are there but could not be read, with why (`RunDirectory.unreadable`); the page says so in their sections.
+    public var unreadable: [String]
 }
 
 /// The visual report of a run directory: one self-contained HTML page (inline SVG and CSS, no script, no
@@ -55,7 +57,7 @@ public enum RunReport {
             written.append(url)
         }
         try writeAtomically(rendered.html, to: out)
-        return WrittenReport(html: out, charts: written, notRun: rendered.notRun)
+        return WrittenReport(html: out, charts: written, notRun: rendered.notRun, unreadable: run.unreadable)
     }
 
     /// The page and its charts, from the files of `run` (pure: no file is written).

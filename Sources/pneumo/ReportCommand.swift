@@ -11,8 +11,10 @@ struct ReportCommand: ParsableCommand {
             Reads the JSON files that pneumo pipeline writes into DIR (data.json, samples.svg, history.json, \
             eval.json, profile.json or profile_baseline.json and profile_optimized.json, analysis.json, \
             sla_baseline.json, sla_optimized.json; see Sources/Report/RunFiles.swift). Every file is optional: \
-            a section whose file is missing says "not run". Writes FILE (default DIR/report.html) and \
-            charts/<name>.svg beside it. The page needs no network and no JavaScript.
+            a section whose file is missing says "not run". A file that is there but cannot be read is named, \
+            with why, in its section and on standard error, and the command then exits with status 1 (the \
+            report is still written). Writes FILE (default DIR/report.html) and charts/<name>.svg beside it. \
+            The page needs no network and no JavaScript.
             """)
 
     @Option(name: .customLong("run"), help: ArgumentHelp("The run directory to report on.", valueName: "dir"))
@@ -41,5 +43,9 @@ struct ReportCommand: ParsableCommand {
         var message = "wrote \(written.html.path) and \(written.charts.count) charts in \(written.html.deletingLastPathComponent().appendingPathComponent("charts").path)"
         if !written.notRun.isEmpty { message += "; not run: \(written.notRun.joined(separator: ", "))" }
         print(message)
+        if !written.unreadable.isEmpty {
+            FileHandle.standardError.write(Data(("could not read: " + written.unreadable.joined(separator: "; ") + "\n").utf8))
+            throw ExitCode(1)
+        }
     }
 }

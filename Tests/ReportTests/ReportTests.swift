@@ -78,6 +78,7 @@ struct ReportTests {
         #expect(written.html == dir.appendingPathComponent("report.html"))
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("charts/loss.svg").path))
         #expect(written.notRun == ["evaluation", "profile", "optimization", "sla"])
+        #expect(written.unreadable.isEmpty)
     }
 
     @Test func missingFilesSayNotRunAndBrokenOnesSayWhy() throws {
@@ -137,6 +138,10 @@ struct ReportTests {
         }
         #expect(history == "history.json: missing key \"train_loss\" at [0]")
         #expect(analysis.hasPrefix("analysis.json: wrong type at techniques[0].estimated.macs_reduction"))
+        // What `pneumo report` prints on standard error (and exits 1 for), in section order.
+        #expect(run.unreadable == [history, analysis])
+        let written = try RunReport.write(runDirectory: dir)
+        #expect(written.unreadable == [history, analysis])
     }
 
     @Test func contractAcceptsItsVariants() throws {
