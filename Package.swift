@@ -65,7 +65,8 @@ let package = Package(
                     linkerSettings: dnnlLinker),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "Data", "Engine", "Metrics", "Models", "Profile", "Runtime"],
                     resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
-        .testTarget(name: "PneumoCLITests", dependencies: ["pneumo"], linkerSettings: dnnlLinker),
+        .testTarget(name: "PneumoCLITests", dependencies: ["pneumo", "Data", "Engine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                    linkerSettings: dnnlLinker),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Train", "Data", "Engine", "NN", "Models", "Optimize", "Runtime", "ONNX"],
                     linkerSettings: dnnlLinker),
     ]

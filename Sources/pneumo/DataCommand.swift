@@ -35,6 +35,7 @@ struct DataCommand: ParsableCommand {
     var cacheDir: String?
 
     func validate() throws {
+        if let samples { try OutputPath.file(samples, "--samples") }
         if let size, !PneumoniaMNIST.sizes.contains(size) {
             throw ValidationError("--size must be one of \(PneumoniaMNIST.sizes.map(String.init).joined(separator: ", ")); got \(size)")
         }

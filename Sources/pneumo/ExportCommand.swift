@@ -45,10 +45,7 @@ struct ExportCommand: ParsableCommand {
         guard ONNXExporter.supportedOpsets.contains(opset) else {
             throw ValidationError("--opset must be in \(ONNXExporter.supportedOpsets.lowerBound)…\(ONNXExporter.supportedOpsets.upperBound), got \(opset)")
         }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw ValidationError("--out is a directory: \(out)")
-        }
+        try OutputPath.file(out, "--out")
     }
 
     func run() throws {

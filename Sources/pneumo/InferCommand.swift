@@ -25,10 +25,7 @@ struct InferCommand: ParsableCommand {
         for (flag, path) in [("--onnx", onnx), ("--input", input)] where !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("\(flag): no such file: \(path)")
         }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw ValidationError("--output is a directory: \(output)")
-        }
+        try OutputPath.file(output, "--output")
     }
 
     func run() throws {

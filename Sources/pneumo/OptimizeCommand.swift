@@ -21,6 +21,7 @@ struct OptimizeCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: checkpoint) else { throw ValidationError("--checkpoint: no such file: \(checkpoint)") }
         _ = try Recipe.load(recipe)
         guard targetSensitivity > 0, targetSensitivity <= 1 else { throw ValidationError("--target-sensitivity must be in (0, 1]") }
+        try OutputPath.directory(out, "--out")
     }
 
     func run() throws {

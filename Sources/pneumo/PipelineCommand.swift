@@ -27,6 +27,7 @@ struct PipelineCommand: ParsableCommand {
         guard baselineEpochs >= 1, epochs >= 1, optimizedChannels >= 1 else { throw ValidationError("epochs and channels must be positive") }
         if let trainSubset, trainSubset < 2 { throw ValidationError("--train-subset must be at least 2") }
         guard targetSensitivity > 0, targetSensitivity <= 1 else { throw ValidationError("--target-sensitivity must be in (0, 1]") }
+        try OutputPath.directory(out, "--out")
     }
 
     func run() throws {

@@ -30,6 +30,7 @@ struct ReportCommand: ParsableCommand {
         }
         guard isDirectory.boolValue else { throw ValidationError("--run: not a directory: \(runDirectory)") }
         if let out {
+            try OutputPath.file(out, "--out")
             let parent = URL(fileURLWithPath: out).deletingLastPathComponent()
             var parentIsDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &parentIsDirectory), parentIsDirectory.boolValue else {

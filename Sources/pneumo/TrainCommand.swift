@@ -36,6 +36,7 @@ struct TrainCommand: ParsableCommand {
         guard lr > 0, lr.isFinite, weightDecay >= 0, weightDecay.isFinite else {
             throw ValidationError("--lr must be positive and --weight-decay non-negative")
         }
+        try OutputPath.directory(out, "--out")
         if let inputSize, inputSize < 8 { throw ValidationError("--input-size must be at least 8, got \(inputSize)") }
         _ = try ModelZoo.layer(model, channels: channels)
     }
