@@ -68,9 +68,8 @@ public final class AlignedBuffer: @unchecked Sendable {
         let huge = bytes >= hugePage && hugePages
         var p: UnsafeMutableRawPointer?
         guard posix_memalign(&p, huge ? hugePage : alignment, max(bytes, 1)) == 0, let p else {
-            let gb = { (b: Double) in String(format: "%.1f GB", b / 1e9) }
-            FileHandle.standardError.write(Data(("pneumo: out of memory: \(gb(Double(bytes))) requested for one tensor; this machine has "
-                                                 + "\(gb(Double(ProcessInfo.processInfo.physicalMemory))). A smaller batch or input size fits.\n").utf8))
+            FileHandle.standardError.write(Data(("pneumo: out of memory: \(describe(bytes: Double(bytes))) requested for one tensor; this machine has "
+                                                 + "\(describe(bytes: Double(ProcessInfo.processInfo.physicalMemory))). A smaller batch or input size fits.\n").utf8))
             exit(1)
         }
         #if os(Linux)

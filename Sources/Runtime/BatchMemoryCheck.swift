@@ -33,10 +33,10 @@ enum BatchMemoryCheck {
         let (bytes, o2) = total.multipliedReportingOverflow(by: MemoryLayout<Float>.size)
         guard o1 || o2 || UInt64(bytes) > memory else { return }
         let node = graph.nodes[widest.step.result]
-        let needs = o1 || o2 ? "more bytes than a 64-bit size holds" : size(Double(bytes))
+        let needs = o1 || o2 ? "more bytes than a 64-bit size holds" : describe(bytes: Double(bytes))
         throw EngineError.invalid("runtime", "batch \(n): step '\(node.name.isEmpty ? node.op.kindName : node.name)' alone, its output "
                                   + "\(describe([n] + shapes[widest.step.result].dropFirst())) and what it reads in float32, needs \(needs); "
-                                  + "this machine has \(size(Double(memory))) of memory")
+                                  + "this machine has \(describe(bytes: Double(memory))) of memory")
     }
 
     /// Whether another arrangement of a plan made of `parts` can be compiled beside it to race them (`.auto`): both in
@@ -51,14 +51,8 @@ enum BatchMemoryCheck {
     static func check(arenaBytes: Int, scratchBytes: Int, batch: Int, memory: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
         let (bytes, overflow) = arenaBytes.addingReportingOverflow(scratchBytes)
         guard overflow || UInt64(bytes) > memory else { return }
-        throw EngineError.invalid("runtime", "batch \(batch): the plan's activations need \(size(Double(arenaBytes) + Double(scratchBytes))) "
-                                  + "(\(size(Double(arenaBytes))) of buffers, \(size(Double(scratchBytes))) of scratch); "
-                                  + "this machine has \(size(Double(memory))) of memory")
-    }
-
-    /// `bytes` in the unit that reads best: "7.5 GB", "1.1 MB", "640 B".
-    static func size(_ bytes: Double) -> String {
-        bytes >= 1e9 ? String(format: "%.1f GB", bytes / 1e9) : bytes >= 1e6 ? String(format: "%.1f MB", bytes / 1e6)
-            : bytes >= 1e3 ? String(format: "%.1f kB", bytes / 1e3) : String(format: "%.0f B", bytes)
+        throw EngineError.invalid("runtime", "batch \(batch): the plan's activations need \(describe(bytes: Double(arenaBytes) + Double(scratchBytes))) "
+                                  + "(\(describe(bytes: Double(arenaBytes))) of buffers, \(describe(bytes: Double(scratchBytes))) of scratch); "
+                                  + "this machine has \(describe(bytes: Double(memory))) of memory")
     }
 }
