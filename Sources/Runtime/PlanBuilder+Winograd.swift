@@ -40,30 +40,39 @@ enum WinogradChoice {
     /// batch it races: the baseline's 56×56 layers at batch 4000 asked for 26 GB at once.
     static let raceBudget = min(Double(ProcessInfo.processInfo.physicalMemory) / 4, 1e9)
 
-    /// Bytes per image of a race's input and direct output, and of one configuration's output and buffers (`.whole`:
-    /// all tiles' planes of the input and the products; `.chunked`: a few chunks', whatever the batch, here spread per image).
-    static func raceBytesPerImage(channels c: Int, outChannels k: Int, height: Int, width: Int, batch: Int) -> (shared: Double, each: (Configuration) -> Double) {
-        let map = Double(height * width) * 4
-        return (map * Double(c + k), { configuration in
-            let v = configuration.variant
-            let planes = Double(v.planes) * Double(c + k) * 4
-            switch configuration.schedule {
-            case .whole: return map * Double(k) + planes * Double(v.tiles(height: height, width: width))
-            case .chunked: return map * Double(k) + planes * Double(max(8, (64 << 10) / (v.planes * max(c, k))) * Int(omp_get_max_threads())) / Double(batch)
-            }
-        })
+    /// Bytes of a configuration's own buffers on `images` images: `.whole` keeps all tiles' planes of the input and of
+    /// the products; `.chunked`, a chunk's per thread, whatever the batch.
+    static func bufferBytes(_ configuration: Configuration, images: Int, channels c: Int, outChannels k: Int, height: Int, width: Int) -> Double {
+        let v = configuration.variant
+        let planes = Double(v.planes) * Double(c + k) * 4
+        switch configuration.schedule {
+        case .whole: return planes * Double(v.tiles(height: height, width: width)) * Double(images)
+        case .chunked: return planes * Double(max(8, (64 << 10) / (v.planes * max(c, k))) * Int(omp_get_max_threads()))
+        }
+    }
+
+    /// Bytes a race of `configurations` on `images` images holds at once: the input and direct output, and every
+    /// configuration's output and buffers (`WinogradConvBenchmark` makes them all before timing).
+    static func raceBytes(_ configurations: [Configuration], images: Int, channels c: Int, outChannels k: Int, height: Int, width: Int) -> Double {
+        let map = Double(height * width) * 4 * Double(images)
+        return map * Double(c + k) + configurations.reduce(0) {
+            $0 + map * Double(k) + bufferBytes($1, images: images, channels: c, outChannels: k, height: height, width: width)
+        }
     }
 
     /// What races, and on how many images: the candidates whose buffers fit `raceBudget` at this batch (the plan would
-    /// carry them), on as many images as the budget holds beside them (the time per image is what decides); nil when none
-    /// fits even one image.
-    static func race(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int) -> (configurations: [Configuration], batch: Int)? {
-        let perImage = raceBytesPerImage(channels: channels, outChannels: outChannels, height: height, width: width, batch: batch)
-        let raced = candidates(height: height, width: width).filter { Double(batch) * (perImage.each($0) - perImage.shared) <= raceBudget }
-        let most = perImage.shared + (raced.map(perImage.each).max() ?? 0)
-        let images = max(1, min(batch, Int(min(raceBudget / most, Double(Int.max / 2)))))
-        guard !raced.isEmpty, Double(images) * most <= raceBudget else { return nil }
-        return (raced, images)
+    /// carry them), on as many images as the budget holds for all of them at once (the time per image is what decides);
+    /// nil when not one image fits.
+    static func race(batch: Int, channels c: Int, outChannels k: Int, height: Int, width: Int) -> (configurations: [Configuration], batch: Int)? {
+        let raced = candidates(height: height, width: width).filter {
+            bufferBytes($0, images: batch, channels: c, outChannels: k, height: height, width: width) <= raceBudget
+        }
+        // Linear in the images: a fixed part (chunk buffers) and a part per image.
+        let fixed = raceBytes(raced, images: 0, channels: c, outChannels: k, height: height, width: width)
+        let perImage = raceBytes(raced, images: 1, channels: c, outChannels: k, height: height, width: width) - fixed
+        let fits = (raceBudget - fixed) / perImage
+        guard !raced.isEmpty, fits >= 1 else { return nil }
+        return (raced, min(batch, Int(min(fits, Double(Int.max / 2)))))
     }
 
     static func decide(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int) throws -> Decision {

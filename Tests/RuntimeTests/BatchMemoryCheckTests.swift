@@ -72,9 +72,8 @@ import Optimize
         let r = try #require(WinogradChoice.race(batch: batch, channels: c, outChannels: k, height: h, width: w))
         // `.whole` keeps every tile's planes: 36 · 196 tiles · 128 channels · 4 bytes = 3.6 MB an image, 14 GB at batch 4000.
         #expect(!r.configurations.contains { $0.schedule == .whole } && !r.configurations.isEmpty)
-        let perImage = WinogradChoice.raceBytesPerImage(channels: c, outChannels: k, height: h, width: w, batch: batch)
-        let most = perImage.shared + r.configurations.map(perImage.each).max()!
-        #expect(r.batch < batch && Double(r.batch) * most <= WinogradChoice.raceBudget && Double(r.batch + 1) * most > WinogradChoice.raceBudget)
+        let bytes = { (n: Int) in WinogradChoice.raceBytes(r.configurations, images: n, channels: c, outChannels: k, height: h, width: w) }
+        #expect(r.batch < batch && bytes(r.batch) <= WinogradChoice.raceBudget && bytes(r.batch + 1) > WinogradChoice.raceBudget)
     }
 
     @Test func noRaceWhereNotOneImageFits() {
