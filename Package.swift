@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Engine", "NN", "Models"], resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Engine", "NN", "Models", "Train", "Runtime"], resources: [.copy("Fixtures")],
                     linkerSettings: dnnlLinker),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Engine"], resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
         .testTarget(name: "ReportTests", dependencies: ["Charts", "Report"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OptimizeTests", dependencies: ["Engine", "NN", "Models", "Optimize", "Analysis", "Runtime", "Profile"],

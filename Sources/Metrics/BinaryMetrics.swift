@@ -38,12 +38,16 @@ public struct ThresholdMetrics: Sendable, Codable, Hashable {
     public let f1: Double
     public let accuracy: Double
     public let confusion: ConfusionMatrix
+    /// 95% Wilson intervals of sensitivity, specificity, precision and accuracy (absent in files written
+    /// before they were reported).
+    public let ci95: ProportionIntervals?
 
     public init(scores: [Double], labels: [Int], threshold: Double) {
         let c = ConfusionMatrix(scores: scores, labels: labels, threshold: threshold)
         self.threshold = threshold
         sensitivity = c.sensitivity; specificity = c.specificity; precision = c.precision
         f1 = c.f1; accuracy = c.accuracy; confusion = c
+        ci95 = ProportionIntervals(c)
     }
 }
 
