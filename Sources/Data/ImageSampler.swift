@@ -6,12 +6,13 @@ import Foundation
 /// transform around the centres, then scaling to the input:
 /// ```
 /// (u, v)   = (x + ½ − outW/2 − shiftX,  y + ½ − outH/2 − shiftY)      (u negated when flipped)
-/// (u', v') = R(−θ) (u, v)
+/// (u', v') = R(−θ) (u, v) / scale
 /// (sx, sy) = (u' · inW/outW + inW/2 − ½,  v' · inH/outH + inH/2 − ½)
 /// ```
 /// With no transform this is PyTorch's `interpolate(mode="bilinear", align_corners=False)`: positions
 /// within half a pixel of the border clamp to the edge. Positions further out (uncovered by a rotation
-/// or shift) are black (0), like torchvision's `RandomAffine(fill=0)`.
+/// or shift) are black (0), like torchvision's `RandomAffine(fill=0)`, or with `fillWithEdges` the nearest
+/// edge pixel (clamped coordinates, like `padding_mode="border"`).
 struct ImageSampler {
     let inWidth: Int, inHeight: Int, channels: Int
     let outWidth: Int, outHeight: Int
@@ -19,12 +20,14 @@ struct ImageSampler {
     /// Writes `channels` planes of `outH × outW` values in [0, 1] to `out` (plane stride `outH·outW`).
     func sample(_ image: UnsafeBufferPointer<UInt8>, _ t: ImageTransform, into out: UnsafeMutablePointer<Float>) {
         let plane = outWidth * outHeight
-        if t.isIdentity, inWidth == outWidth, inHeight == outHeight {
+        if t.isGeometricIdentity, inWidth == outWidth, inHeight == outHeight {
             copy(image, into: out)
+            t.adjustExposure(out, count: channels * plane)
             return
         }
+        defer { t.adjustExposure(out, count: channels * plane) }
         let radians = Double(t.rotationDegrees) * .pi / 180
-        let (c, s) = (Float(cos(radians)), Float(sin(radians)))
+        let (c, s) = (Float(cos(radians)) / t.scale, Float(sin(radians)) / t.scale)
         let kx = Float(inWidth) / Float(outWidth), ky = Float(inHeight) / Float(outHeight)
         let maxX = Float(inWidth) - 0.5, maxY = Float(inHeight) - 0.5
         for y in 0..<outHeight {
@@ -35,7 +38,7 @@ struct ImageSampler {
                 let sx = (c * u + s * v) * kx + Float(inWidth) / 2 - 0.5
                 let sy = (-s * u + c * v) * ky + Float(inHeight) / 2 - 0.5
                 let o = y * outWidth + x
-                guard sx >= -0.5, sx <= maxX, sy >= -0.5, sy <= maxY else {
+                guard t.fillWithEdges || (sx >= -0.5 && sx <= maxX && sy >= -0.5 && sy <= maxY) else {
                     for ch in 0..<channels { out[ch * plane + o] = 0 }
                     continue
                 }

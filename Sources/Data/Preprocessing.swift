@@ -38,6 +38,11 @@ public struct Preprocessing: Sendable, Equatable {
     /// gets its own random transform drawn from `rng` in index order.
     public func images(_ data: ImageSplit, indices: [Int], augmentation: Augmentation? = nil,
                        rng: inout SeededRandom) -> Tensor {
+        images(data, indices: indices, augmentation: augmentation, fixed: .identity, rng: &rng)
+    }
+
+    func images(_ data: ImageSplit, indices: [Int], augmentation: Augmentation?, fixed: ImageTransform,
+                rng: inout SeededRandom) -> Tensor {
         precondition(indices.allSatisfy { (0..<data.count).contains($0) }, "image index outside 0..<\(data.count)")
         let shape = imageShape(for: data)
         let (outH, outW) = (shape[1], shape[2])
@@ -50,7 +55,7 @@ public struct Preprocessing: Sendable, Equatable {
         data.pixels.withUnsafeBufferPointer { pixels in
             tensor.withUnsafeMutableBufferPointer { out in
                 for (b, index) in indices.enumerated() {
-                    let transform = augmentation?.sample(width: outW, height: outH, using: &rng) ?? .identity
+                    let transform = augmentation?.sample(width: outW, height: outH, using: &rng) ?? fixed
                     let image = UnsafeBufferPointer(rebasing: pixels[(index * data.imageSize)..<((index + 1) * data.imageSize)])
                     scratch.withUnsafeMutableBufferPointer { sampler.sample(image, transform, into: $0.baseAddress!) }
                     let base = b * channels * plane
@@ -77,6 +82,12 @@ public struct Preprocessing: Sendable, Equatable {
     public func images(_ data: ImageSplit, indices: [Int]) -> Tensor {
         var unused = SeededRandom(seed: 0)
         return images(data, indices: indices, augmentation: nil, rng: &unused)
+    }
+
+    /// Images under one fixed transform (test-time augmentation).
+    public func images(_ data: ImageSplit, indices: [Int], transform: ImageTransform) -> Tensor {
+        var unused = SeededRandom(seed: 0)
+        return images(data, indices: indices, augmentation: nil, fixed: transform, rng: &unused)
     }
 
     /// Output channel `channel` from the sampled input planes: a copy, a replication of gray, or RGB to

@@ -15,8 +15,10 @@ import Runtime
 /// (weights + activations + workspace + output), not the process RSS (reported too). Latency is the mean
 /// of batch-1 runs. Throughput is the best samples/s over the batch sweep. Speed and memory are those of the
 /// plans a deployed `Runtime` compiles (`.auto` parallelism and convolutions unless asked otherwise); `plans`
-/// names what each batch size got. Sensitivity is measured on the
-/// requested split at the threshold chosen on the val split.
+/// names what each batch size got. Sensitivity is measured on the requested split at the threshold chosen on
+/// the val split by `threshold_rule`, on the model's calibrated probabilities (its stored temperature), with
+/// a 95% Wilson interval: a PASS whose interval reaches below the target is marked `interval_crosses_target`,
+/// since the split's positives cannot show it holds.
 public struct SLAScorecard: Codable, Sendable {
     public struct Check: Codable, Sendable {
         public var name: String
@@ -26,6 +28,15 @@ public struct SLAScorecard: Codable, Sendable {
         /// How far inside the target (positive) or outside (negative), as a fraction of the target.
         public var margin: Double
         public var pass: Bool
+        /// The measured value's 95% interval, where it is a proportion measured on images (sensitivity).
+        public var ci95: ConfidenceInterval?
+        /// True when the interval has values on both sides of the target: the verdict is not certain.
+        public var interval_crosses_target: Bool?
+
+        /// "PASS", "FAIL", or either with "(95% interval crosses the target)".
+        public var verdict: String {
+            (pass ? "PASS" : "FAIL") + (interval_crosses_target == true ? " (95% interval crosses the target)" : "")
+        }
     }
 
     public struct Targets: Sendable {
@@ -47,10 +58,17 @@ public struct SLAScorecard: Codable, Sendable {
     public var amortized_batch: Int
     public var throughput_samples_per_s: Double
     public var sensitivity: Double
+    public var sensitivity_ci95: ConfidenceInterval?
     public var specificity: Double
+    public var specificity_ci95: ConfidenceInterval?
     public var auc: Double
+    public var auc_ci95: ConfidenceInterval?
     public var threshold: Double
     public var target_sensitivity: Double
+    /// `ThresholdRule`'s raw value; absent in scorecards from before rules existed.
+    public var threshold_rule: String?
+    /// The temperature applied to the model's probabilities (1: none stored).
+    public var temperature: Double?
     public var checks: [Check]
     public var pass: Bool
     /// How the timed plans ran, by batch size ("1": "intra-op, 3/20 convolutions winograd"), and why (what `auto`
@@ -70,7 +88,8 @@ public struct SLAScorecard: Codable, Sendable {
     /// `targetSensitivity`, speed and memory on the same runtime.
     public static func measure(model: String, graph: Graph, parameters: ParameterStore, inputName: String = "image",
                                sampleShape: [Int], dataset: MedMNISTDataset,
-                               split: Split, preprocessing: Preprocessing, targetSensitivity: Double = 0.99,
+                               split: Split, preprocessing: Preprocessing, targetSensitivity: Double = 0.98,
+                               rule: ThresholdRule = .valSensitivity, temperature: TemperatureScaling = .identity,
                                targets: Targets = Targets(), runs: Int = 200, sweep: [Int] = [64, 128, 256],
                                parallelism: PlanParallelism = .auto, convolutions: ConvolutionAlgorithm = .auto) throws -> SLAScorecard {
         let compute = try ComputeProfile(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
@@ -88,12 +107,19 @@ public struct SLAScorecard: Codable, Sendable {
             let t = try PerformanceProfiler.timing(plan, runs: max(5, 2000 / b), warmup: 3)
             if best == nil || t.throughput_samples_per_s > best!.timing.throughput_samples_per_s { best = (b, t) }
         }
-        let val = try Scoring.scores(runtime, try dataset.split(.val), preprocessing: preprocessing)
-        guard let threshold = BinaryMetrics.threshold(forSensitivity: targetSensitivity, scores: val.scores, labels: val.labels) else {
+        let val = try Scoring.scores(runtime, try dataset.split(.val), preprocessing: preprocessing, temperature: temperature)
+        guard val.labels.contains(1) else {
             throw EngineError.invalid("sla", "\(dataset.file): the val split has no pneumonia cases to choose a threshold on")
         }
-        let reported = split == .val ? val : try Scoring.scores(runtime, try dataset.split(split), preprocessing: preprocessing)
+        guard let threshold = rule.threshold(forSensitivity: targetSensitivity, scores: val.scores, labels: val.labels) else {
+            throw EngineError.invalid("sla", "\(dataset.file): no threshold meets rule \(rule.rawValue) for sensitivity \(targetSensitivity) on the val split's \(val.labels.filter { $0 == 1 }.count) pneumonia cases")
+        }
+        let reported = split == .val ? val
+            : try Scoring.scores(runtime, try dataset.split(split), preprocessing: preprocessing, temperature: temperature)
         let m = ThresholdMetrics(scores: reported.scores, labels: reported.labels, threshold: threshold)
+        var sensitivityCheck = check("sensitivity", m.sensitivity, above: targets.sensitivity, "")
+        sensitivityCheck.ci95 = m.ci95?.sensitivity
+        sensitivityCheck.interval_crosses_target = m.ci95?.sensitivity.map { $0.lower <= targets.sensitivity && $0.upper > targets.sensitivity }
         let gflops = Double(compute.macs_per_sample) / 1e9
         let memoryMB = Double(memory.measured) / 1_048_576
         let checks = [
@@ -101,7 +127,7 @@ public struct SLAScorecard: Codable, Sendable {
             check("peak memory", memoryMB, below: targets.memoryMB, "MB"),
             check("single-image latency", latency.latency_ms.mean, below: targets.latencyMs, "ms"),
             check("throughput", best!.timing.throughput_samples_per_s, above: targets.throughput, "samples/s"),
-            check("sensitivity", m.sensitivity, above: targets.sensitivity, ""),
+            sensitivityCheck,
         ]
         return SLAScorecard(model: model, split: split.rawValue, device: CPUInfo.description, threads: DNNLContext.threadCount,
                             gflops_per_sample: gflops, true_gflops_per_sample: 2 * gflops, peak_memory_mb: memoryMB,
@@ -109,22 +135,32 @@ public struct SLAScorecard: Codable, Sendable {
                             latency_ms: latency.latency_ms.mean, latency_p95_ms: latency.latency_ms.p95,
                             amortized_latency_ms: best!.timing.per_sample_ms, amortized_batch: best!.batch,
                             throughput_samples_per_s: best!.timing.throughput_samples_per_s, sensitivity: m.sensitivity,
-                            specificity: m.specificity, auc: BinaryMetrics.auc(scores: reported.scores, labels: reported.labels) ?? 0,
-                            threshold: threshold, target_sensitivity: targetSensitivity, checks: checks, pass: checks.allSatisfy(\.pass),
+                            sensitivity_ci95: m.ci95?.sensitivity, specificity: m.specificity, specificity_ci95: m.ci95?.specificity,
+                            auc: BinaryMetrics.auc(scores: reported.scores, labels: reported.labels) ?? 0,
+                            auc_ci95: DeLong.components(scores: reported.scores, labels: reported.labels)?.interval(),
+                            threshold: threshold, target_sensitivity: targetSensitivity, threshold_rule: rule.rawValue,
+                            temperature: temperature.temperature, checks: checks, pass: checks.allSatisfy(\.pass),
                             plans: plans, plan_reasons: reasons)
     }
 
     public func table() -> String {
         var lines = ["SLA scorecard: \(model) on \(split), \(threads) threads on \(device)",
-                     "check                    target        measured      margin   verdict"]
+                     "check                    target        measured                    margin   verdict"]
+        func interval(_ ci: ConfidenceInterval?) -> String {
+            ci.map { String(format: " [%.2f, %.2f]", $0.lower * 100, $0.upper * 100) } ?? ""
+        }
         for c in checks {
             let fmt: (Double) -> String = c.unit.isEmpty ? { String(format: "%.2f%%", $0 * 100) } : { String(format: "%.3f %@", $0, c.unit) }
             let cmp = c.name == "throughput" || c.name == "sensitivity" ? "> " : "< "
-            lines.append(c.name.padded(to: 24) + (cmp + fmt(c.target)).padded(to: 14) + fmt(c.measured).padded(to: 14)
-                         + String(format: "%+.0f%%", c.margin * 100).padded(to: 9) + (c.pass ? "PASS" : "FAIL"))
+            lines.append(c.name.padded(to: 24) + (cmp + fmt(c.target)).padded(to: 14) + (fmt(c.measured) + interval(c.ci95)).padded(to: 28)
+                         + String(format: "%+.0f%%", c.margin * 100).padded(to: 9) + c.verdict)
         }
-        lines.append(String(format: "threshold %.4f (chosen on val for sensitivity ≥ %.3f); specificity %.2f%%, AUC %.4f; amortized %.4f ms/sample at batch %d; p95 latency %.3f ms; process peak RSS %.0f MB",
-                            threshold, target_sensitivity, specificity * 100, auc, amortized_latency_ms, amortized_batch, latency_p95_ms, process_peak_rss_mb))
+        let rule = threshold_rule.flatMap(ThresholdRule.init(rawValue:)) ?? .valSensitivity
+        lines.append(String(format: "threshold %.4f (%@, %.3f); specificity %.2f%%%@, AUC %.4f%@; temperature %.3f",
+                            threshold, rule.explanation, target_sensitivity, specificity * 100, interval(specificity_ci95), auc,
+                            auc_ci95.map { String(format: " [%.4f, %.4f]", $0.lower, $0.upper) } ?? "", temperature ?? 1))
+        lines.append(String(format: "amortized %.4f ms/sample at batch %d; p95 latency %.3f ms; process peak RSS %.0f MB; [a, b]: 95%% intervals",
+                            amortized_latency_ms, amortized_batch, latency_p95_ms, process_peak_rss_mb))
         if let plans {
             lines.append("plans: " + plans.sorted { Int($0.key) ?? 0 < Int($1.key) ?? 0 }.map { "batch \($0.key) \($0.value)" }.joined(separator: "; "))
         }
@@ -135,13 +171,13 @@ public struct SLAScorecard: Codable, Sendable {
 
 /// P(pneumonia) for every image of a split, through the compiled runtime.
 public enum Scoring {
-    public static func scores(_ runtime: Runtime, _ split: ImageSplit, preprocessing: Preprocessing, batch: Int = 256) throws
-        -> (scores: [Double], labels: [Int]) {
+    public static func scores(_ runtime: Runtime, _ split: ImageSplit, preprocessing: Preprocessing, batch: Int = 256,
+                              temperature: TemperatureScaling = .identity) throws -> (scores: [Double], labels: [Int]) {
         let loader = try DataLoader(split, batchSize: batch, sampling: .sequential, preprocessing: preprocessing)
         var scores: [Double] = []
         for b in loader.epoch(0) {
             scores += try runtime.run(b.images).positiveClassProbabilities()
         }
-        return (scores, split.labels)
+        return (temperature.apply(scores), split.labels)
     }
 }

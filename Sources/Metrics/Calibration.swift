@@ -78,8 +78,9 @@ public struct TemperatureScaling: Sendable, Codable, Hashable {
 
     /// The maximum-likelihood temperature for `scores` (uncalibrated P(pneumonia)) and `labels`: Newton's
     /// method on β = 1/T, where the negative log-likelihood Σ log(1 + e^{−sβz}) (s = ±1 by label) is convex.
-    /// Throws when one class is absent or the scores separate the classes perfectly (β would grow without
-    /// bound: no finite temperature is optimal).
+    /// Throws when one class is absent, when the scores separate the classes perfectly around ½ (β would grow
+    /// without bound), or when they carry no usable information (β would shrink to 0): no finite, positive
+    /// temperature is then optimal.
     public static func fit(scores: [Double], labels: [Int]) throws -> TemperatureScaling {
         guard labels.contains(1), labels.contains(where: { $0 != 1 }) else {
             throw CalibrationError("temperature scaling needs both classes in the fitting split")
@@ -90,22 +91,38 @@ public struct TemperatureScaling: Sendable, Codable, Hashable {
         guard highestNegative >= lowestPositive || lowestPositive <= 0 || highestNegative >= 0 else {
             throw CalibrationError("temperature scaling is undefined here: the scores separate the classes perfectly around 0.5, so the likelihood grows without bound as T → 0")
         }
-        var beta = 1.0
-        for _ in 0..<100 {
+        // The negative log-likelihood at β, summed: Σ log(1 + e^{−sβz}), computed without overflow.
+        func loss(_ beta: Double) -> Double {
+            zip(z, y).reduce(0) { total, pair in
+                let m = (pair.1 == 1 ? 1 : -1) * beta * pair.0
+                return total + (m > 0 ? log1p(exp(-m)) : -m + log1p(exp(m)))
+            }
+        }
+        // Newton steps, halved until the likelihood improves and β stays positive (a temperature is a scale,
+        // not a flip of the classes): a full step can overshoot where confident mistakes make the curve flat.
+        var beta = 1.0, current = loss(beta)
+        for _ in 0..<200 {
             var gradient = 0.0, hessian = 0.0
             for (zi, yi) in zip(z, y) {
                 let p = 1 / (1 + exp(-beta * zi))
                 gradient += (p - yi) * zi
                 hessian += p * (1 - p) * zi * zi
             }
-            guard hessian > 1e-12 else { break }
-            var step = gradient / hessian
-            // Keep β positive: a temperature is a scale, not a flip of the classes.
-            while beta - step <= 0 { step /= 2 }
-            beta -= step
-            if abs(step) < 1e-10 * max(1, beta) { break }
+            var step = hessian > 1e-300 ? gradient / hessian : gradient
+            var next = beta - step, value = next > 0 ? loss(next) : .infinity
+            var halvings = 0
+            while !(value <= current), halvings < 60 {
+                step /= 2; next = beta - step; value = next > 0 ? loss(next) : .infinity; halvings += 1
+            }
+            guard value <= current else { break }
+            let moved = abs(beta - next)
+            (beta, current) = (next, value)
+            if moved < 1e-12 * max(1, beta) { break }
         }
-        guard beta.isFinite, beta > 1e-6, beta < 1e6 else {
+        guard beta > 1e-6 else {
+            throw CalibrationError("temperature scaling is undefined here: the scores rank the classes no better than chance at this scale, so the likelihood is best as T → ∞")
+        }
+        guard beta.isFinite, beta < 1e6 else {
             throw CalibrationError("temperature scaling did not converge (β = \(beta)): the scores separate the classes perfectly")
         }
         return try TemperatureScaling(temperature: 1 / beta)

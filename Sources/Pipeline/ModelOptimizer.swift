@@ -122,7 +122,8 @@ public struct ModelOptimizer {
         }
         // The operating point, chosen on val.
         let runtime = Runtime(graph: try result.graph(), parameters: result.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
-        let scored = try Scoring.scores(runtime, val, preprocessing: preprocessing)
+        var scored = try Scoring.scores(runtime, val, preprocessing: preprocessing)
+        scored.scores = try result.temperatureScaling().apply(scored.scores)
         guard let threshold = BinaryMetrics.threshold(forSensitivity: targetSensitivity, scores: scored.scores, labels: scored.labels) else {
             throw EngineError.invalid("optimize", "\(file): the val split has no pneumonia cases to choose a threshold on")
         }
@@ -131,7 +132,8 @@ public struct ModelOptimizer {
         try result.write(to: checkpointURL)
         let onnxURL = output.appendingPathComponent("model.onnx")
         try ONNXExporter.write(graph: try result.graph(), parameters: result.parameters, to: onnxURL, dynamicBatch: true,
-                               metadata: ["pneumo.model": d.model, "pneumo.recipe": recipe.name, "pneumo.threshold": "\(threshold)"])
+                               metadata: ["pneumo.model": d.model, "pneumo.recipe": recipe.name, "pneumo.threshold": "\(threshold)"]
+                                   .merging(result.info["temperature"].map { ["pneumo.temperature": $0] } ?? [:]) { a, _ in a })
         let report = Report(recipe: recipe, source: url.path, steps: steps, fine_tune: fineTune, distillation: distillation,
                             val_auc: BinaryMetrics.auc(scores: scored.scores, labels: scored.labels) ?? 0, threshold: threshold,
                             target_sensitivity: targetSensitivity, checkpoint: checkpointURL.path, onnx: onnxURL.path)

@@ -3,6 +3,7 @@ import Data
 import Deploy
 import Engine
 import Foundation
+import Metrics
 import Models
 import NN
 import ONNX
@@ -21,10 +22,15 @@ public struct Pipeline {
         public var optimizedModel = "pneumonet"
         public var optimizedChannels = 1
         public var optimizedEpochs = 10
-        public var training = TrainingConfig()
+        /// The baseline's recipe: the spec's TRAINING_CONFIG, as the spec trains it.
+        public var baselineTraining = TrainingRecipe.spec.apply(to: TrainingConfig())
+        /// The optimized model's recipe: the one cross-validation preferred (`TrainingRecipe.default`).
+        public var training = TrainingRecipe.default.apply(to: TrainingConfig())
         /// Use only the first N training images (the spec's `subset_size`); nil for all.
         public var trainSubset: Int?
-        public var targetSensitivity = 0.99
+        /// The SLA's sensitivity, shown on val with 95% confidence by default (`thresholdRule`).
+        public var targetSensitivity = 0.98
+        public var thresholdRule = ThresholdRule.wilsonLowerBound
         public var profileRuns = 50
         public var slaRuns = 200
         public var sweep = [1, 8, 32, 64, 128, 256]
@@ -60,12 +66,13 @@ public struct Pipeline {
                              to: output.appendingPathComponent("samples.svg"), title: "\(dataset.task.name) training samples")
 
         // 2. The baseline: trained with the spec's recipe, evaluated, profiled.
-        let baseline = try trainModel(options.baselineModel, channels: 3, epochs: options.baselineEpochs, train: train, val: val,
-                                      directory: "baseline")
+        let baseline = try trainModel(options.baselineModel, channels: 3, epochs: options.baselineEpochs, config: options.baselineTraining,
+                                      train: train, val: val, directory: "baseline")
         try FileManager.default.copyItem(atPath: output.appendingPathComponent("baseline/history.json").path,
                                          toPath: output.appendingPathComponent("history.json").path, replacing: true)
         let baselineEval = try ClinicalEvaluation.run(checkpoint: baseline, dataset: dataset, split: reportSplit, thresholds: [0.4, 0.7],
-                                                      targetSensitivity: options.targetSensitivity, batchSize: 128, backend: backend)
+                                                      targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 128,
+                                                      backend: backend)
         try write(baselineEval, "eval.json")
         log(String(format: "baseline: %@ AUC %.4f", reportSplit.rawValue, baselineEval.auc))
         try profile(baseline, name: "profile_baseline.json")
@@ -85,9 +92,10 @@ public struct Pipeline {
 
         // 3. The optimized model.
         var optimized = try trainModel(options.optimizedModel, channels: options.optimizedChannels, epochs: options.optimizedEpochs,
-                                       train: train, val: val, directory: "optimized")
+                                       config: options.training, train: train, val: val, directory: "optimized")
         let optimizedEval = try ClinicalEvaluation.run(checkpoint: optimized, dataset: dataset, split: reportSplit, thresholds: [0.4, 0.7],
-                                                       targetSensitivity: options.targetSensitivity, batchSize: 256, backend: backend)
+                                                       targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 256,
+                                                       backend: backend)
         try write(optimizedEval, "eval_optimized.json")
         if let t = optimizedEval.target?.threshold { optimized.info["threshold"] = "\(t)" }
         try optimized.write(to: output.appendingPathComponent("optimized/best.safetensors"))
@@ -132,8 +140,10 @@ public struct Pipeline {
         return ["data exploration", "training", "clinical evaluation", "threshold selection", "SLA sensitivity (and so the scorecards)"]
     }
 
-    func trainModel(_ name: String, channels: Int, epochs: Int, train: ImageSplit, val: ImageSplit, directory: String) throws -> Checkpoint {
-        var config = options.training
+    func trainModel(_ name: String, channels: Int, epochs: Int, config recipe: TrainingConfig, train: ImageSplit, val: ImageSplit,
+                    directory: String) throws -> Checkpoint {
+        var config = recipe
+        config.seed = options.training.seed
         config.epochs = epochs
         let descriptor = ModelDescriptor(model: name, inputSize: train.height, channels: channels)
         var trainer = Trainer(descriptor: descriptor, config: config, outputDirectory: output.appendingPathComponent(directory),
@@ -162,6 +172,7 @@ public struct Pipeline {
         let url = output.appendingPathComponent("\(name).onnx")
         var metadata = ["pneumo.model": checkpoint.descriptor.model]
         if let t = checkpoint.info["threshold"] { metadata["pneumo.threshold"] = t }
+        if let t = checkpoint.info["temperature"] { metadata["pneumo.temperature"] = t }
         try ONNXExporter.write(graph: try checkpoint.graph(), parameters: checkpoint.parameters, to: url, dynamicBatch: true,
                                metadata: metadata)
         // Scored on the exported file, as deployed.
@@ -172,7 +183,8 @@ public struct Pipeline {
         let card = try SLAScorecard.measure(model: name, graph: graph, parameters: model.parameters, inputName: model.inputName,
                                             sampleShape: shape, dataset: dataset, split: split,
                                             preprocessing: try Preprocessing(size: shape[1], channels: shape[0]),
-                                            targetSensitivity: options.targetSensitivity, runs: options.slaRuns)
+                                            targetSensitivity: options.targetSensitivity, rule: options.thresholdRule,
+                                            temperature: try checkpoint.temperatureScaling(), runs: options.slaRuns)
         try write(card, "sla_\(name).json")
         log("\(name): SLA \(card.pass ? "PASS" : "FAIL (\(card.checks.filter { !$0.pass }.map(\.name).joined(separator: ", ")))")")
         return card

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Models
 import NN
 
@@ -24,6 +25,13 @@ public struct Checkpoint: Sendable {
     }
 
     public static let optimizerPrefix = "optimizer."
+
+    /// The temperature stored with the model (info `temperature`), or the identity when there is none.
+    public func temperatureScaling() throws -> TemperatureScaling {
+        guard let text = info["temperature"] else { return .identity }
+        guard let t = Double(text) else { throw TrainingError("checkpoint info 'temperature' is not a number: '\(text)'") }
+        return try TemperatureScaling(temperature: t)
+    }
 
     public init(descriptor: ModelDescriptor, parameters: ParameterStore, info: [String: String] = [:]) {
         self.descriptor = descriptor; self.parameters = parameters; self.info = info

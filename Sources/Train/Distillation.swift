@@ -9,33 +9,73 @@ import NN
 /// student sees, augmentation included, so the two are compared on the same pixels. Its logits need no
 /// gradient, so its forward keeps no values. It must read the student's input (`image`, same shape) and
 /// have the same classes; its architecture is free (`pneumo optimize` uses the model before the rewrites).
+///
+/// The teacher may be an ensemble: its distribution is then the members' mean softmax, passed on as its
+/// logarithm (logits whose softmax is that mean), so that an ensemble's averaged, better-calibrated view of
+/// each image is what the student learns from.
 public struct Distillation: Sendable {
-    /// An inference graph: input `image`, first output logits `[N, K]`.
-    public let teacher: Graph
-    public let teacherParameters: ParameterStore
+    /// One teacher: an inference graph (input `image`, first output logits `[N, K]`) and its parameters.
+    public struct Member: Sendable {
+        public let graph: Graph
+        public let parameters: ParameterStore
+    }
+
+    public let members: [Member]
+    /// The first member's graph (the only one unless an ensemble).
+    public var teacher: Graph { members[0].graph }
     /// T > 0: larger T softens both distributions and weighs the teacher's ranking of the wrong classes more.
     public let temperature: Float
     /// α ∈ [0, 1]: the weight of the teacher's term; 0 is plain cross-entropy, 1 ignores the labels.
     public let alpha: Float
 
     public init(teacher: Graph, parameters: ParameterStore, temperature: Float, alpha: Float) throws {
+        try self.init(ensemble: [(teacher, parameters)], temperature: temperature, alpha: alpha)
+    }
+
+    /// Distillation from the mean softmax of several teachers.
+    public init(ensemble: [(graph: Graph, parameters: ParameterStore)], temperature: Float, alpha: Float) throws {
         guard temperature > 0, temperature.isFinite else {
             throw TrainingError("distillation: temperature must be positive and finite, got \(temperature)")
         }
         guard alpha >= 0, alpha <= 1 else { throw TrainingError("distillation: alpha must be in [0, 1], got \(alpha)") }
-        guard teacher.inputNames.contains("image") else {
-            throw TrainingError("distillation: the teacher graph has no input 'image' (inputs: \(teacher.inputNames.joined(separator: ", ")))")
+        guard !ensemble.isEmpty else { throw TrainingError("distillation: no teacher given") }
+        for (i, member) in ensemble.enumerated() where !member.graph.inputNames.contains("image") {
+            throw TrainingError("distillation: teacher \(i + 1)'s graph has no input 'image' (inputs: \(member.graph.inputNames.joined(separator: ", ")))")
         }
-        self.teacher = teacher; teacherParameters = parameters; self.temperature = temperature; self.alpha = alpha
+        members = ensemble.map { Member(graph: $0.graph, parameters: $0.parameters) }
+        self.temperature = temperature; self.alpha = alpha
     }
 
-    /// The teacher's logits for a batch, in inference mode.
-    func logits(_ images: Tensor, executor: Executor) throws -> Tensor {
-        var parameters = teacherParameters  // copy-on-write: inference mode writes nothing, so nothing is copied
-        var rng = SeededRandom(seed: 0)     // unused: inference mode draws no dropout
-        let pass = try executor.forward(feeds: ["image": images], parameters: &parameters, mode: .inference, rng: &rng)
-        return pass[teacher.outputs[0]]!
+    /// One executor per member, made once per training run.
+    func executors(backend: any Backend) -> [Executor] { members.map { Executor(graph: $0.graph, backend: backend) } }
+
+    /// The teacher's logits for a batch, in inference mode (an ensemble's: log of its members' mean softmax).
+    func logits(_ images: Tensor, executors: [Executor]) throws -> Tensor {
+        let outputs = try zip(members, executors).map { member, executor -> Tensor in
+            var parameters = member.parameters  // copy-on-write: inference mode writes nothing, so nothing is copied
+            var rng = SeededRandom(seed: 0)     // unused: inference mode draws no dropout
+            let pass = try executor.forward(feeds: ["image": images], parameters: &parameters, mode: .inference, rng: &rng)
+            return pass[member.graph.outputs[0]]!
+        }
+        guard outputs.count > 1 else { return outputs[0] }
+        let (n, k) = (outputs[0].shape[0], outputs[0].shape[1])
+        var mean = [Double](repeating: 0, count: n * k)
+        for logits in outputs {
+            guard logits.shape == outputs[0].shape else {
+                throw TrainingError("distillation: the teachers' outputs differ in shape (\(logits.shape) and \(outputs[0].shape))")
+            }
+            let x = logits.scalars
+            for r in 0..<n {
+                let row = x[(r * k)..<(r * k + k)].map(Double.init)
+                let m = row.max()!, z = row.reduce(0) { $0 + exp($1 - m) }
+                for j in 0..<k { mean[r * k + j] += exp(row[j] - m) / z / Double(outputs.count) }
+            }
+        }
+        return try Tensor(shape: [n, k], scalars: mean.map { Float(log(max($0, 1e-30))) })
     }
+
+    /// The single teacher's logits (a one-member ensemble).
+    func logits(_ images: Tensor, executor: Executor) throws -> Tensor { try logits(images, executors: [executor]) }
 
     /// The loss `TrainingStep` minimises for one batch, given the teacher's logits for it.
     func loss(teacherLogits: Tensor, classWeights: [Float]?) -> TrainingStep<Adam>.LogitsLoss {

@@ -37,7 +37,7 @@ public struct Trainer {
     public func run(train: ImageSplit, val: ImageSplit, resume: Bool = false,
                     initial: (graph: Graph, parameters: ParameterStore)? = nil) throws -> TrainingSummary {
         let trainLoader = try DataLoader(train, batchSize: config.batchSize, sampling: .shuffled, preprocessing: preprocessing(),
-                                         augmentation: config.augment ? try Augmentation() : nil, seed: config.seed)
+                                         augmentation: config.augment ? config.augmentation : nil, seed: config.seed)
         let valLoader = try DataLoader(val, batchSize: max(config.batchSize, 64), sampling: .sequential, preprocessing: preprocessing())
         let weights = config.classWeights ? try inverseFrequencyClassWeights(counts: train.classCounts) : nil
         let inference: (graph: Graph, parameters: ParameterStore)
@@ -51,8 +51,14 @@ public struct Trainer {
         let model = (graph: try inference.graph.appendingLoss(classWeights: weights), parameters: inference.parameters)
         var step = TrainingStep(graph: model.graph, parameters: model.parameters,
                                 optimizer: Adam(weightDecay: config.weightDecay), backend: backend, seed: config.seed)
-        let teacher = distillation.map { (distillation: $0, executor: Executor(graph: $0.teacher, backend: backend)) }
+        let teacher = distillation.map { (distillation: $0, executors: $0.executors(backend: backend)) }
         let schedule = StepLR(base: config.learningRate, stepSize: config.lrStep, gamma: config.lrGamma)
+        var average = try config.emaDecay.map { try WeightAverage(decay: $0, parameters: step.parameters) }
+        let smoothing = config.labelSmoothing
+        let smoothed: TrainingStep<Adam>.LogitsLoss? = smoothing > 0 ? { logits, labels in
+            let (loss, saved) = try SoftmaxCrossEntropy.forward(logits: logits, labels: labels, classWeights: weights, labelSmoothing: smoothing)
+            return (loss.scalars[0], try SoftmaxCrossEntropy.backward(saved, gradOut: 1))
+        } : nil
 
         var history: [EpochRecord] = []
         var (bestAUC, bestEpoch, sinceBest, startEpoch) = (-1.0, -1, 0, 0)
@@ -63,8 +69,15 @@ public struct Trainer {
             }
             step.parameters = last.parameters
             let prefix = Checkpoint.optimizerPrefix
-            try step.optimizer.restore(step: Int(last.info["optimizer_step"] ?? "") ?? 0, tensors: Dictionary(uniqueKeysWithValues:
-                last.extraTensors.filter { $0.name.hasPrefix(prefix) }.map { (String($0.name.dropFirst(prefix.count)), $0.tensor) }))
+            let saved = Dictionary(uniqueKeysWithValues:
+                last.extraTensors.filter { $0.name.hasPrefix(prefix) }.map { (String($0.name.dropFirst(prefix.count)), $0.tensor) })
+            try step.optimizer.restore(step: Int(last.info["optimizer_step"] ?? "") ?? 0, tensors: saved)
+            if average != nil {
+                let ema = Self.averagePrefix
+                try average!.restore(step: Int(last.info["ema_step"] ?? "") ?? 0, tensors: Dictionary(uniqueKeysWithValues:
+                    saved.filter { $0.key.hasPrefix(ema) }.map { (String($0.key.dropFirst(ema.count)), $0.value) }),
+                                     buffersFrom: step.parameters)
+            }
             startEpoch = (Int(last.info["epoch"] ?? "") ?? -1) + 1
             // history.json is written before the checkpoint, so it may hold one epoch more: drop it.
             history = try JSONDecoder().decode([EpochRecord].self, from: Data(contentsOf: historyURL)).filter { $0.epoch <= startEpoch }
@@ -85,16 +98,18 @@ public struct Trainer {
             var (lossSum, correct, seen, done) = (0.0, 0, 0, 0)
             for batch in trainLoader.epoch(epoch) {
                 let distilled = try teacher.map { t in
-                    t.distillation.loss(teacherLogits: try t.distillation.logits(batch.images, executor: t.executor), classWeights: weights)
+                    t.distillation.loss(teacherLogits: try t.distillation.logits(batch.images, executors: t.executors), classWeights: weights)
                 }
-                let (loss, logits) = try step(image: batch.images, label: batch.labels, learningRate: lr, loss: distilled)
+                let (loss, logits) = try step(image: batch.images, label: batch.labels, learningRate: lr, loss: distilled ?? smoothed)
+                try average?.update(from: step.parameters)
                 let n = batch.indices.count
                 lossSum += Double(loss) * Double(n)
                 correct += Self.correctCount(logits: logits, labels: batch.labels)
                 seen += n; done += 1
                 bar.update(done: done, samples: seen, loss: lossSum / Double(seen))
             }
-            let val = try Evaluator.predict(graph: model.graph, parameters: step.parameters, loader: valLoader, backend: backend)
+            let kept = average?.shadow ?? step.parameters
+            let val = try Evaluator.predict(graph: model.graph, parameters: kept, loader: valLoader, backend: backend)
             let auc = val.auc ?? 0
             let record = EpochRecord(epoch: epoch + 1, learning_rate: Double(lr), train_loss: lossSum / Double(seen),
                                      train_accuracy: Double(correct) / Double(seen), val_loss: val.loss, val_accuracy: val.accuracy,
@@ -104,20 +119,21 @@ public struct Trainer {
                               record.train_accuracy, record.val_loss, record.val_accuracy, auc, record.seconds))
             if auc > bestAUC {
                 (bestAUC, bestEpoch, sinceBest) = (auc, epoch, 0)
-                var best = Checkpoint(descriptor: descriptor, parameters: step.parameters, info: ["epoch": "\(epoch)", "val_auc": "\(auc)"])
+                var best = Checkpoint(descriptor: descriptor, parameters: kept, info: ["epoch": "\(epoch)", "val_auc": "\(auc)"])
                 best.customGraph = customGraph
                 try best.write(to: bestURL)
             } else {
                 sinceBest += 1
             }
             stoppedEarly = sinceBest >= config.patience
-            try saveLast(step: step, epoch: epoch, bestAUC: bestAUC, bestEpoch: bestEpoch, sinceBest: sinceBest, history: history,
-                         graph: customGraph)
+            try saveLast(step: step, average: average, epoch: epoch, bestAUC: bestAUC, bestEpoch: bestEpoch, sinceBest: sinceBest,
+                         history: history, graph: customGraph)
             onEpoch(record)
             epoch += 1
         }
+        let temperature = try calibrateBest(graph: model.graph, valLoader: valLoader)
         let timed = history.map(\.seconds)
-        return TrainingSummary(best_epoch: bestEpoch + 1, best_val_auc: bestAUC,
+        return TrainingSummary(best_epoch: bestEpoch + 1, best_val_auc: bestAUC, temperature: temperature,
                                seconds_per_epoch: timed.isEmpty ? 0 : timed.reduce(0, +) / Double(timed.count),
                                checkpoint: bestURL.path, last_checkpoint: lastURL.path, epochs_run: history.count,
                                stopped_early: stoppedEarly, history: history)
@@ -125,14 +141,33 @@ public struct Trainer {
 
     /// The last checkpoint carries the optimizer state too (tensors `optimizer.*`), so weights and
     /// moments are replaced together by one rename; `Checkpoint.read` sets them aside.
-    private func saveLast(step: TrainingStep<Adam>, epoch: Int, bestAUC: Double, bestEpoch: Int, sinceBest: Int,
-                          history: [EpochRecord], graph: Graph?) throws {
+    /// Fits temperature scaling on val for the best checkpoint and stores it there (info `temperature`), so
+    /// that every consumer of the model reports calibrated probabilities; nil where it cannot be fitted (one
+    /// class in val, or val separated perfectly), which the checkpoint then says by storing none.
+    private func calibrateBest(graph: Graph, valLoader: DataLoader) throws -> Double? {
+        guard FileManager.default.fileExists(atPath: bestURL.path) else { return nil }
+        var best = try Checkpoint.read(bestURL)
+        if let stored = best.info["temperature"].flatMap(Double.init) { return stored }
+        let val = try Evaluator.predict(graph: graph, parameters: best.parameters, loader: valLoader, backend: backend)
+        guard let scaling = try? TemperatureScaling.fit(scores: val.scores, labels: val.labels) else { return nil }
+        best.info["temperature"] = "\(scaling.temperature)"
+        try best.write(to: bestURL)
+        return scaling.temperature
+    }
+
+    /// The weight average's tensors ride in the last checkpoint under `optimizer.ema.`.
+    static let averagePrefix = "ema."
+
+    private func saveLast(step: TrainingStep<Adam>, average: WeightAverage?, epoch: Int, bestAUC: Double, bestEpoch: Int,
+                          sinceBest: Int, history: [EpochRecord], graph: Graph?) throws {
         try AtomicFile.write(try history.prettyJSON(), to: historyURL)
         let state = step.optimizer.state
-        var checkpoint = Checkpoint(descriptor: descriptor, parameters: step.parameters,
-                                    info: ["epoch": "\(epoch)", "best_val_auc": "\(bestAUC)", "best_epoch": "\(bestEpoch)",
-                                           "epochs_since_best": "\(sinceBest)", "optimizer_step": "\(state.step)"])
+        var info = ["epoch": "\(epoch)", "best_val_auc": "\(bestAUC)", "best_epoch": "\(bestEpoch)",
+                    "epochs_since_best": "\(sinceBest)", "optimizer_step": "\(state.step)"]
+        if let average { info["ema_step"] = "\(average.step)" }
+        var checkpoint = Checkpoint(descriptor: descriptor, parameters: step.parameters, info: info)
         checkpoint.extraTensors = state.tensors.map { (Checkpoint.optimizerPrefix + $0.name, $0.tensor) }
+            + (average?.trainableTensors ?? []).map { (Checkpoint.optimizerPrefix + Self.averagePrefix + $0.name, $0.tensor) }
         checkpoint.customGraph = graph
         try checkpoint.write(to: lastURL)
     }

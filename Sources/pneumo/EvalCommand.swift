@@ -18,9 +18,11 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Comma-separated decision thresholds.") var thresholds = "0.4,0.7"
     @Option(name: .customLong("target-sensitivity"), help: "Also report the largest threshold reaching this sensitivity on the val split.")
     var targetSensitivity: Double?
+    @Option(name: .customLong("threshold-rule"), help: "How that threshold is chosen on val: \(ThresholdRule.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var thresholdRule = ThresholdRule.wilsonLowerBound
     @Option(name: .customLong("batch-size"), help: "Batch size for inference.") var batchSize = 128
     @OptionGroup var engine: EngineOptions
-    @Flag(help: "Print JSON (auc, thresholds, target).") var json = false
+    @Flag(help: "Print JSON (auc, ci95, thresholds with their ci95, target, calibration, operating_curve).") var json = false
 
     var parsedThresholds: [Double] { CommaList.parse(thresholds) { Double($0) } ?? [] }
 
@@ -39,7 +41,7 @@ struct EvalCommand: ParsableCommand {
         let ckpt = try Checkpoint.read(URL(fileURLWithPath: checkpoint))
         let data = try dataset.open(preferredSize: ckpt.descriptor.input_size)
         let evaluation = try ClinicalEvaluation.run(checkpoint: ckpt, dataset: data, split: Split(rawValue: split)!,
-                                                    thresholds: parsedThresholds, targetSensitivity: targetSensitivity,
+                                                    thresholds: parsedThresholds, targetSensitivity: targetSensitivity, rule: thresholdRule,
                                                     batchSize: batchSize, backend: backend)
         print(json ? try evaluation.jsonString() : evaluation.table())
     }

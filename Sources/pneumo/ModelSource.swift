@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Metrics
 import Models
 import NN
 import ONNX
@@ -37,6 +38,17 @@ struct ModelSource: ParsableArguments {
         var inputName = "image"
         /// The decision threshold stored with the model (checkpoint info or ONNX metadata), if any.
         var threshold: Double?
+        /// The temperature stored with the model (checkpoint info or ONNX metadata `pneumo.temperature`), if any.
+        var temperature: Double?
+
+        /// The stored temperature as a scaling; a stored value that is not a positive number is refused.
+        func temperatureScaling() throws -> TemperatureScaling {
+            guard let temperature else { return .identity }
+            guard let scaling = try? TemperatureScaling(temperature: temperature) else {
+                throw ValidationError("the model's stored temperature \(temperature) is not a positive number")
+            }
+            return scaling
+        }
     }
 
     func load() throws -> Loaded {
@@ -46,6 +58,7 @@ struct ModelSource: ParsableArguments {
             var loaded = Loaded(name: name, graph: m.graph, parameters: m.parameters, sampleShape: Array(m.inputShape.dropFirst()))
             loaded.inputName = m.inputName
             loaded.threshold = m.metadata["pneumo.threshold"].flatMap(Double.init)
+            loaded.temperature = m.metadata["pneumo.temperature"].flatMap(Double.init)
             // Only the first output feeds the runtime (the logits).
             loaded.graph.outputs = Array(loaded.graph.outputs.prefix(1))
             return loaded
@@ -57,6 +70,7 @@ struct ModelSource: ParsableArguments {
             let g = try ModelGraph(try d.layer(), inputShape: d.inputShape(batch: 1))
             var loaded = Loaded(name: d.model, graph: g.graph, parameters: ckpt.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
             loaded.threshold = ckpt.info["threshold"].flatMap(Double.init)
+            loaded.temperature = ckpt.info["temperature"].flatMap(Double.init)
             return loaded
         }
         let d = ModelDescriptor(model: model!, inputSize: inputSize ?? 64, channels: channels ?? ModelZoo.defaultChannels(model!))

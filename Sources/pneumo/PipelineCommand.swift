@@ -1,6 +1,7 @@
 import ArgumentParser
 import Data
 import Foundation
+import Metrics
 import Pipeline
 
 /// `pneumo pipeline`: the whole job, the README's main command.
@@ -18,7 +19,9 @@ struct PipelineCommand: ParsableCommand {
     @Option(name: .customLong("optimized-channels"), help: "Input channels of the optimized model (1: grayscale as is).") var optimizedChannels = 1
     @Option(help: "Epochs for the optimized model.") var epochs = 10
     @Option(name: .customLong("train-subset"), help: "Use only the first N training images (quick runs).") var trainSubset: Int?
-    @Option(name: .customLong("target-sensitivity"), help: "Sensitivity the operating threshold must reach on val.") var targetSensitivity = 0.99
+    @Option(name: .customLong("target-sensitivity"), help: "Sensitivity the operating threshold must reach on val (the SLA's 98%).") var targetSensitivity = 0.98
+    @Option(name: .customLong("threshold-rule"), help: "How the threshold is chosen on val: \(ThresholdRule.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var thresholdRule = ThresholdRule.wilsonLowerBound
     @Option(help: "Random seed.") var seed: UInt64 = 42
     @Flag(help: "Fewer timing runs (quick runs; figures are noisier).") var quick = false
     @OptionGroup var engine: EngineOptions
@@ -53,7 +56,7 @@ struct PipelineCommand: ParsableCommand {
         var options = Pipeline.Options()
         options.baselineModel = baselineModel; options.baselineEpochs = baselineEpochs
         options.optimizedModel = optimizedModel; options.optimizedChannels = optimizedChannels; options.optimizedEpochs = epochs
-        options.trainSubset = trainSubset; options.targetSensitivity = targetSensitivity
+        options.trainSubset = trainSubset; options.targetSensitivity = targetSensitivity; options.thresholdRule = thresholdRule
         options.training.seed = seed
         if quick { options.profileRuns = 10; options.slaRuns = 30; options.sweep = [1, 8, 64] }
         let pipeline = Pipeline(options: options, output: URL(fileURLWithPath: out), backend: backend) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Imaging
+import Metrics
 import Models
 import ONNX
 import Runtime
@@ -17,7 +18,8 @@ struct PredictCommand: ParsableCommand {
             Each image is decoded (libpng, libjpeg-turbo), converted to gray (ITU-R 601 luma, as PIL's convert("L")), \
             center-cropped to a square of its short side and resized to the model's input size with PIL's antialiased \
             bicubic filter, as MedMNIST built the dataset; then scaled to [0, 1] and normalised with mean 0.5, std 0.5. \
-            P(pneumonia) = softmax(logits)[1]; the decision is "pneumonia" when P ≥ the threshold. The threshold is \
+            P(pneumonia) = softmax(logits / T)[1], T the temperature stored with the model (checkpoint info "temperature", \
+            ONNX metadata_props "pneumo.temperature"; fitted on val when the model was trained; 1 without one); the decision is "pneumonia" when P ≥ the threshold. The threshold is \
             --threshold, else the one stored with the model (checkpoint info "threshold", ONNX metadata_props \
             "pneumo.threshold"), else 0.5, which the output then says. Files that cannot be read are reported after \
             the others, and the exit status is then 1.
@@ -86,6 +88,8 @@ struct LoadedClassifier: CustomStringConvertible {
     let channels: Int
     let storedThreshold: Double?
     let thresholdOrigin: String
+    /// Temperature scaling stored with the model (fitted on val when it was trained); identity without one.
+    let temperature: TemperatureScaling
     private let runtime: Runtime
 
     init(checkpoint path: String) throws {
@@ -94,12 +98,13 @@ struct LoadedClassifier: CustomStringConvertible {
         guard d.classes == 2 else {
             throw ValidationError("--checkpoint: \(path) is a \(d.classes)-class model; predict needs normal/pneumonia (2 classes)")
         }
-        let graph = try ModelGraph(try d.layer(), inputShape: d.inputShape(batch: 1)).graph
+        let graph = try ckpt.graph()
         description = "\(d.model) (checkpoint \(path))"
         inputSize = d.input_size
         channels = d.channels
         storedThreshold = try Self.threshold(ckpt.info["threshold"], origin: "checkpoint \(path) info \"threshold\"")
         thresholdOrigin = "stored in the checkpoint"
+        temperature = try Self.temperature(ckpt.info["temperature"], origin: "checkpoint \(path) info \"temperature\"")
         runtime = Runtime(graph: graph, parameters: ckpt.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
     }
 
@@ -118,6 +123,7 @@ struct LoadedClassifier: CustomStringConvertible {
         channels = shape[1]
         storedThreshold = try Self.threshold(model.metadata["pneumo.threshold"], origin: "ONNX \(path) metadata_props \"pneumo.threshold\"")
         thresholdOrigin = "stored in the ONNX metadata"
+        temperature = try Self.temperature(model.metadata["pneumo.temperature"], origin: "ONNX \(path) metadata_props \"pneumo.temperature\"")
         runtime = Runtime(graph: model.graph, parameters: model.parameters, inputName: model.inputName, sampleShape: Array(shape.dropFirst()))
     }
 
@@ -129,9 +135,17 @@ struct LoadedClassifier: CustomStringConvertible {
         return t
     }
 
-    /// P(pneumonia) = softmax(logits)[1] = σ(l₁ − l₀) for `input` [1, C, S, S].
+    private static func temperature(_ text: String?, origin: String) throws -> TemperatureScaling {
+        guard let text else { return .identity }
+        guard let t = Double(text.trimmingCharacters(in: .whitespaces)), let scaling = try? TemperatureScaling(temperature: t) else {
+            throw ValidationError("\(origin) is '\(text)', not a positive number")
+        }
+        return scaling
+    }
+
+    /// Calibrated P(pneumonia) = σ((l₁ − l₀)/T) for `input` [1, C, S, S] (T = 1 without a stored temperature).
     func probability(_ input: Tensor) throws -> Double {
-        try runtime.run(input).positiveClassProbabilities()[0]
+        temperature.apply(try runtime.run(input).positiveClassProbabilities()[0])
     }
 }
 

@@ -3,6 +3,7 @@ import Data
 import Deploy
 import Engine
 import Foundation
+import Metrics
 
 /// `pneumo sla`: the spec's performance standard as a scorecard, on the deployed file.
 struct SLACommand: ParsableCommand {
@@ -13,7 +14,9 @@ struct SLACommand: ParsableCommand {
     @OptionGroup var source: ModelSource
     @OptionGroup var dataset: DatasetOptions
     @Option(help: "Split to measure sensitivity on (the threshold is always chosen on val).") var split = "test"
-    @Option(name: .customLong("target-sensitivity"), help: "Sensitivity the val-chosen threshold must reach.") var targetSensitivity = 0.99
+    @Option(name: .customLong("target-sensitivity"), help: "Sensitivity the val-chosen threshold must reach (the SLA's 98%).") var targetSensitivity = 0.98
+    @Option(name: .customLong("threshold-rule"), help: "How the threshold is chosen on val: \(ThresholdRule.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var thresholdRule = ThresholdRule.wilsonLowerBound
     @Option(help: "Timed batch-1 runs.") var runs = 200
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
@@ -35,7 +38,8 @@ struct SLACommand: ParsableCommand {
         let card = try SLAScorecard.measure(model: m.name, graph: m.graph, parameters: m.parameters, inputName: m.inputName,
                                             sampleShape: m.sampleShape, dataset: data, split: Split(rawValue: split)!,
                                             preprocessing: try Preprocessing(size: m.sampleShape[1], channels: m.sampleShape[0]),
-                                            targetSensitivity: targetSensitivity, runs: runs)
+                                            targetSensitivity: targetSensitivity, rule: thresholdRule,
+                                            temperature: try m.temperatureScaling(), runs: runs)
         print(json ? try card.jsonString() : card.table())
         if !card.pass { throw ExitCode(3) }
     }

@@ -48,6 +48,26 @@ import Testing
         let runtime = Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28])
         let val = try Scoring.scores(runtime, try MedMNISTDataset(contentsOf: Self.fixture).split(.val), preprocessing: try Preprocessing(size: 28))
         #expect(abs(card.auc - (BinaryMetrics.auc(scores: val.scores, labels: val.labels) ?? -1)) < 1e-12)
+        // Sensitivity carries its Wilson interval; 16 positives cannot show 98%: [0.81, 1] crosses the target.
+        let sensitivity = try #require(card.checks.last)
+        let positives = val.labels.filter { $0 == 1 }.count
+        let hits = zip(val.scores, val.labels).filter { $0.1 == 1 && $0.0 >= card.threshold }.count
+        #expect(sensitivity.ci95 == .wilson(successes: hits, trials: positives))
+        #expect(sensitivity.interval_crosses_target == true)
+        #expect(sensitivity.verdict.hasSuffix("(95% interval crosses the target)"))
+        #expect(card.table().contains("95% interval crosses the target"))
+        #expect(card.threshold_rule == "val-sensitivity" && card.temperature == 1)
+    }
+
+    /// The Wilson rule needs more positives than this file's 16 to show 99%: refused by name, not passed.
+    @Test func wilsonRuleRefusesTooFewPositives() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28], seed: 4)
+        #expect(throws: EngineError.self) {
+            try SLAScorecard.measure(model: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28],
+                                     dataset: try MedMNISTDataset(contentsOf: Self.fixture), split: .val,
+                                     preprocessing: try Preprocessing(size: 28), targetSensitivity: 0.99, rule: .wilsonLowerBound,
+                                     runs: 2, sweep: [4])
+        }
     }
 
     @Test func aMissedTargetFailsTheCard() throws {

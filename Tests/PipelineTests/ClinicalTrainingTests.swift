@@ -1,0 +1,140 @@
+import Data
+import Engine
+import Foundation
+import Metrics
+import Models
+import Testing
+@testable import Train
+
+// The clinical-grade training and evaluation on tiny data: weight averaging and label smoothing resume
+// exactly, the best checkpoint carries a temperature fitted on val, cross-validation's folds, and the
+// evaluation's intervals, calibration and threshold rule.
+
+private let descriptor = ModelDescriptor(model: "pneumonet", inputSize: 28, channels: 1)
+
+/// `syntheticSplit` with every seventh label flipped, so that no model separates the classes perfectly
+/// (a temperature is then always defined).
+private func noisySplit(_ split: Split, count: Int, seed: UInt64) throws -> ImageSplit {
+    let s = try syntheticSplit(split, count: count, seed: seed)
+    return try ImageSplit(split: split, height: 28, width: 28, channels: 1, pixels: s.pixels,
+                          labels: s.labels.enumerated().map { $0.offset % 7 == 3 ? 1 - $0.element : $0.element }, classCount: 2)
+}
+
+private func radiographConfig(epochs: Int) -> TrainingConfig {
+    var c = TrainingRecipe.radiographSmoothedAveraged.apply(to: TrainingConfig())
+    c.epochs = epochs; c.batchSize = 16; c.patience = 10
+    return c
+}
+
+@Suite("Clinical training and evaluation")
+struct ClinicalTrainingTests {
+    /// Two epochs in one run, and one epoch then `--resume` to two, give the same history and best weights:
+    /// the weight average and its step count travel in last.safetensors.
+    @Test func averagedSmoothedRunResumesExactly() throws {
+        let (train, val) = (try noisySplit(.train, count: 48, seed: 1), try noisySplit(.val, count: 28, seed: 2))
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func trainer(_ epochs: Int, _ name: String) -> Trainer {
+            var t = Trainer(descriptor: descriptor, config: radiographConfig(epochs: epochs), outputDirectory: dir.appendingPathComponent(name),
+                            backend: testBackend)
+            t.showProgress = false
+            return t
+        }
+        let whole = try trainer(2, "whole").run(train: train, val: val)
+        _ = try trainer(1, "split").run(train: train, val: val)
+        let resumed = try trainer(2, "split").run(train: train, val: val, resume: true)
+        #expect(whole.history.map(\.val_auc) == resumed.history.map(\.val_auc))
+        #expect(whole.history.map(\.train_loss) == resumed.history.map(\.train_loss))
+        let (a, b) = (try Checkpoint.read(URL(fileURLWithPath: whole.checkpoint)), try Checkpoint.read(URL(fileURLWithPath: resumed.checkpoint)))
+        for name in a.parameters.names { #expect(a.parameters[name]!.scalars == b.parameters[name]!.scalars, "\(name)") }
+        let last = try Checkpoint.read(URL(fileURLWithPath: whole.last_checkpoint))
+        #expect(last.info["ema_step"] == "\(2 * 3)")   // 48 images in batches of 16, two epochs
+        #expect(last.extraTensors.contains { $0.name.hasPrefix("optimizer.ema.") })
+    }
+
+    /// The best checkpoint stores the maximum-likelihood temperature of its own val scores where one exists,
+    /// and none where it does not (here, a barely trained model whose val scores all sit on one side of ½
+    /// while most labels are on the other: the likelihood is best as T → ∞).
+    @Test(arguments: [(2, 1e-3), (1, 0.0)])
+    func bestCheckpointCarriesTheValTemperature(epochs: Int, learningRate: Float) throws {
+        let (train, val) = (try noisySplit(.train, count: 48, seed: 3), try noisySplit(.val, count: 28, seed: 4))
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var config = TrainingConfig()
+        config.epochs = epochs; config.batchSize = 16; config.learningRate = learningRate
+        var t = Trainer(descriptor: descriptor, config: config, outputDirectory: dir, backend: testBackend)
+        t.showProgress = false
+        let summary = try t.run(train: train, val: val)
+        let best = try Checkpoint.read(URL(fileURLWithPath: summary.checkpoint))
+        let scores = try Evaluator.predict(graph: try best.graph().appendingLoss(), parameters: best.parameters,
+                                           loader: DataLoader(val, batchSize: 64, sampling: .sequential, preprocessing: Preprocessing()),
+                                           backend: testBackend)
+        let fitted = try? TemperatureScaling.fit(scores: scores.scores, labels: scores.labels)
+        #expect(summary.temperature == best.info["temperature"].flatMap(Double.init))
+        #expect(summary.temperature.map { abs($0 - fitted!.temperature) < 1e-9 } ?? (fitted == nil))
+    }
+
+    @Test func crossValidationHoldsEachFoldOut() throws {
+        let (train, val) = (try noisySplit(.train, count: 60, seed: 5), try noisySplit(.val, count: 30, seed: 6))
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var options = CrossValidation.Options()
+        options.folds = 3; options.rule = .valSensitivity; options.targetSensitivity = 0.9
+        var config = TrainingConfig()
+        config.epochs = 1; config.batchSize = 16
+        let cv = CrossValidation(descriptor: descriptor, recipe: "spec", config: config, options: options, outputDirectory: dir,
+                                 backend: testBackend)
+        let result = try cv.run(train: train, val: val)
+        #expect(result.per_fold.count == 3 && result.images == 90)
+        #expect(result.per_fold.map(\.test).reduce(0, +) == 90)
+        for f in result.per_fold {
+            #expect(f.train + f.val + f.test == 90 && f.val == result.per_fold[f.fold % 3].test)
+            #expect(f.sensitivity >= 0 && f.sensitivity <= 1 && f.auc_ci95 != nil)
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("fold-\(f.fold)/best.safetensors").path))
+        }
+        let mean = result.per_fold.map(\.auc).reduce(0, +) / 3
+        #expect(abs(result.auc.mean - mean) < 1e-12)
+        let json = try JSONSerialization.jsonObject(with: try result.prettyJSON()) as! [String: Any]
+        for key in ["per_fold", "auc", "sensitivity", "specificity", "pooled_auc", "threshold_rule", "config"] { #expect(json[key] != nil, "\(key)") }
+        #expect((json["auc"] as? [String: Double])?.keys.sorted() == ["mean", "sd"])
+        #expect(result.table().contains("mean ± sd"))
+        #expect(throws: TrainingError.self) {
+            var two = options
+            two.folds = 2
+            _ = try CrossValidation(descriptor: descriptor, recipe: "spec", config: config, options: two, outputDirectory: dir,
+                                    backend: testBackend).run(train: train, val: val)
+        }
+    }
+
+    /// `eval`'s figures on the Deploy fixture (16 pneumonia images in val): intervals, calibration, the
+    /// curve the threshold is chosen from, and a Wilson rule that cannot be met on so few positives.
+    @Test func evaluationReportsIntervalsAndCalibration() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../DeployTests/Fixtures/tiny_pneumonia.npz").standardized
+        let dataset = try MedMNISTDataset(contentsOf: file)
+        let m = try descriptor.graph(seed: 3)
+        var checkpoint = Checkpoint(descriptor: descriptor, parameters: m.parameters, info: ["temperature": "2"])
+        let e = try ClinicalEvaluation.run(checkpoint: checkpoint, dataset: dataset, split: .test, thresholds: [0.4, 0.7],
+                                           targetSensitivity: 0.9, rule: .valSensitivity, batchSize: 16, backend: testBackend)
+        #expect(e.ci95?.auc?.contains(e.auc) == true)
+        for t in e.thresholds { #expect(t.ci95 == ProportionIntervals(t.confusion)) }
+        let target = try #require(e.target)
+        #expect(target.rule == "val-sensitivity" && target.ci95 != nil)
+        let calibration = try #require(e.calibration)
+        #expect(calibration.temperature == 2 && calibration.temperature_source == "checkpoint")
+        #expect(calibration.bins.map(\.count).reduce(0, +) == 12)
+        let curve = try #require(e.operating_curve)
+        #expect(curve.count == 101 && curve.first!.sensitivity == 1)
+        #expect(e.table().contains("calibration: Brier"))
+        // The stored temperature moves probabilities, not the ranking.
+        checkpoint.info["temperature"] = nil
+        let raw = try ClinicalEvaluation.run(checkpoint: checkpoint, dataset: dataset, split: .test, thresholds: [0.5],
+                                             targetSensitivity: nil, batchSize: 16, backend: testBackend)
+        #expect(abs(raw.auc - e.auc) < 1e-12 && raw.calibration?.temperature_source == "none")
+        #expect(abs(raw.calibration!.brier - calibration.brier_uncalibrated) < 1e-12)
+        #expect(throws: TrainingError.self) {
+            try ClinicalEvaluation.run(checkpoint: checkpoint, dataset: dataset, split: .test, thresholds: [0.5], targetSensitivity: 0.98,
+                                       rule: .wilsonLowerBound, batchSize: 16, backend: testBackend)
+        }
+    }
+}
