@@ -32,6 +32,7 @@ struct CVCommand: ParsableCommand {
     @Option(name: .customLong("distill-ensemble"), help: "Distil each fold's model from this many teachers trained first on the fold (0: none).")
     var distillEnsemble = 0
     @Option(name: .customLong("teacher-model"), help: "The teachers' model (trained with the same recipe).") var teacherModel = "resnet18"
+    @Option(name: .customLong("teacher-epochs"), help: "Epochs of each teacher (default: the recipe's).") var teacherEpochs: Int?
     @Option(name: .customLong("distill-temperature"), help: "Distillation temperature T > 0.") var distillTemperature: Float = 4
     @Option(name: .customLong("distill-alpha"), help: "Weight of the teachers' term, in [0, 1].") var distillAlpha: Float = 0.7
     @OptionGroup var dataset: DatasetOptions
@@ -50,6 +51,7 @@ struct CVCommand: ParsableCommand {
         guard distillEnsemble >= 0 else { throw ValidationError("--distill-ensemble must be 0 or more, got \(distillEnsemble)") }
         if distillEnsemble > 0 {
             _ = try ModelZoo.layer(teacherModel)
+            if let teacherEpochs, teacherEpochs < 1 { throw ValidationError("--teacher-epochs must be positive, got \(teacherEpochs)") }
             guard distillTemperature > 0, distillTemperature.isFinite else { throw ValidationError("--distill-temperature must be positive") }
             guard (0...1).contains(distillAlpha) else { throw ValidationError("--distill-alpha must be in [0, 1], got \(distillAlpha)") }
         }
@@ -64,7 +66,9 @@ struct CVCommand: ParsableCommand {
         options.folds = folds; options.seed = foldSeed; options.targetSensitivity = targetSensitivity
         options.rule = thresholdRule; options.testTimeAugmentation = tta
         if distillEnsemble > 0 {
-            options.ensemble = .init(model: teacherModel, channels: descriptor.channels, count: distillEnsemble, config: training.config,
+            var teacherConfig = training.config
+            if let teacherEpochs { teacherConfig.epochs = teacherEpochs }
+            options.ensemble = .init(model: teacherModel, channels: descriptor.channels, count: distillEnsemble, config: teacherConfig,
                                      temperature: distillTemperature, alpha: distillAlpha)
         }
         var cv = CrossValidation(descriptor: descriptor, recipe: training.recipe.rawValue, config: training.config, options: options,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Data
+import Engine
 import Foundation
 import Models
 import Train
@@ -16,6 +17,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Input channels (default: the model's; grayscale is replicated to 3 when the model wants 3).") var channels: Int?
     @OptionGroup var dataset: DatasetOptions
     @OptionGroup var training: TrainingOptions
+    @Option(help: ArgumentHelp("Distil from these trained checkpoints (comma-separated; several form an ensemble whose mean softmax is the teacher).", valueName: "files"))
+    var teachers: String?
+    @Option(name: .customLong("distill-temperature"), help: "Distillation temperature T > 0 (with --teachers).") var distillTemperature: Float = 4
+    @Option(name: .customLong("distill-alpha"), help: "Weight of the teachers' term, in [0, 1] (with --teachers).") var distillAlpha: Float = 0.7
     @Option(help: "Output directory.") var out: String
     @Flag(help: "Continue from --out/last.safetensors.") var resume = false
     @OptionGroup var engine: EngineOptions
@@ -26,6 +31,12 @@ struct TrainCommand: ParsableCommand {
         try OutputPath.directory(out, "--out")
         if let inputSize, inputSize < 8 { throw ValidationError("--input-size must be at least 8, got \(inputSize)") }
         _ = try ModelZoo.layer(model, channels: channels)
+        if let teachers {
+            guard let files = CommaList.parse(teachers, { $0.isEmpty ? nil : $0 }) else { throw ValidationError("--teachers must be comma-separated files, got '\(teachers)'") }
+            for f in files where !FileManager.default.fileExists(atPath: f) { throw ValidationError("--teachers: no such file: \(f)") }
+            guard distillTemperature > 0, distillTemperature.isFinite else { throw ValidationError("--distill-temperature must be positive") }
+            guard (0...1).contains(distillAlpha) else { throw ValidationError("--distill-alpha must be in [0, 1], got \(distillAlpha)") }
+        }
     }
 
     func run() throws {
@@ -35,6 +46,16 @@ struct TrainCommand: ParsableCommand {
         let descriptor = ModelDescriptor(model: model, inputSize: inputSize ?? train.height, channels: channels ?? ModelZoo.defaultChannels(model))
         var trainer = Trainer(descriptor: descriptor, config: training.config, outputDirectory: URL(fileURLWithPath: out), backend: backend)
         trainer.showProgress = !json
+        if let teachers, let files = CommaList.parse(teachers, { $0.isEmpty ? nil : $0 }) {
+            let ensemble = try files.map { file -> (graph: Graph, parameters: ParameterStore) in
+                let c = try Checkpoint.read(URL(fileURLWithPath: file))
+                guard c.descriptor.input_size == descriptor.input_size, c.descriptor.channels == descriptor.channels else {
+                    throw ValidationError("--teachers: \(file) takes \(c.descriptor.channels)×\(c.descriptor.input_size) px input, the student \(descriptor.channels)×\(descriptor.input_size)")
+                }
+                return (try c.graph(), c.parameters)
+            }
+            trainer.distillation = try Distillation(ensemble: ensemble, temperature: distillTemperature, alpha: distillAlpha)
+        }
         let summary = try trainer.run(train: train, val: val, resume: resume)
         if json {
             print(try summary.jsonString())
