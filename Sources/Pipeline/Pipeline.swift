@@ -21,7 +21,8 @@ public struct Pipeline {
         public var baselineEpochs = 10
         public var optimizedModel = "pneumonet"
         public var optimizedChannels = 1
-        public var optimizedEpochs = 10
+        /// Epochs of the optimized model; nil: its recipe's.
+        public var optimizedEpochs: Int?
         /// The baseline's recipe: the spec's TRAINING_CONFIG, as the spec trains it.
         public var baselineTraining = TrainingRecipe.spec.apply(to: TrainingConfig())
         /// The optimized model's recipe: the one cross-validation preferred (`TrainingRecipe.default`).
@@ -140,11 +141,11 @@ public struct Pipeline {
         return ["data exploration", "training", "clinical evaluation", "threshold selection", "SLA sensitivity (and so the scorecards)"]
     }
 
-    func trainModel(_ name: String, channels: Int, epochs: Int, config recipe: TrainingConfig, train: ImageSplit, val: ImageSplit,
+    func trainModel(_ name: String, channels: Int, epochs: Int?, config recipe: TrainingConfig, train: ImageSplit, val: ImageSplit,
                     directory: String) throws -> Checkpoint {
         var config = recipe
         config.seed = options.training.seed
-        config.epochs = epochs
+        if let epochs { config.epochs = epochs }
         let descriptor = ModelDescriptor(model: name, inputSize: train.height, channels: channels)
         var trainer = Trainer(descriptor: descriptor, config: config, outputDirectory: output.appendingPathComponent(directory),
                               backend: backend)

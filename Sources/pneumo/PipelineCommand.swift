@@ -17,7 +17,7 @@ struct PipelineCommand: ParsableCommand {
     @Option(name: .customLong("baseline-epochs"), help: "Epochs for the baseline (the spec's recipe: 10, with early stopping).") var baselineEpochs = 10
     @Option(name: .customLong("optimized-model"), help: "The efficient model to deploy.") var optimizedModel = "pneumonet"
     @Option(name: .customLong("optimized-channels"), help: "Input channels of the optimized model (1: grayscale as is).") var optimizedChannels = 1
-    @Option(help: "Epochs for the optimized model.") var epochs = 10
+    @Option(help: "Epochs for the optimized model (default: its recipe's, TrainingRecipe.default).") var epochs: Int?
     @Option(name: .customLong("train-subset"), help: "Use only the first N training images (quick runs).") var trainSubset: Int?
     @Option(name: .customLong("target-sensitivity"), help: "Sensitivity the operating threshold must reach on val (the SLA's 98%).") var targetSensitivity = 0.98
     @Option(name: .customLong("threshold-rule"), help: "How the threshold is chosen on val: \(ThresholdRule.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -27,7 +27,7 @@ struct PipelineCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
-        guard baselineEpochs >= 1, epochs >= 1, optimizedChannels >= 1 else { throw ValidationError("epochs and channels must be positive") }
+        guard baselineEpochs >= 1, (epochs ?? 1) >= 1, optimizedChannels >= 1 else { throw ValidationError("epochs and channels must be positive") }
         if let trainSubset, trainSubset < 2 { throw ValidationError("--train-subset must be at least 2") }
         guard targetSensitivity > 0, targetSensitivity <= 1 else { throw ValidationError("--target-sensitivity must be in (0, 1]") }
         try OutputPath.directory(out, "--out")

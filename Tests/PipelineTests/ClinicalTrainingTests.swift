@@ -74,6 +74,28 @@ struct ClinicalTrainingTests {
         #expect(summary.temperature.map { abs($0 - fitted!.temperature) < 1e-9 } ?? (fitted == nil))
     }
 
+    /// An ensemble teacher's logits are the log of its members' mean softmax, checked against each member run
+    /// alone; a one-member ensemble passes its member's logits through unchanged.
+    @Test func ensembleTeacherAveragesProbabilities() throws {
+        let (a, b) = (try descriptor.graph(seed: 21), try descriptor.graph(seed: 22))
+        let images = try Preprocessing().images(try syntheticSplit(.train, count: 6, seed: 7), indices: Array(0..<6))
+        let ensemble = try Distillation(ensemble: [(a.graph, a.parameters), (b.graph, b.parameters)], temperature: 2, alpha: 0.5)
+        let logits = try ensemble.logits(images, executors: ensemble.executors(backend: testBackend))
+        let single = try [a, b].map { m -> [Float] in
+            let d = try Distillation(teacher: m.graph, parameters: m.parameters, temperature: 2, alpha: 0.5)
+            return try d.logits(images, executor: Executor(graph: m.graph, backend: testBackend)).scalars
+        }
+        for r in 0..<6 {
+            func softmax(_ x: [Float]) -> [Double] {
+                let e = x.map { exp(Double($0 - x.max()!)) }
+                return e.map { $0 / e.reduce(0, +) }
+            }
+            let pa = softmax(Array(single[0][(2 * r)..<(2 * r + 2)])), pb = softmax(Array(single[1][(2 * r)..<(2 * r + 2)]))
+            for j in 0..<2 { #expect(abs(Double(logits.scalars[2 * r + j]) - log((pa[j] + pb[j]) / 2)) < 1e-5) }
+        }
+        #expect(throws: TrainingError.self) { try Distillation(ensemble: [], temperature: 2, alpha: 0.5) }
+    }
+
     @Test func crossValidationHoldsEachFoldOut() throws {
         let (train, val) = (try noisySplit(.train, count: 60, seed: 5), try noisySplit(.val, count: 30, seed: 6))
         let dir = try temporaryDirectory()
