@@ -24,12 +24,20 @@
 ///                 imbalance_ratio?, pixel_mean?, pixel_std?}}}
 /// history.json   [{epoch, learning_rate, train_loss, train_accuracy, val_loss, val_accuracy, val_auc, seconds}]
 ///                 (accuracies and AUC are fractions; seconds is the epoch's wall time)
-/// eval*.json     {split, samples, auc, loss,
+/// eval*.json     {split, samples, auc, ci95?: {auc?: {lower, upper}}, loss,
 ///                 thresholds: [{threshold, sensitivity, specificity, precision, f1, accuracy,
-///                               confusion: {truePositives, falsePositives, trueNegatives, falseNegatives}}],
-///                 target?: {target_sensitivity, chosen_on, threshold, sensitivity, specificity, precision, f1,
-///                           accuracy, confusion},
+///                               confusion: {truePositives, falsePositives, trueNegatives, falseNegatives},
+///                               ci95?: {sensitivity?, specificity?, precision?, accuracy?: {lower, upper}}}],
+///                 target?: {target_sensitivity, chosen_on, rule?, threshold, sensitivity, specificity, precision, f1,
+///                           accuracy, confusion, ci95?},
+///                 calibration?: {temperature, temperature_source, brier, ece, brier_uncalibrated, ece_uncalibrated,
+///                                bins: [{lower, upper, count, mean_predicted?, observed_rate?, observed_ci95?}]},
+///                 operating_curve?: [{threshold, sensitivity, sensitivity_ci95?, specificity, specificity_ci95?}],
 ///                 roc?: [{fpr, tpr, threshold?}]}   (threshold null for the (0, 0) point, whose threshold is +∞)
+///                 (ci95: 95% intervals, Wilson's for proportions and DeLong's for the AUC; rule: "val-sensitivity"
+///                 or "wilson-lower-bound", absent in files from before rules, which used the first; calibration:
+///                 the reported split's calibrated P(pneumonia) in equal-width bins, temperature_source "checkpoint"
+///                 or "none"; operating_curve: the VAL split at thresholds 0, 0.01, …, 1)
 /// profile*.json  {model, macs_per_sample, flops_per_sample, parameters,
 ///                 peak_memory_bytes?: {planned?, measured?},
 ///                 latency_ms?: {mean, median, p95, std}          (batch 1, milliseconds)
@@ -44,13 +52,15 @@
 ///                 (reductions are fractions removed: 0.4 = 40% fewer; speedup is old time / new time)
 /// sla_*.json     {gflops_per_sample, peak_memory_mb, latency_ms, amortized_latency_ms, throughput_samples_per_s,
 ///                 sensitivity, specificity, auc, threshold?, pass, device?, threads?,
-///                 checks: [{name, target, measured, unit, margin?, pass}]}
+///                 sensitivity_ci95?, specificity_ci95?, auc_ci95?: {lower, upper}, threshold_rule?, temperature?,
+///                 checks: [{name, target, measured, unit, margin?, pass, ci95?: {lower, upper}, interval_crosses_target?}]}
 ///                 (target: a number, or a text such as "< 3"; margin: the fraction of the target by which
 ///                 the check passes, negative when it fails, (target − measured) / target for an upper
 ///                 bound and (measured − target) / target for a lower one, from which the report shows a
 ///                 numeric target as "< 3" or "> 2000"; unit "ms", "MB" (MiB), "GFLOPs", "samples/s" or
 ///                 free text; unit "" or "fraction" with target and measured in [0, 1] is shown as a
-///                 percentage; peak_memory_mb in MiB)
+///                 percentage; peak_memory_mb in MiB; interval_crosses_target: the check passes on its estimate
+///                 but its 95% interval reaches below the target)
 /// ```
 import Foundation
 
@@ -98,8 +108,23 @@ public struct Confusion: Codable, Sendable, Equatable {
     public var falseNegatives: Int
 }
 
+/// A 95% interval `[lower, upper]` (`Metrics.ConfidenceInterval`'s keys).
+public struct Interval: Codable, Sendable, Equatable {
+    public var lower: Double
+    public var upper: Double
+    public init(lower: Double, upper: Double) { self.lower = lower; self.upper = upper }
+}
+
 /// `eval.json`: the clinical metrics on one split (`Train.ClinicalEvaluation`, plus the ROC curve).
 public struct EvalFile: Codable, Sendable, Equatable {
+    /// The Wilson 95% intervals at one threshold; F1 has none. Each is null where its denominator is 0.
+    public struct Intervals: Codable, Sendable, Equatable {
+        public var sensitivity: Interval?
+        public var specificity: Interval?
+        public var precision: Interval?
+        public var accuracy: Interval?
+    }
+
     public struct Row: Codable, Sendable, Equatable {
         public var threshold: Double
         public var sensitivity: Double
@@ -108,12 +133,16 @@ public struct EvalFile: Codable, Sendable, Equatable {
         public var f1: Double
         public var accuracy: Double
         public var confusion: Confusion
+        public var ci95: Intervals?
     }
 
-    /// The operating point: the largest threshold reaching `target_sensitivity` on `chosen_on` (val).
+    /// The operating point: the largest threshold meeting `rule` for `target_sensitivity` on `chosen_on`
+    /// (val), measured on the reported split.
     public struct Target: Codable, Sendable, Equatable {
         public var target_sensitivity: Double
         public var chosen_on: String
+        /// "val-sensitivity" or "wilson-lower-bound"; absent in files from before rules (val-sensitivity).
+        public var rule: String?
         public var threshold: Double
         public var sensitivity: Double
         public var specificity: Double
@@ -121,6 +150,47 @@ public struct EvalFile: Codable, Sendable, Equatable {
         public var f1: Double
         public var accuracy: Double
         public var confusion: Confusion
+        public var ci95: Intervals?
+    }
+
+    public struct AUCInterval: Codable, Sendable, Equatable {
+        /// DeLong's 95% interval.
+        public var auc: Interval?
+    }
+
+    /// How well the reported split's P(pneumonia) matches the observed rate, after and before the
+    /// temperature stored with the model.
+    public struct Calibration: Codable, Sendable, Equatable {
+        /// One point of the reliability diagram: the images whose P(pneumonia) lies in `[lower, upper)`.
+        public struct Bin: Codable, Sendable, Equatable {
+            public var lower: Double
+            public var upper: Double
+            public var count: Int
+            /// Null for an empty bin, as are the two below.
+            public var mean_predicted: Double?
+            public var observed_rate: Double?
+            /// Wilson 95% interval of `observed_rate`.
+            public var observed_ci95: Interval?
+        }
+
+        /// Logits are divided by it before the sigmoid; 1 where none is stored.
+        public var temperature: Double
+        /// "checkpoint" (fitted on val when training) or "none".
+        public var temperature_source: String
+        public var brier: Double
+        public var ece: Double
+        public var brier_uncalibrated: Double
+        public var ece_uncalibrated: Double
+        public var bins: [Bin]
+    }
+
+    /// Sensitivity and specificity on the val split at one threshold: how the operating point was found.
+    public struct OperatingPoint: Codable, Sendable, Equatable {
+        public var threshold: Double
+        public var sensitivity: Double
+        public var sensitivity_ci95: Interval?
+        public var specificity: Double
+        public var specificity_ci95: Interval?
     }
 
     public struct ROCPoint: Codable, Sendable, Equatable {
@@ -133,9 +203,12 @@ public struct EvalFile: Codable, Sendable, Equatable {
     public var split: String
     public var samples: Int
     public var auc: Double
+    public var ci95: AUCInterval?
     public var loss: Double
     public var thresholds: [Row]
     public var target: Target?
+    public var calibration: Calibration?
+    public var operating_curve: [OperatingPoint]?
     public var roc: [ROCPoint]?
 }
 
@@ -237,6 +310,11 @@ public struct SLAFile: Codable, Sendable, Equatable {
         public var unit: String
         public var margin: Double?
         public var pass: Bool
+        /// The measured value's 95% interval (Wilson's, on the sensitivity check).
+        public var ci95: Interval?
+        /// The check passes on its estimate, but its interval reaches below the target: a PASS the data
+        /// cannot yet tell from a FAIL.
+        public var interval_crosses_target: Bool?
     }
 
     public var gflops_per_sample: Double
@@ -252,4 +330,11 @@ public struct SLAFile: Codable, Sendable, Equatable {
     public var device: String?
     public var threads: Int?
     public var checks: [Check]
+    public var sensitivity_ci95: Interval?
+    public var specificity_ci95: Interval?
+    public var auc_ci95: Interval?
+    /// How the threshold was chosen on val (`EvalFile.Target.rule`).
+    public var threshold_rule: String?
+    /// The temperature applied to the model's probabilities (1: none stored).
+    public var temperature: Double?
 }

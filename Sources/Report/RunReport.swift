@@ -127,11 +127,13 @@ struct Page {
 
     func esc(_ s: String) -> String { XML.escape(s) }
 
-    /// A chart as a figure in the page, registered to be written as `charts/<name>.svg`.
-    mutating func figure(_ name: String, _ chart: any SVGChart, wide: Bool = false) -> String {
+    /// A chart as a figure in the page, registered to be written as `charts/<name>.svg`; `caption` (text)
+    /// says under it what the chart's subtitle has no room for.
+    mutating func figure(_ name: String, _ chart: any SVGChart, wide: Bool = false, caption: String? = nil) -> String {
         charts.append(ReportChart(name: name, chart: chart))
         return "<figure class=\"chart\(wide ? " wide" : "")\" id=\"chart-\(name)\" data-chart=\"\(name)\">\n"
             + chart.svg(standalone: false)
+            + (caption.map { "<p class=\"chart-note\">\(esc($0))</p>\n" } ?? "")
             + "<figcaption><a href=\"charts/\(name).svg\">\(name).svg</a></figcaption>\n</figure>\n"
     }
 
@@ -181,10 +183,13 @@ struct Page {
     func tiles() -> String {
         var tiles: [(String, String, String, String)] = []  // value, key, sub, class
         if let (label, _, e) = evaluations.last {
-            tiles.append((Format.fixed(e.auc, 3), "AUC", "\(label.isEmpty ? "" : label + ", ")\(e.split) split, \(Format.grouped(e.samples)) images", ""))
+            let aucCI = e.ci95?.auc.map { Uncertainty.bounds($0) + " (95% DeLong); " } ?? ""
+            tiles.append((Format.fixed(e.auc, 3), "AUC", "\(aucCI)\(label.isEmpty ? "" : label + ", ")\(e.split) split, \(Format.grouped(e.samples)) images", ""))
             if let t = e.target {
-                tiles.append((Format.percent(t.sensitivity), "Sensitivity", "threshold \(Format.fixed(t.threshold, 3)), target \(Format.percent(t.target_sensitivity))", ""))
-                tiles.append((Format.percent(t.specificity), "Specificity", "at the same threshold", ""))
+                func wilson(_ ci: Interval?) -> String { ci.map { Uncertainty.percentBounds($0) + " (95% Wilson); " } ?? "" }
+                tiles.append((Format.percent(t.sensitivity), "Sensitivity",
+                              "\(wilson(t.ci95?.sensitivity))threshold \(Format.fixed(t.threshold, 3)), target \(Format.percent(t.target_sensitivity))", ""))
+                tiles.append((Format.percent(t.specificity), "Specificity", "\(wilson(t.ci95?.specificity))at the same threshold", ""))
             }
         }
         if let p = run.profiles.last {
@@ -199,7 +204,10 @@ struct Page {
         for (name, sla) in [("baseline", run.slaBaseline.value), ("optimized", run.slaOptimized.value)] {
             guard let sla else { continue }
             let passed = sla.checks.filter(\.pass).count
-            tiles.append((sla.pass ? "PASS" : "FAIL", "SLA, \(name)", "\(passed) of \(sla.checks.count) checks met", sla.pass ? "pass" : "fail"))
+            let shaky = sla.pass ? Uncertainty.crossing(sla) : nil
+            tiles.append((sla.pass ? "PASS" : "FAIL", "SLA, \(name)",
+                          "\(passed) of \(sla.checks.count) checks met" + (shaky.map { "; \($0.name)'s 95% interval crosses its target" } ?? ""),
+                          shaky != nil ? "caution" : sla.pass ? "pass" : "fail"))
         }
         guard !tiles.isEmpty else { return "" }
         return "<div class=\"tiles\">"
@@ -330,7 +338,8 @@ struct Page {
         let several = evals.count > 1
         func named(_ label: String) -> String { label.isEmpty ? "" : label + ": " }
         for (label, _, e) in evals {
-            out += "<p>\(esc(named(label)))\(esc(e.split)) split, \(Format.grouped(e.samples)) images: AUC <strong>\(Format.fixed(e.auc, 4))</strong>, "
+            let aucCI = e.ci95?.auc.map { " " + Uncertainty.bounds($0) + " (95% DeLong)" } ?? ""
+            out += "<p>\(esc(named(label)))\(esc(e.split)) split, \(Format.grouped(e.samples)) images: AUC <strong>\(Format.fixed(e.auc, 4))</strong>\(aucCI), "
                 + "loss \(Format.fixed(e.loss, 4)).</p>\n"
         }
         var highlights: [ScatterChart.Highlight] = []
@@ -368,12 +377,17 @@ struct Page {
         for (label, _, e) in evals {
             if let t = e.target {
                 let c = t.confusion
+                // Files from before threshold rules keep their sentence; with a rule, the rule says it.
+                let chosen = Uncertainty.rule(t.rule).map {
+                    ", chosen on the \(esc(t.chosen_on)) split as \(esc($0)) (\(Format.percent(t.target_sensitivity)))."
+                } ?? ", the largest that reaches sensitivity \(Format.percent(t.target_sensitivity)) on the \(esc(t.chosen_on)) split."
+                let intervals = t.ci95?.sensitivity != nil || t.ci95?.specificity != nil ? " Brackets: 95% Wilson intervals." : ""
                 out += "<div class=\"card callout\"><div class=\"k\">Operating point\(label.isEmpty ? "" : ", " + esc(label))</div>"
-                    + "<p>Threshold <strong>\(Format.fixed(t.threshold, 3))</strong>, the largest that reaches sensitivity "
-                    + "\(Format.percent(t.target_sensitivity)) on the \(esc(t.chosen_on)) split. On the \(esc(e.split)) split it catches "
+                    + "<p>Threshold <strong>\(Format.fixed(t.threshold, 3))</strong>\(chosen) On the \(esc(e.split)) split it catches "
                     + "<strong>\(Format.grouped(c.truePositives)) of \(Format.grouped(c.truePositives + c.falseNegatives))</strong> pneumonia cases "
-                    + "(sensitivity \(Format.percent(t.sensitivity))) and clears \(Format.grouped(c.trueNegatives)) of "
-                    + "\(Format.grouped(c.trueNegatives + c.falsePositives)) normal images (specificity \(Format.percent(t.specificity))).</p></div>\n"
+                    + "(sensitivity \(Uncertainty.percent(t.sensitivity, t.ci95?.sensitivity))) and clears \(Format.grouped(c.trueNegatives)) of "
+                    + "\(Format.grouped(c.trueNegatives + c.falsePositives)) normal images "
+                    + "(specificity \(Uncertainty.percent(t.specificity, t.ci95?.specificity))).\(intervals)</p></div>\n"
                 out += table(HTMLTable(caption: "Confusion matrix at the operating point\(label.isEmpty ? "" : ", " + label) (t = \(Format.fixed(t.threshold, 3)))",
                                        headers: ["", "Predicted pneumonia", "Predicted normal"], numericColumns: [1, 2],
                                        rows: [["Pneumonia", .number(Format.grouped(c.truePositives)), .number(Format.grouped(c.falseNegatives))],
@@ -381,25 +395,27 @@ struct Page {
             }
             var rows: [[HTMLTable.Cell]] = []
             var highlighted: Set<Int> = []
-            var all: [(Bool, Double, Double, Double, Double, Double, Double, Confusion)] = e.thresholds.map {
-                (false, $0.threshold, $0.sensitivity, $0.specificity, $0.precision, $0.f1, $0.accuracy, $0.confusion)
+            var all: [(Bool, Double, Double, Double, Double, Double, Double, Confusion, EvalFile.Intervals?)] = e.thresholds.map {
+                (false, $0.threshold, $0.sensitivity, $0.specificity, $0.precision, $0.f1, $0.accuracy, $0.confusion, $0.ci95)
             }
-            if let t = e.target { all.append((true, t.threshold, t.sensitivity, t.specificity, t.precision, t.f1, t.accuracy, t.confusion)) }
+            if let t = e.target { all.append((true, t.threshold, t.sensitivity, t.specificity, t.precision, t.f1, t.accuracy, t.confusion, t.ci95)) }
             for (i, r) in all.sorted(by: { $0.1 < $1.1 }).enumerated() {
                 if r.0 { highlighted.insert(i) }
                 rows.append([.number(Format.fixed(r.1, 3) + (r.0 ? " ★" : ""), tooltip: r.0 ? "chosen operating point" : nil),
-                             .number(Format.percent(r.2)), .number(Format.percent(r.3)), .number(Format.percent(r.4)),
-                             .number(Format.fixed(r.5, 3)), .number(Format.percent(r.6)),
+                             .number(Uncertainty.percent(r.2, r.8?.sensitivity)), .number(Uncertainty.percent(r.3, r.8?.specificity)),
+                             .number(Uncertainty.percent(r.4, r.8?.precision)),
+                             .number(Format.fixed(r.5, 3)), .number(Uncertainty.percent(r.6, r.8?.accuracy)),
                              .number(Format.grouped(r.7.truePositives)), .number(Format.grouped(r.7.falsePositives)),
                              .number(Format.grouped(r.7.trueNegatives)), .number(Format.grouped(r.7.falseNegatives))])
             }
             thresholdTables += table(HTMLTable(caption: "\(label.isEmpty ? "Metrics" : label.prefix(1).uppercased() + label.dropFirst() + ": metrics") "
-                                                   + "by threshold (score ≥ threshold ⇒ pneumonia; ★ the operating point)",
+                                                   + "by threshold (score ≥ threshold ⇒ pneumonia; ★ the operating point"
+                                                   + (all.contains { $0.8 != nil } ? "; [a–b] 95% Wilson interval)" : ")"),
                                                headers: ["Threshold", "Sensitivity", "Specificity", "Precision", "F1", "Accuracy",
                                                          "TP", "FP", "TN", "FN"],
                                                numericColumns: Set(0..<10), rows: rows, highlightedRows: highlighted))
         }
-        out += "</div>\n</div>\n" + thresholdTables
+        out += "</div>\n</div>\n" + thresholdTables + calibrationCharts(evals)
         return out + "</section>\n"
     }
 
@@ -575,6 +591,14 @@ struct Page {
         }
     }
 
+    /// The measured value with its 95% interval, in the form the evaluation uses ("98.2% [96.3–99.1]").
+    static func value(_ x: Double, unit: String, interval: Interval?) -> String {
+        guard let ci = interval else { return value(x, unit: unit) }
+        let u = unit.lowercased()
+        if u == "fraction" || (u == "" && (0...1).contains(x)) { return Uncertainty.percent(x, ci) }
+        return value(x, unit: unit) + " [\(value(ci.lower, unit: unit))–\(value(ci.upper, unit: unit))]"
+    }
+
     /// "<" or ">" for a numeric target, read from the margin's sign convention; nil where it cannot be told.
     static func comparison(_ c: SLAFile.Check) -> String? {
         guard case .number(let target) = c.target, target != 0, let margin = c.margin, c.measured != target else { return nil }
@@ -604,7 +628,10 @@ struct Page {
         out += "<p class=\"verdicts\">" + loaded.map { name, sla in
             var setting = [sla.device, sla.threads.map { "\($0) thread\($0 == 1 ? "" : "s")" }].compactMap { $0 }.joined(separator: ", ")
             if !setting.isEmpty { setting = " <span class=\"muted\">(\(esc(setting)))</span>" }
-            return "\(name): <span class=\"badge \(sla.pass ? "pass" : "fail")\">\(sla.pass ? "PASS" : "FAIL")</span>\(setting)"
+            // A PASS that rests on an estimate whose interval reaches below a target is not a clean PASS.
+            let shaky = sla.pass && Uncertainty.crossing(sla) != nil
+            let verdict = Uncertainty.verdict(pass: sla.pass, crosses: shaky)
+            return "\(name): <span class=\"badge \(sla.pass ? "pass" : "fail")\(shaky ? " caution" : "")\">\(esc(verdict))</span>\(setting)"
         }.joined(separator: " &nbsp; ") + "</p>\n"
         if case .missing = run.slaBaseline { out += missing([RunDirectory.slaBaselineFile], what: "The baseline's SLA run") }
         if case .missing = run.slaOptimized { out += missing([RunDirectory.slaOptimizedFile], what: "The optimized model's SLA run") }
@@ -626,33 +653,46 @@ struct Page {
             var row: [HTMLTable.Cell] = [HTMLTable.Cell(checkName), HTMLTable.Cell(target)]
             for (_, sla) in loaded {
                 guard let c = sla.checks.first(where: { $0.name == checkName }) else { row += ["–", "", ""]; continue }
-                row.append(.number(Self.value(c.measured, unit: c.unit), tooltip: Format.significant(c.measured, 6)))
+                row.append(.number(Self.value(c.measured, unit: c.unit, interval: c.ci95), tooltip: Format.significant(c.measured, 6)))
                 row.append(.number(c.margin.map { Format.signedPercent($0) } ?? ""))
-                row.append(HTMLTable.Cell(c.pass ? "✓ pass" : "✗ fail", classes: [c.pass ? "pass" : "fail"]))
+                let crosses = c.interval_crosses_target == true
+                row.append(HTMLTable.Cell((c.pass ? "✓ " : "✗ ") + Uncertainty.verdict(pass: c.pass, crosses: crosses).lowercased(),
+                                          classes: [c.pass ? "pass" : "fail"] + (crosses ? ["caution"] : [])))
             }
             return row
         }
         var numeric: Set<Int> = []
         for k in loaded.indices { numeric.insert(2 + 3 * k); numeric.insert(3 + 3 * k) }
-        out += table(HTMLTable(caption: "Checks (margin: how far inside the target, as a share of it)", headers: headers,
-                               numericColumns: numeric, rows: rows))
+        let intervals = loaded.contains { $0.1.checks.contains { $0.ci95 != nil } }
+        out += table(HTMLTable(caption: "Checks (margin: how far inside the target, as a share of it"
+                                   + (intervals ? "; [a–b] 95% interval of the measured value)" : ")"),
+                               headers: headers, numericColumns: numeric, rows: rows))
+        for (name, sla) in loaded {
+            for c in sla.checks where c.interval_crosses_target == true {
+                out += "<p class=\"caution-note\">\(esc(Uncertainty.crossingNote(c, model: name)))</p>\n"
+            }
+        }
 
         // The headline numbers side by side, with the change where both are there.
-        let fields: [(String, (SLAFile) -> Double?, (Double) -> String, Bool)] = [
-            ("Compute per image", { $0.gflops_per_sample }, { Format.significant($0) + " GFLOP" }, true),
-            ("Peak memory", { $0.peak_memory_mb }, Format.megabytes, true),
-            ("Latency, batch 1", { $0.latency_ms }, Format.milliseconds, true),
-            ("Latency per image, batched", { $0.amortized_latency_ms }, Format.milliseconds, true),
-            ("Throughput", { $0.throughput_samples_per_s }, Format.throughput, false),
-            ("Sensitivity", { $0.sensitivity }, { Format.percent($0) }, false),
-            ("Specificity", { $0.specificity }, { Format.percent($0) }, false),
-            ("AUC", { $0.auc }, { Format.fixed($0, 4) }, false),
-            ("Threshold", { $0.threshold }, { Format.fixed($0, 3) }, false),
+        let fields: [(String, (SLAFile) -> Double?, (Double) -> String, Bool, (SLAFile) -> Interval?)] = [
+            ("Compute per image", { $0.gflops_per_sample }, { Format.significant($0) + " GFLOP" }, true, { _ in nil }),
+            ("Peak memory", { $0.peak_memory_mb }, Format.megabytes, true, { _ in nil }),
+            ("Latency, batch 1", { $0.latency_ms }, Format.milliseconds, true, { _ in nil }),
+            ("Latency per image, batched", { $0.amortized_latency_ms }, Format.milliseconds, true, { _ in nil }),
+            ("Throughput", { $0.throughput_samples_per_s }, Format.throughput, false, { _ in nil }),
+            ("Sensitivity", { $0.sensitivity }, { Format.percent($0) }, false, \.sensitivity_ci95),
+            ("Specificity", { $0.specificity }, { Format.percent($0) }, false, \.specificity_ci95),
+            ("AUC", { $0.auc }, { Format.fixed($0, 4) }, false, \.auc_ci95),
+            ("Threshold", { $0.threshold }, { Format.fixed($0, 3) }, false, { _ in nil }),
         ]
-        var detailRows: [[HTMLTable.Cell]] = fields.map { label, get, fmt, lowerIsBetter in
+        var detailRows: [[HTMLTable.Cell]] = fields.map { label, get, fmt, lowerIsBetter, interval in
             var row: [HTMLTable.Cell] = [HTMLTable.Cell(label)]
             let values = loaded.map { get($0.1) }
-            row += values.map { .number($0.map(fmt) ?? "–") }
+            row += zip(values, loaded).map { v, l in
+                guard let v else { return .number("–") }
+                guard let ci = interval(l.1) else { return .number(fmt(v)) }
+                return .number(label == "AUC" ? Uncertainty.auc(v, ci) : Uncertainty.percent(v, ci))
+            }
             if loaded.count >= 2 {
                 var change = ""
                 if let a = values[0], let b = values[1], a > 0, b > 0, label != "Threshold" {
@@ -670,8 +710,18 @@ struct Page {
         }
         // The change column compares the first two (baseline → optimized).
         let change = loaded.count >= 2 ? ["change, \(loaded[0].0) → \(loaded[1].0)"] : []
-        detailRows.append([HTMLTable.Cell("Device")] + loaded.map { HTMLTable.Cell($0.1.device ?? "–", classes: ["num"]) } + (change.isEmpty ? [] : [""]))
-        out += table(HTMLTable(caption: "Measured", headers: ["Quantity"] + loaded.map(\.0) + change,
+        let pad: [HTMLTable.Cell] = change.isEmpty ? [] : [""]
+        if loaded.contains(where: { $0.1.threshold_rule != nil }) {
+            detailRows.append([HTMLTable.Cell("Threshold rule")]
+                              + loaded.map { HTMLTable.Cell($0.1.threshold_rule ?? "–", classes: ["num"], tooltip: Uncertainty.rule($0.1.threshold_rule)) } + pad)
+        }
+        if loaded.contains(where: { $0.1.temperature != nil }) {
+            detailRows.append([HTMLTable.Cell("Temperature")] + loaded.map { .number($0.1.temperature.map { Format.significant($0) } ?? "–") } + pad)
+        }
+        detailRows.append([HTMLTable.Cell("Device")] + loaded.map { HTMLTable.Cell($0.1.device ?? "–", classes: ["num"]) } + pad)
+        let measuredIntervals = loaded.contains { $0.1.sensitivity_ci95 != nil || $0.1.specificity_ci95 != nil || $0.1.auc_ci95 != nil }
+        out += table(HTMLTable(caption: "Measured" + (measuredIntervals ? " ([a–b]: 95% intervals, Wilson's for proportions, DeLong's for the AUC)" : ""),
+                               headers: ["Quantity"] + loaded.map(\.0) + change,
                                numericColumns: Set(1...(loaded.count + change.count)), rows: detailRows))
         return out + "</section>\n"
     }
@@ -680,9 +730,9 @@ struct Page {
 
     static let pageCSS = """
     :root{color-scheme:light dark;--page:#f4f5f7;--card:#ffffff;--ink:#1f2328;--muted:#5b636e;--line:#dde1e6;--soft:#eef0f3;\
-    --good-bg:#dcf5e3;--bad-bg:#ffe7e5;--hl:#fff6cc;--link:#2f6fdb}
+    --good-bg:#dcf5e3;--bad-bg:#ffe7e5;--hl:#fff6cc;--link:#2f6fdb;--warn:#9a6700;--warn-bg:#fff1c2}
     @media (prefers-color-scheme: dark){:root{--page:#0d1117;--card:#161b22;--ink:#e6edf3;--muted:#9aa3ad;--line:#30363d;\
-    --soft:#21262d;--good-bg:#173a25;--bad-bg:#4a1d1f;--hl:#3b3413;--link:#79aaff}}
+    --soft:#21262d;--good-bg:#173a25;--bad-bg:#4a1d1f;--hl:#3b3413;--link:#79aaff;--warn:#e3b341;--warn-bg:#3d2e0a}}
     *{box-sizing:border-box}
     body{margin:0;background:var(--page);color:var(--ink);font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue","DejaVu Sans",Arial,sans-serif}
     .wrap{max-width:1240px;margin:0 auto;padding:0 28px}
@@ -716,6 +766,7 @@ struct Page {
     figure.chart svg{display:block;width:100%;height:auto}
     figure.chart figcaption{font-size:11px;text-align:right;padding:0 10px 6px}
     figure.chart figcaption a{color:var(--muted);text-decoration:none}
+    figure.chart .chart-note{font-size:12.5px;color:var(--muted);margin:0;padding:2px 12px 4px}
     .samples{padding:12px;overflow-x:auto;align-self:stretch;display:flex;align-items:center}
     .callout{padding:14px 16px}
     .callout .k{font-size:12px;font-weight:600;color:var(--muted);text-transform:uppercase;letter-spacing:.04em;margin-bottom:4px}
@@ -737,6 +788,9 @@ struct Page {
     .fail{color:var(--pc-bad);font-weight:600}
     .badge{display:inline-block;padding:1px 10px;border-radius:999px;font-size:13px;font-weight:700;letter-spacing:.03em}
     .badge.pass{background:var(--good-bg)} .badge.fail{background:var(--bad-bg)}
+    .badge.caution{background:var(--warn-bg);color:var(--warn);border:1px dashed var(--warn)}
+    td.caution,.tile .v.caution{color:var(--warn)}
+    .caution-note{font-size:13.5px;color:var(--warn);margin:-6px 0 16px}
     .verdicts{font-size:15px}
     .not-run{background:var(--card);border:1px dashed var(--line);border-radius:10px;padding:12px 16px;color:var(--muted)}
     .not-run.error{border-color:var(--pc-bad);color:var(--pc-bad)}

@@ -196,5 +196,8 @@ func sampleCharts() -> [any SVGChart] {
                      xAxis: AxisSpec("x"), yAxis: AxisSpec("y"), diagonal: "y = x"),
         Histogram(title: "Histogram", values: [], xAxis: AxisSpec("ms", format: .milliseconds)),
         ImageGrid(title: "Images", items: []),
+        IntervalChart(title: "Intervals", series: [.init(name: "none", estimates: [], style: .band),
+                                                   .init(name: "one", estimates: [.init(x: 1, y: 1, lower: 0, upper: 2)], style: .errorBars)],
+                      references: [.vertical(3, label: "v"), .diagonal(label: "y = x")], xAxis: AxisSpec("x"), yAxis: AxisSpec("y")),
     ]
 }

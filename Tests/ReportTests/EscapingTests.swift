@@ -28,6 +28,10 @@ struct EscapingTests {
                          .init(DataPoint(0, 1), label: h, primary: false)], xAxis: AxisSpec(h), yAxis: AxisSpec(h), diagonal: h),
             Histogram(title: h, subtitle: h, values: [1, 2, 3], xAxis: AxisSpec(h), yLabel: h, markers: [.init(h, value: 2)]),
             ImageGrid(title: h, items: [.init(dataURI: "data:image/png;base64,AAAA", label: h)]),
+            IntervalChart(title: h, subtitle: h, series: [
+                .init(name: h, estimates: [.init(x: 0.5, y: 0.5, lower: 0.4, upper: 0.6, label: h), .init(x: 0.6, y: 0.5, tooltip: h)], style: .errorBars),
+                .init(name: h, estimates: [.init(x: 0, y: 0, lower: 0, upper: 0.1), .init(x: 1, y: 1, lower: 0.9, upper: 1)], style: .band),
+            ], references: [.horizontal(0.5, label: h), .vertical(0.5, label: h), .diagonal(label: h)], xAxis: AxisSpec(h), yAxis: AxisSpec(h)),
         ]
         for chart in charts {
             for standalone in [true, false] {

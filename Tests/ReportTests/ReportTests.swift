@@ -28,7 +28,7 @@ struct ReportTests {
         let html = RunReport.render(try RunDirectory(fixtureRun("full_run"))).html
         let sla = try #require(section("sla", of: html))
         #expect(sla.contains("baseline: <span class=\"badge fail\">FAIL</span>"))
-        #expect(sla.contains("optimized: <span class=\"badge pass\">PASS</span>"))
+        #expect(sla.contains("optimized: <span class=\"badge pass caution\">PASS — 95% interval crosses the target</span>"))
         #expect(sla.contains("&lt; 3 ms"))
         #expect(sla.contains("&gt; 98%"))
         #expect(sla.contains("2-core x86-64 CPU (AVX2)"))

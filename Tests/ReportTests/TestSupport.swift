@@ -14,7 +14,8 @@ func temporaryDirectory() throws -> URL {
 
 /// The charts the full fixture run must produce, by name (`charts/<name>.svg`, `id="chart-<name>"`).
 let fullRunCharts = [
-    "class_distribution", "loss", "accuracy", "auc", "roc", "latency_baseline", "latency_optimized",
+    "class_distribution", "loss", "accuracy", "auc", "roc", "reliability_baseline", "operating_curve_baseline",
+    "reliability_optimized", "operating_curve_optimized", "latency_baseline", "latency_optimized",
     "operation_breakdown", "layer_macs_baseline", "layer_macs_optimized", "sweep_latency", "sweep_throughput",
     "optimization_speedup", "optimization_macs",
 ]

@@ -6,10 +6,13 @@ Sources/Report/RunFiles.swift) so the report can be drawn and checked without tr
 
     python3 Tests/ReportTests/Fixtures/make_fixtures.py      # rewrites full_run/ and partial_run/
 
-full_run/     every file of the contract, both profiles and both SLA files.
+full_run/     every file of the contract, both profiles and both SLA files; the evaluations with 95% intervals,
+              calibration and a val operating curve, sla_optimized.json with intervals (sla_baseline.json
+              keeps the older keys only, so a run mixing the two is covered).
 partial_run/  data.json and history.json only, plus an eval.json that is not valid JSON (the report must
               say "could not read" for it and "not run" for the rest).
-Deterministic: a fixed seed, and JSON with sorted keys.
+Deterministic: a fixed seed, and JSON with sorted keys. The val scores of the operating curves come from
+a second generator, so that every value drawn before them is as it was before they existed.
 """
 import base64, json, math, os, random, struct, zlib
 
@@ -87,21 +90,98 @@ for e in range(1, 21):
 
 # --- eval.json (baseline) and eval_optimized.json: test split, scores from two beta distributions --------
 labels = [0] * 234 + [1] * 390
+val_labels = [0] * 135 + [1] * 389
+val_rng = random.Random(20240602)
+Z95 = 1.959963984540054
 
 
-def evaluation_of(neg_ab, pos_ab):
+def wilson(k, n):
+    """Wilson's 95% score interval of k/n (Metrics.ConfidenceInterval.wilson), None when n is 0."""
+    if n == 0:
+        return None
+    p, z2 = k / n, Z95 * Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return {"lower": 0.0 if k == 0 else r(max(0, centre - half), 6), "upper": 1.0 if k == n else r(min(1, centre + half), 6)}
+
+
+def confusion_at(scores, ys, t):
+    tp = sum(1 for s, y in zip(scores, ys) if s >= t and y == 1)
+    fp = sum(1 for s, y in zip(scores, ys) if s >= t and y == 0)
+    tn = sum(1 for s, y in zip(scores, ys) if s < t and y == 0)
+    fn = sum(1 for s, y in zip(scores, ys) if s < t and y == 1)
+    return tp, fp, tn, fn
+
+
+def delong(scores, ys):
+    """DeLong's 95% interval of the AUC (Metrics.DeLong): variance from the structural components."""
+    pos = [s for s, y in zip(scores, ys) if y == 1]; neg = [s for s, y in zip(scores, ys) if y == 0]
+    psi = lambda p, n: 1.0 if p > n else 0.5 if p == n else 0.0
+    v10 = [sum(psi(p, n) for n in neg) / len(neg) for p in pos]
+    v01 = [sum(psi(p, n) for p in pos) / len(pos) for n in neg]
+    auc = sum(v10) / len(pos)
+    var = lambda v: sum((x - auc) ** 2 for x in v) / (len(v) - 1)
+    se = math.sqrt(var(v10) / len(pos) + var(v01) / len(neg))
+    return {"lower": r(max(0, auc - Z95 * se), 6), "upper": r(min(1, auc + Z95 * se), 6)}
+
+
+def calibration(scores, temperature):
+    """Brier, ECE and 10 reliability bins of the (calibrated) scores, and both before the temperature."""
+    def logit(p):
+        p = min(max(p, 1e-7), 1 - 1e-7)
+        return math.log(p / (1 - p))
+    raw = [1 / (1 + math.exp(-temperature * logit(s))) for s in scores]
+
+    def summary(ps):
+        n = len(ps)
+        brier = sum((p - y) ** 2 for p, y in zip(ps, labels)) / n
+        groups = [[] for _ in range(10)]
+        for p, y in zip(ps, labels):
+            groups[min(max(int(p * 10), 0), 9)].append((p, y))
+        bins, ece = [], 0.0
+        for b, g in enumerate(groups):
+            k = sum(y for _, y in g)
+            mean = sum(p for p, _ in g) / len(g) if g else None
+            rate = k / len(g) if g else None
+            if g:
+                ece += len(g) / n * abs(rate - mean)
+            bins.append({"lower": b / 10, "upper": (b + 1) / 10, "count": len(g),
+                         "mean_predicted": None if mean is None else r(mean, 6), "observed_rate": None if rate is None else r(rate, 6),
+                         "observed_ci95": wilson(k, len(g))})
+        return brier, ece, bins
+
+    brier, ece, bins = summary(scores)
+    brier_raw, ece_raw, _ = summary(raw)
+    return {"temperature": temperature, "temperature_source": "none" if temperature == 1 else "checkpoint",
+            "brier": r(brier, 6), "ece": r(ece, 6), "brier_uncalibrated": r(brier_raw, 6), "ece_uncalibrated": r(ece_raw, 6),
+            "bins": bins}
+
+
+def operating_curve(neg_ab, pos_ab):
+    """Sensitivity and specificity on a val split drawn like the test one. pneumo eval writes 101 thresholds
+    (0, 0.01, …, 1); 21 (every 0.05) keep the fixture short and still draw a curve."""
+    scores = [val_rng.betavariate(*neg_ab) if y == 0 else val_rng.betavariate(*pos_ab) for y in val_labels]
+    out = []
+    for i in range(21):
+        t = i / 20
+        tp, fp, tn, fn = confusion_at(scores, val_labels, t)
+        out.append({"threshold": t, "sensitivity": r(tp / (tp + fn), 6), "sensitivity_ci95": wilson(tp, tp + fn),
+                    "specificity": r(tn / (tn + fp), 6), "specificity_ci95": wilson(tn, tn + fp)})
+    return out
+
+
+def evaluation_of(neg_ab, pos_ab, temperature):
     scores = [min(1, max(0, rng.betavariate(*neg_ab) if y == 0 else rng.betavariate(*pos_ab))) for y in labels]
 
     def metrics(t):
-        tp = sum(1 for s, y in zip(scores, labels) if s >= t and y == 1)
-        fp = sum(1 for s, y in zip(scores, labels) if s >= t and y == 0)
-        tn = sum(1 for s, y in zip(scores, labels) if s < t and y == 0)
-        fn = sum(1 for s, y in zip(scores, labels) if s < t and y == 1)
+        tp, fp, tn, fn = confusion_at(scores, labels, t)
         se = tp / (tp + fn); sp = tn / (tn + fp); pr = tp / (tp + fp) if tp + fp else 0
         f1 = 2 * pr * se / (pr + se) if pr + se else 0
         return {"threshold": t, "sensitivity": r(se, 6), "specificity": r(sp, 6), "precision": r(pr, 6), "f1": r(f1, 6),
                 "accuracy": r((tp + tn) / len(labels), 6),
-                "confusion": {"truePositives": tp, "falsePositives": fp, "trueNegatives": tn, "falseNegatives": fn}}
+                "confusion": {"truePositives": tp, "falsePositives": fp, "trueNegatives": tn, "falseNegatives": fn},
+                "ci95": {"sensitivity": wilson(tp, tp + fn), "specificity": wilson(tn, tn + fp), "precision": wilson(tp, tp + fp),
+                         "accuracy": wilson(tp + tn, len(labels))}}
 
     pos = [s for s, y in zip(scores, labels) if y == 1]; neg = [s for s, y in zip(scores, labels) if y == 0]
     auc = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
@@ -111,14 +191,15 @@ def evaluation_of(neg_ab, pos_ab):
         roc.append({"fpr": r(1 - m["specificity"], 6), "tpr": m["sensitivity"], "threshold": r(t, 6)})
     # the largest threshold with sensitivity ≥ 0.98 (chosen on val in real runs; on these scores here), rounded down
     chosen = max(t for t in set(scores) if metrics(t)["sensitivity"] >= 0.98)
-    target = dict(metrics(math.floor(chosen * 1e6) / 1e6), target_sensitivity=0.98, chosen_on="val")
-    return {"_comment": NOTE, "split": "test", "samples": len(labels), "auc": r(auc, 6),
+    target = dict(metrics(math.floor(chosen * 1e6) / 1e6), target_sensitivity=0.98, chosen_on="val", rule="val-sensitivity")
+    return {"_comment": NOTE, "split": "test", "samples": len(labels), "auc": r(auc, 6), "ci95": {"auc": delong(scores, labels)},
             "loss": r(-sum(math.log(max(1e-7, s if y else 1 - s)) for s, y in zip(scores, labels)) / len(labels), 6),
-            "thresholds": [metrics(0.4), metrics(0.7)], "target": target, "roc": roc}
+            "thresholds": [metrics(0.4), metrics(0.7)], "target": target, "roc": roc,
+            "calibration": calibration(scores, temperature), "operating_curve": operating_curve(neg_ab, pos_ab)}
 
 
-evaluation = evaluation_of((2.2, 4.0), (5.0, 1.5))
-evaluation_optimized = evaluation_of((2.0, 4.6), (5.2, 1.4))
+evaluation = evaluation_of((2.2, 4.0), (5.0, 1.5), 1.0)
+evaluation_optimized = evaluation_of((2.0, 4.6), (5.2, 1.4), 0.7)  # T < 1: label smoothing leaves it under-confident
 target = evaluation_optimized["target"]
 
 # --- profiles ---------------------------------------------------------------------------------------------
@@ -191,7 +272,7 @@ analysis = {"_comment": NOTE, "techniques": [
     tech("Prune 30% of channels", (0.49, 0.49, 1.9), (0.47, 0.48, 1.55, 0.0267), True)]}
 
 # --- sla_*.json ----------------------------------------------------------------------------------------------
-def sla(p, sens, spec, auc_, threshold):
+def sla(p, sens, spec, auc_, threshold, uncertainty=None):
     lat = p["latency_ms"]["median"]; tput = p["throughput_samples_per_s"]
     g = p["flops_per_sample"] / 1e9; mem = p["peak_memory_bytes"]["measured"] / 2 ** 20
     checks = [("Compute per image", "< 0.4", g, "GFLOP", (0.4 - g) / 0.4),
@@ -201,10 +282,15 @@ def sla(p, sens, spec, auc_, threshold):
               ("Sensitivity", "> 98%", sens, "fraction", (sens - 0.98) / 0.98)]
     rows = [{"name": n, "target": t, "measured": r(m, 6), "unit": u, "margin": r(mg, 4), "pass": mg > 0}
             for n, t, m, u, mg in checks]
-    return {"_comment": NOTE, "gflops_per_sample": r(g, 6), "peak_memory_mb": r(mem, 3), "latency_ms": lat,
-            "amortized_latency_ms": r(1000 / tput, 4), "throughput_samples_per_s": tput, "sensitivity": sens,
-            "specificity": spec, "auc": auc_, "threshold": threshold, "pass": all(x["pass"] for x in rows),
-            "device": "2-core x86-64 CPU (AVX2)", "threads": 2, "checks": rows}
+    out = {"_comment": NOTE, "gflops_per_sample": r(g, 6), "peak_memory_mb": r(mem, 3), "latency_ms": lat,
+           "amortized_latency_ms": r(1000 / tput, 4), "throughput_samples_per_s": tput, "sensitivity": sens,
+           "specificity": spec, "auc": auc_, "threshold": threshold, "pass": all(x["pass"] for x in rows),
+           "device": "2-core x86-64 CPU (AVX2)", "threads": 2, "checks": rows}
+    if uncertainty:  # the keys Deploy.SLAScorecard added with intervals; the sensitivity check carries its own
+        ci = uncertainty["sensitivity_ci95"]
+        rows[-1].update(ci95=ci, interval_crosses_target=ci["lower"] <= 0.98 < ci["upper"])
+        out.update(uncertainty)
+    return out
 
 full = os.path.join(HERE, "full_run")
 write(os.path.join(full, "data.json"), data)
@@ -218,7 +304,11 @@ write(os.path.join(full, "profile_optimized.json"), optimized)
 write(os.path.join(full, "analysis.json"), analysis)
 write(os.path.join(full, "sla_baseline.json"), sla(baseline, 0.9846, 0.7991, 0.9712, 0.2931))
 write(os.path.join(full, "sla_optimized.json"), sla(optimized, target["sensitivity"], target["specificity"], evaluation_optimized["auc"],
-                                                    target["threshold"]))
+                                                    target["threshold"],
+                                                    {"sensitivity_ci95": target["ci95"]["sensitivity"],
+                                                     "specificity_ci95": target["ci95"]["specificity"],
+                                                     "auc_ci95": evaluation_optimized["ci95"]["auc"], "threshold_rule": target["rule"],
+                                                     "temperature": evaluation_optimized["calibration"]["temperature"]}))
 
 partial = os.path.join(HERE, "partial_run")
 write(os.path.join(partial, "data.json"), data)
