@@ -98,6 +98,11 @@ public struct Pipeline {
                                                        targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 256,
                                                        backend: backend)
         try write(optimizedEval, "eval_optimized.json")
+        // Is the optimized model's AUC different from the baseline's on the same images? DeLong's paired test.
+        let comparison = try ModelComparison.run(("baseline", baseline), ("optimized", optimized), dataset: dataset, split: reportSplit,
+                                                 batchSize: 128, backend: backend)
+        try write(comparison, "comparison.json")
+        log(comparison.table())
         if let t = optimizedEval.target?.threshold { optimized.info["threshold"] = "\(t)" }
         try optimized.write(to: output.appendingPathComponent("optimized/best.safetensors"))
         try profile(optimized, name: "profile_optimized.json")

@@ -20,6 +20,8 @@ struct EvalCommand: ParsableCommand {
     var targetSensitivity: Double?
     @Option(name: .customLong("threshold-rule"), help: "How that threshold is chosen on val: \(ThresholdRule.allCases.map(\.rawValue).joined(separator: ", ")).")
     var thresholdRule = ThresholdRule.wilsonLowerBound
+    @Option(help: ArgumentHelp("A second checkpoint to compare on the same images: DeLong's paired test of the AUCs.", valueName: "file"))
+    var compare: String?
     @Option(name: .customLong("batch-size"), help: "Batch size for inference.") var batchSize = 128
     @OptionGroup var engine: EngineOptions
     @Flag(help: "Print JSON (auc, ci95, thresholds with their ci95, target, calibration, operating_curve).") var json = false
@@ -34,6 +36,7 @@ struct EvalCommand: ParsableCommand {
         if let t = targetSensitivity, !(t > 0 && t <= 1) { throw ValidationError("--target-sensitivity must be in (0, 1], got \(t)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
         guard FileManager.default.fileExists(atPath: checkpoint) else { throw ValidationError("--checkpoint: no such file: \(checkpoint)") }
+        if let compare, !FileManager.default.fileExists(atPath: compare) { throw ValidationError("--compare: no such file: \(compare)") }
     }
 
     func run() throws {
@@ -43,6 +46,31 @@ struct EvalCommand: ParsableCommand {
         let evaluation = try ClinicalEvaluation.run(checkpoint: ckpt, dataset: data, split: Split(rawValue: split)!,
                                                     thresholds: parsedThresholds, targetSensitivity: targetSensitivity, rule: thresholdRule,
                                                     batchSize: batchSize, backend: backend)
-        print(json ? try evaluation.jsonString() : evaluation.table())
+        guard let compare else {
+            print(json ? try evaluation.jsonString() : evaluation.table())
+            return
+        }
+        let other = try Checkpoint.read(URL(fileURLWithPath: compare))
+        let comparison = try ModelComparison.run((checkpoint, ckpt), (compare, other), dataset: data, split: Split(rawValue: split)!,
+                                                 batchSize: batchSize, backend: backend)
+        if json {
+            print(try EvaluationWithComparison(evaluation: evaluation, comparison: comparison).jsonString())
+        } else {
+            print(evaluation.table() + "\n" + comparison.table())
+        }
     }
+}
+
+/// `eval --compare --json`: the evaluation's keys with `comparison` beside them.
+struct EvaluationWithComparison: Encodable {
+    let evaluation: ClinicalEvaluation
+    let comparison: ModelComparison
+
+    func encode(to encoder: any Encoder) throws {
+        try evaluation.encode(to: encoder)
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(comparison, forKey: .comparison)
+    }
+
+    enum Key: String, CodingKey { case comparison }
 }

@@ -128,6 +128,23 @@ struct ClinicalTrainingTests {
         }
     }
 
+    /// Two models on the Deploy fixture's test split: DeLong's paired test of their own scores; a model against
+    /// itself differs by nothing.
+    @Test func comparisonIsDeLongOnTheSameImages() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../DeployTests/Fixtures/tiny_pneumonia.npz").standardized
+        let dataset = try MedMNISTDataset(contentsOf: file)
+        let (a, b) = (try descriptor.graph(seed: 31), try descriptor.graph(seed: 32))
+        let (ca, cb) = (Checkpoint(descriptor: descriptor, parameters: a.parameters), Checkpoint(descriptor: descriptor, parameters: b.parameters))
+        let c = try ModelComparison.run(("a", ca), ("b", cb), dataset: dataset, split: .test, batchSize: 8, backend: testBackend)
+        let (sa, sb) = (try ModelComparison.scores(ca, dataset: dataset, split: .test, batchSize: 8, backend: testBackend),
+                        try ModelComparison.scores(cb, dataset: dataset, split: .test, batchSize: 8, backend: testBackend))
+        #expect(c.delong == DeLong.compare(scoresA: sa.scores, scoresB: sb.scores, labels: sa.labels))
+        #expect(c.samples == 12 && c.table().contains("DeLong"))
+        let same = try ModelComparison.run(("a", ca), ("a", ca), dataset: dataset, split: .test, batchSize: 8, backend: testBackend)
+        #expect(same.delong.difference == 0 && same.delong.p_value == 1)
+    }
+
     /// `eval`'s figures on the Deploy fixture (16 pneumonia images in val): intervals, calibration, the
     /// curve the threshold is chosen from, and a Wilson rule that cannot be met on so few positives.
     @Test func evaluationReportsIntervalsAndCalibration() throws {
