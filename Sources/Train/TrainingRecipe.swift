@@ -40,5 +40,5 @@ public enum TrainingRecipe: String, CaseIterable, Codable, Sendable {
 extension TrainingRecipe {
     /// What `pneumo train`, `pneumo cv` and the pipeline use unless told otherwise: the recipe 5-fold
     /// cross-validation on train + val preferred (the table and commands are in bench/README.md).
-    public static let `default` = TrainingRecipe.spec
+    public static let `default` = TrainingRecipe.radiographAveraged
 }
