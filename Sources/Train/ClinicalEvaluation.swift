@@ -65,6 +65,8 @@ public struct ClinicalEvaluation: Codable, Sendable {
 
     public var split: String
     public var samples: Int
+    /// Views averaged per image (test-time augmentation); absent or 1 for plain evaluation.
+    public var views: Int?
     public var auc: Double
     public var ci95: AUCInterval?
     public var loss: Double
@@ -78,12 +80,16 @@ public struct ClinicalEvaluation: Codable, Sendable {
 
     public static func run(checkpoint: Checkpoint, dataset: MedMNISTDataset, split: Split, thresholds: [Double],
                            targetSensitivity: Double?, rule: ThresholdRule = .valSensitivity, batchSize: Int,
-                           backend: any Backend) throws -> ClinicalEvaluation {
+                           testTimeAugmentation: TestTimeAugmentation? = nil, backend: any Backend) throws -> ClinicalEvaluation {
         let d = checkpoint.descriptor
         let graph = try checkpoint.graph().appendingLoss()
         let preprocessing = try Preprocessing(size: d.input_size, channels: d.channels)
         let scaling = try checkpoint.temperatureScaling()
         func predict(_ s: Split) throws -> Predictions {
+            if let tta = testTimeAugmentation {
+                return try tta.predict(graph: graph, parameters: checkpoint.parameters, split: try dataset.split(s),
+                                       preprocessing: preprocessing, batchSize: batchSize, backend: backend)
+            }
             let loader = try DataLoader(try dataset.split(s), batchSize: batchSize, sampling: .sequential, preprocessing: preprocessing)
             return try Evaluator.predict(graph: graph, parameters: checkpoint.parameters, loader: loader, backend: backend)
         }
@@ -110,7 +116,7 @@ public struct ClinicalEvaluation: Codable, Sendable {
                                              temperature_source: checkpoint.info["temperature"] == nil ? "none" : "checkpoint",
                                              brier: calibrated.brier, ece: calibrated.ece, brier_uncalibrated: uncalibrated.brier,
                                              ece_uncalibrated: uncalibrated.ece, bins: calibrated.bins)
-        return ClinicalEvaluation(split: split.rawValue, samples: reported.scores.count, auc: auc,
+        return ClinicalEvaluation(split: split.rawValue, samples: reported.scores.count, views: testTimeAugmentation?.views.count ?? 1, auc: auc,
                                   ci95: AUCInterval(auc: DeLong.components(scores: reported.scores, labels: reported.labels)?.interval()),
                                   loss: reported.loss,
                                   thresholds: thresholds.map { ThresholdMetrics(scores: reported.scores, labels: reported.labels, threshold: $0) },
@@ -128,7 +134,8 @@ public struct ClinicalEvaluation: Codable, Sendable {
     /// A terminal table, one row per threshold, each proportion with its 95% interval.
     public func table() -> String {
         let aucCI = ci95?.auc.map { String(format: " [%.4f, %.4f]", $0.lower, $0.upper) } ?? ""
-        var lines = [String(format: "%@ split, %d images: AUC %.4f%@ (95%% DeLong), loss %.4f", split, samples, auc, aucCI, loss),
+        let averaged = (views ?? 1) > 1 ? String(format: ", scores averaged over %d test-time views", views!) : ""
+        var lines = [String(format: "%@ split, %d images%@: AUC %.4f%@ (95%% DeLong), loss %.4f", split, samples, averaged, auc, aucCI, loss),
                      "threshold  sensitivity          specificity          precision            F1      accuracy             TP   FP   TN   FN"]
         func cell(_ v: Double, _ ci: ConfidenceInterval?) -> String {
             (String(format: "%.3f", v) + (ci.map { String(format: " [%.3f,%.3f]", $0.lower, $0.upper) } ?? "")).padded(to: 21)

@@ -171,6 +171,20 @@ struct ClinicalTrainingTests {
                                              targetSensitivity: nil, batchSize: 16, backend: testBackend)
         #expect(abs(raw.auc - e.auc) < 1e-12 && raw.calibration?.temperature_source == "none")
         #expect(abs(raw.calibration!.brier - calibration.brier_uncalibrated) < 1e-12)
+        // Test-time augmentation averages the views: its scores are the mean of each view scored alone.
+        let tta = try ClinicalEvaluation.run(checkpoint: checkpoint, dataset: dataset, split: .test, thresholds: [0.5],
+                                             targetSensitivity: nil, batchSize: 16, testTimeAugmentation: .standard, backend: testBackend)
+        #expect(tta.views == 5 && raw.views == 1 && tta.table().contains("averaged over 5 test-time views"))
+        let graph = try checkpoint.graph().appendingLoss()
+        let perView = try TestTimeAugmentation.standard.views.map { view in
+            try TestTimeAugmentation(views: [view]).predict(graph: graph, parameters: checkpoint.parameters, split: try dataset.split(.test),
+                                                           preprocessing: Preprocessing(), batchSize: 16, backend: testBackend).scores
+        }
+        let mean = (0..<12).map { i in perView.map { $0[i] }.reduce(0, +) / 5 }
+        let averaged = try TestTimeAugmentation.standard.predict(graph: graph, parameters: checkpoint.parameters, split: try dataset.split(.test),
+                                                                 preprocessing: Preprocessing(), batchSize: 16, backend: testBackend)
+        for (a, b) in zip(averaged.scores, mean) { #expect(abs(a - b) < 1e-12) }
+        #expect(perView[0] != perView[1])
         #expect(throws: TrainingError.self) {
             try ClinicalEvaluation.run(checkpoint: checkpoint, dataset: dataset, split: .test, thresholds: [0.5], targetSensitivity: 0.98,
                                        rule: .wilsonLowerBound, batchSize: 16, backend: testBackend)
