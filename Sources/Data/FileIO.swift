@@ -1,10 +1,12 @@
+import FileSafety
 import Foundation
 
 /// Whole-file reads and crash-safe writes.
 ///
-/// Writes go to a hidden temporary file in the destination's directory and are then renamed over the
-/// destination: `rename(2)` within one file system is atomic, so a reader (or a later run after a crash)
-/// sees either the old file or the complete new one, never a half-written file that looks complete.
+/// Writes are `AtomicFile`'s: a hidden temporary file in the destination's directory renamed over the
+/// destination (`rename(2)` within one file system is atomic, so a reader, or a later run after a crash, sees
+/// either the old file or the complete new one), except that a FIFO or device is written through and a
+/// symlink's target is the file replaced.
 enum FileIO {
     static func readBytes(_ url: URL) throws -> [UInt8] {
         let data: Foundation.Data
@@ -16,35 +18,20 @@ enum FileIO {
         return [UInt8](data)
     }
 
-    /// A fresh temporary path next to `url`, named so that it cannot be mistaken for the final file.
-    static func temporarySibling(of url: URL) -> URL {
-        url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
-    }
+    /// The temporary path next to `url` that a write of `url` goes through, named so that it cannot be
+    /// mistaken for the final file (and is removed as stale once this process is gone).
+    static func temporarySibling(of url: URL) -> URL { AtomicFile.temporary(for: url) }
 
     static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
-        let directory = url.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw DataError(.io, file: url.path, "cannot create directory \(directory.path): \(reason(error))")
+        do { try AtomicFile.write(Foundation.Data(bytes), to: url) } catch let error as OutputFileError {
+            throw DataError(.io, file: error.path, error.reason)
         }
-        let temporary = temporarySibling(of: url)
-        do {
-            try Foundation.Data(bytes).write(to: temporary)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw DataError(.io, file: url.path, "cannot write \(temporary.path): \(reason(error))")
-        }
-        try moveIntoPlace(temporary, url)
     }
 
-    /// Renames `source` onto `destination`, replacing it; removes `source` when the rename fails.
+    /// Puts `source` (complete) at `destination` by `AtomicFile`'s rules; `source` is gone afterwards.
     static func moveIntoPlace(_ source: URL, _ destination: URL) throws {
-        guard rename(source.path, destination.path) == 0 else {
-            let message = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: source)
-            throw DataError(.io, file: destination.path, "cannot rename \(source.path) into place: \(message)")
+        do { try AtomicFile.moveIntoPlace(source, to: destination) } catch let error as OutputFileError {
+            throw DataError(.io, file: error.path, error.reason)
         }
     }
 

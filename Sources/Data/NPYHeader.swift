@@ -86,12 +86,15 @@ struct NPYHeader: Equatable {
             throw DataError(.format, file: file, item: item, "fortran_order is not True or False")
         }
         guard case .sequence(let dims) = values["shape"]! else {
-            throw DataError(.format, file: file, item: item, "shape is not a tuple")
+            throw DataError(.format, file: file, item: item, "shape \(values["shape"]!.python) is not a tuple")
         }
         var shape: [Int] = []
         for dim in dims {
-            guard case .integer(let d) = dim, d >= 0 else {
-                throw DataError(.format, file: file, item: item, "shape \(values["shape"]!) has a non-integer or negative dimension")
+            guard case .integer(let d) = dim else {
+                throw DataError(.format, file: file, item: item, "shape \(values["shape"]!.python) has a dimension that is not an integer: \(dim.python)")
+            }
+            guard d >= 0 else {
+                throw DataError(.format, file: file, item: item, "shape \(values["shape"]!.python) has a negative dimension \(d)")
             }
             shape.append(d)
         }

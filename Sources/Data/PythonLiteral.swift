@@ -22,6 +22,18 @@ indirect enum PythonLiteral: Equatable, Sendable {
         }
     }
 
+    /// The literal as Python writes it, for messages (`(-2, 28)`, not Swift's `sequence([…])`).
+    var python: String {
+        switch self {
+        case .string(let s): "'\(s)'"
+        case .integer(let i): "\(i)"
+        case .bool(let b): b ? "True" : "False"
+        case .none: "None"
+        case .sequence(let items): items.count == 1 ? "(\(items[0].python),)" : "(" + items.map(\.python).joined(separator: ", ") + ")"
+        case .dict(let entries): "{" + entries.map { "'\($0.0)': \($0.1.python)" }.joined(separator: ", ") + "}"
+        }
+    }
+
     struct SyntaxError: Error {
         let message: String
     }

@@ -1,3 +1,4 @@
+import FileSafety
 import Foundation
 
 /// The safetensors format (readable by PyTorch's `safetensors.torch.load_file` and others): an 8-byte
@@ -118,26 +119,5 @@ public enum Safetensors {
                 .assumingMemoryBound(to: UInt8.self), count: $0.count * 4)) }
         }
         try AtomicFile.write(out, to: url)
-    }
-}
-
-/// Writes a file through a temporary sibling and a rename, so that readers (and a killed process)
-/// never see a half-written file.
-public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL) throws {
-        let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try data.write(to: tmp)
-            // POSIX rename replaces the target atomically (Foundation's replaceItemAt does not on Linux).
-            guard rename(tmp.path, url.path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
-                                                               NSLocalizedDescriptionKey: "cannot rename \(tmp.path) to \(url.path): \(String(cString: strerror(errno)))"])
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw error
-        }
     }
 }

@@ -1,4 +1,5 @@
 import Engine
+import FileSafety
 import Foundation
 import NN
 import SwiftProtobuf
@@ -59,7 +60,7 @@ public enum ONNXExporter {
                              dynamicBatch: Bool = false, metadata: [String: String] = [:]) throws {
         let data = try export(graph: graph, parameters: parameters, opset: opset, dynamicBatch: dynamicBatch, metadata: metadata)
         do { try AtomicFile.write(data, to: url) } catch {
-            throw ONNXError(.io, "export", "cannot write \(url.path): \(error.localizedDescription)")
+            throw ONNXError(.io, "export", "cannot write \(error)")
         }
     }
 

@@ -1,6 +1,7 @@
 import Data
 import Deploy
 import Engine
+import FileSafety
 import Foundation
 import Metrics
 import NN
@@ -107,7 +108,7 @@ public struct ModelOptimizer {
                 distillation = DistillationReport(used: true, temperature: k.temperature, alpha: k.alpha, teacher: url.path)
                 log(String(format: "fine-tuning by distillation from %@ (T %g, alpha %g)", url.lastPathComponent, k.temperature, k.alpha))
             }
-            trainer.onEpoch = { r in log(String(format: "fine-tune epoch %d: loss %.4f, val AUC %.4f", r.epoch, r.train_loss, r.val_auc)) }
+            trainer.onEpoch = { r in log(String(format: "fine-tune epoch %d: loss %.4f, val %@", r.epoch, r.train_loss, r.aucText)) }
             let summary = try trainer.run(train: train, val: val, initial: (graph, parameters))
             fineTune = summary
             result = try Checkpoint.read(URL(fileURLWithPath: summary.checkpoint))

@@ -2,6 +2,7 @@ import Analysis
 import Data
 import Deploy
 import Engine
+import FileSafety
 import Foundation
 import Metrics
 import Models
@@ -155,10 +156,10 @@ public struct Pipeline {
         var trainer = Trainer(descriptor: descriptor, config: config, outputDirectory: output.appendingPathComponent(directory),
                               backend: backend)
         trainer.onEpoch = { r in
-            log(String(format: "%@ epoch %d: loss %.4f, val AUC %.4f (%.1f s)", name, r.epoch, r.train_loss, r.val_auc, r.seconds))
+            log(String(format: "%@ epoch %d: loss %.4f, val %@ (%.1f s)", name, r.epoch, r.train_loss, r.aucText, r.seconds))
         }
         let summary = try trainer.run(train: train, val: val)
-        log(String(format: "%@: best val AUC %.4f at epoch %d", name, summary.best_val_auc, summary.best_epoch))
+        log(String(format: "%@: best val %@ at epoch %d", name, summary.bestText, summary.best_epoch))
         return try Checkpoint.read(URL(fileURLWithPath: summary.checkpoint))
     }
 

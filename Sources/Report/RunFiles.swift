@@ -96,7 +96,8 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var train_accuracy: Double
     public var val_loss: Double
     public var val_accuracy: Double
-    public var val_auc: Double
+    /// null where the val split holds one class (AUC undefined); such epochs are left out of the AUC chart.
+    public var val_auc: Double?
     public var seconds: Double
 }
 

@@ -1,10 +1,6 @@
 import Charts
+import FileSafety
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One chart of the report: its file name stem (`charts/<name>.svg`, `id="chart-<name>"` in the page)
 /// and the chart itself.
@@ -66,18 +62,10 @@ public enum RunReport {
         return page.render()
     }
 
+    /// `AtomicFile`'s write: whole or not at all, a FIFO or device written through, a symlink's target replaced.
     static func writeAtomically(_ text: String, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        do {
-            try Data(text.utf8).write(to: temporary)
-        } catch {
-            throw ReportError("cannot write \(temporary.path): \(error.localizedDescription)")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw ReportError("cannot move \(temporary.path) to \(url.path): \(reason)")
+        do { try AtomicFile.write(Data(text.utf8), to: url) } catch {
+            throw ReportError("\(error)")
         }
     }
 }
@@ -252,13 +240,13 @@ struct Page {
         return out + samples() + "</section>\n"
     }
 
-    /// The sample grid that `pneumo data --samples` drew, inline; or why it is not there.
+    /// The sample grid that `pneumo data --samples` drew, as an image; or why it is not there.
     func samples() -> String {
         switch run.samplesSVG {
         case .missing: return missing([RunDirectory.samplesFile], what: "Sample images (pneumo data --samples)")
         case .unreadable(let why): return unreadable(why)
         case .loaded(let svg):
-            return "<figure class=\"card samples\" id=\"chart-samples\" data-chart=\"samples\">\n\(Self.inlineSVG(svg))</figure>\n"
+            return "<figure class=\"card samples\" id=\"chart-samples\" data-chart=\"samples\">\n\(Self.svgImage(svg, alt: "Sample images per class"))</figure>\n"
         }
     }
 
@@ -270,13 +258,13 @@ struct Page {
         return Double(tag[w.upperBound...].prefix { $0.isNumber || $0 == "." })
     }
 
-    /// An SVG file's root element, ready to sit inside HTML: the XML declaration, doctype and comments
-    /// before the root are dropped. (Scripts inside it could not run: the page's CSP forbids them.)
-    static func inlineSVG(_ text: String) -> String {
-        guard let start = text.range(of: "<svg") else { return "" }
-        var svg = String(text[start.lowerBound...])
-        if let end = svg.range(of: "</svg>", options: .backwards) { svg = String(svg[..<end.upperBound]) }
-        return svg + "\n"
+    /// An SVG file from the run directory as an `<img>` with a base64 `data:` URI. The file is not ours to
+    /// trust: pasted inline, a closing tag, a meta refresh or an `onload` in it became the page's markup. As an
+    /// image it is parsed on its own, can reach nothing in the page, and runs no script (an SVG image never
+    /// does). The root's width, when it has one, keeps the grid at its drawn size.
+    static func svgImage(_ text: String, alt: String) -> String {
+        let width = svgWidth(text).flatMap { $0 >= 1 && $0 <= 100_000 ? " width=\"\(Int($0.rounded()))\"" : nil } ?? ""
+        return "<img src=\"data:image/svg+xml;base64,\(Data(text.utf8).base64EncodedString())\"\(width) alt=\"\(XML.escape(alt))\">\n"
     }
 
     // MARK: - 2. training
@@ -289,10 +277,13 @@ struct Page {
         }
         let history = run.history.value!.sorted { $0.epoch < $1.epoch }
         guard !history.isEmpty else { return out + "<p class=\"not-run\">history.json holds no epochs.</p>\n</section>\n" }
-        let best = history.max { ($0.val_auc, -$0.epoch) < ($1.val_auc, -$1.epoch) }!
+        // Epochs whose AUC is undefined (one class in val) have no point on the AUC chart and cannot be best by it.
+        let scored = history.compactMap { r in r.val_auc.map { (epoch: r.epoch, auc: $0) } }
+        let best = scored.max { ($0.auc, -$0.epoch) < ($1.auc, -$1.epoch) }
         let total = history.map(\.seconds).reduce(0, +)
         out += "<p>\(history.count) epoch\(history.count == 1 ? "" : "s") in \(esc(Format.seconds(total))) (\(esc(Format.seconds(total / Double(history.count)))) per epoch). "
-            + "Best validation AUC <strong>\(Format.fixed(best.val_auc, 4))</strong> at epoch \(best.epoch); "
+            + (best.map { "Best validation AUC <strong>\(Format.fixed($0.auc, 4))</strong> at epoch \($0.epoch); " }
+               ?? "Validation AUC <strong>undefined</strong> (one class in the validation split; the best epoch is the one with the lowest validation loss); ")
             + "learning rate \(esc(Format.significant(history.first!.learning_rate))) → \(esc(Format.significant(history.last!.learning_rate))).</p>\n"
         func points(_ key: KeyPath<EpochRecord, Double>) -> [DataPoint] { history.map { DataPoint(Double($0.epoch), $0[keyPath: key]) } }
         let epoch = AxisSpec("Epoch", format: .integer)
@@ -304,10 +295,14 @@ struct Page {
                                  series: [.init(name: "train", points: points(\.train_accuracy)),
                                           .init(name: "validation", points: points(\.val_accuracy), dashed: true)],
                                  xAxis: epoch, yAxis: AxisSpec("Accuracy (%)", format: .fraction))
-        let auc = LineChart(title: "Validation AUC", subtitle: "best \(Format.fixed(best.val_auc, 4)) at epoch \(best.epoch)",
-                            series: [.init(name: "validation", points: points(\.val_auc), color: 2)],
-                            xAxis: epoch, yAxis: AxisSpec("AUC", format: .number))
-        out += "<div class=\"grid\">\n" + figure("loss", loss) + figure("accuracy", accuracy) + figure("auc", auc) + "</div>\n"
+        out += "<div class=\"grid\">\n" + figure("loss", loss) + figure("accuracy", accuracy)
+        if let best {
+            let auc = LineChart(title: "Validation AUC", subtitle: "best \(Format.fixed(best.auc, 4)) at epoch \(best.epoch)",
+                                series: [.init(name: "validation", points: scored.map { DataPoint(Double($0.epoch), $0.auc) }, color: 2)],
+                                xAxis: epoch, yAxis: AxisSpec("AUC", format: .number))
+            out += figure("auc", auc)
+        }
+        out += "</div>\n"
         return out + "</section>\n"
     }
 
@@ -771,7 +766,7 @@ struct Page {
     .callout{padding:14px 16px}
     .callout .k{font-size:12px;font-weight:600;color:var(--muted);text-transform:uppercase;letter-spacing:.04em;margin-bottom:4px}
     .callout p{margin:0}
-    .samples svg{display:block;max-width:100%;height:auto;margin:0 auto;border-radius:6px}
+    .samples img{display:block;max-width:100%;height:auto;margin:0 auto;border-radius:6px}
     .table-card{overflow-x:auto;margin-bottom:16px}
     .grid .table-card,.stack .table-card{margin-bottom:0}
     .grid > .table-card table.pc-table th{white-space:normal;vertical-align:bottom}

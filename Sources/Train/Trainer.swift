@@ -1,13 +1,14 @@
 import Data
+import FileSafety
 import Foundation
 import Metrics
 import Models
 import NN
 
 /// Trains a model on a MedMNIST split with the spec's recipe, validating every epoch, keeping the best
-/// (by val AUC) and the last checkpoint, and stopping early. A killed run resumes from `last` to the
-/// same result: data order and dropout draws are functions of (seed, epoch), and the optimizer state
-/// is saved beside the weights.
+/// (by val AUC, or by val loss where AUC is undefined: see `BestEpoch`) and the last checkpoint, and
+/// stopping early. A killed run resumes from `last` to the same result: data order and dropout draws are
+/// functions of (seed, epoch), and the optimizer state is saved beside the weights.
 public struct Trainer {
     public var descriptor: ModelDescriptor
     public var config: TrainingConfig
@@ -18,6 +19,8 @@ public struct Trainer {
     public var distillation: Distillation?
     /// Called after each epoch (the CLI prints a line).
     public var onEpoch: (EpochRecord) -> Void = { _ in }
+    /// Called with notes the user should see (the CLI prints them on stderr).
+    public var log: (String) -> Void = { _ in }
     public var showProgress = true
 
     public init(descriptor: ModelDescriptor, config: TrainingConfig, outputDirectory: URL, backend: any Backend) {
@@ -36,6 +39,10 @@ public struct Trainer {
     /// parameters: a rewritten model to fine-tune), whose graph is then stored in the checkpoints.
     public func run(train: ImageSplit, val: ImageSplit, resume: Bool = false,
                     initial: (graph: Graph, parameters: ParameterStore)? = nil) throws -> TrainingSummary {
+        try Self.requireImages(train, file: nil)
+        try Self.requireImages(val, file: nil)
+        // Temporaries of a writer killed here earlier (`kill -9` mid-checkpoint) would otherwise stay forever.
+        AtomicFile.removeStaleTemporaries(in: outputDirectory)
         let trainLoader = try DataLoader(train, batchSize: config.batchSize, sampling: .shuffled, preprocessing: preprocessing(),
                                          augmentation: config.augment ? config.augmentation : nil, seed: config.seed)
         let valLoader = try DataLoader(val, batchSize: max(config.batchSize, 64), sampling: .sequential, preprocessing: preprocessing())
@@ -61,11 +68,14 @@ public struct Trainer {
         } : nil
 
         var history: [EpochRecord] = []
-        var (bestAUC, bestEpoch, sinceBest, startEpoch) = (-1.0, -1, 0, 0)
-        if resume, FileManager.default.fileExists(atPath: lastURL.path) {
+        var best = BestEpoch(), startEpoch = 0
+        if resume, try resumable() {
             let last = try Checkpoint.read(lastURL)
             guard last.descriptor == descriptor, (last.customGraph == nil) == (initial == nil) else {
                 throw TrainingError("\(lastURL.path) holds \(last.descriptor.model) at \(last.descriptor.input_size) px, not \(descriptor.model) at \(descriptor.input_size) px")
+            }
+            guard last.info["optimizer_step"] != nil, last.info["epoch"] != nil else {
+                throw TrainingError("\(lastURL.path) holds no optimizer state or epoch (a copy of best.safetensors?): only the last.safetensors a run writes can be resumed from")
             }
             step.parameters = last.parameters
             let prefix = Checkpoint.optimizerPrefix
@@ -80,14 +90,12 @@ public struct Trainer {
             }
             startEpoch = (Int(last.info["epoch"] ?? "") ?? -1) + 1
             // history.json is written before the checkpoint, so it may hold one epoch more: drop it.
-            history = try JSONDecoder().decode([EpochRecord].self, from: Data(contentsOf: historyURL)).filter { $0.epoch <= startEpoch }
-            bestAUC = Double(last.info["best_val_auc"] ?? "") ?? -1
-            bestEpoch = Int(last.info["best_epoch"] ?? "") ?? -1
-            sinceBest = Int(last.info["epochs_since_best"] ?? "") ?? 0
+            history = try resumedHistory().filter { $0.epoch <= startEpoch }
+            best = BestEpoch(info: last.info)
         }
 
         let root = SeededRandom(seed: config.seed)
-        var stoppedEarly = sinceBest >= config.patience && startEpoch > 0
+        var stoppedEarly = best.epochsSince >= config.patience && startEpoch > 0
         var epoch = startEpoch
         while epoch < config.epochs && !stoppedEarly {
             let started = DispatchTime.now().uptimeNanoseconds
@@ -110,30 +118,29 @@ public struct Trainer {
             }
             let kept = average?.shadow ?? step.parameters
             let val = try Evaluator.predict(graph: model.graph, parameters: kept, loader: valLoader, backend: backend)
-            let auc = val.auc ?? 0
+            // nil where val holds one class: no positive-negative pair to rank (history.json says null).
+            let auc = val.auc
             let record = EpochRecord(epoch: epoch + 1, learning_rate: Double(lr), train_loss: lossSum / Double(seen),
                                      train_accuracy: Double(correct) / Double(seen), val_loss: val.loss, val_accuracy: val.accuracy,
                                      val_auc: auc, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
             history.append(record)
-            bar.finish(String(format: "loss %.4f acc %.3f | val loss %.4f acc %.3f AUC %.4f | %.1fs", record.train_loss,
-                              record.train_accuracy, record.val_loss, record.val_accuracy, auc, record.seconds))
-            if auc > bestAUC {
-                (bestAUC, bestEpoch, sinceBest) = (auc, epoch, 0)
-                var best = Checkpoint(descriptor: descriptor, parameters: kept, info: ["epoch": "\(epoch)", "val_auc": "\(auc)"])
-                best.customGraph = customGraph
-                try best.write(to: bestURL)
-            } else {
-                sinceBest += 1
+            bar.finish(String(format: "loss %.4f acc %.3f | val loss %.4f acc %.3f %@ | %.1fs", record.train_loss,
+                              record.train_accuracy, record.val_loss, record.val_accuracy, record.aucText, record.seconds))
+            if best.record(epoch: epoch, auc: auc, loss: val.loss) {
+                var info = ["epoch": "\(epoch)", "val_loss": "\(val.loss)"]
+                if let auc { info["val_auc"] = "\(auc)" }
+                var checkpoint = Checkpoint(descriptor: descriptor, parameters: kept, info: info)
+                checkpoint.customGraph = customGraph
+                try checkpoint.write(to: bestURL)
             }
-            stoppedEarly = sinceBest >= config.patience
-            try saveLast(step: step, average: average, epoch: epoch, bestAUC: bestAUC, bestEpoch: bestEpoch, sinceBest: sinceBest,
-                         history: history, graph: customGraph)
+            stoppedEarly = best.epochsSince >= config.patience
+            try saveLast(step: step, average: average, epoch: epoch, best: best, history: history, graph: customGraph)
             onEpoch(record)
             epoch += 1
         }
         let temperature = try calibrateBest(graph: model.graph, valLoader: valLoader)
         let timed = history.map(\.seconds)
-        return TrainingSummary(best_epoch: bestEpoch + 1, best_val_auc: bestAUC, temperature: temperature,
+        return TrainingSummary(best_epoch: best.epoch + 1, best_val_auc: best.auc, temperature: temperature,
                                seconds_per_epoch: timed.isEmpty ? 0 : timed.reduce(0, +) / Double(timed.count),
                                checkpoint: bestURL.path, last_checkpoint: lastURL.path, epochs_run: history.count,
                                stopped_early: stoppedEarly, history: history)
@@ -158,18 +165,49 @@ public struct Trainer {
     /// The weight average's tensors ride in the last checkpoint under `optimizer.ema.`.
     static let averagePrefix = "ema."
 
-    private func saveLast(step: TrainingStep<Adam>, average: WeightAverage?, epoch: Int, bestAUC: Double, bestEpoch: Int,
-                          sinceBest: Int, history: [EpochRecord], graph: Graph?) throws {
+    private func saveLast(step: TrainingStep<Adam>, average: WeightAverage?, epoch: Int, best: BestEpoch,
+                          history: [EpochRecord], graph: Graph?) throws {
         try AtomicFile.write(try history.prettyJSON(), to: historyURL)
         let state = step.optimizer.state
-        var info = ["epoch": "\(epoch)", "best_val_auc": "\(bestAUC)", "best_epoch": "\(bestEpoch)",
-                    "epochs_since_best": "\(sinceBest)", "optimizer_step": "\(state.step)"]
+        var info = best.info.merging(["epoch": "\(epoch)", "optimizer_step": "\(state.step)"]) { $1 }
         if let average { info["ema_step"] = "\(average.step)" }
         var checkpoint = Checkpoint(descriptor: descriptor, parameters: step.parameters, info: info)
         checkpoint.extraTensors = state.tensors.map { (Checkpoint.optimizerPrefix + $0.name, $0.tensor) }
             + (average?.trainableTensors ?? []).map { (Checkpoint.optimizerPrefix + Self.averagePrefix + $0.name, $0.tensor) }
         checkpoint.customGraph = graph
         try checkpoint.write(to: lastURL)
+    }
+
+    /// Refuses a split without images before any work: an empty train split used to end in
+    /// "EncodingError … Double.-nan" with an untrained best.safetensors left behind.
+    public static func requireImages(_ split: ImageSplit, file: String?) throws {
+        guard split.count == 0 else { return }
+        let what = split.split == .train ? "nothing to train on" : "nothing to validate on"
+        throw TrainingError("\(file.map { $0 + ": " } ?? "")the \(split.split.rawValue) split holds no images; \(what)")
+    }
+
+    /// Whether `resume` has a last checkpoint to continue from. Without one it starts from scratch and says
+    /// so, unless best.safetensors is there: a fresh run would overwrite it, and it cannot be resumed from
+    /// (it holds the best weights, without the optimizer state and epoch a resume needs).
+    func resumable() throws -> Bool {
+        let files = FileManager.default
+        if files.fileExists(atPath: lastURL.path) { return true }
+        if files.fileExists(atPath: bestURL.path) {
+            throw TrainingError("cannot resume: no last.safetensors in \(outputDirectory.path), only best.safetensors, which holds no optimizer state; train without --resume (best.safetensors is then replaced) or into another --out")
+        }
+        log("no last.safetensors in \(outputDirectory.path): starting from scratch")
+        return false
+    }
+
+    /// history.json beside the last checkpoint, with an error that names it.
+    func resumedHistory() throws -> [EpochRecord] {
+        let data: Data
+        do { data = try Data(contentsOf: historyURL) } catch {
+            throw TrainingError("cannot resume: \(historyURL.path) cannot be read (\(error.localizedDescription)); it is written beside last.safetensors every epoch")
+        }
+        do { return try JSONDecoder().decode([EpochRecord].self, from: data) } catch {
+            throw TrainingError("cannot resume: \(historyURL.path) is not a training history: \(error)")
+        }
     }
 
     static func correctCount(logits: Tensor, labels: Tensor) -> Int {

@@ -44,7 +44,7 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { DNNLContext.threadCount = threads }
+        ThreadCount.apply(threads)
         let m = try source.load()
         var options = OptimizationAnalysis.Options()
         options.runs = runs; options.warmup = warmup; options.throughputBatch = throughputBatch; options.batchSizes = batchSizes

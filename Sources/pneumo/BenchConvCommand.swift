@@ -41,7 +41,7 @@ struct BenchConvCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { DNNLContext.threadCount = threads }
+        ThreadCount.apply(threads)
         if winograd {
             let rows = try WinogradConvBenchmark.run(batch: batch, channels: channels, height: size, width: size,
                                                      outputTiles: outputTiles,

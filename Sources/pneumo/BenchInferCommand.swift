@@ -47,7 +47,7 @@ struct BenchInferCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { DNNLContext.threadCount = threads }
+        ThreadCount.apply(threads)
         let m = try source.load()
         let shape = m.sampleShape
         let p = precision.flatMap(Precision.init(rawValue:)) ?? Precision.native(for: m.graph)

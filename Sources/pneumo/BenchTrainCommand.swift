@@ -34,7 +34,7 @@ struct BenchTrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { DNNLContext.threadCount = threads }
+        ThreadCount.apply(threads)
         let layer = try ModelZoo.layer(model, channels: channels)
         let shape = [batch, channels, inputSize, inputSize]
         let m = try ModelGraph.training(layer, inputShape: shape, seed: 0)

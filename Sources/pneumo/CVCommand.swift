@@ -1,5 +1,6 @@
 import ArgumentParser
 import Data
+import FileSafety
 import Foundation
 import Metrics
 import Models
@@ -57,7 +58,12 @@ struct CVCommand: ParsableCommand {
         }
     }
 
+    /// Holds --out for the whole run: a second writer is refused by name (OutputLock).
     func run() throws {
+        try OutputLock.holding(URL(fileURLWithPath: out)) { try crossValidate() }
+    }
+
+    private func crossValidate() throws {
         let backend = try engine.makeBackend()
         let data = try dataset.open(preferredSize: inputSize)
         let train = try data.split(.train), val = try data.split(.val)

@@ -21,9 +21,10 @@ struct DatasetOptions: ParsableArguments {
         }
         if let data {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory) else {
                 throw ValidationError("--data: no such file: \(data)")
             }
+            if isDirectory.boolValue { throw ValidationError("--data is a directory, not a MedMNIST .npz file: \(data)") }
         }
     }
 
@@ -42,7 +43,8 @@ struct DatasetOptions: ParsableArguments {
 
 /// `--threads` and `--backend`, shared by the commands that run models.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Threads for the kernels (default: all cores).") var threads: Int?
+    // `.unconditional`: `--threads -1` reaches validate() instead of reading as a missing value and a flag.
+    @Option(parsing: .unconditional, help: "Threads for the kernels (default: all cores; more are capped at the cores).") var threads: Int?
     @Option(help: ArgumentHelp("Backend: onednn or reference (slow; for checks).", valueName: "name")) var backend = "onednn"
 
     func validate() throws {
@@ -50,9 +52,9 @@ struct EngineOptions: ParsableArguments {
         guard ["onednn", "reference"].contains(backend) else { throw ValidationError("--backend must be onednn or reference, got \(backend)") }
     }
 
-    /// Applies the thread count and returns the backend.
+    /// Applies the thread count (capped at the cores) and returns the backend.
     func makeBackend() throws -> any Backend {
-        if let threads { DNNLContext.threadCount = threads }
+        ThreadCount.apply(threads)
         return backend == "onednn" ? try DNNLBackend() : ReferenceBackend()
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileSafety
 import Foundation
 import Pipeline
 
@@ -24,7 +25,12 @@ struct OptimizeCommand: ParsableCommand {
         try OutputPath.directory(out, "--out")
     }
 
+    /// Holds --out for the whole run: a second writer is refused by name (OutputLock).
     func run() throws {
+        try OutputLock.holding(URL(fileURLWithPath: out)) { try optimize() }
+    }
+
+    private func optimize() throws {
         var optimizer = ModelOptimizer(backend: try engine.makeBackend()) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         optimizer.targetSensitivity = targetSensitivity
         let ckpt = URL(fileURLWithPath: checkpoint)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Data
+import FileSafety
 import Foundation
 import Metrics
 import Pipeline
@@ -14,10 +15,10 @@ struct PipelineCommand: ParsableCommand {
     @OptionGroup var dataset: DatasetOptions
     @Option(help: "Output directory.") var out: String
     @Option(name: .customLong("baseline-model"), help: "The baseline to start from.") var baselineModel = "baseline"
-    @Option(name: .customLong("baseline-epochs"), help: "Epochs for the baseline (the spec's recipe: 10, with early stopping).") var baselineEpochs = 10
+    @Option(name: .customLong("baseline-epochs"), parsing: .unconditional, help: "Epochs for the baseline (the spec's recipe: 10, with early stopping).") var baselineEpochs = 10
     @Option(name: .customLong("optimized-model"), help: "The efficient model to deploy.") var optimizedModel = "pneumonet"
     @Option(name: .customLong("optimized-channels"), help: "Input channels of the optimized model (1: grayscale as is).") var optimizedChannels = 1
-    @Option(help: "Epochs for the optimized model (default: its recipe's, TrainingRecipe.default).") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Epochs for the optimized model (default: its recipe's, TrainingRecipe.default).") var epochs: Int?
     @Option(name: .customLong("train-subset"), help: "Use only the first N training images (quick runs).") var trainSubset: Int?
     @Option(name: .customLong("target-sensitivity"), help: "Sensitivity the operating threshold must reach on val (the SLA's 98%).") var targetSensitivity = 0.98
     @Option(name: .customLong("threshold-rule"), help: "How the threshold is chosen on val: \(ThresholdRule.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -27,13 +28,20 @@ struct PipelineCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
-        guard baselineEpochs >= 1, (epochs ?? 1) >= 1, optimizedChannels >= 1 else { throw ValidationError("epochs and channels must be positive") }
+        for (flag, value) in [("--baseline-epochs", baselineEpochs), ("--epochs", epochs ?? 1), ("--optimized-channels", optimizedChannels)] where value < 1 {
+            throw ValidationError("\(flag) must be a positive whole number, got \(value)")
+        }
         if let trainSubset, trainSubset < 2 { throw ValidationError("--train-subset must be at least 2") }
         guard targetSensitivity > 0, targetSensitivity <= 1 else { throw ValidationError("--target-sensitivity must be in (0, 1]") }
         try OutputPath.directory(out, "--out")
     }
 
+    /// Holds --out for the whole run, its trainers' subfolders included: a second writer is refused by name.
     func run() throws {
+        try OutputLock.holding(URL(fileURLWithPath: out)) { try runPipeline() }
+    }
+
+    private func runPipeline() throws {
         let backend = try engine.makeBackend()
         let data: MedMNISTDataset
         do {

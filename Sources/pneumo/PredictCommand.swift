@@ -45,7 +45,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { DNNLContext.threadCount = threads }
+        ThreadCount.apply(threads)
         let model = try checkpoint.map(LoadedClassifier.init(checkpoint:)) ?? LoadedClassifier(onnx: onnx!)
         let (chosen, source): (Double, String) =
             if let threshold { (threshold, "--threshold") }

@@ -36,7 +36,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { DNNLContext.threadCount = threads }
+        ThreadCount.apply(threads)
         let m = try source.load()
         var options = ModelProfile.Options()
         options.batch = batch; options.runs = runs; options.warmup = warmup; options.sweep = sweepSizes

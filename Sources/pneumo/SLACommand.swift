@@ -29,7 +29,7 @@ struct SLACommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { DNNLContext.threadCount = threads }
+        ThreadCount.apply(threads)
         let m = try source.load()
         guard m.sampleShape.count == 3, m.sampleShape[1] == m.sampleShape[2] else {
             throw ValidationError("the model's input must be [N, C, S, S], got [N, \(m.sampleShape.map(String.init).joined(separator: ", "))]")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Data
 import Engine
+import FileSafety
 import Foundation
 import Models
 import Train
@@ -39,13 +40,21 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// Holds --out for the whole run: a second writer is refused by name (OutputLock).
     func run() throws {
+        try OutputLock.holding(URL(fileURLWithPath: out)) { try train() }
+    }
+
+    private func train() throws {
         let backend = try engine.makeBackend()
         let data = try dataset.open(preferredSize: inputSize)
         let train = try data.split(.train), val = try data.split(.val)
+        try Trainer.requireImages(train, file: data.file)
+        try Trainer.requireImages(val, file: data.file)
         let descriptor = ModelDescriptor(model: model, inputSize: inputSize ?? train.height, channels: channels ?? ModelZoo.defaultChannels(model))
         var trainer = Trainer(descriptor: descriptor, config: training.config, outputDirectory: URL(fileURLWithPath: out), backend: backend)
         trainer.showProgress = !json
+        trainer.log = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         if let teachers, let files = CommaList.parse(teachers, { $0.isEmpty ? nil : $0 }) {
             let ensemble = try files.map { file -> (graph: Graph, parameters: ParameterStore) in
                 let c = try Checkpoint.read(URL(fileURLWithPath: file))
@@ -60,8 +69,8 @@ struct TrainCommand: ParsableCommand {
         if json {
             print(try summary.jsonString())
         } else {
-            print(String(format: "best val AUC %.4f at epoch %d (%d epochs, %.1f s each%@); best checkpoint: %@",
-                         summary.best_val_auc, summary.best_epoch, summary.epochs_run, summary.seconds_per_epoch,
+            print(String(format: "best val %@ at epoch %d (%d epochs, %.1f s each%@); best checkpoint: %@",
+                         summary.bestText, summary.best_epoch, summary.epochs_run, summary.seconds_per_epoch,
                          summary.stopped_early ? ", stopped early" : "", summary.checkpoint))
         }
     }

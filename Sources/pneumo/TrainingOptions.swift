@@ -7,12 +7,14 @@ extension TrainingRecipe: ExpressibleByArgument {}
 struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Training recipe: \(TrainingRecipe.allCases.map(\.rawValue).joined(separator: ", ")) (default: \(TrainingRecipe.default.rawValue), the one cross-validation preferred; spec is the spec's TRAINING_CONFIG).", valueName: "name"))
     var recipe: TrainingRecipe = .default
-    @Option(help: "Epochs (default: the recipe's).") var epochs: Int?
-    @Option(name: .customLong("batch-size"), help: "Batch size (default: the recipe's).") var batchSize: Int?
-    @Option(help: "Adam learning rate (default: the recipe's).") var lr: Float?
-    @Option(name: .customLong("weight-decay"), help: "Adam weight decay (L2) (default: the recipe's).") var weightDecay: Float?
-    @Option(name: .customLong("lr-step"), help: "Epochs between learning-rate drops (×0.1) (default: the recipe's).") var lrStep: Int?
-    @Option(help: "Epochs without a better val AUC before stopping (default: the recipe's).") var patience: Int?
+    // The numbers parse `.unconditional`ly: `--epochs -1` is then "--epochs must be positive, got -1" from
+    // validate(), not "Missing value for '--epochs'" (a leading dash otherwise reads as the next flag).
+    @Option(parsing: .unconditional, help: "Epochs (default: the recipe's).") var epochs: Int?
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Batch size (default: the recipe's).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Adam learning rate (default: the recipe's).") var lr: Float?
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Adam weight decay (L2) (default: the recipe's).") var weightDecay: Float?
+    @Option(name: .customLong("lr-step"), parsing: .unconditional, help: "Epochs between learning-rate drops (×0.1) (default: the recipe's).") var lrStep: Int?
+    @Option(parsing: .unconditional, help: "Epochs without a better val AUC (or, where val has one class, a lower val loss) before stopping (default: the recipe's).") var patience: Int?
     @Option(help: "Random seed (initialisation, data order, dropout, augmentation).") var seed: UInt64 = 42
     @Flag(inversion: .prefixedNo, help: "Augment training images (default: as the recipe does).") var augment: Bool?
     @Flag(name: .customLong("class-weights"), help: "Weight the loss by inverse class frequency.") var classWeights = false
@@ -22,7 +24,7 @@ struct TrainingOptions: ParsableArguments {
 
     func validate() throws {
         for (flag, value) in [("--epochs", epochs), ("--batch-size", batchSize), ("--lr-step", lrStep), ("--patience", patience)] {
-            if let value, value < 1 { throw ValidationError("\(flag) must be positive, got \(value)") }
+            if let value, value < 1 { throw ValidationError("\(flag) must be a positive whole number, got \(value)") }
         }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive, got \(lr)") }
         if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay must be non-negative, got \(weightDecay)") }

@@ -138,6 +138,17 @@ struct NPYTests {
         #expect(error?.kind == .format)
     }
 
+    /// A negative dimension is named in Python's words, not as Swift's `sequence([PythonLiteral.integer(-2)])`.
+    @Test func negativeDimensionIsNamedPlainly() {
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (-2, 28), }\n"
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        bytes.appendLE(UInt16(header.utf8.count))
+        bytes += Array(header.utf8)
+        #expect(throws: DataError(.format, file: "f", "shape (-2, 28) has a negative dimension -2")) {
+            try NPYReader.decode(bytes, file: "f", name: nil)
+        }
+    }
+
     @Test func unknownVersionIsUnsupported() {
         let bytes = npyBytes(descr: "|u1", shape: [1], data: [1], version: 9)
         let error = #expect(throws: DataError.self) { try NPYReader.decode(bytes, file: "f", name: nil) }

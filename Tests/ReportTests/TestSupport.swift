@@ -26,3 +26,10 @@ func section(_ id: String, of html: String) -> String? {
     guard let end = html.range(of: "</section>", range: start.upperBound..<html.endIndex) else { return nil }
     return String(html[start.lowerBound..<end.upperBound])
 }
+
+/// The SVG documents embedded as `<img src="data:image/svg+xml;base64,…">`, decoded.
+func embeddedSVGs(_ html: String) -> [String] {
+    html.components(separatedBy: "src=\"data:image/svg+xml;base64,").dropFirst().compactMap { rest in
+        rest.split(separator: "\"", maxSplits: 1).first.flatMap { Data(base64Encoded: String($0)) }.map { String(decoding: $0, as: UTF8.self) }
+    }
+}
