@@ -34,6 +34,7 @@ public struct RunDirectory: Sendable {
     public static let historyFile = "history.json"
     public static let evalFile = "eval.json"
     public static let evalOptimizedFile = "eval_optimized.json"
+    public static let comparisonFile = "comparison.json"
     public static let profileFiles = ["profile.json", "profile_baseline.json", "profile_optimized.json"]
     public static let analysisFile = "analysis.json"
     public static let slaBaselineFile = "sla_baseline.json"
@@ -54,6 +55,8 @@ public struct RunDirectory: Sendable {
     public var evaluation: Loaded<EvalFile>
     /// `eval_optimized.json`: the optimized model, where the pipeline evaluated one.
     public var evaluationOptimized: Loaded<EvalFile>
+    /// DeLong's test of the baseline against the optimized model (a pipeline's).
+    public var comparison: Loaded<ComparisonFile>
     /// Every profile found, baseline first; unreadable profile files are in `profileProblems`.
     public var profiles: [LabelledProfile]
     public var profileProblems: [String]
@@ -74,6 +77,7 @@ public struct RunDirectory: Sendable {
         history = Self.decode([EpochRecord].self, url, Self.historyFile)
         evaluation = Self.decode(EvalFile.self, url, Self.evalFile)
         evaluationOptimized = Self.decode(EvalFile.self, url, Self.evalOptimizedFile)
+        comparison = Self.decode(ComparisonFile.self, url, Self.comparisonFile)
         analysis = Self.decode(AnalysisFile.self, url, Self.analysisFile)
         slaBaseline = Self.decode(SLAFile.self, url, Self.slaBaselineFile)
         slaOptimized = Self.decode(SLAFile.self, url, Self.slaOptimizedFile)
@@ -118,7 +122,7 @@ public struct RunDirectory: Sendable {
     /// Why each file that is there could not be read ("eval.json: …"), in the order of the report's sections.
     public var unreadable: [String] {
         func why<T>(_ loaded: Loaded<T>) -> [String] { if case .unreadable(let w) = loaded { [w] } else { [] } }
-        return why(data) + why(samplesSVG) + why(history) + why(evaluation) + why(evaluationOptimized) + profileProblems
+        return why(data) + why(samplesSVG) + why(history) + why(evaluation) + why(evaluationOptimized) + why(comparison) + profileProblems
             + why(analysis) + why(slaBaseline) + why(slaOptimized) + why(slaOptimizedInt8)
     }
 

@@ -339,3 +339,21 @@ public struct SLAFile: Codable, Sendable, Equatable {
     /// The temperature applied to the model's probabilities (1: none stored).
     public var temperature: Double?
 }
+
+/// `comparison.json`: two models' AUCs on the same images with DeLong's paired test (`Train.ModelComparison`).
+public struct ComparisonFile: Codable, Sendable, Equatable {
+    public struct Test: Codable, Sendable, Equatable {
+        public var auc_a: Double
+        public var auc_b: Double
+        public var difference: Double
+        public var difference_ci95: Interval
+        public var z: Double
+        public var p_value: Double
+    }
+
+    public var split: String
+    public var samples: Int
+    public var model_a: String
+    public var model_b: String
+    public var delong: Test
+}

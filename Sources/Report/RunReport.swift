@@ -410,8 +410,20 @@ struct Page {
                                                          "TP", "FP", "TN", "FN"],
                                                numericColumns: Set(0..<10), rows: rows, highlightedRows: highlighted))
         }
-        out += "</div>\n</div>\n" + thresholdTables + calibrationCharts(evals)
+        out += "</div>\n</div>\n" + thresholdTables + comparisonCallout() + calibrationCharts(evals)
         return out + "</section>\n"
+    }
+
+    /// DeLong's paired test of the two models' AUCs, when the run has it.
+    func comparisonCallout() -> String {
+        if case .unreadable(let why) = run.comparison { return unreadable(why) }
+        guard let c = run.comparison.value else { return "" }   // runs without two models have none
+        let t = c.delong
+        let verdict = t.p_value < 0.05 ? "a difference unlikely to be chance (p < 0.05)" : "no difference this test can tell from chance (p ≥ 0.05)"
+        return "<div class=\"card callout\"><div class=\"k\">\(esc(c.model_a)) against \(esc(c.model_b))</div>"
+            + "<p>On the same \(Format.grouped(c.samples)) \(esc(c.split)) images: AUC \(Format.fixed(t.auc_a, 4)) against \(Format.fixed(t.auc_b, 4)), "
+            + "difference \(Format.fixed(t.difference, 4)) [\(Format.fixed(t.difference_ci95.lower, 4))–\(Format.fixed(t.difference_ci95.upper, 4))], "
+            + "z = \(Format.fixed(t.z, 2)), p = \(Format.fixed(t.p_value, 4)) (DeLong's paired test): \(verdict).</p></div>\n"
     }
 
     // MARK: - 4. profile
