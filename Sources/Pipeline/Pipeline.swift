@@ -33,6 +33,11 @@ public struct Pipeline {
         /// The SLA's sensitivity, shown on val with 95% confidence by default (`thresholdRule`).
         public var targetSensitivity = 0.98
         public var thresholdRule = ThresholdRule.wilsonLowerBound
+        /// Teachers of the optimized model: this many models of its own architecture and recipe (seeds + 1, + 2, …)
+        /// are trained first, and the optimized model learns from their mean softmax (`Distillation`); 0 trains it alone.
+        public var teachers = 3
+        public var distillTemperature: Float = 4
+        public var distillAlpha: Float = 0.7
         public var profileRuns = 50
         public var slaRuns = 200
         public var sweep = [1, 8, 32, 64, 128, 256]
@@ -93,8 +98,16 @@ public struct Pipeline {
         try write(analysis, "analysis.json")
 
         // 3. The optimized model.
+        let teachers = try (0..<options.teachers).map { k -> (graph: Graph, parameters: ParameterStore) in
+            let t = try trainModel(options.optimizedModel, channels: options.optimizedChannels, epochs: options.optimizedEpochs,
+                                   config: options.training, seedOffset: UInt64(k + 1), train: train, val: val,
+                                   directory: "optimized_teacher_\(k + 1)")
+            return (try t.graph(), t.parameters)
+        }
+        let distillation = teachers.isEmpty ? nil
+            : try Distillation(ensemble: teachers, temperature: options.distillTemperature, alpha: options.distillAlpha)
         var optimized = try trainModel(options.optimizedModel, channels: options.optimizedChannels, epochs: options.optimizedEpochs,
-                                       config: options.training, train: train, val: val, directory: "optimized")
+                                       config: options.training, train: train, val: val, directory: "optimized", distillation: distillation)
         let optimizedEval = try ClinicalEvaluation.run(checkpoint: optimized, dataset: dataset, split: reportSplit, thresholds: [0.4, 0.7],
                                                        targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 256,
                                                        backend: backend)
@@ -147,14 +160,16 @@ public struct Pipeline {
         return ["data exploration", "training", "clinical evaluation", "threshold selection", "SLA sensitivity (and so the scorecards)"]
     }
 
-    func trainModel(_ name: String, channels: Int, epochs: Int?, config recipe: TrainingConfig, train: ImageSplit, val: ImageSplit,
-                    directory: String) throws -> Checkpoint {
+    func trainModel(_ name: String, channels: Int, epochs: Int?, config recipe: TrainingConfig, seedOffset: UInt64 = 0,
+                    train: ImageSplit, val: ImageSplit, directory: String, distillation: Distillation? = nil) throws -> Checkpoint {
         var config = recipe
-        config.seed = options.training.seed
+        config.seed = options.training.seed &+ seedOffset
         if let epochs { config.epochs = epochs }
         let descriptor = ModelDescriptor(model: name, inputSize: train.height, channels: channels)
         var trainer = Trainer(descriptor: descriptor, config: config, outputDirectory: output.appendingPathComponent(directory),
                               backend: backend)
+        trainer.distillation = distillation
+        if distillation != nil { log("\(name): distilled from the mean softmax of \(distillation!.members.count) teachers") }
         trainer.onEpoch = { r in
             log(String(format: "%@ epoch %d: loss %.4f, val %@ (%.1f s)", name, r.epoch, r.train_loss, r.aucText, r.seconds))
         }

@@ -23,6 +23,8 @@ struct PipelineCommand: ParsableCommand {
     @Option(name: .customLong("target-sensitivity"), help: "Sensitivity the operating threshold must reach on val (the SLA's 98%).") var targetSensitivity = 0.98
     @Option(name: .customLong("threshold-rule"), help: "How the threshold is chosen on val: \(ThresholdRule.allCases.map(\.rawValue).joined(separator: ", ")).")
     var thresholdRule = ThresholdRule.wilsonLowerBound
+    @Option(help: "Teachers of the optimized model (its own architecture and recipe, other seeds), trained first; it learns from their mean softmax. 0: trained alone.")
+    var teachers = 3
     @Option(help: "Random seed.") var seed: UInt64 = 42
     @Flag(help: "Fewer timing runs (quick runs; figures are noisier).") var quick = false
     @OptionGroup var engine: EngineOptions
@@ -32,6 +34,7 @@ struct PipelineCommand: ParsableCommand {
             throw ValidationError("\(flag) must be a positive whole number, got \(value)")
         }
         if let trainSubset, trainSubset < 2 { throw ValidationError("--train-subset must be at least 2") }
+        guard teachers >= 0 else { throw ValidationError("--teachers must be 0 or more, got \(teachers)") }
         guard targetSensitivity > 0, targetSensitivity <= 1 else { throw ValidationError("--target-sensitivity must be in (0, 1]") }
         try OutputPath.directory(out, "--out")
     }
@@ -65,6 +68,7 @@ struct PipelineCommand: ParsableCommand {
         options.baselineModel = baselineModel; options.baselineEpochs = baselineEpochs
         options.optimizedModel = optimizedModel; options.optimizedChannels = optimizedChannels; options.optimizedEpochs = epochs
         options.trainSubset = trainSubset; options.targetSensitivity = targetSensitivity; options.thresholdRule = thresholdRule
+        options.teachers = teachers
         options.training.seed = seed
         if quick { options.profileRuns = 10; options.slaRuns = 30; options.sweep = [1, 8, 64] }
         let pipeline = Pipeline(options: options, output: URL(fileURLWithPath: out), backend: backend) {
