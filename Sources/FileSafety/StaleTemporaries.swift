@@ -2,7 +2,7 @@ import Foundation
 
 extension AtomicFile {
     /// Removes the temporaries that a killed writer left in `directory` (`kill -9` during a checkpoint write
-    /// left a 6 MB `.best.safetensors.<pid>.tmp` that no later run removed). Only regular files named exactly
+    /// left a `.best.safetensors.<pid>.tmp` that no later run removed). Only regular files named exactly
     /// `.NAME.PID.tmp` go, and only when no process PID is alive: a running writer's file stays. (A dead
     /// writer's PID reused by another process keeps its file until a later start: harmless.) Returns what
     /// was removed.
