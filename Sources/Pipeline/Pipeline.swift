@@ -98,14 +98,16 @@ public struct Pipeline {
         try write(analysis, "analysis.json")
 
         // 3. The optimized model.
-        let teachers = try (0..<options.teachers).map { k -> (graph: Graph, parameters: ParameterStore) in
-            let t = try trainModel(options.optimizedModel, channels: options.optimizedChannels, epochs: options.optimizedEpochs,
-                                   config: options.training, seedOffset: UInt64(k + 1), train: train, val: val,
-                                   directory: "optimized_teacher_\(k + 1)")
-            return (try t.graph(), t.parameters)
-        }
-        let distillation = teachers.isEmpty ? nil
-            : try Distillation(ensemble: teachers, temperature: options.distillTemperature, alpha: options.distillAlpha)
+        var teacherConfig = options.training
+        if let epochs = options.optimizedEpochs { teacherConfig.epochs = epochs }
+        let name = options.optimizedModel
+        let distillation = options.teachers == 0 ? nil : try Distillation.trainingEnsemble(
+            of: ModelDescriptor(model: name, inputSize: train.height, channels: options.optimizedChannels), config: teacherConfig,
+            count: options.teachers, train: train, val: val, directory: { output.appendingPathComponent("optimized_teacher_\($0)") },
+            temperature: options.distillTemperature, alpha: options.distillAlpha, backend: backend) { trainer in
+                let seed = trainer.config.seed
+                trainer.onEpoch = { r in log(String(format: "%@ teacher (seed %llu) epoch %d: loss %.4f, val %@", name, seed, r.epoch, r.train_loss, r.aucText)) }
+            }
         var optimized = try trainModel(options.optimizedModel, channels: options.optimizedChannels, epochs: options.optimizedEpochs,
                                        config: options.training, train: train, val: val, directory: "optimized", distillation: distillation)
         let optimizedEval = try ClinicalEvaluation.run(checkpoint: optimized, dataset: dataset, split: reportSplit, thresholds: [0.4, 0.7],
@@ -160,10 +162,10 @@ public struct Pipeline {
         return ["data exploration", "training", "clinical evaluation", "threshold selection", "SLA sensitivity (and so the scorecards)"]
     }
 
-    func trainModel(_ name: String, channels: Int, epochs: Int?, config recipe: TrainingConfig, seedOffset: UInt64 = 0,
+    func trainModel(_ name: String, channels: Int, epochs: Int?, config recipe: TrainingConfig,
                     train: ImageSplit, val: ImageSplit, directory: String, distillation: Distillation? = nil) throws -> Checkpoint {
         var config = recipe
-        config.seed = options.training.seed &+ seedOffset
+        config.seed = options.training.seed
         if let epochs { config.epochs = epochs }
         let descriptor = ModelDescriptor(model: name, inputSize: train.height, channels: channels)
         var trainer = Trainer(descriptor: descriptor, config: config, outputDirectory: output.appendingPathComponent(directory),

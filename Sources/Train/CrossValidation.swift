@@ -137,16 +137,10 @@ public struct CrossValidation {
             var trainer = Trainer(descriptor: descriptor, config: config, outputDirectory: foldDirectory, backend: backend)
             trainer.showProgress = false
             if let e = options.ensemble {
-                let teachers = try (1...e.count).map { k -> (graph: Graph, parameters: ParameterStore) in
-                    var teacherConfig = e.config
-                    teacherConfig.seed = e.config.seed &+ UInt64(k)
-                    var t = Trainer(descriptor: ModelDescriptor(model: e.model, inputSize: descriptor.input_size, channels: e.channels),
-                                    config: teacherConfig, outputDirectory: foldDirectory.appendingPathComponent("teacher-\(k)"), backend: backend)
-                    t.showProgress = false
-                    let best = try Checkpoint.read(URL(fileURLWithPath: try t.run(train: trainSplit, val: valSplit).checkpoint))
-                    return (try best.graph(), best.parameters)
-                }
-                trainer.distillation = try Distillation(ensemble: teachers, temperature: e.temperature, alpha: e.alpha)
+                trainer.distillation = try Distillation.trainingEnsemble(
+                    of: ModelDescriptor(model: e.model, inputSize: descriptor.input_size, channels: e.channels), config: e.config,
+                    count: e.count, train: trainSplit, val: valSplit, directory: { foldDirectory.appendingPathComponent("teacher-\($0)") },
+                    temperature: e.temperature, alpha: e.alpha, backend: backend) { $0.showProgress = false }
             }
             let summary = try trainer.run(train: trainSplit, val: valSplit)
             let best = try Checkpoint.read(URL(fileURLWithPath: summary.checkpoint))

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import NN
 
@@ -84,5 +85,25 @@ public struct Distillation: Sendable {
                                                              temperature: temperature, alpha: alpha, classWeights: classWeights)
             return (loss.scalars[0], try DistillationLoss.backward(saved, gradOut: 1))
         }
+    }
+}
+
+extension Distillation {
+    /// Trains `count` teachers of `descriptor` with `config` on seeds `config.seed + 1 … + count` (the
+    /// student keeps `config.seed`), each into `directory(k)`, and returns distillation from their mean
+    /// softmax. `prepare` sets up each teacher's trainer (progress lines, logging).
+    public static func trainingEnsemble(of descriptor: ModelDescriptor, config: TrainingConfig, count: Int, train: ImageSplit,
+                                        val: ImageSplit, directory: (Int) -> URL, temperature: Float, alpha: Float,
+                                        backend: any Backend, prepare: (inout Trainer) -> Void = { _ in }) throws -> Distillation {
+        let teachers = try (0..<count).map { i -> (graph: Graph, parameters: ParameterStore) in
+            let k = i + 1
+            var teacherConfig = config
+            teacherConfig.seed = config.seed &+ UInt64(k)
+            var trainer = Trainer(descriptor: descriptor, config: teacherConfig, outputDirectory: directory(k), backend: backend)
+            prepare(&trainer)
+            let best = try Checkpoint.read(URL(fileURLWithPath: try trainer.run(train: train, val: val).checkpoint))
+            return (try best.graph(), best.parameters)
+        }
+        return try Distillation(ensemble: teachers, temperature: temperature, alpha: alpha)
     }
 }

@@ -34,8 +34,7 @@ struct CVCommand: ParsableCommand {
     var distillEnsemble = 0
     @Option(name: .customLong("teacher-model"), help: "The teachers' model (trained with the same recipe).") var teacherModel = "resnet18"
     @Option(name: .customLong("teacher-epochs"), help: "Epochs of each teacher (default: the recipe's).") var teacherEpochs: Int?
-    @Option(name: .customLong("distill-temperature"), help: "Distillation temperature T > 0.") var distillTemperature: Float = 4
-    @Option(name: .customLong("distill-alpha"), help: "Weight of the teachers' term, in [0, 1].") var distillAlpha: Float = 0.7
+    @OptionGroup var distill: DistillationOptions
     @OptionGroup var dataset: DatasetOptions
     @OptionGroup var training: TrainingOptions
     @Option(help: "Directory for each fold's checkpoints.") var out: String
@@ -53,8 +52,6 @@ struct CVCommand: ParsableCommand {
         if distillEnsemble > 0 {
             _ = try ModelZoo.layer(teacherModel)
             if let teacherEpochs, teacherEpochs < 1 { throw ValidationError("--teacher-epochs must be positive, got \(teacherEpochs)") }
-            guard distillTemperature > 0, distillTemperature.isFinite else { throw ValidationError("--distill-temperature must be positive") }
-            guard (0...1).contains(distillAlpha) else { throw ValidationError("--distill-alpha must be in [0, 1], got \(distillAlpha)") }
         }
     }
 
@@ -75,7 +72,7 @@ struct CVCommand: ParsableCommand {
             var teacherConfig = training.config
             if let teacherEpochs { teacherConfig.epochs = teacherEpochs }
             options.ensemble = .init(model: teacherModel, channels: descriptor.channels, count: distillEnsemble, config: teacherConfig,
-                                     temperature: distillTemperature, alpha: distillAlpha)
+                                     temperature: distill.temperature, alpha: distill.alpha)
         }
         var cv = CrossValidation(descriptor: descriptor, recipe: training.recipe.rawValue, config: training.config, options: options,
                                  outputDirectory: URL(fileURLWithPath: out), backend: backend)

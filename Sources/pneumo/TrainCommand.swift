@@ -20,8 +20,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var training: TrainingOptions
     @Option(help: ArgumentHelp("Distil from these trained checkpoints (comma-separated; several form an ensemble whose mean softmax is the teacher).", valueName: "files"))
     var teachers: String?
-    @Option(name: .customLong("distill-temperature"), help: "Distillation temperature T > 0 (with --teachers).") var distillTemperature: Float = 4
-    @Option(name: .customLong("distill-alpha"), help: "Weight of the teachers' term, in [0, 1] (with --teachers).") var distillAlpha: Float = 0.7
+    @OptionGroup var distill: DistillationOptions
     @Option(help: "Output directory.") var out: String
     @Flag(help: "Continue from --out/last.safetensors.") var resume = false
     @OptionGroup var engine: EngineOptions
@@ -35,8 +34,6 @@ struct TrainCommand: ParsableCommand {
         if let teachers {
             guard let files = CommaList.parse(teachers, { $0.isEmpty ? nil : $0 }) else { throw ValidationError("--teachers must be comma-separated files, got '\(teachers)'") }
             for f in files where !FileManager.default.fileExists(atPath: f) { throw ValidationError("--teachers: no such file: \(f)") }
-            guard distillTemperature > 0, distillTemperature.isFinite else { throw ValidationError("--distill-temperature must be positive") }
-            guard (0...1).contains(distillAlpha) else { throw ValidationError("--distill-alpha must be in [0, 1], got \(distillAlpha)") }
         }
     }
 
@@ -63,7 +60,7 @@ struct TrainCommand: ParsableCommand {
                 }
                 return (try c.graph(), c.parameters)
             }
-            trainer.distillation = try Distillation(ensemble: ensemble, temperature: distillTemperature, alpha: distillAlpha)
+            trainer.distillation = try Distillation(ensemble: ensemble, temperature: distill.temperature, alpha: distill.alpha)
         }
         let summary = try trainer.run(train: train, val: val, resume: resume)
         if json {

@@ -96,6 +96,23 @@ struct ClinicalTrainingTests {
         #expect(throws: TrainingError.self) { try Distillation(ensemble: [], temperature: 2, alpha: 0.5) }
     }
 
+    /// `trainingEnsemble` trains each teacher on its own seed into its own folder and distils from all of them.
+    @Test func teacherEnsembleTrainsEveryMember() throws {
+        let (train, val) = (try noisySplit(.train, count: 32, seed: 8), try noisySplit(.val, count: 16, seed: 9))
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var config = TrainingConfig()
+        config.epochs = 1; config.batchSize = 16; config.seed = 40
+        var seeds: [UInt64] = []
+        let d = try Distillation.trainingEnsemble(of: descriptor, config: config, count: 2, train: train, val: val,
+                                                  directory: { dir.appendingPathComponent("t\($0)") }, temperature: 3, alpha: 0.6,
+                                                  backend: testBackend) { seeds.append($0.config.seed); $0.showProgress = false }
+        #expect(d.members.count == 2 && seeds == [41, 42] && d.temperature == 3 && d.alpha == 0.6)
+        for k in 1...2 { #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("t\(k)/best.safetensors").path)) }
+        let a = d.members[0].parameters, b = d.members[1].parameters
+        #expect(a.names.contains { a[$0]!.scalars != b[$0]!.scalars })
+    }
+
     @Test func crossValidationHoldsEachFoldOut() throws {
         let (train, val) = (try noisySplit(.train, count: 60, seed: 5), try noisySplit(.val, count: 30, seed: 6))
         let dir = try temporaryDirectory()
