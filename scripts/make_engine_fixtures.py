@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the PyTorch-semantics fixtures of the Engine op tests into Tests/EngineTests/Fixtures/.
+"""Writes the PyTorch-semantics fixtures of the graph core op tests into Tests/GraphCoreTests/Fixtures/.
 
     python3 scripts/make_engine_fixtures.py            # torch if importable, else NumPy
     python3 scripts/make_engine_fixtures.py --numpy    # force the NumPy implementation
@@ -503,7 +503,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--numpy", action="store_true", help="use the NumPy implementation even if torch is present")
     parser.add_argument("--check", action="store_true", help="compare the NumPy implementation with torch")
-    parser.add_argument("--out", default=OUT_DIR, help="output folder (default: Tests/EngineTests/Fixtures)")
+    parser.add_argument("--out", default=OUT_DIR, help="output folder (default: Tests/GraphCoreTests/Fixtures)")
     parser.add_argument("--only", action="append", metavar="OP",
                         help="write only this fixture file (e.g. distillation); repeatable")
     args = parser.parse_args()

@@ -1,4 +1,5 @@
-import Engine
+import CPUBackend
+import GraphCore
 import Foundation
 import Optimize
 import Profile
@@ -106,7 +107,7 @@ struct Measurer {
         var p = parameters, rng = SeededRandom(seed: 0)
         var g = graph
         if let id = g.inputID(inputName) { g.nodes[id.index].shape = input.shape }
-        let pass = try Executor(graph: g, backend: try DNNLBackend()).forward(feeds: [inputName: input], parameters: &p, mode: .inference,
+        let pass = try Executor(graph: g, backend: Devices.preferred.backend).forward(feeds: [inputName: input], parameters: &p, mode: .inference,
                                                                               rng: &rng)
         guard let out = g.outputs.first, let y = pass[out] else { throw EngineError.invalid("analysis", "the graph has no output") }
         return y.scalars

@@ -1,4 +1,5 @@
-import Engine
+import CPUBackend
+import GraphCore
 import Foundation
 import Models
 import Optimize
@@ -81,7 +82,7 @@ public enum OptimizationAnalysis {
         for i in techniques.indices { techniques[i].details = techniques[i].details.filter { $0.value.isFinite } }
         let base = context.base
         return AnalysisReport(
-            model: name, input_size: sampleShape.last ?? 0, channels: sampleShape.first ?? 0, threads: DNNLContext.threadCount,
+            model: name, input_size: sampleShape.last ?? 0, channels: sampleShape.first ?? 0, threads: CPUDevice.threadCount,
             device: CPUInfo.description, throughput_batch: options.throughputBatch,
             baseline: BaselineSummary(parameters: base.parameters, macs_per_sample: base.macs, latency_ms: base.latencyMs,
                                       throughput_samples_per_s: base.throughput, planned_bytes: base.plannedBytes,

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 import Foundation
 
 /// Random augmentation of training images, drawn per image: geometry (rotation, shift, zoom) and exposure

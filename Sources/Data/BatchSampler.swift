@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// How an epoch orders (or draws) its samples.
 public enum Sampling: String, Sendable, Equatable, CaseIterable {

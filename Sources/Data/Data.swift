@@ -8,4 +8,4 @@
 //
 // Every reader checks each offset and length that comes from a file and throws a `DataError` naming the
 // file and member, so a damaged download is reported, never a crash.
-import Engine
+import GraphCore

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// One training step's input.
 public struct Batch: Sendable {

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// The images and labels of one split, validated against each other and the task.
 ///

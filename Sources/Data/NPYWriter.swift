@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 import Foundation
 
 /// Writes float32 arrays as .npy, the format `np.load` reads directly (used by `pneumo infer --output`).

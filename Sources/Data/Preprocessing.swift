@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// Turns uint8 images into the float32 NCHW tensors a model takes.
 ///

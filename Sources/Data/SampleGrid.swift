@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 import Foundation
 
 /// An SVG contact sheet of labelled sample images, for looking at the data before training on it. Each

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// K stratified folds of a labelled set, as scikit-learn's `StratifiedKFold(shuffle=True)`: each class's
 /// indices are shuffled with the seed and dealt round-robin, so every fold holds each class in the same

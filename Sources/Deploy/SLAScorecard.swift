@@ -1,5 +1,6 @@
 import Data
-import Engine
+import CPUBackend
+import GraphCore
 import Foundation
 import Metrics
 import Profile
@@ -129,7 +130,7 @@ public struct SLAScorecard: Codable, Sendable {
             check("throughput", best!.timing.throughput_samples_per_s, above: targets.throughput, "samples/s"),
             sensitivityCheck,
         ]
-        return SLAScorecard(model: model, split: split.rawValue, device: CPUInfo.description, threads: DNNLContext.threadCount,
+        return SLAScorecard(model: model, split: split.rawValue, device: CPUInfo.description, threads: CPUDevice.threadCount,
                             gflops_per_sample: gflops, true_gflops_per_sample: 2 * gflops, peak_memory_mb: memoryMB,
                             process_peak_rss_mb: Double(memory.process_peak_rss_bytes) / 1_048_576,
                             latency_ms: latency.latency_ms.mean, latency_p95_ms: latency.latency_ms.p95,

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// A chest X-ray file made into the input a PneumoniaMNIST model was trained on.
 ///

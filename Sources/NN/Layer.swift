@@ -1,4 +1,4 @@
-@_exported import Engine
+@_exported import GraphCore
 
 /// A model component: recording its forward into the graph of `x`. Layers are small value types (a
 /// config and a name); their parameters are created, under the layer's name as scope, when first

@@ -3,7 +3,16 @@ import Foundation
 /// Updates trainable parameters from their gradients. Implementations follow PyTorch's update rules
 /// exactly (same state, same order of operations) so that runs are comparable.
 public protocol Optimizer {
-    mutating func step(_ parameters: inout ParameterStore, gradients: [String: Tensor], learningRate: Float) throws
+    /// Updates `parameters` with the update running on `backend` (where the parameters live).
+    mutating func step(_ parameters: inout ParameterStore, gradients: [String: Tensor], learningRate: Float,
+                       on backend: any Backend) throws
+}
+
+extension Optimizer {
+    /// A step on the host.
+    public mutating func step(_ parameters: inout ParameterStore, gradients: [String: Tensor], learningRate: Float) throws {
+        try step(&parameters, gradients: gradients, learningRate: learningRate, on: ReferenceBackend())
+    }
 }
 
 func checkedGradient(_ gradients: [String: Tensor], _ name: String) throws -> Tensor? {
@@ -11,40 +20,6 @@ func checkedGradient(_ gradients: [String: Tensor], _ name: String) throws -> Te
     let plain = g.rank == 4 ? g.contiguous() : g
     if plain.hasNonFinite { throw EngineError.numeric("optimizer", "gradient of '\(name)' holds NaN or Inf") }
     return plain
-}
-
-/// One Adam update over raw buffers (PyTorch's order of operations), for a chunk of the elements.
-struct AdamKernel: @unchecked Sendable {
-    let p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
-    let lr, wd, b1, b2, eps, stepSize, c2Root: Float
-    let decoupled: Bool
-
-    /// Updates the chunk; returns false when a gradient in it is NaN or ±∞ (checked in the same pass:
-    /// a separate scan would read every gradient twice).
-    func update(_ range: Range<Int>) -> Bool {
-        var finite: Float = 0   // stays 0 unless some g·0 is NaN
-        let decay = 1 - lr * wd
-        if decoupled {
-            for i in range {
-                let gi = g[i]
-                finite += gi * 0
-                let pi = p[i] * decay
-                let mi = b1 * m[i] + (1 - b1) * gi, vi = b2 * v[i] + (1 - b2) * gi * gi
-                m[i] = mi; v[i] = vi
-                p[i] = pi - stepSize * mi / (vi.squareRoot() / c2Root + eps)
-            }
-        } else {
-            for i in range {
-                let pi = p[i]
-                let gi = g[i] + wd * pi
-                finite += gi * 0
-                let mi = b1 * m[i] + (1 - b1) * gi, vi = b2 * v[i] + (1 - b2) * gi * gi
-                m[i] = mi; v[i] = vi
-                p[i] = pi - stepSize * mi / (vi.squareRoot() / c2Root + eps)
-            }
-        }
-        return finite.isFinite
-    }
 }
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay (`torch.optim.SGD`).
@@ -58,7 +33,8 @@ public struct SGD: Optimizer {
         self.momentum = momentum; self.nesterov = nesterov; self.weightDecay = weightDecay
     }
 
-    public mutating func step(_ parameters: inout ParameterStore, gradients: [String: Tensor], learningRate lr: Float) throws {
+    public mutating func step(_ parameters: inout ParameterStore, gradients: [String: Tensor], learningRate lr: Float,
+                              on backend: any Backend) throws {
         for name in parameters.trainableNames {
             guard let g = try checkedGradient(gradients, name) else { continue }
             let gs = g.scalars
@@ -89,7 +65,7 @@ public struct Adam: Optimizer {
     public var epsilon: Float
     public var weightDecay: Float
     public var decoupled: Bool
-    private var moments: [String: (m: [Float], v: [Float])] = [:]
+    private var moments: [String: (m: Tensor, v: Tensor)] = [:]
     public private(set) var stepCount = 0
 
     /// The first and second moment estimates by parameter name, as tensors (PyTorch's `exp_avg` and
@@ -99,21 +75,21 @@ public struct Adam: Optimizer {
         var out: [(String, Tensor)] = []
         for n in names {
             let (m, v) = moments[n]!
-            out.append(("\(n).exp_avg", try! Tensor(shape: [m.count], scalars: m)))
-            out.append(("\(n).exp_avg_sq", try! Tensor(shape: [v.count], scalars: v)))
+            out.append(("\(n).exp_avg", m))
+            out.append(("\(n).exp_avg_sq", v))
         }
         return (stepCount, out)
     }
 
     /// Restores what `state` returned.
     public mutating func restore(step: Int, tensors: [String: Tensor]) throws {
-        var restored: [String: (m: [Float], v: [Float])] = [:]
+        var restored: [String: (m: Tensor, v: Tensor)] = [:]
         for (key, t) in tensors where key.hasSuffix(".exp_avg") {
             let name = String(key.dropLast(".exp_avg".count))
             guard let v = tensors[name + ".exp_avg_sq"], v.count == t.count else {
                 throw EngineError.invalid("optimizer", "optimizer state for '\(name)' lacks a matching exp_avg_sq")
             }
-            restored[name] = (t.scalars, v.scalars)
+            restored[name] = (try t.reshaped([t.count]), try v.reshaped([v.count]))
         }
         moments = restored
         stepCount = step
@@ -125,29 +101,19 @@ public struct Adam: Optimizer {
 
     public static func adamW(weightDecay: Float = 1e-2) -> Adam { Adam(weightDecay: weightDecay, decoupled: true) }
 
-    public mutating func step(_ parameters: inout ParameterStore, gradients: [String: Tensor], learningRate lr: Float) throws {
+    public mutating func step(_ parameters: inout ParameterStore, gradients: [String: Tensor], learningRate lr: Float,
+                              on backend: any Backend) throws {
         stepCount += 1
-        let (b1, b2, eps, wd, decoupled) = (beta1, beta2, epsilon, weightDecay, decoupled)
-        let c1 = 1 - Float(pow(Double(b1), Double(stepCount)))
-        let c2 = 1 - Float(pow(Double(b2), Double(stepCount)))
-        let stepSize = lr / c1, c2Root = c2.squareRoot()
+        let update = AdamUpdate(learningRate: lr, weightDecay: weightDecay, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                decoupled: decoupled, step: stepCount)
         for name in parameters.trainableNames {
             guard let g0 = gradients[name] else { continue }
-            let g = g0.rank == 4 ? g0.contiguous() : g0   // the kernel checks finiteness as it goes
-            var (m, v) = moments.removeValue(forKey: name) ?? ([Float](repeating: 0, count: g.count), [Float](repeating: 0, count: g.count))
-            try g.withUnsafeBufferPointer { gs in
-                try m.withUnsafeMutableBufferPointer { m in
-                    try v.withUnsafeMutableBufferPointer { v in
-                        try parameters.withMutableScalars(name) { p in
-                            let k = AdamKernel(p: p.baseAddress!, g: gs.baseAddress!, m: m.baseAddress!, v: v.baseAddress!, lr: lr, wd: wd,
-                                               b1: b1, b2: b2, eps: eps, stepSize: stepSize, c2Root: c2Root, decoupled: decoupled)
-                            guard withFlushedDenormals({ OpenMPParallel.all(count: p.count, { range in k.update(range) }) }) else {
-                                throw EngineError.numeric("optimizer", "gradient of '\(name)' holds NaN or Inf (the update was not completed)")
-                            }
-                        }
-                    }
-                }
+            let g = g0.rank == 4 ? g0.contiguous() : g0   // the update checks finiteness as it goes
+            var (m, v) = moments.removeValue(forKey: name) ?? (Tensor(zeros: [g.count]), Tensor(zeros: [g.count]))
+            let finite = try parameters.withMutableTensor(name) { p in
+                try backend.adamStep(&p, gradient: g, firstMoment: &m, secondMoment: &v, update)
             }
+            guard finite else { throw EngineError.numeric("optimizer", "gradient of '\(name)' holds NaN or Inf (the update was not completed)") }
             moments[name] = (m, v)
         }
     }

@@ -23,7 +23,7 @@ public struct TrainingStep<O: Optimizer> {
     public mutating func callAsFunction(image: Tensor, label: Tensor, learningRate: Float,
                                         loss: LogitsLoss? = nil) throws -> (loss: Float, logits: Tensor) {
         let (value, logits, gradients) = try computeGradients(image: image, label: label, loss: loss)
-        try optimizer.step(&parameters, gradients: gradients, learningRate: learningRate)
+        try optimizer.step(&parameters, gradients: gradients, learningRate: learningRate, on: executor.backend)
         return (value, logits)
     }
 

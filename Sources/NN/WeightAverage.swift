@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// An exponential moving average of a model's trainable parameters (Polyak averaging, as timm's `ModelEmaV2`
 /// and TensorFlow's `ExponentialMovingAverage`): after each optimizer step t,

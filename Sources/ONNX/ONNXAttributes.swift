@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 import Foundation
 
 /// A node's attributes, each checked against the op's list and for its declared type.

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 import FileSafety
 import Foundation
 import NN

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 import Foundation
 
 // The op-by-op translation of `ImportTranslator`: each ONNX op (after its arity and attributes are checked against

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 import Foundation
 
 // QDQ files (ONNX Runtime's quantizer, our exporter): QuantizeLinear → DequantizeLinear pairs become the IR's

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 import Foundation
 
 /// A model imported from ONNX: the IR graph (input → outputs), its parameters, and what the file said

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 import Foundation
 
 /// A tensor read from a file (initializer or `Constant`), before it becomes a parameter or a shape:

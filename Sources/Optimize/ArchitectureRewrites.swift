@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// IR → IR rewrites that change a model's architecture: the spec's optimization techniques applied to a
 /// trained graph for real, each in its own file, each initialising the new weights from the old ones as

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 extension ArchitectureRewrites {
     /// Depthwise-separable convolutions: each selected dense convolution `C → K` with a `kH×kW` kernel

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// Builds a new graph from an old one node by node, renumbering ids; the rewrites are small functions
 /// over it. After rewriting, nodes no output depends on are dropped, and so are their parameters.

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 extension ArchitectureRewrites {
     /// Grouped convolutions: each selected dense convolution whose input and output channels `groups`

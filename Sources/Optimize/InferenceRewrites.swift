@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// Rewrites that keep a trained model's inference function (up to float rounding), used by the runtime
 /// and the optimizer. Each states what it preserves; tests check outputs before and after agree.

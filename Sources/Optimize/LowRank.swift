@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// How many singular directions a factorized layer keeps.
 public enum RankChoice: Sendable, Hashable {

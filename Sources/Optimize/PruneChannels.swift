@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 extension ArchitectureRewrites {
     /// Structured channel pruning: in every chain `conv A → batch-norm → ReLU/ReLU6 → conv B` (each node

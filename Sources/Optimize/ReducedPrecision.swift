@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 extension InferenceRewrites {
     /// Rounds every parameter and buffer to `dtype` (`.float16` or `.bfloat16`, round-to-nearest-even)

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 extension ArchitectureRewrites {
     /// Drops every bilinear resize: each reader of a resize reads the resize's input instead, so the

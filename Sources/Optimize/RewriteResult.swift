@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// What an architecture rewrite returns: the new graph and parameters, and one entry per layer it changed.
 public struct RewriteResult: Sendable {

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 extension ArchitectureRewrites {
     /// Parameter sharing (weight tying): the convolution weights named in `tying` (tied → kept) become

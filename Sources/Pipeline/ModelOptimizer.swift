@@ -1,6 +1,6 @@
 import Data
 import Deploy
-import Engine
+import GraphCore
 import FileSafety
 import Foundation
 import Metrics

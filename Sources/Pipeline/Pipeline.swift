@@ -1,7 +1,7 @@
 import Analysis
 import Data
 import Deploy
-import Engine
+import GraphCore
 import FileSafety
 import Foundation
 import Metrics

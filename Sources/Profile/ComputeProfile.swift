@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// Arithmetic of a graph read exactly from its shapes. MACs count convolution and linear
 /// multiply-accumulates (torchvision's convention; 1 MAC = 2 FLOPs; thop and the spec call a MAC a

@@ -1,4 +1,5 @@
-import Engine
+import CPUBackend
+import GraphCore
 import Foundation
 import Runtime
 
@@ -95,7 +96,7 @@ public struct ModelProfile: Codable, Sendable {
                                     samples_per_s: t.throughput_samples_per_s))
         }
         return ModelProfile(
-            model: name, input_shape: sampleShape, threads: DNNLContext.threadCount, device: CPUInfo.description,
+            model: name, input_shape: sampleShape, threads: CPUDevice.threadCount, device: CPUInfo.description,
             macs_per_sample: compute.macs_per_sample, flops_per_sample: compute.flops_per_sample,
             gflops_per_sample: Double(compute.flops_per_sample) / 1e9, parameters: compute.parameters,
             model_size_mb: Double(compute.parameter_bytes) / 1_048_576, resize_elements_per_sample: compute.resize_elements_per_sample,

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 import Foundation
 
 /// Refuses a batch whose activations do not fit this machine's memory, with the sizes, before they are allocated:

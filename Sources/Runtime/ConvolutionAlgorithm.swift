@@ -1,4 +1,5 @@
-import Engine
+import CPUBackend
+import GraphCore
 
 /// How fp32 plans compute convolutions: 3×3, stride-1, pad-1 ones (channel counts multiples of 16) by Winograd,
 /// those with at most 16 output pixels by our weight-streaming kernel, 3×3 depthwise ones by our depthwise kernel

@@ -1,5 +1,6 @@
 import CDNNL
-import Engine
+import CPUBackend
+import GraphCore
 import Foundation
 import Optimize
 
@@ -12,29 +13,11 @@ public enum PlanLayout: String, Sendable, CaseIterable {
     case blocked
 }
 
-/// Arithmetic of a plan. BF16 keeps activations and weights in bfloat16 (8-bit mantissa) with float32
-/// accumulation, on CPUs with AVX-512 BF16 (or AMX); its accuracy effect is measured, not assumed
-/// (`pneumo bench infer --precision bf16` reports the output change against float32).
-///
-/// INT8 quantizes activations per tensor (ranges from an `Int8Calibration`) and weights per output
-/// channel, with int32 accumulation. It needs AVX-512 VNNI (or AMX): without VNNI oneDNN's int8 kernels add
-/// pairs of u8·s8 products in saturating 16-bit arithmetic, and with AVX-VNNI alone they halve the weights
-/// of convolutions with signed inputs, so results change (tried here with `ONEDNN_MAX_CPU_ISA`: AVX2 gave
-/// 20 dB SQNR against the interpreter where the test asks ≥ 100 dB and AVX-512 VNNI passes; AVX2_VNNI broke the on-grid
-/// exactness test). There, a quantized model runs in float32, which computes the same rounding.
-public enum Precision: String, Sendable, CaseIterable, Codable {
-    case fp32, bf16, int8
-
-    /// Whether this CPU runs the precision natively and exactly: BF16 on AVX-512 BF16 or AMX (oneDNN would
-    /// otherwise emulate it slowly), INT8 on AVX-512 VNNI or AMX. Read from oneDNN's dispatch ISA, so `ONEDNN_MAX_CPU_ISA`
-    /// (how another machine's instruction set is tried here) counts.
-    public static func isSupported(_ p: Precision) -> Bool {
-        switch p {
-        case .fp32: true
-        case .bf16: isa & 0x80 != 0   // dnnl_cpu_isa_avx512_core_bf16's own bit, set in every ISA above it
-        case .int8: isa & 0x40 != 0   // dnnl_cpu_isa_avx512_core_vnni's own bit
-        }
-    }
+/// What this machine's CPU runs (`CPUDevice` says why not). BF16's accuracy effect is measured, not assumed
+/// (`pneumo bench infer --precision bf16` reports the output change against float32). Where INT8 is
+/// unsupported, a quantized model runs in float32, which computes the same rounding.
+extension Precision {
+    public static func isSupported(_ p: Precision) -> Bool { unsupportedReason(p) == nil }
 
     /// A model's own precision: INT8 for a quantized model (`fakeQuantize` nodes) where the CPU runs INT8,
     /// float32 otherwise.
@@ -42,20 +25,13 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
         Int8Quantization.isQuantized(graph) && isSupported(.int8) ? .int8 : .fp32
     }
 
-    /// Whether INT8 dot products run on VNNI instructions here (AVX-VNNI's or AVX-512 VNNI's bit of the ISA).
-    public static var hasVNNI: Bool { isa & 0x8 != 0 || isa & 0x40 != 0 }
+    public static var hasVNNI: Bool { CPUDevice.hasVNNI }
 
-    /// Why `p` cannot run here (nil when it can).
+    /// Why `p` cannot run on this CPU (nil when it can).
     public static func unsupportedReason(_ p: Precision) -> String? {
-        switch p {
-        case _ where isSupported(p): nil
-        case .bf16: "bf16 needs a CPU with AVX-512 BF16 or AMX; this one has neither"
-        default: "int8 needs a CPU with AVX-512 VNNI or AMX: without them oneDNN's int8 kernels saturate 16-bit sums (AVX2) or halve weights (AVX-VNNI), which changes results"
-        }
+        guard let cpu = CPUDevice.shared else { return p == .fp32 ? nil : "no oneDNN CPU engine" }
+        return cpu.unsupportedReason(p)
     }
-
-    /// oneDNN's dispatch ISA (`dnnl_cpu_isa_t`): read once, the CPU does not change under a running process.
-    private static let isa: UInt32 = UInt32(dnnl_get_effective_cpu_isa().rawValue)
 }
 
 /// The op families the runtime reports time by (the spec's `operation_breakdown`).
@@ -66,7 +42,7 @@ public enum OpKind: String, Sendable, CaseIterable, Codable {
     case quantize
 }
 
-/// How one call spreads over the OpenMP team (`DNNLContext.threadCount` threads).
+/// How one call spreads over the OpenMP team (`CPUDevice.threadCount` threads).
 public enum PlanParallelism: String, Sendable, CaseIterable, Codable {
     /// One plan over the whole batch; each primitive splits its own work over the team, with a fork/join
     /// and a barrier per primitive.
@@ -181,7 +157,7 @@ public final class InferencePlan: @unchecked Sendable {
         let lowered = PlanLowering.lower(g, fuse: fuse)
         try BatchMemoryCheck.check(g, lowered: lowered, inputName: inputName, inputShape: inputShape)
         let weights = WeightCache()
-        let n = inputShape.first ?? 1, threads = DNNLContext.threadCount
+        let n = inputShape.first ?? 1, threads = CPUDevice.threadCount
         // The input races run on (made once, when a race needs it).
         var probe: Tensor?
         func input() -> Tensor {

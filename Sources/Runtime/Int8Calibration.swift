@@ -1,4 +1,5 @@
-import Engine
+import CPUBackend
+import GraphCore
 import Optimize
 
 /// Activation ranges measured on sample inputs: what an INT8 plan quantizes its activations with.
@@ -41,7 +42,7 @@ public struct Int8Calibration: Sendable {
             throw EngineError.invalid("int8 calibration", "the calibration samples contain NaN or infinity")
         }
         var (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
-        let executor = Executor(graph: g, backend: try DNNLBackend())
+        let executor = Executor(graph: g, backend: Devices.preferred.backend)
         var ranges = [Range?](repeating: nil, count: g.nodes.count)
         var rng = SeededRandom(seed: 0)
         let n = samples.shape[0]

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 import Optimize
 
 /// INT8 quantization as a rewrite of the float graph, so that the model itself says how it is quantized

@@ -1,5 +1,6 @@
 import CDNNL
-import Engine
+import CPUBackend
+import GraphCore
 
 extension PlanBuilder {
     /// Whether this plan may run convolutions on `family`: fp32 NHWC plans, when `convolutions` forces the family or

@@ -1,5 +1,6 @@
 import CDNNL
-import Engine
+import CPUBackend
+import GraphCore
 
 /// INT8 plans: convolutions read u8/s8 activations and s8 weights (VNNI's `vpdpbusd` where the CPU has
 /// it) and write u8/s8 again while the next reader is a convolution or max-pool; every other op runs in

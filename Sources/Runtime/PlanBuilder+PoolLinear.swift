@@ -1,5 +1,6 @@
 import CDNNL
-import Engine
+import CPUBackend
+import GraphCore
 
 extension PlanBuilder {
     /// A classifier head, `linear(flatten(globalAvgPool(x)))` with dropouts between (identities here): in an fp32

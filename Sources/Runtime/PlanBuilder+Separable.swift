@@ -1,4 +1,5 @@
-import Engine
+import CPUBackend
+import GraphCore
 
 extension PlanBuilder {
     /// A depthwise convolution and the 1×1 convolution that alone reads it: one step of our own (`SeparableConv`)

@@ -1,5 +1,6 @@
 import CDNNL
-import Engine
+import CPUBackend
+import GraphCore
 import Foundation
 import Synchronization
 

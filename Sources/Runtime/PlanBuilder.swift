@@ -1,5 +1,6 @@
 import CDNNL
-import Engine
+import CPUBackend
+import GraphCore
 
 /// Turns planned (fused) steps into oneDNN primitives with their memory: descriptors chosen per step,
 /// weights reordered once, buffers placed in the arena by `MemoryPlanner`.

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 
 /// What the runtime executes: graph nodes grouped into fused operations.
 enum PlannedOp {

@@ -1,6 +1,6 @@
 import Analysis
 import ArgumentParser
-import Engine
+import GraphCore
 import Foundation
 
 /// `pneumo analyze`: the spec's optimization analysis, estimated and measured side by side.

@@ -1,3 +1,4 @@
+import CPUBackend
 import ArgumentParser
 import Foundation
 import NN
@@ -50,7 +51,7 @@ struct BenchConvCommand: ParsableCommand {
             for r in rows {
                 let m = WinogradConv3x3.Variant(rawValue: r.variant)!.outputTile
                 print(String(format: "winograd F(%d×%d, 3×3) N%d C=K=%d %d×%d, %d threads: direct %.3f ms (%@), winograd %.3f ms (%@, %@, %d tiles, "
-                             + "%d per chunk), speedup %.2f×, max rel err %.1e%@", m, m, batch, channels, size, size, DNNLContext.threadCount,
+                             + "%d per chunk), speedup %.2f×, max rel err %.1e%@", m, m, batch, channels, size, size, CPUDevice.threadCount,
                              r.direct_ms, r.direct_implementation, r.winograd_ms, r.matmul_implementation, r.schedule, r.tiles, r.tiles_per_chunk,
                              r.speedup, r.max_relative_error, cold ? ", cold caches" : ""))
             }
@@ -62,7 +63,7 @@ struct BenchConvCommand: ParsableCommand {
         let r = try DNNLConvBenchmark.run(x: x, weight: w, bias: nil, Conv2dAttributes(padding: Pair(kernel / 2)), runs: runs)
         if json { print(try r.jsonString()); return }
         print("""
-            conv \(kernel)×\(kernel), N\(batch) C=K=\(channels) \(size)×\(size), \(DNNLContext.threadCount) threads (\(r.implementation))
+            conv \(kernel)×\(kernel), N\(batch) C=K=\(channels) \(size)×\(size), \(CPUDevice.threadCount) threads (\(r.implementation))
               engine   \(String(format: "%.3f", r.ours_ms)) ms median (\(String(format: "%.1f", r.gflops_per_s)) GFLOP/s)
               oneDNN   \(String(format: "%.3f", r.onednn_ms)) ms median (primitive, weights and memory prepared once)
               engine speed = \(String(format: "%.0f", r.speed_ratio * 100))% of oneDNN's

@@ -1,3 +1,4 @@
+import CPUBackend
 import ArgumentParser
 import Data
 import Foundation
@@ -93,7 +94,7 @@ struct BenchInferCommand: ParsableCommand {
                                     separable_convolutions: plan.convolutionCounts.separable,
                                     convolutions: plan.convolutionCounts.all)
             if let peer, peerSkipped == nil {
-                let (output, skipped) = peer.run(onnx: source.onnx!, batch: b, threads: DNNLContext.threadCount, runs: runs, warmup: warmup)
+                let (output, skipped) = peer.run(onnx: source.onnx!, batch: b, threads: CPUDevice.threadCount, runs: runs, warmup: warmup)
                 if let r = output?.batches.first {
                     peerEngine = output?.engine
                     row.onnxruntime = r
@@ -105,7 +106,7 @@ struct BenchInferCommand: ParsableCommand {
             }
             rows.append(row)
         }
-        let result = BenchInferResult(model: m.name, input_shape: shape, threads: DNNLContext.threadCount, layout: layout,
+        let result = BenchInferResult(model: m.name, input_shape: shape, threads: CPUDevice.threadCount, layout: layout,
                                       precision: p.rawValue, calibration: calibrationSource, parallelism: parallelism, convolutions: convolutions, engine: "pneumo",
                                       max_relative_output_change: outputChange,
                                       top1_agreement_val: top1Agreement,

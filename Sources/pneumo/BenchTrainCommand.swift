@@ -1,3 +1,4 @@
+import CPUBackend
 import ArgumentParser
 import Foundation
 import Models
@@ -30,7 +31,9 @@ struct BenchTrainCommand: ParsableCommand {
             throw ValidationError("--batch, --steps and --channels must be positive and --warmup non-negative")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive, got \(threads)") }
-        guard ["onednn", "reference"].contains(backend) else { throw ValidationError("--backend must be onednn or reference") }
+        guard Devices.backendNames.contains(backend) else {
+            throw ValidationError("--backend must be \(Devices.backendNames.joined(separator: " or ")), got \(backend)")
+        }
     }
 
     func run() throws {
@@ -38,7 +41,7 @@ struct BenchTrainCommand: ParsableCommand {
         let layer = try ModelZoo.layer(model, channels: channels)
         let shape = [batch, channels, inputSize, inputSize]
         let m = try ModelGraph.training(layer, inputShape: shape, seed: 0)
-        let engine: any Backend = backend == "onednn" ? try DNNLBackend() : ReferenceBackend()
+        let engine = try Devices.withBackend(named: backend).backend
         var step = TrainingStep(graph: m.graph, parameters: m.parameters,
                                 optimizer: Adam(weightDecay: 1e-4), backend: engine, seed: 0)
         var rng = SeededRandom(seed: 1)
@@ -50,7 +53,7 @@ struct BenchTrainCommand: ParsableCommand {
             let start = now()
             let (_, _, gradients) = try step.computeGradients(image: image, label: label)
             let middle = now()
-            try step.optimizer.step(&step.parameters, gradients: gradients, learningRate: 3e-4)
+            try step.optimizer.step(&step.parameters, gradients: gradients, learningRate: 3e-4, on: engine)
             let end = now()
             if i >= warmup {
                 times.append(Double(end - start) / 1e6)
@@ -61,7 +64,7 @@ struct BenchTrainCommand: ParsableCommand {
         let median = times.sorted()[times.count / 2]
         let macs = try GraphCost.trainingMACs(m.graph, inputs: ["image": shape, "label": [batch]])
         let result = BenchTrainResult(
-            model: model, input_size: inputSize, batch: batch, steps: steps, threads: DNNLContext.threadCount, backend: engine.name,
+            model: model, input_size: inputSize, batch: batch, steps: steps, threads: CPUDevice.threadCount, backend: engine.name,
             step_ms: median, step_ms_min: times.min()!, step_ms_max: times.max()!,
             samples_per_s: Double(batch) / (median / 1000), gflops_per_s: 2 * Double(macs) / (median / 1000) / 1e9,
             training_gflops_per_step: 2 * Double(macs) / 1e9,

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Data
-import Engine
+import GraphCore
 import Foundation
 import Runtime
 

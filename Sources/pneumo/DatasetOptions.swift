@@ -1,6 +1,7 @@
 import ArgumentParser
 import Data
-import Engine
+import CPUBackend
+import GraphCore
 import Foundation
 
 /// `--data FILE` or a cached PneumoniaMNIST download (`--data-size`, `--cache-dir`), shared by the
@@ -49,12 +50,14 @@ struct EngineOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be positive, got \(threads)") }
-        guard ["onednn", "reference"].contains(backend) else { throw ValidationError("--backend must be onednn or reference, got \(backend)") }
+        guard Devices.backendNames.contains(backend) else {
+            throw ValidationError("--backend must be \(Devices.backendNames.joined(separator: " or ")), got \(backend)")
+        }
     }
 
     /// Applies the thread count (capped at the cores) and returns the backend.
     func makeBackend() throws -> any Backend {
         ThreadCount.apply(threads)
-        return backend == "onednn" ? try DNNLBackend() : ReferenceBackend()
+        return try Devices.withBackend(named: backend).backend
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Engine
+import GraphCore
 import Foundation
 import Imaging
 import Metrics

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Data
 import Deploy
-import Engine
+import GraphCore
 import Foundation
 import Metrics
 

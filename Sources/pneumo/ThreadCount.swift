@@ -1,4 +1,5 @@
-import Engine
+import CPUBackend
+import GraphCore
 import Foundation
 
 /// `--threads`, capped at the processors this process may use: more threads than cores only oversubscribe
@@ -16,6 +17,6 @@ enum ThreadCount {
         guard let requested else { return }
         let (threads, note) = capped(requested)
         if let note { FileHandle.standardError.write(Data((note + "\n").utf8)) }
-        DNNLContext.threadCount = threads
+        CPUDevice.threadCount = threads
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Data
-import Engine
+import GraphCore
 import FileSafety
 import Foundation
 import Models

@@ -1,6 +1,6 @@
 import Data
 import Deploy
-import Engine
+import GraphCore
 import Foundation
 import Metrics
 import Models

@@ -1,4 +1,4 @@
-import Engine
+import GraphCore
 import Foundation
 import Imaging
 import Testing

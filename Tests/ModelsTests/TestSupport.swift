@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import CPUBackend
 @testable import Models
 import NN
 

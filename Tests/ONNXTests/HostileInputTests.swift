@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Engine
+import GraphCore
 @testable import ONNX
 
 // Every file is hostile (STYLE §8: failure is tested like success). Each case damages a small valid model

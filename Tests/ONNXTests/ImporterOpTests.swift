@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Engine
+import GraphCore
 @testable import ONNX
 
 // The importer's op variants beyond what our exporter and torch write: each ONNX form is checked against

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import Engine
+@testable import CPUBackend
+import GraphCore
 import Models
 import NN
 @testable import ONNX

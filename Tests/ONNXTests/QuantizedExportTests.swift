@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Engine
+import GraphCore
 import Models
 import NN
 import Runtime

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Engine
+import GraphCore
 @testable import ONNX
 
 // Shared helpers of the ONNX tests: fixtures (written by scripts/make_onnx_fixtures.py), element-wise

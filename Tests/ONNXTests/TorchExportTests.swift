@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import Engine
+@testable import CPUBackend
+import GraphCore
 @testable import ONNX
 
 // Files written by torch.onnx.export, imported and run on our engine against PyTorch's own outputs.

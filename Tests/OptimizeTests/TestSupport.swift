@@ -4,6 +4,7 @@ import NN
 @testable import Optimize
 import Profile
 import Testing
+@testable import CPUBackend
 
 /// Shared helpers of the rewrite tests. Outputs are compared through the executor (oneDNN kernels,
 /// inference mode) with a tolerance relative to the reference output's largest magnitude.

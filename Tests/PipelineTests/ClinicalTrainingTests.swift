@@ -1,5 +1,5 @@
 import Data
-import Engine
+import GraphCore
 import Foundation
 import Metrics
 import Models

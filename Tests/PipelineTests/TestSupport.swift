@@ -1,5 +1,6 @@
 import Data
-import Engine
+@testable import CPUBackend
+import GraphCore
 import Foundation
 
 /// A learnable stand-in for PneumoniaMNIST: 28×28 grayscale noise (uniform 60..<120), with a bright 11×11

@@ -1,5 +1,5 @@
 import Data
-import Engine
+import GraphCore
 import FileSafety
 import Foundation
 import Models

@@ -1,6 +1,6 @@
 import Testing
 import Data
-import Engine
+import GraphCore
 import Foundation
 @testable import pneumo
 

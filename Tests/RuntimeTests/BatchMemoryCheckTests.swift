@@ -2,7 +2,7 @@ import Testing
 import Models
 import NN
 import Optimize
-@testable import Engine
+@testable import GraphCore
 @testable import Runtime
 
 /// A batch whose activations cannot fit is refused with the sizes, before anything is allocated: compiling it had

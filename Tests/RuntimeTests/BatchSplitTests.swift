@@ -1,4 +1,5 @@
 import Testing
+@testable import CPUBackend
 import Models
 import NN
 @testable import Runtime

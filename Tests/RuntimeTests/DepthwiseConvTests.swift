@@ -1,7 +1,8 @@
 import Testing
+@testable import CPUBackend
 import Models
 import NN
-@testable import Engine
+@testable import GraphCore
 @testable import Runtime
 
 /// Our 3×3 depthwise kernel (`DepthwiseConv3x3`, each build this CPU runs: AVX-512F, AVX2 + FMA) against the plain

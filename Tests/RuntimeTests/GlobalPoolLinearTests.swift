@@ -1,7 +1,8 @@
 import Testing
+@testable import CPUBackend
 import Models
 import NN
-@testable import Engine
+@testable import GraphCore
 @testable import Runtime
 
 /// The folded classifier head (`GlobalPoolLinear`) against the reference backend's global average pooling and

@@ -1,7 +1,7 @@
 import Testing
 import Models
 import NN
-@testable import Engine
+@testable import GraphCore
 @testable import Runtime
 
 /// `relu(x + conv(x))`: the residual is the convolution's own input. A plan must not accumulate into that

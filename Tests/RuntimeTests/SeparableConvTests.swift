@@ -1,8 +1,9 @@
 import Testing
+@testable import CPUBackend
 import Models
 import NN
 import Optimize
-@testable import Engine
+@testable import GraphCore
 @testable import Runtime
 
 /// Our fused depthwise-separable kernel (`SeparableConv`, each build this CPU runs) against the plain Swift

@@ -1,7 +1,8 @@
 import Testing
+@testable import CPUBackend
 import Models
 import NN
-@testable import Engine
+@testable import GraphCore
 @testable import Runtime
 
 /// Expects `a` to equal `b` elementwise within `tolerance` relative to `b`'s largest magnitude (at least 1e-3), and

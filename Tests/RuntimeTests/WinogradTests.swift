@@ -1,9 +1,10 @@
 import Testing
+@testable import CPUBackend
 import CDNNL
 import Models
 import NN
 import Optimize
-@testable import Engine
+@testable import GraphCore
 @testable import Runtime
 
 /// Winograd F(2×2, 3×3) and F(4×4, 3×3) against the plain Swift convolution (`ReferenceBackend.conv2d`, plus

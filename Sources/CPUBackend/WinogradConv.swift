@@ -1,0 +1,332 @@
+import GraphCore
+import CDNNL
+
+/// A 3×3, stride-1, pad-1 convolution by Winograd's F(m×m, 3×3), m = 2 or 4 (`Variant`): `(m+2)²` multiplies
+/// per `m×m` output tile and channel pair instead of `9m²` (2.25× or 4× fewer), at the price of three passes
+/// over memory.
+///
+/// # Shapes and layouts
+/// - input `[N, H, W, C]` and output `[N, H, W, K]`, NHWC float32; `C` and `K` multiples of 16.
+/// - tiles: `T = N · ⌈H/m⌉ · ⌈W/m⌉`; tile `(n, i, j)` reads input rows `mi-1 … mi+m`, columns `mj-1 … mj+m`
+///   (zeros outside) and writes output rows `mi … mi+m-1`, columns `mj … mj+m-1` (those inside).
+/// - `P = (m+2)²` planes: `V[P][Tc][C] = Bᵀ d B` per tile and channel; `U[P][C][K] = G g Gᵀ` (once, at init);
+///   `M[P][Tc][K] = V · U` (oneDNN matmul with a batch of `P`); `y = Aᵀ M A + bias (+ residual)`, ReLU.
+///
+/// Tiles go in chunks of `Tc`: `.chunked` gives each OpenMP thread whole chunks (transform, matmul on its
+/// own stream, transform) so that `V` and `M` stay in its cache; `.whole` runs each pass over all tiles
+/// on the whole team. The transforms are the variant's (`WinogradF2x2`, `WinogradF4x4`); all else is shared.
+package final class WinogradConv3x3: @unchecked Sendable {
+    package enum Schedule: Sendable, Equatable, CustomStringConvertible {
+        /// Chunks of `tiles` tiles (nil: about 256 KiB of `V` per chunk), each on one thread.
+        case chunked(tiles: Int?)
+        /// One chunk of every tile; each pass spread over the team.
+        case whole
+
+        package var description: String {
+            switch self {
+            case .chunked(nil): "chunked"
+            case .chunked(let n?): "chunked(\(n))"
+            case .whole: "whole"
+            }
+        }
+    }
+
+    /// A variant and a schedule: what a plan step runs and what `ConvolutionAlgorithm.auto` races.
+    package struct Configuration: Sendable, Equatable, CustomStringConvertible {
+        package var variant: Variant
+        package var schedule: Schedule
+        package init(_ variant: Variant, _ schedule: Schedule) { (self.variant, self.schedule) = (variant, schedule) }
+        package var description: String { "\(variant) \(schedule)" }
+    }
+
+    package let batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int
+    package let variant: Variant
+    package let tiles: Int, tilesPerChunk: Int, chunks: Int
+    /// Tiles per image column and row: `⌈H/m⌉`, `⌈W/m⌉`.
+    private let tilesHigh: Int, tilesWide: Int
+    /// Threads with their own chunk buffers (1 for `.whole`).
+    package let slots: Int
+    package let schedule: Schedule
+    /// Bytes of the caller-provided workspace (`V`, `M` and the matmul's scratchpad, per slot).
+    package let workspaceBytes: Int
+    package let matmul: Primitive
+    /// `U` in the matmul's chosen layout.
+    package let weights: AlignedBuffer
+    /// `[K]`, owned by the caller (a plan's weight buffer), or nil.
+    private let bias: UnsafePointer<Float>?
+    private let relu: Bool
+    private let vBytes: Int, mBytes: Int, slotBytes: Int
+    private let streams: [dnnl_stream_t]
+    /// Per slot: src (V), weights (U), dst (M), scratchpad.
+    private var memories: [[dnnl_memory_t?]] = []
+    private var args: [[dnnl_exec_arg_t]] = []
+    private let descriptors: [MemoryDesc]
+
+    /// Whether the Winograd path takes this convolution (3×3, stride 1, pad 1, no dilation or groups,
+    /// channel counts multiples of 16); otherwise use the direct one. The same for every variant.
+    package static func applies(input: [Int], weight: [Int], _ a: Conv2dAttributes) -> Bool {
+        weight.count == 4 && weight[2] == 3 && weight[3] == 3 && a.stride == Pair(1) && a.padding == Pair(1) && a.dilation == Pair(1)
+            && a.groups == 1 && input.count == 4 && input[1] % 16 == 0 && weight[0] % 16 == 0 && weight[1] == input[1]
+    }
+
+    /// - Parameters:
+    ///   - weight: `[K, C, 3, 3]` row-major (PyTorch's OIHW).
+    ///   - bias: `[K]`, read at every call: it must outlive this object.
+    ///   - laidOut: where the transformed weights in the matmul's layout come from (a plan's shared cache, keyed
+    ///     by variant); by default `make()`.
+    package init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, weight: UnsafePointer<Float>,
+                 bias: UnsafePointer<Float>?, relu: Bool, variant: Variant = .f2x2, schedule: Schedule = .chunked(tiles: nil), ctx: DNNLContext,
+                 laidOut: (const_dnnl_memory_desc_t, () throws -> AlignedBuffer) throws -> AlignedBuffer = { try $1() }) throws {
+        guard inChannels % 16 == 0, outChannels % 16 == 0, batch > 0, height > 0, width > 0 else {
+            throw EngineError.unsupported("winograd", "channels must be multiples of 16 and sizes positive; got N\(batch) C\(inChannels) K\(outChannels) \(height)×\(width)")
+        }
+        (self.batch, self.height, self.width, self.inChannels, self.outChannels) = (batch, height, width, inChannels, outChannels)
+        (self.variant, self.schedule, self.relu, self.bias) = (variant, schedule, relu, bias)
+        let m = variant.outputTile, planes = variant.planes
+        (tilesHigh, tilesWide) = ((height + m - 1) / m, (width + m - 1) / m)
+        tiles = batch * tilesHigh * tilesWide
+        let team = Int(omp_get_max_threads())
+        switch schedule {
+        case .whole:
+            tilesPerChunk = tiles
+            slots = 1
+        case .chunked(let n):
+            // About 64 Ki floats (256 KiB) of V or M per chunk, and at least 8 tiles (the matmul's rows).
+            let fit = max(8, (64 << 10) / (planes * max(inChannels, outChannels)))
+            // Never fewer chunks than threads, when there are enough tiles.
+            tilesPerChunk = max(1, min(n ?? fit, (tiles + team - 1) / team))
+            slots = min(team, (tiles + tilesPerChunk - 1) / tilesPerChunk)
+        }
+        chunks = (tiles + tilesPerChunk - 1) / tilesPerChunk
+        let (tc, c, k) = (tilesPerChunk, inChannels, outChannels)
+        let src = try MemoryDesc(dims: [planes, tc, c], tag: dnnl_abc), dst = try MemoryDesc(dims: [planes, tc, k], tag: dnnl_abc)
+        let wAny = try MemoryDesc(dims: [planes, c, k], tag: dnnl_format_tag_any), wPlain = try MemoryDesc(dims: [planes, c, k], tag: dnnl_abc)
+        descriptors = [src, dst, wAny, wPlain]
+        // A chunk's matmul runs on one thread: create (and tune) it for one.
+        if case .chunked = schedule { omp_set_num_threads(1) }
+        defer { omp_set_num_threads(Int32(team)) }
+        var pd: dnnl_primitive_desc_t?
+        try check(dnnl_matmul_primitive_desc_create(&pd, ctx.engine, src.handle, wAny.handle, nil, dst.handle, ctx.attributes),
+                  "winograd matmul [\(planes), \(tc), \(c)] × [\(planes), \(c), \(k)]")
+        matmul = try Primitive(pd: pd!, op: "winograd matmul")
+
+        let wMD = matmul.md(dnnl_query_weights_md)
+        weights = try laidOut(wMD) {
+            var u = Self.transformedWeights(weight, inChannels: c, outChannels: k, g: variant == .f2x2 ? WinogradF2x2.g : WinogradF4x4.g)
+            return try u.withUnsafeMutableBytes { try ctx.reorder($0.baseAddress!, from: wPlain.handle, to: wMD, key: nil) }
+        }
+
+        vBytes = Self.aligned(planes * tc * c * 4)
+        mBytes = Self.aligned(planes * tc * k * 4)
+        slotBytes = vBytes + mBytes + Self.aligned(matmul.scratchpadBytes)
+        workspaceBytes = slots * slotBytes
+        var streams: [dnnl_stream_t] = []
+        for _ in 0..<slots {
+            var s: dnnl_stream_t?
+            try check(dnnl_stream_create(&s, ctx.engine, dnnl_stream_default_flags.rawValue), "winograd stream")
+            streams.append(s!)
+        }
+        self.streams = streams
+        for _ in 0..<slots {
+            var slot: [dnnl_memory_t?] = []
+            var slotArgs: [dnnl_exec_arg_t] = []
+            let mds: [(Int32, const_dnnl_memory_desc_t)] = [
+                (DNNLArg.src, src.handle), (DNNLArg.weights, wMD), (DNNLArg.dst, dst.handle),
+                (DNNLArg.scratchpad, matmul.md(dnnl_query_scratchpad_md))]
+            for (arg, md) in mds {
+                var m: dnnl_memory_t?
+                try check(dnnl_memory_create(&m, md, ctx.engine, arg == DNNLArg.weights ? weights.pointer : nil), "winograd memory")
+                slot.append(m)
+                slotArgs.append(dnnl_exec_arg_t(arg: arg, memory: m))
+            }
+            memories.append(slot)
+            args.append(slotArgs)
+        }
+    }
+
+    deinit {
+        for slot in memories { for m in slot { dnnl_memory_destroy(m) } }
+        for s in streams { dnnl_stream_destroy(s) }
+    }
+
+    /// `U[e][C][K] = (G g Gᵀ)[e]` for `g = weight[k][c]` (`[K, C, 3, 3]`), computed in double and rounded once.
+    static func transformedWeights(_ weight: UnsafePointer<Float>, inChannels c: Int, outChannels k: Int, g: [Double]) -> [Float] {
+        let n = g.count / 3
+        var u = [Float](repeating: 0, count: n * n * c * k)
+        u.withUnsafeMutableBufferPointer { u in
+            g.withUnsafeBufferPointer { g in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: n * 3) { gw in
+                    for ci in 0..<c {
+                        for ko in 0..<k {
+                            let w = weight + (ko * c + ci) * 9
+                            // G g (n×3), then (G g) Gᵀ (n×n).
+                            for a in 0..<n {
+                                for col in 0..<3 {
+                                    gw[a * 3 + col] = g[a * 3] * Double(w[col]) + g[a * 3 + 1] * Double(w[3 + col]) + g[a * 3 + 2] * Double(w[6 + col])
+                                }
+                            }
+                            for a in 0..<n {
+                                for b in 0..<n {
+                                    let x = gw[a * 3] * g[b * 3] + gw[a * 3 + 1] * g[b * 3 + 1] + gw[a * 3 + 2] * g[b * 3 + 2]
+                                    u[((a * n + b) * c + ci) * k + ko] = Float(x)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return u
+    }
+
+    private static func aligned(_ n: Int) -> Int { (max(n, 1) + 63) & ~63 }
+
+    private var workspace: UnsafeMutableRawPointer?
+
+    /// Points the chunk buffers into `workspace` (`workspaceBytes`, 64-byte aligned), which must outlive the calls.
+    package func bind(workspace: UnsafeMutableRawPointer) throws {
+        self.workspace = workspace
+        for s in 0..<slots {
+            let base = workspace + s * slotBytes
+            try check(dnnl_memory_set_data_handle(memories[s][0], base), "winograd V")
+            try check(dnnl_memory_set_data_handle(memories[s][2], base + vBytes), "winograd M")
+            try check(dnnl_memory_set_data_handle(memories[s][3], base + vBytes + mBytes), "winograd scratchpad")
+        }
+    }
+
+    /// `output = relu?(conv(input) + bias + residual)`; `residual` (NHWC like the output) may be `output` itself.
+    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) throws {
+        guard let workspace else { throw EngineError.invalid("winograd", "run before bind(workspace:)") }
+        let io = IO(input: input, output: output, residual: residual)
+        switch schedule {
+        case .whole:
+            let v = (workspace).assumingMemoryBound(to: Float.self), m = (workspace + vBytes).assumingMemoryBound(to: Float.self)
+            // About 64 Ki floats of V or M per thread at least.
+            let planes = variant.planes
+            _ = OpenMPParallel.all(count: tiles, minimumPerThread: max(1, (64 << 10) / (planes * inChannels))) { r in
+                inputTransform(r, first: 0, io, v)
+                return true
+            }
+            try check(dnnl_primitive_execute(matmul.primitive, streams[0], Int32(args[0].count), args[0]), "winograd matmul")
+            try check(dnnl_stream_wait(streams[0]), "winograd matmul")
+            _ = OpenMPParallel.all(count: tiles, minimumPerThread: max(1, (64 << 10) / (planes * outChannels))) { r in
+                outputTransform(r, first: 0, io, m)
+                return true
+            }
+        case .chunked:
+            let threads = min(slots, DNNLContext.threadCount, omp_in_parallel() != 0 ? 1 : slots)
+            var failed = false
+            if threads <= 1 {
+                for c in 0..<chunks where !chunk(c, slot: 0, io) { failed = true; break }
+            } else {
+                failed = !OpenMPParallel.all(count: threads, minimumPerThread: 1) { r in
+                    // Thread `slot` takes chunks slot, slot + threads, …
+                    for slot in r { for c in stride(from: slot, to: chunks, by: threads) where !chunk(c, slot: slot, io) { return false } }
+                    return true
+                }
+            }
+            if failed { throw EngineError.backend("winograd", "matmul failed") }
+        }
+    }
+
+    private struct IO {
+        let input: UnsafePointer<Float>
+        let output: UnsafeMutablePointer<Float>
+        let residual: UnsafePointer<Float>?
+    }
+
+    private func chunk(_ c: Int, slot: Int, _ io: IO) -> Bool {
+        let base = workspace! + slot * slotBytes
+        let v = base.assumingMemoryBound(to: Float.self), m = (base + vBytes).assumingMemoryBound(to: Float.self)
+        let first = c * tilesPerChunk, r = first..<min(tiles, first + tilesPerChunk)
+        if r.count < tilesPerChunk {   // the last chunk's unused rows: zeros (their products are ignored)
+            for e in 0..<variant.planes {
+                (v + (e * tilesPerChunk + r.count) * inChannels).update(repeating: 0, count: (tilesPerChunk - r.count) * inChannels)
+            }
+        }
+        inputTransform(r, first: first, io, v)
+        guard dnnl_primitive_execute(matmul.primitive, streams[slot], Int32(args[slot].count), args[slot]) == dnnl_success,
+              dnnl_stream_wait(streams[slot]) == dnnl_success else { return false }
+        outputTransform(r, first: first, io, m)
+        return true
+    }
+
+    /// Image, tile row and tile column of tile `t`.
+    @inline(__always) private func tile(_ t: Int) -> (n: Int, i: Int, j: Int) {
+        (t / (tilesHigh * tilesWide), t / tilesWide % tilesHigh, t % tilesWide)
+    }
+
+    private func inputTransform(_ r: Range<Int>, first: Int, _ io: IO, _ v: UnsafeMutablePointer<Float>) {
+        switch variant {
+        case .f2x2: inputTransform(WinogradF2x2.self, r, first: first, io, v)
+        case .f4x4: inputTransform(WinogradF4x4.self, r, first: first, io, v)
+        }
+    }
+
+    private func outputTransform(_ r: Range<Int>, first: Int, _ io: IO, _ m: UnsafeMutablePointer<Float>) {
+        switch variant {
+        case .f2x2: outputTransform(WinogradF2x2.self, r, first: first, io, m)
+        case .f4x4: outputTransform(WinogradF4x4.self, r, first: first, io, m)
+        }
+    }
+
+    /// `V[e][t - first][c] = (Bᵀ d B)[e]` for the tiles `r`. Each tile reads its inputs through a table of
+    /// pixel pointers, a zero vector standing for those outside the map: edge tiles take the interior's path.
+    private func inputTransform<T: WinogradTransforms>(_: T.Type, _ r: Range<Int>, first: Int, _ io: IO, _ v: UnsafeMutablePointer<Float>) {
+        let (h, w, c) = (height, width, inChannels)
+        let m = T.outputTile, n = T.outputTile + 2
+        let planeStride = tilesPerChunk * c
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { zeros in
+            zeros.initialize(repeating: 0)
+            let zero = UnsafePointer(zeros.baseAddress!)
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: n * n) { pixels in
+                let d = pixels.baseAddress!
+                withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: n * n) { scratch in
+                    for t in r {
+                        let (img, i, j) = tile(t)
+                        let y0 = m * i - 1, x0 = m * j - 1
+                        for a in 0..<n {
+                            let y = y0 + a, row = io.input + (img * h + y) * w * c
+                            for b in 0..<n {
+                                let x = x0 + b
+                                d[a * n + b] = y >= 0 && y < h && x >= 0 && x < w ? row + x * c : zero
+                            }
+                        }
+                        let dst = v + (t - first) * c
+                        for cb in stride(from: 0, to: c, by: 16) {
+                            T.input(d, offset: cb, to: dst + cb, planeStride: planeStride, scratch: scratch.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `y = Aᵀ M A` + bias (+ residual), ReLU, into the tiles `r` of the output (only the outputs inside the map).
+    private func outputTransform<T: WinogradTransforms>(_: T.Type, _ r: Range<Int>, first: Int, _ io: IO, _ mm: UnsafeMutablePointer<Float>) {
+        let (h, w, k) = (height, width, outChannels)
+        let m = T.outputTile
+        let planeStride = tilesPerChunk * k
+        let zero = SIMD16<Float>(repeating: 0)
+        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: m * (m + 2)) { buffer in
+            let scratch = buffer.baseAddress!
+            for t in r {
+                let (img, i, j) = tile(t)
+                let rows = min(m, h - m * i), cols = min(m, w - m * j)
+                let src = mm + (t - first) * k
+                let origin = ((img * h + m * i) * w + m * j) * k
+                for kb in stride(from: 0, to: k, by: 16) {
+                    let beta = bias.map { T.load($0 + kb) } ?? zero
+                    T.output(src + kb, planeStride: planeStride, scratch: scratch) { a, b, value in
+                        guard a < rows && b < cols else { return }
+                        let at = origin + (a * w + b) * k + kb
+                        var y = value + beta
+                        if let res = io.residual { y += T.load(res + at) }
+                        if relu { y = y.replacing(with: zero, where: y .< zero) }
+                        T.store(y, io.output + at)
+                    }
+                }
+            }
+        }
+    }
+}

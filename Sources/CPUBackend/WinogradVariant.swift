@@ -1,0 +1,52 @@
+import GraphCore
+extension WinogradConv3x3 {
+    /// Which Winograd algorithm F(m×m, 3×3): `m×m` outputs per tile from an `(m+2)×(m+2)` input tile, by
+    /// `(m+2)²` products per channel pair instead of `9m²`.
+    package enum Variant: String, Sendable, CaseIterable, CustomStringConvertible {
+        /// F(2×2, 3×3): 16 products for 4 outputs (2.25× fewer than direct); adds ~1e-6 relative error.
+        case f2x2
+        /// F(4×4, 3×3): 36 products for 16 outputs (4× fewer); ~1e-5 relative error at 512 channels.
+        case f4x4
+
+        /// `m`, the side of an output tile.
+        package var outputTile: Int { self == .f2x2 ? 2 : 4 }
+        /// `m + 2`, the side of an input tile.
+        package var inputTile: Int { outputTile + 2 }
+        /// `(m + 2)²`: transformed planes, hence batched GEMMs.
+        package var planes: Int { inputTile * inputTile }
+        /// Output tiles covering an `height × width` map, per image.
+        package func tiles(height: Int, width: Int) -> Int {
+            ((height + outputTile - 1) / outputTile) * ((width + outputTile - 1) / outputTile)
+        }
+        /// The name plans report (`winograd_f4x3+matmul:…`): F(m, 3) in the 1-D notation.
+        package var kernelName: String { self == .f2x2 ? "winograd_f2x3" : "winograd_f4x3" }
+        package var description: String { self == .f2x2 ? "F(2×2, 3×3)" : "F(4×4, 3×3)" }
+    }
+}
+
+/// What differs between Winograd variants: the three transforms, as straight-line SIMD16 code over 16
+/// channels. Everything else (tiles, chunks, matmul, epilogue) is `WinogradConv3x3`'s.
+protocol WinogradTransforms {
+    /// `m`: the output tile's side; the input tile's is `m + 2`.
+    static var outputTile: Int { get }
+    /// `G`, `(m+2) × 3` row-major: `U = G g Gᵀ`.
+    static var g: [Double] { get }
+    /// `Bᵀ d B` of one input tile: `d[a][b]` at `d[a·(m+2) + b] + offset` (a zero vector outside the map); plane
+    /// `e = a·(m+2) + b` of the result to `dst + e·planeStride`. `scratch`: `(m+2)²` vectors.
+    static func input(_ d: UnsafePointer<UnsafePointer<Float>>, offset: Int, to dst: UnsafeMutablePointer<Float>, planeStride: Int,
+                      scratch: UnsafeMutablePointer<SIMD16<Float>>)
+    /// `Aᵀ M A` of one tile: `M[e]` at `src + e·planeStride`; output `(a, b)` of the `m × m` tile to `put(a, b, value)`.
+    /// `scratch`: `m·(m+2)` vectors.
+    static func output(_ src: UnsafePointer<Float>, planeStride: Int, scratch: UnsafeMutablePointer<SIMD16<Float>>,
+                       put: (Int, Int, SIMD16<Float>) -> Void)
+}
+
+extension WinogradTransforms {
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    @inline(__always) static func store(_ value: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD16<Float>.self)
+    }
+}
