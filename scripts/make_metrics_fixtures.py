@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Tests/MetricsTests/Fixtures/clinical_stats.json: independent references for the clinical statistics.
+"""Writes Tests/ClinicalMetricsTests/Fixtures/clinical_stats.json: independent references for the clinical statistics.
 
 Run from the package root:  python3 scripts/make_metrics_fixtures.py
 Needs numpy and scipy. Each reference is computed a different way from the Swift code:
@@ -17,7 +17,7 @@ import numpy as np
 from scipy import optimize, stats
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "Tests", "MetricsTests", "Fixtures", "clinical_stats.json")
+OUT = os.path.join(HERE, "..", "Tests", "ClinicalMetricsTests", "Fixtures", "clinical_stats.json")
 
 
 def wilson_cases():

@@ -2,7 +2,7 @@ import Data
 import CPUBackend
 import GraphCore
 import Foundation
-import Metrics
+import ClinicalMetrics
 import Profile
 import Runtime
 

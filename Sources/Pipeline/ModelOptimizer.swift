@@ -3,7 +3,7 @@ import Deploy
 import GraphCore
 import FileSafety
 import Foundation
-import Metrics
+import ClinicalMetrics
 import NN
 import ONNX
 import Profile

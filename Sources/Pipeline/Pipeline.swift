@@ -4,7 +4,7 @@ import Deploy
 import GraphCore
 import FileSafety
 import Foundation
-import Metrics
+import ClinicalMetrics
 import Models
 import NN
 import ONNX

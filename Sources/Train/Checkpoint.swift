@@ -1,5 +1,5 @@
 import Foundation
-import Metrics
+import ClinicalMetrics
 import Models
 import NN
 

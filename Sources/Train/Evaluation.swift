@@ -1,6 +1,6 @@
 import Data
 import Foundation
-import Metrics
+import ClinicalMetrics
 import Models
 import NN
 

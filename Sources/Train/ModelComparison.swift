@@ -1,6 +1,6 @@
 import Data
 import Foundation
-import Metrics
+import ClinicalMetrics
 import NN
 
 /// Two models on the same images: their AUCs and DeLong's paired test of the difference (the pipeline's

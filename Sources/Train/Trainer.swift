@@ -1,7 +1,7 @@
 import Data
 import FileSafety
 import Foundation
-import Metrics
+import ClinicalMetrics
 import Models
 import NN
 

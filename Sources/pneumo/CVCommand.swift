@@ -2,7 +2,7 @@ import ArgumentParser
 import Data
 import FileSafety
 import Foundation
-import Metrics
+import ClinicalMetrics
 import Models
 import NN
 import Train

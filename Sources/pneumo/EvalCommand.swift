@@ -1,7 +1,7 @@
 import ArgumentParser
 import Data
 import Foundation
-import Metrics
+import ClinicalMetrics
 import Models
 import Train
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import GraphCore
 import Foundation
-import Metrics
+import ClinicalMetrics
 import Models
 import NN
 import ONNX

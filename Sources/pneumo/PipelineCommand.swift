@@ -2,7 +2,7 @@ import ArgumentParser
 import Data
 import FileSafety
 import Foundation
-import Metrics
+import ClinicalMetrics
 import Pipeline
 
 /// `pneumo pipeline`: the whole job, the README's main command.

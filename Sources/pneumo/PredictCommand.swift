@@ -2,7 +2,7 @@ import ArgumentParser
 import GraphCore
 import Foundation
 import Imaging
-import Metrics
+import ClinicalMetrics
 import Models
 import ONNX
 import Runtime

@@ -3,7 +3,7 @@ import Data
 import Deploy
 import GraphCore
 import Foundation
-import Metrics
+import ClinicalMetrics
 
 /// `pneumo sla`: the spec's performance standard as a scorecard, on the deployed file.
 struct SLACommand: ParsableCommand {

@@ -2,7 +2,7 @@ import Data
 import Deploy
 import GraphCore
 import Foundation
-import Metrics
+import ClinicalMetrics
 import Models
 import Profile
 import Runtime

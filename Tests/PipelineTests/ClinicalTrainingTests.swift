@@ -1,7 +1,7 @@
 import Data
 import GraphCore
 import Foundation
-import Metrics
+import ClinicalMetrics
 import Models
 import Testing
 @testable import Train

@@ -1,4 +1,4 @@
-import Metrics
+import ClinicalMetrics
 import Testing
 import Train
 @testable import pneumo

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Metrics
+@testable import ClinicalMetrics
 
 /// References in `Fixtures/clinical_stats.json`, written by `scripts/make_metrics_fixtures.py` (SciPy's Wilson
 /// interval, DeLong's pairwise kernel in NumPy, SciPy's bounded minimiser for the temperature).

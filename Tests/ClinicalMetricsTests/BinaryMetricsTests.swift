@@ -1,5 +1,5 @@
 import Testing
-@testable import Metrics
+@testable import ClinicalMetrics
 
 /// Expected values computed by hand (and, for AUC, equal to scikit-learn's `roc_auc_score` on the same
 /// arrays). Exact arithmetic on small counts: tolerance 1e-12.

@@ -1,0 +1,173 @@
+import Foundation
+import GraphCore
+import Runtime
+
+/// Queues the requests for one model and runs them together: a batch closes when it holds `maxBatch` images
+/// or when its first request has waited `maxDelay`, whichever comes first. Batches run on a thread of their own
+/// (the kernels block for milliseconds; Swift's cooperative threads and the HTTP event loops must not), padded
+/// with zeros to the next precompiled batch size so that no request waits for a plan to compile.
+public final class DynamicBatcher: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var maxBatch: Int
+        public var maxDelay: Duration
+        /// Images waiting beyond which requests are refused (503) instead of queued.
+        public var maxQueue: Int
+        public init(maxBatch: Int = 64, maxDelay: Duration = .microseconds(500), maxQueue: Int = 1024) {
+            self.maxBatch = maxBatch; self.maxDelay = maxDelay; self.maxQueue = maxQueue
+        }
+    }
+
+    /// What one request's wait and compute took, for the metrics.
+    public struct Timing: Sendable {
+        public var queue: Duration
+        public var compute: Duration
+        public var batchSize: Int
+    }
+
+    private struct Pending {
+        let input: Tensor
+        let enqueued: ContinuousClock.Instant
+        let reply: (Result<(output: Tensor, timing: Timing), any Error>) -> Void
+        var count: Int { input.shape[0] }
+    }
+
+    public let model: ServedModel
+    public let configuration: Configuration
+    /// The batch sizes plans are compiled for: powers of two up to `maxBatch`, and `maxBatch`.
+    public let batchSizes: [Int]
+    private let condition = NSCondition()
+    private var pending: [Pending] = []
+    private var head = 0
+    private var queuedImages = 0
+    private var stopping = false
+    private var worker: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+    private let onBatch: @Sendable (Int) -> Void
+    private let onQueueDepth: @Sendable (Int) -> Void
+
+    /// `onBatch` sees each batch's size (real images, before padding); `onQueueDepth` the images waiting after each change.
+    public init(model: ServedModel, configuration: Configuration, onBatch: @escaping @Sendable (Int) -> Void = { _ in },
+                onQueueDepth: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.model = model
+        self.configuration = configuration
+        var sizes: [Int] = [], b = 1
+        while b < configuration.maxBatch { sizes.append(b); b *= 2 }
+        batchSizes = sizes + [configuration.maxBatch]
+        self.onBatch = onBatch
+        self.onQueueDepth = onQueueDepth
+    }
+
+    /// Compiles the plans of every batch size in `batchSizes`, then starts the batching thread.
+    public func start() throws {
+        for b in batchSizes { _ = try model.runtime.plan(batch: b) }
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "pneumo-batcher-\(model.name)"
+        thread.stackSize = 1 << 20
+        worker = thread
+        thread.start()
+    }
+
+    /// Whether the plans are compiled and requests are taken.
+    public var isRunning: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return worker != nil && !stopping
+    }
+
+    /// Runs `input` (`[N] + sampleShape`) in the next batch with room; the model's output rows for it.
+    public func infer(_ input: Tensor) async throws -> (output: Tensor, timing: Timing) {
+        try await withCheckedThrowingContinuation { continuation in
+            do {
+                try enqueue(input) { continuation.resume(with: $0) }
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    private func enqueue(_ input: Tensor, reply: @escaping (Result<(output: Tensor, timing: Timing), any Error>) -> Void) throws {
+        let n = input.shape[0]
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else { throw ServeError.shuttingDown }
+        guard queuedImages + n <= configuration.maxQueue else {
+            throw ServeError.overloaded(queued: queuedImages, limit: configuration.maxQueue)
+        }
+        pending.append(Pending(input: input, enqueued: .now, reply: reply))
+        queuedImages += n
+        onQueueDepth(queuedImages)
+        condition.signal()
+    }
+
+    /// Stops taking requests, answers every queued one, and returns when the batching thread has ended.
+    public func drain() {
+        condition.lock()
+        let running = worker != nil && !stopping
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        if running { finished.wait() }
+    }
+
+    private func loop() {
+        while let batch = nextBatch() { run(batch) }
+        finished.signal()
+    }
+
+    /// Waits for requests and for the batch to fill or its first request's delay to pass; nil once stopped and empty.
+    private func nextBatch() -> [Pending]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == pending.count && !stopping { condition.wait() }
+        if head == pending.count { return nil }
+        let deadline = pending[head].enqueued + configuration.maxDelay
+        while queuedImages < configuration.maxBatch && !stopping {
+            let left = ContinuousClock.now.duration(to: deadline)
+            if left <= .zero { break }
+            let (s, atto) = left.components
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(s) + Double(atto) * 1e-18))
+        }
+        var batch = [pending[head]]
+        var total = pending[head].count
+        head += 1
+        while head < pending.count, total + pending[head].count <= configuration.maxBatch {
+            total += pending[head].count
+            batch.append(pending[head])
+            head += 1
+        }
+        queuedImages -= total
+        if head > 256 && head * 2 > pending.count { pending.removeFirst(head); head = 0 }
+        onQueueDepth(queuedImages)
+        return batch
+    }
+
+    private func run(_ batch: [Pending]) {
+        let start = ContinuousClock.now
+        let total = batch.reduce(0) { $0 + $1.count }
+        onBatch(total)
+        do {
+            let size = batchSizes.first { $0 >= total } ?? total   // a request larger than maxBatch runs alone, at its size
+            let rowCount = model.sampleShape.reduce(1, *)
+            var input = Tensor(zeros: [size] + model.sampleShape)
+            input.withUnsafeMutableBufferPointer { dst in
+                var offset = 0
+                for p in batch {
+                    p.input.contiguous().withUnsafeBufferPointer { src in
+                        dst.baseAddress!.advanced(by: offset).update(from: src.baseAddress!, count: src.count)
+                    }
+                    offset += p.count * rowCount
+                }
+            }
+            let output = try model.runtime.run(input)
+            let compute = start.duration(to: .now)
+            var row = 0
+            for p in batch {
+                let rows = output.rows(row..<(row + p.count))
+                row += p.count
+                p.reply(.success((rows, Timing(queue: p.enqueued.duration(to: start), compute: compute, batchSize: total))))
+            }
+        } catch {
+            for p in batch { p.reply(.failure(error)) }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import GraphCore
+import Hummingbird
+import NIOCore
+
+extension InferenceServer {
+    /// `POST /v2/models/NAME/infer`: one FP32 input `[N] + sampleShape`, answered with the model's output `[N, classes]`.
+    func infer(_ request: Request, _ batcher: DynamicBatcher) async throws -> Response {
+        let body = try await body(request)
+        let parsed: InferenceRequest
+        do {
+            parsed = try JSONDecoder().decode(InferenceRequest.self, from: Data(buffer: body))
+        } catch let error as DecodingError {
+            throw ServeError.badRequest("malformed inference request: \(Self.explain(error))")
+        }
+        let model = batcher.model
+        let input = try Self.tensor(parsed, for: model, maxImages: configuration.batching.maxQueue)
+        for o in parsed.outputs ?? [] where o.name != model.outputName {
+            throw ServeError.badRequest("no output named '\(o.name)'; the model's output is '\(model.outputName)'")
+        }
+        let (output, timing) = try await batcher.infer(input)
+        metrics.inference(model: model.name, queue: timing.queue, compute: timing.compute)
+        return try Self.json(InferenceResponse(
+            model_name: model.name, model_version: model.version, id: parsed.id,
+            outputs: [ResponseOutput(name: model.outputName, shape: output.shape, datatype: "FP32", data: output.contiguous().scalars)]))
+    }
+
+    /// The request's one input as a tensor, after every check the protocol leaves to the server.
+    static func tensor(_ request: InferenceRequest, for model: ServedModel, maxImages: Int) throws -> Tensor {
+        let expected = "[" + ([-1] + model.sampleShape).map(String.init).joined(separator: ", ") + "]"
+        guard request.inputs.count == 1 else {
+            throw ServeError.badRequest("the model takes 1 input ('\(model.inputName)'), the request has \(request.inputs.count)")
+        }
+        let input = request.inputs[0]
+        guard input.name == model.inputName else {
+            throw ServeError.badRequest("no input named '\(input.name)'; the model's input is '\(model.inputName)'")
+        }
+        guard input.datatype == "FP32" else {
+            throw ServeError.badRequest("input '\(input.name)' is \(input.datatype); the model takes FP32")
+        }
+        guard input.shape.count == model.sampleShape.count + 1, Array(input.shape.dropFirst()) == model.sampleShape,
+              let n = input.shape.first, n >= 1 else {
+            throw ServeError.badRequest("input '\(input.name)' has shape \(describe(input.shape)); the model takes \(expected)")
+        }
+        guard n <= maxImages else {
+            throw ServeError.badRequest("input '\(input.name)' holds \(n) images; this server takes at most \(maxImages) per request")
+        }
+        let values = input.data.values
+        let count = input.shape.reduce(1, *)
+        guard values.count == count else {
+            throw ServeError.badRequest("input '\(input.name)' has \(values.count) values; shape \(describe(input.shape)) needs \(count)")
+        }
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw ServeError.badRequest("input '\(input.name)' value \(i) is not a finite FP32 number")
+        }
+        return try Tensor(shape: input.shape, scalars: values)
+    }
+
+    /// A decoding error in words a client can act on: which field, and what was wrong with it.
+    static func explain(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
+        }
+        switch error {
+        case .keyNotFound(let key, let c): return "missing field '\(path(c.codingPath + [key]))'"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c):
+            return "field '\(path(c.codingPath))' has the wrong type" + (c.debugDescription.isEmpty ? "" : " (\(c.debugDescription))")
+        case .dataCorrupted(let c):
+            return c.codingPath.isEmpty ? "the body is not valid JSON" : "field '\(path(c.codingPath))': \(c.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import GraphCore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Where and how the server listens and batches.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var batching: DynamicBatcher.Configuration
+    /// Requests without `Authorization: Bearer <token>` get 401 when set.
+    public var authToken: String?
+    /// The largest request body accepted (413 above it).
+    public var maxBodyBytes: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8000, batching: DynamicBatcher.Configuration = .init(),
+                authToken: String? = nil, maxBodyBytes: Int = 32 << 20) {
+        self.host = host; self.port = port; self.batching = batching; self.authToken = authToken; self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// The Open Inference Protocol (KServe v2) over HTTP/REST for a set of models, each behind its own dynamic
+/// batcher, plus `classify` (images in, P(pneumonia) out) and Prometheus metrics.
+public final class InferenceServer: Sendable {
+    public static let name = "pneumo"
+    public static let version = "1.0.0"
+
+    public let configuration: ServerConfiguration
+    public let metrics = ServerMetrics()
+    let batchers: [String: DynamicBatcher]
+    let logger: Logger
+
+    public init(models: [ServedModel], configuration: ServerConfiguration, logger: Logger = Logger(label: "pneumo.serve")) throws {
+        guard !models.isEmpty else { throw ServeError(.internalServerError, "no model to serve") }
+        var batchers: [String: DynamicBatcher] = [:]
+        let metrics = self.metrics
+        for m in models {
+            guard batchers[m.name] == nil else { throw ServeError(.internalServerError, "two models are named '\(m.name)'") }
+            batchers[m.name] = DynamicBatcher(model: m, configuration: configuration.batching,
+                                              onBatch: { metrics.batch(model: m.name, size: $0) },
+                                              onQueueDepth: { metrics.queueDepth(model: m.name, images: $0) })
+        }
+        self.batchers = batchers
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The application: compiles every model's plans before it listens, and on SIGTERM/SIGINT (with
+    /// `runService()`) stops accepting, answers what is in flight, then stops the batchers.
+    /// `onServerRunning` sees the listening channel (its port, when configured as 0).
+    public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
+        var app = Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                                     serverName: "\(Self.name)/\(Self.version)"),
+                              onServerRunning: onServerRunning, logger: logger)
+        let batchers = Array(batchers.values)
+        app.beforeServerStarts {
+            for b in batchers { try b.start() }
+        }
+        app.addServices(BatcherShutdown(batchers: batchers))
+        return app
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        // Outermost first: the log sees the response the error middleware made of a thrown error.
+        router.add(middleware: RequestLog(metrics: metrics, models: Set(batchers.keys)))
+        router.add(middleware: ErrorResponses())
+        if let token = configuration.authToken { router.add(middleware: BearerAuthentication(token: token)) }
+
+        router.get("/v2/health/live") { _, _ in Response(status: .ok) }
+        router.get("/v2/health/ready") { [self] _, _ in
+            guard batchers.values.allSatisfy(\.isRunning) else { throw ServeError(.badRequest, "not ready: the models are loading") }
+            return Response(status: .ok)
+        }
+        router.get("/v2") { _, _ in
+            try Self.json(ServerMetadataResponse(name: Self.name, version: Self.version, extensions: []))
+        }
+        for prefix in ["/v2/models/:name", "/v2/models/:name/versions/:version"] {
+            router.get(RouterPath(prefix)) { [self] _, context in try Self.json(batcher(context).model.metadata) }
+            router.get(RouterPath(prefix + "/ready")) { [self] _, context in
+                guard try batcher(context).isRunning else { throw ServeError(.badRequest, "not ready: the model is loading") }
+                return Response(status: .ok)
+            }
+            router.post(RouterPath(prefix + "/infer")) { [self] request, context in try await infer(request, batcher(context)) }
+            router.post(RouterPath(prefix + "/classify")) { [self] request, context in try await classify(request, batcher(context)) }
+        }
+        router.get("/metrics") { [self] _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
+        }
+        return router
+    }
+
+    /// The batcher of the model (and version) the path names.
+    func batcher(_ context: BasicRequestContext) throws -> DynamicBatcher {
+        let name = context.parameters.get("name") ?? ""
+        guard let b = batchers[name] else { throw ServeError.unknownModel(name) }
+        if let version = context.parameters.get("version"), version != b.model.version { throw ServeError.unknownModel(name, version: version) }
+        return b
+    }
+
+    func body(_ request: Request) async throws -> ByteBuffer {
+        try await request.body.collect(upTo: configuration.maxBodyBytes)
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
+    }
+}
+
+/// Keeps the batchers running while the server drains, then answers what they hold and stops them.
+struct BatcherShutdown: Service {
+    let batchers: [DynamicBatcher]
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        for b in batchers { b.drain() }
+    }
+}

@@ -1,0 +1,80 @@
+/// The JSON bodies of the Open Inference Protocol (KServe v2) over HTTP/REST, with the protocol's field names:
+/// https://github.com/kserve/open-inference-protocol/blob/main/specification/protocol/inference_rest.md
+
+/// `GET /v2`.
+public struct ServerMetadataResponse: Codable, Sendable, Equatable {
+    public var name: String
+    public var version: String
+    public var extensions: [String]
+}
+
+/// A tensor's name, element type and shape (`-1` for a dimension of any size).
+public struct TensorMetadata: Codable, Sendable, Equatable {
+    public var name: String
+    public var datatype: String
+    public var shape: [Int]
+}
+
+/// `GET /v2/models/NAME[/versions/VERSION]`.
+public struct ModelMetadataResponse: Codable, Sendable, Equatable {
+    public var name: String
+    public var versions: [String]
+    public var platform: String
+    public var inputs: [TensorMetadata]
+    public var outputs: [TensorMetadata]
+}
+
+/// One input tensor of `POST /v2/models/NAME/infer`: `data` row-major, flat or nested as the shape.
+public struct RequestInput: Decodable, Sendable {
+    public var name: String
+    public var shape: [Int]
+    public var datatype: String
+    public var parameters: [String: ParameterValue]?
+    public var data: TensorData
+}
+
+/// An output the client asks for by name (all outputs when the request names none).
+public struct RequestOutput: Decodable, Sendable {
+    public var name: String
+    public var parameters: [String: ParameterValue]?
+}
+
+/// `POST /v2/models/NAME[/versions/VERSION]/infer`.
+public struct InferenceRequest: Decodable, Sendable {
+    public var id: String?
+    public var parameters: [String: ParameterValue]?
+    public var inputs: [RequestInput]
+    public var outputs: [RequestOutput]?
+}
+
+public struct ResponseOutput: Codable, Sendable, Equatable {
+    public var name: String
+    public var shape: [Int]
+    public var datatype: String
+    public var data: [Float]
+}
+
+public struct InferenceResponse: Codable, Sendable, Equatable {
+    public var model_name: String
+    public var model_version: String?
+    public var id: String?
+    public var outputs: [ResponseOutput]
+}
+
+/// The protocol's error body: `{"error": "<message>"}`.
+public struct ErrorResponse: Codable, Sendable, Equatable {
+    public var error: String
+}
+
+/// A value of a request's `parameters` object: the protocol allows strings, numbers and booleans.
+public enum ParameterValue: Decodable, Sendable, Equatable {
+    case bool(Bool), number(Double), string(String)
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else { throw DecodingError.typeMismatch(ParameterValue.self, .init(codingPath: c.codingPath, debugDescription: "a parameter must be a string, number or boolean")) }
+    }
+}

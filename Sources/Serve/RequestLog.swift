@@ -1,0 +1,34 @@
+import Hummingbird
+import Logging
+
+/// One log line per request (debug level; client errors at notice, server errors at error, always) and the
+/// request metrics, labelled by the model the path names and the endpoint.
+struct RequestLog<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServerMetrics
+    /// Names that may become a label: a path's unknown name is counted as "unknown", so that clients cannot
+    /// grow the metrics without bound.
+    let models: Set<String>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let elapsed = start.duration(to: .now)
+        var (model, endpoint) = Self.route(request.uri.path)
+        if !model.isEmpty && !models.contains(model) { (model, endpoint) = ("unknown", "unknown") }
+        metrics.request(model: model, endpoint: endpoint, status: response.status.code, total: elapsed)
+        let status = response.status.code
+        let level: Logger.Level = status >= 500 ? .error : status >= 400 ? .notice : .debug
+        context.logger.log(level: level, "\(request.method) \(request.uri.path) \(status) \(String(format: "%.3f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)) ms")
+        return response
+    }
+
+    /// The model and endpoint a path names: `/v2/models/NAME[/versions/V]/infer` → (NAME, "infer").
+    static func route(_ path: String) -> (model: String, endpoint: String) {
+        let parts = path.split(separator: "/").map(String.init)
+        guard parts.first == "v2" else { return ("", parts.first == "metrics" ? "metrics" : "other") }
+        guard parts.count >= 3, parts[1] == "models" else { return ("", parts.count >= 2 && parts[1] == "health" ? "health" : "server") }
+        var rest = parts.dropFirst(3)
+        if rest.first == "versions" { rest = rest.dropFirst(2) }
+        return (parts[2], rest.first.map { ["infer", "classify", "ready"].contains($0) ? $0 : "unknown" } ?? "metadata")
+    }
+}

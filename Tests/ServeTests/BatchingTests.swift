@@ -1,0 +1,106 @@
+import Foundation
+import GraphCore
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import Testing
+@testable import Serve
+
+/// Dynamic batching, backpressure, concurrency and shutdown.
+@Suite("Serving: batching and concurrency") struct BatchingTests {
+    @Test func queuedRequestsRunTogetherAndGetTheirOwnRows() async throws {
+        let model = try servedPneumoNet()
+        let sizes = Mutex<[Int]>([])
+        let batcher = DynamicBatcher(model: model, configuration: .init(maxBatch: 8, maxDelay: .milliseconds(1), maxQueue: 16),
+                                     onBatch: { n in sizes.withLock { $0.append(n) } })
+        let inputs = (0..<3).map { testImages($0 + 1, seed: UInt64($0)) }   // 1 + 2 + 3 images
+        // Queued before the batching thread starts: they must leave in one batch of 6.
+        let results = try await withThrowingTaskGroup(of: (Int, Tensor).self) { group in
+            for (k, x) in inputs.enumerated() { group.addTask { (k, try await batcher.infer(x).output) } }
+            try await Task.sleep(for: .milliseconds(50))
+            try batcher.start()
+            var out: [Int: Tensor] = [:]
+            for try await (k, y) in group { out[k] = y }
+            return out
+        }
+        batcher.drain()
+        #expect(sizes.withLock { $0 } == [6])
+        for (k, x) in inputs.enumerated() {
+            let y = try #require(results[k])
+            #expect(y.shape == [k + 1, 2])
+            #expect(maxRelativeDifference(y.scalars, try model.runtime.run(x).scalars) <= 1e-5)
+        }
+    }
+
+    @Test func aFullQueueIsRefusedWithRetryAfter() async throws {
+        let batcher = DynamicBatcher(model: try servedPneumoNet(), configuration: .init(maxBatch: 4, maxDelay: .milliseconds(1), maxQueue: 5))
+        // Not started: 4 images wait, and a request of 2 more would pass the limit of 5.
+        let waiting = Task { try await batcher.infer(testImages(4, seed: 1)) }
+        try await Task.sleep(for: .milliseconds(50))
+        await #expect(throws: ServeError.overloaded(queued: 4, limit: 5)) { try await batcher.infer(testImages(2, seed: 2)) }
+        #expect(ServeError.overloaded(queued: 4, limit: 5).retryAfter == 1)
+        let response = ErrorResponses<BasicRequestContext>.response(.overloaded(queued: 4, limit: 5))
+        #expect(response.status == .serviceUnavailable && response.headers[.retryAfter] == "1")
+        try batcher.start()
+        #expect(try await waiting.value.output.shape == [4, 2])
+        batcher.drain()
+        await #expect(throws: ServeError.shuttingDown) { try await batcher.infer(testImages(1, seed: 3)) }
+    }
+
+    @Test func concurrentClientsGetTheSerialAnswers() async throws {
+        let model = try servedPneumoNet()
+        let server = try testServer(models: [model], maxBatch: 8, maxDelay: .milliseconds(3))
+        let requests = (0..<24).map { k in testImages(1 + k % 3, seed: UInt64(100 + k)) }
+        let expected = try requests.map { try model.runtime.run($0).scalars }
+        try await server.application().test(.live) { client in
+            let port = try #require(client.port)
+            try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
+                for (k, x) in requests.enumerated() {
+                    group.addTask {
+                        // A connection per client, as separate hospitals' systems would have.
+                        let c = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(20)))
+                        c.connect()
+                        defer { Task { try? await c.shutdown() } }
+                        let r = try await c.execute(.init("/v2/models/pneumonet/infer", method: .post, headers: jsonHeaders, body: inferBody(x)))
+                        let answer = try JSONDecoder().decode(InferenceResponse.self, from: Data(buffer: r.body ?? ByteBuffer()))
+                        return (k, answer.outputs[0].data)
+                    }
+                }
+                for try await (k, y) in group {
+                    #expect(maxRelativeDifference(y, expected[k]) <= 1e-4, "request \(k)")
+                }
+            }
+        }
+    }
+
+    @Test func shutdownAnswersRequestsInFlight() async throws {
+        // A long batching delay keeps the requests queued when the shutdown starts.
+        let server = try testServer(maxBatch: 64, maxDelay: .milliseconds(300))
+        let port = Mutex<Int?>(nil)
+        let group = ServiceGroup(configuration: .init(services: [server.application(onServerRunning: { channel in
+            port.withLock { $0 = channel.localAddress?.port } })], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Int.self) { tasks in
+            tasks.addTask { try await group.run(); return -1 }
+            var p: Int?
+            while p == nil { try await Task.sleep(for: .milliseconds(10)); p = port.withLock { $0 } }
+            for k in 0..<4 {
+                tasks.addTask {
+                    let c = TestClient(host: "127.0.0.1", port: p!, configuration: .init(timeout: .seconds(20)))
+                    c.connect()
+                    let r = try await c.execute(.init("/v2/models/pneumonet/infer", method: .post, headers: jsonHeaders,
+                                                      body: inferBody(testImages(1, seed: UInt64(k)))))
+                    try? await c.shutdown()
+                    return Int(r.head.status.code)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            await group.triggerGracefulShutdown()
+            var statuses: [Int] = []
+            for try await s in tasks { statuses.append(s) }
+            #expect(statuses.sorted() == [-1, 200, 200, 200, 200])
+        }
+    }
+}
