@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
@@ -29,7 +30,8 @@ let package = Package(
         // The CPU device: oneDNN, our C kernels, the OpenMP team and the float mode.
         .target(name: "CPUBackend", dependencies: ["GraphCore", "CDNNL", "CKernels"], linkerSettings: dnnlLinker),
         .target(name: "NN", dependencies: ["GraphCore", "FileSafety"]),
-        .target(name: "Models", dependencies: ["GraphCore", "NN"]),
+        // Yams reads YAML model spec files (`pneumo summary --config`).
+        .target(name: "Models", dependencies: ["GraphCore", "NN", .product(name: "Yams", package: "Yams")]),
         .target(name: "Metrics"),
         .target(name: "Charts"),
         .target(name: "Report", dependencies: ["Charts", "FileSafety"]),
