@@ -7,11 +7,13 @@ public enum ModelZoo {
     public static let entries: [ModelEntry] = [
         ModelEntry(name: "baseline", summary: "the spec's ResNet-18: input resized bilinearly to 224 px, Dropout+Linear head",
                    defaultChannels: 3, reads: resnetOptions, defaults: ModelOptions(width: 1, dropout: 0.5, upsample: 224)) {
-            ResNet18(inChannels: $0, classes: $1, width: $2.width!, dropout: $2.dropout!, upsampleTo: $2.upsample)
+            channels, classes, o in
+            ResNet18(inChannels: channels, classes: classes, width: o.width!, dropout: o.dropout!, upsampleTo: o.upsample)
         },
         ModelEntry(name: "resnet18", summary: "ResNet-18 at the native input size (no upsampling), width multiplier",
                    defaultChannels: 3, reads: resnetOptions, defaults: resnetDefaults) {
-            ResNet18(inChannels: $0, classes: $1, width: $2.width!, dropout: $2.dropout!, upsampleTo: $2.upsample)
+            channels, classes, o in
+            ResNet18(inChannels: channels, classes: classes, width: o.width!, dropout: o.dropout!, upsampleTo: o.upsample)
         },
         ModelEntry(name: "resnet18-grouped", summary: "ResNet-18 with grouped 3×3 block convolutions (groups, default 4)",
                    defaultChannels: 3, reads: resnetOptions.union([.groups]), defaults: with(resnetDefaults) { $0.groups = 4 }) {
@@ -27,12 +29,14 @@ public enum ModelZoo {
         },
         ModelEntry(name: "mobilenetv2", summary: "torchvision's MobileNetV2: inverted residuals, linear bottlenecks (width, expansion)",
                    defaultChannels: 3, reads: [.width, .expansion, .dropout], defaults: ModelOptions(width: 1, expansion: 6, dropout: 0.2)) {
-            try MobileNetV2(inChannels: $0, classes: $1, width: $2.width!, expansion: $2.expansion!, dropout: $2.dropout!)
+            channels, classes, o in
+            try MobileNetV2(inChannels: channels, classes: classes, width: o.width!, expansion: o.expansion!, dropout: o.dropout!)
         },
         ModelEntry(name: "pneumonet", summary: "our stride-8 CNN for 28–64 px grayscale input (widths, blocks, width)",
                    defaultChannels: 1, reads: [.width, .widths, .blocks, .dropout],
                    defaults: ModelOptions(width: 1, dropout: 0.2, widths: PneumoNet.defaultWidths, blocks: 1)) {
-            try PneumoNet(inChannels: $0, classes: $1, widths: $2.widths!, width: $2.width!, blocks: $2.blocks!, dropout: $2.dropout!)
+            channels, classes, o in
+            try PneumoNet(inChannels: channels, classes: classes, widths: o.widths!, width: o.width!, blocks: o.blocks!, dropout: o.dropout!)
         },
     ]
     // The builders unwrap only options their entry's `defaults` set (`ModelEntry.layer` fills them in).
@@ -40,6 +44,7 @@ public enum ModelZoo {
     private static let resnetOptions: Set<ModelOptions.Name> = [.width, .dropout, .upsample]
     private static let resnetDefaults = ModelOptions(width: 1, dropout: 0.5)
 
+    /// A ResNet-18 whose block convolutions are `convolution`.
     private static func resnetVariant(_ channels: Int, _ classes: Int, _ o: ModelOptions, _ convolution: BlockConvolution) throws -> any Layer {
         try ResNet18Variant(inChannels: channels, classes: classes, width: o.width!, dropout: o.dropout!, upsampleTo: o.upsample,
                             convolution: convolution)
