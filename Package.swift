@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
@@ -37,7 +38,8 @@ let package = Package(
         // The CPU device: oneDNN, our C kernels, the OpenMP team and the float mode.
         .target(name: "CPUBackend", dependencies: ["GraphCore", "CDNNL", "CKernels"], linkerSettings: dnnlLinker),
         .target(name: "NN", dependencies: ["GraphCore", "FileSafety"]),
-        .target(name: "Models", dependencies: ["GraphCore", "NN"]),
+        // Yams reads YAML model spec files (`pneumo summary --config`).
+        .target(name: "Models", dependencies: ["GraphCore", "NN", .product(name: "Yams", package: "Yams")]),
         .target(name: "ClinicalMetrics"),
         .target(name: "Charts"),
         .target(name: "Report", dependencies: ["Charts", "FileSafety"]),

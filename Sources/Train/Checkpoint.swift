@@ -51,8 +51,12 @@ public struct Checkpoint: Sendable {
     /// with the right shape, nothing unknown.
     public static func read(_ url: URL) throws -> Checkpoint {
         let file = try Safetensors.read(url)
-        guard let json = file.metadata[modelKey], let descriptor = try? JSONDecoder().decode(ModelDescriptor.self, from: Data(json.utf8)) else {
+        guard let json = file.metadata[modelKey] else {
             throw Safetensors.Error(path: url.path, message: "not a Pneumo checkpoint: metadata '\(modelKey)' is missing or invalid")
+        }
+        let descriptor: ModelDescriptor
+        do { descriptor = try JSONDecoder().decode(ModelDescriptor.self, from: Data(json.utf8)) } catch {
+            throw Safetensors.Error(path: url.path, message: "not a Pneumo checkpoint: metadata '\(modelKey)' is missing or invalid (\(reason(error)))")
         }
         var customGraph: Graph?
         var parameters: ParameterStore
@@ -68,7 +72,9 @@ public struct Checkpoint: Sendable {
             for leaf in graph.leaves { parameters.declare(leaf.name, Tensor(zeros: leaf.shape), trainable: leaf.trainable) }
             customGraph = graph
         } else {
-            parameters = try descriptor.graph().parameters
+            do { parameters = try descriptor.graph().parameters } catch {
+                throw Safetensors.Error(path: url.path, message: "metadata '\(modelKey)' describes a model that cannot be built: \(error)")
+            }
         }
         try load(file, into: &parameters, path: url.path)
         var info: [String: String] = [:]
@@ -77,6 +83,19 @@ public struct Checkpoint: Sendable {
         checkpoint.extraTensors = file.tensors.filter { $0.name.hasPrefix(optimizerPrefix) }
         checkpoint.customGraph = customGraph
         return checkpoint
+    }
+
+    /// A decoding error as its JSON path and problem (`options.width: Expected to decode Double but found a string instead.`).
+    static func reason(_ error: any Error) -> String {
+        guard let e = error as? DecodingError else { return "\(error)" }
+        let context: DecodingError.Context
+        switch e {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c): context = c
+        @unknown default: return "\(e)"
+        }
+        var path = context.codingPath.map(\.stringValue).joined(separator: ".")
+        if case .keyNotFound(let key, _) = e { path += (path.isEmpty ? "" : ".") + key.stringValue }
+        return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
     }
 
     /// Copies the file's tensors into `parameters`, failing on a missing, unexpected or misshapen tensor.

@@ -72,7 +72,7 @@ public struct Trainer {
         if resume, try resumable() {
             let last = try Checkpoint.read(lastURL)
             guard last.descriptor == descriptor, (last.customGraph == nil) == (initial == nil) else {
-                throw TrainingError("\(lastURL.path) holds \(last.descriptor.model) at \(last.descriptor.input_size) px, not \(descriptor.model) at \(descriptor.input_size) px")
+                throw TrainingError("\(lastURL.path) holds \(last.descriptor.modelDescription) at \(last.descriptor.input_size) px, not \(descriptor.modelDescription) at \(descriptor.input_size) px")
             }
             guard last.info["optimizer_step"] != nil, last.info["epoch"] != nil else {
                 throw TrainingError("\(lastURL.path) holds no optimizer state or epoch (a copy of best.safetensors?): only the last.safetensors a run writes can be resumed from")
