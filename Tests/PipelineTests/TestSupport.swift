@@ -2,6 +2,7 @@ import Data
 @testable import CPUBackend
 import GraphCore
 import Foundation
+import TestSupport
 
 /// A learnable stand-in for PneumoniaMNIST: 28×28 grayscale noise (uniform 60..<120), with a bright 11×11
 /// square in the middle of every pneumonia image (label 1); one normal image in three, as in the real data.
@@ -24,10 +25,3 @@ func syntheticSplit(_ split: Split, count: Int, seed: UInt64) throws -> ImageSpl
 
 /// oneDNN where it starts, else the reference backend (slower, same results within float32 rounding).
 let testBackend: any Backend = (try? DNNLBackend()) ?? ReferenceBackend()
-
-/// A fresh directory under the system temporary directory, removed by the caller.
-func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pneumo-pipeline-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
