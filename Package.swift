@@ -77,7 +77,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
         .testTarget(name: "PneumoCLITests", dependencies: ["TestSupport", "CPUBackend", "pneumo", "Data", "GraphCore", "FileSafety", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     linkerSettings: dnnlLinker),
-        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "CPUBackend", "Pipeline", "Train", "Data", "GraphCore", "NN", "Models", "Optimize", "Runtime", "ONNX", "FileSafety"],
+        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "CPUBackend", "Pipeline", "Report", "Train", "Data", "GraphCore", "NN", "Models", "Optimize", "Runtime", "ONNX", "FileSafety"],
                     linkerSettings: dnnlLinker),
     ]
 )
