@@ -63,6 +63,11 @@ import TestSupport
         let result = try Self.pipeline(writingTo: dir) { try $0.run(dataset: dataset) }
         #expect(result.report.lastPathComponent == "report.html")
         #expect(try RunFolderContract.problems(in: dir) == [])
+        // Every reason still applies to a file the pipeline writes, so the list cannot outlive what it excuses.
+        let files = try RunFolderContract.files(in: dir)
+        for entry in RunFolderContract.notForReport {
+            #expect(files.contains { RunFolderContract.matches(entry.pattern, $0) }, "no file matches \(entry.pattern)")
+        }
         let run = try RunDirectory(dir)
         // profile.json is the one-command form; a pipeline writes a profile per model instead.
         #expect(run.presentFiles == RunDirectory.allFiles.filter { $0 != "profile.json" })
