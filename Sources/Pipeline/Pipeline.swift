@@ -40,6 +40,8 @@ public struct Pipeline {
         public var distillAlpha: Float = 0.7
         public var profileRuns = 50
         public var slaRuns = 200
+        /// Batch sizes the SLA's throughput is measured at (the best is reported); small ones keep tests quick.
+        public var slaSweep = [64, 128, 256]
         public var sweep = [1, 8, 32, 64, 128, 256]
         public init() {}
     }
@@ -208,7 +210,8 @@ public struct Pipeline {
                                             sampleShape: shape, dataset: dataset, split: split,
                                             preprocessing: try Preprocessing(size: shape[1], channels: shape[0]),
                                             targetSensitivity: options.targetSensitivity, rule: options.thresholdRule,
-                                            temperature: try checkpoint.temperatureScaling(), runs: options.slaRuns)
+                                            temperature: try checkpoint.temperatureScaling(), runs: options.slaRuns,
+                                            sweep: options.slaSweep)
         try write(card, "sla_\(name).json")
         log("\(name): SLA \(card.pass ? "PASS" : "FAIL (\(card.checks.filter { !$0.pass }.map(\.name).joined(separator: ", ")))")")
         return card

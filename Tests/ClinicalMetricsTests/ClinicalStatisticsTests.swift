@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ClinicalMetrics
+import TestSupport
 
 /// References in `Fixtures/clinical_stats.json`, written by `scripts/make_metrics_fixtures.py` (SciPy's Wilson
 /// interval, DeLong's pairwise kernel in NumPy, SciPy's bounded minimiser for the temperature).
@@ -24,7 +25,7 @@ private struct Fixture: Decodable {
     let calibration: CalibrationCase
 
     static func load() throws -> Fixture {
-        let url = Bundle.module.url(forResource: "clinical_stats", withExtension: "json", subdirectory: "Fixtures")!
+        let url = fixtureURL("clinical_stats.json", in: .module)
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 }

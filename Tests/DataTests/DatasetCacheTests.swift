@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Data
+import TestSupport
 
 /// Cache, MD5 and download logic with local files and `file://` URLs: no test touches the network.
 struct DatasetCacheTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Data
+import TestSupport
 
 struct MedMNISTDatasetTests {
     @Test(arguments: ["tiny_savez.npz", "tiny_savez_compressed.npz"])

@@ -2,6 +2,7 @@ import GraphCore
 import Foundation
 import Testing
 @testable import Data
+import TestSupport
 
 /// .npy parsing and writing. Fixture values: scripts/make_data_fixtures.py.
 struct NPYTests {

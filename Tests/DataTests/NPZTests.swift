@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Data
+import TestSupport
 
 /// .npz (zip) reading: numpy-written fixtures (scripts/make_data_fixtures.py), a stored zip written by
 /// `storedZip` in this target, and damaged copies of both.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Data
+import TestSupport
 
 struct SampleGridTests {
     /// Chunks of a PNG: (type, data), with each CRC checked against the reference CRC-32.

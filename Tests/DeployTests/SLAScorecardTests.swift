@@ -7,11 +7,12 @@ import Models
 import Profile
 import Runtime
 import Testing
+import TestSupport
 
 /// The SLA scorecard on a tiny MedMNIST-format file (`Fixtures/make_fixtures.py`) and an untrained model:
 /// what it reports must agree with the compute profile, the runtime's own scores and its own checks.
 @Suite struct SLAScorecardTests {
-    static let fixture = Bundle.module.url(forResource: "tiny_pneumonia", withExtension: "npz", subdirectory: "Fixtures")!
+    static let fixture = fixtureURL("tiny_pneumonia.npz", in: .module)
 
     static func card(split: Split, targets: SLAScorecard.Targets = .init()) throws -> (SLAScorecard, ModelGraph) {
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28], seed: 4)

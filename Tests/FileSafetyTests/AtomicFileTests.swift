@@ -1,6 +1,7 @@
 import FileSafety
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -96,10 +97,4 @@ import Darwin
 func kind(_ url: URL) -> mode_t {
     var info = stat()
     return lstat(url.path, &info) == 0 ? info.st_mode & S_IFMT : 0
-}
-
-func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pneumo-filesafety-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
 }

@@ -1,6 +1,7 @@
 import FileSafety
 import Foundation
 import Testing
+import TestSupport
 
 /// What a command does to its output folder on start: lock it against a second writer, and clear the
 /// temporaries a killed writer left there.

@@ -1,6 +1,7 @@
 import Testing
 @testable import CPUBackend
 @testable import GraphCore
+import TestSupport
 
 // The same test body on every backend (STYLE §7): each op's forward and backward on random inputs of several
 // shapes (odd sizes, stride 2, groups, batch 1) must equal ReferenceBackend's, for inputs in either layout.

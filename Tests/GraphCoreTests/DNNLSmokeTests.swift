@@ -1,20 +1,13 @@
 import Testing
 @testable import CPUBackend
 @testable import GraphCore
+import TestSupport
 
 /// Quick agreement checks of the oneDNN backend with the reference on a ResNet-like block; the full
 /// per-op sweep lives in the cross-backend tests.
 @Suite struct DNNLSmokeTests {
     /// Sums of up to 3·3·8 products in float32: agreement to 1e-4 relative to the largest magnitude.
     static let tolerance: Float = 1e-4
-
-    func expectClose(_ a: Tensor, _ b: Tensor, _ what: String) {
-        #expect(a.shape == b.shape, "\(what): shapes \(a.shape) vs \(b.shape)")
-        let (x, y) = (a.scalars, b.scalars)
-        let scale = max(y.map(abs).max() ?? 1, 1)
-        let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
-        #expect(worst <= Self.tolerance * scale, "\(what): max difference \(worst) (scale \(scale))")
-    }
 
     @Test func convForwardBackwardMatchesReference() throws {
         let dnnl = try DNNLBackend(), ref = ReferenceBackend()
@@ -25,13 +18,13 @@ import Testing
             let w = Tensor.randomNormal([8, 8 / groups, 3, 3], using: &rng)
             let b = Tensor.randomNormal([8], using: &rng)
             let y = try dnnl.conv2d(x, weight: w, bias: b, a)
-            expectClose(y, try ref.conv2d(x, weight: w, bias: b, a), "conv g\(groups) s\(stride)")
+            expectClose(y, try ref.conv2d(x, weight: w, bias: b, a), "conv g\(groups) s\(stride)", tolerance: Self.tolerance)
             let g = Tensor.randomNormal(y.shape, using: &rng)
             let r1 = try dnnl.conv2dBackward(g, x: x, weight: w, hasBias: true, a, needInput: true)
             let r2 = try ref.conv2dBackward(g, x: x, weight: w, hasBias: true, a, needInput: true)
-            expectClose(r1.input!, r2.input!, "conv dx g\(groups)")
-            expectClose(r1.weight, r2.weight, "conv dw g\(groups)")
-            expectClose(r1.bias!, r2.bias!, "conv db g\(groups)")
+            expectClose(r1.input!, r2.input!, "conv dx g\(groups)", tolerance: Self.tolerance)
+            expectClose(r1.weight, r2.weight, "conv dw g\(groups)", tolerance: Self.tolerance)
+            expectClose(r1.bias!, r2.bias!, "conv db g\(groups)", tolerance: Self.tolerance)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GraphCore
+import TestSupport
 
 // Failure is tested like success (STYLE §8): each bad input throws an EngineError of the right kind, naming
 // the op (and layer) and the shapes involved.

@@ -1,5 +1,6 @@
 import Testing
 @testable import GraphCore
+import TestSupport
 
 // End-to-end checks of Executor: reverse-mode autograd over a recorded graph (central differences of the
 // real training-mode forward), and batch-norm running statistics against PyTorch's update rule.

@@ -1,5 +1,6 @@
 import Testing
 @testable import GraphCore
+import TestSupport
 
 // PyTorch semantics: expected values written by scripts/make_engine_fixtures.py (torch.nn.functional and
 // torch.autograd when torch is installed, else its NumPy transcription of PyTorch's documented formulas; each

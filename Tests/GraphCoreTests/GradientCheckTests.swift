@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GraphCore
+import TestSupport
 
 // Central-difference checks of every backward in ReferenceBackend. Each check uses the scalar loss
 // L = Σ op(inputs)·R with a fixed random R and runs the backward with gradOut = R, so what is compared is the
@@ -320,5 +321,14 @@ struct CheckerSelfTests {
         withKnownIssue { expectClose(a, try! Tensor(shape: [2, 2], scalars: [1, 2, 3, 4.01]), Tolerance(abs: 1e-3, rel: 1e-3), "value") }
         withKnownIssue { expectClose([Double.nan], [1], Tolerance(abs: 1, rel: 1), "NaN") }
         expectClose(a, a.converted(to: .rowMajor), Tolerance(abs: 0, rel: 0), "identical")
+    }
+
+    /// The comparison relative to the largest magnitude flags a NaN anywhere (`max()` of the differences alone
+    /// skips one after the first element), a count mismatch, and a difference past the bound.
+    @Test func scaledExpectCloseFlagsNaNCountAndExcess() {
+        withKnownIssue { expectClose([1, .nan, 3], [1, 2, 3] as [Float], "NaN after the first element") }
+        withKnownIssue { expectClose([1, 2], [1, 2, 3] as [Float], "count") }
+        withKnownIssue { expectClose([1, 2.01], [1, 2] as [Float], "excess", tolerance: 1e-3) }
+        expectClose([1, 2.0001], [1, 2] as [Float], "within 1e-4 of the largest magnitude", tolerance: 1e-4)
     }
 }

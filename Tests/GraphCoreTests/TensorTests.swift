@@ -1,6 +1,7 @@
 import Testing
 @testable import CPUBackend
 @testable import GraphCore
+import TestSupport
 
 @Suite("Tensor, storage and random numbers")
 struct TensorTests {

@@ -1,100 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import GraphCore
 
-// Shared helpers of the graph core op tests: seeded inputs, element-wise comparison with a stated tolerance,
-// central-difference gradients, and the PyTorch fixtures written by scripts/make_engine_fixtures.py.
+// Helpers of the graph core op tests: central-difference gradients and the PyTorch fixtures written by
+// scripts/make_engine_fixtures.py (seeded inputs and `expectClose` are TestSupport's).
 
-// MARK: inputs
-
-enum TestData {
-    static func normal(_ shape: [Int], seed: UInt64, std: Float = 1) -> Tensor {
-        var rng = SeededRandom(seed: seed)
-        return .randomNormal(shape, std: std, using: &rng)
-    }
-
-    static func uniform(_ shape: [Int], seed: UInt64, low: Float, high: Float) -> Tensor {
-        var rng = SeededRandom(seed: seed)
-        return .randomUniform(shape, low: low, high: high, using: &rng)
-    }
-
-    /// Distinct values `gap` apart in a random order. No max-pool window holds a tie, and a
-    /// finite-difference step smaller than `gap / 2` never changes which element is largest.
-    static func distinct(_ shape: [Int], seed: UInt64, gap: Float = 0.05) -> Tensor {
-        var rng = SeededRandom(seed: seed)
-        let n = shape.reduce(1, *)
-        let order = Array(0..<n).shuffled(using: &rng)
-        return try! Tensor(shape: shape, scalars: order.map { (Float($0) - Float(n) / 2) * gap })
-    }
-
-    /// Values in [low, high) kept at least `margin` away from each kink, so that a finite-difference
-    /// step below `margin` never crosses one (ReLU at 0, ReLU6 at 0 and 6).
-    static func awayFromKinks(_ shape: [Int], seed: UInt64, low: Float, high: Float, kinks: [Float],
-                              margin: Float) -> Tensor {
-        let t = uniform(shape, seed: seed, low: low, high: high)
-        return try! Tensor(shape: shape, scalars: t.scalars.map { v in
-            var v = v
-            for k in kinks where abs(v - k) < margin { v = v < k ? k - margin : k + margin }
-            return v
-        })
-    }
-}
-
-// MARK: comparison
-
-/// `|actual − expected| ≤ abs + rel·|expected|`, element by element.
-struct Tolerance: CustomStringConvertible, Sendable {
-    var abs: Double
-    var rel: Double
-    init(abs: Double, rel: Double) { self.abs = abs; self.rel = rel }
-    func admits(_ actual: Double, _ expected: Double) -> Bool {
-        Swift.abs(actual - expected) <= abs + rel * Swift.abs(expected)
-    }
-    var description: String { "abs \(abs) + rel \(rel)" }
-}
-
-/// Checks shape and every element; one issue per tensor naming the worst element and how many fail.
-func expectClose(_ actual: Tensor, _ expected: Tensor, _ tolerance: Tolerance, _ what: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    guard actual.shape == expected.shape else {
-        Issue.record("\(what): shape \(describe(actual.shape)), expected \(describe(expected.shape))",
-                     sourceLocation: sourceLocation)
-        return
-    }
-    expectClose(actual.scalars.map(Double.init), expected.scalars.map(Double.init), tolerance, what,
-                shape: expected.shape, sourceLocation: sourceLocation)
-}
-
-func expectClose(_ actual: [Double], _ expected: [Double], _ tolerance: Tolerance, _ what: String,
-                 shape: [Int]? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
-    guard actual.count == expected.count else {
-        Issue.record("\(what): \(actual.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
-        return
-    }
-    var failures = 0, worst = -1, worstExcess = 0.0
-    for i in actual.indices where !tolerance.admits(actual[i], expected[i]) || actual[i].isNaN {
-        failures += 1
-        let excess = abs(actual[i] - expected[i]) - tolerance.rel * abs(expected[i])
-        if worst < 0 || excess > worstExcess || excess.isNaN { worst = i; worstExcess = excess }
-    }
-    if failures > 0 {
-        let at = shape.map { " at \(describe(unravel(worst, $0)))" } ?? ""
-        Issue.record("""
-            \(what): \(failures) of \(actual.count) elements outside \(tolerance); worst\(at) (flat \(worst)): \
-            got \(actual[worst]), expected \(expected[worst])
-            """, sourceLocation: sourceLocation)
-    }
-}
-
-/// Logical multi-index of flat row-major index `i`.
-func unravel(_ i: Int, _ shape: [Int]) -> [Int] {
-    var rest = i, index = [Int](repeating: 0, count: shape.count)
-    for d in shape.indices.reversed() where shape[d] > 0 {
-        index[d] = rest % shape[d]
-        rest /= shape[d]
-    }
-    return index
-}
+// MARK: losses
 
 /// Σ a·b accumulated in Double: the scalar loss whose gradient with respect to `a` is `b`.
 func dot(_ a: Tensor, _ b: Tensor) -> Double {

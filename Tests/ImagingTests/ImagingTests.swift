@@ -2,12 +2,11 @@ import GraphCore
 import Foundation
 import Imaging
 import Testing
+import TestSupport
 
 // Fixtures and expected values: scripts/make_imaging_fixtures.py (Pillow; version in expected.json).
 
-private func fixture(_ name: String) -> URL {
-    Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(name)
-}
+private func fixture(_ name: String) -> URL { fixtureURL(name, in: .module) }
 
 private struct Expected: Decodable {
     struct File: Decodable {

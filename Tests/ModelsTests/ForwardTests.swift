@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Models
 import NN
+import TestSupport
 
 /// Eval-mode forward passes against PyTorch with the same weights: each fixture (written by
 /// scripts/make_model_fixtures.py) holds a state dict with randomised batch-norm statistics, an input and
@@ -55,6 +56,6 @@ import NN
         var parameters = m.parameters
         let pass = try executor.forward(feeds: ["image": input], parameters: &parameters, mode: .inference, rng: &rng)
         let logits = try #require(pass[m.graph.outputs[0]])
-        expectClose(logits, expected, abs: 1e-4, rel: 1e-4, "\(c.file) on \(backend.name)")
+        expectClose(logits, expected, Tolerance(abs: 1e-4, rel: 1e-4), "\(c.file) on \(backend.name)")
     }
 }

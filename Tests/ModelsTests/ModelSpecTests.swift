@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Models
 import NN
+import TestSupport
 
 /// The declarative model spec (JSON or YAML) and its reader: what parses, what it builds, and
 /// the exact error for each bad input.

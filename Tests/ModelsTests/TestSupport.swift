@@ -3,13 +3,12 @@ import Testing
 @testable import CPUBackend
 @testable import Models
 import NN
+import TestSupport
 
 // Fixtures of the model-family tests, written by scripts/make_model_fixtures.py (torch + torchvision; the
 // versions are recorded in each file), and a minimal safetensors reader for them.
 
-func fixtureURL(_ name: String) -> URL {
-    Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(name)
-}
+func fixtureURL(_ name: String) -> URL { fixtureURL(name, in: .module) }
 
 /// One model of Fixtures/models.json: PyTorch's counts for a family member with options.
 struct ReferenceModel: Decodable, Sendable, CustomTestStringConvertible {
@@ -89,30 +88,6 @@ struct TestSafetensors {
             }
             tensors[name] = try Tensor(shape: shape, scalars: scalars)
         }
-    }
-}
-
-/// `|actual − expected| ≤ abs + rel·|expected|` for every element; one issue naming the worst element.
-func expectClose(_ actual: Tensor, _ expected: Tensor, abs absTol: Float, rel: Float, _ what: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    guard actual.shape == expected.shape else {
-        Issue.record("\(what): shape \(describe(actual.shape)), expected \(describe(expected.shape))", sourceLocation: sourceLocation)
-        return
-    }
-    let (a, e) = (actual.scalars, expected.scalars)
-    var worst = (index: -1, excess: Float(0))
-    var failures = 0
-    for i in a.indices {
-        let excess = Swift.abs(a[i] - e[i]) - (absTol + rel * Swift.abs(e[i]))
-        if excess > 0 || a[i].isNaN {
-            failures += 1
-            if worst.index < 0 || excess > worst.excess { worst = (i, excess) }
-        }
-    }
-    if failures > 0 {
-        let message = "\(what): \(failures) of \(a.count) elements outside abs \(absTol) + rel \(rel); worst at \(worst.index): "
-            + "\(a[worst.index]) vs \(e[worst.index])"
-        Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import GraphCore
 @testable import ONNX
+import TestSupport
 
 // Every file is hostile (STYLE §8: failure is tested like success). Each case damages a small valid model
 // in one way and expects the importer's exact kind of error with a message that names what is wrong;
@@ -248,7 +249,7 @@ struct HostileInputTests {
             let model = try ONNXImporter.load(data: ProtoBuilder.bytes(ProtoBuilder.smallModel(batch: batch)))
             #expect(model.inputShape == [1, 1, 6, 6])
             #expect(model.dynamicBatch == (batch == nil))
-            let y = try model.run(normalTensor([2, 1, 6, 6], seed: 9), backend: ReferenceBackend())
+            let y = try model.run(TestData.normal([2, 1, 6, 6], seed: 9), backend: ReferenceBackend())
             #expect(y[0].shape == [2, 3])
         }
         let unknownButHarmless = ProtoBuilder.bytes(ProtoBuilder.smallModel()) + Data([0xF8, 0x07, 0x01])  // field 127, varint
@@ -305,7 +306,7 @@ struct HostileInputTests {
         let dir = try temporaryDirectory("external")
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = try ONNXImporter.load(url: try externalModel(in: dir, location: "weights.bin", offset: 16))
-        #expect(model.parameters["conv.bias"]?.scalars == normalTensor([2], seed: 2).scalars)
+        #expect(model.parameters["conv.bias"]?.scalars == TestData.normal([2], seed: 2).scalars)
         // A symlink that stays inside the directory is fine too.
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("model/alias.bin").path,
                                                    withDestinationPath: "weights.bin")
@@ -354,7 +355,7 @@ struct HostileInputTests {
         case "hand-built QDQ": [UInt8](ProtoBuilder.bytes(ProtoBuilder.quantizedSmallModel()))
         default: [UInt8](try Data(contentsOf: fixtureURL(source)))
         }
-        let x = normalTensor(source.hasPrefix("hand-built") ? [1, 1, 6, 6] : [1, 1, 16, 16], seed: 1)
+        let x = TestData.normal(source.hasPrefix("hand-built") ? [1, 1, 6, 6] : [1, 1, 16, 16], seed: 1)
         var rng = SeededRandom(seed: 11)
         var (loaded, refused) = (0, 0)
         for trial in 0..<600 {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import GraphCore
 @testable import ONNX
+import TestSupport
 
 // The importer's op variants beyond what our exporter and torch write: each ONNX form is checked against
 // an equivalent form (or the IR op it must become), and each form it cannot express against its error.
@@ -23,8 +24,8 @@ private func transposed(_ t: Tensor) -> Tensor {
 
 @Suite("Importer: ONNX op variants")
 struct ImporterOpTests {
-    let w = normalTensor([3, 4], seed: 1), b = normalTensor([3], seed: 2)
-    let x2 = normalTensor([2, 4, 1, 1], seed: 3)
+    let w = TestData.normal([3, 4], seed: 1), b = TestData.normal([3], seed: 2)
+    let x2 = TestData.normal([2, 4, 1, 1], seed: 3)
 
     /// x [N, 4, 1, 1] → Flatten → `head` nodes reading "f" → y.
     func head(_ nodes: [Onnx_NodeProto], _ initializers: [Onnx_TensorProto]) -> Onnx_ModelProto {
@@ -58,8 +59,8 @@ struct ImporterOpTests {
     }
 
     @Test func convolutionPadding() throws {
-        let x = normalTensor([1, 2, 7, 7], seed: 4)
-        let weight = tensorProto(name: "w", normalTensor([3, 2, 3, 3], seed: 5))
+        let x = TestData.normal([1, 2, 7, 7], seed: 4)
+        let weight = tensorProto(name: "w", TestData.normal([3, 2, 3, 3], seed: 5))
         func conv(_ attributes: [Onnx_AttributeProto]) -> Onnx_ModelProto {
             ProtoBuilder.model(input: [1, 2, 7, 7], nodes: [ProtoBuilder.node("Conv", ["x", "w"], ["y"], attributes)], initializers: [weight])
         }
@@ -75,7 +76,7 @@ struct ImporterOpTests {
     }
 
     @Test func pooling() throws {
-        let x = normalTensor([1, 2, 7, 7], seed: 6)
+        let x = TestData.normal([1, 2, 7, 7], seed: 6)
         func pool(_ op: String, _ attributes: [Onnx_AttributeProto], size: Int64 = 7) -> Onnx_ModelProto {
             ProtoBuilder.model(input: [1, 2, size, size], nodes: [ProtoBuilder.node(op, ["x"], ["y"], attributes)])
         }
@@ -99,7 +100,7 @@ struct ImporterOpTests {
     }
 
     @Test func resizeForms() throws {
-        let x = normalTensor([1, 2, 5, 6], seed: 7)
+        let x = TestData.normal([1, 2, 5, 6], seed: 7)
         let reference = try ReferenceBackend().resizeBilinear(x, height: 10, width: 12)
         func resize(_ inputs: [String], _ initializers: [Onnx_TensorProto], _ attributes: [Onnx_AttributeProto] = [.string("mode", "linear")],
                     opset: Int64 = 17) -> Onnx_ModelProto {
@@ -131,7 +132,7 @@ struct ImporterOpTests {
     }
 
     @Test func activationsAndShapes() throws {
-        let x = normalTensor([2, 3, 4, 4], seed: 8)
+        let x = TestData.normal([2, 3, 4, 4], seed: 8)
         let relu = try run(ProtoBuilder.model(input: [nil, 3, 4, 4], nodes: [ProtoBuilder.node("Relu", ["x"], ["y"])]), x)
         // Clip(0) without a max is ReLU.
         let clip = ProtoBuilder.model(input: [nil, 3, 4, 4], nodes: [ProtoBuilder.node("Clip", ["x", "lo"], ["y"])],
@@ -166,17 +167,17 @@ struct ImporterOpTests {
         #expect(refusal(mask).contains("only the first output is supported"))
         let bn = ProtoBuilder.model(input: [nil, 3, 4, 4], nodes: [ProtoBuilder.node("BatchNormalization", ["x", "g", "b", "m", "v"], ["y"],
                                                                                    [.int("training_mode", 1)])],
-                                    initializers: ["g", "b", "m", "v"].map { tensorProto(name: $0, normalTensor([3], seed: 1)) })
+                                    initializers: ["g", "b", "m", "v"].map { tensorProto(name: $0, TestData.normal([3], seed: 1)) })
         #expect(refusal(bn).contains("training_mode=1"))
         let broadcast = ProtoBuilder.model(input: [nil, 3, 4, 4], nodes: [ProtoBuilder.node("Add", ["x", "c"], ["y"])],
-                                           initializers: [tensorProto(name: "c", normalTensor([3, 1, 1], seed: 1))])
+                                           initializers: [tensorProto(name: "c", TestData.normal([3, 1, 1], seed: 1))])
         #expect(refusal(broadcast).contains("Add of a constant is not supported"))
     }
 
     /// torch merges equal initializers and re-creates the names with Identity; the importer names each
     /// parameter after the Identity's output, so state-dict names survive.
     @Test func identityOfInitializerKeepsItsName() throws {
-        let x = normalTensor([1, 3, 4, 4], seed: 9)
+        let x = TestData.normal([1, 3, 4, 4], seed: 9)
         let ones = tensorProto(name: "bn.weight", Tensor(repeating: 1, shape: [3]))
         let zeros = tensorProto(name: "bn.bias", Tensor(repeating: 0, shape: [3]))
         let m = ProtoBuilder.model(input: [nil, 3, 4, 4], nodes: [
@@ -193,7 +194,7 @@ struct ImporterOpTests {
 
     /// Nodes out of order are scheduled; nodes no output needs are not translated (an unknown op there is harmless).
     @Test func unsortedAndDeadNodes() throws {
-        let x = normalTensor([1, 3, 4, 4], seed: 10)
+        let x = TestData.normal([1, 3, 4, 4], seed: 10)
         let m = ProtoBuilder.model(input: [nil, 3, 4, 4], nodes: [
             ProtoBuilder.node("Relu", ["a"], ["y"], name: "second"),
             ProtoBuilder.node("FancyOp", ["x"], ["unused"]),

@@ -5,6 +5,7 @@ import GraphCore
 import Models
 import NN
 @testable import ONNX
+import TestSupport
 
 // Our exported files under the ONNX reference checker (full_check: strict shape inference) and ONNX
 // Runtime, through python3. Skipped cleanly where python3 lacks onnx or onnxruntime (scripts/setup.sh
@@ -30,7 +31,7 @@ struct PeerTests {
         try ONNXExporter.write(graph: m.graph, parameters: parameters, to: url, opset: setting.opset, dynamicBatch: setting.dynamicBatch)
         // A static-batch file runs at its batch (1); a dynamic one at another.
         let batch = setting.dynamicBatch ? 3 : 1
-        let x = normalTensor([batch] + c.inputShape.dropFirst(), seed: 6)
+        let x = TestData.normal([batch] + c.inputShape.dropFirst(), seed: 6)
         let ort = try PythonPeer.checkAndRun(url, input: x)
         let ours = try ONNXModel(contentsOf: url).run(x, backend: try DNNLBackend())
         expectClose(ours[0], ort, runtimeTolerance, "\(c.name) (\(setting.testDescription)): ours vs ONNX Runtime")
@@ -49,7 +50,7 @@ struct PeerTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("resize.onnx")
         try ONNXExporter.write(graph: b.graph, parameters: b.parameters, to: url, dynamicBatch: true)
-        let input = normalTensor([2, 3, h, w], seed: 7)
+        let input = TestData.normal([2, 3, h, w], seed: 7)
         let ort = try PythonPeer.checkAndRun(url, input: input)
         let reference = try ReferenceBackend().resizeBilinear(input, height: ho, width: wo)
         let identity = h == ho && w == wo

@@ -5,6 +5,7 @@ import Models
 import NN
 import Runtime
 @testable import ONNX
+import TestSupport
 
 // Quantized models (Int8Quantization's fakeQuantize graphs) as QDQ ONNX files: the exported layout, the
 // round trip back to the same graph, and ONNX Runtime running the file with its int8 kernels.
@@ -16,7 +17,7 @@ extension RoundTripCase {
     func quantized() throws -> (graph: Graph, parameters: ParameterStore) {
         let m = try ModelGraph(try build(), inputShape: inputShape, seed: 3)
         let parameters = try randomizedParameters(m.parameters, seed: 4)
-        let samples = normalTensor([16] + inputShape.dropFirst(), seed: 8)
+        let samples = TestData.normal([16] + inputShape.dropFirst(), seed: 8)
         let calibration = try Int8Calibration(graph: m.graph, parameters: parameters, samples: samples, source: "test")
         let r = try Int8Quantization.quantize(m.graph, parameters, calibration: calibration)
         return (r.graph, r.parameters)
@@ -89,7 +90,7 @@ struct QuantizedExportTests {
         #expect(back.map(\.op) == original.map(\.op))
         #expect(back.map(\.name) == original.map(\.name))
 
-        let x = normalTensor([2] + c.inputShape.dropFirst(), seed: 5)
+        let x = TestData.normal([2] + c.inputShape.dropFirst(), seed: 5)
         let expected = try runGraph(graph, parameters, x, backend: ReferenceBackend())
         expectClose(try imported.run(x, backend: ReferenceBackend())[0], expected, .exact, "\(c.name): logits after the round trip")
 
@@ -178,7 +179,7 @@ private func load(_ m: Onnx_ModelProto) throws -> ONNXModel { try ONNXImporter.l
 
 @Suite("Importer: QuantizeLinear and DequantizeLinear")
 struct QDQImportTests {
-    let x = normalTensor([2, 1, 6, 6], seed: 9)
+    let x = TestData.normal([2, 1, 6, 6], seed: 9)
 
     /// The hand-built QDQ model is `smallModel` with the dequantized weights, run on the fake-quantized
     /// input: one fakeQuantize (int8, 0.05), parameters `q · s` bit for bit under the torch-style names.
@@ -290,7 +291,7 @@ struct QuantizedPeerTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("model.onnx")
         try ONNXExporter.write(graph: graph, parameters: parameters, to: url, opset: setting.opset, dynamicBatch: setting.dynamicBatch)
-        let x = normalTensor([setting.dynamicBatch ? 8 : 1] + c.inputShape.dropFirst(), seed: 6)
+        let x = TestData.normal([setting.dynamicBatch ? 8 : 1] + c.inputShape.dropFirst(), seed: 6)
         let (inURL, outURL) = (dir.appendingPathComponent("x.npy"), dir.appendingPathComponent("y.npy"))
         try NPY.write(x, to: inURL)
         let (status, output) = try runProcess("/usr/bin/env", ["python3", "-c", ortScript, url.path, inURL.path, outURL.path,

@@ -5,6 +5,7 @@ import GraphCore
 import Models
 import NN
 @testable import ONNX
+import TestSupport
 
 // IR → ONNX → IR: the imported graph is the exported one (same ops, attributes, node and parameter names,
 // parameter values bit for bit), so on the same backend it computes the same outputs bit for bit. Dropout
@@ -108,7 +109,7 @@ struct RoundTripTests {
         // Outputs: identical graphs on the same kernels are bit-identical; batch 2 also checks that a
         // batch-1 export runs at any batch.
         let backend = try DNNLBackend()
-        let x = normalTensor([2] + c.inputShape.dropFirst(), seed: 5)
+        let x = TestData.normal([2] + c.inputShape.dropFirst(), seed: 5)
         let expected = try runGraph(m.graph, parameters, x, backend: backend)
         let actual = try imported.run(x, backend: backend)
         #expect(actual.count == 1)

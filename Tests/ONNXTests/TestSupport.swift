@@ -1,62 +1,14 @@
 import Foundation
 import Testing
 import GraphCore
+import TestSupport
 @testable import ONNX
 
-// Shared helpers of the ONNX tests: fixtures (written by scripts/make_onnx_fixtures.py), element-wise
-// comparison with a stated tolerance, a minimal float32 .npy reader/writer for the Python peers, the peers
-// themselves (python3 with onnx + onnxruntime; the torch venv), and hand-built ModelProtos for the
-// hostile-input cases.
+// Helpers of the ONNX tests: fixtures (written by scripts/make_onnx_fixtures.py), a minimal float32 .npy
+// reader/writer for the Python peers, the peers themselves (python3 with onnx + onnxruntime; the torch venv),
+// and hand-built ModelProtos for the hostile-input cases. Comparison and seeded inputs are TestSupport's.
 
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-
-func fixtureURL(_ name: String) -> URL {
-    Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(name)
-}
-
-/// A fresh directory under the system's temporary directory.
-func temporaryDirectory(_ label: String = "onnx") throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pneumo-\(label)-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
-func normalTensor(_ shape: [Int], seed: UInt64) -> Tensor {
-    var rng = SeededRandom(seed: seed)
-    return .randomNormal(shape, using: &rng)
-}
-
-// MARK: comparison
-
-/// `|actual − expected| ≤ abs + rel·|expected|`, element by element.
-struct Tolerance: CustomStringConvertible, Sendable {
-    var abs: Double
-    var rel: Double
-    static let exact = Tolerance(abs: 0, rel: 0)
-    var description: String { "abs \(abs) + rel \(rel)" }
-}
-
-/// Checks shape and every element; one issue naming the worst element and how many fail.
-func expectClose(_ actual: Tensor, _ expected: Tensor, _ tolerance: Tolerance, _ what: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    guard actual.shape == expected.shape else {
-        Issue.record("\(what): shape \(describe(actual.shape)), expected \(describe(expected.shape))", sourceLocation: sourceLocation)
-        return
-    }
-    let (a, e) = (actual.scalars, expected.scalars)
-    var failures = 0, worst = -1, worstExcess = -Double.infinity
-    for i in a.indices {
-        let diff = Swift.abs(Double(a[i]) - Double(e[i]))
-        let excess = diff - (tolerance.abs + tolerance.rel * Swift.abs(Double(e[i])))
-        if excess > 0 || a[i].isNaN != e[i].isNaN { failures += 1 }
-        if excess > worstExcess { worstExcess = excess; worst = i }
-    }
-    if failures > 0 {
-        Issue.record("\(what): \(failures) of \(a.count) elements outside \(tolerance); worst [\(worst)] \(a[worst]) vs \(e[worst])",
-                     sourceLocation: sourceLocation)
-    }
-}
+func fixtureURL(_ name: String) -> URL { fixtureURL(name, in: .module) }
 
 // MARK: .npy (float32, C order)
 
@@ -185,7 +137,7 @@ enum ProtoBuilder {
     }
 
     static func floats(_ name: String, _ shape: [Int], seed: UInt64 = 1) -> Onnx_TensorProto {
-        tensorProto(name: name, normalTensor(shape, seed: seed))
+        tensorProto(name: name, TestData.normal(shape, seed: seed))
     }
 
     /// x [N, 1, 6, 6] → Conv 3×3 (2 channels, pad 1, bias) → Relu → GlobalAveragePool → Flatten → Gemm → y.

@@ -3,6 +3,7 @@ import Testing
 @testable import CPUBackend
 import GraphCore
 @testable import ONNX
+import TestSupport
 
 // Files written by torch.onnx.export, imported and run on our engine against PyTorch's own outputs.
 // The committed fixtures come from scripts/make_onnx_fixtures.py (a small CNN through the TorchScript exporter
@@ -56,7 +57,7 @@ struct TorchExportTests {
     func torchvisionExports() throws {
         let dir = try temporaryDirectory("torchvision")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let script = repositoryRoot.appendingPathComponent("scripts/make_onnx_fixtures.py").path
+        let script = packageRoot.appendingPathComponent("scripts/make_onnx_fixtures.py").path
         let (status, output) = try runProcess(TorchPeer.python, [script, "--torchvision", dir.path, "--size", "64"])
         try #require(status == 0, "make_onnx_fixtures.py --torchvision failed:\n\(output)")
         let backend = try DNNLBackend()

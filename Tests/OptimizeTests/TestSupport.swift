@@ -4,6 +4,7 @@ import NN
 @testable import Optimize
 import Profile
 import Testing
+import TestSupport
 @testable import CPUBackend
 
 /// Shared helpers of the rewrite tests. Outputs are compared through the executor (oneDNN kernels,
@@ -20,10 +21,7 @@ enum Support {
         return m
     }
 
-    static func input(_ shape: [Int], seed: UInt64 = 11) -> Tensor {
-        var rng = SeededRandom(seed: seed)
-        return Tensor.randomNormal(shape, using: &rng)
-    }
+    static func input(_ shape: [Int], seed: UInt64 = 11) -> Tensor { TestData.normal(shape, seed: seed) }
 
     static func logits(_ graph: Graph, _ parameters: ParameterStore, _ x: Tensor) throws -> [Float] {
         var p = parameters, rng = SeededRandom(seed: 0)

@@ -3,6 +3,7 @@ import GraphCore
 import Models
 import NN
 import Testing
+import TestSupport
 @testable import Train
 
 /// Every registered model, with each option it reads set to a value other than its default, survives a

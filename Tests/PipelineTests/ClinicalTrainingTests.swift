@@ -5,6 +5,7 @@ import ClinicalMetrics
 import Models
 import Testing
 @testable import Train
+import TestSupport
 
 // The clinical-grade training and evaluation on tiny data: weight averaging and label smoothing resume
 // exactly, the best checkpoint carries a temperature fitted on val, cross-validation's folds, and the
@@ -148,8 +149,7 @@ struct ClinicalTrainingTests {
     /// Two models on the Deploy fixture's test split: DeLong's paired test of their own scores; a model against
     /// itself differs by nothing.
     @Test func comparisonIsDeLongOnTheSameImages() throws {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../DeployTests/Fixtures/tiny_pneumonia.npz").standardized
+        let file = packageRoot.appendingPathComponent("Tests/DeployTests/Fixtures/tiny_pneumonia.npz")
         let dataset = try MedMNISTDataset(contentsOf: file)
         let (a, b) = (try descriptor.graph(seed: 31), try descriptor.graph(seed: 32))
         let (ca, cb) = (Checkpoint(descriptor: descriptor, parameters: a.parameters), Checkpoint(descriptor: descriptor, parameters: b.parameters))
@@ -165,8 +165,7 @@ struct ClinicalTrainingTests {
     /// `eval`'s figures on the Deploy fixture (16 pneumonia images in val): intervals, calibration, the
     /// curve the threshold is chosen from, and a Wilson rule that cannot be met on so few positives.
     @Test func evaluationReportsIntervalsAndCalibration() throws {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../DeployTests/Fixtures/tiny_pneumonia.npz").standardized
+        let file = packageRoot.appendingPathComponent("Tests/DeployTests/Fixtures/tiny_pneumonia.npz")
         let dataset = try MedMNISTDataset(contentsOf: file)
         let m = try descriptor.graph(seed: 3)
         var checkpoint = Checkpoint(descriptor: descriptor, parameters: m.parameters, info: ["temperature": "2"])

@@ -6,6 +6,7 @@ import Optimize
 import Testing
 @testable import Train
 @testable import Pipeline
+import TestSupport
 
 // Distillation end to end on a tiny synthetic dataset (64 training and 30 validation images at 28 px,
 // PneumoNet): the trainer's wiring, then `ModelOptimizer` with and without a recipe's `distill`.

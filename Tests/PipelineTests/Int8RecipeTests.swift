@@ -6,6 +6,7 @@ import Runtime
 import Testing
 import Train
 @testable import Pipeline
+import TestSupport
 
 /// `quantize-int8` in a recipe: validated as the last step, and end to end through `ModelOptimizer` on the
 /// synthetic split (PneumoNet, 28 px): the checkpoint and the ONNX file carry the quantized model, which

@@ -2,6 +2,7 @@ import GraphCore
 import Foundation
 import Testing
 @testable import Pipeline
+import TestSupport
 
 @Suite("Recipes: parsing and validation")
 struct RecipeTests {

@@ -2,6 +2,7 @@ import Data
 @testable import CPUBackend
 import GraphCore
 import Foundation
+import TestSupport
 
 /// A learnable stand-in for PneumoniaMNIST: 28×28 grayscale noise (uniform 60..<120), with a bright 11×11
 /// square in the middle of every pneumonia image (label 1); one normal image in three, as in the real data.
@@ -25,9 +26,13 @@ func syntheticSplit(_ split: Split, count: Int, seed: UInt64) throws -> ImageSpl
 /// oneDNN where it starts, else the reference backend (slower, same results within float32 rounding).
 let testBackend: any Backend = (try? DNNLBackend()) ?? ReferenceBackend()
 
-/// A fresh directory under the system temporary directory, removed by the caller.
-func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pneumo-pipeline-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+/// `syntheticSplit`s of train, val and test as a MedMNIST .npz held in memory: the whole pipeline, no file.
+func syntheticDataset(train: Int, val: Int, test: Int) throws -> MedMNISTDataset {
+    var members: [(name: String, data: [UInt8])] = []
+    for (split, count, seed) in [(Split.train, train, 1), (.val, val, 2), (.test, test, 3)] as [(Split, Int, UInt64)] {
+        let s = try syntheticSplit(split, count: count, seed: seed)
+        members.append(("\(split.rawValue)_images.npy", npyBytes(descr: "|u1", shape: [count, 28, 28], data: s.pixels)))
+        members.append(("\(split.rawValue)_labels.npy", npyBytes(descr: "|u1", shape: [count, 1], data: s.labels.map { UInt8($0) })))
+    }
+    return MedMNISTDataset(archive: try NPZArchive(bytes: storedZip(members), file: "synthetic.npz"))
 }

@@ -5,6 +5,7 @@ import Foundation
 import Models
 import Testing
 @testable import Train
+import TestSupport
 
 // What the trainer refuses or says before it trains, and how it selects when val AUC is undefined
 // (issue 22: an empty train split, a one-class val split, resuming without a last checkpoint).

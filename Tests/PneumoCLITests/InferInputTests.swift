@@ -3,14 +3,14 @@ import Data
 import GraphCore
 import Foundation
 @testable import pneumo
+import TestSupport
 
 /// `pneumo infer` refuses a non-finite input value, naming its file and index: a NaN pixel had come out as finite,
 /// plausible logits (ReLU as max(x, 0) turns NaN into 0).
 @Suite struct InferInputTests {
     @Test(arguments: [(Float.nan, [0, 0, 0, 0], "nan"), (Float.infinity, [1, 0, 3, 5], "inf"), (-Float.infinity, [1, 0, 27, 27], "-inf")])
     func refusesNonFiniteValues(_ value: Float, _ index: [Int], _ printed: String) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pneumo-cli-infer-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory("cli-infer")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (model, input, output) = (dir.appendingPathComponent("m.onnx").path, dir.appendingPathComponent("x.npy").path,
                                       dir.appendingPathComponent("y.npy").path)

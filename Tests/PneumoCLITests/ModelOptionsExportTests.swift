@@ -2,6 +2,7 @@ import Foundation
 import Models
 import ONNX
 import Testing
+import TestSupport
 import Train
 @testable import pneumo
 

@@ -2,13 +2,13 @@ import Testing
 import Foundation
 import ArgumentParser
 @testable import pneumo
+import TestSupport
 
 /// Output options are checked before a command starts: `pipeline --out FILE` had ended in Foundation's
 /// "Error Domain=NSCocoaErrorDomain Code=516 …", `report --out DIR` only after rendering the page.
 @Suite struct OutputPathTests {
     @Test func directoriesAndFilesAreWhereTheyBelong() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pneumo-cli-out-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory("cli-out")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("a-file").path
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))

@@ -3,14 +3,11 @@ import FileSafety
 import Foundation
 import Testing
 @testable import pneumo
+import TestSupport
 
 /// What a careless or hostile user met (issue 22), refused or handled before any work, each with its words.
 @Suite struct ReliabilityOptionsTests {
-    func folder() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pneumo-cli-reliability-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    func folder() throws -> URL { try temporaryDirectory("cli-reliability") }
 
     /// `train --threads 1000` did not finish an epoch in 60 s: the count is capped at the cores, with a note.
     @Test func threadsAreCappedAtTheCores() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Report
+import TestSupport
 
 /// Headless Chromium, where it is installed (Debian's `chromium`, or the binary `PNEUMO_CHROMIUM` names).
 enum Chromium {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Report
+import TestSupport
 
 /// `comparison.json` (DeLong's paired test of two models' AUCs) in the evaluation section: shown with its
 /// figures when present and readable, named when broken, silent when absent.

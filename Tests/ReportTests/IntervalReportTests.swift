@@ -2,6 +2,7 @@ import Charts
 import Foundation
 import Testing
 @testable import Report
+import TestSupport
 
 /// The uncertainty in the report: 95% intervals beside the figures, the reliability diagram and the
 /// operating-point chart, the SLA's PASS whose interval crosses its target; and run files from before

@@ -2,6 +2,7 @@ import Charts
 import Foundation
 import Testing
 @testable import Report
+import TestSupport
 
 struct ReportTests {
     @Test func fullRunHasEverySectionAndChart() throws {

@@ -1,16 +1,8 @@
 import Foundation
+import TestSupport
 
 /// A run directory of Fixtures/ (test fixtures written by Fixtures/make_fixtures.py; made-up values).
-func fixtureRun(_ name: String) -> URL {
-    Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(name)
-}
-
-/// A fresh directory under the system temporary directory, removed by the caller.
-func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pneumo-report-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
+func fixtureRun(_ name: String) -> URL { fixtureURL(name, in: .module) }
 
 /// The charts the full fixture run must produce, by name (`charts/<name>.svg`, `id="chart-<name>"`).
 let fullRunCharts = [

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Report
+import TestSupport
 
 /// Run files are data from disk, not the report's own markup: nothing in them may become the page's HTML,
 /// and values the trainer calls undefined stay undefined on the page.

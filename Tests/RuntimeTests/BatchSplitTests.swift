@@ -3,6 +3,7 @@ import Testing
 import Models
 import NN
 @testable import Runtime
+import TestSupport
 
 /// Batch-split plans (one single-threaded plan per slice of the batch, run in one OpenMP region) compute
 /// what the intra-op plan computes. Tolerance: 1e-5 relative to the output's magnitude; the two may pick
@@ -13,7 +14,7 @@ import NN
     static let team = DNNLContext.threadCount
 
     func expectClose(_ a: [Float], _ b: [Float], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        RuntimeTests.expectClose(a, b, what, tolerance: Self.tolerance, sourceLocation: sourceLocation)
+        TestSupport.expectClose(a, b, what, tolerance: Self.tolerance, sourceLocation: sourceLocation)
     }
 
     /// `plan` computes what the intra-op plan of PneumoNet at the same input shape computes.

@@ -4,6 +4,7 @@ import Models
 import NN
 @testable import GraphCore
 @testable import Runtime
+import TestSupport
 
 /// Our 3×3 depthwise kernel (`DepthwiseConv3x3`, each build this CPU runs: AVX-512F, AVX2 + FMA) against the plain
 /// Swift convolution (`ReferenceBackend.conv2d` with groups = channels, plus bias, residual, ReLU or ReLU6 written

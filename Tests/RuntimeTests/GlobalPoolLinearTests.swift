@@ -4,6 +4,7 @@ import Models
 import NN
 @testable import GraphCore
 @testable import Runtime
+import TestSupport
 
 /// The folded classifier head (`GlobalPoolLinear`) against the reference backend's global average pooling and
 /// linear layer, and the plans that use it. Tolerance: 1e-5 relative to the logits' largest magnitude (sums of at

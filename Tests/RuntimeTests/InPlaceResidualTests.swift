@@ -3,6 +3,7 @@ import Models
 import NN
 @testable import GraphCore
 @testable import Runtime
+import TestSupport
 
 /// `relu(x + conv(x))`: the residual is the convolution's own input. A plan must not accumulate into that
 /// buffer while the convolution still reads it (neighbouring pixels), whichever convolution runs it.

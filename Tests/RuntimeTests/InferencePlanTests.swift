@@ -4,6 +4,7 @@ import Models
 import NN
 import Optimize
 @testable import Runtime
+import TestSupport
 
 /// The compiled plan (folded batch-norm, fused post-ops, planned memory) computes what the executor
 /// computes. Tolerance: 1e-4 relative to the output's magnitude (the fp32 bound; folding and

@@ -5,6 +5,7 @@ import NN
 import Optimize
 @testable import GraphCore
 @testable import Runtime
+import TestSupport
 
 /// Our fused depthwise-separable kernel (`SeparableConv`, each build this CPU runs) against the plain Swift
 /// convolutions (`ReferenceBackend.conv2d`: the depthwise one, its bias and activation, then the 1×1 one, with bias,

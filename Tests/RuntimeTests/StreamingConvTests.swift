@@ -4,6 +4,7 @@ import Models
 import NN
 @testable import GraphCore
 @testable import Runtime
+import TestSupport
 
 /// The weight-streaming kernel (`StreamingConv`, each build this CPU runs: AVX-512F, AVX2 + FMA) against the plain Swift convolution
 /// (`ReferenceBackend.conv2d`, plus bias, residual and ReLU written out), and whole plans with it against plans

@@ -6,6 +6,7 @@ import NN
 import Optimize
 @testable import GraphCore
 @testable import Runtime
+import TestSupport
 
 /// Winograd F(2×2, 3×3) and F(4×4, 3×3) against the plain Swift convolution (`ReferenceBackend.conv2d`, plus
 /// bias, residual and ReLU written out) and oneDNN's direct one, and whole plans with them on against plans with
