@@ -3,7 +3,11 @@ import Foundation
 import Synchronization
 
 /// A model ready to serve: compiles an `InferencePlan` per batch size on first use and caches it.
-/// Calls are serialised (a plan's arena is shared by its calls).
+///
+/// Safe to call from many threads at once. Plans are immutable and shared; each call runs in an execution context of
+/// its own from the plan's pool. A batch size is compiled once, by its first caller, while the others asking for it
+/// wait; calls of sizes already compiled never wait for a compilation. Compilations run one at a time (their timing
+/// races would otherwise measure each other).
 public final class Runtime: Sendable {
     public let graph: Graph
     public let parameters: ParameterStore
@@ -17,8 +21,14 @@ public final class Runtime: Sendable {
     /// How fp32 plans compute 3×3 stride-1 convolutions (`.auto`: direct or Winograd per shape, timed when
     /// a plan is compiled; `.direct` turns Winograd off).
     public let convolutions: ConvolutionAlgorithm
-    private let plans = Mutex<[Int: InferencePlan]>([:])
+    /// One cell per batch size asked for; a cell's lock is held while its plan compiles.
+    private let plans = Mutex<[Int: PlanCell]>([:])
+    private let compiling = Mutex(())
     private let int8Ranges: Mutex<Int8Calibration?>
+
+    private final class PlanCell: Sendable {
+        let plan = Mutex<InferencePlan?>(nil)
+    }
 
     /// `precision` defaults to the model's own (INT8 for a quantized model). An INT8 runtime of a float
     /// model quantizes with `calibration`; without one it calibrates on random inputs on first use (for
@@ -46,13 +56,22 @@ public final class Runtime: Sendable {
     /// The plan for `batch`, compiled now if needed.
     public func plan(batch: Int) throws -> InferencePlan {
         guard batch >= 1 else { throw EngineError.invalid("runtime", "batch size must be positive, got \(batch)") }
-        let calibration = try calibration()
-        return try plans.withLock { plans in
-            if let p = plans[batch] { return p }
-            let p = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName,
-                                      inputShape: [batch] + sampleShape, layout: layout, precision: precision, calibration: calibration,
-                                      parallelism: parallelism, convolutions: convolutions)
-            plans[batch] = p
+        let cell = plans.withLock { plans in
+            if let c = plans[batch] { return c }
+            let c = PlanCell()
+            plans[batch] = c
+            return c
+        }
+        return try cell.plan.withLock { plan in
+            if let plan { return plan }
+            let calibration = try calibration()
+            // A failed compilation leaves the cell empty: the next caller tries again.
+            let p = try compiling.withLock { _ in
+                try InferencePlan(graph: graph, parameters: parameters, inputName: inputName,
+                                  inputShape: [batch] + sampleShape, layout: layout, precision: precision, calibration: calibration,
+                                  parallelism: parallelism, convolutions: convolutions)
+            }
+            plan = p
             return p
         }
     }
@@ -61,8 +80,7 @@ public final class Runtime: Sendable {
         guard input.rank == sampleShape.count + 1, Array(input.shape.dropFirst()) == sampleShape else {
             throw EngineError.shape("runtime", "expected input [N, \(sampleShape.map(String.init).joined(separator: ", "))], got \(describe(input.shape))")
         }
-        let p = try plan(batch: input.shape[0])
-        return try plans.withLock { _ in try p.run(input) }
+        return try plan(batch: input.shape[0]).run(input)
     }
 }
 
