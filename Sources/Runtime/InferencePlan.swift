@@ -64,23 +64,17 @@ public final class InferencePlan: @unchecked Sendable {
         var implementation: String { custom?.kernel.implementation ?? primitive?.implementation ?? "" }
     }
 
-    /// Convolution steps, those on Winograd (either variant), those on F(4×4, 3×3), and those on the
-    /// weight-streaming, the depthwise and the separable kernels (a separable step is one step for two convolutions).
-    public var convolutionCounts: (all: Int, winograd: Int, f4x4: Int, streaming: Int, depthwise: Int, separable: Int) {
-        let convs = implementations.filter { $0.kind == .convolution }
-        let count = { (prefix: String) in convs.filter { $0.implementation.hasPrefix(prefix) }.count }
-        return (convs.count, count("winograd"), count(WinogradConv3x3.Variant.f4x4.kernelName), count(StreamingConv.kernelName),
-                count(DepthwiseConv3x3.kernelName), count(SeparableConv.kernelName))
+    /// Convolution steps, and those each kernel family counts (`counts.streaming`; a separable step is one step for two
+    /// convolutions).
+    public var convolutionCounts: ConvolutionCounts {
+        ConvolutionCounts(implementations: implementations.filter { $0.kind == .convolution }.map(\.implementation))
     }
 
-    /// How calls run, in words: "intra-op, 9/20 convolutions winograd" (with the precision when not fp32).
+    /// How calls run, in words: "intra-op, 9/20 convolutions winograd, 2 streaming" (with the precision when not fp32).
     public var summary: String {
-        let counts = convolutionCounts
         let alone = parts.count == 1 && !parts[0].singleThreaded ? parts[0].steps.filter(\.singleThreaded).count : 0
         return "\(parallelism.rawValue)" + (alone > 0 ? " (\(alone)/\(parts[0].steps.count) steps on one thread)" : "")
-            + ", \(counts.winograd)/\(counts.all) convolutions winograd"
-            + (counts.streaming > 0 ? ", \(counts.streaming) streaming" : "") + (counts.depthwise > 0 ? ", \(counts.depthwise) depthwise" : "")
-            + (counts.separable > 0 ? ", \(counts.separable) separable" : "")
+            + convolutionCounts.summary
             + (precision == .fp32 ? "" : ", \(precision.rawValue)")
     }
 
@@ -130,7 +124,7 @@ public final class InferencePlan: @unchecked Sendable {
         }
 
         /// The parts for `parallelism` with `convolutions` (`.auto` without the `excluded` kernel families), and why.
-        func arrange(_ convolutions: ConvolutionAlgorithm, excluding excluded: KernelFamilies = []) throws -> (parts: [PlanPart], reason: String) {
+        func arrange(_ convolutions: ConvolutionAlgorithm, excluding excluded: Set<String> = []) throws -> (parts: [PlanPart], reason: String) {
             func part(_ rows: Range<Int>, singleThreaded: Bool, alone: Set<Int> = []) throws -> PlanPart {
                 try PlanPart(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: [rows.count] + inputShape.dropFirst(),
                              layout: layout, precision: precision, calibration: calibration, ctx: ctx, weights: weights, rows: rows,
@@ -189,22 +183,22 @@ public final class InferencePlan: @unchecked Sendable {
         // 8×8 convolutions, each faster alone with caches evicted, and the whole call was 8% slower; the streaming
         // kernel pays off through the whole call's memory traffic, which no single convolution shows).
         if convolutions == .auto && BatchMemoryCheck.roomForAnother(chosen) {
-            var (excluded, races) = (KernelFamilies(), "")
-            for (family, name) in KernelFamilies.weighed where family != .winograd || n == 1 {
-                let taken = chosen[0].steps.filter { $0.custom.map { KernelFamilies.of($0.kernel) == family } ?? false }.count
+            var (excluded, races) = (Set<String>(), "")
+            for family in KernelFamily.ranked where family.weighedAt(n) {
+                let taken = chosen[0].steps.filter { $0.custom.map { KernelFamily.of($0.kernel)?.name == family.name } ?? false }.count
                 guard taken > 0 else { continue }
-                let without = try arrange(.auto, excluding: excluded.union(family)), x = input()
+                let without = try arrange(.auto, excluding: excluded.union([family.name])), x = input()
                 let (cc, cw) = (try PlanContext(chosen), try PlanContext(without.parts))
                 let t = try Self.race(whole: { _ = try Self.run(cc, x, nil) }, other: { _ = try Self.run(cw, x, nil) })
                 if t.other <= t.whole {
-                    excluded.insert(family)
+                    excluded.insert(family.name)
                     (chosen, reason) = without
                 }
-                races += String(format: "; %d %@ convolutions: with %.3f ms, without %.3f ms", taken, name, t.whole, t.other)
+                races += String(format: "; %d %@ convolutions: with %.3f ms, without %.3f ms", taken, family.name, t.whole, t.other)
             }
             reason += races
             // Every family that applied lost: the plan is all direct.
-            if !excluded.isEmpty && !chosen[0].steps.contains(where: { $0.custom.map { KernelFamilies.of($0.kernel) != [] } ?? false }) {
+            if !excluded.isEmpty && !chosen[0].steps.contains(where: { $0.custom.map { KernelFamily.of($0.kernel) != nil } ?? false }) {
                 convolutions = .direct
             }
         }

@@ -72,8 +72,8 @@ struct PlanBuilder {
     var sharedWeights = WeightCache()
     /// Direct, Winograd or timed per shape, for fp32 3×3 stride-1 convolutions.
     var convolutions = ConvolutionAlgorithm.direct
-    /// Kernel families `.auto` must not take here (`InferencePlan` races plans with and without each).
-    var excluded: KernelFamilies = []
+    /// Kernel families (by name) `.auto` must not take here (`InferencePlan` races plans with and without each).
+    var excluded: Set<String> = []
     /// The schedule `.winograd` and `.winograd4x4` use.
     var winogradForcedSchedule = WinogradConv3x3.Schedule.chunked(tiles: nil)
 
@@ -217,15 +217,9 @@ struct PlanBuilder {
         let node = graph.nodes[n]
         guard case .conv2d(let a) = node.op else { return }
         let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
-        if activation == nil || activation == .relu || activation == .relu6, depthwise(xs, ws, a) {
-            return try depthwiseConv(n, residual: residual, activation: activation, result: result, step: step)
-        }
-        if activation == nil || activation == .relu {
-            if streams(xs, ws, out, a) { return try streamingConv(n, residual: residual, relu: activation == .relu, result: result, step: step) }
-            if let configuration = try winogradConfiguration(xs, ws, a) {
-                return try winogradConv(n, residual: residual, relu: activation == .relu, result: result, step: step, configuration: configuration)
-            }
-        }
+        let site = ConvolutionSite(node: n, residual: residual, activation: activation, result: result, step: step, attributes: a,
+                                   input: xs, weight: ws, output: out)
+        for family in KernelFamily.ranked { if let lowers = family.lowers, try lowers(&self, site) { return } }
         let hasBias = node.inputs.count == 3
         var post: [FusedPostOp] = []
         if residual != nil { post.append(.add(Tensor(zeros: []))) }

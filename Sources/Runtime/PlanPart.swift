@@ -23,7 +23,7 @@ final class PlanPart: @unchecked Sendable {
     /// `singleThreaded`: primitives are created (and so tuned, with scratchpads sized) for one thread.
     init(graph: Graph, parameters: ParameterStore, lowered: [PlannedStep], inputName: String, inputShape: [Int], layout: PlanLayout,
          precision: Precision, calibration: Int8Calibration?, ctx: DNNLContext, weights cache: WeightCache, rows: Range<Int>,
-         singleThreaded: Bool, convolutions: ConvolutionAlgorithm = .direct, excluded: KernelFamilies = [],
+         singleThreaded: Bool, convolutions: ConvolutionAlgorithm = .direct, excluded: Set<String> = [],
          singleThreadedSteps: Set<Int> = []) throws {
         let team = omp_get_max_threads()
         if singleThreaded { omp_set_num_threads(1) }
