@@ -87,6 +87,9 @@ public final class InferencePlan: @unchecked Sendable {
     /// Idle contexts a plan keeps for its next calls: as many as calls ever ran at once, up to this.
     static let pooledContexts = 16
 
+    /// What the plan's parts were compiled for (`PlanTuner`'s decision): compiling it again gives the same steps.
+    let arrangement: PlanArrangement
+
     /// Implementations oneDNN chose per step (`brgconv:avx512_core`; the first slice's when split), for profiles.
     public let implementations: [(name: String, kind: OpKind, implementation: String)]
 
@@ -114,94 +117,12 @@ public final class InferencePlan: @unchecked Sendable {
         let (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
         let lowered = PlanLowering.lower(g, fuse: fuse)
         try BatchMemoryCheck.check(g, lowered: lowered, inputName: inputName, inputShape: inputShape)
-        let weights = WeightCache()
-        let n = inputShape.first ?? 1, threads = CPUDevice.threadCount
-        // The input races run on (made once, when a race needs it).
-        var probe: Tensor?
-        func input() -> Tensor {
-            if probe == nil { var rng = SeededRandom(seed: 5); probe = Tensor.randomNormal(inputShape, using: &rng) }
-            return probe!
-        }
-
-        /// The parts for `parallelism` with `convolutions` (`.auto` without the `excluded` kernel families), and why.
-        func arrange(_ convolutions: ConvolutionAlgorithm, excluding excluded: Set<String> = []) throws -> (parts: [PlanPart], reason: String) {
-            func part(_ rows: Range<Int>, singleThreaded: Bool, alone: Set<Int> = []) throws -> PlanPart {
-                try PlanPart(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: [rows.count] + inputShape.dropFirst(),
-                             layout: layout, precision: precision, calibration: calibration, ctx: ctx, weights: weights, rows: rows,
-                             singleThreaded: singleThreaded, convolutions: convolutions, excluded: excluded, singleThreadedSteps: alone)
-            }
-            // Contiguous slices, sizes differing by at most one; nil where the output does not lead with the batch.
-            func split() throws -> [PlanPart]? {
-                let k = min(threads, n)
-                let parts = try (0..<k).map { t in try part((t * n / k)..<((t + 1) * n / k), singleThreaded: true) }
-                return parts.allSatisfy({ $0.outputShape.first == $0.rows.count }) ? parts : nil
-            }
-            switch parallelism {
-            case .intraOp:
-                return ([try part(0..<n, singleThreaded: false, alone: stepsAlone)], "requested")
-            case .singleThread:
-                return ([try part(0..<n, singleThreaded: true)], "requested")
-            case _ where threads < 2:
-                return ([try part(0..<n, singleThreaded: false)], "one thread: nothing to split")
-            case .batchSplit where n < 2:
-                return ([try part(0..<n, singleThreaded: false)], "batch 1: nothing to split")
-            case .batchSplit:
-                guard let parts = try split() else {
-                    throw EngineError.unsupported("runtime", "batch-split: the output does not lead with the batch, so it cannot be split by rows")
-                }
-                return (parts, "requested")
-            case .auto:
-                let whole = [try part(0..<n, singleThreaded: false)]
-                guard BatchMemoryCheck.roomForAnother(whole) else {
-                    return (whole, "auto: no room in memory to compile another arrangement beside this one and race them")
-                }
-                guard let other = try n < 2 ? [part(0..<n, singleThreaded: true)] : split() else {
-                    return (whole, "auto: the output does not lead with the batch, so it cannot be split")
-                }
-                let x = input()
-                let (cw, co) = (try PlanContext(whole), try PlanContext(other))
-                let t = try Self.race(whole: { _ = try Self.run(cw, x, nil) }, other: { _ = try Self.run(co, x, nil) })
-                var best = t.other < t.whole ? other : whole
-                var reason = String(format: "auto: %d calls each in alternating blocks, median per call: %@ %.3f ms, intra-op %.3f ms",
-                                    t.runs, n < 2 ? "single-thread" : "batch-split", t.other, t.whole)
-                // At batch 1, also a plan that runs on one thread just the steps that were faster there.
-                if n < 2, let alone = try Self.fasterAlone(team: cw, alone: co, x, callMs: min(t.whole, t.other)) {
-                    let mixed = [try part(0..<n, singleThreaded: false, alone: alone)]
-                    let (cb, cm) = (t.other < t.whole ? co : cw, try PlanContext(mixed))
-                    let m = try Self.race(whole: { _ = try Self.run(cb, x, nil) }, other: { _ = try Self.run(cm, x, nil) })
-                    if m.other < m.whole { best = mixed }
-                    reason += String(format: "; %d of %d steps on one thread, the rest intra-op: %.3f ms against %.3f ms", alone.count,
-                                     whole[0].steps.count, m.other, m.whole)
-                }
-                return (best, reason)
-            }
-        }
-        var (chosen, reason) = try arrange(convolutions)
-        var convolutions = convolutions
-        // Each family of our own kernels the plan took must earn its place: the plan must beat, whole, the same plan
-        // without it (a convolution's own race can mislead: at batch 1 resnet18 at 64 px took F(2×2) for its three
-        // 8×8 convolutions, each faster alone with caches evicted, and the whole call was 8% slower; the streaming
-        // kernel pays off through the whole call's memory traffic, which no single convolution shows).
-        if convolutions == .auto && BatchMemoryCheck.roomForAnother(chosen) {
-            var (excluded, races) = (Set<String>(), "")
-            for family in KernelFamily.ranked where family.weighedAt(n) {
-                let taken = chosen[0].steps.filter { $0.custom.map { KernelFamily.of($0.kernel)?.name == family.name } ?? false }.count
-                guard taken > 0 else { continue }
-                let without = try arrange(.auto, excluding: excluded.union([family.name])), x = input()
-                let (cc, cw) = (try PlanContext(chosen), try PlanContext(without.parts))
-                let t = try Self.race(whole: { _ = try Self.run(cc, x, nil) }, other: { _ = try Self.run(cw, x, nil) })
-                if t.other <= t.whole {
-                    excluded.insert(family.name)
-                    (chosen, reason) = without
-                }
-                races += String(format: "; %d %@ convolutions: with %.3f ms, without %.3f ms", taken, family.name, t.whole, t.other)
-            }
-            reason += races
-            // Every family that applied lost: the plan is all direct.
-            if !excluded.isEmpty && !chosen[0].steps.contains(where: { $0.custom.map { KernelFamily.of($0.kernel) != nil } ?? false }) {
-                convolutions = .direct
-            }
-        }
+        let n = inputShape.first ?? 1
+        let compilation = PlanParts(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: inputShape, layout: layout,
+                                    precision: precision, calibration: calibration, ctx: ctx)
+        let decision = try PlanTuner(compilation).decide(parallelism, convolutions, stepsAlone: stepsAlone)
+        let (chosen, reason, convolutions) = (decision.parts, decision.reason, decision.convolutions)
+        arrangement = decision.arrangement
         parts = chosen
         let compiled = chosen
         contexts = ContextPool(first: try PlanContext(compiled), limit: Self.pooledContexts) { try PlanContext(compiled) }
@@ -243,7 +164,7 @@ public final class InferencePlan: @unchecked Sendable {
     /// An intra-op part runs on the caller's thread and its primitives fork the team; a single-thread part
     /// runs on the caller's thread alone; batch slices run in one parallel region, one per thread, each on
     /// its rows of the input and output.
-    private static func run(_ context: PlanContext, _ input: Tensor, _ timings: UnsafeMutablePointer<[UInt64]>?) throws -> Tensor {
+    static func run(_ context: PlanContext, _ input: Tensor, _ timings: UnsafeMutablePointer<[UInt64]>?) throws -> Tensor {
         let x = input.contiguous()
         let parts = context.parts
         let out = Tensor(uninitialized: parts.count > 1 ? [parts.last!.part.rows.upperBound] + parts[0].part.outputShape.dropFirst()
@@ -283,41 +204,4 @@ public final class InferencePlan: @unchecked Sendable {
         return out
     }
 
-    /// The steps of `team` (an intra-op plan's context) that ran faster in `alone` (the same plan compiled for one thread):
-    /// median of alternating step-timed runs, as many as fit in about 0.2 s (5 to 50); nil unless some, not all.
-    private static func fasterAlone(team: PlanContext, alone: PlanContext, _ x: Tensor, callMs: Double) throws -> Set<Int>? {
-        let (teamSteps, aloneSteps) = (team.parts[0].part.steps, alone.parts[0].part.steps)
-        guard teamSteps.map(\.name) == aloneSteps.map(\.name) else { return nil }
-        var a = [[Double]](repeating: [], count: teamSteps.count), b = a
-        for _ in 0..<max(5, min(50, Int(100 / max(callMs, 1e-3)))) {
-            var t: [UInt64] = []
-            _ = try run(team, x, &t)
-            for (k, ns) in t.enumerated() { a[k].append(Double(ns)) }
-            t = []
-            _ = try run(alone, x, &t)
-            for (k, ns) in t.enumerated() { b[k].append(Double(ns)) }
-        }
-        let faster = Set(a.indices.filter { LatencyStats(b[$0]).median < LatencyStats(a[$0]).median })
-        return faster.isEmpty || faster.count == a.count ? nil : faster
-    }
-
-    /// Median per-call milliseconds of `whole` and `other`, timed in alternating blocks of consecutive calls
-    /// (so both see the same machine load), as a deployed plan runs: call after call of the same plan. The
-    /// first call of each block is untimed: switching between a single-thread and an intra-op plan wakes or
-    /// resizes the OpenMP team, a cost a stream of calls to one plan never pays. Blocks last about 1 ms (1 to
-    /// 50 calls); as many rounds as fit in about 0.2 s, 3 to 21.
-    private static func race(whole: () throws -> Void, other: () throws -> Void) throws -> (whole: Double, other: Double, runs: Int) {
-        func ms(_ calls: Int, _ body: () throws -> Void) rethrows -> Double {
-            try body()
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<calls { try body() }
-            return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(calls)
-        }
-        let once = max(try ms(1, whole) + ms(1, other), 1e-3)
-        let calls = max(1, min(50, Int(2 / once)))
-        let rounds = max(3, min(21, Int(200 / (once * Double(calls + 1)))))
-        var a: [Double] = [], b: [Double] = []
-        for _ in 0..<rounds { a.append(try ms(calls, whole)); b.append(try ms(calls, other)) }
-        return (LatencyStats(a).median, LatencyStats(b).median, rounds * calls)
-    }
 }
