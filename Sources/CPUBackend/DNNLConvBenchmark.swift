@@ -124,7 +124,7 @@ public enum WinogradConvBenchmark {
     private final class Harness {
         let ctx: DNNLContext
         let direct: Primitive
-        let winograd: [(conv: WinogradConv3x3, workspace: AlignedBuffer, out: Tensor)]
+        let winograd: [(conv: WinogradConv3x3, workspace: AlignedBuffer, bound: KernelWorkspace, out: Tensor)]
         let directOut: Tensor
         /// Kept alive for the memory objects that point into them.
         private let directWeights: AlignedBuffer?, scratch: AlignedBuffer, bias: Tensor, descs: DNNLBackend.ConvDescs
@@ -166,8 +166,8 @@ public enum WinogradConvBenchmark {
                                                bias: bias.rawPointer.assumingMemoryBound(to: Float.self), relu: false,
                                                variant: configuration.variant, schedule: configuration.schedule, ctx: ctx)
                 let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
-                try conv.bind(workspace: workspace.pointer)
-                return (conv, workspace, Tensor(uninitialized: outShape, layout: .channelsLast))
+                let bound = try conv.bind(workspace: workspace.pointer)
+                return (conv, workspace, bound, Tensor(uninitialized: outShape, layout: .channelsLast))
             }
             (directWeights, self.scratch, self.bias, descs) = (wBuf, scratch, bias, d)
         }
@@ -181,7 +181,8 @@ public enum WinogradConvBenchmark {
 
         func runWinograd(_ i: Int) throws {
             try winograd[i].conv.run(input: x.rawPointer.assumingMemoryBound(to: Float.self),
-                                     output: winograd[i].out.rawPointer.assumingMemoryBound(to: Float.self), residual: nil)
+                                     output: winograd[i].out.rawPointer.assumingMemoryBound(to: Float.self), residual: nil,
+                                     workspace: winograd[i].bound)
         }
 
         /// Medians (ms) of direct, then each Winograd configuration, called in turn.

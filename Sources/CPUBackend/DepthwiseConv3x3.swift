@@ -24,7 +24,6 @@ package final class DepthwiseConv3x3: @unchecked Sendable {
 
     private let bias: UnsafePointer<Float>?
     private let activation: Int32
-    private var zeros: UnsafeMutablePointer<Float>?
 
     /// Whether the kernel takes this convolution: a build runs here, groups = C = K, 3×3, stride 1 or 2 (both ways), padding 1,
     /// no dilation, `C` a multiple of the build's vector.
@@ -67,12 +66,9 @@ package final class DepthwiseConv3x3: @unchecked Sendable {
     package var implementation: String { "\(Self.kernelName):\(isa.rawValue)" }
 
     /// The zero rows go to `workspace`; they are written at each call (the scratchpad is shared with other steps).
-    package func bind(workspace: UnsafeMutableRawPointer) {
-        zeros = workspace.assumingMemoryBound(to: Float.self)
-    }
-
-    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) throws {
-        guard let zeros else { throw EngineError.invalid("depthwise conv", "run before bind(workspace:)") }
+    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                     workspace: KernelWorkspace) throws {
+        let zeros = workspace.pointer.assumingMemoryBound(to: Float.self)
         zeros.update(repeating: 0, count: width * channels)
         var conv = pneumo_depthwise_conv(isa: isa.code, input: input, output: output,
                                          weights: UnsafePointer(weights.pointer.assumingMemoryBound(to: Float.self)), bias: bias,

@@ -22,9 +22,8 @@ package final class GlobalPoolLinear: @unchecked Sendable {
 
     package var implementation: String { "pool+linear" }
 
-    package func bind(workspace: UnsafeMutableRawPointer) {}
-
-    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) throws {
+    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                     workspace: KernelWorkspace) throws {
         let (c, plane, classes, weight, bias, scale) = (channels, plane, classes, weight, bias, 1 / Float(plane))
         // Images split over the team: at batch 64 the map (PneumoNet's 512 KB) is read where the last step left it, in
         // both cores' caches. Each thread keeps its channel sums on its stack.

@@ -35,7 +35,6 @@ package final class SeparableConv: @unchecked Sendable {
     private let splitsChannels: Bool
     private let blocks: Int
     private let chunkRows: Int, slotBytes: Int
-    private var workspace: UnsafeMutableRawPointer?
 
     /// Whether the kernel takes a depthwise convolution (`dwWeight` `[C, 1, 3, 3]`) followed by a 1×1 one
     /// (`pwWeight` `[K, C, 1, 1]`): a build runs here, channel counts multiples of its vector.
@@ -101,13 +100,10 @@ package final class SeparableConv: @unchecked Sendable {
     package static let kernelName = "separable_conv3x3+1x1"
     package var implementation: String { "\(Self.kernelName):\(isa.rawValue)" }
 
-    /// The zero rows and the per-slot scratches go to `workspace`.
-    package func bind(workspace: UnsafeMutableRawPointer) {
-        self.workspace = workspace
-    }
-
-    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) throws {
-        guard let workspace else { throw EngineError.invalid("separable conv", "run before bind(workspace:)") }
+    /// The zero rows, then the per-slot scratches, in `workspace`.
+    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                     workspace: KernelWorkspace) throws {
+        let workspace = workspace.pointer
         let zeros = workspace.assumingMemoryBound(to: Float.self)
         zeros.update(repeating: 0, count: width * channels)
         let scratch = workspace + (width * channels * MemoryLayout<Float>.size + 63) / 64 * 64

@@ -37,7 +37,6 @@ package final class StreamingConv: @unchecked Sendable {
     private let relu: Bool
     private let pixels: [Int64], taps: [Int64]
     private let outHeight: Int, outWidth: Int
-    private var workspace: UnsafeMutablePointer<Float>?
 
     /// Whether plans can take our kernels here (`KernelISA.best`).
     package static var isAvailable: Bool { KernelISA.best != nil }
@@ -110,12 +109,9 @@ package final class StreamingConv: @unchecked Sendable {
     package var implementation: String { "\(Self.kernelName):\(isa.rawValue)_p\(isa == .avx2 ? 4 : 16 / group)x\(16 * group)" }
 
     /// The padded input goes to `workspace`.
-    package func bind(workspace: UnsafeMutableRawPointer) {
-        self.workspace = workspace.assumingMemoryBound(to: Float.self)
-    }
-
-    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) throws {
-        guard let workspace else { throw EngineError.invalid("streaming conv", "run before bind(workspace:)") }
+    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                     workspace: KernelWorkspace) throws {
+        let workspace = workspace.pointer.assumingMemoryBound(to: Float.self)
         pneumo_pad_nhwc(input, workspace, Int64(batch), Int64(height), Int64(width), Int64(inChannels), Int64(padding.h), Int64(padding.w))
         pixels.withUnsafeBufferPointer { pixels in
             taps.withUnsafeBufferPointer { taps in

@@ -56,11 +56,9 @@ package final class WinogradConv3x3: @unchecked Sendable {
     private let bias: UnsafePointer<Float>?
     private let relu: Bool
     private let vBytes: Int, mBytes: Int, slotBytes: Int
-    private let streams: [dnnl_stream_t]
-    /// Per slot: src (V), weights (U), dst (M), scratchpad.
-    private var memories: [[dnnl_memory_t?]] = []
-    private var args: [[dnnl_exec_arg_t]] = []
+    /// The matmul's V and M descriptors, then the weights' (`any`, then plain).
     private let descriptors: [MemoryDesc]
+    private let ctx: DNNLContext
 
     /// Whether the Winograd path takes this convolution (3×3, stride 1, pad 1, no dilation or groups,
     /// channel counts multiples of 16); otherwise use the direct one. The same for every variant.
@@ -81,7 +79,7 @@ package final class WinogradConv3x3: @unchecked Sendable {
             throw EngineError.unsupported("winograd", "channels must be multiples of 16 and sizes positive; got N\(batch) C\(inChannels) K\(outChannels) \(height)×\(width)")
         }
         (self.batch, self.height, self.width, self.inChannels, self.outChannels) = (batch, height, width, inChannels, outChannels)
-        (self.variant, self.schedule, self.relu, self.bias) = (variant, schedule, relu, bias)
+        (self.variant, self.schedule, self.relu, self.bias, self.ctx) = (variant, schedule, relu, bias, ctx)
         let m = variant.outputTile, planes = variant.planes
         (tilesHigh, tilesWide) = ((height + m - 1) / m, (width + m - 1) / m)
         tiles = batch * tilesHigh * tilesWide
@@ -120,33 +118,46 @@ package final class WinogradConv3x3: @unchecked Sendable {
         mBytes = Self.aligned(planes * tc * k * 4)
         slotBytes = vBytes + mBytes + Self.aligned(matmul.scratchpadBytes)
         workspaceBytes = slots * slotBytes
-        var streams: [dnnl_stream_t] = []
-        for _ in 0..<slots {
-            var s: dnnl_stream_t?
-            try check(dnnl_stream_create(&s, ctx.engine, dnnl_stream_default_flags.rawValue), "winograd stream")
-            streams.append(s!)
-        }
-        self.streams = streams
-        for _ in 0..<slots {
-            var slot: [dnnl_memory_t?] = []
-            var slotArgs: [dnnl_exec_arg_t] = []
-            let mds: [(Int32, const_dnnl_memory_desc_t)] = [
-                (DNNLArg.src, src.handle), (DNNLArg.weights, wMD), (DNNLArg.dst, dst.handle),
-                (DNNLArg.scratchpad, matmul.md(dnnl_query_scratchpad_md))]
-            for (arg, md) in mds {
-                var m: dnnl_memory_t?
-                try check(dnnl_memory_create(&m, md, ctx.engine, arg == DNNLArg.weights ? weights.pointer : nil), "winograd memory")
-                slot.append(m)
-                slotArgs.append(dnnl_exec_arg_t(arg: arg, memory: m))
-            }
-            memories.append(slot)
-            args.append(slotArgs)
+    }
+
+    /// One execution context's matmul arguments, per slot: V, U, M and the scratchpad bound into its workspace, and a
+    /// stream of its own (oneDNN streams must not be used by two threads at once).
+    final class Slots {
+        let workspace: UnsafeMutableRawPointer
+        fileprivate(set) var memories: [dnnl_memory_t?] = []
+        fileprivate(set) var args: [[dnnl_exec_arg_t]] = []
+        fileprivate(set) var streams: [dnnl_stream_t] = []
+
+        init(workspace: UnsafeMutableRawPointer) { self.workspace = workspace }
+
+        deinit {
+            for m in memories { dnnl_memory_destroy(m) }
+            for s in streams { dnnl_stream_destroy(s) }
         }
     }
 
-    deinit {
-        for slot in memories { for m in slot { dnnl_memory_destroy(m) } }
-        for s in streams { dnnl_stream_destroy(s) }
+    /// Points each slot's V, M and matmul scratchpad into `workspace` (`workspaceBytes`, 64-byte aligned).
+    package func bind(workspace: UnsafeMutableRawPointer) throws -> KernelWorkspace {
+        let bound = Slots(workspace: workspace)
+        for s in 0..<slots {
+            var stream: dnnl_stream_t?
+            try check(dnnl_stream_create(&stream, ctx.engine, dnnl_stream_default_flags.rawValue), "winograd stream")
+            bound.streams.append(stream!)
+            let base = workspace + s * slotBytes
+            let mds: [(Int32, const_dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+                (DNNLArg.src, descriptors[0].handle, base), (DNNLArg.weights, matmul.md(dnnl_query_weights_md), weights.pointer),
+                (DNNLArg.dst, descriptors[1].handle, base + vBytes),
+                (DNNLArg.scratchpad, matmul.md(dnnl_query_scratchpad_md), base + vBytes + mBytes)]
+            var slotArgs: [dnnl_exec_arg_t] = []
+            for (arg, md, pointer) in mds {
+                var m: dnnl_memory_t?
+                try check(dnnl_memory_create(&m, md, ctx.engine, pointer), "winograd memory")
+                bound.memories.append(m)
+                slotArgs.append(dnnl_exec_arg_t(arg: arg, memory: m))
+            }
+            bound.args.append(slotArgs)
+        }
+        return KernelWorkspace(pointer: workspace, bound: bound)
     }
 
     /// `U[e][C][K] = (G g Gᵀ)[e]` for `g = weight[k][c]` (`[K, C, 3, 3]`), computed in double and rounded once.
@@ -181,23 +192,14 @@ package final class WinogradConv3x3: @unchecked Sendable {
 
     private static func aligned(_ n: Int) -> Int { (max(n, 1) + 63) & ~63 }
 
-    private var workspace: UnsafeMutableRawPointer?
-
-    /// Points the chunk buffers into `workspace` (`workspaceBytes`, 64-byte aligned), which must outlive the calls.
-    package func bind(workspace: UnsafeMutableRawPointer) throws {
-        self.workspace = workspace
-        for s in 0..<slots {
-            let base = workspace + s * slotBytes
-            try check(dnnl_memory_set_data_handle(memories[s][0], base), "winograd V")
-            try check(dnnl_memory_set_data_handle(memories[s][2], base + vBytes), "winograd M")
-            try check(dnnl_memory_set_data_handle(memories[s][3], base + vBytes + mBytes), "winograd scratchpad")
-        }
-    }
-
     /// `output = relu?(conv(input) + bias + residual)`; `residual` (NHWC like the output) may be `output` itself.
-    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) throws {
-        guard let workspace else { throw EngineError.invalid("winograd", "run before bind(workspace:)") }
-        let io = IO(input: input, output: output, residual: residual)
+    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                     workspace: KernelWorkspace) throws {
+        guard let bound = workspace.bound as? Slots, bound.workspace == workspace.pointer else {
+            throw EngineError.invalid("winograd", "run on a workspace this kernel did not bind (bind(workspace:))")
+        }
+        let io = IO(input: input, output: output, residual: residual, slots: bound)
+        let workspace = workspace.pointer
         switch schedule {
         case .whole:
             let v = (workspace).assumingMemoryBound(to: Float.self), m = (workspace + vBytes).assumingMemoryBound(to: Float.self)
@@ -207,8 +209,8 @@ package final class WinogradConv3x3: @unchecked Sendable {
                 inputTransform(r, first: 0, io, v)
                 return true
             }
-            try check(dnnl_primitive_execute(matmul.primitive, streams[0], Int32(args[0].count), args[0]), "winograd matmul")
-            try check(dnnl_stream_wait(streams[0]), "winograd matmul")
+            try check(dnnl_primitive_execute(matmul.primitive, bound.streams[0], Int32(bound.args[0].count), bound.args[0]), "winograd matmul")
+            try check(dnnl_stream_wait(bound.streams[0]), "winograd matmul")
             _ = OpenMPParallel.all(count: tiles, minimumPerThread: max(1, (64 << 10) / (planes * outChannels))) { r in
                 outputTransform(r, first: 0, io, m)
                 return true
@@ -233,10 +235,11 @@ package final class WinogradConv3x3: @unchecked Sendable {
         let input: UnsafePointer<Float>
         let output: UnsafeMutablePointer<Float>
         let residual: UnsafePointer<Float>?
+        let slots: Slots
     }
 
     private func chunk(_ c: Int, slot: Int, _ io: IO) -> Bool {
-        let base = workspace! + slot * slotBytes
+        let base = io.slots.workspace + slot * slotBytes
         let v = base.assumingMemoryBound(to: Float.self), m = (base + vBytes).assumingMemoryBound(to: Float.self)
         let first = c * tilesPerChunk, r = first..<min(tiles, first + tilesPerChunk)
         if r.count < tilesPerChunk {   // the last chunk's unused rows: zeros (their products are ignored)
@@ -245,8 +248,9 @@ package final class WinogradConv3x3: @unchecked Sendable {
             }
         }
         inputTransform(r, first: first, io, v)
-        guard dnnl_primitive_execute(matmul.primitive, streams[slot], Int32(args[slot].count), args[slot]) == dnnl_success,
-              dnnl_stream_wait(streams[slot]) == dnnl_success else { return false }
+        let (stream, args) = (io.slots.streams[slot], io.slots.args[slot])
+        guard dnnl_primitive_execute(matmul.primitive, stream, Int32(args.count), args) == dnnl_success,
+              dnnl_stream_wait(stream) == dnnl_success else { return false }
         outputTransform(r, first: first, io, m)
         return true
     }

@@ -43,7 +43,7 @@ enum BatchMemoryCheck {
     /// memory at once, within three quarters of it. The baseline at 64 px and batch 4000 plans 16 GB of buffers; with a
     /// second arrangement beside it on a 25 GB machine, compiling had not finished after two and a half minutes.
     static func roomForAnother(_ parts: [PlanPart], memory: UInt64 = ProcessInfo.processInfo.physicalMemory) -> Bool {
-        let bytes = parts.reduce(0.0) { $0 + Double($1.arena.byteCount) + Double($1.scratch.byteCount) }
+        let bytes = parts.reduce(0.0) { $0 + Double($1.arenaBytes) + Double($1.scratchBytes) }
         return 2 * bytes <= 0.75 * Double(memory)
     }
 

@@ -4,80 +4,21 @@ import GraphCore
 import Foundation
 import Optimize
 
-/// How the plan lays out 4-D activations.
-public enum PlanLayout: String, Sendable, CaseIterable {
-    /// NHWC everywhere (oneDNN's brgconv kernels).
-    case channelsLast
-    /// Whatever each convolution prefers (`format_tag_any`: blocked nChw16c/nChw8c), reordering where
-    /// neighbours disagree.
-    case blocked
-}
-
-/// What this machine's CPU runs (`CPUDevice` says why not). BF16's accuracy effect is measured, not assumed
-/// (`pneumo bench infer --precision bf16` reports the output change against float32). Where INT8 is
-/// unsupported, a quantized model runs in float32, which computes the same rounding.
-extension Precision {
-    public static func isSupported(_ p: Precision) -> Bool { unsupportedReason(p) == nil }
-
-    /// A model's own precision: INT8 for a quantized model (`fakeQuantize` nodes) where the CPU runs INT8,
-    /// float32 otherwise.
-    public static func native(for graph: Graph) -> Precision {
-        Int8Quantization.isQuantized(graph) && isSupported(.int8) ? .int8 : .fp32
-    }
-
-    public static var hasVNNI: Bool { CPUDevice.hasVNNI }
-
-    /// Why `p` cannot run on this CPU (nil when it can).
-    public static func unsupportedReason(_ p: Precision) -> String? {
-        guard let cpu = CPUDevice.shared else { return p == .fp32 ? nil : "no oneDNN CPU engine" }
-        return cpu.unsupportedReason(p)
-    }
-}
-
-/// The op families the runtime reports time by (the spec's `operation_breakdown`).
-public enum OpKind: String, Sendable, CaseIterable, Codable {
-    case convolution, batchNorm = "batch_norm", activation, pooling, linear, resize, add
-    case layoutConversion = "layout_conversion"
-    /// Rounding onto an int8 grid (`fake_quantize` steps that a convolution could not absorb).
-    case quantize
-}
-
-/// How one call spreads over the OpenMP team (`CPUDevice.threadCount` threads).
-public enum PlanParallelism: String, Sendable, CaseIterable, Codable {
-    /// One plan over the whole batch; each primitive splits its own work over the team, with a fork/join
-    /// and a barrier per primitive.
-    case intraOp = "intra-op"
-    /// The batch cut into one contiguous slice per thread (NCHW rows), each run by its own plan compiled
-    /// for one thread, all inside one parallel region: one fork/join per call instead of one per primitive.
-    /// The slices share the weights; each has its own arena, scratchpad and stream. Batch 1 runs intra-op.
-    case batchSplit = "batch-split"
-    /// The whole batch on the calling thread, with a plan compiled for one thread: no fork/join at all.
-    case singleThread = "single-thread"
-    /// Compile intra-op and the alternative (batch-split, or single-thread at batch 1), time both here on the
-    /// same input, keep the faster (`InferencePlan.parallelismReason` gives the times). At batch 1 it also times
-    /// each step both ways and tries an intra-op plan that runs on one thread the steps that were faster there.
-    case auto
-
-    /// Parses a command-line value, with an error that names the accepted ones.
-    public init(option value: String) throws {
-        guard let p = PlanParallelism(rawValue: value) else {
-            throw EngineError.invalid("runtime", "parallelism must be one of \(Self.allCases.map(\.rawValue).joined(separator: ", ")); got '\(value)'")
-        }
-        self = p
-    }
-}
 
 /// A compiled model for one batch size: batch-norm folded into convolutions, conv + bias + residual add
 /// + ReLU fused into single oneDNN primitives, weights reordered once into each primitive's layout,
 /// and every intermediate tensor placed in one arena by liveness (no allocation per call).
 ///
-/// Not safe to run from two threads at once (the arenas are shared); `Runtime` serialises calls.
+/// Immutable once compiled, and safe to run from many threads at once: each call runs in an execution context of its
+/// own (arena, scratchpad, oneDNN memories and stream: `PlanContext`) taken from the plan's pool, where it goes back
+/// after the call. Serial calls share one context; concurrent ones each get one (`plannedBytes` is one context's).
 public final class InferencePlan: @unchecked Sendable {
     public let batch: Int
     public let inputShape: [Int]
     public let outputShape: [Int]
     /// Bytes of the activation arena (peak of live intermediates), the weights and the scratchpad. A
-    /// batch-split plan counts every slice's arena and scratchpad, and the weights it shares once.
+    /// batch-split plan counts every slice's arena and scratchpad, and the weights it shares once. Arena and
+    /// scratchpad are one execution context's: each call running at the same time as another has its own.
     public let arenaBytes: Int
     public let weightBytes: Int
     public let scratchpadBytes: Int
@@ -89,10 +30,27 @@ public final class InferencePlan: @unchecked Sendable {
     /// How fp32 3×3 stride-1 convolutions were lowered (`implementations` names each step's choice).
     public let convolutions: ConvolutionAlgorithm
 
+    /// A oneDNN argument of a step: its slot, descriptor, and where its memory lies in every execution context.
+    struct Argument {
+        enum Location {
+            /// An offset into the context's arena.
+            case arena(Int)
+            /// A weight buffer the plan owns (the same in every context).
+            case weight(UnsafeMutableRawPointer)
+            /// The context's scratchpad.
+            case scratch
+            /// The caller's input, set at each call.
+            case userInput
+        }
+        let slot: Int32
+        let md: const_dnnl_memory_desc_t
+        let location: Location
+    }
+
     struct Step {
         /// What runs the step, with `args`; nil for a step of our own (`custom`).
         let primitive: Primitive?
-        var args: [dnnl_exec_arg_t]
+        var args: [Argument]
         let kind: OpKind
         let name: String
         /// Copies the residual into the output block first when the fused add cannot run in place.
@@ -106,28 +64,31 @@ public final class InferencePlan: @unchecked Sendable {
         var implementation: String { custom?.kernel.implementation ?? primitive?.implementation ?? "" }
     }
 
-    /// Convolution steps, those on Winograd (either variant), those on F(4×4, 3×3), and those on the
-    /// weight-streaming, the depthwise and the separable kernels (a separable step is one step for two convolutions).
-    public var convolutionCounts: (all: Int, winograd: Int, f4x4: Int, streaming: Int, depthwise: Int, separable: Int) {
-        let convs = implementations.filter { $0.kind == .convolution }
-        let count = { (prefix: String) in convs.filter { $0.implementation.hasPrefix(prefix) }.count }
-        return (convs.count, count("winograd"), count(WinogradConv3x3.Variant.f4x4.kernelName), count(StreamingConv.kernelName),
-                count(DepthwiseConv3x3.kernelName), count(SeparableConv.kernelName))
+    /// Convolution steps, and those each kernel family counts (`counts.streaming`; a separable step is one step for two
+    /// convolutions).
+    public var convolutionCounts: ConvolutionCounts {
+        ConvolutionCounts(implementations: implementations.filter { $0.kind == .convolution }.map(\.implementation))
     }
 
-    /// How calls run, in words: "intra-op, 9/20 convolutions winograd" (with the precision when not fp32).
+    /// How calls run, in words: "intra-op, 9/20 convolutions winograd, 2 streaming" (with the precision when not fp32).
     public var summary: String {
-        let counts = convolutionCounts
         let alone = parts.count == 1 && !parts[0].singleThreaded ? parts[0].steps.filter(\.singleThreaded).count : 0
         return "\(parallelism.rawValue)" + (alone > 0 ? " (\(alone)/\(parts[0].steps.count) steps on one thread)" : "")
-            + ", \(counts.winograd)/\(counts.all) convolutions winograd"
-            + (counts.streaming > 0 ? ", \(counts.streaming) streaming" : "") + (counts.depthwise > 0 ? ", \(counts.depthwise) depthwise" : "")
-            + (counts.separable > 0 ? ", \(counts.separable) separable" : "")
+            + convolutionCounts.summary
             + (precision == .fp32 ? "" : ", \(precision.rawValue)")
     }
 
     /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).
     private let parts: [PlanPart]
+    private let contexts: ContextPool
+
+    /// Execution contexts the plan has made (one per call running at once, at most).
+    var contextsMade: Int { contexts.contextsMade }
+    /// Idle contexts a plan keeps for its next calls: as many as calls ever ran at once, up to this.
+    static let pooledContexts = 16
+
+    /// What the plan's parts were compiled for (`PlanTuner`'s decision): compiling it again gives the same steps.
+    let arrangement: PlanArrangement
 
     /// Implementations oneDNN chose per step (`brgconv:avx512_core`; the first slice's when split), for profiles.
     public let implementations: [(name: String, kind: OpKind, implementation: String)]
@@ -156,100 +117,23 @@ public final class InferencePlan: @unchecked Sendable {
         let (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
         let lowered = PlanLowering.lower(g, fuse: fuse)
         try BatchMemoryCheck.check(g, lowered: lowered, inputName: inputName, inputShape: inputShape)
-        let weights = WeightCache()
-        let n = inputShape.first ?? 1, threads = CPUDevice.threadCount
-        // The input races run on (made once, when a race needs it).
-        var probe: Tensor?
-        func input() -> Tensor {
-            if probe == nil { var rng = SeededRandom(seed: 5); probe = Tensor.randomNormal(inputShape, using: &rng) }
-            return probe!
-        }
-
-        /// The parts for `parallelism` with `convolutions` (`.auto` without the `excluded` kernel families), and why.
-        func arrange(_ convolutions: ConvolutionAlgorithm, excluding excluded: KernelFamilies = []) throws -> (parts: [PlanPart], reason: String) {
-            func part(_ rows: Range<Int>, singleThreaded: Bool, alone: Set<Int> = []) throws -> PlanPart {
-                try PlanPart(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: [rows.count] + inputShape.dropFirst(),
-                             layout: layout, precision: precision, calibration: calibration, ctx: ctx, weights: weights, rows: rows,
-                             singleThreaded: singleThreaded, convolutions: convolutions, excluded: excluded, singleThreadedSteps: alone)
-            }
-            // Contiguous slices, sizes differing by at most one; nil where the output does not lead with the batch.
-            func split() throws -> [PlanPart]? {
-                let k = min(threads, n)
-                let parts = try (0..<k).map { t in try part((t * n / k)..<((t + 1) * n / k), singleThreaded: true) }
-                return parts.allSatisfy({ $0.outputShape.first == $0.rows.count }) ? parts : nil
-            }
-            switch parallelism {
-            case .intraOp:
-                return ([try part(0..<n, singleThreaded: false, alone: stepsAlone)], "requested")
-            case .singleThread:
-                return ([try part(0..<n, singleThreaded: true)], "requested")
-            case _ where threads < 2:
-                return ([try part(0..<n, singleThreaded: false)], "one thread: nothing to split")
-            case .batchSplit where n < 2:
-                return ([try part(0..<n, singleThreaded: false)], "batch 1: nothing to split")
-            case .batchSplit:
-                guard let parts = try split() else {
-                    throw EngineError.unsupported("runtime", "batch-split: the output does not lead with the batch, so it cannot be split by rows")
-                }
-                return (parts, "requested")
-            case .auto:
-                let whole = [try part(0..<n, singleThreaded: false)]
-                guard BatchMemoryCheck.roomForAnother(whole) else {
-                    return (whole, "auto: no room in memory to compile another arrangement beside this one and race them")
-                }
-                guard let other = try n < 2 ? [part(0..<n, singleThreaded: true)] : split() else {
-                    return (whole, "auto: the output does not lead with the batch, so it cannot be split")
-                }
-                let x = input()
-                let t = try Self.race(whole: { _ = try Self.run(whole, x, nil) }, other: { _ = try Self.run(other, x, nil) })
-                var best = t.other < t.whole ? other : whole
-                var reason = String(format: "auto: %d calls each in alternating blocks, median per call: %@ %.3f ms, intra-op %.3f ms",
-                                    t.runs, n < 2 ? "single-thread" : "batch-split", t.other, t.whole)
-                // At batch 1, also a plan that runs on one thread just the steps that were faster there.
-                if n < 2, let alone = try Self.fasterAlone(team: whole[0], alone: other[0], x, callMs: min(t.whole, t.other)) {
-                    let mixed = [try part(0..<n, singleThreaded: false, alone: alone)]
-                    let m = try Self.race(whole: { _ = try Self.run(best, x, nil) }, other: { _ = try Self.run(mixed, x, nil) })
-                    if m.other < m.whole { best = mixed }
-                    reason += String(format: "; %d of %d steps on one thread, the rest intra-op: %.3f ms against %.3f ms", alone.count,
-                                     whole[0].steps.count, m.other, m.whole)
-                }
-                return (best, reason)
-            }
-        }
-        var (chosen, reason) = try arrange(convolutions)
-        var convolutions = convolutions
-        // Each family of our own kernels the plan took must earn its place: the plan must beat, whole, the same plan
-        // without it (a convolution's own race can mislead: at batch 1 resnet18 at 64 px took F(2×2) for its three
-        // 8×8 convolutions, each faster alone with caches evicted, and the whole call was 8% slower; the streaming
-        // kernel pays off through the whole call's memory traffic, which no single convolution shows).
-        if convolutions == .auto && BatchMemoryCheck.roomForAnother(chosen) {
-            var (excluded, races) = (KernelFamilies(), "")
-            for (family, name) in KernelFamilies.weighed where family != .winograd || n == 1 {
-                let taken = chosen[0].steps.filter { $0.custom.map { KernelFamilies.of($0.kernel) == family } ?? false }.count
-                guard taken > 0 else { continue }
-                let without = try arrange(.auto, excluding: excluded.union(family)), x = input()
-                let t = try Self.race(whole: { _ = try Self.run(chosen, x, nil) }, other: { _ = try Self.run(without.parts, x, nil) })
-                if t.other <= t.whole {
-                    excluded.insert(family)
-                    (chosen, reason) = without
-                }
-                races += String(format: "; %d %@ convolutions: with %.3f ms, without %.3f ms", taken, name, t.whole, t.other)
-            }
-            reason += races
-            // Every family that applied lost: the plan is all direct.
-            if !excluded.isEmpty && !chosen[0].steps.contains(where: { $0.custom.map { KernelFamilies.of($0.kernel) != [] } ?? false }) {
-                convolutions = .direct
-            }
-        }
+        let n = inputShape.first ?? 1
+        let compilation = PlanParts(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: inputShape, layout: layout,
+                                    precision: precision, calibration: calibration, ctx: ctx)
+        let decision = try PlanTuner(compilation).decide(parallelism, convolutions, stepsAlone: stepsAlone)
+        let (chosen, reason, convolutions) = (decision.parts, decision.reason, decision.convolutions)
+        arrangement = decision.arrangement
         parts = chosen
+        let compiled = chosen
+        contexts = ContextPool(first: try PlanContext(compiled), limit: Self.pooledContexts) { try PlanContext(compiled) }
         self.parallelism = chosen.count > 1 ? .batchSplit : chosen[0].singleThreaded ? .singleThread : .intraOp
         parallelismReason = reason
         self.precision = precision
         batch = n
         self.inputShape = inputShape
         outputShape = chosen.count > 1 ? [n] + chosen[0].outputShape.dropFirst() : chosen[0].outputShape
-        arenaBytes = chosen.reduce(0) { $0 + $1.arena.byteCount }
-        scratchpadBytes = chosen.reduce(0) { $0 + $1.scratch.byteCount }
+        arenaBytes = chosen.reduce(0) { $0 + $1.arenaBytes }
+        scratchpadBytes = chosen.reduce(0) { $0 + $1.scratchBytes }
         var seen = Set<ObjectIdentifier>()
         weightBytes = chosen.flatMap(\.weights).reduce(0) { seen.insert(ObjectIdentifier($1)).inserted ? $0 + $1.byteCount : $0 }
         implementations = chosen[0].steps.map { ($0.name, $0.kind, $0.implementation) }
@@ -261,7 +145,7 @@ public final class InferencePlan: @unchecked Sendable {
         guard input.shape == inputShape else {
             throw EngineError.shape("runtime", "the plan was compiled for input \(describe(inputShape)), got \(describe(input.shape))")
         }
-        return try Self.run(parts, input, nil)
+        return try contexts.withContext { try Self.run($0, input, nil) }
     }
 
     /// Runs once, timing each step (ns): what the profiler's operation breakdown is made of.
@@ -273,20 +157,22 @@ public final class InferencePlan: @unchecked Sendable {
             throw EngineError.shape("runtime", "the plan was compiled for input \(describe(inputShape)), got \(describe(input.shape))")
         }
         var times: [UInt64] = []
-        let out = try Self.run(parts, input, &times)
+        let out = try contexts.withContext { try Self.run($0, input, &times) }
         return (out, zip(parts[0].steps, times).map { ($0.name, $0.kind, $1) })
     }
 
     /// An intra-op part runs on the caller's thread and its primitives fork the team; a single-thread part
     /// runs on the caller's thread alone; batch slices run in one parallel region, one per thread, each on
     /// its rows of the input and output.
-    private static func run(_ parts: [PlanPart], _ input: Tensor, _ timings: UnsafeMutablePointer<[UInt64]>?) throws -> Tensor {
+    static func run(_ context: PlanContext, _ input: Tensor, _ timings: UnsafeMutablePointer<[UInt64]>?) throws -> Tensor {
         let x = input.contiguous()
-        let out = Tensor(uninitialized: parts.count > 1 ? [parts.last!.rows.upperBound] + parts[0].outputShape.dropFirst() : parts[0].outputShape)
+        let parts = context.parts
+        let out = Tensor(uninitialized: parts.count > 1 ? [parts.last!.part.rows.upperBound] + parts[0].part.outputShape.dropFirst()
+                                                        : parts[0].part.outputShape)
         defer { withExtendedLifetime(x) {} }
         if parts.count == 1 {
             try withFlushedDenormals {
-                try parts[0].withItsThreadCount { try parts[0].execute(input: x.rawPointer, output: out.rawPointer, timings: timings) }
+                try parts[0].part.withItsThreadCount { try parts[0].execute(input: x.rawPointer, output: out.rawPointer, timings: timings) }
             }
             return out
         }
@@ -299,9 +185,9 @@ public final class InferencePlan: @unchecked Sendable {
                 // Every thread flushes denormals as the caller's does.
                 withFlushedDenormals {
                     for k in range {
-                        let r = parts[k].rows
+                        let r = parts[k].part.rows
                         do {
-                            try parts[k].withItsThreadCount {
+                            try parts[k].part.withItsThreadCount {
                                 try parts[k].execute(input: x.rawPointer + r.lowerBound * inRow, output: out.rawPointer + r.lowerBound * outRow,
                                                      timings: nil)
                             }
@@ -318,147 +204,4 @@ public final class InferencePlan: @unchecked Sendable {
         return out
     }
 
-    /// The steps of `team` (an intra-op part) that ran faster in `alone` (the same plan compiled for one thread):
-    /// median of alternating step-timed runs, as many as fit in about 0.2 s (5 to 50); nil unless some, not all.
-    private static func fasterAlone(team: PlanPart, alone: PlanPart, _ x: Tensor, callMs: Double) throws -> Set<Int>? {
-        guard team.steps.map(\.name) == alone.steps.map(\.name) else { return nil }
-        var a = [[Double]](repeating: [], count: team.steps.count), b = a
-        for _ in 0..<max(5, min(50, Int(100 / max(callMs, 1e-3)))) {
-            var t: [UInt64] = []
-            _ = try run([team], x, &t)
-            for (k, ns) in t.enumerated() { a[k].append(Double(ns)) }
-            t = []
-            _ = try run([alone], x, &t)
-            for (k, ns) in t.enumerated() { b[k].append(Double(ns)) }
-        }
-        let faster = Set(a.indices.filter { LatencyStats(b[$0]).median < LatencyStats(a[$0]).median })
-        return faster.isEmpty || faster.count == a.count ? nil : faster
-    }
-
-    /// Median per-call milliseconds of `whole` and `other`, timed in alternating blocks of consecutive calls
-    /// (so both see the same machine load), as a deployed plan runs: call after call of the same plan. The
-    /// first call of each block is untimed: switching between a single-thread and an intra-op plan wakes or
-    /// resizes the OpenMP team, a cost a stream of calls to one plan never pays. Blocks last about 1 ms (1 to
-    /// 50 calls); as many rounds as fit in about 0.2 s, 3 to 21.
-    private static func race(whole: () throws -> Void, other: () throws -> Void) throws -> (whole: Double, other: Double, runs: Int) {
-        func ms(_ calls: Int, _ body: () throws -> Void) rethrows -> Double {
-            try body()
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<calls { try body() }
-            return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(calls)
-        }
-        let once = max(try ms(1, whole) + ms(1, other), 1e-3)
-        let calls = max(1, min(50, Int(2 / once)))
-        let rounds = max(3, min(21, Int(200 / (once * Double(calls + 1)))))
-        var a: [Double] = [], b: [Double] = []
-        for _ in 0..<rounds { a.append(try ms(calls, whole)); b.append(try ms(calls, other)) }
-        return (LatencyStats(a).median, LatencyStats(b).median, rounds * calls)
-    }
-}
-
-/// One compiled plan: its oneDNN steps, arena, scratchpad and stream, for rows `rows` of the batch.
-final class PlanPart {
-    let rows: Range<Int>
-    let singleThreaded: Bool
-    let outputShape: [Int]
-    let steps: [InferencePlan.Step]
-    let arena: AlignedBuffer
-    let scratch: AlignedBuffer
-    let weights: [AlignedBuffer]
-    private let memories: [dnnl_memory_t?]
-    private let userInput: dnnl_memory_t
-    private let outputOffset: Int
-    private let descriptors: [MemoryDesc]
-    /// Its own stream: oneDNN streams must not be used by two threads at once.
-    private let stream: dnnl_stream_t
-
-    /// `singleThreaded`: primitives are created (and so tuned, with scratchpads sized) for one thread.
-    init(graph: Graph, parameters: ParameterStore, lowered: [PlannedStep], inputName: String, inputShape: [Int], layout: PlanLayout,
-         precision: Precision, calibration: Int8Calibration?, ctx: DNNLContext, weights cache: WeightCache, rows: Range<Int>,
-         singleThreaded: Bool, convolutions: ConvolutionAlgorithm = .direct, excluded: KernelFamilies = [],
-         singleThreadedSteps: Set<Int> = []) throws {
-        let team = omp_get_max_threads()
-        if singleThreaded { omp_set_num_threads(1) }
-        defer { omp_set_num_threads(team) }
-        var builder = try PlanBuilder(graph: graph, parameters: parameters, inputName: inputName, inputShape: inputShape, layout: layout,
-                                      precision: precision, calibration: calibration, ctx: ctx)
-        builder.sharedWeights = cache
-        builder.convolutions = convolutions
-        builder.excluded = excluded
-        builder.singleThreadedSteps = singleThreaded ? [] : singleThreadedSteps
-        try builder.build(lowered)
-        let compiled = try builder.finish()
-        var s: dnnl_stream_t?
-        try check(dnnl_stream_create(&s, ctx.engine, dnnl_stream_default_flags.rawValue), "runtime stream")
-        stream = s!
-        self.rows = rows
-        self.singleThreaded = singleThreaded
-        (steps, arena, scratch, weights, memories, userInput, outputOffset, descriptors, outputShape) =
-            (compiled.steps, compiled.arena, compiled.scratch, compiled.weights, compiled.memories, compiled.userInput,
-             compiled.outputOffset, compiled.descriptors, compiled.outputShape)
-    }
-
-    deinit {
-        for m in memories { dnnl_memory_destroy(m) }
-        dnnl_memory_destroy(userInput)
-        dnnl_stream_destroy(stream)
-    }
-
-    /// Runs `body` seeing the thread count the primitives were compiled for: one for a single-threaded
-    /// part (kernels that size their work by `omp_get_max_threads()` then stay on this thread, and inside
-    /// a parallel region oneDNN runs nested primitives on the calling thread anyway).
-    @inline(__always) func withItsThreadCount<R>(_ body: () throws -> R) rethrows -> R {
-        guard singleThreaded else { return try body() }
-        let team = omp_get_max_threads()
-        omp_set_num_threads(1)
-        defer { omp_set_num_threads(team) }
-        return try body()
-    }
-
-    /// Runs on `rows.count` samples at `input` (row-major NCHW float32) and writes the row-major output
-    /// to `output`; with `timings`, waits after each step and appends its nanoseconds.
-    func execute(input: UnsafeMutableRawPointer, output: UnsafeMutableRawPointer, timings: UnsafeMutablePointer<[UInt64]>?) throws {
-        try check(dnnl_memory_set_data_handle(userInput, input), "runtime input")
-        let base = arena.pointer
-        for step in steps {
-            let t0 = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            if let c = step.preCopy { (base + c.to).copyMemory(from: base + c.from, byteCount: c.bytes) }
-            let team = step.singleThreaded ? omp_get_max_threads() : 0
-            if step.singleThreaded { omp_set_num_threads(1) }
-            defer { if step.singleThreaded { omp_set_num_threads(team) } }
-            if let w = step.custom {
-                try w.kernel.run(input: UnsafePointer((base + w.input).assumingMemoryBound(to: Float.self)),
-                               output: (base + w.output).assumingMemoryBound(to: Float.self),
-                               residual: w.residual.map { UnsafePointer((base + $0).assumingMemoryBound(to: Float.self)) })
-            } else if let p = step.primitive {
-                try check(dnnl_primitive_execute(p.primitive, stream, Int32(step.args.count), step.args), step.name)
-            }
-            if timings != nil {
-                try check(dnnl_stream_wait(stream), step.name)
-                timings!.pointee.append(DispatchTime.now().uptimeNanoseconds - t0)
-            }
-        }
-        try check(dnnl_stream_wait(stream), "runtime")
-        output.copyMemory(from: base + outputOffset, byteCount: outputShape.reduce(1, *) * MemoryLayout<Float>.size)
-    }
-}
-
-/// Weight buffers already laid out for a primitive, by parameter name and descriptor (`nil`: a plain
-/// vector), so that the slices of a batch-split plan hold one copy. Used while compiling, on one thread.
-final class WeightCache {
-    private var laidOut: [String: [(md: MemoryDesc, buffer: AlignedBuffer)]] = [:]
-    private var vectors: [String: AlignedBuffer] = [:]
-
-    func buffer(_ name: String, _ md: const_dnnl_memory_desc_t?, make: () throws -> AlignedBuffer) throws -> AlignedBuffer {
-        guard let md else {
-            if let b = vectors[name] { return b }
-            let b = try make()
-            vectors[name] = b
-            return b
-        }
-        if let hit = laidOut[name]?.first(where: { $0.md.equals(md) }) { return hit.buffer }
-        let b = try make()
-        laidOut[name, default: []].append((try MemoryDesc(cloning: md), b))
-        return b
-    }
 }

@@ -5,47 +5,9 @@ import GraphCore
 extension PlanBuilder {
     /// Whether this plan may run convolutions on `family`: fp32 NHWC plans, when `convolutions` forces the family or
     /// is `.auto` without it excluded.
-    func takes(_ family: KernelFamilies) -> Bool {
+    func takes(_ family: KernelFamily) -> Bool {
         act == dnnl_f32 && !isInt8 && layout == .channelsLast
-            && (convolutions == .auto ? !excluded.contains(family) : KernelFamilies.forced(by: convolutions) == family)
-    }
-
-    /// Whether this convolution runs on the weight-streaming kernel.
-    func streams(_ xs: [Int], _ ws: [Int], _ out: [Int], _ a: Conv2dAttributes) -> Bool {
-        takes(.streaming) && StreamingConv.applies(input: xs, weight: ws, output: out, a)
-    }
-
-    /// Whether this convolution runs on our depthwise kernel.
-    func depthwise(_ xs: [Int], _ ws: [Int], _ a: Conv2dAttributes) -> Bool {
-        takes(.depthwise) && DepthwiseConv3x3.applies(input: xs, weight: ws, a)
-    }
-
-    /// A depthwise step: its zero rows live in the plan's scratchpad.
-    mutating func depthwiseConv(_ n: Int, residual: ValueID?, activation: Op?, result: Int, step: Int) throws {
-        guard case .conv2d(let a) = graph.nodes[n].op else { return }
-        let cache = sharedWeights
-        try arenaConv(n, residual: residual, result: result, step: step) { xs, _, weightName, weight, bias, laidOut in
-            try DepthwiseConv3x3(batch: xs[0], height: xs[2], width: xs[3], channels: xs[1], stride: a.stride.h, weight: weight, bias: bias,
-                                 relu: activation != nil, relu6: activation == .relu6) { make in
-                let b = try cache.buffer(weightName + "|" + DepthwiseConv3x3.kernelName, nil, make: make)
-                laidOut.append(b)
-                return b
-            }
-        }
-    }
-
-    /// A weight-streaming step: its padded input lives in the plan's scratchpad.
-    mutating func streamingConv(_ n: Int, residual: ValueID?, relu: Bool, result: Int, step: Int) throws {
-        guard case .conv2d(let a) = graph.nodes[n].op else { return }
-        let cache = sharedWeights
-        try arenaConv(n, residual: residual, result: result, step: step) { xs, ws, weightName, weight, bias, laidOut in
-            try StreamingConv(batch: xs[0], height: xs[2], width: xs[3], inChannels: xs[1], outChannels: ws[0],
-                              kernel: Pair(ws[2], ws[3]), stride: a.stride, padding: a.padding, weight: weight, bias: bias, relu: relu) { packing, make in
-                let b = try cache.buffer(weightName + "|\(StreamingConv.kernelName)|" + packing, nil, make: make)
-                laidOut.append(b)
-                return b
-            }
-        }
+            && (convolutions == .auto ? !excluded.contains(family.name) : family.forcedBy.contains(convolutions))
     }
 
     /// A convolution of our own (`make`: from input and weight shapes, the weight's parameter name, the

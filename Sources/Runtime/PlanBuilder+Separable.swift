@@ -1,6 +1,21 @@
 import CPUBackend
 import GraphCore
 
+extension ConvolutionAlgorithm {
+    /// oneDNN's direct convolution, except our depthwise-separable kernel (`SeparableConv`) for a 3×3 depthwise
+    /// convolution (stride 1 or 2) and the 1×1 convolution that alone reads it, as one step (channels multiples of the
+    /// CPU's vector), on AVX-512 and AVX2 CPUs.
+    public static let separable = ConvolutionAlgorithm(named: "separable")
+}
+
+extension KernelFamily {
+    /// Lowers planned separable pairs (`PlannedOp.separable`), not single convolutions; weighed before depthwise, whose
+    /// kernel then takes the depthwise halves of pairs that lost.
+    static let separable = KernelFamily(
+        name: "separable", forcedBy: [.separable], rank: 2, weighedAt: { _ in true }, owns: { $0 is SeparableConv }, lowers: nil,
+        counts: [.phrase("separable", jsonKey: "separable_convolutions", prefix: SeparableConv.kernelName)])
+}
+
 extension PlanBuilder {
     /// A depthwise convolution and the 1×1 convolution that alone reads it: one step of our own (`SeparableConv`)
     /// where the plan takes the family and the shapes fit, else two convolution steps.

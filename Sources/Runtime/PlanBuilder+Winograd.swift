@@ -4,6 +4,32 @@ import GraphCore
 import Foundation
 import Synchronization
 
+extension ConvolutionAlgorithm {
+    /// Winograd F(2×2, 3×3) (`WinogradConv3x3`: Swift transforms + oneDNN batched matmul) wherever it applies
+    /// (3×3, stride-1, pad-1 convolutions, channel counts multiples of 16): the forced choice stays the most accurate
+    /// variant (~1e-6 relative).
+    public static let winograd = ConvolutionAlgorithm(named: "winograd")
+    /// Winograd F(4×4, 3×3) wherever it applies (~1e-5 relative at 512 channels), for tests and benchmarks;
+    /// `auto` takes it per shape where it is the fastest.
+    public static let winograd4x4 = ConvolutionAlgorithm(named: "winograd4x4")
+}
+
+extension KernelFamily {
+    /// Weighed whole at batch 1 only: its per-shape races with caches evicted can mislead there.
+    static let winograd = KernelFamily(
+        name: "winograd", forcedBy: [.winograd, .winograd4x4], rank: 1, weighedAt: { $0 == 1 }, owns: { $0 is WinogradConv3x3 },
+        lowers: { b, c in
+            guard c.activation == nil || c.activation == .relu,
+                  let configuration = try b.winogradConfiguration(c.input, c.weight, c.attributes) else { return false }
+            try b.winogradConv(c.node, residual: c.residual, relu: c.activation == .relu, result: c.result, step: c.step,
+                               configuration: configuration)
+            return true
+        },
+        counts: [KernelCount(name: "winograd", jsonKey: "winograd_convolutions", prefix: "winograd", style: .headline),
+                 KernelCount(name: "f4x4", jsonKey: "winograd_f4x4_convolutions", prefix: WinogradConv3x3.Variant.f4x4.kernelName,
+                             style: .whenAny(summary: nil, bench: { " (\($0) F(4×4))" }))])
+}
+
 /// The per-shape decisions of `ConvolutionAlgorithm.auto`, with the times they rest on.
 enum WinogradChoice {
     typealias Configuration = WinogradConv3x3.Configuration
@@ -114,11 +140,9 @@ extension PlanBuilder {
     /// The Winograd variant and schedule for this fp32 convolution, or nil for the direct one.
     func winogradConfiguration(_ xs: [Int], _ ws: [Int], _ a: Conv2dAttributes) throws -> WinogradConv3x3.Configuration? {
         guard takes(.winograd), WinogradConv3x3.applies(input: xs, weight: ws, a) else { return nil }
-        switch convolutions {
-        case .winograd: return WinogradConv3x3.Configuration(.f2x2, winogradForcedSchedule)
-        case .winograd4x4: return WinogradConv3x3.Configuration(.f4x4, winogradForcedSchedule)
-        default: return try WinogradChoice.decide(batch: xs[0], channels: xs[1], outChannels: ws[0], height: xs[2], width: xs[3]).winograd
-        }
+        if convolutions == .winograd { return WinogradConv3x3.Configuration(.f2x2, winogradForcedSchedule) }
+        if convolutions == .winograd4x4 { return WinogradConv3x3.Configuration(.f4x4, winogradForcedSchedule) }
+        return try WinogradChoice.decide(batch: xs[0], channels: xs[1], outChannels: ws[0], height: xs[2], width: xs[3]).winograd
     }
 
     /// A Winograd step: its chunk buffers live in the plan's scratchpad (sized to the largest step's need).

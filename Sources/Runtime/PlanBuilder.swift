@@ -23,16 +23,19 @@ struct PlanBuilder {
         var custom: (kernel: any ArenaKernel, input: Int, output: Int, residual: Int?)?
     }
 
+    /// What the builder leaves: steps whose arguments are arena offsets and weight pointers, the sizes of the buffers
+    /// each execution context allocates for itself, and what keeps the descriptors and weights alive.
     struct Compiled {
         let steps: [InferencePlan.Step]
-        let arena: AlignedBuffer
-        let scratch: AlignedBuffer
+        /// Bytes of the activation arena and of the scratchpad (at least 64 each).
+        let arenaBytes: Int
+        let scratchBytes: Int
         let weights: [AlignedBuffer]
-        let memories: [dnnl_memory_t?]
-        let userInput: dnnl_memory_t
         let outputOffset: Int
         let outputShape: [Int]
         let descriptors: [MemoryDesc]
+        /// The caller's row-major NCHW input (one of `descriptors`).
+        let userInputMD: const_dnnl_memory_desc_t
     }
 
     let graph: Graph
@@ -69,8 +72,8 @@ struct PlanBuilder {
     var sharedWeights = WeightCache()
     /// Direct, Winograd or timed per shape, for fp32 3×3 stride-1 convolutions.
     var convolutions = ConvolutionAlgorithm.direct
-    /// Kernel families `.auto` must not take here (`InferencePlan` races plans with and without each).
-    var excluded: KernelFamilies = []
+    /// Kernel families (by name) `.auto` must not take here (`InferencePlan` races plans with and without each).
+    var excluded: Set<String> = []
     /// The schedule `.winograd` and `.winograd4x4` use.
     var winogradForcedSchedule = WinogradConv3x3.Schedule.chunked(tiles: nil)
 
@@ -214,15 +217,9 @@ struct PlanBuilder {
         let node = graph.nodes[n]
         guard case .conv2d(let a) = node.op else { return }
         let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
-        if activation == nil || activation == .relu || activation == .relu6, depthwise(xs, ws, a) {
-            return try depthwiseConv(n, residual: residual, activation: activation, result: result, step: step)
-        }
-        if activation == nil || activation == .relu {
-            if streams(xs, ws, out, a) { return try streamingConv(n, residual: residual, relu: activation == .relu, result: result, step: step) }
-            if let configuration = try winogradConfiguration(xs, ws, a) {
-                return try winogradConv(n, residual: residual, relu: activation == .relu, result: result, step: step, configuration: configuration)
-            }
-        }
+        let site = ConvolutionSite(node: n, residual: residual, activation: activation, result: result, step: step, attributes: a,
+                                   input: xs, weight: ws, output: out)
+        for family in KernelFamily.ranked { if let lowers = family.lowers, try lowers(&self, site) { return } }
         let hasBias = node.inputs.count == 3
         var post: [FusedPostOp] = []
         if residual != nil { post.append(.add(Tensor(zeros: []))) }
@@ -459,44 +456,33 @@ struct PlanBuilder {
         let (offsets, arenaBytes) = MemoryPlanner.layout(lifetimes)
         let scratchBytes = pending.map { $0.custom?.kernel.workspaceBytes ?? $0.primitive?.scratchpadBytes ?? 0 }.max() ?? 0
         try BatchMemoryCheck.check(arenaBytes: arenaBytes, scratchBytes: scratchBytes, batch: shapes[inputNode].first ?? 1)
-        let arena = AlignedBuffer(byteCount: max(arenaBytes, 64))
-        let scratch = AlignedBuffer(byteCount: max(scratchBytes, 64))
 
-        var userInput: dnnl_memory_t?
-        try check(dnnl_memory_create(&userInput, userInputMD.handle, ctx.engine, nil), "runtime input")
-        var memories: [dnnl_memory_t?] = []
         var steps: [InferencePlan.Step] = []
         for (k, s) in pending.enumerated() {
             let alone = singleThreadedSteps.contains(k)
             if let w = s.custom {
-                try w.kernel.bind(workspace: scratch.pointer)
                 steps.append(InferencePlan.Step(primitive: s.primitive, args: [], kind: s.kind, name: s.name, preCopy: nil,
                                                 custom: (w.kernel, offsets[w.input], offsets[w.output], w.residual.map { offsets[$0] }),
                                                 singleThreaded: alone))
                 continue
             }
-            var args: [dnnl_exec_arg_t] = []
             var all = s.args
             if let p = s.primitive, p.scratchpadBytes > 0 { all.append((DNNLArg.scratchpad, p.md(dnnl_query_scratchpad_md), .scratch)) }
-            for (slot, md, ref) in all {
-                if case .userInput = ref { args.append(dnnl_exec_arg_t(arg: slot, memory: userInput)); continue }
-                let pointer: UnsafeMutableRawPointer = switch ref {
-                case .buffer(let b): arena.pointer + offsets[b]
-                case .weight(let w): weights[w].pointer
-                case .scratch: scratch.pointer
-                case .userInput: arena.pointer
+            let args = all.map { slot, md, ref -> InferencePlan.Argument in
+                let location: InferencePlan.Argument.Location = switch ref {
+                case .buffer(let b): .arena(offsets[b])
+                case .weight(let w): .weight(weights[w].pointer)
+                case .scratch: .scratch
+                case .userInput: .userInput
                 }
-                var m: dnnl_memory_t?
-                try check(dnnl_memory_create(&m, md, ctx.engine, pointer), s.name)
-                memories.append(m)
-                args.append(dnnl_exec_arg_t(arg: slot, memory: m))
+                return InferencePlan.Argument(slot: slot, md: md, location: location)
             }
             steps.append(InferencePlan.Step(primitive: s.primitive, args: args, kind: s.kind, name: s.name,
                                             preCopy: s.preCopy.map { (offsets[$0.from], offsets[$0.to], $0.bytes) },
                                             singleThreaded: alone))
         }
         descriptors.append(userInputMD)
-        return Compiled(steps: steps, arena: arena, scratch: scratch, weights: weights, memories: memories, userInput: userInput!,
-                        outputOffset: offsets[outBuffer], outputShape: outputShape, descriptors: descriptors)
+        return Compiled(steps: steps, arenaBytes: max(arenaBytes, 64), scratchBytes: max(scratchBytes, 64), weights: weights,
+                        outputOffset: offsets[outBuffer], outputShape: outputShape, descriptors: descriptors, userInputMD: userInputMD.handle)
     }
 }

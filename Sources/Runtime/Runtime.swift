@@ -2,8 +2,13 @@ import GraphCore
 import Foundation
 import Synchronization
 
-/// A model ready to serve: compiles an `InferencePlan` per batch size on first use and caches it.
-/// Calls are serialised (a plan's arena is shared by its calls).
+/// A model ready to serve: compiles a plan per batch size on first use, through its device's `PlanCompiler` (oneDNN's
+/// `InferencePlan` by default), and caches it.
+///
+/// Safe to call from many threads at once. Plans are immutable and shared; each call runs in an execution context of
+/// its own from the plan's pool. A batch size is compiled once, by its first caller, while the others asking for it
+/// wait; calls of sizes already compiled never wait for a compilation. Compilations run one at a time (their timing
+/// races would otherwise measure each other).
 public final class Runtime: Sendable {
     public let graph: Graph
     public let parameters: ParameterStore
@@ -17,17 +22,26 @@ public final class Runtime: Sendable {
     /// How fp32 plans compute 3×3 stride-1 convolutions (`.auto`: direct or Winograd per shape, timed when
     /// a plan is compiled; `.direct` turns Winograd off).
     public let convolutions: ConvolutionAlgorithm
-    private let plans = Mutex<[Int: InferencePlan]>([:])
+    /// What compiles the plans.
+    public let compiler: any PlanCompiler
+    /// One cell per batch size asked for; a cell's lock is held while its plan compiles.
+    private let plans = Mutex<[Int: PlanCell]>([:])
+    private let compiling = Mutex(())
     private let int8Ranges: Mutex<Int8Calibration?>
 
-    /// `precision` defaults to the model's own (INT8 for a quantized model). An INT8 runtime of a float
+    private final class PlanCell: Sendable {
+        let plan = Mutex<(any CompiledPlan)?>(nil)
+    }
+
+    /// `precision` defaults to the model's own (INT8 for a quantized model, where `compiler` runs it). An INT8 runtime of a float
     /// model quantizes with `calibration`; without one it calibrates on random inputs on first use (for
     /// speed figures only: accuracy needs ranges measured on real images).
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int],
                 layout: PlanLayout = .channelsLast, precision: Precision? = nil, calibration: Int8Calibration? = nil,
-                parallelism: PlanParallelism = .auto, convolutions: ConvolutionAlgorithm = .auto) {
-        self.graph = graph; self.parameters = parameters; self.inputName = inputName
-        self.sampleShape = sampleShape; self.layout = layout; self.precision = precision ?? Precision.native(for: graph)
+                parallelism: PlanParallelism = .auto, convolutions: ConvolutionAlgorithm = .auto,
+                compiler: any PlanCompiler = DNNLPlanCompiler()) {
+        self.graph = graph; self.parameters = parameters; self.inputName = inputName; self.compiler = compiler
+        self.sampleShape = sampleShape; self.layout = layout; self.precision = precision ?? compiler.nativePrecision(for: graph)
         self.parallelism = parallelism
         self.convolutions = convolutions
         int8Ranges = Mutex(calibration)
@@ -43,16 +57,32 @@ public final class Runtime: Sendable {
         }
     }
 
-    /// The plan for `batch`, compiled now if needed.
+    /// The oneDNN plan for `batch`, compiled now if needed (an error for a runtime whose compiler makes other plans).
     public func plan(batch: Int) throws -> InferencePlan {
+        guard let p = try compiledPlan(batch: batch) as? InferencePlan else {
+            throw EngineError.unsupported("runtime", "the \(compiler.name) compiler's plans are not oneDNN plans; use compiledPlan(batch:)")
+        }
+        return p
+    }
+
+    /// The plan for `batch`, compiled now if needed.
+    public func compiledPlan(batch: Int) throws -> any CompiledPlan {
         guard batch >= 1 else { throw EngineError.invalid("runtime", "batch size must be positive, got \(batch)") }
-        let calibration = try calibration()
-        return try plans.withLock { plans in
-            if let p = plans[batch] { return p }
-            let p = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName,
-                                      inputShape: [batch] + sampleShape, layout: layout, precision: precision, calibration: calibration,
-                                      parallelism: parallelism, convolutions: convolutions)
-            plans[batch] = p
+        let cell = plans.withLock { plans in
+            if let c = plans[batch] { return c }
+            let c = PlanCell()
+            plans[batch] = c
+            return c
+        }
+        return try cell.plan.withLock { plan in
+            if let plan { return plan }
+            let calibration = try calibration()
+            // A failed compilation leaves the cell empty: the next caller tries again.
+            let request = PlanRequest(graph: graph, parameters: parameters, inputName: inputName, inputShape: [batch] + sampleShape,
+                                      layout: layout, precision: precision, calibration: calibration, parallelism: parallelism,
+                                      convolutions: convolutions)
+            let p = try compiling.withLock { _ in try compiler.compile(request) }
+            plan = p
             return p
         }
     }
@@ -61,8 +91,7 @@ public final class Runtime: Sendable {
         guard input.rank == sampleShape.count + 1, Array(input.shape.dropFirst()) == sampleShape else {
             throw EngineError.shape("runtime", "expected input [N, \(sampleShape.map(String.init).joined(separator: ", "))], got \(describe(input.shape))")
         }
-        let p = try plan(batch: input.shape[0])
-        return try plans.withLock { _ in try p.run(input) }
+        return try compiledPlan(batch: input.shape[0]).run(input)
     }
 }
 

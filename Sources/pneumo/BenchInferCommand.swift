@@ -87,12 +87,7 @@ struct BenchInferCommand: ParsableCommand {
             var row = BenchInferRow(batch: b, latency_ms: stats, samples_per_s: Double(b) / (stats.median / 1000),
                                     per_sample_ms: stats.median / Double(b), planned_bytes: plan.plannedBytes,
                                     parallelism: plan.parallelism.rawValue, parallelism_reason: plan.parallelismReason,
-                                    winograd_convolutions: plan.convolutionCounts.winograd,
-                                    winograd_f4x4_convolutions: plan.convolutionCounts.f4x4,
-                                    streaming_convolutions: plan.convolutionCounts.streaming,
-                                    depthwise_convolutions: plan.convolutionCounts.depthwise,
-                                    separable_convolutions: plan.convolutionCounts.separable,
-                                    convolutions: plan.convolutionCounts.all)
+                                    convolution_counts: plan.convolutionCounts)
             if let peer, peerSkipped == nil {
                 let (output, skipped) = peer.run(onnx: source.onnx!, batch: b, threads: CPUDevice.threadCount, runs: runs, warmup: warmup)
                 if let r = output?.batches.first {
@@ -122,11 +117,7 @@ struct BenchInferCommand: ParsableCommand {
             if let o = r.onnxruntime, let lr = r.latency_ratio, let tr = r.throughput_ratio {
                 line += String(format: " %15.3f %15.1f %18.2f× %20.2f×", o.latency_ms.median, o.samples_per_s, lr, tr)
             }
-            print(line + "   " + r.parallelism + ", \(r.winograd_convolutions)/\(r.convolutions) convs winograd"
-                  + (r.winograd_f4x4_convolutions > 0 ? " (\(r.winograd_f4x4_convolutions) F(4×4))" : "")
-                  + (r.streaming_convolutions > 0 ? ", \(r.streaming_convolutions) streaming" : "")
-                  + (r.depthwise_convolutions > 0 ? ", \(r.depthwise_convolutions) depthwise" : "")
-                  + (r.separable_convolutions > 0 ? ", \(r.separable_convolutions) separable" : ""))
+            print(line + "   " + r.parallelism + r.convolution_counts.benchSummary)
         }
         for r in rows where parallelism == PlanParallelism.auto.rawValue && r.batch > 1 { print("batch \(r.batch): \(r.parallelism_reason)") }
         if let peerEngine { print("peer: \(peerEngine), same file, same thread count, run right after ours for each batch size") }
@@ -145,20 +136,34 @@ struct BenchInferRow: Encodable {
     /// How the plan ran (intra-op or batch-split) and why (requested, or what `auto` measured).
     let parallelism: String
     let parallelism_reason: String
-    /// Convolutions the plan runs by Winograd (either variant), of all its convolutions.
-    let winograd_convolutions: Int
-    /// Of those, the ones by F(4×4, 3×3).
-    let winograd_f4x4_convolutions: Int
-    /// Convolutions on the weight-streaming kernel, and on our depthwise kernel; steps on our separable kernel (each
-    /// one depthwise and one 1×1 convolution); all convolution steps.
-    let streaming_convolutions: Int
-    let depthwise_convolutions: Int
-    let separable_convolutions: Int
-    let convolutions: Int
+    /// Convolution steps on each of our kernel families (`winograd_convolutions`, `winograd_f4x4_convolutions`,
+    /// `streaming_convolutions`, …: one key per `KernelFamily` count) and of all (`convolutions`), at the row's top level.
+    let convolution_counts: ConvolutionCounts
     /// ONNX Runtime on the same file at this batch size, and our median latency / theirs and our throughput / theirs.
     var onnxruntime: ONNXRuntimePeer.Row?
     var latency_ratio: Double?
     var throughput_ratio: Double?
+
+    private enum CodingKeys: String, CodingKey {
+        case batch, latency_ms, samples_per_s, per_sample_ms, planned_bytes, parallelism, parallelism_reason, onnxruntime, latency_ratio,
+             throughput_ratio
+    }
+
+    /// The counts' keys go beside the others (the row's JSON keys predate `ConvolutionCounts`).
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(batch, forKey: .batch)
+        try c.encode(latency_ms, forKey: .latency_ms)
+        try c.encode(samples_per_s, forKey: .samples_per_s)
+        try c.encode(per_sample_ms, forKey: .per_sample_ms)
+        try c.encode(planned_bytes, forKey: .planned_bytes)
+        try c.encode(parallelism, forKey: .parallelism)
+        try c.encode(parallelism_reason, forKey: .parallelism_reason)
+        try c.encodeIfPresent(onnxruntime, forKey: .onnxruntime)
+        try c.encodeIfPresent(latency_ratio, forKey: .latency_ratio)
+        try c.encodeIfPresent(throughput_ratio, forKey: .throughput_ratio)
+        try convolution_counts.encode(to: encoder)
+    }
 }
 
 struct BenchInferResult: Encodable {

@@ -25,11 +25,11 @@ import TestSupport
                                         weight: UnsafePointer(weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self)),
                                         bias: UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)))
         let workspace = AlignedBuffer(byteCount: head.workspaceBytes)
-        head.bind(workspace: workspace.pointer)
+        let bound = try head.bind(workspace: workspace.pointer)
         var out = [Float](repeating: .nan, count: n * k)
         let xNHWC = x.converted(to: .channelsLast)
         try out.withUnsafeMutableBufferPointer {
-            try head.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: $0.baseAddress!, residual: nil)
+            try head.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: $0.baseAddress!, residual: nil, workspace: bound)
         }
         expectClose(out, expected, "N\(n) \(h)×\(w) C\(c) K\(k)", tolerance: 1e-5)
         withExtendedLifetime((weight, bias, workspace)) {}

@@ -63,11 +63,11 @@ struct StreamingConvTests {
             let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
             // Stale data in the shared scratchpad must not leak into the padding.
             workspace.pointer.initializeMemory(as: UInt8.self, repeating: 0x7f, count: conv.workspaceBytes)
-            conv.bind(workspace: workspace.pointer)
+            let bound = try conv.bind(workspace: workspace.pointer)
             let res = residual.converted(to: .channelsLast)
             let out = fused == .residualInPlace ? res : Tensor(uninitialized: outShape, layout: .channelsLast)
             try conv.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
-                         residual: hasResidual ? UnsafePointer(res.rawPointer.assumingMemoryBound(to: Float.self)) : nil)
+                         residual: hasResidual ? UnsafePointer(res.rawPointer.assumingMemoryBound(to: Float.self)) : nil, workspace: bound)
             expectClose(out.converted(to: .rowMajor).scalars, expected, "\(isa) \(s.testDescription) \(fused)")
             withExtendedLifetime((bias, workspace)) {}
         }

@@ -56,10 +56,10 @@ func expectPlanAgrees(_ m: ModelGraph, _ executor: Executor, _ x: Tensor, parall
 func runArenaKernel(_ kernel: any ArenaKernel, input: Tensor, outputShape: [Int], residual: Tensor? = nil, inPlace: Bool = false) throws -> [Float] {
     let workspace = AlignedBuffer(byteCount: kernel.workspaceBytes)
     workspace.pointer.initializeMemory(as: UInt8.self, repeating: 0x7f, count: kernel.workspaceBytes)
-    try kernel.bind(workspace: workspace.pointer)
+    let bound = try kernel.bind(workspace: workspace.pointer)
     let x = input.converted(to: .channelsLast), res = residual?.converted(to: .channelsLast)
     let out = inPlace && res != nil ? res! : Tensor(uninitialized: outputShape, layout: .channelsLast)
     try kernel.run(input: x.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
-                   residual: res.map { UnsafePointer($0.rawPointer.assumingMemoryBound(to: Float.self)) })
+                   residual: res.map { UnsafePointer($0.rawPointer.assumingMemoryBound(to: Float.self)) }, workspace: bound)
     return withExtendedLifetime((workspace, x)) { out.converted(to: .rowMajor).scalars }
 }

@@ -47,11 +47,11 @@ import TestSupport
                                                bias: hasBias ? UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)) : nil,
                                                relu: fused != .none, variant: variant, schedule: schedule, ctx: ctx)
                 let workspace = AlignedBuffer(byteCount: wino.workspaceBytes)
-                try wino.bind(workspace: workspace.pointer)
+                let bound = try wino.bind(workspace: workspace.pointer)
                 let res = residual.converted(to: .channelsLast)
                 let out = fused == .residualInPlace ? res : Tensor(uninitialized: [batch, k, h, w], layout: .channelsLast)
                 try wino.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
-                             residual: hasResidual ? UnsafePointer(res.rawPointer.assumingMemoryBound(to: Float.self)) : nil)
+                             residual: hasResidual ? UnsafePointer(res.rawPointer.assumingMemoryBound(to: Float.self)) : nil, workspace: bound)
                 expectClose(out.converted(to: .rowMajor).scalars, expected, "\(variant) N\(batch) \(h)×\(w) \(schedule) \(fused)")
                 withExtendedLifetime((bias, workspace)) {}
             }
@@ -73,10 +73,10 @@ import TestSupport
                                        weight: weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self),
                                        bias: UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)), relu: true, variant: .f4x4, ctx: ctx)
         let workspace = AlignedBuffer(byteCount: wino.workspaceBytes)
-        try wino.bind(workspace: workspace.pointer)
+        let bound = try wino.bind(workspace: workspace.pointer)
         let out = Tensor(uninitialized: [batch, k, h, w], layout: .channelsLast), xNHWC = x.converted(to: .channelsLast)
         try wino.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
-                     residual: nil)
+                     residual: nil, workspace: bound)
         expectClose(out.converted(to: .rowMajor).scalars, expected, "F(4×4) N\(batch) C\(c) K\(k) \(h)×\(w) vs oneDNN direct")
         withExtendedLifetime((bias, workspace, xNHWC)) {}
     }

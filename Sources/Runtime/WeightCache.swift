@@ -1,0 +1,23 @@
+import CDNNL
+import CPUBackend
+import GraphCore
+
+/// Weight buffers already laid out for a primitive, by parameter name and descriptor (`nil`: a plain
+/// vector), so that the slices of a batch-split plan hold one copy. Used while compiling, on one thread.
+final class WeightCache {
+    private var laidOut: [String: [(md: MemoryDesc, buffer: AlignedBuffer)]] = [:]
+    private var vectors: [String: AlignedBuffer] = [:]
+
+    func buffer(_ name: String, _ md: const_dnnl_memory_desc_t?, make: () throws -> AlignedBuffer) throws -> AlignedBuffer {
+        guard let md else {
+            if let b = vectors[name] { return b }
+            let b = try make()
+            vectors[name] = b
+            return b
+        }
+        if let hit = laidOut[name]?.first(where: { $0.md.equals(md) }) { return hit.buffer }
+        let b = try make()
+        laidOut[name, default: []].append((try MemoryDesc(cloning: md), b))
+        return b
+    }
+}
