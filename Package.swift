@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "ONNX", dependencies: ["GraphCore", "CPUBackend", "NN", "Models", "Train", "FileSafety", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 linkerSettings: dnnlLinker),
         // `pneumo serve`: the Open Inference Protocol over HTTP with dynamic batching.
-        .target(name: "Serve", dependencies: ["GraphCore", "Runtime", "Imaging",
+        .target(name: "Serve", dependencies: ["GraphCore", "CPUBackend", "Runtime", "Imaging",
                                               .product(name: "Hummingbird", package: "hummingbird"),
                                               .product(name: "Logging", package: "swift-log"),
                                               .product(name: "Metrics", package: "swift-metrics"),

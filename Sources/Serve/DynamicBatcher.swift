@@ -1,3 +1,4 @@
+import CPUBackend
 import Foundation
 import GraphCore
 import Runtime
@@ -42,6 +43,9 @@ public final class DynamicBatcher: @unchecked Sendable {
     private var stopping = false
     private var worker: Thread?
     private let finished = DispatchSemaphore(value: 0)
+    /// The kernels' thread count where the batcher was made: OpenMP keeps it per thread, so the batching
+    /// thread sets it again for itself.
+    private let threads: Int
     private let onBatch: @Sendable (Int) -> Void
     private let onQueueDepth: @Sendable (Int) -> Void
 
@@ -55,16 +59,31 @@ public final class DynamicBatcher: @unchecked Sendable {
         batchSizes = sizes + [configuration.maxBatch]
         self.onBatch = onBatch
         self.onQueueDepth = onQueueDepth
+        threads = CPUDevice.threadCount
     }
 
-    /// Compiles the plans of every batch size in `batchSizes`, then starts the batching thread.
-    public func start() throws {
-        for b in batchSizes { _ = try model.runtime.plan(batch: b) }
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "pneumo-batcher-\(model.name)"
-        thread.stackSize = 1 << 20
-        worker = thread
-        thread.start()
+    /// Starts the batching thread, which compiles the plans of every size in `batchSizes` (on the thread and
+    /// thread count that will run them) before it takes requests; returns when they are compiled.
+    public func start() async throws {
+        try await withCheckedThrowingContinuation { (compiled: CheckedContinuation<Void, any Error>) in
+            let thread = Thread { [self] in
+                CPUDevice.threadCount = threads
+                do {
+                    for b in batchSizes { _ = try model.runtime.plan(batch: b) }
+                } catch {
+                    compiled.resume(throwing: error)
+                    return
+                }
+                condition.lock()
+                worker = Thread.current
+                condition.unlock()
+                compiled.resume()
+                loop()
+            }
+            thread.name = "pneumo-batcher-\(model.name)"
+            thread.stackSize = 4 << 20
+            thread.start()
+        }
     }
 
     /// Whether the plans are compiled and requests are taken.

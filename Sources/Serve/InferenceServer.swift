@@ -34,11 +34,11 @@ public final class InferenceServer: Sendable {
     let logger: Logger
 
     public init(models: [ServedModel], configuration: ServerConfiguration, logger: Logger = Logger(label: "pneumo.serve")) throws {
-        guard !models.isEmpty else { throw ServeError(.internalServerError, "no model to serve") }
+        guard !models.isEmpty else { throw ServeConfigurationError("no model to serve") }
         var batchers: [String: DynamicBatcher] = [:]
         let metrics = self.metrics
         for m in models {
-            guard batchers[m.name] == nil else { throw ServeError(.internalServerError, "two models are named '\(m.name)'") }
+            guard batchers[m.name] == nil else { throw ServeConfigurationError("two models are named '\(m.name)'") }
             batchers[m.name] = DynamicBatcher(model: m, configuration: configuration.batching,
                                               onBatch: { metrics.batch(model: m.name, size: $0) },
                                               onQueueDepth: { metrics.queueDepth(model: m.name, images: $0) })
@@ -57,7 +57,7 @@ public final class InferenceServer: Sendable {
                               onServerRunning: onServerRunning, logger: logger)
         let batchers = Array(batchers.values)
         app.beforeServerStarts {
-            for b in batchers { try b.start() }
+            for b in batchers { try await b.start() }
         }
         app.addServices(BatcherShutdown(batchers: batchers))
         return app

@@ -23,3 +23,9 @@ public struct ServeError: Error, Sendable, Equatable, CustomStringConvertible {
     }
     public static let shuttingDown = ServeError(.serviceUnavailable, "the server is shutting down", retryAfter: 1)
 }
+
+/// A server that cannot start as configured (no model, two models of one name, a bad repository folder).
+public struct ServeConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Pneumo: ParsableCommand {
+struct Pneumo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pneumo",
         abstract: "Train, profile, optimize and deploy a chest X-ray pneumonia classifier.",

@@ -21,7 +21,7 @@ import Testing
         let results = try await withThrowingTaskGroup(of: (Int, Tensor).self) { group in
             for (k, x) in inputs.enumerated() { group.addTask { (k, try await batcher.infer(x).output) } }
             try await Task.sleep(for: .milliseconds(50))
-            try batcher.start()
+            try await batcher.start()
             var out: [Int: Tensor] = [:]
             for try await (k, y) in group { out[k] = y }
             return out
@@ -44,7 +44,7 @@ import Testing
         #expect(ServeError.overloaded(queued: 4, limit: 5).retryAfter == 1)
         let response = ErrorResponses<BasicRequestContext>.response(.overloaded(queued: 4, limit: 5))
         #expect(response.status == .serviceUnavailable && response.headers[.retryAfter] == "1")
-        try batcher.start()
+        try await batcher.start()
         #expect(try await waiting.value.output.shape == [4, 2])
         batcher.drain()
         await #expect(throws: ServeError.shuttingDown) { try await batcher.infer(testImages(1, seed: 3)) }
