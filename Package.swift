@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Data", targets: ["Data"]),
+        .library(name: "Serving", targets: ["Serving"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,12 +49,15 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
         .target(name: "CImageDecode", dependencies: ["CPNG", "CJPEG"], linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
         .target(name: "Imaging", dependencies: ["CImageDecode", "GraphCore"]),
+        // A model loaded from a file and served: the classifier behind `predict` (and an HTTP server), `infer`, `bench infer`.
+        .target(name: "Serving", dependencies: ["GraphCore", "CPUBackend", "Models", "Data", "Metrics", "Train", "Runtime", "ONNX", "Imaging"],
+                linkerSettings: dnnlLinker),
         .target(name: "Data", dependencies: ["GraphCore", "CZlib", "FileSafety", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "ONNX", dependencies: ["GraphCore", "CPUBackend", "NN", "Models", "Train", "FileSafety", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 linkerSettings: dnnlLinker),
         .executableTarget(
             name: "pneumo",
-            dependencies: ["GraphCore", "CPUBackend", "NN", "Models", "Data", "Metrics", "Train", "Report", "Optimize", "Runtime", "ONNX", "Profile", "Analysis", "Deploy", "Imaging", "Pipeline", "FileSafety",
+            dependencies: ["GraphCore", "CPUBackend", "NN", "Models", "Data", "Metrics", "Train", "Report", "Optimize", "Runtime", "ONNX", "Profile", "Analysis", "Deploy", "Imaging", "Pipeline", "FileSafety", "Serving",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: dnnlLinker),
         .testTarget(name: "DataTests", dependencies: ["CPUBackend", "Data"], resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
@@ -74,6 +78,8 @@ let package = Package(
                     resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
         .testTarget(name: "PneumoCLITests", dependencies: ["CPUBackend", "pneumo", "Data", "GraphCore", "FileSafety", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     linkerSettings: dnnlLinker),
+        .testTarget(name: "ServingTests", dependencies: ["CPUBackend", "Serving", "GraphCore", "Models", "Metrics", "Train", "ONNX", "Imaging"],
+                    resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
         .testTarget(name: "PipelineTests", dependencies: ["CPUBackend", "Pipeline", "Train", "Data", "GraphCore", "NN", "Models", "Optimize", "Runtime", "ONNX", "FileSafety"],
                     linkerSettings: dnnlLinker),
     ]
