@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Data", targets: ["Data"]),
+        .library(name: "Serving", targets: ["Serving"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -58,11 +59,14 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
         .target(name: "CImageDecode", dependencies: ["CPNG", "CJPEG"], linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
         .target(name: "Imaging", dependencies: ["CImageDecode", "GraphCore"]),
+        // A model loaded from a file and served: the classifier behind `predict` (and an HTTP server), `infer`, `bench infer`.
+        .target(name: "Serving", dependencies: ["GraphCore", "CPUBackend", "Models", "Data", "ClinicalMetrics", "Train", "Runtime", "ONNX", "Imaging"],
+                linkerSettings: dnnlLinker),
         .target(name: "Data", dependencies: ["GraphCore", "CZlib", "FileSafety", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "ONNX", dependencies: ["GraphCore", "CPUBackend", "NN", "Models", "Train", "FileSafety", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 linkerSettings: dnnlLinker),
         // `pneumo serve`: the Open Inference Protocol over HTTP with dynamic batching.
-        .target(name: "Serve", dependencies: ["GraphCore", "CPUBackend", "Runtime", "Imaging",
+        .target(name: "Serve", dependencies: ["GraphCore", "CPUBackend", "Runtime", "Imaging", "Serving",
                                               .product(name: "Hummingbird", package: "hummingbird"),
                                               .product(name: "Logging", package: "swift-log"),
                                               .product(name: "Metrics", package: "swift-metrics"),
@@ -71,8 +75,8 @@ let package = Package(
                                               .product(name: "MultipartKit", package: "multipart-kit")]),
         .executableTarget(
             name: "pneumo",
-            dependencies: ["GraphCore", "CPUBackend", "NN", "Models", "Data", "ClinicalMetrics", "Train", "Report", "Optimize", "Runtime", "ONNX", "Profile", "Analysis", "Deploy", "Imaging", "Pipeline", "FileSafety",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["GraphCore", "CPUBackend", "NN", "Models", "Data", "ClinicalMetrics", "Train", "Report", "Optimize", "Runtime", "ONNX", "Profile", "Analysis", "Deploy", "Imaging", "Pipeline", "FileSafety", "Serving", "Serve",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             linkerSettings: dnnlLinker),
         // Helpers every test target shares (tolerances and element-wise comparison, temporary folders, fixture URLs,
         // hand-built .npy/.npz bytes). Only the pure-Swift GraphCore beneath it, so no test target links more for it.
@@ -99,6 +103,8 @@ let package = Package(
                                                        .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     linkerSettings: dnnlLinker),
+        .testTarget(name: "ServingTests", dependencies: ["TestSupport", "CPUBackend", "Serving", "GraphCore", "Models", "ClinicalMetrics", "Train", "ONNX", "Imaging"],
+                    resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "CPUBackend", "Pipeline", "Report", "Train", "Data", "GraphCore", "NN", "Models", "Optimize", "Runtime", "ONNX", "FileSafety"],
                     linkerSettings: dnnlLinker),
     ]

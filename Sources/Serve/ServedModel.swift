@@ -2,6 +2,7 @@ import Foundation
 import GraphCore
 import Metrics
 import Runtime
+import Serving
 
 /// A model the server answers for: its protocol metadata, a runtime that computes batches, and what `classify`
 /// needs (preprocessing, the stored threshold and temperature). Immutable and safe to share.
@@ -36,5 +37,15 @@ public struct ServedModel: Sendable {
         ModelMetadataResponse(name: name, versions: [version], platform: "pneumo_runtime",
                               inputs: [TensorMetadata(name: inputName, datatype: "FP32", shape: [-1] + sampleShape)],
                               outputs: [TensorMetadata(name: outputName, datatype: "FP32", shape: [-1, classes])])
+    }
+}
+
+extension ServedModel {
+    /// A classifier (from a checkpoint or an ONNX file) served under `name`: its runtime, stored threshold and temperature.
+    public init(classifier c: Classifier, name: String, version: String = "1") {
+        let temperature = c.temperature
+        self.init(name: name, version: version, description: c.description, runtime: c.runtime, outputName: c.outputName, classes: 2,
+                  threshold: c.storedThreshold, thresholdSource: c.thresholdOrigin,
+                  probability: { l0, l1 in temperature.apply(1 / (1 + exp(Double(l0 - l1)))) })
     }
 }

@@ -2,6 +2,7 @@ import Analysis
 import ArgumentParser
 import GraphCore
 import Foundation
+import Serving
 
 /// `pneumo analyze`: the spec's optimization analysis, estimated and measured side by side.
 struct AnalyzeCommand: ParsableCommand {
@@ -16,7 +17,7 @@ struct AnalyzeCommand: ParsableCommand {
             weights; their batch-norm statistics are drawn at random so that the folding and casting checks are not trivial.
             """)
 
-    @OptionGroup var source: ModelSource
+    @OptionGroup var source: ModelSourceOptions
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Timed batch-1 runs per model (larger batches run fewer times).") var runs = 20
     @Option(help: "Untimed warm-up runs.") var warmup = 3

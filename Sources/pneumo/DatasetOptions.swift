@@ -46,18 +46,15 @@ struct DatasetOptions: ParsableArguments {
 struct EngineOptions: ParsableArguments {
     // `.unconditional`: `--threads -1` reaches validate() instead of reading as a missing value and a flag.
     @Option(parsing: .unconditional, help: "Threads for the kernels (default: all cores; more are capped at the cores).") var threads: Int?
-    @Option(help: ArgumentHelp("Backend: onednn or reference (slow; for checks).", valueName: "name")) var backend = "onednn"
+    @Option(help: ArgumentHelp("Backend: onednn or reference (slow; for checks).", valueName: "name")) var backend = BackendName.onednn
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be positive, got \(threads)") }
-        guard Devices.backendNames.contains(backend) else {
-            throw ValidationError("--backend must be \(Devices.backendNames.joined(separator: " or ")), got \(backend)")
-        }
     }
 
     /// Applies the thread count (capped at the cores) and returns the backend.
     func makeBackend() throws -> any Backend {
         ThreadCount.apply(threads)
-        return try Devices.withBackend(named: backend).backend
+        return try Devices.withBackend(named: backend.description).backend
     }
 }

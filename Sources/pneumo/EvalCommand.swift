@@ -62,17 +62,3 @@ struct EvalCommand: ParsableCommand {
         }
     }
 }
-
-/// `eval --compare --json`: the evaluation's keys with `comparison` beside them.
-struct EvaluationWithComparison: Encodable {
-    let evaluation: ClinicalEvaluation
-    let comparison: ModelComparison
-
-    func encode(to encoder: any Encoder) throws {
-        try evaluation.encode(to: encoder)
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(comparison, forKey: .comparison)
-    }
-
-    enum Key: String, CodingKey { case comparison }
-}

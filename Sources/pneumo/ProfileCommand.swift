@@ -1,6 +1,7 @@
 import ArgumentParser
 import GraphCore
 import Foundation
+import Serving
 import Profile
 import Runtime
 
@@ -10,15 +11,15 @@ struct ProfileCommand: ParsableCommand {
         commandName: "profile",
         abstract: "Profile a model on the runtime: MACs/FLOPs, parameters, peak memory, latency, throughput, time by operation, batch sweep.")
 
-    @OptionGroup var source: ModelSource
+    @OptionGroup var source: ModelSourceOptions
     @Option(help: "Batch size for batch latency, throughput and memory.") var batch = 32
     @Option(help: "Timed runs.") var runs = 50
     @Option(help: "Untimed warm-up runs.") var warmup = 5
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Comma-separated batch sizes to sweep.") var sweep = "1,8,32,64,128,256"
-    @Option(help: "Activation layout: channelsLast or blocked.") var layout = "channelsLast"
+    @Option(help: "Activation layout: channelsLast or blocked.") var layout = PlanLayout.channelsLast
     @Option(help: ArgumentHelp("fp32 convolutions: direct (oneDNN), winograd, winograd4x4, streaming (≤ 16 output pixels), depthwise (3×3 depthwise), separable (3×3 depthwise + 1×1 as one step), or auto (as the runtime deploys; timed when compiling).", valueName: "algorithm"))
-    var convolutions = "direct"
+    var convolutions = ConvolutionAlgorithm.direct
     @Option(help: "How many of the slowest plan steps to list, at batch 1 and at --batch; JSON has them all (step_ms, batch_step_ms).") var steps = 8
     @Flag(help: "Print JSON.") var json = false
 
@@ -29,8 +30,6 @@ struct ProfileCommand: ParsableCommand {
         guard CommaList.positiveIntegers(sweep) != nil else {
             throw ValidationError("--sweep must be comma-separated positive integers, got '\(sweep)'")
         }
-        guard PlanLayout(rawValue: layout) != nil else { throw ValidationError("--layout must be channelsLast or blocked") }
-        _ = try ConvolutionAlgorithm(option: convolutions)
         guard steps >= 0 else { throw ValidationError("--steps must be 0 or more, got \(steps)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
     }
@@ -40,8 +39,8 @@ struct ProfileCommand: ParsableCommand {
         let m = try source.load()
         var options = ModelProfile.Options()
         options.batch = batch; options.runs = runs; options.warmup = warmup; options.sweep = sweepSizes
-        options.layout = PlanLayout(rawValue: layout)!
-        options.convolutions = try ConvolutionAlgorithm(option: convolutions)
+        options.layout = layout
+        options.convolutions = convolutions
         let p = try ModelProfile.measure(name: m.name, graph: m.graph, parameters: m.parameters, inputName: m.inputName,
                                          sampleShape: m.sampleShape, options: options)
         print(json ? try p.jsonString() : ProfileTable.render(p, steps: steps))

@@ -4,6 +4,7 @@ import Deploy
 import GraphCore
 import Foundation
 import ClinicalMetrics
+import Serving
 
 /// `pneumo sla`: the spec's performance standard as a scorecard, on the deployed file.
 struct SLACommand: ParsableCommand {
@@ -11,7 +12,7 @@ struct SLACommand: ParsableCommand {
         commandName: "sla",
         abstract: "Score a model against the SLA: < 0.4 GFLOPs/sample, < 100 MB peak memory, < 3 ms latency, > 2000 samples/s, > 98% sensitivity.")
 
-    @OptionGroup var source: ModelSource
+    @OptionGroup var source: ModelSourceOptions
     @OptionGroup var dataset: DatasetOptions
     @Option(help: "Split to measure sensitivity on (the threshold is always chosen on val).") var split = "test"
     @Option(name: .customLong("target-sensitivity"), help: "Sensitivity the val-chosen threshold must reach (the SLA's 98%).") var targetSensitivity = 0.98
@@ -39,8 +40,12 @@ struct SLACommand: ParsableCommand {
                                             sampleShape: m.sampleShape, dataset: data, split: Split(rawValue: split)!,
                                             preprocessing: try Preprocessing(size: m.sampleShape[1], channels: m.sampleShape[0]),
                                             targetSensitivity: targetSensitivity, rule: thresholdRule,
-                                            temperature: try m.temperatureScaling(), runs: runs)
+                                            temperature: try temperature(of: m), runs: runs)
         print(json ? try card.jsonString() : card.table())
         if !card.pass { throw ExitCode(3) }
+    }
+
+    private func temperature(of model: LoadedModel) throws -> TemperatureScaling {
+        do { return try model.temperatureScaling() } catch let error as ClassifierError { throw error.cliError }
     }
 }

@@ -3,22 +3,24 @@ import Runtime
 
 /// ONNX Runtime on the same file, in the same run: `bench/ort_infer.py` through `python3`, when both are
 /// there and `onnxruntime` imports. The runtime itself never needs Python; only this comparison does.
-struct ONNXRuntimePeer {
-    struct Row: Codable {
-        let batch: Int
-        let latency_ms: LatencyStats
-        let samples_per_s: Double
+public struct ONNXRuntimePeer: Sendable {
+    public struct Row: Codable, Sendable {
+        public let batch: Int
+        public let latency_ms: LatencyStats
+        public let samples_per_s: Double
     }
 
-    struct Output: Codable {
-        let engine: String
-        let batches: [Row]
+    public struct Output: Codable, Sendable {
+        public let engine: String
+        public let batches: [Row]
     }
 
-    let script: URL
+    public let script: URL
+
+    public init(script: URL) { self.script = script }
 
     /// Finds the peer script beside the working directory or the executable (`.build/<config>/pneumo`).
-    static func locate() -> ONNXRuntimePeer? {
+    public static func locate() -> ONNXRuntimePeer? {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("bench/ort_infer.py"),
                           executable.deletingLastPathComponent().appendingPathComponent("../../bench/ort_infer.py").standardized,
@@ -27,7 +29,7 @@ struct ONNXRuntimePeer {
     }
 
     /// Runs one batch size; `nil` with the reason when the peer cannot run here.
-    func run(onnx: String, batch: Int, threads: Int, runs: Int, warmup: Int) -> (output: Output?, skipped: String?) {
+    public func run(onnx: String, batch: Int, threads: Int, runs: Int, warmup: Int) -> (output: Output?, skipped: String?) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, "--onnx", onnx, "--batch", "\(batch)", "--threads", "\(threads)",

@@ -1,0 +1,107 @@
+import CPUBackend
+import Data
+import Foundation
+import GraphCore
+import Runtime
+
+/// What `pneumo bench infer` measures: latency and throughput of the compiled runtime per batch size, on random
+/// inputs, with ONNX Runtime on the same file right after each batch size when it can run (both then see the same
+/// machine state), and for a reduced precision, how far it moves the logits from float32.
+public struct InferenceBenchmark {
+    /// Whether ONNX Runtime runs beside ours, and on which file; or why not (said in the result).
+    public enum Peer: Sendable {
+        case onnxruntime(ONNXRuntimePeer, onnx: String)
+        case skipped(String)
+    }
+
+    public var batches = [1, 32, 64, 256]
+    /// Timed and untimed runs per batch size.
+    public var runs = 50
+    public var warmup = 5
+    public var layout = PlanLayout.channelsLast
+    /// nil: the model's own (`Precision.native`: INT8 for a quantized model, else fp32).
+    public var precision: Precision?
+    /// The ranges of an INT8 plan of a float model (nil: random inputs, for speed figures only).
+    public var calibration: Int8Calibration?
+    public var parallelism = PlanParallelism.auto
+    public var convolutions = ConvolutionAlgorithm.auto
+    /// A MedMNIST `.npz` whose val images measure a reduced precision's top-1 agreement with fp32.
+    public var agreementData: URL?
+    public var peer = Peer.skipped("no ONNX file")
+
+    public init() {}
+
+    /// Times `model` at each batch size on `CPUDevice.threadCount` threads.
+    public func run(_ model: LoadedModel) throws -> InferenceBenchmarkResult {
+        let shape = model.sampleShape
+        let p = precision ?? Precision.native(for: model.graph)
+        let runtime = Runtime(graph: model.graph, parameters: model.parameters, inputName: model.inputName, sampleShape: shape,
+                              layout: layout, precision: p, calibration: calibration, parallelism: parallelism, convolutions: convolutions)
+        let calibrationSource = try runtime.calibration()?.source
+        // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
+        var outputChange: Double?
+        var top1Agreement: Double?
+        if p != .fp32 {
+            var r = SeededRandom(seed: 7)
+            let x = Tensor.randomNormal([8] + shape, using: &r)
+            let reference = try InferencePlan(graph: model.graph, parameters: model.parameters, inputName: model.inputName, inputShape: x.shape,
+                                              precision: .fp32)
+                .run(x).scalars
+            let reduced = try runtime.plan(batch: 8).run(x).scalars
+            let scale = Double(reference.map(abs).max() ?? 1)
+            outputChange = Double(zip(reference, reduced).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12)
+            if let agreementData {
+                top1Agreement = try Self.top1Agreement(runtime, reference: Runtime(graph: model.graph, parameters: model.parameters,
+                                                                                  inputName: model.inputName, sampleShape: shape, precision: .fp32),
+                                                       data: agreementData, shape: shape)
+            }
+        }
+        var rows: [InferenceBenchmarkRow] = []
+        var rng = SeededRandom(seed: 0)
+        var peerEngine: String?, peerSkipped: String?
+        if case let .skipped(reason) = peer { peerSkipped = reason }
+        for b in batches {
+            let plan = try runtime.plan(batch: b)
+            let x = Tensor.randomNormal([b] + shape, using: &rng)
+            let stats = LatencyStats(try plan.time(x, runs: runs, warmup: warmup))
+            var row = InferenceBenchmarkRow(batch: b, latency_ms: stats, samples_per_s: Double(b) / (stats.median / 1000),
+                                            per_sample_ms: stats.median / Double(b), planned_bytes: plan.plannedBytes,
+                                            parallelism: plan.parallelism.rawValue, parallelism_reason: plan.parallelismReason,
+                                            convolution_counts: plan.convolutionCounts)
+            if case let .onnxruntime(ort, onnx) = peer, peerSkipped == nil {
+                let (output, skipped) = ort.run(onnx: onnx, batch: b, threads: CPUDevice.threadCount, runs: runs, warmup: warmup)
+                if let r = output?.batches.first {
+                    peerEngine = output?.engine
+                    row.onnxruntime = r
+                    row.throughput_ratio = row.samples_per_s / r.samples_per_s
+                    row.latency_ratio = stats.median / r.latency_ms.median
+                } else {
+                    peerSkipped = skipped
+                }
+            }
+            rows.append(row)
+        }
+        return InferenceBenchmarkResult(model: model.name, input_shape: shape, threads: CPUDevice.threadCount, layout: layout.rawValue,
+                                        precision: p.rawValue, calibration: calibrationSource, parallelism: parallelism.rawValue,
+                                        convolutions: convolutions.rawValue, engine: "pneumo", max_relative_output_change: outputChange,
+                                        top1_agreement_val: top1Agreement, peer: peerEngine, peer_skipped: peerSkipped, results: rows)
+    }
+
+    /// The fraction of val images on which `runtime` and `reference` predict the same class.
+    public static func top1Agreement(_ runtime: Runtime, reference: Runtime, data: URL, shape: [Int]) throws -> Double {
+        let split = try MedMNISTDataset(contentsOf: data).split(.val)
+        let loader = try DataLoader(split, batchSize: 128, sampling: .sequential,
+                                    preprocessing: try Preprocessing(size: shape[1], channels: shape[0]))
+        var same = 0, total = 0
+        for batch in loader.epoch(0) {
+            let (a, b) = (try runtime.run(batch.images).scalars, try reference.run(batch.images).scalars)
+            let k = a.count / batch.indices.count
+            for r in 0..<batch.indices.count {
+                let ra = a[(r * k)..<(r * k + k)], rb = b[(r * k)..<(r * k + k)]
+                if ra.firstIndex(of: ra.max()!)! - r * k == rb.firstIndex(of: rb.max()!)! - r * k { same += 1 }
+                total += 1
+            }
+        }
+        return Double(same) / Double(max(total, 1))
+    }
+}

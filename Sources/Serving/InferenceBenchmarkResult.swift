@@ -1,0 +1,90 @@
+import Foundation
+import Runtime
+
+/// One batch size of `InferenceBenchmark`: our latency and throughput, the plan's memory and kernels, and ONNX
+/// Runtime's on the same file when it ran. The keys are `pneumo bench infer --json`'s.
+public struct InferenceBenchmarkRow: Encodable, Sendable {
+    public let batch: Int
+    public let latency_ms: LatencyStats
+    public let samples_per_s: Double
+    public let per_sample_ms: Double
+    public let planned_bytes: Int
+    /// How the plan ran (intra-op or batch-split) and why (requested, or what `auto` measured).
+    public let parallelism: String
+    public let parallelism_reason: String
+    /// Convolution steps on each of our kernel families (`winograd_convolutions`, `winograd_f4x4_convolutions`,
+    /// `streaming_convolutions`, …: one key per `KernelFamily` count) and of all (`convolutions`), at the row's top level.
+    public let convolution_counts: ConvolutionCounts
+    /// ONNX Runtime on the same file at this batch size, and our median latency / theirs and our throughput / theirs.
+    public var onnxruntime: ONNXRuntimePeer.Row?
+    public var latency_ratio: Double?
+    public var throughput_ratio: Double?
+
+    private enum CodingKeys: String, CodingKey {
+        case batch, latency_ms, samples_per_s, per_sample_ms, planned_bytes, parallelism, parallelism_reason, onnxruntime, latency_ratio,
+             throughput_ratio
+    }
+
+    /// The counts' keys go beside the others (the row's JSON keys predate `ConvolutionCounts`).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(batch, forKey: .batch)
+        try c.encode(latency_ms, forKey: .latency_ms)
+        try c.encode(samples_per_s, forKey: .samples_per_s)
+        try c.encode(per_sample_ms, forKey: .per_sample_ms)
+        try c.encode(planned_bytes, forKey: .planned_bytes)
+        try c.encode(parallelism, forKey: .parallelism)
+        try c.encode(parallelism_reason, forKey: .parallelism_reason)
+        try c.encodeIfPresent(onnxruntime, forKey: .onnxruntime)
+        try c.encodeIfPresent(latency_ratio, forKey: .latency_ratio)
+        try c.encodeIfPresent(throughput_ratio, forKey: .throughput_ratio)
+        try convolution_counts.encode(to: encoder)
+    }
+}
+
+/// What `pneumo bench infer` prints: the model, how the runtime was configured, and a row per batch size.
+public struct InferenceBenchmarkResult: Encodable, Sendable {
+    public let model: String
+    public let input_shape: [Int]
+    public let threads: Int
+    public let layout: String
+    public let precision: String
+    /// INT8 only: what the activation ranges were measured on.
+    public let calibration: String?
+    /// The parallelism asked for (each row says what ran).
+    public let parallelism: String
+    /// The convolution algorithm asked for (each row counts its Winograd convolutions).
+    public let convolutions: String
+    public let engine: String
+    public let max_relative_output_change: Double?
+    /// With agreement data: the fraction of val images on which the reduced precision predicts fp32's class.
+    public let top1_agreement_val: Double?
+    public let peer: String?
+    public let peer_skipped: String?
+    public let results: [InferenceBenchmarkRow]
+
+    /// The terminal table. `calibratedOnImages`: whether INT8 ranges came from real images (otherwise the
+    /// calibration line says the figures are for speed only).
+    public func table(calibratedOnImages: Bool) -> String {
+        var lines = ["\(model) \(input_shape.map(String.init).joined(separator: "×")), \(threads) threads, \(layout), \(precision)"
+                     + (max_relative_output_change.map { String(format: " (largest logit change vs fp32: %.2e of the logit scale)", $0) } ?? "")]
+        lines.append("batch   median ms     p95 ms   per sample ms   samples/s   planned MB"
+                     + (peer == nil ? "" : "   ORT median ms   ORT samples/s   ours/ORT latency   ours/ORT throughput") + "   plan")
+        for r in results {
+            var line = String(format: "%5d  %10.3f %10.3f %15.4f %11.1f %12.2f", r.batch, r.latency_ms.median, r.latency_ms.p95,
+                              r.per_sample_ms, r.samples_per_s, Double(r.planned_bytes) / 1_048_576)
+            if let o = r.onnxruntime, let lr = r.latency_ratio, let tr = r.throughput_ratio {
+                line += String(format: " %15.3f %15.1f %18.2f× %20.2f×", o.latency_ms.median, o.samples_per_s, lr, tr)
+            }
+            lines.append(line + "   " + r.parallelism + r.convolution_counts.benchSummary)
+        }
+        for r in results where parallelism == PlanParallelism.auto.rawValue && r.batch > 1 { lines.append("batch \(r.batch): \(r.parallelism_reason)") }
+        if let peer { lines.append("peer: \(peer), same file, same thread count, run right after ours for each batch size") }
+        if let peer_skipped { lines.append("peer skipped: \(peer_skipped)") }
+        if let calibration {
+            lines.append("int8 calibration: \(calibration)" + (calibratedOnImages ? "" : " (speed figures only; --calibrate FILE.npz for accuracy)"))
+        }
+        if let top1_agreement_val { lines.append(String(format: "top-1 agreement with fp32 on the val images: %.2f%%", top1_agreement_val * 100)) }
+        return lines.joined(separator: "\n")
+    }
+}

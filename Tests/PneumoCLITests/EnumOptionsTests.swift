@@ -1,0 +1,65 @@
+import ArgumentParser
+import Data
+import GraphCore
+import Runtime
+import Testing
+@testable import pneumo
+
+/// Options whose values are the library's enums (`--layout`, `--precision`, `--parallelism`, `--convolutions`,
+/// `--calibration-split`, `--backend`): the same spellings as before, and a bad value named with its flag and the
+/// values accepted.
+@Suite struct EnumOptionsTests {
+    @Test func spellingsAndDefaults() throws {
+        let defaults = try BenchInferCommand.parse(["--model", "pneumonet"])
+        #expect(defaults.layout == .channelsLast && defaults.precision == nil && defaults.parallelism == .auto && defaults.convolutions == .auto)
+        #expect(defaults.calibrate.split == .train)
+        let set = try BenchInferCommand.parse(["--model", "pneumonet", "--layout", "blocked", "--precision", "fp32", "--parallelism", "batch-split",
+                                               "--convolutions", "winograd4x4", "--calibration-split", "val"])
+        #expect(set.layout == .blocked && set.precision == .fp32 && set.parallelism == .batchSplit && set.convolutions == .winograd4x4)
+        #expect(set.calibrate.split == .val)
+        let profile = try ProfileCommand.parse(["--model", "pneumonet", "--layout", "blocked", "--convolutions", "separable"])
+        #expect(profile.layout == .blocked && profile.convolutions == .separable)
+        #expect(try ProfileCommand.parse(["--model", "pneumonet"]).convolutions == .direct)
+        #expect(try BenchTrainCommand.parse(["--backend", "reference"]).backend.description == "reference")
+        #expect(try BenchTrainCommand.parse([]).backend == .onednn)
+        #expect(try InferCommand.parse(["--onnx", "/dev/null", "--input", "/dev/null", "--output", "/tmp/y.npy", "--backend", "reference"]).engine.backend.description == "reference")
+    }
+
+    @Test(arguments: [(["--layout", "diagonal"], "--layout", PlanLayout.allCases.map(\.rawValue)),
+                      (["--precision", "fp16"], "--precision", Precision.allCases.map(\.rawValue)),
+                      (["--parallelism", "intra_op"], "--parallelism", PlanParallelism.allCases.map(\.rawValue)),
+                      (["--convolutions", "fft"], "--convolutions", ConvolutionAlgorithm.allCases.map(\.rawValue)),
+                      (["--calibration-split", "holdout"], "--calibration-split", Split.allCases.map(\.rawValue))])
+    func badValuesNameTheFlagAndTheValues(_ arguments: [String], _ flag: String, _ values: [String]) {
+        do {
+            _ = try BenchInferCommand.parse(["--model", "pneumonet"] + arguments)
+            Issue.record("\(arguments) parsed")
+        } catch {
+            let message = BenchInferCommand.message(for: error)
+            #expect(message.contains(flag) && message.contains("'\(arguments[1])'"), "\(message)")
+            for value in values { #expect(message.contains(value), "\(message) lacks \(value)") }
+        }
+    }
+
+    @Test func badBackendNamesTheFlagAndTheBackends() {
+        for parse in [{ _ = try BenchTrainCommand.parse(["--backend", "cuda"]) },
+                      { _ = try InferCommand.parse(["--onnx", "m", "--input", "x", "--output", "/tmp/y.npy", "--backend", "cuda"]) }] {
+            do {
+                try parse()
+                Issue.record("--backend cuda parsed")
+            } catch {
+                let message = BenchTrainCommand.message(for: error)
+                #expect(message.contains("--backend") && message.contains("'cuda'") && message.contains("onednn") && message.contains("reference"), "\(message)")
+            }
+        }
+    }
+
+    /// The help lists each option's values.
+    @Test func helpListsTheValues() {
+        let help = BenchInferCommand.helpMessage()
+        for value in ["channelsLast", "blocked", "bf16", "int8", "intra-op", "batch-split", "single-thread", "winograd4x4", "separable"] {
+            #expect(help.contains(value), "help lacks \(value)")
+        }
+        #expect(BenchTrainCommand.helpMessage().contains("onednn") && BenchTrainCommand.helpMessage().contains("reference"))
+    }
+}
