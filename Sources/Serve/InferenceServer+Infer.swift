@@ -5,28 +5,34 @@ import NIOCore
 
 extension InferenceServer {
     /// `POST /v2/models/NAME/infer`: one FP32 input `[N] + sampleShape`, answered with the model's output `[N, classes]`.
+    /// With the binary tensor data extension (`Inference-Header-Content-Length`), tensors may follow the JSON as raw
+    /// little-endian bytes, both ways: what Triton's clients send by default.
     func infer(_ request: Request, _ batcher: DynamicBatcher) async throws -> Response {
         let body = try await body(request)
+        let (header, binary) = try BinaryTensorData.split(body, headerLength: request.headers[BinaryTensorData.headerLength])
         let parsed: InferenceRequest
         do {
-            parsed = try JSONDecoder().decode(InferenceRequest.self, from: Data(buffer: body))
+            parsed = try JSONDecoder().decode(InferenceRequest.self, from: header)
         } catch let error as DecodingError {
             throw ServeError.badRequest("malformed inference request: \(Self.explain(error))")
         }
         let model = batcher.model
-        let input = try Self.tensor(parsed, for: model, maxImages: configuration.batching.maxQueue)
+        let input = try Self.tensor(parsed, for: model, maxImages: configuration.batching.maxQueue, binary: binary)
         for o in parsed.outputs ?? [] where o.name != model.outputName {
             throw ServeError.badRequest("no output named '\(o.name)'; the model's output is '\(model.outputName)'")
         }
         let (output, timing) = try await batcher.infer(input)
         metrics.inference(model: model.name, queue: timing.queue, compute: timing.compute)
-        return try Self.json(InferenceResponse(
-            model_name: model.name, model_version: model.version, id: parsed.id,
-            outputs: [ResponseOutput(name: model.outputName, shape: output.shape, datatype: "FP32", data: output.contiguous().scalars)]))
+        let values = output.contiguous().scalars
+        let asBinary = parsed.outputs?.first?.parameters?["binary_data"]?.bool ?? parsed.parameters?["binary_data_output"]?.bool ?? false
+        var out = ResponseOutput(name: model.outputName, shape: output.shape, datatype: "FP32", data: values)
+        if asBinary { (out.data, out.parameters) = (nil, ["binary_data_size": values.count * 4]) }
+        let answer = InferenceResponse(model_name: model.name, model_version: model.version, id: parsed.id, outputs: [out])
+        return asBinary ? try BinaryTensorData.response(answer, tensors: [values]) : try Self.json(answer)
     }
 
     /// The request's one input as a tensor, after every check the protocol leaves to the server.
-    static func tensor(_ request: InferenceRequest, for model: ServedModel, maxImages: Int) throws -> Tensor {
+    static func tensor(_ request: InferenceRequest, for model: ServedModel, maxImages: Int, binary: ByteBuffer? = nil) throws -> Tensor {
         let expected = "[" + ([-1] + model.sampleShape).map(String.init).joined(separator: ", ") + "]"
         guard request.inputs.count == 1 else {
             throw ServeError.badRequest("the model takes 1 input ('\(model.inputName)'), the request has \(request.inputs.count)")
@@ -45,8 +51,8 @@ extension InferenceServer {
         guard n <= maxImages else {
             throw ServeError.badRequest("input '\(input.name)' holds \(n) images; this server takes at most \(maxImages) per request")
         }
-        let values = input.data.values
         let count = input.shape.reduce(1, *)
+        let values = try BinaryTensorData.values(of: input, binary: binary)
         guard values.count == count else {
             throw ServeError.badRequest("input '\(input.name)' has \(values.count) values; shape \(describe(input.shape)) needs \(count)")
         }

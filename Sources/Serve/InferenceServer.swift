@@ -76,7 +76,7 @@ public final class InferenceServer: Sendable {
             return Response(status: .ok)
         }
         router.get("/v2") { _, _ in
-            try Self.json(ServerMetadataResponse(name: Self.name, version: Self.version, extensions: []))
+            try Self.json(ServerMetadataResponse(name: Self.name, version: Self.version, extensions: ["binary_tensor_data"]))
         }
         for prefix in ["/v2/models/:name", "/v2/models/:name/versions/:version"] {
             router.get(RouterPath(prefix)) { [self] _, context in try Self.json(batcher(context).model.metadata) }

@@ -30,7 +30,8 @@ public struct RequestInput: Decodable, Sendable {
     public var shape: [Int]
     public var datatype: String
     public var parameters: [String: ParameterValue]?
-    public var data: TensorData
+    /// Absent when the tensor travels as binary after the JSON (`parameters.binary_data_size`).
+    public var data: TensorData?
 }
 
 /// An output the client asks for by name (all outputs when the request names none).
@@ -51,7 +52,10 @@ public struct ResponseOutput: Codable, Sendable, Equatable {
     public var name: String
     public var shape: [Int]
     public var datatype: String
-    public var data: [Float]
+    /// `binary_data_size` when the data follows the JSON as binary (the binary tensor data extension).
+    public var parameters: [String: Int]?
+    /// Absent when the data is sent as binary.
+    public var data: [Float]?
 }
 
 public struct InferenceResponse: Codable, Sendable, Equatable {
@@ -69,6 +73,9 @@ public struct ErrorResponse: Codable, Sendable, Equatable {
 /// A value of a request's `parameters` object: the protocol allows strings, numbers and booleans.
 public enum ParameterValue: Decodable, Sendable, Equatable {
     case bool(Bool), number(Double), string(String)
+
+    public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
+    public var int: Int? { if case .number(let n) = self, n >= 0, n == n.rounded(), n < 1e15 { Int(n) } else { nil } }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()

@@ -66,7 +66,7 @@ import Testing
                         defer { Task { try? await c.shutdown() } }
                         let r = try await c.execute(.init("/v2/models/pneumonet/infer", method: .post, headers: jsonHeaders, body: inferBody(x)))
                         let answer = try JSONDecoder().decode(InferenceResponse.self, from: Data(buffer: r.body ?? ByteBuffer()))
-                        return (k, answer.outputs[0].data)
+                        return (k, answer.outputs[0].data ?? [])
                     }
                 }
                 for try await (k, y) in group {

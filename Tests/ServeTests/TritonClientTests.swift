@@ -8,7 +8,7 @@ import Testing
 @testable import Serve
 
 /// Triton's Python client (`tritonclient[http]`, `.ci/run` installs it) against a live server: metadata, readiness and
-/// inference, whose outputs must equal the executor's on the same images (what `pneumo infer` computes). Skipped where
+/// inference (JSON tensors, and the client's default binary ones), whose outputs must equal the executor's on the same images (what `pneumo infer` computes). Skipped where
 /// the client is not installed.
 @Suite("Serving: Triton's client") struct TritonClientTests {
     static let available: Bool = {
@@ -56,6 +56,8 @@ import Testing
             #expect(answer["shape"] as? [Int] == [3, 2])
             let outputs = (answer["outputs"] as! [Double]).map(Float.init)
             #expect(maxRelativeDifference(outputs, expected) <= 1e-4)
+            let binary = (answer["binary_outputs"] as! [Double]).map(Float.init)
+            #expect(maxRelativeDifference(binary, expected) <= 1e-4)
         }
     }
 }
