@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "ServeTests", dependencies: ["TestSupport", "Serve", "GraphCore", "Runtime", "Models", "Data",
                                                        .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
-                    linkerSettings: dnnlLinker),
+                    exclude: ["triton_client_check.py"], linkerSettings: dnnlLinker),
         .testTarget(name: "ServingTests", dependencies: ["TestSupport", "CPUBackend", "Serving", "GraphCore", "Models", "ClinicalMetrics", "Train", "ONNX", "Imaging"],
                     resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "CPUBackend", "Pipeline", "Report", "Train", "Data", "GraphCore", "NN", "Models", "Optimize", "Runtime", "ONNX", "FileSafety"],

@@ -2,6 +2,7 @@
 # The served model's throughput and latency over HTTP, beside the runtime's in-process throughput, in one run:
 #
 #     bash bench/serve_load.sh [MODEL.onnx] [SECONDS]
+#     BODY=binary bash bench/serve_load.sh …     # tensors as binary (the binary tensor data extension), not JSON text
 #
 # Serves MODEL.onnx (default: PneumoNet at 28 px with seeded weights: speed does not depend on training) with
 # `pneumo serve` on loopback, drives single-image `infer` requests with wrk (Debian's) at 1, 16 and 64 connections
@@ -21,17 +22,27 @@ trap cleanup EXIT
 
 MODEL=${1:-$WORK/pneumonet.onnx}
 [ -f "$MODEL" ] || "$BIN" export --model pneumonet --input-size 28 --channels 1 --dynamic-batch --out "$MODEL" >/dev/null
-python3 - "$WORK/body.json" <<'PY'
-import json, random, sys
+BODY=${BODY:-json}
+HEADER_LENGTH=$(python3 - "$WORK/body" "$BODY" <<'PY'
+import json, random, struct, sys
 random.seed(0)
-body = {"inputs": [{"name": "image", "shape": [1, 1, 28, 28], "datatype": "FP32",
-                    "data": [round(random.gauss(0, 1), 4) for _ in range(784)]}]}
-open(sys.argv[1], "w").write(json.dumps(body))
+values = [round(random.gauss(0, 1), 4) for _ in range(784)]
+if sys.argv[2] == "binary":
+    header = json.dumps({"inputs": [{"name": "image", "shape": [1, 1, 28, 28], "datatype": "FP32",
+                                     "parameters": {"binary_data_size": 4 * len(values)}}]}).encode()
+    open(sys.argv[1], "wb").write(header + struct.pack("<%df" % len(values), *values))
+    print(len(header))
+else:
+    open(sys.argv[1], "w").write(json.dumps({"inputs": [{"name": "image", "shape": [1, 1, 28, 28], "datatype": "FP32",
+                                                         "data": values}]}))
+    print(0)
 PY
+)
 cat > "$WORK/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = io.open("$WORK/body.json"):read("*a")
+if $HEADER_LENGTH > 0 then wrk.headers["Inference-Header-Content-Length"] = "$HEADER_LENGTH" end
+wrk.body = io.open("$WORK/body", "rb"):read("*a")
 LUA
 
 "$BIN" serve --onnx "$MODEL" --name pneumonet --port "$PORT" --log-level warning &
@@ -42,6 +53,7 @@ for _ in $(seq 1 300); do
 done
 curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null || { echo "serve_load: the server did not become ready" >&2; exit 1; }
 
+echo "single-image infer requests, $BODY tensors, ${SECONDS_EACH} s per row"
 printf "%-12s %12s %10s %10s\n" connections "requests/s" "p50 ms" "p99 ms"
 for c in 1 16 64; do
     out=$(wrk -t1 -c"$c" -d"${SECONDS_EACH}s" --latency -s "$WORK/post.lua" "http://127.0.0.1:$PORT/v2/models/pneumonet/infer")

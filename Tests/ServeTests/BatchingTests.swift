@@ -104,3 +104,10 @@ import Testing
         }
     }
 }
+
+@Test func paddedBatchSizesCoverEveryBatch() {
+    #expect(DynamicBatcher.paddedSizes(maxBatch: 64) == [1, 2, 4, 8, 16, 24, 32, 40, 48, 56, 64])
+    #expect(DynamicBatcher.paddedSizes(maxBatch: 1) == [1])
+    #expect(DynamicBatcher.paddedSizes(maxBatch: 3) == [1, 2, 3])
+    #expect(DynamicBatcher.paddedSizes(maxBatch: 12) == [1, 2, 4, 8, 12])
+}
