@@ -27,20 +27,16 @@ public struct DNNLBackend: Backend {
 
     struct ConvDescs {
         let src, weightsAny, bias, dst: MemoryDesc
-        let strides, dilates, padL, padR: DNNLDims
+        let window: DNNLWindow
     }
 
     func convDescs(_ x: [Int], _ w: [Int], _ out: [Int], _ a: Conv2dAttributes, bias: Bool) throws -> ConvDescs {
         let wDims = a.groups > 1 ? [a.groups, w[0] / a.groups] + w.dropFirst() : w
-        let padR = [(out[2] - 1) * a.stride.h + (w[2] - 1) * a.dilation.h + 1 - x[2] - a.padding.h,
-                    (out[3] - 1) * a.stride.w + (w[3] - 1) * a.dilation.w + 1 - x[3] - a.padding.w]
         return ConvDescs(src: try MemoryDesc(shape: x, layout: .channelsLast),
                          weightsAny: try MemoryDesc(dims: wDims, tag: dnnl_format_tag_any),
                          bias: try MemoryDesc(dims: bias ? [w[0]] : [], tag: bias ? dnnl_a : dnnl_format_tag_undef),
                          dst: try MemoryDesc(shape: out, layout: .channelsLast),
-                         strides: DNNLDims([a.stride.h, a.stride.w]),
-                         dilates: DNNLDims([a.dilation.h - 1, a.dilation.w - 1]),
-                         padL: DNNLDims([a.padding.h, a.padding.w]), padR: DNNLDims(padR))
+                         window: DNNLWindow(convolution: x, w, out, a))
     }
 
     func convKey(_ x: [Int], _ w: [Int], _ a: Conv2dAttributes, bias: Bool) -> String {
@@ -48,15 +44,10 @@ public struct DNNLBackend: Backend {
     }
 
     func convForwardPD(_ d: ConvDescs, prop: dnnl_prop_kind_t, bias: Bool, postOps: [FusedPostOp] = []) throws -> dnnl_primitive_desc_t {
-        var pd: dnnl_primitive_desc_t?
         let attributes = try postOps.isEmpty ? ctx.attributes : ctx.attributes(with: postOps)
         defer { if !postOps.isEmpty { dnnl_primitive_attr_destroy(attributes) } }
-        try d.strides.withPointer { s in try d.dilates.withPointer { dl in try d.padL.withPointer { pl in try d.padR.withPointer { pr in
-            try check(dnnl_convolution_forward_primitive_desc_create(&pd, ctx.engine, prop, dnnl_convolution_direct,
-                      d.src.handle, d.weightsAny.handle, bias ? d.bias.handle : nil, d.dst.handle, s, dl, pl, pr,
-                      attributes), "conv2d")
-        } } } }
-        return pd!
+        return try d.window.convolutionForward(ctx.engine, prop, src: d.src.handle, weights: d.weightsAny.handle,
+                                               bias: bias ? d.bias.handle : nil, dst: d.dst.handle, attributes: attributes, what: "conv2d")
     }
 
     /// The weight in the layout primitive `p` wants for `query` (reordered when that differs from plain).
@@ -117,7 +108,7 @@ public struct DNNLBackend: Backend {
         if needInput {
             let p = try ctx.primitive("conv_bwd_data|" + key) {
                 var pd: dnnl_primitive_desc_t?
-                try d.strides.withPointer { s in try d.dilates.withPointer { dl in try d.padL.withPointer { pl in try d.padR.withPointer { pr in
+                try d.window.strides.withPointer { s in try d.window.dilates.withPointer { dl in try d.window.padL.withPointer { pl in try d.window.padR.withPointer { pr in
                     try check(dnnl_convolution_backward_data_primitive_desc_create(&pd, ctx.engine, dnnl_convolution_direct,
                               d.src.handle, d.weightsAny.handle, d.dst.handle, s, dl, pl, pr, hint.pd, ctx.attributes), "conv2d backward data")
                 } } } }
@@ -133,7 +124,7 @@ public struct DNNLBackend: Backend {
         }
         let p = try ctx.primitive("conv_bwd_weights|" + key) {
             var pd: dnnl_primitive_desc_t?
-            try d.strides.withPointer { s in try d.dilates.withPointer { dl in try d.padL.withPointer { pl in try d.padR.withPointer { pr in
+            try d.window.strides.withPointer { s in try d.window.dilates.withPointer { dl in try d.window.padL.withPointer { pl in try d.window.padR.withPointer { pr in
                 try check(dnnl_convolution_backward_weights_primitive_desc_create(&pd, ctx.engine, dnnl_convolution_direct,
                           d.src.handle, d.weightsAny.handle, hasBias ? d.bias.handle : nil, d.dst.handle, s, dl, pl, pr,
                           hint.pd, ctx.attributes), "conv2d backward weights")
@@ -279,24 +270,12 @@ public struct DNNLBackend: Backend {
 
     // MARK: pooling
 
-    func poolDims(_ x: [Int], _ out: [Int], _ a: Pool2dAttributes) -> (DNNLDims, DNNLDims, DNNLDims, DNNLDims, DNNLDims) {
-        let padR = [(out[2] - 1) * a.stride.h + a.kernel.h - x[2] - a.padding.h,
-                    (out[3] - 1) * a.stride.w + a.kernel.w - x[3] - a.padding.w]
-        return (DNNLDims([a.stride.h, a.stride.w]), DNNLDims([a.kernel.h, a.kernel.w]), DNNLDims([0, 0]),
-                DNNLDims([a.padding.h, a.padding.w]), DNNLDims(padR))
-    }
-
     func poolForward(_ x: [Int], _ out: [Int], _ a: Pool2dAttributes, max: Bool, training: Bool) throws -> Primitive {
         try ctx.primitive("pool_fwd|\(x)|\(a.kernel)|\(a.stride)|\(a.padding)|\(max)|\(training)") {
-            let (s, k, dl, pl, pr) = poolDims(x, out, a)
             let (src, dst) = (try MemoryDesc(shape: x, layout: .channelsLast), try MemoryDesc(shape: out, layout: .channelsLast))
-            var pd: dnnl_primitive_desc_t?
-            try s.withPointer { s in try k.withPointer { k in try dl.withPointer { dl in try pl.withPointer { pl in try pr.withPointer { pr in
-                try check(dnnl_pooling_forward_primitive_desc_create(&pd, ctx.engine, training ? dnnl_forward_training : dnnl_forward_inference,
-                          max ? dnnl_pooling_max : dnnl_pooling_avg_include_padding, src.handle, dst.handle, s, k, dl, pl, pr,
-                          ctx.attributes), max ? "max_pool2d" : "avg_pool2d")
-            } } } } }
-            return pd!
+            return try DNNLWindow(pooling: x, out, a).poolingForward(ctx.engine, training ? dnnl_forward_training : dnnl_forward_inference,
+                                                                     max: max, src: src.handle, dst: dst.handle, attributes: ctx.attributes,
+                                                                     what: max ? "max_pool2d" : "avg_pool2d")
         }
     }
 
@@ -316,7 +295,8 @@ public struct DNNLBackend: Backend {
     func poolBackward(_ gradOut: Tensor, x: Tensor?, inputShape: [Int], _ a: Pool2dAttributes, max: Bool) throws -> Tensor {
         let hint = try poolForward(inputShape, gradOut.shape, a, max: max, training: true)
         let p = try ctx.primitive("pool_bwd|\(inputShape)|\(a.kernel)|\(a.stride)|\(a.padding)|\(max)") {
-            let (s, k, dl, pl, pr) = poolDims(inputShape, gradOut.shape, a)
+            let w = DNNLWindow(pooling: inputShape, gradOut.shape, a)
+            let (s, k, dl, pl, pr) = (w.strides, w.kernel, w.dilates, w.padL, w.padR)
             let (src, dst) = (try MemoryDesc(shape: inputShape, layout: .channelsLast), try MemoryDesc(shape: gradOut.shape, layout: .channelsLast))
             var pd: dnnl_primitive_desc_t?
             try s.withPointer { s in try k.withPointer { k in try dl.withPointer { dl in try pl.withPointer { pl in try pr.withPointer { pr in

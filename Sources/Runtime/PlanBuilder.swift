@@ -271,22 +271,10 @@ struct PlanBuilder {
         let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])
         let wAny = keep(try MemoryDesc(dims: a.groups > 1 ? [a.groups, ws[0] / a.groups] + ws.dropFirst() : ws, tag: dnnl_format_tag_any,
                                        dataType: weightType))
-        let padR = [(out[2] - 1) * a.stride.h + (ws[2] - 1) * a.dilation.h + 1 - xs[2] - a.padding.h,
-                    (out[3] - 1) * a.stride.w + (ws[3] - 1) * a.dilation.w + 1 - xs[3] - a.padding.w]
         let what = (weightType == dnnl_s8 ? "int8 " : "") + "conv2d '\(node.name)' \(describe(xs)) ⊛ \(describe(ws))"
         return try makePrimitive(node.name.isEmpty ? "conv2d" : node.name) {
-            var pd: dnnl_primitive_desc_t?
-            try DNNLDims([a.stride.h, a.stride.w]).withPointer { s in
-                try DNNLDims([a.dilation.h - 1, a.dilation.w - 1]).withPointer { dl in
-                    try DNNLDims([a.padding.h, a.padding.w]).withPointer { pl in
-                        try DNNLDims(padR).withPointer { pr in
-                            try check(dnnl_convolution_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference,
-                                      dnnl_convolution_direct, src, wAny, bias, dst, s, dl, pl, pr, attr), what)
-                        }
-                    }
-                }
-            }
-            return pd!
+            try DNNLWindow(convolution: xs, ws, out, a).convolutionForward(ctx.engine, dnnl_forward_inference, src: src, weights: wAny,
+                                                                          bias: bias, dst: dst, attributes: attr, what: what)
         }
     }
 
@@ -409,18 +397,9 @@ struct PlanBuilder {
         let v = integer ? stored : try floatValue(node.inputs[0].index, name: name)
         let (xs, out) = (shapes[node.inputs[0].index], shapes[n])
         let dst = keep(try MemoryDesc(dims: out, tag: dnnl_format_tag_any, dataType: integer ? dataType(stored.md) : act))
-        let padR = [(out[2] - 1) * a.stride.h + a.kernel.h - xs[2] - a.padding.h, (out[3] - 1) * a.stride.w + a.kernel.w - xs[3] - a.padding.w]
         let p = try makePrimitive(name) {
-            var pd: dnnl_primitive_desc_t?
-            try DNNLDims([a.stride.h, a.stride.w]).withPointer { s in try DNNLDims([a.kernel.h, a.kernel.w]).withPointer { k in
-                try DNNLDims([0, 0]).withPointer { dl in try DNNLDims([a.padding.h, a.padding.w]).withPointer { pl in
-                    try DNNLDims(padR).withPointer { pr in
-                        try check(dnnl_pooling_forward_primitive_desc_create(&pd, ctx.engine, dnnl_forward_inference,
-                                  max ? dnnl_pooling_max : dnnl_pooling_avg_include_padding, v.md, dst, s, k, dl, pl, pr, ctx.attributes), name)
-                    }
-                } }
-            } }
-            return pd!
+            try DNNLWindow(pooling: xs, out, a).poolingForward(ctx.engine, dnnl_forward_inference, max: max, src: v.md, dst: dst,
+                                                               attributes: ctx.attributes, what: name)
         }
         let dstMD = p.md(dnnl_query_dst_md)
         let buffer = newBuffer(dstMD)
