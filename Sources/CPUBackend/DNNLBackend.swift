@@ -72,7 +72,8 @@ public struct DNNLBackend: Backend {
         let key = convKey(x.shape, weight.shape, a, bias: bias != nil) + "|\(fused.map(\.key))"
         let d = try convDescs(x.shape, weight.shape, outShape, a, bias: bias != nil)
         // forward_inference for the forward pass even in training: same arithmetic, and oneDNN picks its
-        // faster brgconv kernels for it (PERF-NOTES); the training descriptor serves only as backward hint.
+        // faster brgconv kernels for it (`forward_training` chose the older jit kernels on AVX2); the training
+        // descriptor serves only as backward hint.
         guard let p = try? ctx.primitive("conv_fwd|" + key, {
             try convForwardPD(d, prop: dnnl_forward_inference, bias: bias != nil, postOps: fused)
         }) else {

@@ -2,9 +2,10 @@ import GraphCore
 /// A classifier head in one step: `y[n][k] = b[k] + Σ_c W[k][c] · mean_p x[n][p][c]`, global average pooling of an
 /// NHWC map `[N, H, W, C]` then a linear layer `[K, C]`, into row-major `[N, K]` logits.
 ///
-/// Two oneDNN calls (pooling, inner product) cost PneumoNet about 1.9 µs at batch 1 for ~2k additions and 256
-/// multiplications; folding the mean into one oneDNN inner product over the whole map is slower still (3 µs: its
-/// kernel for one row and two outputs). This loop takes 0.2 µs there, and 4 µs at batch 64 (images split over the team).
+/// Two oneDNN calls (pooling, inner product) cost a small head (PneumoNet's: ~2k additions and 256 multiplications at
+/// batch 1) more in call overhead than in arithmetic, and one oneDNN inner product over the whole map is slower still
+/// (its kernel for one row and two outputs); one loop, images split over the team at larger batches, avoids both
+/// (figures: `bench/README.md`, "Kernel decisions").
 package final class GlobalPoolLinear: @unchecked Sendable {
     package let batch: Int, plane: Int, channels: Int, classes: Int
     private let weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?
@@ -57,8 +58,7 @@ package final class GlobalPoolLinear: @unchecked Sendable {
         }
     }
 
-    /// `Σ a[i]·b[i]` in 16 lanes: a float sum in one scalar chain does not vectorize (its order is fixed), and took
-    /// 15 µs for PneumoNet's head at batch 64 (128 channels × 2 classes × 64 images).
+    /// `Σ a[i]·b[i]` in 16 lanes: a float sum in one scalar chain does not vectorize (its order is fixed).
     private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
         var lanes = SIMD16<Float>()
         var i = 0

@@ -9,8 +9,8 @@ import CKernels
 /// and each forks the thread team. Here every thread computes a few rows of depthwise output into its own scratch
 /// (about 16 KB, at least 28 pixels: it stays in L1 or L2) and runs the 1×1 part on them at once: one fork/join, no
 /// intermediate map. On maps of few rows the threads split the output channels instead, each computing the depthwise
-/// rows itself. At batch 1 PneumoNet spent more time on its three 1×1 convolutions (oneDNN, 2.2–2.6 µs each for
-/// 0.2–0.26 M MACs) than the arithmetic needs; with the depthwise step, 3.0–3.1 µs a pair, now 1.9–2.7 µs.
+/// rows itself. At batch 1 small networks (PneumoNet) spend more on the two calls' overhead than on their arithmetic
+/// (figures: `bench/README.md`, "Kernel decisions").
 ///
 /// # Shapes and layouts
 /// input `[N, H, W, C]`, output and residual `[N, Ho, Wo, K]` (the depthwise convolution's map), NHWC float32; `C`

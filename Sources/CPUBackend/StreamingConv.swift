@@ -8,11 +8,9 @@ import CKernels
 ///
 /// Such convolutions (a late ResNet stage at batch 1: 4×4 and 2×2 maps) do few FMAs per weight, and every
 /// call starts with their weights out of cache (a model's weights exceed the L3), so they are bound by how
-/// well reading memory overlaps the arithmetic. oneDNN's kernels leave that to the hardware prefetcher. In
-/// ResNet-18's batch-1 plan at 64 px (`pneumo profile --steps`, 2 threads, 2-core Zen 5), its 256-channel 4×4
-/// convolutions take 0.047–0.050 ms here against 0.062–0.070 through oneDNN, its 512-channel 2×2 ones
-/// 0.115–0.13 against 0.142–0.146, and the whole call 0.87–0.89 against 1.00–1.03 ms; with oneDNN held to
-/// AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`) and our AVX2 build, 1.40–1.55 against 1.71–1.77 ms.
+/// well reading memory overlaps the arithmetic. oneDNN's kernels leave that to the hardware prefetcher; this one
+/// prefetches explicitly, which is why it is faster on those shapes (figures and the command that measures them:
+/// `bench/README.md`, "Kernel decisions"). Plans take it only where `auto`'s ablation keeps it.
 ///
 /// # Shapes and layouts
 /// input `[N, H, W, C]`, output and residual `[N, Ho, Wo, K]`, NHWC float32; `K` a multiple of 16; any

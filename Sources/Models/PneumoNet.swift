@@ -54,8 +54,8 @@ public struct SeparableResidualBlock: Layer {
 /// # Design choices
 /// - **Total stride 8** (2^(stages)). PneumoniaMNIST's native 28 px leaves a 4×4 final map: enough spatial
 ///   context for global pooling to average over. ResNet-18 and MobileNetV2 (stride 32) end at 1×1 there;
-///   MobileNetV2's AUC drops to 0.944 at 28 px for that reason, while an 81k-parameter stride-8 CNN matches
-///   ResNet-18's 0.996 (docs/PERF-NOTES.md). No max-pool: at 28 px every early pixel matters.
+///   a stride-32 network trails a small stride-8 one at 28 px for that reason (`bench/README.md`, "Kernel
+///   decisions", has the val AUCs measured). No max-pool: at 28 px every early pixel matters.
 /// - **Stride-1 stem**: the only full-resolution layer is a 3×3 conv to 16 channels (144 weights for
 ///   grayscale), cheap even at 64 px.
 /// - **Dense 3×3 convolutions only where the map shrinks**: they mix channels and widen at 1/4 of the

@@ -40,8 +40,8 @@ enum BatchMemoryCheck {
     }
 
     /// Whether another arrangement of a plan made of `parts` can be compiled beside it to race them (`.auto`): both in
-    /// memory at once, within three quarters of it. The baseline at 64 px and batch 4000 plans 16 GB of buffers; with a
-    /// second arrangement beside it on a 25 GB machine, compiling had not finished after two and a half minutes.
+    /// memory at once, within three quarters of it: a second arrangement of a plan near the machine's memory would swap,
+    /// and compiling would not finish.
     static func roomForAnother(_ parts: [PlanPart], memory: UInt64 = ProcessInfo.processInfo.physicalMemory) -> Bool {
         let bytes = parts.reduce(0.0) { $0 + Double($1.arenaBytes) + Double($1.scratchBytes) }
         return 2 * bytes <= 0.75 * Double(memory)

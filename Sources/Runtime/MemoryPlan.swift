@@ -46,9 +46,8 @@ extension MemoryPlanner {
     /// Offsets for `buffers` (nil: never used, offset -1) such that no two that live at the same step overlap,
     /// and the arena size: the smaller of two layouts. First fit in step order (as buffers appear and die) can strand
     /// a large buffer above small ones still alive; greedy by size (largest first, each at the lowest offset clear of
-    /// the already placed buffers it lives alongside) packs those: on our models it reaches the lower bound (the most
-    /// bytes alive at one step), 4–14% below first fit (baseline at batch 1: 4.0 MB against 4.7), but it is a heuristic,
-    /// not always the better one.
+    /// the already placed buffers it lives alongside) packs those, often down to the lower bound (the most bytes alive
+    /// at one step), but it is a heuristic, not always the better one; `pneumo profile` reports the planned bytes.
     static func layout(_ buffers: [Lifetime?]) -> (offsets: [Int], size: Int) {
         let firstFit = inStepOrder(buffers), bySize = greedyBySize(buffers)
         return bySize.size < firstFit.size ? bySize : firstFit

@@ -41,13 +41,12 @@ enum WinogradChoice {
 
     private static let decisions = Mutex<[String: Decision]>([:])
 
-    /// Winograd must beat direct by this factor, on average over two races, to be chosen (timing noise on shared
-    /// machines is 5–10%; at 1.1 batch-1 plans at 64 px took shapes that were no faster in the whole model).
+    /// Winograd must beat direct by this factor, on average over two races, to be chosen: above the timing noise
+    /// of a shared machine, so that a plan does not take shapes that are no faster in the whole model.
     static let margin = 1.2
-    /// A shape whose first race is at least this close to `margin` gets the second race. Requiring `margin` in
-    /// each race flipped shapes that are truly ~1.25× faster: the baseline's 256-channel 14×14 convolutions at
-    /// batch 1 (1.21–1.30× in single races) went direct in some compilations, and its call took 7.2–7.6 ms
-    /// instead of 5.7–5.9.
+    /// A shape whose first race is at least this close to `margin` gets the second race: requiring `margin` in each
+    /// single race flips shapes that are truly just above it from compilation to compilation (`bench/README.md`,
+    /// "Kernel decisions").
     static let confirmable = 1.1
 
     /// Whether a configuration `first`× and then `second`× as fast as direct in its two races is kept.

@@ -34,9 +34,9 @@ struct PlanTuner {
         var d = try arrange(parallelism, convolutions, stepsAlone: stepsAlone)
         d.convolutions = convolutions
         // Each family of our own kernels the plan took must earn its place: the plan must beat, whole, the same plan
-        // without it (a convolution's own race can mislead: at batch 1 resnet18 at 64 px took F(2×2) for its three
-        // 8×8 convolutions, each faster alone with caches evicted, and the whole call was 8% slower; the streaming
-        // kernel pays off through the whole call's memory traffic, which no single convolution shows).
+        // without it (a convolution's own race can mislead: a kernel faster alone, caches evicted, can make the whole
+        // call slower, and the streaming kernel pays off through the whole call's memory traffic, which no single
+        // convolution shows; `bench/README.md`, "Kernel decisions").
         guard convolutions == .auto && BatchMemoryCheck.roomForAnother(d.parts) else { return d }
         var (excluded, races) = (Set<String>(), "")
         for family in KernelFamily.ranked where family.weighedAt(parts.batch) {
