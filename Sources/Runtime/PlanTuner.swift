@@ -137,8 +137,8 @@ struct PlanTuner {
     /// Median per-call milliseconds of `whole` and `other`, timed in alternating blocks of consecutive calls
     /// (so both see the same machine load), as a deployed plan runs: call after call of the same plan. The
     /// first call of each block is untimed: switching between a single-thread and an intra-op plan wakes or
-    /// resizes the OpenMP team, a cost a stream of calls to one plan never pays. Blocks last about 1 ms (1 to
-    /// 50 calls); as many rounds as fit in about 0.2 s, 3 to 21.
+    /// resizes the OpenMP team, a cost a stream of calls to one plan never pays. One call of each sets the block
+    /// length (`calls`, 1 to 50) and the rounds (`rounds`, 3 to 21) so that a race stays short at any model size.
     static func race(whole: () throws -> Void, other: () throws -> Void) throws -> (whole: Double, other: Double, runs: Int) {
         func ms(_ calls: Int, _ body: () throws -> Void) rethrows -> Double {
             try body()
