@@ -54,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        PassiveOpenMP.reexecIfNeeded()
         ThreadCount.apply(threads)
         var logger = Logger(label: "pneumo.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel)!
