@@ -15,10 +15,19 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zl
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
     || echo "setup: chromium not installed; the report's browser test will skip" >&2
 
-if ! ldconfig -p | grep -q 'libdnnl.so.3 '; then
-    pip install --quiet --prefix /usr/local onednn-cpu-gomp==2023.2.0 onednn-devel-cpu-gomp==2023.2.0
+# pip, where the machine has none (plain Debian).
+python3 -m pip --version >/dev/null 2>&1 \
+    || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+# Debian's own python3 refuses pip installs (PEP 668, an EXTERNALLY-MANAGED marker). The oneDNN wheel only puts
+# a library and headers under /usr/local, touching no Python package, so it alone is installed past the marker.
+ONEDNN_PIP=(python3 -m pip install --quiet --prefix /usr/local)
+if [ -f "$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')/EXTERNALLY-MANAGED" ]; then
+    ONEDNN_PIP+=(--break-system-packages)
 fi
-[ -f /usr/local/include/dnnl.h ] || pip install --quiet --prefix /usr/local onednn-devel-cpu-gomp==2023.2.0
+if ! ldconfig -p | grep -q 'libdnnl.so.3 '; then
+    "${ONEDNN_PIP[@]}" onednn-cpu-gomp==2023.2.0 onednn-devel-cpu-gomp==2023.2.0
+fi
+[ -f /usr/local/include/dnnl.h ] || "${ONEDNN_PIP[@]}" onednn-devel-cpu-gomp==2023.2.0
 ldconfig
 
 # Test peers (the tests skip cleanly without them).

@@ -98,10 +98,16 @@ enum PythonPeer {
 }
 
 enum TorchPeer {
-    /// The venv with torch + torchvision (+ onnxscript) that writes the fixtures; override with $PNEUMO_TORCH_PYTHON.
-    static let python = ProcessInfo.processInfo.environment["PNEUMO_TORCH_PYTHON"] ?? "/work/venv-torch/bin/python"
-    static let available: Bool = FileManager.default.isExecutableFile(atPath: python)
-        && (try? runProcess(python, ["-c", "import torch, torchvision"]).status) == 0
+    /// A Python with torch + torchvision (+ onnxscript), the first of: $PNEUMO_TORCH_PYTHON, every `python3` on the
+    /// PATH, the venv earlier sessions used (`/work/venv-torch`). Nil where none imports them.
+    static let python: String? = {
+        let env = ProcessInfo.processInfo.environment
+        let onPath = (env["PATH"] ?? "").split(separator: ":").map { "\($0)/python3" }
+        let candidates = [env["PNEUMO_TORCH_PYTHON"]].compactMap { $0 } + onPath + ["/work/venv-torch/bin/python"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0)
+            && (try? runProcess($0, ["-c", "import torch, torchvision"]).status) == 0 }
+    }()
+    static var available: Bool { python != nil }
 }
 
 // MARK: hand-built models
