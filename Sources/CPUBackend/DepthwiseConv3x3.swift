@@ -4,9 +4,10 @@ import CKernels
 /// A 3×3 depthwise convolution (one filter per channel), stride 1 or 2, padding 1, run by our own kernel
 /// (`Sources/CKernels/depthwise_conv.c`, AVX-512F or AVX2 + FMA, the build `KernelISA.best` picks).
 ///
-/// oneDNN's depthwise kernel runs at 26–40 GMAC/s on one core of this machine on our models' maps (PneumoNet's
-/// 14×14×32, 7×7×64, 4×4×128); this one at 48–82 (C replica, batch 1 and 32, single thread, 2-core Zen 5): it
-/// keeps a channel block's nine weights in registers and splits each pixel's sum over its three kernel rows.
+/// Our models' depthwise maps are small (PneumoNet's 14×14×32, 7×7×64, 4×4×128: 56k, 28k and 18k MACs an image),
+/// and there oneDNN's depthwise kernel leaves much of a core's arithmetic unused. This one keeps a channel block's
+/// nine weights in registers and splits each pixel's sum over its three kernel rows (figures and the command that
+/// measures them: `bench/README.md`, "Kernel decisions"). `auto` keeps it only where it makes the whole call faster.
 ///
 /// # Shapes and layouts
 /// input `[N, H, W, C]`, output and residual `[N, Ho, Wo, C]` (`outHeight`, `outWidth`), NHWC float32; `C` a multiple

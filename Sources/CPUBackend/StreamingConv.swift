@@ -28,7 +28,8 @@ package final class StreamingConv: @unchecked Sendable {
     package let usedTaps: [Int]
     /// Bytes of the padded input.
     package let workspaceBytes: Int
-    /// How far ahead of the FMAs the kernel prefetches weights (8–32 KiB measured alike; 0–2 KiB slower).
+    /// How far ahead of the FMAs the kernel prefetches weights: far enough that a line arrives before the FMAs reach
+    /// it. Shorter distances timed slower, longer ones no faster (`bench/README.md`, "Kernel decisions").
     package static let prefetchBytes = 8 << 10
 
     private let bias: UnsafePointer<Float>?

@@ -81,8 +81,8 @@ struct InitializedLinear: Layer {
 /// Channels are `makeDivisible(c·w, 8)`; `expansion` replaces torchvision's t = 6 (the first block keeps t = 1).
 ///
 /// Its total stride is 32: at 28 px the last maps are 1×1, which is why it trails the stride-8 `PneumoNet`
-/// there. At width 0.5 with 2 classes it has 690,242 parameters and 7.83 M
-/// conv + linear MACs at 64 px, as torchvision.
+/// there (the val AUCs measured: `bench/README.md`, "Kernel decisions"). At width 0.5 with 2 classes it has
+/// 690,242 parameters and 7.83 M conv + linear MACs at 64 px, as torchvision.
 ///
 /// # Shapes
 /// input `[N, inChannels, S, S]` → logits `[N, classes]`.

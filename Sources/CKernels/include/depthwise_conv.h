@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 /// A 3×3 depthwise convolution, stride 1 or 2, padding 1 (one filter per channel), NHWC float32, with bias, an
-/// optional residual add and ReLU or ReLU6 fused. oneDNN's kernel reaches 26–40 GMAC/s per core on the small
+/// optional residual add and ReLU or ReLU6 fused. oneDNN's kernel leaves much of a core unused on the small
 /// maps of our models; this one keeps the nine weights of a 16-channel block in registers and splits each
 /// pixel's sum over its three kernel rows, so that its FMA chains are short.
 ///
