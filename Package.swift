@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "ONNX", dependencies: ["GraphCore", "CPUBackend", "NN", "Models", "Train", "FileSafety", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 linkerSettings: dnnlLinker),
         // `pneumo serve`: the Open Inference Protocol over HTTP with dynamic batching.
-        .target(name: "Serve", dependencies: ["GraphCore", "CPUBackend", "Runtime", "Imaging", "Serving",
+        .target(name: "Serve", dependencies: ["GraphCore", "CPUBackend", "Runtime", "Serving",
                                               .product(name: "Hummingbird", package: "hummingbird"),
                                               .product(name: "Logging", package: "swift-log"),
                                               .product(name: "Metrics", package: "swift-metrics"),
@@ -99,7 +99,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], linkerSettings: dnnlLinker),
         .testTarget(name: "PneumoCLITests", dependencies: ["TestSupport", "CPUBackend", "pneumo", "Data", "GraphCore", "FileSafety", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     linkerSettings: dnnlLinker),
-        .testTarget(name: "ServeTests", dependencies: ["TestSupport", "Serve", "GraphCore", "Runtime", "Models", "Data",
+        .testTarget(name: "ServeTests", dependencies: ["TestSupport", "Serve", "Serving", "Imaging", "GraphCore", "Runtime", "Models", "Data",
                                                        .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     exclude: ["triton_client_check.py"], linkerSettings: dnnlLinker),

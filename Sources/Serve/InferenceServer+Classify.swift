@@ -1,9 +1,9 @@
 import Foundation
 import GraphCore
 import Hummingbird
-import Imaging
 import MultipartKit
 import NIOCore
+import Serving
 
 /// The answer of `POST /v2/models/NAME/classify`: one result per image, in the order sent.
 public struct ClassifyResponse: Codable, Sendable, Equatable {
@@ -35,15 +35,13 @@ extension InferenceServer {
         guard images.count <= configuration.batching.maxQueue else {
             throw ServeError.badRequest("\(images.count) images in one request; this server takes at most \(configuration.batching.maxQueue)")
         }
-        let preprocessing = try MedMNISTPreprocessing(size: model.sampleShape[1], channels: model.sampleShape[0])
-        let decoded = try images.map { image in
-            do {
-                return try ImageFile.decodePixels(data: image.data, name: image.name).gray
-            } catch let error as ImageError {
-                throw ServeError.badRequest("\(image.name): \(error.message)")
-            }
+        let input: Tensor
+        do {
+            input = try model.preprocess(images.map { EncodedImage($0.data, name: $0.name) })
+        } catch let error as ClassifierError {
+            throw ServeError.badRequest(error.description)
         }
-        let (logits, timing) = try await batcher.infer(preprocessing.tensor(decoded))
+        let (logits, timing) = try await batcher.infer(input)
         metrics.inference(model: model.name, queue: timing.queue, compute: timing.compute)
         let l = logits.contiguous().scalars
         let results = images.indices.map { i in

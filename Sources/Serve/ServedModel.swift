@@ -21,16 +21,19 @@ public struct ServedModel: Sendable {
     public let thresholdSource: String
     /// Calibrated P(pneumonia) from the logits `[l₀, l₁]` of one image.
     public let probability: @Sendable (_ normal: Float, _ pneumonia: Float) -> Double
+    /// Encoded PNG/JPEG images → the `[N] + sampleShape` batch the model takes; throws `ClassifierError.undecodableImage`.
+    public let preprocess: @Sendable ([EncodedImage]) throws -> Tensor
     public let runtime: Runtime
 
     public init(name: String, version: String = "1", description: String, runtime: Runtime, outputName: String, classes: Int,
-                threshold: Double?, thresholdSource: String, probability: @escaping @Sendable (Float, Float) -> Double) {
+                threshold: Double?, thresholdSource: String, probability: @escaping @Sendable (Float, Float) -> Double,
+                preprocess: @escaping @Sendable ([EncodedImage]) throws -> Tensor) {
         self.name = name; self.version = version; self.description = description
         self.inputName = runtime.inputName; self.sampleShape = runtime.sampleShape
         self.outputName = outputName; self.classes = classes
         self.threshold = threshold ?? 0.5
         self.thresholdSource = threshold == nil ? "default: the model stores no threshold" : thresholdSource
-        self.probability = probability; self.runtime = runtime
+        self.probability = probability; self.preprocess = preprocess; self.runtime = runtime
     }
 
     public var metadata: ModelMetadataResponse {
@@ -46,6 +49,7 @@ extension ServedModel {
         let temperature = c.temperature
         self.init(name: name, version: version, description: c.description, runtime: c.runtime, outputName: c.outputName, classes: 2,
                   threshold: c.storedThreshold, thresholdSource: c.thresholdOrigin,
-                  probability: { l0, l1 in temperature.apply(1 / (1 + exp(Double(l0 - l1)))) })
+                  probability: { l0, l1 in temperature.apply(1 / (1 + exp(Double(l0 - l1)))) },
+                  preprocess: { try c.preprocess($0) })
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// OpenMP's workers spin after each parallel region, waiting for the next: right for a loop of kernels, wrong for a
-/// server, whose HTTP threads need those cycles between batches (on 2 cores the spinning took a fifth of the CPU
-/// under load; `bench/README.md` has the throughput with and without). libgomp reads its wait policy once, when it
+/// server, whose HTTP threads need those cycles between batches (`bench/README.md` has the profile and the
+/// throughput with and without). libgomp reads its wait policy once, when it
 /// loads, so `pneumo serve` runs itself again with `OMP_WAIT_POLICY=PASSIVE` unless the caller chose a policy.
 enum PassiveOpenMP {
     static func reexecIfNeeded() {

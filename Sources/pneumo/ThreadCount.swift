@@ -3,7 +3,7 @@ import GraphCore
 import Foundation
 
 /// `--threads`, capped at the processors this process may use: more threads than cores only oversubscribe
-/// them (`train --threads 1000` did not finish an epoch in 60 s that one thread ran in 5 s).
+/// them, and OpenMP's barriers then wait on threads that are not running.
 enum ThreadCount {
     /// The thread count to use for `requested`, and the note to print when it was capped.
     static func capped(_ requested: Int, available: Int = ProcessInfo.processInfo.activeProcessorCount) -> (threads: Int, note: String?) {

@@ -5,7 +5,9 @@ import HummingbirdTesting
 import Data
 import Models
 import NIOCore
+import Imaging
 import Runtime
+import Serving
 @testable import Serve
 
 /// A small real model to serve: PneumoNet at 28 px, one channel, freshly initialised (seeded).
@@ -14,7 +16,16 @@ func servedPneumoNet(name: String = "pneumonet", threshold: Double? = 0.4) throw
     // Fixed choices instead of timed races: compiling stays fast, and the outputs are the same either way.
     let runtime = Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28], parallelism: .intraOp, convolutions: .direct)
     return ServedModel(name: name, description: "PneumoNet (test)", runtime: runtime, outputName: "logits", classes: 2,
-                       threshold: threshold, thresholdSource: "test", probability: { l0, l1 in 1 / (1 + exp(Double(l0 - l1))) })
+                       threshold: threshold, thresholdSource: "test", probability: { l0, l1 in 1 / (1 + exp(Double(l0 - l1))) },
+                       preprocess: { images in
+                           // As `Classifier.preprocess` does (a Classifier needs a model file; this model has none).
+                           try MedMNISTPreprocessing(size: 28, channels: 1).tensor(images.map { image in
+                               do { return try ImageFile.decodePixels(data: Data(image.data), name: image.name).gray }
+                               catch let error as ImageError {
+                                   throw ClassifierError.undecodableImage(name: image.name, kind: error.kind, reason: error.message)
+                               }
+                           })
+                       })
 }
 
 /// A server on a free loopback port with small batching limits, so tests run fast.
