@@ -19,6 +19,12 @@ public struct Trainer {
     public var distillation: Distillation?
     /// Called after each epoch (the CLI prints a line).
     public var onEpoch: (EpochRecord) -> Void = { _ in }
+    /// Called with the run's pace: once after its first few steps, then after every epoch (remaining-time estimates).
+    /// The first one also times a validation batch, so that its estimate counts the validation passes too.
+    public var onPace: ((TrainingPace) -> Void)?
+    /// Asked after each epoch's checkpoints are written: true stops the run there (`TrainingStopped`), to be
+    /// continued later with `resume` (Ctrl-C in the CLI).
+    public var stopRequested: @Sendable () -> Bool = { false }
     /// Called with notes the user should see (the CLI prints them on stderr).
     public var log: (String) -> Void = { _ in }
     public var showProgress = true
@@ -28,7 +34,7 @@ public struct Trainer {
     }
 
     var bestURL: URL { outputDirectory.appendingPathComponent("best.safetensors") }
-    var lastURL: URL { outputDirectory.appendingPathComponent("last.safetensors") }
+    var lastURL: URL { outputDirectory.appendingPathComponent("last.safetensors") }   // `hasLastCheckpoint(in:)` looks for it
     var historyURL: URL { outputDirectory.appendingPathComponent("history.json") }
 
     func preprocessing() throws -> Preprocessing {
@@ -97,6 +103,7 @@ public struct Trainer {
         let root = SeededRandom(seed: config.seed)
         var stoppedEarly = best.epochsSince >= config.patience && startEpoch > 0
         var epoch = startEpoch
+        var pace = PaceMeter(stepsPerEpoch: trainLoader.batchesPerEpoch, epochs: config.epochs)
         while epoch < config.epochs && !stoppedEarly {
             let started = DispatchTime.now().uptimeNanoseconds
             let lr = schedule.learningRate(epoch: epoch)
@@ -115,6 +122,11 @@ public struct Trainer {
                 correct += Self.correctCount(logits: logits, labels: batch.labels)
                 seen += n; done += 1
                 bar.update(done: done, samples: seen, loss: lossSum / Double(seen))
+                if let onPace, var measured = pace.stepped(epoch: epoch, stepsDone: done) {
+                    measured.validationSeconds = try validationSeconds(val, graph: model.graph, parameters: step.parameters,
+                                                                       batches: valLoader.batchesPerEpoch)
+                    onPace(measured)
+                }
             }
             let kept = average?.shadow ?? step.parameters
             let val = try Evaluator.predict(graph: model.graph, parameters: kept, loader: valLoader, backend: backend)
@@ -136,6 +148,10 @@ public struct Trainer {
             stoppedEarly = best.epochsSince >= config.patience
             try saveLast(step: step, average: average, epoch: epoch, best: best, history: history, graph: customGraph)
             onEpoch(record)
+            if !stoppedEarly && epoch + 1 < config.epochs {
+                if stopRequested() { throw TrainingStopped(epochsDone: epoch + 1, folder: outputDirectory) }
+                onPace?(pace.finished(epoch: epoch, seconds: record.seconds))
+            }
             epoch += 1
         }
         let temperature = try calibrateBest(graph: model.graph, valLoader: valLoader)
@@ -199,6 +215,21 @@ public struct Trainer {
         return false
     }
 
+    /// One validation pass, estimated from one batch of it timed.
+    private func validationSeconds(_ val: ImageSplit, graph: Graph, parameters: ParameterStore, batches: Int) throws -> Double {
+        let batch = max(config.batchSize, 64)
+        let first = try DataLoader(try val.prefix(min(batch, val.count)), batchSize: batch, sampling: .sequential,
+                                   preprocessing: preprocessing())
+        let started = DispatchTime.now().uptimeNanoseconds
+        _ = try Evaluator.predict(graph: graph, parameters: parameters, loader: first, backend: backend)
+        return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 * Double(batches)
+    }
+
+    /// Whether `folder` holds the last checkpoint a killed run continues from.
+    public static func hasLastCheckpoint(in folder: URL) -> Bool {
+        FileManager.default.fileExists(atPath: folder.appendingPathComponent("last.safetensors").path)
+    }
+
     /// history.json beside the last checkpoint, with an error that names it.
     func resumedHistory() throws -> [EpochRecord] {
         let data: Data
@@ -217,6 +248,13 @@ public struct Trainer {
             return row.firstIndex(of: row.max()!)! - r * k == Int(y[r])
         }.count
     }
+}
+
+/// A run stopped on request after a finished epoch; its last checkpoint continues it.
+public struct TrainingStopped: Error, CustomStringConvertible {
+    public let epochsDone: Int
+    public let folder: URL
+    public var description: String { "training stopped on request after epoch \(epochsDone); \(folder.path)/last.safetensors continues it" }
 }
 
 public struct TrainingError: Error, CustomStringConvertible {

@@ -3,14 +3,21 @@ import Data
 import FileSafety
 import Foundation
 import ClinicalMetrics
+import Deploy
 import Pipeline
+import Train
 
 /// `pneumo pipeline`: the whole job, the README's main command.
 struct PipelineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
         abstract: "Run the whole job: data → baseline (train, evaluate, profile, analyse) → optimized model → ONNX → SLA scorecards → report.",
-        discussion: "Writes data.json, samples.svg, history.json, eval.json, profile_*.json, analysis.json, *.onnx, sla_*.json and report.html into --out.")
+        discussion: """
+            Writes data.json, samples.svg, history.json, eval.json, profile_*.json, analysis.json, *.onnx, sla_*.json and report.html into --out, \
+            and pipeline_state.json: the stages finished and how long each took. Run it again with the same --out and settings after it was \
+            stopped, and it continues where it stopped. After the first few steps of each training stage it prints that stage's remaining \
+            time and the job's.
+            """)
 
     @OptionGroup var dataset: DatasetOptions
     @Option(help: "Output directory.") var out: String
@@ -27,6 +34,8 @@ struct PipelineCommand: ParsableCommand {
     var teachers = 3
     @Option(help: "Random seed.") var seed: UInt64 = 42
     @Flag(help: "Fewer timing runs (quick runs; figures are noisier).") var quick = false
+    @Flag(help: "Start over in an --out that holds a run (by default the run there is continued: finished stages are read back, a training stage continues from its last finished epoch).")
+    var restart = false
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
@@ -70,11 +79,23 @@ struct PipelineCommand: ParsableCommand {
         options.trainSubset = trainSubset; options.targetSensitivity = targetSensitivity; options.thresholdRule = thresholdRule
         options.teachers = teachers
         options.training.seed = seed
+        options.restart = restart
         if quick { options.profileRuns = 10; options.slaRuns = 30; options.sweep = [1, 8, 64] }
-        let pipeline = Pipeline(options: options, output: URL(fileURLWithPath: out), backend: backend) {
+        var pipeline = Pipeline(options: options, output: URL(fileURLWithPath: out), backend: backend) {
             FileHandle.standardError.write(Data(("pipeline: " + $0 + "\n").utf8))
         }
-        let result = try pipeline.run(dataset: data)
+        let interrupt = StopAfterEpoch("pipeline")
+        pipeline.stopRequested = { interrupt.isRequested }
+        let result: (baseline: SLAScorecard, optimized: SLAScorecard, report: URL)
+        do {
+            result = try pipeline.run(dataset: data)
+        } catch let stopped as TrainingStopped {
+            FileHandle.standardError.write(Data("pipeline: \(stopped); run the same command again to continue\n".utf8))
+            throw ExitCode(130)
+        } catch let stopped as PipelineStopped {
+            FileHandle.standardError.write(Data("\(stopped); run the same command again to continue\n".utf8))
+            throw ExitCode(130)
+        }
         print(result.baseline.table())
         print("")
         print(result.optimized.table())
