@@ -20,6 +20,8 @@ public struct AnalysisReport: Codable, Sendable {
     public var techniques: [TechniqueAnalysis]
     /// Estimated (linear latency model fitted on the two smallest batches) vs measured throughput.
     public var batching: [BatchPoint]
+    /// Techniques ranked by measured benefit, the top two, and the phased roadmap; nil in files written before them.
+    public var findings: KeyFindings?
 
     public func technique(_ name: String) -> TechniqueAnalysis? { techniques.first { $0.name == name } }
 }

@@ -160,7 +160,8 @@ public struct Pipeline {
             return try exportAndScore(int8, name: "optimized_int8", dataset: dataset, split: reportSplit)
         }
 
-        // 5. The report.
+        // 5. One file with every result, and the report.
+        try RunResults.write(in: output, options: options, state: progress.state)
         let written = try RunReport.write(runDirectory: output, to: nil)
         log("report: \(written.html.path)")
         return (baselineCard, optimizedCard, written.html)
@@ -185,6 +186,7 @@ public struct Pipeline {
                                                        sampleShape: Array(d.inputShape(batch: 1).dropFirst()), options: o), "analysis.json")
             }
         }
+        try RunResults.write(in: output, options: options, state: nil)
         let written = try RunReport.write(runDirectory: output, to: nil)
         log("report: \(written.html.path)")
         return ["data exploration", "training", "clinical evaluation", "threshold selection", "SLA sensitivity (and so the scorecards)"]

@@ -36,6 +36,11 @@ public struct SweepPoint: Codable, Sendable {
     public var latency_ms: Double
     public var per_sample_ms: Double
     public var samples_per_s: Double
+
+    /// The batch of lowest per-sample latency whose whole-batch latency is within `budgetMs`; nil where none is.
+    public static func bestRealtime(_ sweep: [SweepPoint], budgetMs: Double) -> Int? {
+        sweep.filter { $0.latency_ms <= budgetMs }.min { ($0.per_sample_ms, $0.batch) < ($1.per_sample_ms, $1.batch) }?.batch
+    }
 }
 
 public enum PerformanceProfiler {

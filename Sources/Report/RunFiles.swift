@@ -280,7 +280,30 @@ public struct AnalysisFile: Codable, Sendable, Equatable {
         public var needs_retraining: Bool
     }
 
+    /// The analysis's ranking and roadmap (`KeyFindings`); nil in files written before them.
+    public struct Findings: Codable, Sendable, Equatable {
+        public struct Ranked: Codable, Sendable, Equatable {
+            public var rank: Int
+            public var name: String
+            public var kind: String
+            public var benefit: Double?
+            public var basis: String
+        }
+        public struct Phase: Codable, Sendable, Equatable {
+            public var phase: Int
+            public var title: String
+            public var techniques: [String]
+            public var summary: String
+        }
+        public var benefit_definition: String
+        public var ranking: [Ranked]
+        public var top_two: [String]
+        public var roadmap: [Phase]
+        public var combination_rule: String
+    }
+
     public var techniques: [Technique]
+    public var findings: Findings?
 }
 
 /// `sla_baseline.json` / `sla_optimized.json`: the spec's service-level checks for one model.

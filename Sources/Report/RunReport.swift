@@ -577,7 +577,24 @@ struct Page {
         out += table(HTMLTable(caption: "Techniques (estimated / measured)",
                                headers: ["Technique", "Speed-up", "MACs removed", "Params removed", "Max output change", "Retraining"],
                                numericColumns: Set(1..<5), rows: rows))
+        if let findings = run.analysis.value!.findings { out += keyFindings(findings) }
         return out + "</section>\n"
+    }
+
+    /// The spec's "key findings" and roadmap: the ranking by measured benefit, the top two, the phases.
+    mutating func keyFindings(_ f: AnalysisFile.Findings) -> String {
+        var out = "<h3>Key findings</h3>\n<p>Top two architectural techniques: <strong>"
+            + esc(f.top_two.isEmpty ? "none with a benefit above 1" : f.top_two.joined(separator: ", ")) + "</strong>.</p>\n"
+        let rows: [[HTMLTable.Cell]] = f.ranking.map {
+            [.number("\($0.rank)"), HTMLTable.Cell($0.name), HTMLTable.Cell($0.kind), .number($0.benefit.map(Format.speedup) ?? "–"),
+             HTMLTable.Cell($0.basis)]
+        }
+        out += table(HTMLTable(caption: "Techniques ranked by benefit (\(f.benefit_definition))",
+                               headers: ["Rank", "Technique", "Kind", "Benefit", "Basis"], numericColumns: [0, 3], rows: rows))
+        out += "<h3>Recommended roadmap</h3>\n<ol class=\"roadmap\">\n"
+        for p in f.roadmap { out += "<li><strong>Phase \(p.phase) (\(esc(p.title)))</strong>: \(esc(p.summary))</li>\n" }
+        if f.roadmap.isEmpty { out += "<li>No technique measured a benefit above 1.</li>\n" }
+        return out + "</ol>\n<p class=\"muted\">\(esc(f.combination_rule)).</p>\n"
     }
 
     // MARK: - 6. SLA

@@ -74,6 +74,15 @@ import TestSupport
         #expect(run.comparison.value != nil && run.slaOptimizedInt8.value != nil)
         let report = RunReport.render(run)
         #expect(report.notRun == [])
+        #expect(report.html.contains("Key findings") && report.html.contains("Recommended roadmap"))
         try expectRendered(report, in: dir)
+        // results.json holds every file's content under its key.
+        let results = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("results.json"))) as! [String: Any]
+        #expect(Set(results.keys) == ["analysis", "baseline", "comparison", "config", "dataset_info", "optimized", "optimized_int8",
+                                      "stage_seconds", "training_config"])
+        let optimized = results["optimized"] as! [String: Any]
+        #expect(Set(optimized.keys) == ["eval_results", "history", "model_name", "profile", "sla"])
+        let sla = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("sla_optimized.json"))) as! NSDictionary
+        #expect(optimized["sla"] as! NSDictionary == sla)
     }
 }

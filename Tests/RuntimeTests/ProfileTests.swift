@@ -102,3 +102,17 @@ import Runtime
         #expect(abs(s.std - expectedStd) < 1e-9)
     }
 }
+
+/// The real-time batch: the cheapest per image among the batches answered within the budget, not simply the largest.
+@Suite struct RealtimeBatchTests {
+    static func point(_ batch: Int, _ latency: Double) -> SweepPoint {
+        SweepPoint(batch: batch, latency_ms: latency, per_sample_ms: latency / Double(batch), samples_per_s: 1000 * Double(batch) / latency)
+    }
+
+    @Test func lowestLatencyPerSampleWithinTheBudget() {
+        // Batch 32 fits the 10 ms budget but costs more per image than 16 (0.3 vs 0.25 ms); 64 misses the budget.
+        let sweep = [Self.point(1, 1.0), Self.point(16, 4.0), Self.point(32, 9.6), Self.point(64, 12)]
+        #expect(SweepPoint.bestRealtime(sweep, budgetMs: 10) == 16)
+        #expect(SweepPoint.bestRealtime(sweep, budgetMs: 0.5) == nil)
+    }
+}
