@@ -41,8 +41,16 @@ public struct ModelProfile: Codable, Sendable {
     /// The same at `batch_latency`'s batch size (an intra-op plan, so that steps run one after another); nil at batch 1.
     /// Where batch 1 is bound by per-call overhead, this says where a batch's time goes.
     public var batch_step_ms: [StepTime]?
-    /// The batch-1 plan, in words ("intra-op, 10/20 convolutions winograd").
+    /// The batch-1 plan that was timed, in words ("single-thread, 10/20 convolutions winograd"): by default the plan a
+    /// deployed `Runtime` compiles (kernels and parallelism chosen by timed races), so latency and throughput are the
+    /// deployed model's.
     public var plan: String
+    /// The plan whose steps `step_ms` times: intra-op (steps run one after another) with the same convolution choice.
+    /// Nil in files written before it.
+    public var step_plan: String?
+    /// How the timed plans were asked to compute convolutions and use the threads (`auto`: as deployed).
+    public var convolutions: String?
+    public var parallelism: String?
     public var layers: [ComputeProfile.Layer]
     public var sweep: [SweepPoint]
     /// The batch with the lowest latency per sample among those whose whole-batch latency stays within
@@ -58,9 +66,12 @@ public struct ModelProfile: Codable, Sendable {
         public var warmup = 5
         public var sweep = [1, 8, 32, 64, 128, 256]
         public var layout = PlanLayout.channelsLast
-        /// How fp32 3×3 convolutions are lowered (`.auto`: as a deployed `Runtime`); plans stay intra-op so that
-        /// their steps can be timed one by one.
-        public var convolutions = ConvolutionAlgorithm.direct
+        /// How fp32 3×3 convolutions are lowered (`.auto`: as a deployed `Runtime`; `.direct`: oneDNN's direct
+        /// convolutions, the per-step view of the unoptimized plan).
+        public var convolutions = ConvolutionAlgorithm.auto
+        /// How the timed plans use the threads (`.auto`: as a deployed `Runtime`). Per-step times always come from an
+        /// intra-op plan, whose steps run one after another.
+        public var parallelism = PlanParallelism.auto
         public var realtimeBudgetMs = 3.0
         public init() {}
     }
@@ -70,9 +81,10 @@ public struct ModelProfile: Codable, Sendable {
         let compute = try ComputeProfile(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
         let (plan1, memory1) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
                                                                sampleShape: sampleShape, batch: 1, layout: options.layout,
-                                                               convolutions: options.convolutions)
+                                                               parallelism: options.parallelism, convolutions: options.convolutions)
         let single = try PerformanceProfiler.timing(plan1, runs: options.runs, warmup: options.warmup)
-        let breakdown = try PerformanceProfiler.operationBreakdown(plan1, runs: max(options.runs / 5, 3), endToEndMs: single.latency_ms.mean)
+        let steps1 = try stepPlan(plan1, graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape, options: options)
+        let breakdown = try PerformanceProfiler.operationBreakdown(steps1, runs: max(options.runs / 5, 3), endToEndMs: single.latency_ms.mean)
         var memories = [memory1]
         let batchTiming: TimingProfile
         var batchSteps: [StepTime]?
@@ -81,15 +93,16 @@ public struct ModelProfile: Codable, Sendable {
         } else {
             let (planB, memoryB) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
                                                                    sampleShape: sampleShape, batch: options.batch, layout: options.layout,
-                                                                   convolutions: options.convolutions)
+                                                                   parallelism: options.parallelism, convolutions: options.convolutions)
             memories.append(memoryB)
             batchTiming = try PerformanceProfiler.timing(planB, runs: max(options.runs / 2, 5), warmup: options.warmup)
-            batchSteps = try PerformanceProfiler.operationBreakdown(planB, runs: max(options.runs / 10, 3), endToEndMs: batchTiming.latency_ms.mean).steps
+            let stepsB = try stepPlan(planB, graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape, options: options)
+            batchSteps = try PerformanceProfiler.operationBreakdown(stepsB, runs: max(options.runs / 10, 3), endToEndMs: batchTiming.latency_ms.mean).steps
         }
         var sweep: [SweepPoint] = []
         for b in options.sweep {
             let plan = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: [b] + sampleShape,
-                                         layout: options.layout, convolutions: options.convolutions)
+                                         layout: options.layout, parallelism: options.parallelism, convolutions: options.convolutions)
             // Fewer runs for big batches: each is long, and the mean settles quickly.
             let runs = max(3, min(options.runs, 2000 / b))
             let t = try PerformanceProfiler.timing(plan, runs: runs, warmup: min(options.warmup, 3))
@@ -105,11 +118,24 @@ public struct ModelProfile: Codable, Sendable {
             latency_ms: single.latency_ms, latency_samples_ms: single.samples_ms, batch_latency: batchTiming,
             throughput_samples_per_s: batchTiming.throughput_samples_per_s, amortized_latency_ms: batchTiming.per_sample_ms,
             operation_breakdown: breakdown.percent, operation_ms: breakdown.milliseconds, breakdown_coverage: breakdown.coverage,
-            step_ms: breakdown.steps, batch_step_ms: batchSteps, plan: plan1.summary,
+            step_ms: breakdown.steps, batch_step_ms: batchSteps, plan: plan1.summary, step_plan: steps1.summary,
+            convolutions: options.convolutions.rawValue, parallelism: options.parallelism.rawValue,
             layers: compute.layers, sweep: sweep,
             best_batch_realtime: SweepPoint.bestRealtime(sweep, budgetMs: options.realtimeBudgetMs),
             realtime_budget_ms: options.realtimeBudgetMs,
             best_batch_throughput: sweep.max { $0.samples_per_s < $1.samples_per_s }?.batch)
+    }
+}
+
+extension ModelProfile {
+    /// An intra-op plan with `timed`'s convolution choices, whose steps can be timed one by one: `timed` itself where
+    /// it is one. (A batch-split or single-thread plan runs its steps inside one parallel region, where a step's own
+    /// time cannot be read.)
+    static func stepPlan(_ timed: InferencePlan, graph: Graph, parameters: ParameterStore, inputName: String, sampleShape: [Int],
+                         options: Options) throws -> InferencePlan {
+        if timed.parallelism == .intraOp { return timed }
+        return try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: timed.inputShape,
+                                 layout: options.layout, parallelism: .intraOp, convolutions: options.convolutions)
     }
 }
 

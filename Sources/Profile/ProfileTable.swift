@@ -27,14 +27,16 @@ public enum ProfileTable {
         }
         out.append("")
         let l = p.latency_ms
-        out.append("Time")
+        out.append("Time (plan: \(p.plan); convolutions \(p.convolutions ?? "direct"), parallelism \(p.parallelism ?? "intra-op")"
+                   + (p.convolutions == "auto" && p.parallelism == "auto" ? ", as a deployed runtime compiles it)" : ")"))
         out.append(String(format: "  batch 1:  mean %.3f ms  median %.3f  p95 %.3f  std %.3f", l.mean, l.median, l.p95, l.std))
         let b = p.batch_latency
         out.append(String(format: "  batch %d: mean %.3f ms  median %.3f  p95 %.3f  std %.3f → %.1f samples/s, %.4f ms per sample",
                           b.batch, b.latency_ms.mean, b.latency_ms.median, b.latency_ms.p95, b.latency_ms.std,
                           p.throughput_samples_per_s, p.amortized_latency_ms))
         out.append("")
-        out.append(String(format: "Time by operation (batch 1, %@; steps add up to %.0f%% of the end-to-end time)", p.plan, p.breakdown_coverage * 100))
+        out.append(String(format: "Time by operation (batch 1, %@; steps add up to %.0f%% of the end-to-end time)", p.step_plan ?? p.plan,
+                          p.breakdown_coverage * 100))
         for (k, v) in p.operation_breakdown.sorted(by: { $0.value > $1.value }) where v > 0 {
             out.append("  " + k.padded(to: 18) + String(format: "%5.1f%%  %.3f ms", v, p.operation_ms[k] ?? 0))
         }

@@ -18,8 +18,10 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Comma-separated batch sizes to sweep.") var sweep = "1,8,32,64,128,256"
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = PlanLayout.channelsLast
-    @Option(help: ArgumentHelp("fp32 convolutions: direct (oneDNN), winograd, winograd4x4, streaming (≤ 16 output pixels), depthwise (3×3 depthwise), separable (3×3 depthwise + 1×1 as one step), or auto (as the runtime deploys; timed when compiling).", valueName: "algorithm"))
-    var convolutions = ConvolutionAlgorithm.direct
+    @Option(help: ArgumentHelp("fp32 convolutions: auto (the default: as the runtime deploys; timed when compiling), direct (oneDNN's: the unoptimized plan's per-step view), winograd, winograd4x4, streaming (≤ 16 output pixels), depthwise (3×3 depthwise), separable (3×3 depthwise + 1×1 as one step).", valueName: "algorithm"))
+    var convolutions = ConvolutionAlgorithm.auto
+    @Option(help: ArgumentHelp("How the timed plans use the threads: auto (the default: as the runtime deploys), intra-op, batch-split, single-thread. Per-step times always come from an intra-op plan.", valueName: "mode"))
+    var parallelism = PlanParallelism.auto
     @Option(help: "How many of the slowest plan steps to list, at batch 1 and at --batch; JSON has them all (step_ms, batch_step_ms).") var steps = 8
     @Flag(help: "Print JSON.") var json = false
 
@@ -41,6 +43,7 @@ struct ProfileCommand: ParsableCommand {
         options.batch = batch; options.runs = runs; options.warmup = warmup; options.sweep = sweepSizes
         options.layout = layout
         options.convolutions = convolutions
+        options.parallelism = parallelism
         let p = try ModelProfile.measure(name: m.name, graph: m.graph, parameters: m.parameters, inputName: m.inputName,
                                          sampleShape: m.sampleShape, options: options)
         print(json ? try p.jsonString() : ProfileTable.render(p, steps: steps))

@@ -63,6 +63,7 @@ import Runtime
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28])
         var options = ModelProfile.Options()
         options.batch = 4; options.runs = 5; options.warmup = 1; options.sweep = [1, 2]
+        options.convolutions = .direct; options.parallelism = .intraOp   // the per-step view of the unoptimized plan
         let p = try ModelProfile.measure(name: "resnet18", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28], options: options)
         #expect(p.sweep.map(\.batch) == [1, 2])
         #expect(p.latency_samples_ms.count == 5)
@@ -87,10 +88,26 @@ import Runtime
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.25), inputShape: [1, 1, 32, 32])
         var options = ModelProfile.Options()
         options.batch = 2; options.runs = 3; options.warmup = 1; options.sweep = [1]; options.convolutions = .winograd
+        options.parallelism = .intraOp
         let p = try ModelProfile.measure(name: "resnet18", graph: m.graph, parameters: m.parameters, sampleShape: [1, 32, 32], options: options)
         // 16 channels and more: every 3×3 stride-1 convolution (13 of 20) takes Winograd.
         #expect(p.plan == "intra-op, 13/20 convolutions winograd", "\(p.plan)")
         #expect(p.peak_memory_bytes.measured == p.peak_memory_bytes.planned)
+    }
+
+    /// By default the profile times the plan a deployed runtime compiles (kernel families and parallelism chosen by
+    /// timed races, so which ones is not asserted), says so, and times steps on an intra-op plan.
+    @Test func profileTimesTheDeployedPlanByDefault() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28])
+        var options = ModelProfile.Options()
+        #expect(options.convolutions == .auto && options.parallelism == .auto)
+        options.batch = 4; options.runs = 3; options.warmup = 1; options.sweep = [1]
+        let p = try ModelProfile.measure(name: "resnet18", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28], options: options)
+        #expect(p.convolutions == "auto" && p.parallelism == "auto")
+        #expect(PlanParallelism.allCases.filter { $0 != .auto }.contains { p.plan.hasPrefix($0.rawValue) }, "\(p.plan)")
+        #expect(p.step_plan?.hasPrefix("intra-op") == true, "\(p.step_plan ?? "nil")")
+        #expect(p.step_ms.contains { $0.kind == "convolution" })
+        #expect(ProfileTable.render(p).contains("as a deployed runtime compiles it"))
     }
 
     @Test func latencyStatistics() {
