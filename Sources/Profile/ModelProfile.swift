@@ -16,7 +16,9 @@ public struct ModelProfile: Codable, Sendable {
     public var threads: Int
     public var device: String
     public var macs_per_sample: Int
+    /// 2 × MACs.
     public var flops_per_sample: Int
+    /// The spec's GFLOPs: MACs / 10⁹ (`ComputeConvention`), as in `sla_*.json`.
     public var gflops_per_sample: Double
     public var parameters: Int
     public var model_size_mb: Double
@@ -98,7 +100,7 @@ public struct ModelProfile: Codable, Sendable {
         return ModelProfile(
             model: name, input_shape: sampleShape, threads: CPUDevice.threadCount, device: CPUInfo.description,
             macs_per_sample: compute.macs_per_sample, flops_per_sample: compute.flops_per_sample,
-            gflops_per_sample: Double(compute.flops_per_sample) / 1e9, parameters: compute.parameters,
+            gflops_per_sample: ComputeConvention.gflops(macs: compute.macs_per_sample), parameters: compute.parameters,
             model_size_mb: Double(compute.parameter_bytes) / 1_048_576, resize_elements_per_sample: compute.resize_elements_per_sample,
             peak_memory_bytes: PeakMemory(planned: memory1.planned, measured: memory1.measured), memory: memories,
             latency_ms: single.latency_ms, latency_samples_ms: single.samples_ms, batch_latency: batchTiming,

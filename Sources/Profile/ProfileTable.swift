@@ -1,4 +1,5 @@
 import Foundation
+import GraphCore
 
 /// The terminal rendering of a `ModelProfile`.
 public enum ProfileTable {
@@ -10,9 +11,10 @@ public enum ProfileTable {
         let shape = p.input_shape.map(String.init).joined(separator: "×")
         out.append("\(p.model), input \(shape), \(p.threads) threads on \(p.device)")
         out.append("")
-        out.append("Compute (per sample; MACs = conv + linear multiply-accumulates, 1 MAC = 2 FLOPs)")
-        out.append(String(format: "  MACs %.4f G   FLOPs %.4f G   parameters %d (%.1f MB)", Double(p.macs_per_sample) / 1e9,
-                          Double(p.flops_per_sample) / 1e9, p.parameters, p.model_size_mb))
+        out.append("Compute (per sample; MACs = conv + linear multiply-accumulates, FLOPs = 2 per MAC)")
+        out.append(String(format: "  GFLOPs %.4f (%@)   MACs %.4f G   FLOPs %.4f G   parameters %d (%.1f MB)", p.gflops_per_sample,
+                          ComputeConvention.label, Double(p.macs_per_sample) / 1e9, Double(p.flops_per_sample) / 1e9,
+                          p.parameters, p.model_size_mb))
         if p.resize_elements_per_sample > 0 {
             out.append(String(format: "  bilinear resize: %.2f M interpolated elements (not in the MACs)", Double(p.resize_elements_per_sample) / 1e6))
         }

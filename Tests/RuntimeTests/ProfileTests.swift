@@ -80,6 +80,9 @@ import Runtime
         #expect(p.memory.map(\.batch) == [1, 4])
         #expect(p.peak_memory_bytes.measured == p.peak_memory_bytes.planned)
         #expect(!ProfileTable.render(p).isEmpty)
+        // Compute in the spec's convention (1 MAC = 1 FLOP) beside both counts, as the SLA scorecard has it.
+        #expect(p.gflops_per_sample == Double(p.macs_per_sample) / 1e9 && p.flops_per_sample == 2 * p.macs_per_sample)
+        #expect(ProfileTable.render(p).contains(String(format: "GFLOPs %.4f (spec's convention: 1 MAC = 1 FLOP, as thop counts)", p.gflops_per_sample)))
     }
 
     /// `Options.convolutions` reaches every plan the profile times, and the profile says what it timed.
