@@ -96,7 +96,7 @@ public struct SLAScorecard: Codable, Sendable {
     /// Scores `runtime` on `dataset`: accuracy on `split` at the threshold chosen on val for
     /// `targetSensitivity`, speed and memory on the same runtime.
     public static func measure(model: String, graph: Graph, parameters: ParameterStore, inputName: String = "image",
-                               sampleShape: [Int], dataset: MedMNISTDataset,
+                               sampleShape: [Int], dataset: some SplitSource,
                                split: Split, preprocessing: Preprocessing, targetSensitivity: Double = 0.98,
                                rule: ThresholdRule = .valSensitivity, temperature: TemperatureScaling = .identity,
                                targets: Targets = Targets(), runs: Int = 200, sweep: [Int] = [64, 128, 256],

@@ -28,8 +28,10 @@ public struct Pipeline {
         public var baselineTraining = TrainingRecipe.spec.apply(to: TrainingConfig())
         /// The optimized model's recipe: the one cross-validation preferred (`TrainingRecipe.default`).
         public var training = TrainingRecipe.default.apply(to: TrainingConfig())
-        /// Use only the first N training images (the spec's `subset_size`); nil for all.
+        /// Use only the first N training images (quick runs); nil for all.
         public var trainSubset: Int?
+        /// The spec's `subset_size`: N images in all, 70/15/15% drawn from train/val/test, stratified; nil for all.
+        public var subset: DataSubset?
         /// The SLA's sensitivity, shown on val with 95% confidence by default (`thresholdRule`).
         public var targetSensitivity = 0.98
         public var thresholdRule = ThresholdRule.wilsonLowerBound
@@ -60,17 +62,21 @@ public struct Pipeline {
         try AtomicFile.write(try value.prettyJSON(), to: output.appendingPathComponent(name))
     }
 
-    public func run(dataset: MedMNISTDataset) throws -> (baseline: SLAScorecard, optimized: SLAScorecard, report: URL) {
+    /// `start`: when loading began (before the file was opened or downloaded), for the data-loading time.
+    public func run(dataset: MedMNISTDataset, since start: ContinuousClock.Instant = .now) throws
+        -> (baseline: SLAScorecard, optimized: SLAScorecard, report: URL) {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        var train = try dataset.split(.train)
-        let val = try dataset.split(.val)
+        let data = try LoadedSplits.load(dataset, splits: Split.allCases, subset: options.subset, since: start)
+        var train = try data.split(.train)
+        let val = try data.split(.val)
         if let n = options.trainSubset, n < train.count { train = try train.prefix(n) }
-        let reportSplit: Split = dataset.availableSplits.contains(.test) ? .test : .val
-        log("data: \(train.count) training and \(val.count) validation images of \(train.height)×\(train.width); scorecards on \(reportSplit.rawValue)")
+        let reportSplit: Split = data.availableSplits.contains(.test) ? .test : .val
+        log(data.summary + "; evaluation and scorecards on \(reportSplit.rawValue)")
+        for note in data.notes { log("note: " + note) }
 
         // 1. Data exploration.
-        let report = try DatasetReport(dataset: dataset)
-        try AtomicFile.write(Data(report.json().utf8), to: output.appendingPathComponent("data.json"))
+        let report = try DatasetReport(file: data.file, task: dataset.task, splits: data.splits)
+        try AtomicFile.write(Data(report.json(loading: data.report).utf8), to: output.appendingPathComponent("data.json"))
         try SampleGrid.write(train, indices: SampleGrid.choose(from: train, count: 16), classNames: dataset.task.classNames,
                              to: output.appendingPathComponent("samples.svg"), title: "\(dataset.task.name) training samples")
 
@@ -79,7 +85,7 @@ public struct Pipeline {
                                       train: train, val: val, directory: "baseline")
         try FileManager.default.copyItem(atPath: output.appendingPathComponent("baseline/history.json").path,
                                          toPath: output.appendingPathComponent("history.json").path, replacing: true)
-        let baselineEval = try ClinicalEvaluation.run(checkpoint: baseline, dataset: dataset, split: reportSplit, thresholds: [0.4, 0.7],
+        let baselineEval = try ClinicalEvaluation.run(checkpoint: baseline, dataset: data, split: reportSplit, thresholds: [0.4, 0.7],
                                                       targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 128,
                                                       backend: backend)
         try write(baselineEval, "eval.json")
@@ -112,12 +118,12 @@ public struct Pipeline {
             }
         var optimized = try trainModel(options.optimizedModel, channels: options.optimizedChannels, epochs: options.optimizedEpochs,
                                        config: options.training, train: train, val: val, directory: "optimized", distillation: distillation)
-        let optimizedEval = try ClinicalEvaluation.run(checkpoint: optimized, dataset: dataset, split: reportSplit, thresholds: [0.4, 0.7],
+        let optimizedEval = try ClinicalEvaluation.run(checkpoint: optimized, dataset: data, split: reportSplit, thresholds: [0.4, 0.7],
                                                        targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 256,
                                                        backend: backend)
         try write(optimizedEval, "eval_optimized.json")
         // Is the optimized model's AUC different from the baseline's on the same images? DeLong's paired test.
-        let comparison = try ModelComparison.run(("baseline", baseline), ("optimized", optimized), dataset: dataset, split: reportSplit,
+        let comparison = try ModelComparison.run(("baseline", baseline), ("optimized", optimized), dataset: data, split: reportSplit,
                                                  batchSize: 128, backend: backend)
         try write(comparison, "comparison.json")
         log(comparison.table())
@@ -126,13 +132,13 @@ public struct Pipeline {
         try profile(optimized, name: "profile_optimized.json")
 
         // 4. Deployment: ONNX files, scored on our runtime.
-        let baselineCard = try exportAndScore(baseline, name: "baseline", dataset: dataset, split: reportSplit)
-        let optimizedCard = try exportAndScore(optimized, name: "optimized", dataset: dataset, split: reportSplit)
+        let baselineCard = try exportAndScore(baseline, name: "baseline", dataset: data, split: reportSplit)
+        let optimizedCard = try exportAndScore(optimized, name: "optimized", dataset: data, split: reportSplit)
         try write(optimizedCard, "sla.json")   // the deployed model's scorecard
         // Beside it, the same model quantized to INT8 after training (calibrated on training images), scored the same way.
         let (int8, changes) = try optimized.quantizedToInt8(train: train, samples: 512, file: dataset.file)
         log("optimized: INT8 quantized (\(changes.count) convolutions, \(int8.info["quantization"]!))")
-        _ = try exportAndScore(int8, name: "optimized_int8", dataset: dataset, split: reportSplit)
+        _ = try exportAndScore(int8, name: "optimized_int8", dataset: data, split: reportSplit)
 
         // 5. The report.
         let written = try RunReport.write(runDirectory: output, to: nil)
@@ -194,7 +200,7 @@ public struct Pipeline {
                    Double(p.macs_per_sample) / 1e9, p.latency_ms.mean, p.throughput_samples_per_s, p.batch_latency.batch))
     }
 
-    func exportAndScore(_ checkpoint: Checkpoint, name: String, dataset: MedMNISTDataset, split: Split) throws -> SLAScorecard {
+    func exportAndScore(_ checkpoint: Checkpoint, name: String, dataset: LoadedSplits, split: Split) throws -> SLAScorecard {
         let url = output.appendingPathComponent("\(name).onnx")
         var metadata = ["pneumo.model": checkpoint.descriptor.model]
         if let t = checkpoint.info["threshold"] { metadata["pneumo.threshold"] = t }

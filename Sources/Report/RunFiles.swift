@@ -21,7 +21,7 @@
 ///
 /// ```
 /// data.json      {file?, image_size?, splits: {train, val, test: null | {total, normal, pneumonia,
-///                 imbalance_ratio?, pixel_mean?, pixel_std?}}}
+///                 imbalance_ratio?, pixel_mean?, pixel_std?}}, loading?: {seconds, subset?, notes?: [text]}}
 /// history.json   [{epoch, learning_rate, train_loss, train_accuracy, val_loss, val_accuracy, val_auc, seconds}]
 ///                 (accuracies and AUC are fractions; seconds is the epoch's wall time)
 /// eval*.json     {split, samples, auc, ci95?: {auc?: {lower, upper}}, loss,
@@ -87,9 +87,17 @@ public struct DataFile: Codable, Sendable, Equatable {
         public var test: Split?
     }
 
+    /// How the run loaded its images (`Data.DataLoadingReport`).
+    public struct Loading: Codable, Sendable, Equatable {
+        public var seconds: Double
+        public var subset: Int?
+        public var notes: [String]?
+    }
+
     public var file: String?
     public var image_size: Int?
     public var splits: Splits
+    public var loading: Loading?
 }
 
 /// One epoch in `history.json` (the same keys as `Train.EpochRecord`).

@@ -231,9 +231,15 @@ struct Page {
                         .number(s.imbalance_ratio.map { Format.fixed($0, 2) + " : 1" } ?? "∞"),
                         .number([s.pixel_mean, s.pixel_std].compactMap { $0.map { Format.fixed($0, 3) } }.joined(separator: " ± "))]
             }
-            let counts = table(HTMLTable(caption: "Images per split (pixels on the [0, 1] scale)",
+            var counts = table(HTMLTable(caption: "Images per split (pixels on the [0, 1] scale)",
                                          headers: ["Split", "Images", "Normal", "Pneumonia", "Imbalance", "Pixel mean ± std"],
                                          numericColumns: [1, 2, 3, 4, 5], rows: rows))
+            if let l = d.loading {
+                // The spec times its data loading; where the run departed from the spec's data, it says why.
+                let subset = l.subset.map { ", a subset of \(Format.grouped($0)) images (70/15/15% from train/val/test)" } ?? ""
+                counts += "<p class=\"section-note\">Loaded in \(esc(Format.seconds(l.seconds)))\(esc(subset)).</p>\n"
+                for note in l.notes ?? [] { counts += "<p class=\"section-note\">Note: \(esc(note))</p>\n" }
+            }
             // A sample grid narrow enough sits beside the chart and the table goes below; a wide grid
             // gets the full width below, and the table sits beside the chart.
             return out + (wide ? counts + "</div>\n" + samples() : samples() + "</div>\n" + counts) + "</section>\n"

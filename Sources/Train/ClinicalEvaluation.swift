@@ -77,8 +77,10 @@ public struct ClinicalEvaluation: Codable, Sendable {
     public var operating_curve: [OperatingPoint]?
     /// The ROC curve on the reported split, thinned to at most ~200 points (every corner kept when fewer).
     public var roc: [ROCPoint]
+    /// How the images were loaded, and how long it took (`pneumo eval` sets it).
+    public var data_loading: DataLoadingReport? = nil
 
-    public static func run(checkpoint: Checkpoint, dataset: MedMNISTDataset, split: Split, thresholds: [Double],
+    public static func run(checkpoint: Checkpoint, dataset: some SplitSource, split: Split, thresholds: [Double],
                            targetSensitivity: Double?, rule: ThresholdRule = .valSensitivity, batchSize: Int,
                            testTimeAugmentation: TestTimeAugmentation? = nil, backend: any Backend) throws -> ClinicalEvaluation {
         let d = checkpoint.descriptor

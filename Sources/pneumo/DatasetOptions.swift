@@ -40,6 +40,27 @@ struct DatasetOptions: ParsableArguments {
         }
         return try MedMNISTDataset(contentsOf: cache.fetch(remote))
     }
+
+    /// Opens the dataset and loads `splits` (those it has), subset as `--subset` says, timing it all.
+    func load(preferredSize: Int?, splits: [Split], subset: SubsetOption) throws -> LoadedSplits {
+        let start = ContinuousClock.now
+        return try LoadedSplits.load(try open(preferredSize: preferredSize), splits: splits, subset: try subset.value, since: start)
+    }
+}
+
+/// `--subset N`, shared by `train`, `eval` and `pipeline`.
+struct SubsetOption: ParsableArguments {
+    @Option(name: .customLong("subset"), parsing: .unconditional,
+            help: ArgumentHelp("Use N images in all, as the spec's subset_size: 70% of N drawn from train, 15% from val, 15% from test, each keeping its split's class balance (a fixed seed, so train and eval draw the same images); a split smaller than its share is used whole.", valueName: "n"))
+    var total: Int?
+
+    func validate() throws {
+        if let total, total < DataSubset.minimum {
+            throw ValidationError("--subset must be at least \(DataSubset.minimum) (70/15/15% of it over train/val/test, one image at least in each), got \(total)")
+        }
+    }
+
+    var value: DataSubset? { get throws { try total.map(DataSubset.init(total:)) } }
 }
 
 /// `--threads` and `--backend`, shared by the commands that run models.

@@ -10,7 +10,12 @@ struct PipelineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
         abstract: "Run the whole job: data → baseline (train, evaluate, profile, analyse) → optimized model → ONNX → SLA scorecards → report.",
-        discussion: "Writes data.json, samples.svg, history.json, eval.json, profile_*.json, analysis.json, *.onnx, sla_*.json and report.html into --out.")
+        discussion: """
+            Writes data.json, samples.svg, history.json, eval.json, profile_*.json, analysis.json, *.onnx, sla_*.json and \
+            report.html into --out. --subset N uses N images in all, 70/15/15% drawn from train/val/test, each \
+            stratified with a fixed seed, as the spec's subset_size; the data-loading time is logged and is data.json's \
+            loading.seconds.
+            """)
 
     @OptionGroup var dataset: DatasetOptions
     @Option(help: "Output directory.") var out: String
@@ -19,7 +24,8 @@ struct PipelineCommand: ParsableCommand {
     @Option(name: .customLong("optimized-model"), help: "The efficient model to deploy.") var optimizedModel = "pneumonet"
     @Option(name: .customLong("optimized-channels"), help: "Input channels of the optimized model (1: grayscale as is).") var optimizedChannels = 1
     @Option(parsing: .unconditional, help: "Epochs for the optimized model (default: its recipe's, TrainingRecipe.default).") var epochs: Int?
-    @Option(name: .customLong("train-subset"), help: "Use only the first N training images (quick runs).") var trainSubset: Int?
+    @Option(name: .customLong("train-subset"), help: "Use only the first N training images (quick runs; --subset is the spec's subset_size).") var trainSubset: Int?
+    @OptionGroup var subset: SubsetOption
     @Option(name: .customLong("target-sensitivity"), help: "Sensitivity the operating threshold must reach on val (the SLA's 98%).") var targetSensitivity = 0.98
     @Option(name: .customLong("threshold-rule"), help: "How the threshold is chosen on val: \(ThresholdRule.allCases.map(\.rawValue).joined(separator: ", ")).")
     var thresholdRule = ThresholdRule.wilsonLowerBound
@@ -34,6 +40,9 @@ struct PipelineCommand: ParsableCommand {
             throw ValidationError("\(flag) must be a positive whole number, got \(value)")
         }
         if let trainSubset, trainSubset < 2 { throw ValidationError("--train-subset must be at least 2") }
+        if trainSubset != nil, subset.total != nil {
+            throw ValidationError("give --subset (N images over train/val/test) or --train-subset (the first N training images), not both")
+        }
         guard teachers >= 0 else { throw ValidationError("--teachers must be 0 or more, got \(teachers)") }
         guard targetSensitivity > 0, targetSensitivity <= 1 else { throw ValidationError("--target-sensitivity must be in (0, 1]") }
         try OutputPath.directory(out, "--out")
@@ -47,6 +56,7 @@ struct PipelineCommand: ParsableCommand {
     private func runPipeline() throws {
         let backend = try engine.makeBackend()
         let data: MedMNISTDataset
+        let start = ContinuousClock.now
         do {
             data = try dataset.open(preferredSize: nil)
         } catch {
@@ -67,14 +77,14 @@ struct PipelineCommand: ParsableCommand {
         var options = Pipeline.Options()
         options.baselineModel = baselineModel; options.baselineEpochs = baselineEpochs
         options.optimizedModel = optimizedModel; options.optimizedChannels = optimizedChannels; options.optimizedEpochs = epochs
-        options.trainSubset = trainSubset; options.targetSensitivity = targetSensitivity; options.thresholdRule = thresholdRule
+        options.trainSubset = trainSubset; options.subset = try subset.value; options.targetSensitivity = targetSensitivity; options.thresholdRule = thresholdRule
         options.teachers = teachers
         options.training.seed = seed
         if quick { options.profileRuns = 10; options.slaRuns = 30; options.sweep = [1, 8, 64] }
         let pipeline = Pipeline(options: options, output: URL(fileURLWithPath: out), backend: backend) {
             FileHandle.standardError.write(Data(("pipeline: " + $0 + "\n").utf8))
         }
-        let result = try pipeline.run(dataset: data)
+        let result = try pipeline.run(dataset: data, since: start)
         print(result.baseline.table())
         print("")
         print(result.optimized.table())
