@@ -84,6 +84,9 @@ public struct SLAScorecard: Codable, Sendable {
     /// measured when compiling them).
     public var plans: [String: String]?
     public var plan_reasons: [String: String]?
+    /// Where this scorecard differs from the spec's defaults, and why (the threshold rule; the split, where the
+    /// file has no test split).
+    public var spec_differences: [String]?
 
     static func check(_ name: String, _ measured: Double, below target: Double, _ unit: String) -> Check {
         Check(name: name, target: target, measured: measured, unit: unit, margin: (target - measured) / target, pass: measured < target)
@@ -150,7 +153,7 @@ public struct SLAScorecard: Codable, Sendable {
                             auc_ci95: DeLong.components(scores: reported.scores, labels: reported.labels)?.interval(),
                             threshold: threshold, target_sensitivity: targetSensitivity, threshold_rule: rule.rawValue,
                             temperature: temperature.temperature, checks: checks, pass: checks.allSatisfy(\.pass),
-                            plans: plans, plan_reasons: reasons)
+                            plans: plans, plan_reasons: reasons, spec_differences: rule.specDifference.map { [$0] })
     }
 
     public func table() -> String {
@@ -176,6 +179,7 @@ public struct SLAScorecard: Codable, Sendable {
         if let plans {
             lines.append("plans: " + plans.sorted { Int($0.key) ?? 0 < Int($1.key) ?? 0 }.map { "batch \($0.key) \($0.value)" }.joined(separator: "; "))
         }
+        for note in spec_differences ?? [] { lines.append("note: " + note) }
         lines.append(pass ? "PASS: every check" : "FAIL: \(checks.filter { !$0.pass }.map(\.name).joined(separator: ", "))")
         return lines.joined(separator: "\n")
     }

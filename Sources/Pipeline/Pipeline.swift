@@ -33,14 +33,16 @@ public struct Pipeline {
         /// The spec's `subset_size`: N images in all, 70/15/15% drawn from train/val/test, stratified; nil for all.
         public var subset: DataSubset?
         /// The SLA's sensitivity, shown on val with 95% confidence by default (`thresholdRule`).
-        public var targetSensitivity = 0.98
+        public var targetSensitivity = SpecDefaults.targetSensitivity
         public var thresholdRule = ThresholdRule.wilsonLowerBound
         /// Teachers of the optimized model: this many models of its own architecture and recipe (seeds + 1, + 2, …)
         /// are trained first, and the optimized model learns from their mean softmax (`Distillation`); 0 trains it alone.
         public var teachers = 3
         public var distillTemperature: Float = 4
         public var distillAlpha: Float = 0.7
-        public var profileRuns = 50
+        /// The spec's profiling: 100 timed runs after 10 warm-ups, on a batch of val images.
+        public var profileRuns = ModelProfile.specRuns
+        public var profileWarmup = ModelProfile.specWarmup
         public var slaRuns = 200
         /// Batch sizes the SLA's throughput is measured at (the best is reported); small ones keep tests quick.
         public var slaSweep = [64, 128, 256]
@@ -70,13 +72,17 @@ public struct Pipeline {
         var train = try data.split(.train)
         let val = try data.split(.val)
         if let n = options.trainSubset, n < train.count { train = try train.prefix(n) }
-        let reportSplit: Split = data.availableSplits.contains(.test) ? .test : .val
+        let (reportSplit, splitNote) = SpecDefaults.evaluationSplit(available: data.availableSplits)
+        // Where this run departs from the spec's defaults because of the data, said once here and in the files.
+        let dataNotes = [SpecDefaults.imageSizeNote(fileSize: train.height), splitNote].compactMap { $0 } + data.notes
         log(data.summary + "; evaluation and scorecards on \(reportSplit.rawValue)")
-        for note in data.notes { log("note: " + note) }
+        for note in dataNotes + [options.thresholdRule.specDifference].compactMap({ $0 }) { log("note: " + note) }
 
         // 1. Data exploration.
         let report = try DatasetReport(file: data.file, task: dataset.task, splits: data.splits)
-        try AtomicFile.write(Data(report.json(loading: data.report).utf8), to: output.appendingPathComponent("data.json"))
+        var loading = data.report
+        loading.notes = dataNotes
+        try AtomicFile.write(Data(report.json(loading: loading).utf8), to: output.appendingPathComponent("data.json"))
         try SampleGrid.write(train, indices: SampleGrid.choose(from: train, count: 16), classNames: dataset.task.classNames,
                              to: output.appendingPathComponent("samples.svg"), title: "\(dataset.task.name) training samples")
 
@@ -85,12 +91,14 @@ public struct Pipeline {
                                       train: train, val: val, directory: "baseline")
         try FileManager.default.copyItem(atPath: output.appendingPathComponent("baseline/history.json").path,
                                          toPath: output.appendingPathComponent("history.json").path, replacing: true)
-        let baselineEval = try ClinicalEvaluation.run(checkpoint: baseline, dataset: data, split: reportSplit, thresholds: [0.4, 0.7],
+        let evalNotes = [splitNote, options.thresholdRule.specDifference].compactMap { $0 }
+        var baselineEval = try ClinicalEvaluation.run(checkpoint: baseline, dataset: data, split: reportSplit, thresholds: SpecDefaults.thresholds,
                                                       targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 128,
                                                       backend: backend)
+        baselineEval.spec_differences = evalNotes
         try write(baselineEval, "eval.json")
         log(String(format: "baseline: %@ AUC %.4f", reportSplit.rawValue, baselineEval.auc))
-        try profile(baseline, name: "profile_baseline.json")
+        try profile(baseline, name: "profile_baseline.json", val: val, file: data.file)
         var analysisOptions = OptimizationAnalysis.Options()
         analysisOptions.runs = max(options.profileRuns / 5, 5)
         let log = self.log
@@ -118,9 +126,10 @@ public struct Pipeline {
             }
         var optimized = try trainModel(options.optimizedModel, channels: options.optimizedChannels, epochs: options.optimizedEpochs,
                                        config: options.training, train: train, val: val, directory: "optimized", distillation: distillation)
-        let optimizedEval = try ClinicalEvaluation.run(checkpoint: optimized, dataset: data, split: reportSplit, thresholds: [0.4, 0.7],
+        var optimizedEval = try ClinicalEvaluation.run(checkpoint: optimized, dataset: data, split: reportSplit, thresholds: SpecDefaults.thresholds,
                                                        targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 256,
                                                        backend: backend)
+        optimizedEval.spec_differences = evalNotes
         try write(optimizedEval, "eval_optimized.json")
         // Is the optimized model's AUC different from the baseline's on the same images? DeLong's paired test.
         let comparison = try ModelComparison.run(("baseline", baseline), ("optimized", optimized), dataset: data, split: reportSplit,
@@ -129,16 +138,16 @@ public struct Pipeline {
         log(comparison.table())
         if let t = optimizedEval.target?.threshold { optimized.info["threshold"] = "\(t)" }
         try optimized.write(to: output.appendingPathComponent("optimized/best.safetensors"))
-        try profile(optimized, name: "profile_optimized.json")
+        try profile(optimized, name: "profile_optimized.json", val: val, file: data.file)
 
         // 4. Deployment: ONNX files, scored on our runtime.
-        let baselineCard = try exportAndScore(baseline, name: "baseline", dataset: data, split: reportSplit)
-        let optimizedCard = try exportAndScore(optimized, name: "optimized", dataset: data, split: reportSplit)
+        let baselineCard = try exportAndScore(baseline, name: "baseline", dataset: data, split: reportSplit, splitNote: splitNote)
+        let optimizedCard = try exportAndScore(optimized, name: "optimized", dataset: data, split: reportSplit, splitNote: splitNote)
         try write(optimizedCard, "sla.json")   // the deployed model's scorecard
         // Beside it, the same model quantized to INT8 after training (calibrated on training images), scored the same way.
         let (int8, changes) = try optimized.quantizedToInt8(train: train, samples: 512, file: dataset.file)
         log("optimized: INT8 quantized (\(changes.count) convolutions, \(int8.info["quantization"]!))")
-        _ = try exportAndScore(int8, name: "optimized_int8", dataset: data, split: reportSplit)
+        _ = try exportAndScore(int8, name: "optimized_int8", dataset: data, split: reportSplit, splitNote: splitNote)
 
         // 5. The report.
         let written = try RunReport.write(runDirectory: output, to: nil)
@@ -188,11 +197,18 @@ public struct Pipeline {
         return try Checkpoint.read(URL(fileURLWithPath: summary.checkpoint))
     }
 
-    func profile(_ checkpoint: Checkpoint, name: String) throws {
+    /// Profiles `checkpoint` as `pneumo profile` does, timed on the first images of `val` (the spec's sample batch).
+    func profile(_ checkpoint: Checkpoint, name: String, val: ImageSplit? = nil, file: String = "") throws {
         var o = ModelProfile.Options()
         o.runs = options.profileRuns
+        o.warmup = options.profileWarmup
         o.sweep = options.sweep
         let shape = Array(checkpoint.descriptor.inputShape(batch: 1).dropFirst())
+        if let val, val.count > 0 {
+            let n = min(o.batch, val.count)
+            o.sample = try ProfileSample(images: try Preprocessing(size: shape[1], channels: shape[0]).images(val, indices: Array(0..<n)),
+                                         source: "the first \(n) val images of \(file)")
+        }
         let p = try ModelProfile.measure(name: checkpoint.descriptor.model, graph: try checkpoint.graph(),
                                          parameters: checkpoint.parameters, sampleShape: shape, options: o)
         try write(p, name)
@@ -200,7 +216,7 @@ public struct Pipeline {
                    Double(p.macs_per_sample) / 1e9, p.latency_ms.mean, p.throughput_samples_per_s, p.batch_latency.batch))
     }
 
-    func exportAndScore(_ checkpoint: Checkpoint, name: String, dataset: LoadedSplits, split: Split) throws -> SLAScorecard {
+    func exportAndScore(_ checkpoint: Checkpoint, name: String, dataset: LoadedSplits, split: Split, splitNote: String?) throws -> SLAScorecard {
         let url = output.appendingPathComponent("\(name).onnx")
         var metadata = ["pneumo.model": checkpoint.descriptor.model]
         if let t = checkpoint.info["threshold"] { metadata["pneumo.threshold"] = t }
@@ -212,12 +228,13 @@ public struct Pipeline {
         var graph = model.graph
         graph.outputs = Array(graph.outputs.prefix(1))
         let shape = Array(model.inputShape.dropFirst())
-        let card = try SLAScorecard.measure(model: name, graph: graph, parameters: model.parameters, inputName: model.inputName,
+        var card = try SLAScorecard.measure(model: name, graph: graph, parameters: model.parameters, inputName: model.inputName,
                                             sampleShape: shape, dataset: dataset, split: split,
                                             preprocessing: try Preprocessing(size: shape[1], channels: shape[0]),
                                             targetSensitivity: options.targetSensitivity, rule: options.thresholdRule,
                                             temperature: try checkpoint.temperatureScaling(), runs: options.slaRuns,
                                             sweep: options.slaSweep)
+        if let splitNote { card.spec_differences = [splitNote] + (card.spec_differences ?? []) }
         try write(card, "sla_\(name).json")
         log("\(name): SLA \(card.pass ? "PASS" : "FAIL (\(card.checks.filter { !$0.pass }.map(\.name).joined(separator: ", ")))")")
         return card

@@ -29,7 +29,7 @@ public enum ProfileTable {
         }
         out.append("")
         let l = p.latency_ms
-        out.append("Time")
+        out.append("Time" + (p.runs.map { r in " (\(r) timed runs after \(p.warmup ?? 0) warm-ups, on \(p.timing_input ?? "random normal inputs"))" } ?? ""))
         out.append(String(format: "  batch 1:  mean %.3f ms  median %.3f  p95 %.3f  std %.3f", l.mean, l.median, l.p95, l.std))
         let b = p.batch_latency
         out.append(String(format: "  batch %d: mean %.3f ms  median %.3f  p95 %.3f  std %.3f → %.1f samples/s, %.4f ms per sample",
@@ -53,6 +53,10 @@ public enum ProfileTable {
             out.append(String(format: "  %5d  %11.3f  %14.4f  %10.1f", s.batch, s.latency_ms, s.per_sample_ms, s.samples_per_s))
         }
         out.append("  real-time (whole batch within \(p.realtime_budget_ms) ms): batch \(p.best_batch_realtime.map(String.init) ?? "none"); throughput: batch \(p.best_batch_throughput.map(String.init) ?? "-")")
+        if let notes = p.spec_differences, !notes.isEmpty {
+            out.append("")
+            for note in notes { out.append("note: " + note) }
+        }
         return out.joined(separator: "\n")
     }
 }

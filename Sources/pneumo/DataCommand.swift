@@ -18,7 +18,7 @@ struct DataCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A MedMNIST .npz file to read instead of the cached download.", valueName: "file"))
     var data: String?
 
-    @Option(help: ArgumentHelp("Image size of the download: 28, 64, 128 or 224 (default 28).", valueName: "n"))
+    @Option(help: ArgumentHelp("Image size of the download: 28, 64, 128 or 224 (default: the spec's 64).", valueName: "n"))
     var size: Int?
 
     @Flag(help: "Print JSON (keys: file, image_size, splits, loading) instead of a table.")
@@ -58,7 +58,7 @@ struct DataCommand: ParsableCommand {
             url = URL(fileURLWithPath: data)
         } else {
             let cache = DatasetCache.resolve(flag: cacheDir)
-            let remote = try PneumoniaMNIST.file(size: size ?? 28)
+            let remote = try PneumoniaMNIST.file(size: size ?? SpecDefaults.imageSize)
             if try cache.cached(remote) == nil { note("downloading \(remote.url.absoluteString) to \(cache.path(for: remote).path)") }
             url = try cache.fetch(remote)
         }
@@ -70,7 +70,10 @@ struct DataCommand: ParsableCommand {
         if let size, report.height != size {
             throw DataError(.mismatch, file: url.path, "--size \(size) was given, but the images are \(report.height)×\(report.width)")
         }
-        print(json ? report.json(loading: loaded.report) : report.table() + "\n" + loaded.summary)
+        var loading = loaded.report
+        if size == nil, let note = SpecDefaults.imageSizeNote(fileSize: report.height) { loading.notes.append(note) }
+        print(json ? report.json(loading: loading)
+                   : ([report.table(), loaded.summary] + loading.notes.map { "note: " + $0 }).joined(separator: "\n"))
 
         if let samples, let split = splits.first(where: { $0.split == .train }) ?? splits.first {
             let indices = SampleGrid.choose(from: split, count: sampleCount)

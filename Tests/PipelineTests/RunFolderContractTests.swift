@@ -1,3 +1,4 @@
+import ClinicalMetrics
 import Data
 import FileSafety
 import Foundation
@@ -86,9 +87,18 @@ import TestSupport
         #expect([data.splits.train?.total, data.splits.val?.total, data.splits.test?.total] == [48, 30, 30])
         #expect(data.splits.val?.pneumonia == 20)
         #expect(data.loading?.subset == 200 && (data.loading?.seconds ?? 0) > 0)
-        #expect(data.loading?.notes == ["subset: the train split holds 48 images, no more than its share 140 of 200; using all"])
-        #expect(report.html.contains("Note: subset: the train split holds 48 images"))
-        // One GFLOPs: the profile's and the scorecard's are the same model's MACs / 10⁹.
+        #expect(data.loading?.notes == ["size 64 not in file; using 28",
+                                        "subset: the train split holds 48 images, no more than its share 140 of 200; using all"])
+        #expect(report.html.contains("Note: size 64 not in file; using 28"))
+        // Profiles timed on the spec's sample batch, saying where they depart from its 100 runs after 10 warm-ups.
+        let profile = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("profile_baseline.json")))
+                                   as? [String: Any])
+        #expect(profile["timing_input"] as? String == "the first 30 val images of synthetic.npz")
+        #expect(profile["spec_differences"] as? [String] == ["timed 5 runs after 10 warm-ups; the spec times 100 after 10"])
+        #expect(profile["gflops_per_sample"] as? Double == (profile["macs_per_sample"] as? Int).map { Double($0) / 1e9 })
         #expect(run.slaBaseline.value?.gflops_per_sample == run.profiles.first { $0.file == "profile_baseline.json" }?.profile.specGFLOPs)
+        // The evaluation says how its threshold rule departs from the spec.
+        let eval = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("eval.json"))) as? [String: Any])
+        #expect(eval["spec_differences"] as? [String] == [ThresholdRule.wilsonLowerBound.specDifference!])
     }
 }
