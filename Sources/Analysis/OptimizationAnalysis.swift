@@ -84,7 +84,8 @@ public enum OptimizationAnalysis {
         var report = AnalysisReport(
             model: name, input_size: sampleShape.last ?? 0, channels: sampleShape.first ?? 0, threads: CPUDevice.threadCount,
             device: CPUInfo.description, throughput_batch: options.throughputBatch,
-            baseline: BaselineSummary(parameters: base.parameters, macs_per_sample: base.macs, latency_ms: base.latencyMs,
+            baseline: BaselineSummary(parameters: base.parameters, macs_per_sample: base.macs,
+                                      flops_per_sample: ComputeConvention.flops(macs: base.macs), latency_ms: base.latencyMs,
                                       throughput_samples_per_s: base.throughput, planned_bytes: base.plannedBytes,
                                       weight_bytes: base.weightBytes, activation_bytes: base.arenaBytes, time_share: context.share),
             techniques: techniques, batching: points)

@@ -28,17 +28,21 @@ public struct Pipeline {
         public var baselineTraining = TrainingRecipe.spec.apply(to: TrainingConfig())
         /// The optimized model's recipe: the one cross-validation preferred (`TrainingRecipe.default`).
         public var training = TrainingRecipe.default.apply(to: TrainingConfig())
-        /// Use only the first N training images (the spec's `subset_size`); nil for all.
+        /// Use only the first N training images (quick runs); nil for all.
         public var trainSubset: Int?
+        /// The spec's `subset_size`: N images in all, 70/15/15% drawn from train/val/test, stratified; nil for all.
+        public var subset: DataSubset?
         /// The SLA's sensitivity, shown on val with 95% confidence by default (`thresholdRule`).
-        public var targetSensitivity = 0.98
+        public var targetSensitivity = SpecDefaults.targetSensitivity
         public var thresholdRule = ThresholdRule.wilsonLowerBound
         /// Teachers of the optimized model: this many models of its own architecture and recipe (seeds + 1, + 2, …)
         /// are trained first, and the optimized model learns from their mean softmax (`Distillation`); 0 trains it alone.
         public var teachers = 3
         public var distillTemperature: Float = 4
         public var distillAlpha: Float = 0.7
-        public var profileRuns = 50
+        /// The spec's profiling: 100 timed runs after 10 warm-ups, on a batch of val images.
+        public var profileRuns = ModelProfile.specRuns
+        public var profileWarmup = ModelProfile.specWarmup
         public var slaRuns = 200
         /// Batch sizes the SLA's throughput is measured at (the best is reported); small ones keep tests quick.
         public var slaSweep = [64, 128, 256]
@@ -65,21 +69,29 @@ public struct Pipeline {
         try AtomicFile.write(try value.prettyJSON(), to: output.appendingPathComponent(name))
     }
 
-    public func run(dataset: MedMNISTDataset) throws -> (baseline: SLAScorecard, optimized: SLAScorecard, report: URL) {
+    /// `start`: when loading began (before the file was opened or downloaded), for the data-loading time.
+    public func run(dataset: MedMNISTDataset, since start: ContinuousClock.Instant = .now) throws
+        -> (baseline: SLAScorecard, optimized: SLAScorecard, report: URL) {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        var train = try dataset.split(.train)
-        let val = try dataset.split(.val)
+        let data = try LoadedSplits.load(dataset, splits: Split.allCases, subset: options.subset, since: start)
+        var train = try data.split(.train)
+        let val = try data.split(.val)
         if let n = options.trainSubset, n < train.count { train = try train.prefix(n) }
-        let reportSplit: Split = dataset.availableSplits.contains(.test) ? .test : .val
-        log("data: \(train.count) training and \(val.count) validation images of \(train.height)×\(train.width); scorecards on \(reportSplit.rawValue)")
-        let progress = try PipelineProgress(directory: output, settings: settings(dataset: dataset, train: train, val: val),
+        let (reportSplit, splitNote) = SpecDefaults.evaluationSplit(available: data.availableSplits)
+        // Where this run departs from the spec's defaults because of the data, said once here and in the files.
+        let dataNotes = [SpecDefaults.imageSizeNote(fileSize: train.height), splitNote].compactMap { $0 } + data.notes
+        log(data.summary + "; evaluation and scorecards on \(reportSplit.rawValue)")
+        for note in dataNotes + [options.thresholdRule.specDifference].compactMap({ $0 }) { log("note: " + note) }
+        let progress = try PipelineProgress(directory: output, settings: settings(file: data.file, train: train, val: val),
                                             restart: options.restart, log: log)
         progress.stopRequested = stopRequested
         let clock = try startClock(train: train)
 
         // 1. Data exploration (quick: always redone).
-        let report = try DatasetReport(dataset: dataset)
-        try AtomicFile.write(Data(report.json().utf8), to: output.appendingPathComponent("data.json"))
+        let report = try DatasetReport(file: data.file, task: dataset.task, splits: data.splits)
+        var loading = data.report
+        loading.notes = dataNotes
+        try AtomicFile.write(Data(report.json(loading: loading).utf8), to: output.appendingPathComponent("data.json"))
         try SampleGrid.write(train, indices: SampleGrid.choose(from: train, count: 16), classNames: dataset.task.classNames,
                              to: output.appendingPathComponent("samples.svg"), title: "\(dataset.task.name) training samples")
 
@@ -88,13 +100,16 @@ public struct Pipeline {
                                       train: train, val: val, directory: "baseline", stage: "baseline", progress: progress, clock: clock)
         try FileManager.default.copyItem(atPath: output.appendingPathComponent("baseline/history.json").path,
                                          toPath: output.appendingPathComponent("history.json").path, replacing: true)
+        let evalNotes = [splitNote, options.thresholdRule.specDifference].compactMap { $0 }
         let baselineEval = try progress.stage("eval.json", in: output) {
-            try ClinicalEvaluation.run(checkpoint: baseline, dataset: dataset, split: reportSplit, thresholds: [0.4, 0.7],
-                                       targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 128,
-                                       backend: backend)
+            var e = try ClinicalEvaluation.run(checkpoint: baseline, dataset: data, split: reportSplit, thresholds: SpecDefaults.thresholds,
+                                               targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 128,
+                                               backend: backend)
+            e.spec_differences = evalNotes
+            return e
         }
         log(String(format: "baseline: %@ AUC %.4f", reportSplit.rawValue, baselineEval.auc))
-        _ = try progress.stage("profile_baseline.json", in: output) { try profile(baseline) }
+        _ = try progress.stage("profile_baseline.json", in: output) { try profile(baseline, val: val, file: data.file) }
         let log = self.log
         _ = try progress.stage("analysis.json", in: output) {
             var analysisOptions = OptimizationAnalysis.Options()
@@ -124,40 +139,42 @@ public struct Pipeline {
                 let stage = "\(name) teacher \(seed &- teacherSeed)"
                 trainer.onEpoch = { r in log(String(format: "%@ teacher (seed %llu) epoch %d: loss %.4f, val %@", name, seed, r.epoch, r.train_loss, r.aucText)) }
                 trainer.onPace = { clock.paced(stage, $0) }
-        trainer.stopRequested = stopRequested
+                trainer.stopRequested = stopRequested
             }
         if distillation != nil { try progress.finish("teachers", since: teachersStarted) }
         var optimized = try trainModel(options.optimizedModel, channels: options.optimizedChannels, epochs: options.optimizedEpochs,
                                        config: options.training, train: train, val: val, directory: "optimized", distillation: distillation,
                                        stage: name, progress: progress, clock: clock)
         let optimizedEval = try progress.stage("eval_optimized.json", in: output) {
-            try ClinicalEvaluation.run(checkpoint: optimized, dataset: dataset, split: reportSplit, thresholds: [0.4, 0.7],
-                                       targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 256,
-                                       backend: backend)
+            var e = try ClinicalEvaluation.run(checkpoint: optimized, dataset: data, split: reportSplit, thresholds: SpecDefaults.thresholds,
+                                               targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 256,
+                                               backend: backend)
+            e.spec_differences = evalNotes
+            return e
         }
         // Is the optimized model's AUC different from the baseline's on the same images? DeLong's paired test.
         let comparison = try progress.stage("comparison.json", in: output) {
-            try ModelComparison.run(("baseline", baseline), ("optimized", optimized), dataset: dataset, split: reportSplit,
+            try ModelComparison.run(("baseline", baseline), ("optimized", optimized), dataset: data, split: reportSplit,
                                     batchSize: 128, backend: backend)
         }
         log(comparison.table())
         if let t = optimizedEval.target?.threshold { optimized.info["threshold"] = "\(t)" }
         try optimized.write(to: output.appendingPathComponent("optimized/best.safetensors"))
-        _ = try progress.stage("profile_optimized.json", in: output) { try profile(optimized) }
+        _ = try progress.stage("profile_optimized.json", in: output) { try profile(optimized, val: val, file: data.file) }
 
         // 4. Deployment: ONNX files, scored on our runtime.
         let baselineCard = try progress.stage("sla_baseline.json", in: output) {
-            try exportAndScore(baseline, name: "baseline", dataset: dataset, split: reportSplit)
+            try exportAndScore(baseline, name: "baseline", dataset: data, split: reportSplit, splitNote: splitNote)
         }
         let optimizedCard = try progress.stage("sla_optimized.json", in: output) {
-            try exportAndScore(optimized, name: "optimized", dataset: dataset, split: reportSplit)
+            try exportAndScore(optimized, name: "optimized", dataset: data, split: reportSplit, splitNote: splitNote)
         }
         try write(optimizedCard, "sla.json")   // the deployed model's scorecard
         // Beside it, the same model quantized to INT8 after training (calibrated on training images), scored the same way.
         _ = try progress.stage("sla_optimized_int8.json", in: output) {
             let (int8, changes) = try optimized.quantizedToInt8(train: train, samples: 512, file: dataset.file)
             log("optimized: INT8 quantized (\(changes.count) convolutions, \(int8.info["quantization"]!))")
-            return try exportAndScore(int8, name: "optimized_int8", dataset: dataset, split: reportSplit)
+            return try exportAndScore(int8, name: "optimized_int8", dataset: data, split: reportSplit, splitNote: splitNote)
         }
 
         // 5. One file with every result, and the report.
@@ -218,7 +235,7 @@ public struct Pipeline {
     }
 
     /// What a run's results depend on: a folder is only continued with the same (`PipelineProgress`).
-    func settings(dataset: MedMNISTDataset, train: ImageSplit, val: ImageSplit) throws -> [String: String] {
+    func settings(file: String, train: ImageSplit, val: ImageSplit) throws -> [String: String] {
         func json(_ value: some Encodable) throws -> String {
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
@@ -226,13 +243,14 @@ public struct Pipeline {
         }
         let o = options
         return [
-            "data": "\(URL(fileURLWithPath: dataset.file).lastPathComponent): \(train.count) train, \(val.count) val at \(train.height) px",
+            "data": "\(URL(fileURLWithPath: file).lastPathComponent): \(train.count) train, \(val.count) val at \(train.height) px"
+                + (o.subset.map { ", subset \($0)" } ?? ""),
             "baseline_model": o.baselineModel, "baseline_epochs": "\(o.baselineEpochs)", "baseline_training": try json(o.baselineTraining),
             "optimized_model": o.optimizedModel, "optimized_channels": "\(o.optimizedChannels)",
             "optimized_epochs": o.optimizedEpochs.map { "\($0)" } ?? "recipe", "training": try json(o.training),
             "target_sensitivity": "\(o.targetSensitivity)", "threshold_rule": o.thresholdRule.rawValue, "teachers": "\(o.teachers)",
             "distillation": "T \(o.distillTemperature), alpha \(o.distillAlpha)",
-            "timing": "profile \(o.profileRuns) runs, SLA \(o.slaRuns) runs, sweep \(o.sweep), SLA sweep \(o.slaSweep)",
+            "timing": "profile \(o.profileRuns) runs after \(o.profileWarmup), SLA \(o.slaRuns) runs, sweep \(o.sweep), SLA sweep \(o.slaSweep)",
         ]
     }
 
@@ -260,11 +278,18 @@ public struct Pipeline {
         return clock
     }
 
-    func profile(_ checkpoint: Checkpoint) throws -> ModelProfile {
+    /// Profiles `checkpoint` as `pneumo profile` does, timed on the first images of `val` (the spec's sample batch).
+    func profile(_ checkpoint: Checkpoint, val: ImageSplit? = nil, file: String = "") throws -> ModelProfile {
         var o = ModelProfile.Options()
         o.runs = options.profileRuns
+        o.warmup = options.profileWarmup
         o.sweep = options.sweep
         let shape = Array(checkpoint.descriptor.inputShape(batch: 1).dropFirst())
+        if let val, val.count > 0 {
+            let n = min(o.batch, val.count)
+            o.sample = try ProfileSample(images: try Preprocessing(size: shape[1], channels: shape[0]).images(val, indices: Array(0..<n)),
+                                         source: "the first \(n) val images of \(file)")
+        }
         let p = try ModelProfile.measure(name: checkpoint.descriptor.model, graph: try checkpoint.graph(),
                                          parameters: checkpoint.parameters, sampleShape: shape, options: o)
         log(String(format: "%@: %.3f GMACs, %.3f ms at batch 1, %.0f samples/s at batch %d", checkpoint.descriptor.model,
@@ -272,7 +297,7 @@ public struct Pipeline {
         return p
     }
 
-    func exportAndScore(_ checkpoint: Checkpoint, name: String, dataset: MedMNISTDataset, split: Split) throws -> SLAScorecard {
+    func exportAndScore(_ checkpoint: Checkpoint, name: String, dataset: LoadedSplits, split: Split, splitNote: String?) throws -> SLAScorecard {
         let url = output.appendingPathComponent("\(name).onnx")
         var metadata = ["pneumo.model": checkpoint.descriptor.model]
         if let t = checkpoint.info["threshold"] { metadata["pneumo.threshold"] = t }
@@ -284,12 +309,13 @@ public struct Pipeline {
         var graph = model.graph
         graph.outputs = Array(graph.outputs.prefix(1))
         let shape = Array(model.inputShape.dropFirst())
-        let card = try SLAScorecard.measure(model: name, graph: graph, parameters: model.parameters, inputName: model.inputName,
+        var card = try SLAScorecard.measure(model: name, graph: graph, parameters: model.parameters, inputName: model.inputName,
                                             sampleShape: shape, dataset: dataset, split: split,
                                             preprocessing: try Preprocessing(size: shape[1], channels: shape[0]),
                                             targetSensitivity: options.targetSensitivity, rule: options.thresholdRule,
                                             temperature: try checkpoint.temperatureScaling(), runs: options.slaRuns,
                                             sweep: options.slaSweep)
+        if let splitNote { card.spec_differences = [splitNote] + (card.spec_differences ?? []) }
         log("\(name): SLA \(card.pass ? "PASS" : "FAIL (\(card.checks.filter { !$0.pass }.map(\.name).joined(separator: ", ")))")")
         return card
     }

@@ -39,7 +39,7 @@ public struct ComputeProfile: Codable, Sendable {
         let total = rows.reduce(0) { $0 + $1.macs }
         for k in rows.indices { rows[k].share_percent = total == 0 ? 0 : 100 * Double(rows[k].macs) / Double(total) }
         macs_per_sample = total
-        flops_per_sample = 2 * total
+        flops_per_sample = ComputeConvention.flops(macs: total)
         parameters = store.trainableCount
         parameter_bytes = store.names.reduce(0) { $0 + (store[$1]?.byteCount ?? 0) }
         resize_elements_per_sample = resize

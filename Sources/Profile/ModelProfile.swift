@@ -16,7 +16,9 @@ public struct ModelProfile: Codable, Sendable {
     public var threads: Int
     public var device: String
     public var macs_per_sample: Int
+    /// 2 × MACs.
     public var flops_per_sample: Int
+    /// The spec's GFLOPs: MACs / 10⁹ (`ComputeConvention`), as in `sla_*.json`.
     public var gflops_per_sample: Double
     public var parameters: Int
     public var model_size_mb: Double
@@ -59,11 +61,23 @@ public struct ModelProfile: Codable, Sendable {
     public var realtime_budget_ms: Double
     /// Batch with the most samples per second.
     public var best_batch_throughput: Int?
+    /// Timed runs and untimed warm-ups at batch 1 and at `batch_latency`'s batch.
+    public var runs: Int?
+    public var warmup: Int?
+    /// What the timed runs were fed: real images ("the first 32 val images of FILE") or "random normal inputs".
+    public var timing_input: String?
+    /// Where this profile differs from the spec's (100 timed runs after 10 warm-ups on a real val batch), and why.
+    public var spec_differences: [String]?
+
+    /// The spec's profiling: `profile_inference_time(num_runs=100, warmup_runs=10)` on a sample batch of val.
+    public static let specRuns = 100, specWarmup = 10
 
     public struct Options: Sendable {
         public var batch = 32
-        public var runs = 50
-        public var warmup = 5
+        public var runs = ModelProfile.specRuns
+        public var warmup = ModelProfile.specWarmup
+        /// Images to time on; nil: random normal inputs (said in `spec_differences`).
+        public var sample: ProfileSample?
         public var sweep = [1, 8, 32, 64, 128, 256]
         public var layout = PlanLayout.channelsLast
         /// How fp32 3×3 convolutions are lowered (`.auto`: as a deployed `Runtime`; `.direct`: oneDNN's direct
@@ -82,9 +96,11 @@ public struct ModelProfile: Codable, Sendable {
         let (plan1, memory1) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
                                                                sampleShape: sampleShape, batch: 1, layout: options.layout,
                                                                parallelism: options.parallelism, convolutions: options.convolutions)
-        let single = try PerformanceProfiler.timing(plan1, runs: options.runs, warmup: options.warmup)
+        let input = { (batch: Int) in try options.sample?.batch(batch, sampleShape: sampleShape) }
+        let single = try PerformanceProfiler.timing(plan1, runs: options.runs, warmup: options.warmup, input: try input(1))
         let steps1 = try stepPlan(plan1, graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape, options: options)
-        let breakdown = try PerformanceProfiler.operationBreakdown(steps1, runs: max(options.runs / 5, 3), endToEndMs: single.latency_ms.mean)
+        let breakdown = try PerformanceProfiler.operationBreakdown(steps1, runs: max(options.runs / 5, 3), endToEndMs: single.latency_ms.mean,
+                                                                   input: try input(1))
         var memories = [memory1]
         let batchTiming: TimingProfile
         var batchSteps: [StepTime]?
@@ -95,9 +111,11 @@ public struct ModelProfile: Codable, Sendable {
                                                                    sampleShape: sampleShape, batch: options.batch, layout: options.layout,
                                                                    parallelism: options.parallelism, convolutions: options.convolutions)
             memories.append(memoryB)
-            batchTiming = try PerformanceProfiler.timing(planB, runs: max(options.runs / 2, 5), warmup: options.warmup)
+            // The spec's runs are on its sample batch: as many here as at batch 1.
+            batchTiming = try PerformanceProfiler.timing(planB, runs: options.runs, warmup: options.warmup, input: try input(options.batch))
             let stepsB = try stepPlan(planB, graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape, options: options)
-            batchSteps = try PerformanceProfiler.operationBreakdown(stepsB, runs: max(options.runs / 10, 3), endToEndMs: batchTiming.latency_ms.mean).steps
+            batchSteps = try PerformanceProfiler.operationBreakdown(stepsB, runs: max(options.runs / 10, 3), endToEndMs: batchTiming.latency_ms.mean,
+                                                                    input: try input(options.batch)).steps
         }
         var sweep: [SweepPoint] = []
         for b in options.sweep {
@@ -105,14 +123,14 @@ public struct ModelProfile: Codable, Sendable {
                                          layout: options.layout, parallelism: options.parallelism, convolutions: options.convolutions)
             // Fewer runs for big batches: each is long, and the mean settles quickly.
             let runs = max(3, min(options.runs, 2000 / b))
-            let t = try PerformanceProfiler.timing(plan, runs: runs, warmup: min(options.warmup, 3))
+            let t = try PerformanceProfiler.timing(plan, runs: runs, warmup: min(options.warmup, 3), input: try input(b))
             sweep.append(SweepPoint(batch: b, latency_ms: t.latency_ms.mean, per_sample_ms: t.per_sample_ms,
                                     samples_per_s: t.throughput_samples_per_s))
         }
         return ModelProfile(
             model: name, input_shape: sampleShape, threads: CPUDevice.threadCount, device: CPUInfo.description,
             macs_per_sample: compute.macs_per_sample, flops_per_sample: compute.flops_per_sample,
-            gflops_per_sample: Double(compute.flops_per_sample) / 1e9, parameters: compute.parameters,
+            gflops_per_sample: ComputeConvention.gflops(macs: compute.macs_per_sample), parameters: compute.parameters,
             model_size_mb: Double(compute.parameter_bytes) / 1_048_576, resize_elements_per_sample: compute.resize_elements_per_sample,
             peak_memory_bytes: PeakMemory(planned: memory1.planned, measured: memory1.measured), memory: memories,
             latency_ms: single.latency_ms, latency_samples_ms: single.samples_ms, batch_latency: batchTiming,
@@ -123,7 +141,21 @@ public struct ModelProfile: Codable, Sendable {
             layers: compute.layers, sweep: sweep,
             best_batch_realtime: SweepPoint.bestRealtime(sweep, budgetMs: options.realtimeBudgetMs),
             realtime_budget_ms: options.realtimeBudgetMs,
-            best_batch_throughput: sweep.max { $0.samples_per_s < $1.samples_per_s }?.batch)
+            best_batch_throughput: sweep.max { $0.samples_per_s < $1.samples_per_s }?.batch,
+            runs: options.runs, warmup: options.warmup, timing_input: options.sample?.source ?? "random normal inputs",
+            spec_differences: specDifferences(options))
+    }
+
+    /// The sentences for `spec_differences`: runs and warm-ups other than the spec's, inputs that are not images.
+    public static func specDifferences(_ options: Options) -> [String] {
+        var out: [String] = []
+        if options.runs != specRuns || options.warmup != specWarmup {
+            out.append("timed \(options.runs) runs after \(options.warmup) warm-up\(options.warmup == 1 ? "" : "s"); the spec times \(specRuns) after \(specWarmup)")
+        }
+        if options.sample == nil {
+            out.append("timed on random normal inputs, not on a batch of val images as the spec does (no data file was given)")
+        }
+        return out
     }
 }
 

@@ -82,9 +82,10 @@ public enum PerformanceProfiler {
         return (plan, memory)
     }
 
-    public static func timing(_ plan: InferencePlan, runs: Int, warmup: Int) throws -> TimingProfile {
+    /// Times `plan` on `input` (of the plan's input shape), or on random normal numbers without one.
+    public static func timing(_ plan: InferencePlan, runs: Int, warmup: Int, input: Tensor? = nil) throws -> TimingProfile {
         var rng = SeededRandom(seed: 1)
-        let x = Tensor.randomNormal(plan.inputShape, using: &rng)
+        let x = input ?? Tensor.randomNormal(plan.inputShape, using: &rng)
         let samples = try plan.time(x, runs: runs, warmup: warmup)
         let stats = LatencyStats(samples)
         return TimingProfile(batch: plan.batch, latency_ms: stats, samples_ms: samples,
@@ -94,10 +95,10 @@ public enum PerformanceProfiler {
     /// Time by operation type in percent, from `runs` step-timed runs, and how the sum of step times
     /// compares with the untimed end-to-end mean (`coverage` = Σ steps / end-to-end).
     /// `steps` is each plan step's mean time, in plan order.
-    public static func operationBreakdown(_ plan: InferencePlan, runs: Int, endToEndMs: Double) throws
+    public static func operationBreakdown(_ plan: InferencePlan, runs: Int, endToEndMs: Double, input: Tensor? = nil) throws
         -> (percent: [String: Double], milliseconds: [String: Double], coverage: Double, steps: [StepTime]) {
         var rng = SeededRandom(seed: 2)
-        let x = Tensor.randomNormal(plan.inputShape, using: &rng)
+        let x = input ?? Tensor.randomNormal(plan.inputShape, using: &rng)
         var totals: [OpKind: UInt64] = [:]
         var steps: [StepTime] = []
         for _ in 0..<max(runs, 1) {

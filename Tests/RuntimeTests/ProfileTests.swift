@@ -1,8 +1,10 @@
+import GraphCore
 import Testing
 import Models
 import NN
 @testable import Profile
 import Runtime
+import TestSupport
 
 /// Profiler arithmetic on small graphs against values computed by hand, and the memory plan checked
 /// against the allocator. Timing code is exercised, never asserted on speed.
@@ -81,6 +83,37 @@ import Runtime
         #expect(p.memory.map(\.batch) == [1, 4])
         #expect(p.peak_memory_bytes.measured == p.peak_memory_bytes.planned)
         #expect(!ProfileTable.render(p).isEmpty)
+        // Compute in the spec's convention (1 MAC = 1 FLOP) beside both counts, as the SLA scorecard has it.
+        #expect(p.gflops_per_sample == Double(p.macs_per_sample) / 1e9 && p.flops_per_sample == 2 * p.macs_per_sample)
+        #expect(ProfileTable.render(p).contains(String(format: "GFLOPs %.4f (spec's convention: 1 MAC = 1 FLOP, as thop counts)", p.gflops_per_sample)))
+        // Runs and inputs other than the spec's are said, in the JSON and the table.
+        #expect(p.runs == 5 && p.warmup == 1 && p.timing_input == "random normal inputs")
+        #expect(p.spec_differences == ["timed 5 runs after 1 warm-up; the spec times 100 after 10",
+                                       "timed on random normal inputs, not on a batch of val images as the spec does (no data file was given)"])
+        #expect(ProfileTable.render(p).contains("note: timed 5 runs after 1 warm-up; the spec times 100 after 10"))
+    }
+
+    /// The spec's sample batch serves every batch size: image i of a batch is image i mod N.
+    @Test func aSampleBatchIsCycledToEveryBatchSize() throws {
+        let s = try ProfileSample(images: try Tensor(shape: [3, 1, 2, 2], scalars: (0..<12).map(Float.init)), source: "three images")
+        #expect(try s.batch(2, sampleShape: [1, 2, 2]).scalars == (0..<8).map(Float.init))
+        #expect(try s.batch(5, sampleShape: [1, 2, 2]).scalars == (Array(0..<12) + Array(0..<8)).map(Float.init))
+        #expect(throws: EngineError.self) { try s.batch(1, sampleShape: [1, 3, 3]) }
+        #expect(throws: EngineError.self) { try ProfileSample(images: Tensor(zeros: [2, 4]), source: "flat") }
+    }
+
+    /// At the spec's counts, on images: nothing to say, and the profile names what it timed.
+    @Test func theSpecsProfileHasNoDifferencesToSay() throws {
+        let m = try ModelGraph(Tiny(), inputShape: [1, 3, 8, 8])
+        var options = ModelProfile.Options()
+        options.batch = 2; options.sweep = [1]
+        options.sample = try ProfileSample(images: TestData.normal([2, 3, 8, 8], seed: 5), source: "two images")
+        #expect(options.runs == 100 && options.warmup == 10)
+        let p = try ModelProfile.measure(name: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [3, 8, 8], options: options)
+        #expect(p.latency_samples_ms.count == 100 && p.batch_latency.samples_ms.count == 100)
+        #expect(p.spec_differences == [] && p.timing_input == "two images" && p.runs == 100 && p.warmup == 10)
+        #expect(!ProfileTable.render(p).contains("note:"))
+        #expect(ProfileTable.render(p).contains("Time (100 timed runs after 10 warm-ups, on two images)"))
     }
 
     /// `Options.convolutions` reaches every plan the profile times, and the profile says what it timed.
