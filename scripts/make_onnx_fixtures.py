@@ -28,8 +28,9 @@ onnxscript for the dynamo exporter); run with the venv that has them:
         file, checked here against PyTorch to 1e-5); families.json records versions, opsets and op counts.
 
     /work/venv-torch/bin/python scripts/make_onnx_fixtures.py --torchvision-families OUTDIR [--size 64]
-        writes torchvision's mobilenet_v3_small and efficientnet_b0 (weights=None, num_classes=2, seed 0, batch-norm
-        statistics randomised, eval mode) as OUTDIR/{name}_{legacy,dynamo}.onnx (TorchScript exporter with
+        writes torchvision's mobilenet_v3_small and efficientnet_b0 (weights=None, num_classes=2, seed 0, weights
+        N(0, 1/fan_in), batch-norm affine parameters randomised and running statistics measured on random images, eval
+        mode) as OUTDIR/{name}_{legacy,dynamo}.onnx (TorchScript exporter with
         dynamo=False, and the default exporter, each at its default opset), OUTDIR/{name}_input.npy [2, 3, S, S],
         {name}_output.npy (PyTorch) and {name}_ort_{variant}.npy (ONNX Runtime). Too large to commit: the Swift test
         `torchvisionFamilies` runs this where torch is installed and skips otherwise.
@@ -246,6 +247,24 @@ def families():
     print(json.dumps(summaries, indent=1))
 
 
+def calibrate_batch_norm(model, batches):
+    """Running statistics measured on `batches` (train-mode forward passes, cumulative average), so that eval-mode
+    batch-norm normalises what reaches it. With randomised statistics alone, activations drift through these deep
+    models until the logits no longer depend on the input (MobileNetV3-Small's two images gave equal logits to 8
+    digits, EfficientNet-B0's to 1e-6) and a wrong early op would not show."""
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    with torch.no_grad():
+        for x in batches:
+            model(x)
+    for m in norms:
+        m.momentum = 0.1
+    model.eval()
+
+
 def torchvision_families(out, size):
     torchvision = import_torchvision()
     os.makedirs(out, exist_ok=True)
@@ -255,7 +274,9 @@ def torchvision_families(out, size):
         torch.manual_seed(0)
         g = torch.Generator().manual_seed(2)
         model = ctor(weights=None, num_classes=2)
+        he_initialize(model, g)  # torchvision's classifiers start at N(0, 0.01²): MobileNetV3-Small's logits were ~0.01
         randomize_batch_norm(model, g)
+        calibrate_batch_norm(model, [torch.randn(8, 3, size, size, generator=g) for _ in range(4)])
         model.eval()
         x = torch.randn(2, 3, size, size, generator=g)
         summaries[name] = export_variants(model, x, x, out, name, [

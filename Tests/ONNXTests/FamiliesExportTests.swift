@@ -63,7 +63,7 @@ struct FamiliesExportTests {
     }
 
     /// torchvision's MobileNetV3-Small and EfficientNet-B0 (weights=None, num_classes 2, seed 0, randomised batch-norm
-    /// statistics, eval mode, 64 px): the TorchScript and the default (dynamo) exporter's files, on our runtime, against
+    /// affine parameters, running statistics measured on random images, eval mode, 64 px): the TorchScript and the default (dynamo) exporter's files, on our runtime, against
     /// ONNX Runtime on the same file, to 1e-4.
     @Test(.enabled(if: TorchPeer.available, "needs a python3 that imports torch and torchvision (on the PATH, or PNEUMO_TORCH_PYTHON)"),
           .timeLimit(.minutes(15)))
