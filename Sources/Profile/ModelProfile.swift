@@ -23,6 +23,7 @@ public struct ModelProfile: Codable, Sendable {
     public var parameters: Int
     public var model_size_mb: Double
     public var resize_elements_per_sample: Int
+    public var elementwise_ops_per_sample: Int
     /// At batch 1.
     public var peak_memory_bytes: PeakMemory
     public var memory: [MemoryProfile]
@@ -132,6 +133,7 @@ public struct ModelProfile: Codable, Sendable {
             macs_per_sample: compute.macs_per_sample, flops_per_sample: compute.flops_per_sample,
             gflops_per_sample: ComputeConvention.gflops(macs: compute.macs_per_sample), parameters: compute.parameters,
             model_size_mb: Double(compute.parameter_bytes) / 1_048_576, resize_elements_per_sample: compute.resize_elements_per_sample,
+            elementwise_ops_per_sample: compute.elementwise_ops_per_sample,
             peak_memory_bytes: PeakMemory(planned: memory1.planned, measured: memory1.measured), memory: memories,
             latency_ms: single.latency_ms, latency_samples_ms: single.samples_ms, batch_latency: batchTiming,
             throughput_samples_per_s: batchTiming.throughput_samples_per_s, amortized_latency_ms: batchTiming.per_sample_ms,

@@ -18,6 +18,10 @@ public enum ProfileTable {
         if p.resize_elements_per_sample > 0 {
             out.append(String(format: "  bilinear resize: %.2f M interpolated elements (not in the MACs)", Double(p.resize_elements_per_sample) / 1e6))
         }
+        if p.elementwise_ops_per_sample > 0 {
+            out.append(String(format: "  element-wise: %.2f M operations (activations, sums, products, softmax, means; not in the MACs)",
+                              Double(p.elementwise_ops_per_sample) / 1e6))
+        }
         out.append("  top layers:")
         for l in p.layers.filter({ $0.macs > 0 }).sorted(by: { $0.macs > $1.macs }).prefix(5) {
             out.append("    " + l.name.padded(to: 28) + l.op.padded(to: 10) + String(format: "%8.2f M MACs %5.1f%%", Double(l.macs) / 1e6, l.share_percent))

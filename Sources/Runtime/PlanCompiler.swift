@@ -15,12 +15,16 @@ public struct PlanRequest: Sendable {
     public var calibration: Int8Calibration?
     public var parallelism: PlanParallelism
     public var convolutions: ConvolutionAlgorithm
+    /// Whether the plan fuses (activations and residual adds into convolutions, separable pairs, the pool+linear head);
+    /// off only to measure what fusion brings (`bench infer --no-fusion`).
+    public var fuse: Bool
 
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int], layout: PlanLayout = .channelsLast,
                 precision: Precision = .fp32, calibration: Int8Calibration? = nil, parallelism: PlanParallelism = .intraOp,
-                convolutions: ConvolutionAlgorithm = .direct) {
+                convolutions: ConvolutionAlgorithm = .direct, fuse: Bool = true) {
         (self.graph, self.parameters, self.inputName, self.inputShape) = (graph, parameters, inputName, inputShape)
         (self.layout, self.precision, self.calibration, self.parallelism, self.convolutions) = (layout, precision, calibration, parallelism, convolutions)
+        self.fuse = fuse
     }
 }
 

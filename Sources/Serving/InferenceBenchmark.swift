@@ -25,6 +25,8 @@ public struct InferenceBenchmark {
     public var calibration: Int8Calibration?
     public var parallelism = PlanParallelism.auto
     public var convolutions = ConvolutionAlgorithm.auto
+    /// false: plans without fusion (to measure what it brings).
+    public var fuse = true
     /// A MedMNIST `.npz` whose val images measure a reduced precision's top-1 agreement with fp32.
     public var agreementData: URL?
     public var peer = Peer.skipped("no ONNX file")
@@ -36,7 +38,8 @@ public struct InferenceBenchmark {
         let shape = model.sampleShape
         let p = precision ?? Precision.native(for: model.graph)
         let runtime = Runtime(graph: model.graph, parameters: model.parameters, inputName: model.inputName, sampleShape: shape,
-                              layout: layout, precision: p, calibration: calibration, parallelism: parallelism, convolutions: convolutions)
+                              layout: layout, precision: p, calibration: calibration, parallelism: parallelism, convolutions: convolutions,
+                              fuse: fuse)
         let calibrationSource = try runtime.calibration()?.source
         // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
         var outputChange: Double?

@@ -104,8 +104,10 @@ enum TorchPeer {
         let env = ProcessInfo.processInfo.environment
         let onPath = (env["PATH"] ?? "").split(separator: ":").map { "\($0)/python3" }
         let candidates = [env["PNEUMO_TORCH_PYTHON"]].compactMap { $0 } + onPath + ["/work/venv-torch/bin/python"]
+        // The fixture script's probe imports torchvision as its exports do (past a CUDA build's unloadable C++ ops).
+        let probe = packageRoot.appendingPathComponent("scripts/make_onnx_fixtures.py").path
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0)
-            && (try? runProcess($0, ["-c", "import torch, torchvision"]).status) == 0 }
+            && (try? runProcess($0, [probe, "--check-torch"]).status) == 0 }
     }()
     static var available: Bool { python != nil }
 }

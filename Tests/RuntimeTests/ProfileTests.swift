@@ -1,5 +1,6 @@
 import GraphCore
 import Testing
+import GraphCore
 import Models
 import NN
 @testable import Profile
@@ -29,6 +30,27 @@ import TestSupport
         #expect(c.layers.first { $0.op == "conv2d" }?.parameters == 108)
         #expect(c.topLayers(1).first?.op == "conv2d")
         #expect(abs(c.layers.map(\.share_percent).reduce(0, +) - 100) < 1e-9)
+    }
+
+    /// Element-wise operations are counted apart from the MACs (which they leave unchanged): the Tiny model's ReLU writes
+    /// 4·8·8 = 256 elements and its global pool reads 256. A conv followed by a squeeze-excitation: its pool reads 256,
+    /// ReLU and hard-sigmoid write 4 each, the broadcast product 256; its two 1×1 convolutions add 4·4 MACs each.
+    @Test func elementwiseOperationsAreCountedApart() throws {
+        let m = try ModelGraph(Tiny(), inputShape: [1, 3, 8, 8])
+        let c = try ComputeProfile(graph: m.graph, parameters: m.parameters, sampleShape: [3, 8, 8])
+        #expect(c.elementwise_ops_per_sample == 256 + 256)
+        #expect(c.layers.first { $0.op == "relu" }?.elementwise_ops == 256 && c.layers.first { $0.op == "relu" }?.macs == 0)
+
+        let b = GraphBuilder()
+        let x = try b.input("image", shape: [1, 3, 8, 8]).conv2d(weight: b.parameter("w", shape: [4, 3, 3, 3], initializer: .zeros), bias: nil,
+                                                                  Conv2dAttributes(padding: Pair(1)))
+        var s = try x.globalAvgPool().conv2d(weight: b.parameter("fc1", shape: [4, 4, 1, 1], initializer: .zeros), bias: nil, .init())
+        s = try s.relu().conv2d(weight: b.parameter("fc2", shape: [4, 4, 1, 1], initializer: .zeros), bias: nil, .init()).hardSigmoid()
+        b.markOutputs([try x.binary(.mul, s)])
+        let se = try ComputeProfile(graph: b.graph, parameters: b.parameters, sampleShape: [3, 8, 8])
+        #expect(se.macs_per_sample == 6912 + 2 * 16)
+        #expect(se.elementwise_ops_per_sample == 256 + 4 + 4 + 256)
+        #expect(se.layers.first { $0.op == "mul" }?.elementwise_ops == 256)
     }
 
     @Test func resizeIsCountedApart() throws {
