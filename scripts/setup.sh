@@ -31,6 +31,6 @@ fi
 ldconfig
 
 # Test peers (the tests skip cleanly without them).
-pip install --quiet numpy onnx onnxruntime "tritonclient[http]" || echo "setup: Python test peers not installed; their tests will skip" >&2
+pip install --quiet numpy onnx onnxruntime safetensors "tritonclient[http]" || echo "setup: Python test peers not installed; their tests will skip" >&2
 # wrk drives bench/serve_load.sh (a benchmark, not a test).
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null || echo "setup: wrk not installed; bench/serve_load.sh needs it" >&2
