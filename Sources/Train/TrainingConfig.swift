@@ -84,12 +84,15 @@ public struct TrainingSummary: Codable, Sendable {
     public var epochs_run: Int
     public var stopped_early: Bool
     public var history: [EpochRecord]
+    /// What `--init` loaded (`init`; null without it).
+    public var initialization: InitialWeights.Report? = nil
 
     /// "AUC 0.9712", or "AUC undefined (chosen by val loss)", for summary lines.
     public var bestText: String { best_val_auc.map { String(format: "AUC %.4f", $0) } ?? "AUC undefined (chosen by val loss)" }
 
     private enum CodingKeys: String, CodingKey {
         case best_epoch, best_val_auc, temperature, seconds_per_epoch, checkpoint, last_checkpoint, epochs_run, stopped_early, history
+        case initialization = "init"
     }
 
     /// Undefined values as explicit `null`s, as in `EpochRecord`.
@@ -104,5 +107,6 @@ public struct TrainingSummary: Codable, Sendable {
         try c.encode(epochs_run, forKey: .epochs_run)
         try c.encode(stopped_early, forKey: .stopped_early)
         try c.encode(history, forKey: .history)
+        try c.encode(initialization, forKey: .initialization)
     }
 }

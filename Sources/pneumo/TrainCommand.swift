@@ -11,7 +11,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a model on PneumoniaMNIST (default: the recipe cross-validation preferred; --recipe spec for the spec's TRAINING_CONFIG).",
-        discussion: "Writes best.safetensors (with the temperature fitted on val), last.safetensors and history.json to --out. --resume continues a killed run from last.safetensors to the same result.")
+        discussion: "Writes best.safetensors (with the temperature fitted on val), last.safetensors and history.json to --out. --resume continues a killed run from last.safetensors to the same result. --init FILE starts from given weights (a resumed run keeps its own).")
 
     @Option(help: "Model name (\(ModelZoo.names.joined(separator: ", "))).") var model = "resnet18"
     @Option(name: .customLong("input-size"), help: "Model input size in pixels (images are resized when the data differ).") var inputSize: Int?
@@ -23,6 +23,10 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var distill: DistillationOptions
     @Option(help: "Output directory.") var out: String
     @Flag(help: "Continue from --out/last.safetensors.") var resume = false
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from the weights in this safetensors file (PyTorch names, e.g. torchvision's resnet18 state_dict): tensors load by name and shape; a head of another shape keeps its fresh initialization; what differs is listed (README: Starting from given weights).", valueName: "file"))
+    var initFile: String?
+    @Flag(name: .customLong("init-strict"), help: "With --init: refuse a file that does not match the model exactly (head, shapes, missing or extra tensors).")
+    var initStrict = false
     @OptionGroup var engine: EngineOptions
     @Flag(help: "Print a JSON summary (best_epoch, best_val_auc, seconds_per_epoch, checkpoint).") var json = false
 
@@ -31,6 +35,12 @@ struct TrainCommand: ParsableCommand {
         try OutputPath.directory(out, "--out")
         if let inputSize, inputSize < 8 { throw ValidationError("--input-size must be at least 8, got \(inputSize)") }
         _ = try ModelZoo.layer(model, channels: channels)
+        if initStrict, initFile == nil { throw ValidationError("--init-strict needs --init FILE") }
+        if let initFile {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: initFile, isDirectory: &isDirectory) else { throw ValidationError("--init: no such file: \(initFile)") }
+            if isDirectory.boolValue { throw ValidationError("--init: \(initFile) is a directory, not a safetensors file") }
+        }
         if let teachers {
             guard let files = CommaList.parse(teachers, { $0.isEmpty ? nil : $0 }) else { throw ValidationError("--teachers must be comma-separated files, got '\(teachers)'") }
             for f in files where !FileManager.default.fileExists(atPath: f) { throw ValidationError("--teachers: no such file: \(f)") }
@@ -52,6 +62,7 @@ struct TrainCommand: ParsableCommand {
         var trainer = Trainer(descriptor: descriptor, config: training.config, outputDirectory: URL(fileURLWithPath: out), backend: backend)
         trainer.showProgress = !json
         trainer.log = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        trainer.initialWeights = initFile.map { InitialWeights(file: URL(fileURLWithPath: $0), strict: initStrict) }
         if let teachers, let files = CommaList.parse(teachers, { $0.isEmpty ? nil : $0 }) {
             let ensemble = try files.map { file -> (graph: Graph, parameters: ParameterStore) in
                 let c = try Checkpoint.read(URL(fileURLWithPath: file))
