@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CPUBackend
 @testable import Profile
+import TestSupport
 
 /// `pneumo env`'s facts: the system files' parsers on fixed samples, the JSON contract's keys, and the oneDNN
 /// version rule the start-up check applies.
@@ -84,6 +85,27 @@ import Testing
             #expect(problem?.contains("`bash scripts/setup.sh`") == true)
         }
     }
+
+    /// `scripts/setup.sh` checks what it installed with `scripts/check_onednn.py`: the library this process loaded
+    /// passes; another library, or headers newer than the library, fail with what was found.
+    @Test(.enabled(if: Self.python != nil, "needs python3"))
+    func setupChecksTheInstalledOneDNN() throws {
+        let script = packageRoot.appendingPathComponent("scripts/check_onednn.py").path
+        let library = try #require(OneDNNLibrary.libraryPath)
+        let ok = try PythonPeers.run(Self.python!, [script, "--lib", library])
+        #expect(ok.status == 0 && ok.output.contains("oneDNN \(OneDNNLibrary.version) (\(library)), headers"), "\(ok.output)")
+
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let newer = dir.appendingPathComponent("dnnl_version.h")
+        try "#define DNNL_VERSION_MAJOR 3\n#define DNNL_VERSION_MINOR 99\n#define DNNL_VERSION_PATCH 0\n".write(to: newer, atomically: true, encoding: .utf8)
+        let old = try PythonPeers.run(Self.python!, [script, "--lib", library, "--headers", newer.path])
+        #expect(old.status == 1 && old.output.contains("is oneDNN \(OneDNNLibrary.version), headers \(newer.path) are 3.99.0; Pneumo needs oneDNN 3.x"))
+        let notDNNL = try PythonPeers.run(Self.python!, [script, "--lib", newer.path])
+        #expect(notDNNL.status == 1 && notDNNL.output.contains("\(newer.path) is not a loadable oneDNN library"))
+    }
+
+    static let python = PythonPeers.find(importing: ["ctypes"])
 
     @Test func isaNamesAreOneDNNs() {
         #expect(OneDNNLibrary.isaName(0x7) == "avx2" && OneDNNLibrary.isaName(0x67) == "avx512_core_vnni"
