@@ -16,7 +16,7 @@ import NN
 /// that the file lacks (a variant's factorized convolutions), and the file's tensors the model lacks are ignored.
 /// The report lists each. With `strict`, any of these is an error. Either way PyTorch's integer counters
 /// (`num_batches_tracked`, I64) and our optimizer state (`optimizer.*`) are skipped by name, and a file of which
-/// nothing loads is an error.
+/// fewer than half the model's tensors load is an error.
 public struct InitialWeights: Sendable {
     public var file: URL
     public var strict: Bool
@@ -59,7 +59,8 @@ public struct InitialWeights: Sendable {
     }
 
     /// Sets `parameters` (a model's freshly initialized ones) from the file; throws, naming the file, for an
-    /// unreadable file, a file of which nothing loads, or, when `strict`, any difference the report would list.
+    /// unreadable file, a file of which fewer than half the model's tensors load, or, when `strict`, any difference
+    /// the report would list.
     public func apply(to parameters: inout ParameterStore) throws -> Report {
         let contents = try Safetensors.read(file)
         let path = file.path
@@ -92,9 +93,14 @@ public struct InitialWeights: Sendable {
                 report.shape_mismatches.append("\(label): the file's \(tensor.shape), the model's \(want)")
             }
         }
-        if report.loaded == 0 {
-            throw Safetensors.Error(path: path, message: "no tensor matches the model by name and shape; the model's first are "
-                                    + parameters.names.prefix(3).map { "\($0) \(parameters[$0]!.shape)" }.joined(separator: ", "))
+        // A ResNet-18 variant loads most of torchvision's tensors (all but its factorized convolutions); a file of which
+        // fewer than half load is another model's, whose few matches (a two-class bias) would only hide that.
+        if report.loaded * 2 < report.model_tensors {
+            let first = { (names: [String], shape: (String) -> [Int]) in names.prefix(3).map { "\($0) \(shape($0))" }.joined(separator: ", ") }
+            throw Safetensors.Error(path: path, message: "only \(report.loaded) of the model's \(report.model_tensors) tensors match the file by name "
+                                    + "and shape (--init needs at least half): weights of another model? The model's first: "
+                                    + first(parameters.names) { parameters[$0]!.shape } + "; the file's: "
+                                    + first(contents.tensors.map(\.name)) { contents[$0]!.shape })
         }
         if strict {
             let problems = report.differences(strict: true)

@@ -118,13 +118,30 @@ struct InitialWeightsTests {
         #expect(throws: Safetensors.Error.self) { _ = try InitialWeights(file: url, strict: true).apply(to: &again) }
     }
 
+    /// Another model's file is refused, even where a few of its tensors match (a two-class head's bias does).
     @Test func aFileOfAnotherModelIsRefused() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let url = try Self.write(safetensorsBytes([.f32("features.0.weight", [2], [1, 2]), .i64("bn.num_batches_tracked", [], [3])]), in: dir)
+        let url = try Self.write(safetensorsBytes([.f32("features.0.weight", [2], [1, 2]), .f32("fc.1.bias", [2], [0, 0]),
+                                                   .i64("bn.num_batches_tracked", [], [3])]), in: dir)
         var parameters = try Self.descriptor.graph(seed: 1).parameters
         let error = #expect(throws: Safetensors.Error.self) { _ = try InitialWeights(file: url).apply(to: &parameters) }
-        #expect(error?.message == "no tensor matches the model by name and shape; the model's first are conv1.weight [8, 3, 7, 7], bn1.weight [8], bn1.bias [8]")
+        #expect(error?.message == "only 1 of the model's 102 tensors match the file by name and shape (--init needs at least half): "
+                + "weights of another model? The model's first: conv1.weight [8, 3, 7, 7], bn1.weight [8], bn1.bias [8]; "
+                + "the file's: features.0.weight [2], fc.1.bias [2], bn.num_batches_tracked []")
+    }
+
+    /// A variant whose block convolutions are factorized (`resnet18-dws`) still takes most of a standard ResNet-18's
+    /// tensors: the stem, every batch norm, the shortcuts; its factors are listed as missing, the 3×3 weights as unexpected.
+    @Test func aVariantTakesWhatItShares() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = try Self.write(Self.torchvisionFile(try Self.descriptor.graph(seed: 1).parameters, head: 1000), in: dir)
+        let dws = ModelDescriptor(model: "resnet18-dws", inputSize: 28, channels: 3, options: ModelOptions(width: 0.125))
+        var parameters = try dws.graph(seed: 1).parameters
+        let report = try InitialWeights(file: url).apply(to: &parameters)
+        #expect(report.loaded == report.model_tensors - 2 - 32 && report.missing.count == 32 && report.unexpected.count == 16)
+        #expect(report.missing.prefix(2) == ["layer1.0.conv1.0.weight", "layer1.0.conv1.1.weight"] && report.unexpected.first == "layer1.0.conv1.weight")
     }
 
     /// The trainer starts a fresh run from the file, logs what it loaded, reports it in the summary (`init`), and
