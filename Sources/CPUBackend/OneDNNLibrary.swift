@@ -39,7 +39,7 @@ public enum OneDNNLibrary {
     /// visible to Swift); nil where there is no such file (not Linux).
     public static var libraryPath: String? {
         _ = dnnl_version()   // loaded already: the engine links it
-        // Read to the end: /proc files report a size of 0, which whole-file readers take at its word.
+        // Read to the end: /proc files report a size of 0, and `String(contentsOfFile:)` then returns only its first 4 KB.
         guard let maps = FileHandle(forReadingAtPath: "/proc/self/maps").map({ String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) })
         else { return nil }
         return maps.split(separator: "\n").lazy.compactMap { line -> String? in

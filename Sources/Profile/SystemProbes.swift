@@ -70,7 +70,8 @@ enum SystemProbes {
         return ("\(text(u.sysname)) \(text(u.release))", text(u.machine))
     }
 
-    /// A system file's text, read to its end (`/proc` files report a size of 0, which whole-file readers believe).
+    /// A system file's text, read to its end: `/proc` files report a size of 0, and Foundation's whole-file readers then
+    /// return only their first read (about 4 KB; `/proc/cpuinfo` of a 4-core machine is longer).
     static func read(_ path: String) -> String? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
