@@ -17,6 +17,9 @@ public struct Trainer {
     /// When set, the loss is distillation from its teacher instead of plain cross-entropy (`train_loss` in
     /// the history is then that loss; `val_loss` stays cross-entropy, comparable across runs).
     public var distillation: Distillation?
+    /// Weights a fresh run starts from instead of the model's initialization (`--init`); a resumed run ignores them.
+    /// Applied to zoo models only (`initial` already carries its weights).
+    public var initialWeights: InitialWeights?
     /// Called after each epoch (the CLI prints a line).
     public var onEpoch: (EpochRecord) -> Void = { _ in }
     /// Called with the run's pace: once after its first few steps, then after every epoch (remaining-time estimates).
@@ -53,11 +56,18 @@ public struct Trainer {
                                          augmentation: config.augment ? config.augmentation : nil, seed: config.seed)
         let valLoader = try DataLoader(val, batchSize: max(config.batchSize, 64), sampling: .sequential, preprocessing: preprocessing())
         let weights = config.classWeights ? try inverseFrequencyClassWeights(counts: train.classCounts) : nil
+        let resuming = resume ? try resumable() : false
         let inference: (graph: Graph, parameters: ParameterStore)
+        var initReport: InitialWeights.Report?
         if let initial {
             inference = initial
         } else {
-            let fresh = try ModelGraph(try descriptor.layer(), inputShape: descriptor.inputShape(batch: 1), seed: config.seed)
+            var fresh = try ModelGraph(try descriptor.layer(), inputShape: descriptor.inputShape(batch: 1), seed: config.seed)
+            if let initialWeights, !resuming {
+                let report = try initialWeights.apply(to: &fresh.parameters)
+                report.lines.forEach(log)
+                initReport = report
+            }
             inference = (fresh.graph, fresh.parameters)
         }
         let customGraph = initial?.graph
@@ -75,7 +85,7 @@ public struct Trainer {
 
         var history: [EpochRecord] = []
         var best = BestEpoch(), startEpoch = 0
-        if resume, try resumable() {
+        if resuming {
             let last = try Checkpoint.read(lastURL)
             guard last.descriptor == descriptor, (last.customGraph == nil) == (initial == nil) else {
                 throw TrainingError("\(lastURL.path) holds \(last.descriptor.modelDescription) at \(last.descriptor.input_size) px, not \(descriptor.modelDescription) at \(descriptor.input_size) px")
@@ -159,7 +169,7 @@ public struct Trainer {
         return TrainingSummary(best_epoch: best.epoch + 1, best_val_auc: best.auc, temperature: temperature,
                                seconds_per_epoch: timed.isEmpty ? 0 : timed.reduce(0, +) / Double(timed.count),
                                checkpoint: bestURL.path, last_checkpoint: lastURL.path, epochs_run: history.count,
-                               stopped_early: stoppedEarly, history: history)
+                               stopped_early: stoppedEarly, history: history, initialization: initReport)
     }
 
     /// The last checkpoint carries the optimizer state too (tensors `optimizer.*`), so weights and

@@ -16,7 +16,8 @@ struct TrainCommand: ParsableCommand {
             --resume continues a killed run from last.safetensors to the same result. Without --input-size the model \
             takes the data's size: the spec's 64 px download by default, or what --data holds (a 28 px file: 28, said \
             in the output). --subset N trains on 70% of N train images and validates on 15% of N val images \
-            (stratified, a fixed seed). The data-loading time is printed (and is data_loading in --json).
+            (stratified, a fixed seed). The data-loading time is printed (and is data_loading in --json). --init FILE starts from given weights \
+            (a resumed run keeps its own).
             """)
 
     @Option(help: "Model name (\(ModelZoo.names.joined(separator: ", "))).") var model = "resnet18"
@@ -30,6 +31,10 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var distill: DistillationOptions
     @Option(help: "Output directory.") var out: String
     @Flag(help: "Continue from --out/last.safetensors.") var resume = false
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from the weights in this safetensors file (PyTorch names, e.g. torchvision's resnet18 state_dict): tensors load by name and shape; a head of another shape keeps its fresh initialization; what differs is listed (README: Starting from given weights).", valueName: "file"))
+    var initFile: String?
+    @Flag(name: .customLong("init-strict"), help: "With --init: refuse a file that does not match the model exactly (head, shapes, missing or extra tensors).")
+    var initStrict = false
     @OptionGroup var engine: EngineOptions
     @Flag(help: "Print a JSON summary (best_epoch, best_val_auc, seconds_per_epoch, checkpoint, data_loading, spec_differences).") var json = false
 
@@ -38,6 +43,12 @@ struct TrainCommand: ParsableCommand {
         try OutputPath.directory(out, "--out")
         if let inputSize, inputSize < 8 { throw ValidationError("--input-size must be at least 8, got \(inputSize)") }
         _ = try ModelZoo.layer(model, channels: channels)
+        if initStrict, initFile == nil { throw ValidationError("--init-strict needs --init FILE") }
+        if let initFile {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: initFile, isDirectory: &isDirectory) else { throw ValidationError("--init: no such file: \(initFile)") }
+            if isDirectory.boolValue { throw ValidationError("--init: \(initFile) is a directory, not a safetensors file") }
+        }
         if let teachers {
             guard let files = CommaList.parse(teachers, { $0.isEmpty ? nil : $0 }) else { throw ValidationError("--teachers must be comma-separated files, got '\(teachers)'") }
             for f in files where !FileManager.default.fileExists(atPath: f) { throw ValidationError("--teachers: no such file: \(f)") }
@@ -62,6 +73,7 @@ struct TrainCommand: ParsableCommand {
         let differences = specDifferences(dataSize: train.height, notes: data.notes)
         trainer.log(data.summary)
         for note in differences { trainer.log("note: " + note) }
+        trainer.initialWeights = initFile.map { InitialWeights(file: URL(fileURLWithPath: $0), strict: initStrict) }
         if let teachers, let files = CommaList.parse(teachers, { $0.isEmpty ? nil : $0 }) {
             let ensemble = try files.map { file -> (graph: Graph, parameters: ParameterStore) in
                 let c = try Checkpoint.read(URL(fileURLWithPath: file))
