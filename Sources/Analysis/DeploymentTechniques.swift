@@ -1,3 +1,4 @@
+import CPUBackend
 import GraphCore
 import Foundation
 import Optimize
@@ -129,9 +130,10 @@ extension AnalysisContext {
     func int8Quantization() throws -> TechniqueAnalysis {
         let convs = graph.nodes.filter { if case .conv2d = $0.op { true } else { false } }
         // VNNI's vpdpbusd does 4 int8 multiply-adds per 32-bit lane where FMA does one float; a third of
-        // that survives memory traffic and requantization in practice. Without AVX-512 VNNI there is no INT8
-        // plan (Precision.isSupported): no gain.
-        let gain = Precision.isSupported(.int8) ? 3.0 : 1.0
+        // that survives memory traffic and requantization in practice. Without VNNI (7-bit weights) vpmaddubsw
+        // and vpmaddwd take two instructions for vpdpbusd's one: half that. Without int8 kernels: no gain.
+        let weightRange = Precision.isSupported(.int8) ? CPUDevice.int8WeightRange : nil
+        let gain = weightRange == nil ? 1.0 : weightRange == .full ? 3.0 : 1.5
         let speedup = 1 / ((1 - convShare) + convShare / gain)
         let estimate = Estimate(params_reduction: 0, macs_reduction: 0, speedup: speedup, memory_change: -0.75,
                                 throughput_change: speedup - 1)
@@ -151,14 +153,15 @@ extension AnalysisContext {
         }
         let calibration = try Int8Calibration(graph: graph, parameters: parameters, inputName: inputName, samples: samples, source: source)
         let q = try Int8Quantization.quantize(graph, parameters, calibration: calibration, inputName: inputName)
-        // Without AVX-512 VNNI there is no INT8 plan: the quantized graph runs in float32 (same rounding, no speed-up).
-        let int8 = Precision.isSupported(.int8)
+        // Without int8 kernels there is no INT8 plan: the quantized graph runs in float32 (same rounding, no speed-up).
+        let int8 = weightRange != nil
         let m = try measurer.measure(q.graph, q.parameters, pairedWith: base, precision: int8 ? .int8 : .fp32)
         let worst = try worstChange(m.plan, check, reference: checkReference)
         var details = batchMemory(m)
         details["weight_error_max"] = q.changes.map(\.weightError).max() ?? 0
         details["calibration_samples"] = Double(calibration.sampleCount)
         details["vnni"] = Precision.hasVNNI ? 1 : 0
+        details["int8_weight_bits"] = weightRange == .full ? 8 : weightRange == .reduced ? 7 : 0
         return TechniqueAnalysis(
             name: "int8_quantization", candidate_layers: convs.count, candidates: convs.map(\.name), needs_retraining: false,
             sensitivity_risk: "medium: max logit change \(String(format: "%.2g", worst)) relative with \(calibration.source); "
@@ -167,8 +170,8 @@ extension AnalysisContext {
             estimate_basis: "conv time share \(String(format: "%.0f", 100 * convShare))% runs \(gain)× faster (INT8 plan here: \(Precision.isSupported(.int8))); "
                 + "weights and activations × 0.25",
             measurement: "Int8Quantization rewrite calibrated on \(calibration.sampleCount) \(calibration.source), "
-                + (int8 ? "the runtime's INT8 plan (u8/s8 activations, s8 weights, int32 accumulation), timed; "
-                        : "run in float32 (no AVX-512 VNNI here, so no INT8 plan: the same rounding, not its speed), timed; ")
+                + (int8 ? "the runtime's INT8 plan (u8/s8 activations, \(weightRange!.rawValue) s8 weights on \(CPUDevice.isaName), int32 accumulation), timed; "
+                        : "run in float32 (no int8 kernels here, so no INT8 plan: the same rounding, not its speed), timed; ")
                 + "output change on "
                 + (source == "given images" ? "\(options.checkBatch) held-out given images" : "the random check batch"),
             details: details)

@@ -23,6 +23,8 @@ public final class InferencePlan: @unchecked Sendable {
     public let weightBytes: Int
     public let scratchpadBytes: Int
     public let precision: Precision
+    /// An INT8 plan's weight range (nil for other precisions).
+    public let int8Weights: Int8WeightRange?
     public var plannedBytes: Int { arenaBytes + weightBytes + scratchpadBytes }
     /// How calls run (an `.auto` request is resolved when compiling), and why.
     public let parallelism: PlanParallelism
@@ -75,7 +77,12 @@ public final class InferencePlan: @unchecked Sendable {
         let alone = parts.count == 1 && !parts[0].singleThreaded ? parts[0].steps.filter(\.singleThreaded).count : 0
         return "\(parallelism.rawValue)" + (alone > 0 ? " (\(alone)/\(parts[0].steps.count) steps on one thread)" : "")
             + convolutionCounts.summary
-            + (precision == .fp32 ? "" : ", \(precision.rawValue)")
+            + (precision == .fp32 ? "" : ", \(precisionSummary)")
+    }
+
+    /// The precision in words: "bf16", "int8 (7-bit weights, AVX2)".
+    public var precisionSummary: String {
+        int8Weights.map { "int8 (\($0.rawValue) weights, \(CPUDevice.isaName))" } ?? precision.rawValue
     }
 
     /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).
@@ -95,31 +102,34 @@ public final class InferencePlan: @unchecked Sendable {
 
     /// Compiles `graph` (input `inputName`, first output = the result) for inputs of `inputShape`.
     /// `precision` defaults to the model's own (`Precision.native(for:)`). An INT8 plan of a float model
-    /// needs `calibration` (measured on the same `graph`).
+    /// needs `calibration` (measured on the same `graph`); its weights take `int8Weights`, by default the range this
+    /// CPU keeps exact (`CPUDevice.int8WeightRange`: 8-bit with AVX-512 VNNI or AMX, 7-bit elsewhere).
     public convenience init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int],
                             layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision? = nil,
-                            calibration: Int8Calibration? = nil, parallelism: PlanParallelism = .intraOp,
-                            convolutions: ConvolutionAlgorithm = .direct) throws {
+                            calibration: Int8Calibration? = nil, int8Weights: Int8WeightRange? = nil,
+                            parallelism: PlanParallelism = .intraOp, convolutions: ConvolutionAlgorithm = .direct) throws {
         try self.init(graph: graph, parameters: parameters, inputName: inputName, inputShape: inputShape, layout: layout, fuse: fuse,
-                      precision: precision, calibration: calibration, parallelism: parallelism, convolutions: convolutions,
-                      stepsAlone: [])
+                      precision: precision, calibration: calibration, int8Weights: int8Weights, parallelism: parallelism,
+                      convolutions: convolutions, stepsAlone: [])
     }
 
     /// `stepsAlone`: with `.intraOp`, the steps (by index) created for and run on one thread (what `.auto`
     /// measures at batch 1; given here by tests).
     init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int],
          layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision? = nil,
-         calibration: Int8Calibration? = nil, parallelism: PlanParallelism = .intraOp,
+         calibration: Int8Calibration? = nil, int8Weights: Int8WeightRange? = nil, parallelism: PlanParallelism = .intraOp,
          convolutions: ConvolutionAlgorithm = .direct, stepsAlone: Set<Int>) throws {
         let precision = precision ?? Precision.native(for: graph)
         guard let ctx = DNNLContext.shared else { throw EngineError.backend("runtime", "no oneDNN CPU engine") }
         if let reason = Precision.unsupportedReason(precision) { throw EngineError.unsupported("runtime", reason) }
+        let weightRange = int8Weights ?? CPUDevice.int8WeightRange
+        if precision == .int8, let reason = CPUDevice.unsupportedReason(weightRange) { throw EngineError.unsupported("runtime", reason) }
         let (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
         let lowered = PlanLowering.lower(g, fuse: fuse)
         try BatchMemoryCheck.check(g, lowered: lowered, inputName: inputName, inputShape: inputShape)
         let n = inputShape.first ?? 1
         let compilation = PlanParts(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: inputShape, layout: layout,
-                                    precision: precision, calibration: calibration, ctx: ctx)
+                                    precision: precision, calibration: calibration, int8Weights: weightRange, ctx: ctx)
         let decision = try PlanTuner(compilation).decide(parallelism, convolutions, stepsAlone: stepsAlone)
         let (chosen, reason, convolutions) = (decision.parts, decision.reason, decision.convolutions)
         arrangement = decision.arrangement
@@ -129,6 +139,7 @@ public final class InferencePlan: @unchecked Sendable {
         self.parallelism = chosen.count > 1 ? .batchSplit : chosen[0].singleThreaded ? .singleThread : .intraOp
         parallelismReason = reason
         self.precision = precision
+        self.int8Weights = precision == .int8 ? weightRange : nil
         batch = n
         self.inputShape = inputShape
         outputShape = chosen.count > 1 ? [n] + chosen[0].outputShape.dropFirst() : chosen[0].outputShape

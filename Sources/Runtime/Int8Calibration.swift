@@ -6,9 +6,10 @@ import Optimize
 ///
 /// Each tensor is quantized symmetrically per tensor, `x ≈ scale · q`: `q` is u8 (`scale = max|x| / 255`)
 /// where calibration saw no negative value (ReLU outputs), s8 (`scale = max|x| / 127`) otherwise. Weights
-/// are quantized per output channel when the plan is compiled (`scale = max|w| / 127`), so they need no
-/// calibration. Ranges are indexed by node of the graph that `InferenceRewrites.prepareForInference`
-/// makes (batch-norm folded, dropout removed) — the graph a plan compiles.
+/// are quantized per output channel when the plan is compiled (`Int8WeightRange`: `scale = max|w| / 127`,
+/// or `/ 63` where the CPU lacks VNNI), so they need no calibration. Ranges are indexed by node of the graph
+/// that `InferenceRewrites.prepareForInference` makes (batch-norm folded, dropout removed) — the graph a plan
+/// compiles.
 public struct Int8Calibration: Sendable {
     public struct Range: Sendable, Equatable {
         /// Largest |x| seen.

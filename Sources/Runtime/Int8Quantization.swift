@@ -1,3 +1,4 @@
+import CPUBackend
 import GraphCore
 import Optimize
 
@@ -8,8 +9,9 @@ import Optimize
 /// - a `fakeQuantize` node after every value an INT8 plan stores as integers — the input and each fused
 ///   step's result (conv + residual add + ReLU) that a convolution, max-pool or residual add reads — on
 ///   the grid of its calibrated range (u8 where calibration saw no negative value, s8 otherwise);
-/// - each convolution's weight rounded onto its per-output-channel grid, `max|w_k| / 127`, and its bias
-///   onto `scale(input) · scale(w_k)` (int32 in an ONNX file, as QDQ convolutions want it).
+/// - each convolution's weight rounded onto its per-output-channel grid, `max|w_k| / 127` (8-bit; a plan with
+///   7-bit weights, on a CPU without VNNI, rounds them once more), and its bias onto
+///   `scale(input) · scale(w_k)` (int32 in an ONNX file, as QDQ convolutions want it).
 ///
 /// The float graph then computes what the INT8 plan computes, up to float32 summation order; training
 /// it fine-tunes through the rounding with straight-through gradients.
@@ -69,23 +71,18 @@ public enum Int8Quantization {
         return RewriteResult(graph: graphOut, parameters: paramsOut, changes: changes)
     }
 
-    /// `w` rounded onto `k · max|w_o| / 127` per output channel `o`; the scales; `‖w − w'‖ / ‖w‖`.
+    /// `w` rounded onto `k · max|w_o| / 127` per output channel `o` (the INT8 plan's 8-bit rule,
+    /// `Int8WeightRange.full`); the scales; `‖w − w'‖ / ‖w‖`.
     static func roundPerChannel(_ w: Tensor) -> (Tensor, [Float], Double) {
         var out = w.contiguous()
-        let k = w.shape[0], per = w.count / max(k, 1)
-        var scales: [Float] = []
+        let (k, scales) = out.withUnsafeBufferPointer { Int8WeightRange.full.quantize($0, channels: w.shape[0]) }
+        let per = w.count / max(w.shape[0], 1)
         var diff = 0.0, norm = 0.0
         out.withUnsafeMutableBufferPointer { v in
-            for o in 0..<k {
-                let channel = (o * per)..<((o + 1) * per)
-                let m = v[channel].reduce(Float(0)) { max($0, abs($1)) }
-                let s: Float = m > 0 ? m / 127 : 1
-                scales.append(s)
-                for j in channel {
-                    let q = (v[j] / s).rounded(.toNearestOrEven) * s
-                    diff += Double((q - v[j]) * (q - v[j])); norm += Double(v[j] * v[j])
-                    v[j] = q
-                }
+            for j in v.indices {
+                let q = k[j] * scales[j / per]
+                diff += Double((q - v[j]) * (q - v[j])); norm += Double(v[j] * v[j])
+                v[j] = q
             }
         }
         return (out, scales, norm > 0 ? (diff / norm).squareRoot() : 0)

@@ -31,6 +31,7 @@ struct PlanParts {
     let layout: PlanLayout
     let precision: Precision
     let calibration: Int8Calibration?
+    let int8Weights: Int8WeightRange
     let ctx: DNNLContext
     let weights = WeightCache()
 
@@ -51,7 +52,7 @@ struct PlanParts {
 
     private func part(_ rows: Range<Int>, singleThreaded: Bool, alone: Set<Int> = [], _ a: PlanArrangement) throws -> PlanPart {
         try PlanPart(graph: graph, parameters: parameters, lowered: lowered, inputName: inputName, inputShape: [rows.count] + inputShape.dropFirst(),
-                     layout: layout, precision: precision, calibration: calibration, ctx: ctx, weights: weights, rows: rows,
+                     layout: layout, precision: precision, calibration: calibration, int8Weights: int8Weights, ctx: ctx, weights: weights, rows: rows,
                      singleThreaded: singleThreaded, convolutions: a.convolutions, excluded: a.excluded, singleThreadedSteps: alone)
     }
 }

@@ -2,9 +2,10 @@ import CDNNL
 import CPUBackend
 import GraphCore
 
-/// INT8 plans: convolutions read u8/s8 activations and s8 weights (VNNI's `vpdpbusd` where the CPU has
-/// it) and write u8/s8 again while the next reader is a convolution or max-pool; every other op runs in
-/// float32 on dequantized values. Each stored int8 value `q` of node `n` means `scale(n) · q`.
+/// INT8 plans: convolutions read u8/s8 activations and s8 weights (8-bit on VNNI's `vpdpbusd`, 7-bit where
+/// u8·s8 pairs add in 16 bits: `Int8WeightRange`) and write u8/s8 again while the next reader is a
+/// convolution or max-pool; every other op runs in float32 on dequantized values. Each stored int8 value
+/// `q` of node `n` means `scale(n) · q`.
 extension PlanBuilder {
     func dataType(_ md: const_dnnl_memory_desc_t) -> dnnl_data_type_t {
         var dt = dnnl_data_type_undef
@@ -142,34 +143,34 @@ extension PlanBuilder {
         return attr
     }
 
-    /// Per-output-channel weight scales, `max|w_k| / 127` (1 for an all-zero channel).
-    func weightScales(_ id: ValueID) throws -> [Float] {
+    /// A convolution's weights as integers of the plan's range (`Int8WeightRange.quantize`) laid out as `md`, and the
+    /// per-output-channel scales the convolution multiplies its sums by.
+    ///
+    /// With a signed (s8) source oneDNN adds 128 to it (u8·s8 instructions) and, without VNNI, halves the weights as it
+    /// lays them out (`scale_adjust` 0.5, undone on the output) so that 8-bit weights cannot saturate: it would round
+    /// 7-bit weights again. So 7-bit weights of a signed source are handed over doubled: kernels that halve store `k`,
+    /// the others (VNNI, AMX, the reference; |2k| ≤ 126 fits) store `2k` and multiply by `s/2`. Both sum the same
+    /// integers times the same power of two, so their outputs are bit for bit those of `k` and `s`.
+    mutating func quantizedWeight(_ id: ValueID, plain: MemoryDesc, as md: const_dnnl_memory_desc_t,
+                                  signedSource: Bool) throws -> (buffer: Int, scales: [Float]) {
         guard case .parameter(let name) = graph[id].op, let t = parameters[name] else {
             throw EngineError.unsupported("runtime", "weights must be parameters (node \(graph[id].name))")
         }
-        let w = t.contiguous()
-        let k = t.shape[0], per = t.count / max(k, 1)
-        return w.withUnsafeBufferPointer { b in
-            (0..<k).map { o in
-                var m: Float = 0
-                for e in b[(o * per)..<((o + 1) * per)] { m = max(m, abs(e)) }
-                return m > 0 ? m / 127 : 1
-            }
+        let doubled = signedSource && int8Weights == .reduced
+        var (integers, scales) = t.contiguous().withUnsafeBufferPointer { int8Weights.quantize($0, channels: t.shape[0]) }
+        if doubled {
+            for i in integers.indices { integers[i] *= 2 }
+            for i in scales.indices { scales[i] /= 2 }
         }
-    }
-
-    /// A convolution's weights quantized to s8 with `scales` per output channel, laid out as `md`.
-    mutating func quantizedWeight(_ id: ValueID, plain: MemoryDesc, as md: const_dnnl_memory_desc_t, scales: [Float],
-                                  groups: Int) throws -> Int {
-        guard case .parameter(let name) = graph[id].op, let t = parameters[name] else {
-            throw EngineError.unsupported("runtime", "weights must be parameters (node \(graph[id].name))")
-        }
-        let src = t.contiguous()
-        // The scales are a function of the weight alone, so the name and the s8 layout identify the buffer.
+        // The range and the doubling are a function of the plan and the descriptor, so the name and the s8 layout
+        // identify the buffer.
         weights.append(try sharedWeights.buffer(name, md) {
-            try ctx.quantize(src.rawPointer, from: plain.handle, to: md, scales: scales, mask: groups > 1 ? 3 : 1)
+            // Already integers: the reorder only converts and lays out (and halves, where oneDNN does).
+            try integers.withUnsafeMutableBytes { b in
+                try ctx.quantize(b.baseAddress!, from: plain.handle, to: md, scales: [1], mask: 0)
+            }
         })
-        return weights.count - 1
+        return (weights.count - 1, scales)
     }
 }
 
@@ -231,8 +232,7 @@ extension PlanBuilder {
         let wMD = p.md(dnnl_query_weights_md)
         let plainW = try MemoryDesc(shape: ws, layout: .rowMajor, weightsGroups: a.groups)
         descriptors.append(plainW)
-        let wScales = try weightScales(node.inputs[1])
-        let w = try quantizedWeight(node.inputs[1], plain: plainW, as: wMD, scales: wScales, groups: a.groups)
+        let (w, wScales) = try quantizedWeight(node.inputs[1], plain: plainW, as: wMD, signedSource: srcType == dnnl_s8)
         var args: [(slot: Int32, md: const_dnnl_memory_desc_t, ref: ArgRef)] = [
             (DNNLArg.src, srcMD, .buffer(x)), (DNNLArg.weights, wMD, .weight(w)), (DNNLArg.dst, dstMD, .buffer(output))]
         if hasBias { args.append((DNNLArg.bias, biasMD, .weight(try vector(node.inputs[2])))) }

@@ -51,6 +51,8 @@ struct PlanBuilder {
     let isInt8: Bool
     /// Activation ranges for an INT8 plan, for values no `fakeQuantize` node fixes the grid of.
     let calibration: Int8Calibration?
+    /// The range INT8 convolutions quantize their weights to.
+    let int8Weights: Int8WeightRange
     /// The grid a node's value is rounded onto by a `fakeQuantize` reader (a quantized model's own scales).
     let gridOf: [Int: QuantizationAttributes]
     /// The scale of each node stored as integers (`x = scale · q`).
@@ -78,8 +80,8 @@ struct PlanBuilder {
     var winogradForcedSchedule = WinogradConv3x3.Schedule.chunked(tiles: nil)
 
     init(graph: Graph, parameters: ParameterStore, inputName: String, inputShape: [Int], layout: PlanLayout, precision: Precision,
-         calibration: Int8Calibration?, ctx: DNNLContext) throws {
-        self.graph = graph; self.parameters = parameters; self.layout = layout; self.ctx = ctx
+         calibration: Int8Calibration?, int8Weights: Int8WeightRange, ctx: DNNLContext) throws {
+        self.graph = graph; self.parameters = parameters; self.layout = layout; self.ctx = ctx; self.int8Weights = int8Weights
         act = precision == .bf16 ? dnnl_bf16 : dnnl_f32
         var grids: [Int: QuantizationAttributes] = [:]
         for node in graph.nodes { if case .fakeQuantize(let q) = node.op, grids[node.inputs[0].index] == nil { grids[node.inputs[0].index] = q } }

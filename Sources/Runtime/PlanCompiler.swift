@@ -13,6 +13,8 @@ public struct PlanRequest: Sendable {
     public var precision: Precision
     /// Activation ranges for an INT8 plan of a float model (measured on the same `graph`).
     public var calibration: Int8Calibration?
+    /// How an INT8 plan stores weights (nil: the range this CPU keeps exact).
+    public var int8Weights: Int8WeightRange?
     public var parallelism: PlanParallelism
     public var convolutions: ConvolutionAlgorithm
     /// Whether the plan fuses (activations and residual adds into convolutions, separable pairs, the pool+linear head);
@@ -20,10 +22,11 @@ public struct PlanRequest: Sendable {
     public var fuse: Bool
 
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int], layout: PlanLayout = .channelsLast,
-                precision: Precision = .fp32, calibration: Int8Calibration? = nil, parallelism: PlanParallelism = .intraOp,
-                convolutions: ConvolutionAlgorithm = .direct, fuse: Bool = true) {
+                precision: Precision = .fp32, calibration: Int8Calibration? = nil, int8Weights: Int8WeightRange? = nil,
+                parallelism: PlanParallelism = .intraOp, convolutions: ConvolutionAlgorithm = .direct, fuse: Bool = true) {
         (self.graph, self.parameters, self.inputName, self.inputShape) = (graph, parameters, inputName, inputShape)
-        (self.layout, self.precision, self.calibration, self.parallelism, self.convolutions) = (layout, precision, calibration, parallelism, convolutions)
+        (self.layout, self.precision, self.calibration, self.int8Weights) = (layout, precision, calibration, int8Weights)
+        (self.parallelism, self.convolutions) = (parallelism, convolutions)
         self.fuse = fuse
     }
 }

@@ -22,14 +22,14 @@ final class PlanPart: @unchecked Sendable {
 
     /// `singleThreaded`: primitives are created (and so tuned, with scratchpads sized) for one thread.
     init(graph: Graph, parameters: ParameterStore, lowered: [PlannedStep], inputName: String, inputShape: [Int], layout: PlanLayout,
-         precision: Precision, calibration: Int8Calibration?, ctx: DNNLContext, weights cache: WeightCache, rows: Range<Int>,
+         precision: Precision, calibration: Int8Calibration?, int8Weights: Int8WeightRange, ctx: DNNLContext, weights cache: WeightCache, rows: Range<Int>,
          singleThreaded: Bool, convolutions: ConvolutionAlgorithm = .direct, excluded: Set<String> = [],
          singleThreadedSteps: Set<Int> = []) throws {
         let team = omp_get_max_threads()
         if singleThreaded { omp_set_num_threads(1) }
         defer { omp_set_num_threads(team) }
         var builder = try PlanBuilder(graph: graph, parameters: parameters, inputName: inputName, inputShape: inputShape, layout: layout,
-                                      precision: precision, calibration: calibration, ctx: ctx)
+                                      precision: precision, calibration: calibration, int8Weights: int8Weights, ctx: ctx)
         builder.sharedWeights = cache
         builder.convolutions = convolutions
         builder.excluded = excluded

@@ -1,3 +1,4 @@
+import CPUBackend
 import GraphCore
 import Foundation
 import Synchronization
@@ -17,6 +18,8 @@ public final class Runtime: Sendable {
     public let sampleShape: [Int]
     public let layout: PlanLayout
     public let precision: Precision
+    /// How INT8 plans store weights (nil: the range this CPU keeps exact, `CPUDevice.int8WeightRange`).
+    public let int8Weights: Int8WeightRange?
     /// How each batch size's plan uses the threads (`.auto`: timed when the plan is compiled).
     public let parallelism: PlanParallelism
     /// How fp32 plans compute 3×3 stride-1 convolutions (`.auto`: direct or Winograd per shape, timed when
@@ -40,10 +43,11 @@ public final class Runtime: Sendable {
     /// speed figures only: accuracy needs ranges measured on real images).
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int],
                 layout: PlanLayout = .channelsLast, precision: Precision? = nil, calibration: Int8Calibration? = nil,
-                parallelism: PlanParallelism = .auto, convolutions: ConvolutionAlgorithm = .auto,
+                int8Weights: Int8WeightRange? = nil, parallelism: PlanParallelism = .auto, convolutions: ConvolutionAlgorithm = .auto,
                 compiler: any PlanCompiler = DNNLPlanCompiler(), fuse: Bool = true) {
         self.graph = graph; self.parameters = parameters; self.inputName = inputName; self.compiler = compiler
         self.sampleShape = sampleShape; self.layout = layout; self.precision = precision ?? compiler.nativePrecision(for: graph)
+        self.int8Weights = int8Weights
         self.parallelism = parallelism
         self.convolutions = convolutions
         self.fuse = fuse
@@ -82,8 +86,8 @@ public final class Runtime: Sendable {
             let calibration = try calibration()
             // A failed compilation leaves the cell empty: the next caller tries again.
             let request = PlanRequest(graph: graph, parameters: parameters, inputName: inputName, inputShape: [batch] + sampleShape,
-                                      layout: layout, precision: precision, calibration: calibration, parallelism: parallelism,
-                                      convolutions: convolutions, fuse: fuse)
+                                      layout: layout, precision: precision, calibration: calibration, int8Weights: int8Weights,
+                                      parallelism: parallelism, convolutions: convolutions, fuse: fuse)
             let p = try compiling.withLock { _ in try compiler.compile(request) }
             plan = p
             return p

@@ -1,3 +1,4 @@
+import ClinicalMetrics
 import CPUBackend
 import Data
 import Foundation
@@ -23,6 +24,8 @@ public struct InferenceBenchmark {
     public var precision: Precision?
     /// The ranges of an INT8 plan of a float model (nil: random inputs, for speed figures only).
     public var calibration: Int8Calibration?
+    /// How an INT8 plan stores weights (nil: the range this CPU keeps exact).
+    public var int8Weights: Int8WeightRange?
     public var parallelism = PlanParallelism.auto
     public var convolutions = ConvolutionAlgorithm.auto
     /// false: plans without fusion (to measure what it brings).
@@ -38,12 +41,12 @@ public struct InferenceBenchmark {
         let shape = model.sampleShape
         let p = precision ?? Precision.native(for: model.graph)
         let runtime = Runtime(graph: model.graph, parameters: model.parameters, inputName: model.inputName, sampleShape: shape,
-                              layout: layout, precision: p, calibration: calibration, parallelism: parallelism, convolutions: convolutions,
-                              fuse: fuse)
+                              layout: layout, precision: p, calibration: calibration, int8Weights: int8Weights, parallelism: parallelism,
+                              convolutions: convolutions, fuse: fuse)
         let calibrationSource = try runtime.calibration()?.source
         // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
         var outputChange: Double?
-        var top1Agreement: Double?
+        var agreement: ValAgreement?
         if p != .fp32 {
             var r = SeededRandom(seed: 7)
             let x = Tensor.randomNormal([8] + shape, using: &r)
@@ -54,11 +57,12 @@ public struct InferenceBenchmark {
             let scale = Double(reference.map(abs).max() ?? 1)
             outputChange = Double(zip(reference, reduced).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12)
             if let agreementData {
-                top1Agreement = try Self.top1Agreement(runtime, reference: Runtime(graph: model.graph, parameters: model.parameters,
+                agreement = try Self.agreement(runtime, reference: Runtime(graph: model.graph, parameters: model.parameters,
                                                                                   inputName: model.inputName, sampleShape: shape, precision: .fp32),
                                                        data: agreementData, shape: shape)
             }
         }
+        let first = try runtime.plan(batch: batches.first ?? 1)
         var rows: [InferenceBenchmarkRow] = []
         var rng = SeededRandom(seed: 0)
         var peerEngine: String?, peerSkipped: String?
@@ -85,26 +89,44 @@ public struct InferenceBenchmark {
             rows.append(row)
         }
         return InferenceBenchmarkResult(model: model.name, input_shape: shape, threads: CPUDevice.threadCount, layout: layout.rawValue,
-                                        precision: p.rawValue, calibration: calibrationSource, parallelism: parallelism.rawValue,
+                                        precision: p.rawValue, precision_summary: first.precisionSummary, int8_weights: first.int8Weights?.rawValue,
+                                        isa: CPUDevice.isaName, calibration: calibrationSource, parallelism: parallelism.rawValue,
                                         convolutions: convolutions.rawValue, engine: "pneumo", max_relative_output_change: outputChange,
-                                        top1_agreement_val: top1Agreement, peer: peerEngine, peer_skipped: peerSkipped, results: rows)
+                                        top1_agreement_val: agreement?.top1, val_auc_fp32: agreement?.referenceAUC, val_auc: agreement?.auc,
+                                        peer: peerEngine, peer_skipped: peerSkipped, results: rows)
     }
 
-    /// The fraction of val images on which `runtime` and `reference` predict the same class.
-    public static func top1Agreement(_ runtime: Runtime, reference: Runtime, data: URL, shape: [Int]) throws -> Double {
+    /// How `runtime` compares with `reference` on the val images: the fraction of them on which both predict the same
+    /// class, and each one's AUC of the positive class (score `logit₁ − logit₀`, monotone in P(class 1); nil unless the
+    /// model has two outputs and val both classes).
+    public struct ValAgreement: Sendable {
+        public var top1: Double
+        public var referenceAUC: Double?
+        public var auc: Double?
+    }
+
+    public static func agreement(_ runtime: Runtime, reference: Runtime, data: URL, shape: [Int]) throws -> ValAgreement {
         let split = try MedMNISTDataset(contentsOf: data).split(.val)
         let loader = try DataLoader(split, batchSize: 128, sampling: .sequential,
                                     preprocessing: try Preprocessing(size: shape[1], channels: shape[0]))
         var same = 0, total = 0
+        var scores: ([Double], [Double]) = ([], []), labels: [Int] = [], classes = 0
         for batch in loader.epoch(0) {
             let (a, b) = (try runtime.run(batch.images).scalars, try reference.run(batch.images).scalars)
             let k = a.count / batch.indices.count
+            classes = k
             for r in 0..<batch.indices.count {
                 let ra = a[(r * k)..<(r * k + k)], rb = b[(r * k)..<(r * k + k)]
                 if ra.firstIndex(of: ra.max()!)! - r * k == rb.firstIndex(of: rb.max()!)! - r * k { same += 1 }
                 total += 1
+                if k == 2 {
+                    scores.0.append(Double(ra[r * k + 1] - ra[r * k]))
+                    scores.1.append(Double(rb[r * k + 1] - rb[r * k]))
+                }
             }
+            labels += batch.labels.scalars.map { Int($0) }
         }
-        return Double(same) / Double(max(total, 1))
+        let aucs = classes == 2 ? (BinaryMetrics.auc(scores: scores.0, labels: labels), BinaryMetrics.auc(scores: scores.1, labels: labels)) : (nil, nil)
+        return ValAgreement(top1: Double(same) / Double(max(total, 1)), referenceAUC: aucs.1, auc: aucs.0)
     }
 }

@@ -49,6 +49,12 @@ public struct InferenceBenchmarkResult: Encodable, Sendable {
     public let threads: Int
     public let layout: String
     public let precision: String
+    /// The precision as the plans run it: "int8 (7-bit weights, AVX2)".
+    public let precision_summary: String
+    /// INT8 only: "8-bit" or "7-bit" (`Int8WeightRange`).
+    public let int8_weights: String?
+    /// oneDNN's dispatch ISA ("AVX2" under `ONEDNN_MAX_CPU_ISA=AVX2`).
+    public let isa: String
     /// INT8 only: what the activation ranges were measured on.
     public let calibration: String?
     /// The parallelism asked for (each row says what ran).
@@ -59,6 +65,9 @@ public struct InferenceBenchmarkResult: Encodable, Sendable {
     public let max_relative_output_change: Double?
     /// With agreement data: the fraction of val images on which the reduced precision predicts fp32's class.
     public let top1_agreement_val: Double?
+    /// With agreement data and a two-class model: val AUC of float32's plans and of these.
+    public let val_auc_fp32: Double?
+    public let val_auc: Double?
     public let peer: String?
     public let peer_skipped: String?
     public let results: [InferenceBenchmarkRow]
@@ -66,7 +75,7 @@ public struct InferenceBenchmarkResult: Encodable, Sendable {
     /// The terminal table. `calibratedOnImages`: whether INT8 ranges came from real images (otherwise the
     /// calibration line says the figures are for speed only).
     public func table(calibratedOnImages: Bool) -> String {
-        var lines = ["\(model) \(input_shape.map(String.init).joined(separator: "×")), \(threads) threads, \(layout), \(precision)"
+        var lines = ["\(model) \(input_shape.map(String.init).joined(separator: "×")), \(threads) threads, \(layout), \(precision_summary)"
                      + (max_relative_output_change.map { String(format: " (largest logit change vs fp32: %.2e of the logit scale)", $0) } ?? "")]
         lines.append("batch   median ms     p95 ms   per sample ms   samples/s   planned MB"
                      + (peer == nil ? "" : "   ORT median ms   ORT samples/s   ours/ORT latency   ours/ORT throughput") + "   plan")
@@ -85,6 +94,9 @@ public struct InferenceBenchmarkResult: Encodable, Sendable {
             lines.append("int8 calibration: \(calibration)" + (calibratedOnImages ? "" : " (speed figures only; --calibrate FILE.npz for accuracy)"))
         }
         if let top1_agreement_val { lines.append(String(format: "top-1 agreement with fp32 on the val images: %.2f%%", top1_agreement_val * 100)) }
+        if let val_auc, let val_auc_fp32 {
+            lines.append(String(format: "val AUC: %.4f (fp32 %.4f, change %+.4f)", val_auc, val_auc_fp32, val_auc - val_auc_fp32))
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -15,8 +15,10 @@ struct BenchInferCommand: ParsableCommand {
     @Option(help: "Timed runs per batch size.") var runs = 50
     @Option(help: "Untimed warm-up runs per batch size.") var warmup = 5
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = PlanLayout.channelsLast
-    @Option(help: "Arithmetic: fp32, bf16 (AVX-512 BF16 CPUs) or int8 (VNNI where present; see --calibrate). Default: the model's own (int8 for a quantized model, else fp32).")
+    @Option(help: "Arithmetic: fp32, bf16 (AVX-512 BF16 CPUs) or int8 (see --calibrate, --int8-weights). Default: the model's own (int8 for a quantized model, else fp32).")
     var precision: Precision?
+    @Option(name: .customLong("int8-weights"), help: ArgumentHelp("INT8 weight range: 8-bit (needs AVX-512 VNNI or AMX) or 7-bit (exact where u8·s8 pairs add in 16 bits: AVX2, AVX-512 without VNNI). Default: 8-bit with AVX-512 VNNI or AMX, else 7-bit.", valueName: "range"))
+    var int8Weights: Int8WeightRange?
     @OptionGroup var calibrate: CalibrationOptions
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: ArgumentHelp("How a call uses the threads: intra-op (each primitive splits its work over the threads), batch-split (one slice of the batch per thread), single-thread, or auto (times intra-op against batch-split, or against single-thread at batch 1, when compiling; keeps the faster).", valueName: "mode"))
@@ -40,6 +42,11 @@ struct BenchInferCommand: ParsableCommand {
         let p = precision ?? .fp32
         if calibrate.file != nil && p != .int8 { throw ValidationError("--calibrate applies to --precision int8 only") }
         if let reason = Precision.unsupportedReason(p) { throw ValidationError("--precision \(p.rawValue): \(reason)") }
+        if let int8Weights {
+            // Without --precision a quantized model runs in int8; the option is then checked when the model is loaded.
+            if precision != nil && p != .int8 { throw ValidationError("--int8-weights applies to --precision int8 only") }
+            if let reason = CPUDevice.unsupportedReason(int8Weights) { throw ValidationError("--int8-weights \(int8Weights.rawValue): \(reason)") }
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
     }
 
@@ -54,6 +61,8 @@ struct BenchInferCommand: ParsableCommand {
         benchmark.layout = layout
         benchmark.precision = p
         benchmark.calibration = try calibrate.calibration(for: m, precision: p)
+        if int8Weights != nil && p != .int8 { throw ValidationError("--int8-weights applies to int8 plans; \(m.name) runs in \(p.rawValue)") }
+        benchmark.int8Weights = int8Weights
         benchmark.parallelism = parallelism
         benchmark.convolutions = convolutions
         benchmark.fuse = !noFusion

@@ -8,6 +8,7 @@ import Runtime
 // values) in the help and, for a value it does not know, names the flag and those spellings.
 extension PlanLayout: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
+extension Int8WeightRange: ExpressibleByArgument {}
 extension PlanParallelism: ExpressibleByArgument {}
 extension ConvolutionAlgorithm: ExpressibleByArgument {}
 extension Split: ExpressibleByArgument {}

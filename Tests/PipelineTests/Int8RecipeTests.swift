@@ -48,7 +48,7 @@ struct Int8RecipeTests {
         #expect(Int8Quantization.isQuantized(try checkpoint.graph()))
         let model = try ONNXImporter.load(url: URL(fileURLWithPath: report.onnx))
         #expect(Int8Quantization.isQuantized(model.graph))
-        // Runs in INT8 where the CPU has AVX-512 VNNI, in float32 (same rounding) where it has not.
+        // Runs in INT8 wherever the CPU has int8 kernels (7-bit weights without VNNI), in float32 (same rounding) elsewhere.
         #expect(Runtime(graph: model.graph, parameters: model.parameters, sampleShape: [1, 28, 28]).precision
                 == (Precision.isSupported(.int8) ? .int8 : .fp32))
     }

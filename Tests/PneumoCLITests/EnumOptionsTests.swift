@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPUBackend
 import Data
 import GraphCore
 import Runtime
@@ -17,6 +18,8 @@ import Testing
                                                "--convolutions", "winograd4x4", "--calibration-split", "val"])
         #expect(set.layout == .blocked && set.precision == .fp32 && set.parallelism == .batchSplit && set.convolutions == .winograd4x4)
         #expect(set.calibrate.split == .val)
+        #expect(defaults.int8Weights == nil)
+        #expect(try BenchInferCommand.parse(["--model", "pneumonet", "--precision", "int8", "--int8-weights", "7-bit"]).int8Weights == .reduced)
         let profile = try ProfileCommand.parse(["--model", "pneumonet", "--layout", "blocked", "--convolutions", "separable"])
         #expect(profile.layout == .blocked && profile.convolutions == .separable)
         #expect(try ProfileCommand.parse(["--model", "pneumonet"]).convolutions == .direct)
@@ -27,6 +30,7 @@ import Testing
 
     @Test(arguments: [(["--layout", "diagonal"], "--layout", PlanLayout.allCases.map(\.rawValue)),
                       (["--precision", "fp16"], "--precision", Precision.allCases.map(\.rawValue)),
+                      (["--int8-weights", "4-bit"], "--int8-weights", Int8WeightRange.allCases.map(\.rawValue)),
                       (["--parallelism", "intra_op"], "--parallelism", PlanParallelism.allCases.map(\.rawValue)),
                       (["--convolutions", "fft"], "--convolutions", ConvolutionAlgorithm.allCases.map(\.rawValue)),
                       (["--calibration-split", "holdout"], "--calibration-split", Split.allCases.map(\.rawValue))])
@@ -54,10 +58,26 @@ import Testing
         }
     }
 
+    /// `--int8-weights` belongs to int8, and 8-bit is refused where oneDNN adds u8·s8 pairs in 16 bits (try it with
+    /// `ONEDNN_MAX_CPU_ISA=AVX2`).
+    @Test func int8WeightsAreChecked() throws {
+        let fp32 = #expect(throws: (any Error).self) {
+            try BenchInferCommand.parse(["--model", "pneumonet", "--precision", "fp32", "--int8-weights", "7-bit"])
+        }
+        #expect(fp32.map { BenchInferCommand.message(for: $0) } == "--int8-weights applies to --precision int8 only")
+        let full = ["--model", "pneumonet", "--precision", "int8", "--int8-weights", "8-bit"]
+        if let reason = CPUDevice.unsupportedReason(.full) {
+            let refused = #expect(throws: (any Error).self) { try BenchInferCommand.parse(full) }
+            #expect(refused.map { BenchInferCommand.message(for: $0) } == "--int8-weights 8-bit: \(reason)")
+        } else {
+            #expect(try BenchInferCommand.parse(full).int8Weights == .full)
+        }
+    }
+
     /// The help lists each option's values.
     @Test func helpListsTheValues() {
         let help = BenchInferCommand.helpMessage()
-        for value in ["channelsLast", "blocked", "bf16", "int8", "intra-op", "batch-split", "single-thread", "winograd4x4", "separable"] {
+        for value in ["channelsLast", "blocked", "bf16", "int8", "7-bit", "8-bit", "intra-op", "batch-split", "single-thread", "winograd4x4", "separable"] {
             #expect(help.contains(value), "help lacks \(value)")
         }
         #expect(BenchTrainCommand.helpMessage().contains("onednn") && BenchTrainCommand.helpMessage().contains("reference"))

@@ -14,7 +14,7 @@ import Optimize
         let (g, p) = try InferenceRewrites.prepareForInference(m.graph, m.parameters)
         let ctx = try #require(DNNLContext.shared)
         let compilation = PlanParts(graph: g, parameters: p, lowered: PlanLowering.lower(g, fuse: true), inputName: "image", inputShape: [1] + shape,
-                                    layout: .channelsLast, precision: .fp32, calibration: nil, ctx: ctx)
+                                    layout: .channelsLast, precision: .fp32, calibration: nil, int8Weights: .full, ctx: ctx)
         let again = try #require(try compilation.compile(plan.arrangement))
         #expect(again.count == 1)
         #expect(again[0].steps.map(\.implementation) == plan.implementations.map(\.implementation), "\(plan.parallelismReason)")
