@@ -60,8 +60,9 @@ public struct InitialWeights: Sendable {
 
     /// Sets `parameters` (a model's freshly initialized ones) from the file; throws, naming the file, for an
     /// unreadable file, a file of which fewer than half the model's tensors load, or, when `strict`, any difference
-    /// the report would list.
-    public func apply(to parameters: inout ParameterStore) throws -> Report {
+    /// the report would list; `parameters` then stay as they were.
+    public func apply(to model: inout ParameterStore) throws -> Report {
+        var parameters = model
         let contents = try Safetensors.read(file)
         let path = file.path
         let head = Self.headNames(parameters)
@@ -108,6 +109,7 @@ public struct InitialWeights: Sendable {
                 throw Safetensors.Error(path: path, message: "--init-strict: the file does not match the model exactly:\n" + problems.joined(separator: "\n"))
             }
         }
+        model = parameters
         return report
     }
 

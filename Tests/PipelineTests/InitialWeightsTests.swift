@@ -75,6 +75,7 @@ struct InitialWeightsTests {
         var again = fresh
         let error = #expect(throws: Safetensors.Error.self) { _ = try InitialWeights(file: url, strict: true).apply(to: &again) }
         #expect(error?.path == url.path)
+        #expect(again["conv1.weight"]!.scalars == fresh["conv1.weight"]!.scalars, "a refused file changes nothing")
         #expect(error?.message == """
             --init-strict: the file does not match the model exactly:
               the head's shape differs: fc.weight as fc.1.weight: the file's [1000, 64], the model's [2, 64]; fc.bias as fc.1.bias: the file's [1000], the model's [2]
