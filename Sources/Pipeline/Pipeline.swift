@@ -101,13 +101,15 @@ public struct Pipeline {
         try FileManager.default.copyItem(atPath: output.appendingPathComponent("baseline/history.json").path,
                                          toPath: output.appendingPathComponent("history.json").path, replacing: true)
         let evalNotes = [splitNote, options.thresholdRule.specDifference].compactMap { $0 }
-        let baselineEval = try progress.stage("eval.json", in: output) {
-            var e = try ClinicalEvaluation.run(checkpoint: baseline, dataset: data, split: reportSplit, thresholds: SpecDefaults.thresholds,
-                                               targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 128,
+        /// The spec's clinical evaluation of `checkpoint` on the report split, saying where it departs from the spec.
+        func evaluate(_ checkpoint: Checkpoint, batchSize: Int) throws -> ClinicalEvaluation {
+            var e = try ClinicalEvaluation.run(checkpoint: checkpoint, dataset: data, split: reportSplit, thresholds: SpecDefaults.thresholds,
+                                               targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: batchSize,
                                                backend: backend)
             e.spec_differences = evalNotes
             return e
         }
+        let baselineEval = try progress.stage("eval.json", in: output) { try evaluate(baseline, batchSize: 128) }
         log(String(format: "baseline: %@ AUC %.4f", reportSplit.rawValue, baselineEval.auc))
         _ = try progress.stage("profile_baseline.json", in: output) { try profile(baseline, val: val, file: data.file) }
         let log = self.log
@@ -145,13 +147,7 @@ public struct Pipeline {
         var optimized = try trainModel(options.optimizedModel, channels: options.optimizedChannels, epochs: options.optimizedEpochs,
                                        config: options.training, train: train, val: val, directory: "optimized", distillation: distillation,
                                        stage: name, progress: progress, clock: clock)
-        let optimizedEval = try progress.stage("eval_optimized.json", in: output) {
-            var e = try ClinicalEvaluation.run(checkpoint: optimized, dataset: data, split: reportSplit, thresholds: SpecDefaults.thresholds,
-                                               targetSensitivity: options.targetSensitivity, rule: options.thresholdRule, batchSize: 256,
-                                               backend: backend)
-            e.spec_differences = evalNotes
-            return e
-        }
+        let optimizedEval = try progress.stage("eval_optimized.json", in: output) { [optimized] in try evaluate(optimized, batchSize: 256) }
         // Is the optimized model's AUC different from the baseline's on the same images? DeLong's paired test.
         let comparison = try progress.stage("comparison.json", in: output) {
             try ModelComparison.run(("baseline", baseline), ("optimized", optimized), dataset: data, split: reportSplit,

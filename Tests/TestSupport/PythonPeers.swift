@@ -6,11 +6,15 @@ public enum PythonPeers {
     /// then the venv the project's machines keep PyTorch in (`/work/venv-torch`). Nil where none does. Slow (it
     /// starts each candidate): keep the answer in a `static let`.
     public static func find(importing modules: [String]) -> String? {
+        find(succeeding: ["-c", "import " + modules.joined(separator: ", ")])
+    }
+
+    /// The first of the same interpreters for which `python arguments` exits 0 (a probe script of the caller's).
+    public static func find(succeeding arguments: [String]) -> String? {
         let env = ProcessInfo.processInfo.environment
         let onPath = (env["PATH"] ?? "").split(separator: ":").map { "\($0)/python3" }
         let candidates = [env["PNEUMO_TORCH_PYTHON"]].compactMap { $0 } + onPath + ["/work/venv-torch/bin/python"]
-        let probe = "import " + modules.joined(separator: ", ")
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) && (try? run($0, ["-c", probe]).status) == 0 }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) && (try? run($0, arguments).status) == 0 }
     }
 
     /// Runs `python` with `arguments`; its exit status, and stdout and stderr together.
