@@ -33,7 +33,8 @@ extension Safetensors {
             }
             entries.append(try entry(name, value, dataSectionBytes: dataSectionBytes, fail: fail))
         }
-        entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        // Ties broken by name, so that an error names the same pair whatever order the header's dictionary gives.
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         var covered = 0
         for (i, e) in entries.enumerated() {
             if e.begin < covered {
