@@ -306,6 +306,40 @@ def torch_distillation(student, teacher, labels, temperature, alpha, weight, glo
     return _np(loss), _np(ts.grad)
 
 
+def np_adam(p, grads, m, v, lr, betas, eps, weight_decay, decoupled, first_step):
+    """torch.optim.Adam (decoupled: AdamW), one step per gradient in `grads`, from moments m, v at step first_step − 1:
+
+        g ← g + wd·p (Adam; AdamW instead p ← p·(1 − lr·wd)),  m ← β₁·m + (1 − β₁)·g,  v ← β₂·v + (1 − β₂)·g²
+        p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+    """
+    p, m, v = p.astype(np.float64), m.astype(np.float64), v.astype(np.float64)
+    b1, b2 = betas
+    for k, g in enumerate(grads):
+        t = first_step + k
+        g = g.astype(np.float64)
+        if decoupled:
+            p = p * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        p = p - lr / (1 - b1 ** t) * m / (np.sqrt(v) / np.sqrt(1 - b2 ** t) + eps)
+    return p, m, v
+
+
+def torch_adam(p, grads, m, v, lr, betas, eps, weight_decay, decoupled, first_step):
+    tp = torch.nn.Parameter(_t(p))
+    cls = torch.optim.AdamW if decoupled else torch.optim.Adam
+    opt = cls([tp], lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=False)
+    if first_step > 1:  # resume from the given moments, as a checkpoint does
+        opt.state[tp] = {"step": torch.tensor(float(first_step - 1)), "exp_avg": _t(m), "exp_avg_sq": _t(v)}
+    for g in grads:
+        tp.grad = _t(g)
+        opt.step()
+    state = opt.state[tp]
+    return _np(tp), _np(state["exp_avg"]), _np(state["exp_avg_sq"])
+
+
 def _unbroadcast(g, shape):
     """Sums a broadcast result's gradient back to an operand's shape (NumPy's broadcasting, undone)."""
     g = g.sum(axis=tuple(range(g.ndim - len(shape))))
@@ -504,6 +538,13 @@ BN_CASES = [
     ("n1_c2_4x4", [1, 2, 4, 4]),
 ]
 
+ADAM_CASES = [
+    # name, element count (two vectors of 16 and a tail), lr, weight decay, decoupled (AdamW), first step, steps
+    ("adam_l2_from_zero", 37, 1e-2, 1e-2, False, 1, 3),
+    ("adamw_from_zero", 41, 3e-3, 5e-2, True, 1, 3),
+    ("adam_resumed_at_step_50", 23, 3e-4, 1e-4, False, 50, 2),
+]
+
 CE_CASES = [
     # name, logits shape, class weights?
     ("unweighted", [6, 3], False),
@@ -648,6 +689,28 @@ def build(impl):
             t[f"x{k}"], t[f"grad_x{k}"] = tensor(v), tensor(dv)
         cases.append({"name": name, "attributes": attributes, "tensors": t})
     files["tensor_ops"] = cases
+
+    # Its own generator: the optimizer's cases left every file above unchanged.
+    rng = np.random.default_rng(20261205)
+    cases = []
+    betas, eps = (0.9, 0.999), 1e-8
+    for name, count, lr, wd, decoupled, first, steps in ADAM_CASES:
+        p = normal(rng, [count])
+        grads = [normal(rng, [count]) for _ in range(steps)]
+        if first > 1:
+            m, v = normal(rng, [count], std=0.1), (rng.uniform(0.01, 1.0, [count])).astype(np.float32)
+        else:
+            m, v = np.zeros(count, np.float32), np.zeros(count, np.float32)
+        fn = torch_adam if use_torch else np_adam
+        np_, nm, nv = fn(p, grads, m, v, lr, betas, eps, wd, decoupled, first)
+        t = {"param": tensor(p), "exp_avg": tensor(m), "exp_avg_sq": tensor(v), "updated_param": tensor(np_),
+             "updated_exp_avg": tensor(nm), "updated_exp_avg_sq": tensor(nv)}
+        for k, g in enumerate(grads):
+            t[f"grad{k}"] = tensor(g)
+        cases.append({"name": name, "attributes": {"learning_rate": lr, "weight_decay": wd, "decoupled": decoupled,
+                                                   "beta1": betas[0], "beta2": betas[1], "epsilon": eps,
+                                                   "first_step": first, "steps": steps}, "tensors": t})
+    files["adam"] = cases
     return files
 
 

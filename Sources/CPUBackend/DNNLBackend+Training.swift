@@ -1,6 +1,7 @@
 import GraphCore
+
 /// The training loop's own operations on the CPU: run in the engine's float mode, and Adam spread over the
-/// OpenMP team the kernels use.
+/// OpenMP team the kernels use, in vector lanes (`AdamKernel`).
 extension DNNLBackend {
     public func withFloatMode<R>(_ body: () throws -> R) rethrows -> R { try withFlushedDenormals(body) }
 
@@ -16,8 +17,15 @@ extension DNNLBackend {
                         v.withUnsafeMutableBufferPointer { v in
                             let (p, g, m, v) = (SendablePointer(p.baseAddress!), SendablePointer(g.baseAddress!),
                                                 SendablePointer(m.baseAddress!), SendablePointer(v.baseAddress!))
+                            guard let isa = KernelISA.best else {
+                                return OpenMPParallel.all(count: gradient.count) { range in
+                                    update.apply(p: p.pointer, g: UnsafePointer(g.pointer), m: m.pointer, v: v.pointer, range)
+                                }
+                            }
                             return OpenMPParallel.all(count: gradient.count) { range in
-                                update.apply(p: p.pointer, g: UnsafePointer(g.pointer), m: m.pointer, v: v.pointer, range)
+                                let s = range.lowerBound
+                                return AdamKernel.step(update, isa: isa, p: p.pointer + s, g: UnsafePointer(g.pointer + s),
+                                                       m: m.pointer + s, v: v.pointer + s, count: range.count)
                             }
                         }
                     }

@@ -102,6 +102,14 @@ struct FixtureFile: Decodable {
         var end: [Int]?
         var mode: String?
         var value: Double?
+        // adam
+        var learning_rate: Double?
+        var weight_decay: Double?
+        var decoupled: Bool?
+        var beta1: Double?
+        var beta2: Double?
+        var first_step: Int?
+        var steps: Int?
     }
     struct FixtureTensor: Decodable {
         var shape: [Int]

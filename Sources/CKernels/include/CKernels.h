@@ -2,3 +2,4 @@
 #include "streaming_conv.h"
 #include "depthwise_conv.h"
 #include "separable_conv.h"
+#include "adam_step.h"
