@@ -19,6 +19,13 @@ public protocol Backend: Sendable {
                             epsilon: Float) throws -> Tensor
     func batchNormBackward(_ gradOut: Tensor, x: Tensor, weight: Tensor, mean: Tensor, variance: Tensor,
                            epsilon: Float) throws -> (input: Tensor, weight: Tensor, bias: Tensor)
+    /// max(batchNormTraining(x), 0) in one pass where the device can (`BatchNormReLU.swift` composes the two
+    /// elsewhere); `mask` is the device's record of where the output is positive, for `batchNormReLUBackward`.
+    func batchNormReLUTraining(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float) throws
+        -> (output: Tensor, mean: Tensor, variance: Tensor, mask: Tensor)
+    /// batchNormBackward of (gradOut where the forward's output was positive, else 0), `mask` from the same device.
+    func batchNormReLUBackward(_ gradOut: Tensor, x: Tensor, weight: Tensor, mean: Tensor, variance: Tensor, mask: Tensor,
+                               epsilon: Float) throws -> (input: Tensor, weight: Tensor, bias: Tensor)
 
     /// max(x, 0), or min(max(x, 0), cap) when `cap` is given (ReLU6).
     func relu(_ x: Tensor, cap: Float?) throws -> Tensor

@@ -12,6 +12,8 @@ public struct ForwardPass: @unchecked Sendable {
 
 enum SavedState {
     case batchNorm(mean: Tensor, variance: Tensor)
+    /// A batch-norm run fused with the ReLU that alone reads it: its value is the ReLU's output.
+    case batchNormReLU(mean: Tensor, variance: Tensor, mask: Tensor)
     case dropoutMask(Tensor)
     case softmax(SoftmaxCrossEntropy.Saved)
 }
@@ -21,10 +23,23 @@ enum SavedState {
 public struct Executor: Sendable {
     public let graph: Graph
     public let backend: any Backend
+    /// Training passes run each batch-norm that only a ReLU reads fused with it (`Graph.batchNormReLUPairs`): one
+    /// pass over the activation instead of two, forward and backward. The batch-norm's value then holds the ReLU's
+    /// output, which the ReLU passes on; inference passes run the ops as they are.
+    public let fusesBatchNormReLU: Bool
+    private let fusedReLUs: [Int: Int]
 
-    public init(graph: Graph, backend: any Backend) {
+    public init(graph: Graph, backend: any Backend, fuseBatchNormReLU: Bool = true) {
         self.graph = graph
         self.backend = backend
+        fusesBatchNormReLU = fuseBatchNormReLU
+        fusedReLUs = fuseBatchNormReLU ? graph.batchNormReLUPairs() : [:]
+    }
+
+    /// True when node `index` is a ReLU whose input batch-norm a training pass fuses with it.
+    private func isFusedReLU(_ index: Int, _ node: Node) -> Bool {
+        guard case .relu = node.op, let bn = node.inputs.first?.index else { return false }
+        return fusedReLUs[bn] == index
     }
 
     /// Runs every node. In training mode batch-norm running statistics in `parameters` are updated and
@@ -67,12 +82,21 @@ public struct Executor: Sendable {
                 return try backend.batchNormInference(input(0), weight: input(1), bias: input(2), mean: input(3),
                                                       variance: input(4), epsilon: a.epsilon)
             }
-            let (y, mean, variance) = try backend.batchNormTraining(input(0), weight: input(1), bias: input(2), epsilon: a.epsilon)
-            pass.saved[index] = .batchNorm(mean: mean, variance: variance)
+            let y: Tensor, mean: Tensor, variance: Tensor
+            if fusedReLUs[index] != nil {
+                let r = try backend.batchNormReLUTraining(input(0), weight: input(1), bias: input(2), epsilon: a.epsilon)
+                (y, mean, variance) = (r.output, r.mean, r.variance)
+                pass.saved[index] = .batchNormReLU(mean: mean, variance: variance, mask: r.mask)
+            } else {
+                (y, mean, variance) = try backend.batchNormTraining(input(0), weight: input(1), bias: input(2), epsilon: a.epsilon)
+                pass.saved[index] = .batchNorm(mean: mean, variance: variance)
+            }
             try updateRunningStatistics(node: node, mean: mean, variance: variance, momentum: a.momentum,
                                         count: input(0).count / input(0).shape[1], parameters: &parameters)
             return y
-        case .relu: return try backend.relu(input(0), cap: nil)
+        case .relu:
+            if mode == .training && isFusedReLU(index, node) { return input(0) }
+            return try backend.relu(input(0), cap: nil)
         case .relu6: return try backend.relu(input(0), cap: 6)
         case .maxPool2d(let a): return try backend.maxPool2d(input(0), a)
         case .avgPool2d(let a): return try backend.avgPool2d(input(0), a)
@@ -184,12 +208,21 @@ public struct Executor: Sendable {
                                                needInput: needs[0])
             return [r.input, r.weight, r.bias]
         case .batchNorm2d(let a):
-            guard case .batchNorm(let mean, let variance)? = pass.saved[index] else {
+            let r: (input: Tensor, weight: Tensor, bias: Tensor)
+            switch pass.saved[index] {
+            case .batchNorm(let mean, let variance)?:
+                r = try backend.batchNormBackward(g, x: input(0), weight: input(1), mean: mean, variance: variance, epsilon: a.epsilon)
+            case .batchNormReLU(let mean, let variance, let mask)?:
+                r = try backend.batchNormReLUBackward(g, x: input(0), weight: input(1), mean: mean, variance: variance, mask: mask,
+                                                      epsilon: a.epsilon)
+            default:
                 throw EngineError.unsupported("batch_norm2d '\(node.name)'", "backward needs a training-mode forward pass")
             }
-            let r = try backend.batchNormBackward(g, x: input(0), weight: input(1), mean: mean, variance: variance, epsilon: a.epsilon)
             return [r.input, r.weight, r.bias, nil, nil]
-        case .relu: return [try backend.reluBackward(g, output: pass.values[index]!, cap: nil)]
+        case .relu:
+            // Fused into its batch-norm, whose backward applies the ReLU's mask.
+            if case .batchNormReLU? = pass.saved[node.inputs[0].index] { return [g] }
+            return [try backend.reluBackward(g, output: pass.values[index]!, cap: nil)]
         case .relu6: return [try backend.reluBackward(g, output: pass.values[index]!, cap: 6)]
         case .maxPool2d(let a): return [try backend.maxPool2dBackward(g, x: input(0), a)]
         case .avgPool2d(let a): return [try backend.avgPool2dBackward(g, inputShape: input(0).shape, a)]
