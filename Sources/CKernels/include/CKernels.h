@@ -2,3 +2,4 @@
 #include "streaming_conv.h"
 #include "depthwise_conv.h"
 #include "separable_conv.h"
+#include "resize_conv.h"
