@@ -55,7 +55,7 @@ struct PoolGeometry {
 
 /// PyTorch's bilinear sampling with `align_corners=False`: source coordinate
 /// `(dst + 0.5) · in/out − 0.5`, clamped below at 0, neighbours clamped at the edge.
-struct BilinearGeometry {
+package struct BilinearGeometry {
     let planes, h, w, ho, wo: Int
 
     init(inputShape: [Int], height: Int, width: Int) {
@@ -64,7 +64,7 @@ struct BilinearGeometry {
     }
 
     /// For one axis: the two source indices and their weights for each output index.
-    static func axisTaps(inSize: Int, outSize: Int) -> [(Int, Int, Float, Float)] {
+    package static func axisTaps(inSize: Int, outSize: Int) -> [(Int, Int, Float, Float)] {
         let scale = Float(inSize) / Float(outSize)
         return (0..<outSize).map { d in
             let src = max((Float(d) + 0.5) * scale - 0.5, 0)

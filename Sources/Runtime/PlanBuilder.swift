@@ -210,6 +210,8 @@ struct PlanBuilder {
                 try poolLinear(nodes)
             case .separable(let dw, let pw):
                 try separable(dw, pw, result: s.result, step: k)
+            case .resizeConv(let resize, let c):
+                try resizeConv(resize, c, result: s.result, step: k)
             }
         }
     }

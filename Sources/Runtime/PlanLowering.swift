@@ -13,6 +13,9 @@ enum PlannedOp {
     /// 1×1-candidate convolution (ungrouped, stride 1, no padding) with its own fused ops: one step of ours where
     /// the shapes allow (`PlanBuilder.separable`), else two convolution steps.
     case separable(depthwise: (node: Int, activation: Op?, result: Int), pointwise: (node: Int, residual: ValueID?, activation: Op?))
+    /// A bilinear resize whose sole reader is an ungrouped convolution (with its fused ops): one step of ours on the source
+    /// image where the shapes allow (`PlanBuilder.resizeConv`), else a resize step and a convolution step.
+    case resizeConv(resize: Int, conv: (node: Int, residual: ValueID?, activation: Op?))
 }
 
 /// One planned operation and the node whose value it produces.
@@ -28,13 +31,16 @@ struct PlannedStep {
         case .single(let n): ([n], nil)
         case .poolLinear(let nodes): (nodes, nil)
         case .separable(let dw, let pw): ([dw.node, pw.node], pw.residual)
+        case .resizeConv(let resize, let conv): ([resize, conv.node], conv.residual)
         }
     }
 
     /// The nodes whose values a plan may store for the step: its result, and the depthwise convolution's of a
-    /// separable pair, which plans that do not take our kernel (INT8 ones among them) compute as a step of its own.
+    /// separable pair or the resize's of a resize + convolution, which plans that do not take our kernel (INT8 ones among
+    /// them) compute as a step of its own.
     var stored: [Int] {
         if case .separable(let dw, _) = op { return [dw.result, result] }
+        if case .resizeConv(let resize, _) = op { return [resize, result] }
         return [result]
     }
 }
@@ -43,7 +49,8 @@ struct PlannedStep {
 /// eltwise post-op), and conv → add(residual) → activation, where the fused nodes
 /// have no other readers. For `add(a, b)`, the operand computed later is the conv fused with the add;
 /// the earlier one is the residual (already computed when the conv runs). A grouped convolution (with its
-/// activation) and the 1×1 convolution that alone reads it (with its own) form one separable step.
+/// activation) and the 1×1 convolution that alone reads it (with its own) form one separable step; a bilinear resize and
+/// the ungrouped convolution that alone reads it (with its fused ops), one resize + convolution step.
 enum PlanLowering {
     static func lower(_ graph: Graph, fuse: Bool) -> [PlannedStep] {
         let consumers = graph.consumerCounts()
@@ -78,6 +85,14 @@ enum PlanLowering {
             if fuse, case .globalAvgPool = node.op, let chain = head(from: i) {
                 absorbed.formUnion(chain)
                 steps.append(PlannedStep(op: .poolLinear(nodes: chain), result: chain.last!))
+                continue
+            }
+            if fuse, case .resizeBilinear = node.op, let c = soleReader(i), case .conv2d(let a) = graph.nodes[c].op, a.groups == 1,
+               graph.nodes[c].inputs[0].index == i {
+                // The step runs in the resize's place: a residual must be computed by then.
+                let fused = epilogue(of: c, residualBefore: i)
+                absorbed.formUnion([c] + fused.absorbed)
+                steps.append(PlannedStep(op: .resizeConv(resize: i, conv: (c, fused.residual, fused.activation)), result: fused.result))
                 continue
             }
             guard fuse, case .conv2d(let a) = node.op else { steps.append(PlannedStep(op: .single(node: i), result: i)); continue }

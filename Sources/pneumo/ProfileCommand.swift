@@ -27,7 +27,7 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Comma-separated batch sizes to sweep.") var sweep = "1,8,32,64,128,256"
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = PlanLayout.channelsLast
-    @Option(help: ArgumentHelp("fp32 convolutions: auto (the default: as the runtime deploys; timed when compiling), direct (oneDNN's: the unoptimized plan's per-step view), winograd, winograd4x4, streaming (≤ 16 output pixels), depthwise (3×3 depthwise), separable (3×3 depthwise + 1×1 as one step).", valueName: "algorithm"))
+    @Option(help: ArgumentHelp("fp32 convolutions: auto (the default: as the runtime deploys; timed when compiling), direct (oneDNN's: the unoptimized plan's per-step view), winograd, winograd4x4, streaming (≤ 16 output pixels), depthwise (3×3 depthwise), separable (3×3 depthwise + 1×1 as one step), resize-conv (bilinear resize + the convolution after it, as one step).", valueName: "algorithm"))
     var convolutions = ConvolutionAlgorithm.auto
     @Option(help: ArgumentHelp("How the timed plans use the threads: auto (the default: as the runtime deploys), intra-op, batch-split, single-thread. Per-step times always come from an intra-op plan.", valueName: "mode"))
     var parallelism = PlanParallelism.auto

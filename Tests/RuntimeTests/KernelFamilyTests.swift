@@ -9,12 +9,12 @@ import TestSupport
 /// the summary's and `bench infer`'s phrases, and the JSON keys of a `bench infer` row.
 @Suite struct KernelFamilyTests {
     @Test func convolutionValuesKeepTheirOrder() throws {
-        #expect(ConvolutionAlgorithm.allCases.map(\.rawValue) == ["direct", "winograd", "winograd4x4", "streaming", "depthwise", "separable", "auto"])
+        #expect(ConvolutionAlgorithm.allCases.map(\.rawValue) == ["direct", "winograd", "winograd4x4", "streaming", "depthwise", "separable", "resize-conv", "auto"])
         #expect(try ConvolutionAlgorithm(option: "separable") == .separable)
-        #expect(throws: EngineError.invalid("runtime", "convolutions must be one of direct, winograd, winograd4x4, streaming, depthwise, separable, auto; got 'fft'")) {
+        #expect(throws: EngineError.invalid("runtime", "convolutions must be one of direct, winograd, winograd4x4, streaming, depthwise, separable, resize-conv, auto; got 'fft'")) {
             try ConvolutionAlgorithm(option: "fft")
         }
-        #expect(KernelFamily.ranked.map(\.name) == ["streaming", "winograd", "separable", "depthwise"])
+        #expect(KernelFamily.ranked.map(\.name) == ["streaming", "winograd", "separable", "depthwise", "resize-conv"])
     }
 
     static let implementations = ["winograd_f2x3+matmul:x", "winograd_f4x3+matmul:x", "winograd_f4x3+matmul:x", "streaming_conv:avx2_p4x16",
@@ -28,6 +28,6 @@ import TestSupport
         #expect(ConvolutionCounts(implementations: ["brgconv:avx2"]).summary == ", 0/1 convolutions winograd")
         let json = try JSONSerialization.jsonObject(with: counts.prettyJSON()) as? [String: Int]
         #expect(json == ["winograd_convolutions": 3, "winograd_f4x4_convolutions": 2, "streaming_convolutions": 1, "depthwise_convolutions": 1,
-                         "separable_convolutions": 1, "convolutions": 8])
+                         "separable_convolutions": 1, "resize_convolutions": 0, "convolutions": 8])
     }
 }

@@ -217,7 +217,7 @@ import TestSupport
     }
 
     @Test func unknownAlgorithmIsAnError() {
-        #expect(throws: EngineError.invalid("runtime", "convolutions must be one of direct, winograd, winograd4x4, streaming, depthwise, separable, auto; got 'fast'")) {
+        #expect(throws: EngineError.invalid("runtime", "convolutions must be one of direct, winograd, winograd4x4, streaming, depthwise, separable, resize-conv, auto; got 'fast'")) {
             try ConvolutionAlgorithm(option: "fast")
         }
     }

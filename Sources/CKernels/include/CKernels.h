@@ -3,3 +3,4 @@
 #include "depthwise_conv.h"
 #include "separable_conv.h"
 #include "adam_step.h"
+#include "resize_conv.h"
