@@ -107,10 +107,10 @@ public final class InferenceServer: Sendable {
         try await request.body.collect(upTo: configuration.maxBodyBytes)
     }
 
+    static let jsonContentType: HTTPFields = [.contentType: "application/json"]
+
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
+        Response(status: status, headers: jsonContentType, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
     }
 }
 
