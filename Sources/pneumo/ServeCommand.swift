@@ -32,6 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A file holding the bearer token requests must send (Authorization: Bearer <token>).", valueName: "file"))
     var authTokenFile: String?
     @Option(help: "The largest request body, in MiB.") var maxBodyMib = 32
+    @Option(help: "Threads for the sockets and HTTP parsing (one leaves the other cores to the batches and handlers).") var eventLoops = 1
     @Option(help: "Log level: trace, debug (a line per request), info, notice, warning, error.") var logLevel = "info"
 
     func validate() throws {
@@ -47,6 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxDelayMicroseconds >= 0 else { throw ValidationError("--max-delay-us must be zero or more, got \(maxDelayMicroseconds)") }
         guard maxQueue >= maxBatch else { throw ValidationError("--max-queue (\(maxQueue)) must be at least --max-batch (\(maxBatch))") }
         guard maxBodyMib >= 1 else { throw ValidationError("--max-body-mib must be positive, got \(maxBodyMib)") }
+        guard eventLoops >= 1 else { throw ValidationError("--event-loops must be positive, got \(eventLoops)") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got \(logLevel)")
         }
@@ -67,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port,
             batching: .init(maxBatch: maxBatch, maxDelay: .microseconds(maxDelayMicroseconds), maxQueue: maxQueue),
-            authToken: token, maxBodyBytes: maxBodyMib << 20)
+            authToken: token, maxBodyBytes: maxBodyMib << 20, eventLoops: eventLoops)
         let server = try InferenceServer(models: models, configuration: configuration, logger: logger)
         for m in models {
             logger.info("serving \(m.name) version \(m.version): \(m.description), input \(m.inputName) [-1, \(m.sampleShape.map(String.init).joined(separator: ", "))], threshold \(m.threshold) (\(m.thresholdSource))")
