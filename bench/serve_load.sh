@@ -71,8 +71,18 @@ for c in 1 16 64; do
     ms() { echo "$out" | awk -v q="$1" '$1 == q { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }; printf "%.2f", v }'; }
     server_us=$(awk -v d=$((t1 - t0)) -v t="$TICK" -v r="$requests" 'BEGIN {printf "%.0f", d / t * 1e6 / r}')
     wrk_us=$(echo "$out" | awk -v r="$requests" '/^wrk-cpu/ {printf "%.0f", ($2 + $3) * 1e6 / r}')
-    batch=$(awk -v s="$((s1 - s0))" -v n="$((n1 - n0))" 'BEGIN {printf "%.1f", n > 0 ? s / n : 0}')
+    batch=$(awk -v s0="$s0" -v s1="$s1" -v n0="$n0" -v n1="$n1" 'BEGIN {printf "%.1f", (n1 > n0 ? (s1 - s0) / (n1 - n0) : 0)}')
     printf "%-12s %12s %10s %10s %18s %15s %11s\n" "$c" "$rps" "$(ms 50%)" "$(ms 99%)" "$server_us" "$wrk_us" "$batch"
+    last_cpu_us=$((server_us + wrk_us))
 done
 kill -TERM "$SERVER"; wait "$SERVER"; SERVER=
 "$BIN" bench infer --onnx "$MODEL" --batch 1,64 --no-peer | sed 's/^/in-process: /'
+# The same comparison in CPU time, which other processes on the machine disturb far less than wall time: the
+# runtime's CPU per image at batch 64 on one thread (no OpenMP spinning counted; two threads can at best halve the
+# time per image, so this bounds the in-process throughput on two cores of its own from above), the difference
+# between 20 and 420 timed batches so that loading and compiling cancel out, against the server's and wrk's CPU
+# per request at 64 connections.
+cpu_of() { /usr/bin/time -f "%U %S" -o "$WORK/time" "$BIN" bench infer --onnx "$MODEL" --batch 64 --threads 1 --parallelism single-thread --no-peer --runs "$1" >/dev/null; awk '{print $1 + $2}' "$WORK/time"; }
+a=$(cpu_of 20); b=$(cpu_of 420)
+awk -v a="$a" -v b="$b" -v s="$last_cpu_us" 'BEGIN { c = (b - a) * 1e6 / (400 * 64)
+    printf "in-process CPU per image at batch 64 (one thread): %.1f us; served at 64 connections, server + wrk: %d us per request; CPU ratio %.2f\n", c, s, c / s }'
