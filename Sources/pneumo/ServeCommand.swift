@@ -25,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     var modelRepository: String?
     @Option(help: "The address to listen on (loopback by default).") var host = "127.0.0.1"
     @Option(help: "The port to listen on.") var port = 8000
-    @Option(parsing: .unconditional, help: "Threads for the kernels (default: all cores; more are capped at the cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for the kernels (default: all cores but one, which the HTTP threads keep; more are capped at the cores).") var threads: Int?
     @Option(help: "The most images one batch holds.") var maxBatch = 64
     @Option(name: .customLong("max-delay-us"), help: "Microseconds a request may wait for its batch to fill.") var maxDelayMicroseconds = 500
     @Option(help: "Images that may wait; beyond them requests get 503.") var maxQueue = 1024
@@ -57,7 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         PassiveOpenMP.reexecIfNeeded()
-        ThreadCount.apply(threads)
+        // The batches run beside the sockets and handlers: left all cores, the kernels' threads and the HTTP threads
+        // take turns on them, and the batches' CPU per image grows (`bench/README.md`, "Serving over HTTP").
+        ThreadCount.apply(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
         var logger = Logger(label: "pneumo.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel)!
         let token = try authTokenFile.map { path -> String in
