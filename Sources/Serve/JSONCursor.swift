@@ -1,5 +1,6 @@
-/// A strict JSON (RFC 8259) reader over raw bytes, one value at a time, for the request reader: what it accepts and
-/// refuses is what `JSONDecoder` accepts and refuses, without building a tree or boxing each number.
+/// A strict JSON (RFC 8259) reader over raw bytes, one value at a time, for the request reader: it refuses what
+/// `JSONDecoder` refuses, and trailing commas too (which `JSONDecoder` lets through), without building a tree or
+/// boxing each number.
 struct JSONCursor {
     /// Where a body failed: its syntax, or a field's type or content (`path` as `inputs[0].data`).
     enum Failure: Error, Equatable {
