@@ -12,9 +12,9 @@ extension InferenceServer {
         let (header, binary) = try BinaryTensorData.split(body, headerLength: request.headers[BinaryTensorData.headerLength])
         let parsed: InferenceRequest
         do {
-            parsed = try JSONDecoder().decode(InferenceRequest.self, from: header)
-        } catch let error as DecodingError {
-            throw ServeError.badRequest("malformed inference request: \(Self.explain(error))")
+            parsed = try header.withUnsafeReadableBytes { try InferenceRequestReader.read($0) }
+        } catch let failure as JSONCursor.Failure {
+            throw ServeError.badRequest("malformed inference request: \(failure.message)")
         }
         let model = batcher.model
         let input = try Self.tensor(parsed, for: model, maxImages: configuration.batching.maxQueue, binary: binary)
@@ -28,12 +28,15 @@ extension InferenceServer {
         var out = ResponseOutput(name: model.outputName, shape: output.shape, datatype: "FP32", data: values)
         if asBinary { (out.data, out.parameters) = (nil, ["binary_data_size": values.count * 4]) }
         let answer = InferenceResponse(model_name: model.name, model_version: model.version, id: parsed.id, outputs: [out])
-        return asBinary ? try BinaryTensorData.response(answer, tensors: [values]) : try Self.json(answer)
+        if asBinary { return try BinaryTensorData.response(answer, tensors: [values]) }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(256 + 16 * values.count)
+        try InferenceResponseWriter.write(answer, into: &buffer)
+        return Response(status: .ok, headers: Self.jsonContentType, body: ResponseBody(byteBuffer: buffer))
     }
 
     /// The request's one input as a tensor, after every check the protocol leaves to the server.
     static func tensor(_ request: InferenceRequest, for model: ServedModel, maxImages: Int, binary: ByteBuffer? = nil) throws -> Tensor {
-        let expected = "[" + ([-1] + model.sampleShape).map(String.init).joined(separator: ", ") + "]"
         guard request.inputs.count == 1 else {
             throw ServeError.badRequest("the model takes 1 input ('\(model.inputName)'), the request has \(request.inputs.count)")
         }
@@ -46,7 +49,7 @@ extension InferenceServer {
         }
         guard input.shape.count == model.sampleShape.count + 1, Array(input.shape.dropFirst()) == model.sampleShape,
               let n = input.shape.first, n >= 1 else {
-            throw ServeError.badRequest("input '\(input.name)' has shape \(describe(input.shape)); the model takes \(expected)")
+            throw ServeError.badRequest("input '\(input.name)' has shape \(describe(input.shape)); the model takes \(describe([-1] + model.sampleShape))")
         }
         guard n <= maxImages else {
             throw ServeError.badRequest("input '\(input.name)' holds \(n) images; this server takes at most \(maxImages) per request")
@@ -60,20 +63,5 @@ extension InferenceServer {
             throw ServeError.badRequest("input '\(input.name)' value \(i) is not a finite FP32 number")
         }
         return try Tensor(shape: input.shape, scalars: values)
-    }
-
-    /// A decoding error in words a client can act on: which field, and what was wrong with it.
-    static func explain(_ error: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
-        }
-        switch error {
-        case .keyNotFound(let key, let c): return "missing field '\(path(c.codingPath + [key]))'"
-        case .typeMismatch(_, let c), .valueNotFound(_, let c):
-            return "field '\(path(c.codingPath))' has the wrong type" + (c.debugDescription.isEmpty ? "" : " (\(c.debugDescription))")
-        case .dataCorrupted(let c):
-            return c.codingPath.isEmpty ? "the body is not valid JSON" : "field '\(path(c.codingPath))': \(c.debugDescription)"
-        @unknown default: return "\(error)"
-        }
     }
 }

@@ -4,7 +4,9 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// Where and how the server listens and batches.
 public struct ServerConfiguration: Sendable {
@@ -15,10 +17,15 @@ public struct ServerConfiguration: Sendable {
     public var authToken: String?
     /// The largest request body accepted (413 above it).
     public var maxBodyBytes: Int
+    /// Threads for the sockets and HTTP parsing. One by default: on a machine of a few cores, a second loop's thread
+    /// competes with the batches' and the handlers' threads, and one loop serves more sockets per wake-up
+    /// (`bench/README.md`, issue 20, has the CPU per request with one and two).
+    public var eventLoops: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8000, batching: DynamicBatcher.Configuration = .init(),
-                authToken: String? = nil, maxBodyBytes: Int = 32 << 20) {
+                authToken: String? = nil, maxBodyBytes: Int = 32 << 20, eventLoops: Int = 1) {
         self.host = host; self.port = port; self.batching = batching; self.authToken = authToken; self.maxBodyBytes = maxBodyBytes
+        self.eventLoops = max(1, eventLoops)
     }
 }
 
@@ -54,13 +61,26 @@ public final class InferenceServer: Sendable {
     public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
         var app = Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                                      serverName: "\(Self.name)/\(Self.version)"),
-                              onServerRunning: onServerRunning, logger: logger)
+                              onServerRunning: onServerRunning, eventLoopGroupProvider: .shared(Self.eventLoopGroup(threads: configuration.eventLoops)),
+                              logger: logger)
         let batchers = Array(batchers.values)
         app.beforeServerStarts {
             for b in batchers { try await b.start() }
         }
         app.addServices(BatcherShutdown(batchers: batchers))
         return app
+    }
+
+    /// One event loop group per thread count, kept for the life of the process as NIO's own singleton group is.
+    private static let eventLoopGroups = Mutex<[Int: MultiThreadedEventLoopGroup]>([:])
+
+    static func eventLoopGroup(threads: Int) -> MultiThreadedEventLoopGroup {
+        eventLoopGroups.withLock { groups in
+            if let g = groups[threads] { return g }
+            let g = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+            groups[threads] = g
+            return g
+        }
     }
 
     func router() -> Router<BasicRequestContext> {
@@ -107,10 +127,10 @@ public final class InferenceServer: Sendable {
         try await request.body.collect(upTo: configuration.maxBodyBytes)
     }
 
+    static let jsonContentType: HTTPFields = [.contentType: "application/json"]
+
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
+        Response(status: status, headers: jsonContentType, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
     }
 }
 

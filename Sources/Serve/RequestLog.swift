@@ -24,11 +24,12 @@ struct RequestLog<Context: RequestContext>: RouterMiddleware {
 
     /// The model and endpoint a path names: `/v2/models/NAME[/versions/V]/infer` → (NAME, "infer").
     static func route(_ path: String) -> (model: String, endpoint: String) {
-        let parts = path.split(separator: "/").map(String.init)
+        let parts = path.split(separator: "/")
         guard parts.first == "v2" else { return ("", parts.first == "metrics" ? "metrics" : "other") }
         guard parts.count >= 3, parts[1] == "models" else { return ("", parts.count >= 2 && parts[1] == "health" ? "health" : "server") }
         var rest = parts.dropFirst(3)
         if rest.first == "versions" { rest = rest.dropFirst(2) }
-        return (parts[2], rest.first.map { ["infer", "classify", "ready"].contains($0) ? $0 : "unknown" } ?? "metadata")
+        let endpoint = rest.first.map { ["infer", "classify", "ready"].contains($0) ? String($0) : "unknown" } ?? "metadata"
+        return (String(parts[2]), endpoint)
     }
 }

@@ -9,10 +9,19 @@ import Synchronization
 public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
-    private let counters = Mutex<[String: Metrics.Counter]>([:])
-    private let timers = Mutex<[String: Metrics.Timer]>([:])
-    private let recorders = Mutex<[String: Metrics.Recorder]>([:])
-    private let gauges = Mutex<[String: Metrics.Gauge]>([:])
+    /// Per request label set: its counter and its latency histogram.
+    private struct RequestKey: Hashable { let model: String, endpoint: String, status: Int }
+    private struct RequestHandles {
+        let count: Metrics.Counter, total: Metrics.Timer
+        func record(_ duration: Duration) {
+            count.increment()
+            total.record(duration: duration)
+        }
+    }
+    /// Per model: its queue and compute latency, batch sizes and queue depth.
+    private struct ModelHandles { let queue: Metrics.Timer, compute: Metrics.Timer, batch: Metrics.Recorder, depth: Metrics.Gauge }
+    private let requests = Mutex<[RequestKey: RequestHandles]>([:])
+    private let models = Mutex<[String: ModelHandles]>([:])
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -27,46 +36,43 @@ public final class ServerMetrics: Sendable {
     /// One answered request.
     public func request(model: String, endpoint: String, status: Int, total: Duration) {
         let factory = factory
-        let dimensions = [("model", model), ("endpoint", endpoint)]
-        counters.withLock { c in
-            let key = "\(model)|\(endpoint)|\(status)"
-            if c[key] == nil { c[key] = Metrics.Counter(label: "pneumo_requests_total", dimensions: dimensions + [("status", String(status))], factory: factory) }
-            return c[key]!
-        }.increment()
-        timer("pneumo_request_duration_seconds", dimensions).record(duration: total)
+        requests.withLock { r in
+            let key = RequestKey(model: model, endpoint: endpoint, status: status)
+            if let h = r[key] { return h }
+            let dimensions = [("model", model), ("endpoint", endpoint)]
+            let h = RequestHandles(count: Metrics.Counter(label: "pneumo_requests_total", dimensions: dimensions + [("status", String(status))], factory: factory),
+                                   total: Metrics.Timer(label: "pneumo_request_duration_seconds", dimensions: dimensions, factory: factory))
+            r[key] = h
+            return h
+        }.record(total)
     }
 
     /// Where one inference request's time went: waiting for its batch, and the batch's compute.
     public func inference(model: String, queue: Duration, compute: Duration) {
-        timer("pneumo_queue_duration_seconds", [("model", model)]).record(duration: queue)
-        timer("pneumo_compute_duration_seconds", [("model", model)]).record(duration: compute)
+        let h = handles(model)
+        h.queue.record(duration: queue)
+        h.compute.record(duration: compute)
     }
 
-    public func batch(model: String, size: Int) {
-        let factory = factory
-        recorders.withLock { r in
-            if r[model] == nil { r[model] = Metrics.Recorder(label: "pneumo_batch_size", dimensions: [("model", model)], aggregate: true, factory: factory) }
-            return r[model]!
-        }.record(size)
-    }
+    public func batch(model: String, size: Int) { handles(model).batch.record(size) }
 
-    public func queueDepth(model: String, images: Int) {
-        let factory = factory
-        gauges.withLock { g in
-            if g[model] == nil { g[model] = Metrics.Gauge(label: "pneumo_queue_images", dimensions: [("model", model)], factory: factory) }
-            return g[model]!
-        }.record(images)
-    }
+    public func queueDepth(model: String, images: Int) { handles(model).depth.record(images) }
 
     /// The Prometheus text exposition of every metric.
     public func exposition() -> String { registry.emitToString() }
 
-    private func timer(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
+    private func handles(_ model: String) -> ModelHandles {
         let factory = factory
-        return timers.withLock { t in
-            let key = label + "|" + dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
-            if t[key] == nil { t[key] = Metrics.Timer(label: label, dimensions: dimensions, factory: factory) }
-            return t[key]!
+        return models.withLock { m in
+            if let h = m[model] { return h }
+            let dimensions = [("model", model)]
+            let h = ModelHandles(queue: Metrics.Timer(label: "pneumo_queue_duration_seconds", dimensions: dimensions, factory: factory),
+                                 compute: Metrics.Timer(label: "pneumo_compute_duration_seconds", dimensions: dimensions, factory: factory),
+                                 batch: Metrics.Recorder(label: "pneumo_batch_size", dimensions: dimensions, aggregate: true, factory: factory),
+                                 depth: Metrics.Gauge(label: "pneumo_queue_images", dimensions: dimensions, factory: factory))
+            m[model] = h
+            return h
         }
     }
 }
+

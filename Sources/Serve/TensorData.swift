@@ -3,6 +3,8 @@
 public struct TensorData: Decodable, Sendable {
     public private(set) var values: [Float] = []
 
+    public init(values: [Float]) { self.values = values }
+
     public init(from decoder: any Decoder) throws {
         var container = try decoder.unkeyedContainer()
         try Self.flatten(&container, into: &values, depth: 1)

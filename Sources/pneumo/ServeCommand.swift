@@ -25,13 +25,14 @@ struct ServeCommand: AsyncParsableCommand {
     var modelRepository: String?
     @Option(help: "The address to listen on (loopback by default).") var host = "127.0.0.1"
     @Option(help: "The port to listen on.") var port = 8000
-    @Option(parsing: .unconditional, help: "Threads for the kernels (default: all cores; more are capped at the cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for the kernels (default: all cores but one, which the HTTP threads keep; more are capped at the cores).") var threads: Int?
     @Option(help: "The most images one batch holds.") var maxBatch = 64
     @Option(name: .customLong("max-delay-us"), help: "Microseconds a request may wait for its batch to fill.") var maxDelayMicroseconds = 500
     @Option(help: "Images that may wait; beyond them requests get 503.") var maxQueue = 1024
     @Option(help: ArgumentHelp("A file holding the bearer token requests must send (Authorization: Bearer <token>).", valueName: "file"))
     var authTokenFile: String?
     @Option(help: "The largest request body, in MiB.") var maxBodyMib = 32
+    @Option(help: "Threads for the sockets and HTTP parsing (one leaves the other cores to the batches and handlers).") var eventLoops = 1
     @Option(help: "Log level: trace, debug (a line per request), info, notice, warning, error.") var logLevel = "info"
 
     func validate() throws {
@@ -47,6 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxDelayMicroseconds >= 0 else { throw ValidationError("--max-delay-us must be zero or more, got \(maxDelayMicroseconds)") }
         guard maxQueue >= maxBatch else { throw ValidationError("--max-queue (\(maxQueue)) must be at least --max-batch (\(maxBatch))") }
         guard maxBodyMib >= 1 else { throw ValidationError("--max-body-mib must be positive, got \(maxBodyMib)") }
+        guard eventLoops >= 1 else { throw ValidationError("--event-loops must be positive, got \(eventLoops)") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got \(logLevel)")
         }
@@ -55,7 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         PassiveOpenMP.reexecIfNeeded()
-        ThreadCount.apply(threads)
+        // The batches run beside the sockets and handlers: left all cores, the kernels' threads and the HTTP threads
+        // take turns on them, and the batches' CPU per image grows (`bench/README.md`, "Serving over HTTP").
+        ThreadCount.apply(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
         var logger = Logger(label: "pneumo.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel)!
         let token = try authTokenFile.map { path -> String in
@@ -67,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port,
             batching: .init(maxBatch: maxBatch, maxDelay: .microseconds(maxDelayMicroseconds), maxQueue: maxQueue),
-            authToken: token, maxBodyBytes: maxBodyMib << 20)
+            authToken: token, maxBodyBytes: maxBodyMib << 20, eventLoops: eventLoops)
         let server = try InferenceServer(models: models, configuration: configuration, logger: logger)
         for m in models {
             logger.info("serving \(m.name) version \(m.version): \(m.description), input \(m.inputName) [-1, \(m.sampleShape.map(String.init).joined(separator: ", "))], threshold \(m.threshold) (\(m.thresholdSource))")

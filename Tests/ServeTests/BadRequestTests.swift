@@ -32,6 +32,16 @@ import Testing
         (body(data: String(repeating: "[", count: 40) + String(repeating: "]", count: 40)), 400,
          "…data is nested deeper than 8 levels"),
         (body(shape: "[65,1,28,28]"), 400, "input 'image' holds 65 images; this server takes at most 64 per request"),
+        // What the hand-written reader adds: RFC 8259's strictness, and the field a wrong type is in.
+        (body(data: "[1,2,]"), 400, "malformed inference request: the body is not valid JSON"),
+        (body(data: "[01]"), 400, "malformed inference request: the body is not valid JSON"),
+        (body(data: "[NaN]"), 400, "malformed inference request: the body is not valid JSON"),
+        (body(data: "7"), 400, "malformed inference request: field 'inputs[0].data' has the wrong type (expected an array of numbers)"),
+        (body(shape: "[1,1,28,28.5]"), 400, "malformed inference request: field 'inputs[0].shape[3]' has the wrong type (expected an integer)"),
+        ("[1]", 400, "malformed inference request: the body is not a JSON object"),
+        ("{\"inputs\":{}}", 400, "malformed inference request: field 'inputs' has the wrong type (expected an array of tensors)"),
+        ("{\"x\":" + String(repeating: "[", count: 1000) + String(repeating: "]", count: 1000) + ",\"inputs\":[]}", 400,
+         "malformed inference request: the body nests arrays or objects deeper than 512 levels"),
     ]
 
     @Test func eachBadInferenceRequestIsNamed() async throws {

@@ -50,9 +50,10 @@ import Testing
         await #expect(throws: ServeError.shuttingDown) { try await batcher.infer(testImages(1, seed: 3)) }
     }
 
-    @Test func concurrentClientsGetTheSerialAnswers() async throws {
+    /// On one event loop (the default) and on two.
+    @Test(arguments: [1, 2]) func concurrentClientsGetTheSerialAnswers(eventLoops: Int) async throws {
         let model = try servedPneumoNet()
-        let server = try testServer(models: [model], maxBatch: 8, maxDelay: .milliseconds(3))
+        let server = try testServer(models: [model], maxBatch: 8, maxDelay: .milliseconds(3), eventLoops: eventLoops)
         let requests = (0..<24).map { k in testImages(1 + k % 3, seed: UInt64(100 + k)) }
         let expected = try requests.map { try model.runtime.run($0).scalars }
         try await server.application().test(.live) { client in

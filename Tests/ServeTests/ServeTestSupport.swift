@@ -30,11 +30,11 @@ func servedPneumoNet(name: String = "pneumonet", threshold: Double? = 0.4) throw
 
 /// A server on a free loopback port with small batching limits, so tests run fast.
 func testServer(models: [ServedModel]? = nil, authToken: String? = nil, maxBatch: Int = 8, maxDelay: Duration = .milliseconds(2),
-                maxQueue: Int = 64, maxBodyBytes: Int = 1 << 20) throws -> InferenceServer {
+                maxQueue: Int = 64, maxBodyBytes: Int = 1 << 20, eventLoops: Int = 1) throws -> InferenceServer {
     try InferenceServer(models: models ?? [servedPneumoNet()],
                         configuration: ServerConfiguration(host: "127.0.0.1", port: 0,
                                                            batching: .init(maxBatch: maxBatch, maxDelay: maxDelay, maxQueue: maxQueue),
-                                                           authToken: authToken, maxBodyBytes: maxBodyBytes))
+                                                           authToken: authToken, maxBodyBytes: maxBodyBytes, eventLoops: eventLoops))
 }
 
 /// Seeded images `[n, 1, 28, 28]` in the range normalised MedMNIST images have.
