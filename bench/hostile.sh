@@ -95,6 +95,9 @@ head -c 4096 /dev/urandom >"$I/garbage.bin"
 printf '\xff\xff\xff\xff\xff\xff\xff\x7f{}' >"$I/hugeheader.safetensors"
 printf '\x04\x00\x00\x00\x00\x00\x00\x00{{{{' >"$I/badjson.safetensors"
 printf '\x28\x00\x00\x00\x00\x00\x00\x00{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}' >"$I/nodata.safetensors"
+# Two tensors over the same bytes: a reader that does not check that tensors tile the data reads one from the other's.
+overlap='{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}'
+{ printf "\\x$(printf %02x ${#overlap})\\x00\\x00\\x00\\x00\\x00\\x00\\x00"; printf '%s' "$overlap"; head -c 12 /dev/zero; } >"$I/overlap.safetensors"
 printf 'name: [unclosed\n  - {' >"$I/garbage.yaml"
 printf '\x89PNG\r\n\x1a\n garbage' >"$I/bad.png"
 mkdir -p "$I/run"
@@ -168,6 +171,12 @@ fresh; case_run "summary --checkpoint garbage" error "" -- summary --checkpoint 
 fresh; case_run "summary --checkpoint huge header" error "" -- summary --checkpoint "$I/hugeheader.safetensors"
 fresh; case_run "summary --checkpoint bad JSON" error "" -- summary --checkpoint "$I/badjson.safetensors"
 fresh; case_run "summary --checkpoint missing data" error "" -- summary --checkpoint "$I/nodata.safetensors"
+fresh; case_run "summary --checkpoint overlapping tensors" error "" -- summary --checkpoint "$I/overlap.safetensors"
+fresh; case_run "train --init missing file" error "" -- train --model pneumonet --init "$I/none.safetensors" --out out
+fresh; case_run "train --init-strict without --init" error "" -- train --model pneumonet --init-strict --out out
+fresh; case_run "env --bogus" error "" -- env --bogus
+fresh; check_env_json() { grep -q '"supported" : true' .stdout && grep -q '"convolution_implementation" : "' .stdout; }
+case_run "env --json" ok check_env_json -- env --json
 fresh; ABSENT="$D/m.onnx"; case_run "export --checkpoint garbage" error "" -- export --checkpoint "$I/garbage.bin" --out m.onnx
 fresh; ABSENT="$D/y.npy"; case_run "infer --onnx garbage" error "" -- infer --onnx "$I/garbage.bin" --input "$I/x.npy" --output y.npy
 fresh; ABSENT="$D/y.npy"; case_run "infer --onnx truncated" error "" -- infer --onnx "$I/truncated.onnx" --input "$I/x.npy" --output y.npy
@@ -217,6 +226,10 @@ if [ $HAVE_NUMPY = 1 ]; then
     case_run "train --resume with only best" error "" -- train --model pneumonet --data "$I/tiny.npz" --epochs 2 --out out --resume
     fresh; mkdir out; cp "$I/trained/best.safetensors" out/last.safetensors
     case_run "train --resume from a best copy" error "" -- train --model pneumonet --data "$I/tiny.npz" --epochs 2 --out out --resume
+    fresh; ABSENT="$D/out/best.safetensors"; case_run "train --init truncated checkpoint" error "" -- train --model pneumonet --data "$I/tiny.npz" --init "$I/truncated.safetensors" --out out
+    fresh; ABSENT="$D/out/best.safetensors"; case_run "train --init overlapping tensors" error "" -- train --model pneumonet --data "$I/tiny.npz" --init "$I/overlap.safetensors" --out out
+    fresh; ABSENT="$D/out/best.safetensors"; case_run "train --init another model's weights" error "" -- train --model resnet18 --data "$I/tiny.npz" --init "$I/trained/best.safetensors" --out out
+    fresh; ABSENT="$D/out/best.safetensors"; case_run "train --init-strict, stem differs" error "" -- train --model pneumonet --channels 3 --data "$I/tiny.npz" --init "$I/trained/best.safetensors" --init-strict --out out
 
     fresh; check_one_class() { grep -q '"val_auc" : null' out/history.json && grep -q 'AUC undefined' .stderr .stdout; }
     case_run "train one-class val split" ok check_one_class -- train --model pneumonet --data "$I/oneclassval.npz" --epochs 1 --batch-size 8 --out out
@@ -224,6 +237,8 @@ if [ $HAVE_NUMPY = 1 ]; then
     case_run "train --threads 1000" ok check_capped -- train --model pneumonet --data "$I/tiny.npz" --epochs 1 --batch-size 8 --threads 1000 --out out
     fresh; check_scratch() { grep -q 'no last.safetensors in .*: starting from scratch' .stderr; }
     case_run "train --resume, nothing to resume" ok check_scratch -- train --model pneumonet --data "$I/tiny.npz" --epochs 1 --batch-size 8 --out out --resume
+    fresh; check_init() { grep -q 'loaded \([0-9]*\) of the model.s \1 tensors' .stderr && grep -q '"loaded"' .stdout; }
+    case_run "train --init our checkpoint" ok check_init -- train --model pneumonet --data "$I/tiny.npz" --epochs 1 --batch-size 8 --init "$I/trained/best.safetensors" --json --out out
     fresh; fifo_with_reader grid.svg
     check_samples_fifo() { sleep 0.2; is_fifo grid.svg && grep -q '</svg>' grid.svg.got; }
     case_run "data --samples FIFO" ok check_samples_fifo -- data --data "$I/tiny.npz" --samples grid.svg

@@ -13,8 +13,8 @@ are computed in float64 from those float32 inputs, so that the tests measure onl
 engine. Every file records its generator ("torch x.y" or "numpy x.y") and this script's path.
 
 With torch, the expected values come from torch.nn.functional (conv2d, batch_norm, max_pool2d, avg_pool2d,
-interpolate(mode="bilinear", align_corners=False), cross_entropy, kl_div + cross_entropy for distillation) and
-torch.autograd. Without torch, they come from the NumPy functions below, written from PyTorch's documented semantics (formulas in each
+interpolate(mode="bilinear", align_corners=False), cross_entropy, kl_div + cross_entropy for distillation; tensor_ops:
+broadcast +, −, ·, ÷, sigmoid, hardsigmoid, hardswish, silu, softmax, permute, F.pad, cat, mean) and torch.autograd. Without torch, they come from the NumPy functions below, written from PyTorch's documented semantics (formulas in each
 docstring) and independent of the Swift code. `--check` runs both and fails if they disagree.
 
 Inputs come from a seeded NumPy generator, so reruns write identical inputs.
@@ -29,7 +29,7 @@ import numpy as np
 
 SCRIPT = "scripts/make_engine_fixtures.py"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT_DIR = os.path.join(ROOT, "Tests", "EngineTests", "Fixtures")
+OUT_DIR = os.path.join(ROOT, "Tests", "GraphCoreTests", "Fixtures")
 
 try:  # torch is optional: the script falls back to NumPy cleanly when it is missing.
     import torch
@@ -306,9 +306,158 @@ def torch_distillation(student, teacher, labels, temperature, alpha, weight, glo
     return _np(loss), _np(ts.grad)
 
 
+def _unbroadcast(g, shape):
+    """Sums a broadcast result's gradient back to an operand's shape (NumPy's broadcasting, undone)."""
+    g = g.sum(axis=tuple(range(g.ndim - len(shape))))
+    return g.sum(axis=tuple(i for i, d in enumerate(shape) if d == 1), keepdims=True).reshape(shape)
+
+
+def np_tensor_forward(case, x):
+    """The tensor ops' forward in float64: a∘b with NumPy broadcasting; σ; hardsigmoid(α, β) max(0, min(1, αx+β));
+    hardswish x·relu6(x+3)/6; silu x·σ; softmax along an axis; permute; np.pad's constant/reflect/edge; cat; mean."""
+    op, at = case["op"], case
+    if op in ("add", "sub", "mul", "div"):
+        a, b = x
+        return {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b}[op]
+    if op == "concat":
+        return np.concatenate(x, axis=at["axis"])
+    v = x[0]
+    if op == "sigmoid":
+        return 1 / (1 + np.exp(-v))
+    if op == "hard_sigmoid":
+        return np.clip(at["alpha"] * v + at["beta"], 0, 1)
+    if op == "hard_swish":
+        return v * np.clip(v + 3, 0, 6) / 6
+    if op == "swish":
+        return v / (1 + np.exp(-v))
+    if op == "softmax":
+        e = np.exp(v - v.max(axis=at["axis"], keepdims=True))
+        return e / e.sum(axis=at["axis"], keepdims=True)
+    if op == "transpose":
+        return v.transpose(at["permutation"])
+    if op == "pad":
+        widths = list(zip(at["begin"], at["end"]))
+        if at["mode"] == "constant":
+            return np.pad(v, widths, mode="constant", constant_values=at["value"])
+        return np.pad(v, widths, mode=at["mode"])
+    if op == "reduce_mean":
+        return v.mean(axis=tuple(at["axes"]), keepdims=at["keep_dims"])
+    raise ValueError(op)
+
+
+def np_tensor_op(case, inputs, gy):
+    """Forward and input gradients for upstream gy: broadcast gradients summed back over broadcast axes
+    (d(a/b)/db = −a/b²); σ(1−σ); hardsigmoid α inside (0, 1) only; hardswish 0 below −3, x/3 + ½ on [−3, 3], 1 above
+    (PyTorch's); silu σ + xσ(1−σ); softmax s·(g − Σg·s); the inverse permutation; padding's gradient gathered back to
+    the elements each output copied (np.add.at); cat's slices; mean g / count broadcast."""
+    op, at = case["op"], case
+    x = [v.astype(np.float64) for v in inputs]
+    g = gy.astype(np.float64)
+    y = np_tensor_forward(case, x)
+    if op in ("add", "sub", "mul", "div"):
+        a, b = x
+        da, db = {"add": (g, g), "sub": (g, -g), "mul": (g * b, g * a), "div": (g / b, -g * a / (b * b))}[op]
+        return y, [_unbroadcast(da, a.shape), _unbroadcast(db, b.shape)]
+    if op == "concat":
+        cuts = np.cumsum([t.shape[at["axis"]] for t in x])[:-1]
+        return y, list(np.split(g, cuts, axis=at["axis"]))
+    v = x[0]
+    if op == "sigmoid":
+        return y, [g * y * (1 - y)]
+    if op == "hard_sigmoid":
+        t = at["alpha"] * v + at["beta"]
+        return y, [g * np.where((t > 0) & (t < 1), at["alpha"], 0)]
+    if op == "hard_swish":
+        return y, [g * np.where(v < -3, 0, np.where(v <= 3, v / 3 + 0.5, 1))]
+    if op == "swish":
+        s = 1 / (1 + np.exp(-v))
+        return y, [g * (s + v * s * (1 - s))]
+    if op == "softmax":
+        return y, [y * (g - (g * y).sum(axis=at["axis"], keepdims=True))]
+    if op == "transpose":
+        return y, [g.transpose(np.argsort(at["permutation"]))]
+    if op == "pad":
+        widths = list(zip(at["begin"], at["end"]))
+        ids = np.arange(v.size).reshape(v.shape)
+        index = (np.pad(ids, widths, mode="constant", constant_values=-1) if at["mode"] == "constant"
+                 else np.pad(ids, widths, mode=at["mode"]))
+        dx = np.zeros(v.size)
+        keep = index.ravel() >= 0
+        np.add.at(dx, index.ravel()[keep], g.ravel()[keep])
+        return y, [dx.reshape(v.shape)]
+    if op == "reduce_mean":
+        axes = tuple(at["axes"])
+        count = np.prod([v.shape[i] for i in axes])
+        gk = g if at["keep_dims"] else np.expand_dims(g, axes)
+        return y, [np.broadcast_to(gk / count, v.shape)]
+    raise ValueError(op)
+
+
+def torch_tensor_op(case, inputs, gy):
+    op, at = case["op"], case
+    x = [_t(v, True) for v in inputs]
+    if op in ("add", "sub", "mul", "div"):
+        y = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div}[op](x[0], x[1])
+    elif op == "sigmoid":
+        y = torch.sigmoid(x[0])
+    elif op == "hard_sigmoid":
+        assert abs(at["alpha"] - 1 / 6) < 1e-12 and at["beta"] == 0.5, "torch's hardsigmoid is α = 1/6, β = 1/2"
+        y = F.hardsigmoid(x[0])
+    elif op == "hard_swish":
+        y = F.hardswish(x[0])
+    elif op == "swish":
+        y = F.silu(x[0])
+    elif op == "softmax":
+        y = torch.softmax(x[0], dim=at["axis"])
+    elif op == "transpose":
+        y = x[0].permute(*at["permutation"])
+    elif op == "pad":
+        # F.pad lists (begin, end) pairs from the last axis backwards; replicate is ONNX's edge.
+        pads = [p for axis in reversed(range(len(at["begin"]))) for p in (at["begin"][axis], at["end"][axis])]
+        while len(pads) > 4 and pads[-2:] == [0, 0]:  # reflect/replicate take the trailing padded axes only
+            pads = pads[:-2]
+        mode = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}[at["mode"]]
+        y = F.pad(x[0], pads, mode=mode, value=at["value"]) if mode == "constant" else F.pad(x[0], pads, mode=mode)
+    elif op == "concat":
+        y = torch.cat(x, dim=at["axis"])
+    elif op == "reduce_mean":
+        y = x[0].mean(dim=tuple(at["axes"]), keepdim=at["keep_dims"])
+    else:
+        raise ValueError(op)
+    y.backward(_t(gy))
+    return _np(y), [_np(t.grad) for t in x]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Cases
 # ----------------------------------------------------------------------------------------------------------
+
+TENSOR_OP_CASES = [
+    # name, input shapes, attributes (op and its own); inputs are standard normal, divisors kept away from 0
+    ("mul_se_scale", [[2, 3, 4, 5], [2, 3, 1, 1]], {"op": "mul"}),
+    ("mul_scalar_first", [[1], [2, 3, 2, 2]], {"op": "mul"}),
+    ("add_row_bias", [[2, 3, 4], [4]], {"op": "add"}),
+    ("sub_both_broadcast", [[2, 1, 3], [1, 4, 1]], {"op": "sub"}),
+    ("div_channel", [[2, 3, 2, 2], [1, 3, 1, 1]], {"op": "div"}),
+    ("div_broadcast_first", [[1, 3, 1, 1], [2, 3, 2, 2]], {"op": "div"}),
+    ("sigmoid", [[2, 3, 4]], {"op": "sigmoid"}),
+    ("hard_sigmoid_torch", [[2, 3, 4, 2]], {"op": "hard_sigmoid", "alpha": 1 / 6, "beta": 0.5}),
+    ("hard_swish", [[2, 3, 4, 2]], {"op": "hard_swish"}),
+    ("swish", [[2, 3, 4, 2]], {"op": "swish"}),
+    ("softmax_axis1", [[3, 5]], {"op": "softmax", "axis": 1}),
+    ("softmax_channels", [[2, 4, 2, 3]], {"op": "softmax", "axis": 1}),
+    ("transpose_hw", [[2, 3, 4, 5]], {"op": "transpose", "permutation": [0, 1, 3, 2]}),
+    ("transpose_nhwc", [[2, 3, 4, 5]], {"op": "transpose", "permutation": [0, 2, 3, 1]}),
+    ("pad_constant", [[1, 2, 3, 4]], {"op": "pad", "begin": [0, 0, 1, 0], "end": [0, 0, 2, 1], "mode": "constant", "value": 0.5}),
+    ("pad_reflect", [[1, 2, 4, 5]], {"op": "pad", "begin": [0, 0, 1, 2], "end": [0, 0, 3, 1], "mode": "reflect", "value": 0.0}),
+    ("pad_edge", [[2, 1, 3, 3]], {"op": "pad", "begin": [0, 0, 2, 1], "end": [0, 0, 1, 2], "mode": "edge", "value": 0.0}),
+    ("concat_channels", [[2, 3, 2, 2], [2, 1, 2, 2], [2, 2, 2, 2]], {"op": "concat", "axis": 1}),
+    ("concat_last", [[2, 3], [2, 4]], {"op": "concat", "axis": 1}),
+    ("mean_hw_keep", [[2, 3, 4, 5]], {"op": "reduce_mean", "axes": [2, 3], "keep_dims": True}),
+    ("mean_w_drop", [[2, 3, 4, 5]], {"op": "reduce_mean", "axes": [3], "keep_dims": False}),
+    ("mean_channels_drop", [[2, 3, 4]], {"op": "reduce_mean", "axes": [1], "keep_dims": False}),
+]
+
 
 CONV_CASES = [
     # name, x shape, weight shape, bias, stride, padding, dilation, groups
@@ -483,6 +632,22 @@ def build(impl):
             t["class_weights"] = tensor(weight)
         cases.append({"name": name, "attributes": {"temperature": temperature, "alpha": alpha}, "tensors": t})
     files["distillation"] = cases
+
+    # Its own generator again: the tensor ops (MobileNetV3's and EfficientNet's) left every file above unchanged.
+    rng = np.random.default_rng(20260601)
+    cases = []
+    for name, shapes, attributes in TENSOR_OP_CASES:
+        inputs = [normal(rng, sh) for sh in shapes]
+        if attributes["op"] == "div":  # |b| ≥ 0.5: the quotient's gradient stays O(1)
+            inputs[1] = (np.sign(inputs[1]) * (0.5 + np.abs(inputs[1]))).astype(np.float32)
+        out_shape = list(np.shape(np_tensor_forward(attributes, [v.astype(np.float64) for v in inputs])))
+        gy = normal(rng, out_shape)
+        y, grads = (torch_tensor_op if use_torch else np_tensor_op)(attributes, inputs, gy)
+        t = {"grad_output": tensor(gy), "output": tensor(y)}
+        for k, (v, dv) in enumerate(zip(inputs, grads)):
+            t[f"x{k}"], t[f"grad_x{k}"] = tensor(v), tensor(dv)
+        cases.append({"name": name, "attributes": attributes, "tensors": t})
+    files["tensor_ops"] = cases
     return files
 
 

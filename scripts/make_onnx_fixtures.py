@@ -20,6 +20,34 @@ onnxscript for the dynamo exporter); run with the venv that has them:
         OUTDIR/{name}_input.npy [2, 3, S, S] and OUTDIR/{name}_output.npy (too large to commit; the Swift test
         `torchvisionExports` runs this when the venv exists and skips otherwise).
 
+    /work/venv-torch/bin/python scripts/make_onnx_fixtures.py --families
+        writes Tests/ONNXTests/Fixtures/families_{opset17,opset20,dynamo}.onnx (committed, ~30 KB each): FamiliesNet,
+        the ops of MobileNetV3 and EfficientNet in a few thousand weights (below), through the TorchScript exporter at
+        opsets 17 and 20 (dynamic batch) and the default exporter (dynamo, its default opset); families_input.npy
+        [2, 3, 24, 24], families_output.npy (PyTorch, eval mode) and families_ort_{variant}.npy (ONNX Runtime on each
+        file, checked here against PyTorch to 1e-5); families.json records versions, opsets and op counts.
+
+    /work/venv-torch/bin/python scripts/make_onnx_fixtures.py --torchvision-families OUTDIR [--size 64]
+        writes torchvision's mobilenet_v3_small and efficientnet_b0 (weights=None, num_classes=2, seed 0, weights
+        N(0, 1/fan_in), batch-norm affine parameters randomised and running statistics measured on random images, eval
+        mode) as OUTDIR/{name}_{legacy,dynamo}.onnx (TorchScript exporter with
+        dynamo=False, and the default exporter, each at its default opset), OUTDIR/{name}_input.npy [2, 3, S, S],
+        {name}_output.npy (PyTorch) and {name}_ort_{variant}.npy (ONNX Runtime). Too large to commit: the Swift test
+        `torchvisionFamilies` runs this where torch is installed and skips otherwise.
+
+    /work/venv-torch/bin/python scripts/make_onnx_fixtures.py --check-torch
+        exits 0 when torch and torchvision import (the tests' probe).
+
+torchvision's PyPI wheel for Linux is built against CUDA; where its C++ ops cannot load (no CUDA libraries), its
+import fails registering them. The models used here are pure Python, so `import_torchvision` then imports it with
+that registration module stubbed out.
+
+FamiliesNet: (x − 0.45) / 0.226 (Sub, Div by constants); conv-bn-hardswish (stride 2); depthwise conv-bn-relu;
+MobileNetV3's squeeze-excitation (mean, 1×1 conv, relu, 1×1 conv, hardsigmoid, Mul); 1×1 conv-bn; EfficientNet's
+MBConv middle (1×1 conv-bn-SiLU, squeeze-excitation with SiLU and sigmoid, 1×1 conv-bn) and a residual Add; reflect
+Pad; Concat with its own Transpose (H ↔ W); constant Pad; 1×1 conv; a channel Softmax over a pooled 1×1 conv, times
+the map and a constant; ReduceMean over W then H (rank 3 between); linear, hardswish, dropout, linear.
+
 The small CNN: bilinear resize 16 → 24 (align_corners=False), conv-bn-relu, max-pool 2, a batch-norm on its
 own (kept as BatchNormalization since no conv precedes it), strided conv + bias, depthwise conv-bn-ReLU6,
 pointwise conv, residual add + relu, 3×3 average pool with padding (count_include_pad=True), adaptive average
@@ -68,6 +96,195 @@ class SmallCNN(nn.Module):
         x = F.adaptive_avg_pool2d(self.avg(x), 1)
         x = x.view(x.size(0), -1)
         return self.fc(self.drop(x))
+
+
+class SqueezeExcitation(nn.Module):
+    """torchvision.ops.SqueezeExcitation: x · scale(fc2(act(fc1(mean_hw(x)))))."""
+
+    def __init__(self, channels, squeezed, activation=nn.ReLU, scale=nn.Hardsigmoid):
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, squeezed, 1)
+        self.fc2 = nn.Conv2d(squeezed, channels, 1)
+        self.activation = activation()
+        self.scale = scale()
+
+    def forward(self, x):
+        s = F.adaptive_avg_pool2d(x, 1)
+        return x * self.scale(self.fc2(self.activation(self.fc1(s))))
+
+
+def conv_bn(cin, cout, k, stride=1, groups=1, act=None):
+    layers = [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    return nn.Sequential(*(layers + ([act()] if act else [])))
+
+
+class FamiliesNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn(3, 16, 3, stride=2, act=nn.Hardswish)
+        self.dw = conv_bn(16, 16, 3, groups=16, act=nn.ReLU)
+        self.se1 = SqueezeExcitation(16, 8)
+        self.pw = conv_bn(16, 24, 1)
+        self.expand = conv_bn(24, 32, 1, act=nn.SiLU)
+        self.se2 = SqueezeExcitation(32, 8, activation=nn.SiLU, scale=nn.Sigmoid)
+        self.project = conv_bn(32, 24, 1)
+        self.mix = nn.Conv2d(48, 24, 1)
+        self.attention = nn.Conv2d(24, 24, 1)
+        self.fc1 = nn.Linear(24, 32)
+        self.drop = nn.Dropout(0.2)
+        self.fc2 = nn.Linear(32, 2)
+
+    def forward(self, x):
+        x = (x - 0.45) / 0.226
+        x = self.pw(self.se1(self.dw(self.stem(x))))
+        x = x + self.project(self.se2(self.expand(x)))
+        x = F.pad(x, (1, 1, 1, 1), mode="reflect")
+        x = torch.cat([x, x.transpose(2, 3)], dim=1)
+        x = self.mix(F.pad(x, (0, 1, 0, 1)))
+        w = torch.softmax(self.attention(x.mean(dim=(2, 3), keepdim=True)), dim=1)
+        x = (x * w * 24).mean(dim=3).mean(dim=2)
+        return self.fc2(self.drop(F.hardswish(self.fc1(x))))
+
+
+def import_torchvision():
+    """torchvision, importable where its CUDA-built C++ ops cannot load (see the module's doc)."""
+    try:
+        import torchvision
+        return torchvision
+    except RuntimeError:
+        import types
+        for name in [n for n in sys.modules if n.startswith("torchvision")]:
+            del sys.modules[name]
+        sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
+        import torchvision
+        return torchvision
+
+
+def export_default(model, x, path):
+    """torch.onnx.export with its defaults (the dynamo exporter in torch ≥ 2.9) and a dynamic batch; node metadata
+    (stack traces with this machine's paths) dropped."""
+    torch.onnx.export(model, (x,), path, input_names=["input"], output_names=["output"],
+                      dynamic_shapes=({0: torch.export.Dim("batch")},), external_data=False, verbose=False)
+    import onnx
+    m = onnx.load(path)
+    for node in m.graph.node:
+        del node.metadata_props[:]
+        node.doc_string = ""
+    del m.graph.value_info[:]
+    onnx.save(m, path)
+
+
+def ort_run(path, x):
+    import onnxruntime as ort
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    return sess.run(None, {sess.get_inputs()[0].name: x})[0].astype(np.float32)
+
+
+def onnx_summary(path):
+    import collections
+    import onnx
+    m = onnx.load(path)
+    opset = next(o.version for o in m.opset_import if o.domain in ("", "ai.onnx"))
+    return {"opset": opset, "ops": dict(sorted(collections.Counter(n.op_type for n in m.graph.node).items()))}
+
+
+def export_variants(model, example, x, out, name, variants):
+    """Each variant's file and ONNX Runtime's output on `x`, checked against PyTorch's (1e-5 + 1e-4 relative)."""
+    with torch.no_grad():
+        y = model(x).numpy().astype(np.float32)
+    np.save(os.path.join(out, f"{name}_input.npy"), x.numpy().astype(np.float32))
+    np.save(os.path.join(out, f"{name}_output.npy"), y)
+    summaries = {}
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        print(f"{name}: onnxruntime is not installed; no ONNX Runtime outputs written", file=sys.stderr)
+        for variant, export in variants:
+            export(model, example, os.path.join(out, f"{name}_{variant}.onnx"))
+        return summaries
+    for variant, export in variants:
+        path = os.path.join(out, f"{name}_{variant}.onnx")
+        export(model, example, path)
+        ort_y = ort_run(path, x.numpy())
+        worst = float(np.max(np.abs(ort_y - y)))
+        if not np.allclose(ort_y, y, atol=1e-5, rtol=1e-4):
+            sys.exit(f"{path}: ONNX Runtime differs from PyTorch by {worst}")
+        np.save(os.path.join(out, f"{name}_ort_{variant}.npy"), ort_y)
+        summaries[variant] = dict(onnx_summary(path), ort_vs_torch_max_abs=worst, bytes=os.path.getsize(path))
+    return summaries
+
+
+def he_initialize(model, generator):
+    """Weights N(0, 1/fan_in) and biases N(0, 0.1²), so that activations stay O(1) through the layers and the
+    logits depend on every op. With PyTorch's default init (variance 1/(3·fan_in)) they shrink layer by layer: the
+    two images' logits came out 0.166–0.168, within 2e-3 of each other, and a wrong op could hide below 1e-4."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                fan_in = m.weight[0].numel()
+                m.weight.copy_(torch.randn(m.weight.shape, generator=generator) * (1 / fan_in) ** 0.5)
+                if m.bias is not None:
+                    m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=generator))
+
+
+def families():
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(3)
+    model = FamiliesNet()
+    he_initialize(model, g)
+    randomize_batch_norm(model, g)
+    model.eval()
+    example = torch.randn(2, 3, 24, 24, generator=g)
+    x = torch.randn(2, 3, 24, 24, generator=g)
+    summaries = export_variants(model, example, x, FIXTURES, "families", [
+        ("opset17", lambda m, e, p: export_legacy(m, e, p, 17)),
+        ("opset20", lambda m, e, p: export_legacy(m, e, p, 20)),
+        ("dynamo", export_default)])
+    with open(os.path.join(FIXTURES, "families.json"), "w") as f:
+        json.dump({"files": summaries, "input": "families_input.npy", "output": "families_output.npy",
+                   "versions": versions()}, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print(json.dumps(summaries, indent=1))
+
+
+def calibrate_batch_norm(model, batches):
+    """Running statistics measured on `batches` (train-mode forward passes, cumulative average), so that eval-mode
+    batch-norm normalises what reaches it. With randomised statistics alone, activations drift through these deep
+    models until the logits no longer depend on the input (MobileNetV3-Small's two images gave equal logits to 8
+    digits, EfficientNet-B0's to 1e-6) and a wrong early op would not show."""
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    with torch.no_grad():
+        for x in batches:
+            model(x)
+    for m in norms:
+        m.momentum = 0.1
+    model.eval()
+
+
+def torchvision_families(out, size):
+    torchvision = import_torchvision()
+    os.makedirs(out, exist_ok=True)
+    summaries = {}
+    for name, ctor in [("mobilenet_v3_small", torchvision.models.mobilenet_v3_small),
+                       ("efficientnet_b0", torchvision.models.efficientnet_b0)]:
+        torch.manual_seed(0)
+        g = torch.Generator().manual_seed(2)
+        model = ctor(weights=None, num_classes=2)
+        he_initialize(model, g)  # torchvision's classifiers start at N(0, 0.01²): MobileNetV3-Small's logits were ~0.01
+        randomize_batch_norm(model, g)
+        calibrate_batch_norm(model, [torch.randn(8, 3, size, size, generator=g) for _ in range(4)])
+        model.eval()
+        x = torch.randn(2, 3, size, size, generator=g)
+        summaries[name] = export_variants(model, x, x, out, name, [
+            ("legacy", lambda m, e, p: torch.onnx.export(m, (e,), p, dynamo=False, input_names=["input"],
+                                                         output_names=["output"],
+                                                         dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})),
+            ("dynamo", export_default)])
+    print(json.dumps(summaries, indent=1))
 
 
 def randomize_batch_norm(model, generator):
@@ -148,7 +365,7 @@ def small_cnn():
 
 
 def torchvision_models(out, size):
-    import torchvision
+    torchvision = import_torchvision()
     os.makedirs(out, exist_ok=True)
     for name, ctor in [("resnet18", torchvision.models.resnet18), ("mobilenet_v2", torchvision.models.mobilenet_v2)]:
         torch.manual_seed(0)
@@ -171,8 +388,18 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--torchvision", metavar="OUTDIR", help="export torchvision's resnet18 and mobilenet_v2 there instead")
     parser.add_argument("--size", type=int, default=64, help="input size of the torchvision exports")
+    parser.add_argument("--families", action="store_true", help="write the FamiliesNet fixtures instead")
+    parser.add_argument("--torchvision-families", metavar="OUTDIR",
+                        help="export torchvision's mobilenet_v3_small and efficientnet_b0 there instead")
+    parser.add_argument("--check-torch", action="store_true", help="exit 0 when torch and torchvision import")
     args = parser.parse_args()
-    if args.torchvision:
+    if args.check_torch:
+        import_torchvision()
+    elif args.families:
+        families()
+    elif args.torchvision_families:
+        torchvision_families(args.torchvision_families, args.size)
+    elif args.torchvision:
         torchvision_models(args.torchvision, args.size)
     else:
         small_cnn()

@@ -24,13 +24,19 @@ ONEDNN_PIP=(python3 -m pip install --quiet --prefix /usr/local)
 if [ -f "$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')/EXTERNALLY-MANAGED" ]; then
     ONEDNN_PIP+=(--break-system-packages)
 fi
-if ! ldconfig -p | grep -q 'libdnnl.so.3 '; then
-    "${ONEDNN_PIP[@]}" onednn-cpu-gomp==2023.2.0 onednn-devel-cpu-gomp==2023.2.0
+# Installed (again, files and all) unless /usr/local holds a oneDNN 3.x library no older than its headers, then
+# checked (check_onednn.py prints both versions): Pneumo refuses at start-up to run on another.
+CHECK_ONEDNN=(python3 "$(dirname "$0")/check_onednn.py")
+if ! "${CHECK_ONEDNN[@]}" >/dev/null 2>&1; then
+    "${ONEDNN_PIP[@]}" --force-reinstall onednn-cpu-gomp==2023.2.0 onednn-devel-cpu-gomp==2023.2.0
 fi
-[ -f /usr/local/include/dnnl.h ] || "${ONEDNN_PIP[@]}" onednn-devel-cpu-gomp==2023.2.0
 ldconfig
+"${CHECK_ONEDNN[@]}" || {
+    echo "setup: oneDNN 3.2 (onednn-cpu-gomp==2023.2.0) did not install into /usr/local as expected; remove /usr/local/lib/libdnnl.so* and /usr/local/include/dnnl*.h and /usr/local/include/oneapi/dnnl, then run this script again" >&2
+    exit 1
+}
 
 # Test peers (the tests skip cleanly without them).
-pip install --quiet numpy onnx onnxruntime "tritonclient[http]" || echo "setup: Python test peers not installed; their tests will skip" >&2
+pip install --quiet numpy onnx onnxruntime safetensors "tritonclient[http]" || echo "setup: Python test peers not installed; their tests will skip" >&2
 # wrk drives bench/serve_load.sh (a benchmark, not a test).
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null || echo "setup: wrk not installed; bench/serve_load.sh needs it" >&2

@@ -20,6 +20,8 @@ public struct AnalysisReport: Codable, Sendable {
     public var techniques: [TechniqueAnalysis]
     /// Estimated (linear latency model fitted on the two smallest batches) vs measured throughput.
     public var batching: [BatchPoint]
+    /// Techniques ranked by measured benefit, the top two, and the phased roadmap; nil in files written before them.
+    public var findings: KeyFindings?
 
     public func technique(_ name: String) -> TechniqueAnalysis? { techniques.first { $0.name == name } }
 }
@@ -28,6 +30,8 @@ public struct AnalysisReport: Codable, Sendable {
 public struct BaselineSummary: Codable, Sendable {
     public var parameters: Int
     public var macs_per_sample: Int
+    /// 2 × MACs (`ComputeConvention`); absent in reports from before it was added.
+    public var flops_per_sample: Int?
     /// Batch-1 latency: the minimum over the timed runs (see `ModelMeasurement`).
     public var latency_ms: Double
     public var throughput_samples_per_s: Double

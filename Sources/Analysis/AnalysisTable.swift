@@ -14,6 +14,20 @@ public enum AnalysisTable {
     static func small(_ x: Double?) -> String { x.map { $0 == 0 ? "0" : String(format: "%.1e", $0) } ?? "–" }
     static func mb(_ bytes: Int) -> String { String(format: "%.2f MB", Double(bytes) / 1_048_576) }
 
+    /// The ranking, the top two and the roadmap.
+    static func findings(_ f: KeyFindings) -> [String] {
+        var out = ["Key findings (\(f.benefit_definition))", "  rank  technique                   kind           benefit  basis"]
+        for t in f.ranking {
+            out.append("  " + pad("\(t.rank)", 4, left: true) + "  " + pad(t.name, 28) + pad(t.kind.rawValue, 13) + pad(ratio(t.benefit), 9, left: true)
+                       + "  " + t.basis)
+        }
+        out.append("  top two architectural techniques: " + (f.top_two.isEmpty ? "none with a benefit above 1" : f.top_two.joined(separator: ", ")))
+        out.append("Roadmap (\(f.combination_rule))")
+        for p in f.roadmap { out.append("  Phase \(p.phase) (\(p.title)): \(p.summary)") }
+        if f.roadmap.isEmpty { out.append("  no technique measured a benefit above 1") }
+        return out
+    }
+
     public static func render(_ r: AnalysisReport) -> String {
         var out: [String] = []
         let b = r.baseline
@@ -68,6 +82,7 @@ public enum AnalysisTable {
             out.append(String(format: "  %5d  %11.3f  %14.1f  %15.1f   ", p.batch, p.latency_ms, p.estimated_samples_per_s, p.measured_samples_per_s)
                        + mb(p.planned_bytes))
         }
+        if let f = r.findings { out += [""] + findings(f) }
         return out.joined(separator: "\n")
     }
 }

@@ -81,13 +81,16 @@ public enum OptimizationAnalysis {
         // JSON has no NaN or infinity: a detail that could not be computed is left out.
         for i in techniques.indices { techniques[i].details = techniques[i].details.filter { $0.value.isFinite } }
         let base = context.base
-        return AnalysisReport(
+        var report = AnalysisReport(
             model: name, input_size: sampleShape.last ?? 0, channels: sampleShape.first ?? 0, threads: CPUDevice.threadCount,
             device: CPUInfo.description, throughput_batch: options.throughputBatch,
-            baseline: BaselineSummary(parameters: base.parameters, macs_per_sample: base.macs, latency_ms: base.latencyMs,
+            baseline: BaselineSummary(parameters: base.parameters, macs_per_sample: base.macs,
+                                      flops_per_sample: ComputeConvention.flops(macs: base.macs), latency_ms: base.latencyMs,
                                       throughput_samples_per_s: base.throughput, planned_bytes: base.plannedBytes,
                                       weight_bytes: base.weightBytes, activation_bytes: base.arenaBytes, time_share: context.share),
             techniques: techniques, batching: points)
+        report.findings = KeyFindings.derive(from: report)
+        return report
     }
 
     /// Batch-norm tensors drawn at random (see `Options.randomizeBatchNorm`); everything else unchanged.

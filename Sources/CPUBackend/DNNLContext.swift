@@ -32,9 +32,11 @@ package final class MemoryDesc {
         let tag: dnnl_format_tag_t = switch (dims.count, layout) {
         case (1, _): dnnl_a
         case (2, _): dnnl_ab
+        case (3, _): dnnl_abc
         case (4, .channelsLast): dnnl_acdb
         case (4, _): dnnl_abcd
         case (5, _): dnnl_abcde
+        case (6, _): dnnl_abcdef
         default: dnnl_format_tag_undef
         }
         try self.init(dims: dims, tag: tag, dataType: dataType)

@@ -97,6 +97,10 @@ public enum Format {
     /// Multiply-accumulates: 1.6e8 → "160 MMAC".
     public static func macs(_ x: Double) -> String { withPrefix(x, 3, separator: " ", unit: "MAC") }
 
+    /// Written next to every per-sample GFLOPs figure: the spec counts a multiply-accumulate as one operation
+    /// (the same words as `GraphCore.ComputeConvention.label`, which Charts cannot import).
+    public static let gflopsConvention = "spec's convention: 1 MAC = 1 FLOP, as thop counts"
+
     /// A throughput in samples per second: 2345.6 → "2.35k samples/s".
     public static func throughput(_ samplesPerSecond: Double) -> String {
         compact(samplesPerSecond) + " samples/s"

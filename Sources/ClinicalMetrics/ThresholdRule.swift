@@ -35,4 +35,14 @@ public enum ThresholdRule: String, Sendable, Codable, CaseIterable {
         case .wilsonLowerBound: "the largest threshold whose 95% Wilson lower bound of val sensitivity reaches the target"
         }
     }
+
+    /// Where this rule departs from the spec, which asks that the sensitivity reach the target (its point
+    /// estimate): nil for `valSensitivity`, which does just that.
+    public var specDifference: String? {
+        switch self {
+        case .valSensitivity: nil
+        case .wilsonLowerBound:
+            "threshold rule wilson-lower-bound: the target must hold for the lower 95% bound of val sensitivity, stricter than the spec's point estimate (--threshold-rule val-sensitivity)"
+        }
+    }
 }

@@ -34,8 +34,8 @@ public struct DatasetReport: Sendable {
     /// Keys: `file`, `image_size` (the height; MedMNIST images are square), `image_shape` ([H, W, C]),
     /// `classes`, and `splits` with `train`, `val`, `test`, each null when absent or an object with
     /// `total`, one count per class name, `imbalance_ratio` (null when a class is empty), and `pixel_mean`,
-    /// `pixel_std`, `pixel_min`, `pixel_max` on the [0, 1] scale.
-    public func json() -> String {
+    /// `pixel_std`, `pixel_min`, `pixel_max` on the [0, 1] scale; with `loading`, also `loading` (`DataLoadingReport`).
+    public func json(loading: DataLoadingReport? = nil) -> String {
         var splitObjects: [String: Any] = [:]
         for split in Split.allCases {
             guard let s = splits.first(where: { $0.split == split }) else {
@@ -51,10 +51,14 @@ public struct DatasetReport: Sendable {
             for (name, count) in zip(task.classNames, s.classCounts) { object[name] = count }
             splitObjects[split.rawValue] = object
         }
-        let root: [String: Any] = [
+        var root: [String: Any] = [
             "file": file, "image_size": height, "image_shape": [height, width, channels],
             "classes": task.classNames, "splits": splitObjects,
         ]
+        if let loading {
+            // Plain strings, numbers and arrays: encoding and reading back cannot fail.
+            root["loading"] = try! JSONSerialization.jsonObject(with: try! JSONEncoder().encode(loading))
+        }
         // Every value above is a string, number, array, dict or NSNull, so serialisation cannot fail.
         let data = try! JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)

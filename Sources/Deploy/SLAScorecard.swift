@@ -11,9 +11,11 @@ import Runtime
 /// > 2000 samples/s, > 98% sensitivity.
 ///
 /// Conventions, stated because they decide verdicts: "GFLOPs" is the spec's (thop's) figure, which counts
-/// one multiply-accumulate as one operation, so it is the convolution + linear MACs (`true_gflops_per_sample`
-/// gives 2 FLOPs per MAC alongside). Peak memory is the runtime's measured allocator peak at batch 1
-/// (weights + activations + workspace + output), not the process RSS (reported too). Latency is the mean
+/// one multiply-accumulate as one operation, so it is the convolution + linear MACs (`ComputeConvention`; the same
+/// `gflops_per_sample` as `profile_*.json`); `macs_per_sample` and `flops_per_sample` (2 per MAC) give both counts
+/// by name, and `true_gflops_per_sample` (flops_per_sample / 10⁹) stays for older readers. Peak memory is the
+/// runtime's measured allocator peak at batch 1 (weights + activations + workspace + output), not the process RSS
+/// (reported too). Latency is the mean
 /// of batch-1 runs. Throughput is the best samples/s over the batch sweep. Speed and memory are those of the
 /// plans a deployed `Runtime` compiles (`.auto` parallelism and convolutions unless asked otherwise); `plans`
 /// names what each batch size got. Sensitivity is measured on the requested split at the threshold chosen on
@@ -49,8 +51,14 @@ public struct SLAScorecard: Codable, Sendable {
     public var split: String
     public var device: String
     public var threads: Int
+    /// The spec's GFLOPs: MACs / 10⁹.
     public var gflops_per_sample: Double
+    /// 2 × MACs / 10⁹.
     public var true_gflops_per_sample: Double
+    /// Absent in scorecards from before they were added.
+    public var macs_per_sample: Int?
+    /// 2 × MACs.
+    public var flops_per_sample: Int?
     public var peak_memory_mb: Double
     public var process_peak_rss_mb: Double
     public var latency_ms: Double
@@ -76,6 +84,9 @@ public struct SLAScorecard: Codable, Sendable {
     /// measured when compiling them).
     public var plans: [String: String]?
     public var plan_reasons: [String: String]?
+    /// Where this scorecard differs from the spec's defaults, and why (the threshold rule; the split, where the
+    /// file has no test split).
+    public var spec_differences: [String]?
 
     static func check(_ name: String, _ measured: Double, below target: Double, _ unit: String) -> Check {
         Check(name: name, target: target, measured: measured, unit: unit, margin: (target - measured) / target, pass: measured < target)
@@ -88,7 +99,7 @@ public struct SLAScorecard: Codable, Sendable {
     /// Scores `runtime` on `dataset`: accuracy on `split` at the threshold chosen on val for
     /// `targetSensitivity`, speed and memory on the same runtime.
     public static func measure(model: String, graph: Graph, parameters: ParameterStore, inputName: String = "image",
-                               sampleShape: [Int], dataset: MedMNISTDataset,
+                               sampleShape: [Int], dataset: some SplitSource,
                                split: Split, preprocessing: Preprocessing, targetSensitivity: Double = 0.98,
                                rule: ThresholdRule = .valSensitivity, temperature: TemperatureScaling = .identity,
                                targets: Targets = Targets(), runs: Int = 200, sweep: [Int] = [64, 128, 256],
@@ -121,7 +132,7 @@ public struct SLAScorecard: Codable, Sendable {
         var sensitivityCheck = check("sensitivity", m.sensitivity, above: targets.sensitivity, "")
         sensitivityCheck.ci95 = m.ci95?.sensitivity
         sensitivityCheck.interval_crosses_target = m.ci95?.sensitivity.map { $0.lower <= targets.sensitivity && $0.upper > targets.sensitivity }
-        let gflops = Double(compute.macs_per_sample) / 1e9
+        let gflops = ComputeConvention.gflops(macs: compute.macs_per_sample)
         let memoryMB = Double(memory.measured) / 1_048_576
         let checks = [
             check("GFLOPs per sample", gflops, below: targets.gflops, "GFLOPs"),
@@ -131,7 +142,8 @@ public struct SLAScorecard: Codable, Sendable {
             sensitivityCheck,
         ]
         return SLAScorecard(model: model, split: split.rawValue, device: CPUInfo.description, threads: CPUDevice.threadCount,
-                            gflops_per_sample: gflops, true_gflops_per_sample: 2 * gflops, peak_memory_mb: memoryMB,
+                            gflops_per_sample: gflops, true_gflops_per_sample: Double(compute.flops_per_sample) / 1e9,
+                            macs_per_sample: compute.macs_per_sample, flops_per_sample: compute.flops_per_sample, peak_memory_mb: memoryMB,
                             process_peak_rss_mb: Double(memory.process_peak_rss_bytes) / 1_048_576,
                             latency_ms: latency.latency_ms.mean, latency_p95_ms: latency.latency_ms.p95,
                             amortized_latency_ms: best!.timing.per_sample_ms, amortized_batch: best!.batch,
@@ -141,7 +153,7 @@ public struct SLAScorecard: Codable, Sendable {
                             auc_ci95: DeLong.components(scores: reported.scores, labels: reported.labels)?.interval(),
                             threshold: threshold, target_sensitivity: targetSensitivity, threshold_rule: rule.rawValue,
                             temperature: temperature.temperature, checks: checks, pass: checks.allSatisfy(\.pass),
-                            plans: plans, plan_reasons: reasons)
+                            plans: plans, plan_reasons: reasons, spec_differences: rule.specDifference.map { [$0] })
     }
 
     public func table() -> String {
@@ -160,11 +172,14 @@ public struct SLAScorecard: Codable, Sendable {
         lines.append(String(format: "threshold %.4f (%@, %.3f); specificity %.2f%%%@, AUC %.4f%@; temperature %.3f",
                             threshold, rule.explanation, target_sensitivity, specificity * 100, interval(specificity_ci95), auc,
                             auc_ci95.map { String(format: " [%.4f, %.4f]", $0.lower, $0.upper) } ?? "", temperature ?? 1))
+        lines.append(String(format: "GFLOPs per sample (%@): %.4f, i.e. %.4f G MACs; %.4f G FLOPs at 2 per MAC", ComputeConvention.label,
+                            gflops_per_sample, gflops_per_sample, true_gflops_per_sample))
         lines.append(String(format: "amortized %.4f ms/sample at batch %d; p95 latency %.3f ms; process peak RSS %.0f MB; [a, b]: 95%% intervals",
                             amortized_latency_ms, amortized_batch, latency_p95_ms, process_peak_rss_mb))
         if let plans {
             lines.append("plans: " + plans.sorted { Int($0.key) ?? 0 < Int($1.key) ?? 0 }.map { "batch \($0.key) \($0.value)" }.joined(separator: "; "))
         }
+        for note in spec_differences ?? [] { lines.append("note: " + note) }
         lines.append(pass ? "PASS: every check" : "FAIL: \(checks.filter { !$0.pass }.map(\.name).joined(separator: ", "))")
         return lines.joined(separator: "\n")
     }

@@ -43,6 +43,28 @@ public protocol Backend: Sendable {
     func resizeBilinear(_ x: Tensor, height: Int, width: Int) throws -> Tensor
     func resizeBilinearBackward(_ gradOut: Tensor, inputShape: [Int]) throws -> Tensor
 
+    // The ops of other model families (`Backend+HostDefaults.swift` runs the reference's loops on host memory for a
+    // backend without its own kernels). Results may come back in any layout; gradients have their input's shape.
+
+    /// a ∘ b with NumPy broadcasting.
+    func binary(_ op: BinaryOperator, _ a: Tensor, _ b: Tensor) throws -> Tensor
+    /// The gradients of a ∘ b, each summed over the axes its operand was broadcast along.
+    func binaryBackward(_ op: BinaryOperator, _ gradOut: Tensor, a: Tensor, b: Tensor) throws -> (a: Tensor, b: Tensor)
+    func activation(_ x: Tensor, _ f: Activation) throws -> Tensor
+    /// gradOut · f′(x).
+    func activationBackward(_ gradOut: Tensor, x: Tensor, _ f: Activation) throws -> Tensor
+    func softmax(_ x: Tensor, axis: Int) throws -> Tensor
+    /// From the forward's output y: y · (gradOut − Σ_axis gradOut · y).
+    func softmaxBackward(_ gradOut: Tensor, output: Tensor, axis: Int) throws -> Tensor
+    /// Output dim i is input dim `permutation[i]` (its own backward, by the inverse permutation).
+    func transpose(_ x: Tensor, permutation: [Int]) throws -> Tensor
+    func pad(_ x: Tensor, _ a: PadAttributes) throws -> Tensor
+    func padBackward(_ gradOut: Tensor, inputShape: [Int], _ a: PadAttributes) throws -> Tensor
+    func concat(_ xs: [Tensor], axis: Int) throws -> Tensor
+    func concatBackward(_ gradOut: Tensor, inputShapes: [[Int]], axis: Int) throws -> [Tensor]
+    func reduceMean(_ x: Tensor, axes: [Int], keepDims: Bool) throws -> Tensor
+    func reduceMeanBackward(_ gradOut: Tensor, inputShape: [Int], axes: [Int], keepDims: Bool) throws -> Tensor
+
     // What the training loop does besides the model's ops (`DeviceOperations.swift` has host defaults).
 
     /// Runs `body` in the float mode the device's kernels expect (the CPU flushes denormals).

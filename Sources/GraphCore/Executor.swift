@@ -98,6 +98,13 @@ public struct Executor: Sendable {
             return loss
         case .fakeQuantize(let q):
             return try backend.fakeQuantize(input(0), q)
+        case .binary(let op): return try backend.binary(op, input(0), input(1))
+        case .activation(let f): return try backend.activation(input(0), f)
+        case .softmax(let axis): return try backend.softmax(input(0), axis: axis)
+        case .transpose(let perm): return try backend.transpose(input(0), permutation: perm)
+        case .pad(let a): return try backend.pad(input(0), a)
+        case .concat(let axis): return try backend.concat(node.inputs.indices.map(input), axis: axis)
+        case .reduceMean(let axes, let keep): return try backend.reduceMean(input(0), axes: axes, keepDims: keep)
         }
     }
 
@@ -206,6 +213,19 @@ public struct Executor: Sendable {
             return [try SoftmaxCrossEntropy.backward(saved, gradOut: g.scalars[0]), nil]
         case .fakeQuantize(let q):
             return [try backend.fakeQuantizeBackward(g, x: input(0), q)]
+        case .binary(let op):
+            let r = try backend.binaryBackward(op, g, a: input(0), b: input(1))
+            return [r.a, r.b]
+        case .activation(let f): return [try backend.activationBackward(g, x: input(0), f)]
+        case .softmax(let axis): return [try backend.softmaxBackward(g, output: pass.values[index]!, axis: axis)]
+        case .transpose(let perm):
+            var inverse = perm
+            for (i, p) in perm.enumerated() { inverse[p] = i }
+            return [try backend.transpose(g, permutation: inverse)]
+        case .pad(let a): return [try backend.padBackward(g, inputShape: input(0).shape, a)]
+        case .concat(let axis): return try backend.concatBackward(g, inputShapes: node.inputs.indices.map { input($0).shape }, axis: axis)
+        case .reduceMean(let axes, let keep):
+            return [try backend.reduceMeanBackward(g, inputShape: input(0).shape, axes: axes, keepDims: keep)]
         }
     }
 }

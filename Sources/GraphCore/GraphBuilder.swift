@@ -100,4 +100,25 @@ extension Value {
         try builder.apply(.softmaxCrossEntropy(classWeights: classWeights), [self, labels])
     }
     public static func + (a: Value, b: Value) throws -> Value { try a.builder.apply(.add, [a, b]) }
+
+    /// self ∘ other with NumPy broadcasting (`Op.binary`).
+    public func binary(_ op: BinaryOperator, _ other: Value) throws -> Value { try builder.apply(.binary(op), [self, other]) }
+    public func activation(_ f: Activation) throws -> Value { try builder.apply(.activation(f), [self]) }
+    public func sigmoid() throws -> Value { try activation(.sigmoid) }
+    /// PyTorch's `hardsigmoid` by default (α = 1/6, β = 1/2).
+    public func hardSigmoid(alpha: Float = 1 / 6, beta: Float = 0.5) throws -> Value { try activation(.hardSigmoid(alpha: alpha, beta: beta)) }
+    public func hardSwish() throws -> Value { try activation(.hardSwish) }
+    /// x · σ(x) (SiLU).
+    public func swish() throws -> Value { try activation(.swish) }
+    public func softmax(axis: Int) throws -> Value { try builder.apply(.softmax(axis: axis), [self]) }
+    public func transpose(_ permutation: [Int]) throws -> Value { try builder.apply(.transpose(permutation: permutation), [self]) }
+    public func pad(_ a: PadAttributes) throws -> Value { try builder.apply(.pad(a), [self]) }
+    public func reduceMean(axes: [Int], keepDims: Bool) throws -> Value {
+        try builder.apply(.reduceMean(axes: axes, keepDims: keepDims), [self])
+    }
+    /// `values` joined along `axis`.
+    public static func concat(_ values: [Value], axis: Int) throws -> Value {
+        guard let first = values.first else { throw EngineError.invalid("concat", "nothing to concatenate") }
+        return try first.builder.apply(.concat(axis: axis), values)
+    }
 }

@@ -16,6 +16,21 @@ public enum GraphCost {
         }
     }
 
+    /// Element-wise operations of node `index`, which MACs leave out: one per output element of sums, products,
+    /// quotients and activations (ReLU included), softmax and batch-norm, and one per input element of a mean or
+    /// average pooling; 0 for convolution, linear, data movement (transpose, pad, concat, flatten) and leaves.
+    public static func elementwiseOps(of index: Int, in graph: Graph, shapes: [[Int]]) -> Int {
+        let node = graph.nodes[index]
+        switch node.op {
+        case .add, .binary, .relu, .relu6, .activation, .softmax, .batchNorm2d, .fakeQuantize:
+            return shapes[index].reduce(1, *)
+        case .reduceMean, .globalAvgPool:
+            return shapes[node.inputs[0].index].reduce(1, *)
+        default:
+            return 0
+        }
+    }
+
     /// Convolution + linear MACs of a forward pass with the given input shapes.
     public static func forwardMACs(_ graph: Graph, inputs: [String: [Int]]) throws -> Int {
         let shapes = try graph.inferShapes(inputs: inputs)

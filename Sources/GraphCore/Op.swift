@@ -89,6 +89,21 @@ public enum Op: Hashable, Sendable, Codable {
     /// x → x rounded onto an int8/uint8 grid (see `QuantizationAttributes`); the gradient passes
     /// straight through inside the grid's range and is zero outside it.
     case fakeQuantize(QuantizationAttributes)
+    /// a ∘ b element-wise with NumPy broadcasting (`ShapeInference.broadcast`). `add` above is the same-shape
+    /// sum that convolutions absorb as a residual; this one also broadcasts (a squeeze-excitation's scale).
+    case binary(BinaryOperator)
+    /// An element-wise activation other than ReLU/ReLU6 (sigmoid, hard-sigmoid, hard-swish, swish).
+    case activation(Activation)
+    /// exp(x − max) / Σ exp(x − max) along `axis` (non-negative).
+    case softmax(axis: Int)
+    /// Output dim i is input dim `permutation[i]`.
+    case transpose(permutation: [Int])
+    /// Pads each axis (see `PadAttributes`).
+    case pad(PadAttributes)
+    /// Inputs (equal shapes but along `axis`, non-negative) joined along `axis`.
+    case concat(axis: Int)
+    /// The mean over `axes` (non-negative, ascending); `keepDims` keeps them as 1s, else they are removed.
+    case reduceMean(axes: [Int], keepDims: Bool)
 
     /// A short name for tables and error messages.
     public var kindName: String {
@@ -110,6 +125,13 @@ public enum Op: Hashable, Sendable, Codable {
         case .resizeBilinear: "resize_bilinear"
         case .softmaxCrossEntropy: "softmax_cross_entropy"
         case .fakeQuantize: "fake_quantize"
+        case .binary(let o): o.rawValue
+        case .activation(let f): f.name
+        case .softmax: "softmax"
+        case .transpose: "transpose"
+        case .pad: "pad"
+        case .concat: "concat"
+        case .reduceMean: "reduce_mean"
         }
     }
 

@@ -39,7 +39,7 @@ public enum ShapeInference {
             let c = inputs[0][1]
             for s in inputs[1...] where s != [c] { throw fail("per-channel tensors must be [\(c)], got \(describe(s))") }
             return inputs[0]
-        case .relu, .relu6, .dropout:
+        case .relu, .relu6, .dropout, .activation:
             return inputs[0]
         case .maxPool2d(let a), .avgPool2d(let a):
             let x = inputs[0]
@@ -86,6 +86,64 @@ public enum ShapeInference {
                 throw fail("\(weights.count) class weights for \(inputs[0][1]) classes")
             }
             return []
+        case .binary:
+            guard inputs.count == 2 else { throw fail("expects two operands") }
+            guard let s = broadcast(inputs[0], inputs[1]) else {
+                throw fail("operands \(describe(inputs[0])) and \(describe(inputs[1])) do not broadcast (trailing dims must be equal or 1)")
+            }
+            return s
+        case .softmax(let axis):
+            guard axis >= 0, axis < inputs[0].count else { throw fail("axis \(axis) out of range for \(describe(inputs[0]))") }
+            return inputs[0]
+        case .transpose(let perm):
+            let x = inputs[0]
+            guard perm.sorted() == Array(0..<x.count) else { throw fail("permutation \(perm) is not one of the \(x.count) axes of \(describe(x))") }
+            return perm.map { x[$0] }
+        case .pad(let a):
+            let x = inputs[0]
+            guard a.begin.count == x.count, a.end.count == x.count else {
+                throw fail("\(a.begin.count) + \(a.end.count) pads for rank \(x.count)")
+            }
+            guard (a.begin + a.end).allSatisfy({ $0 >= 0 }) else { throw EngineError.unsupported(where_, "negative pads \(a.begin) \(a.end) (cropping)") }
+            if a.mode == .reflect {
+                for i in x.indices where (a.begin[i] > 0 || a.end[i] > 0) && (a.begin[i] >= x[i] || a.end[i] >= x[i]) {
+                    throw fail("reflect pads \(a.begin[i]), \(a.end[i]) of axis \(i) must be below its size \(x[i])")
+                }
+            }
+            if a.mode == .edge {
+                for i in x.indices where x[i] == 0 && (a.begin[i] > 0 || a.end[i] > 0) { throw fail("edge padding of an empty axis \(i)") }
+            }
+            return x.indices.map { x[$0] + a.begin[$0] + a.end[$0] }
+        case .concat(let axis):
+            guard let first = inputs.first else { throw fail("expects at least one input") }
+            guard axis >= 0, axis < first.count else { throw fail("axis \(axis) out of range for \(describe(first))") }
+            var out = first
+            for s in inputs.dropFirst() {
+                guard s.count == first.count, s.indices.allSatisfy({ $0 == axis || s[$0] == first[$0] }) else {
+                    throw fail("inputs \(inputs.map(describe).joined(separator: ", ")) differ outside axis \(axis)")
+                }
+                out[axis] += s[axis]
+            }
+            return out
+        case .reduceMean(let axes, let keepDims):
+            let x = inputs[0]
+            guard !axes.isEmpty, axes == Array(Set(axes)).sorted(), axes.allSatisfy({ $0 >= 0 && $0 < x.count }) else {
+                throw fail("axes \(axes) must be distinct, ascending axes of \(describe(x))")
+            }
+            guard axes.allSatisfy({ x[$0] > 0 }) else { throw fail("mean over an empty axis of \(describe(x))") }
+            return keepDims ? x.indices.map { axes.contains($0) ? 1 : x[$0] } : x.indices.filter { !axes.contains($0) }.map { x[$0] }
         }
+    }
+
+    /// NumPy's broadcast of two shapes: aligned at the right, each pair of dims equal or one of them 1 (nil otherwise).
+    public static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let r = max(a.count, b.count)
+        var out = [Int](repeating: 1, count: r)
+        for i in 0..<r {
+            let da = i < r - a.count ? 1 : a[i - (r - a.count)], db = i < r - b.count ? 1 : b[i - (r - b.count)]
+            guard da == db || da == 1 || db == 1 else { return nil }
+            out[i] = da == 1 ? db : da
+        }
+        return out
     }
 }

@@ -65,8 +65,13 @@ public struct ModelSummary: Sendable, Encodable {
     public var buffers: Int
     /// Convolution + linear multiply-accumulates per sample.
     public var macs: Int
-    /// 2 · macs / 10⁹.
+    /// 2 · macs / 10⁹ (FLOPs at 2 per MAC; kept for older readers: `gflopsPerSample` is the spec's figure).
     public var gflops: Double
+    /// The same counts under the names every JSON uses (`ComputeConvention`): MACs, FLOPs = 2 × MACs, and the
+    /// spec's GFLOPs = MACs / 10⁹.
+    public var macsPerSample: Int
+    public var flopsPerSample: Int
+    public var gflopsPerSample: Double
     /// parameters · 4 bytes / 2²⁰ (float32).
     public var modelSizeMB: Double
     /// One input sample, float32, in MB (2²⁰ bytes).
@@ -135,6 +140,9 @@ public struct ModelSummary: Sendable, Encodable {
         buffers = bufferCount
         macs = rows.reduce(0) { $0 + $1.macs }
         gflops = 2 * Double(macs) / 1e9
+        macsPerSample = macs
+        flopsPerSample = ComputeConvention.flops(macs: macs)
+        gflopsPerSample = ComputeConvention.gflops(macs: macs)
         modelSizeMB = mb(total * 4)
         inputSizeMB = mb(inputShape.reduce(1, *) * 4)
         forwardActivationsMB = mb(activationBytes)
@@ -188,7 +196,8 @@ public struct ModelSummary: Sendable, Encodable {
                 "Total params: \(grouped(parameters))",
                 "Trainable params: \(grouped(parameters))",
                 "Non-trainable params (buffers): \(grouped(buffers))",
-                "Conv + linear MACs per sample: \(grouped(macs)) (\(fixed(Double(macs) / 1e6, 2)) M; \(fixed(gflops, 4)) GFLOPs)",
+                "Conv + linear MACs per sample: \(grouped(macs)) (\(fixed(Double(macs) / 1e6, 2)) M)",
+                "GFLOPs per sample: \(fixed(gflopsPerSample, 4)) (\(ComputeConvention.label)); \(fixed(gflops, 4)) at 2 FLOPs per MAC",
                 thin, "Parameters by layer type:"]
         for (label, t) in [("convolution", breakdown.convolution), ("linear", breakdown.linear),
                            ("normalization", breakdown.normalization)] {

@@ -3,10 +3,12 @@ import Foundation
 
 /// The safetensors format (readable by PyTorch's `safetensors.torch.load_file` and others): an 8-byte
 /// little-endian header length, a JSON header `{name: {dtype, shape, data_offsets}, "__metadata__": {…}}`,
-/// then the raw little-endian data. Only F32 tensors are written; F32, F16 and BF16 are read.
+/// then the raw little-endian data. Only F32 tensors are written; every integer and float type but the 8-bit floats
+/// is read, as float32 (`DType`), so that PyTorch's state dicts (F16 or BF16 weights, I64 `num_batches_tracked`) load.
 ///
 /// Files are treated as untrusted: the header length is bounded, every offset and byte count is
-/// checked against the shape with overflow-checked arithmetic, and errors name the file and the tensor.
+/// checked against the shape with overflow-checked arithmetic, the tensors must tile the data section exactly
+/// (`parseHeader`), and errors name the file and the tensor.
 public enum Safetensors {
     public struct Error: Swift.Error, CustomStringConvertible, Equatable {
         public let path: String
@@ -21,6 +23,8 @@ public enum Safetensors {
     public struct File {
         public var tensors: [(name: String, tensor: Tensor)]
         public var metadata: [String: String]
+        /// Each tensor's element type in the file (every tensor is read as float32).
+        public var dtypes: [String: DType] = [:]
         public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
     }
 
@@ -37,65 +41,23 @@ public enum Safetensors {
             throw fail("header length \(headerLength) exceeds the file (\(data.count) bytes) or the 100 MB limit")
         }
         let headerData = data.subdata(in: 8..<(8 + Int(headerLength)))
-        guard let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
-            throw fail("header is not a JSON object")
-        }
         let body = data.subdata(in: (8 + Int(headerLength))..<data.count)
-        var metadata: [String: String] = [:]
-        var entries: [(name: String, begin: Int, tensor: Tensor)] = []
-        for (name, value) in header {
-            if name == "__metadata__" {
-                guard let m = value as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
-                metadata = m
-                continue
+        let (entries, metadata) = try parseHeader(headerData, dataSectionBytes: body.count, fail: fail)
+        var tensors: [(name: String, tensor: Tensor)] = []
+        var dtypes: [String: DType] = [:]
+        for e in entries {
+            var tensor = Tensor(uninitialized: e.shape)
+            if e.count > 0 { body.withUnsafeBytes { raw in
+                tensor.withUnsafeMutableBufferPointer { e.dtype.decode(raw.baseAddress!.advanced(by: e.begin), into: $0) }
+            } }
+            if e.dtype.isFloatingPoint, tensor.hasNonFinite {
+                throw fail("tensor '\(e.name)' holds NaN or Inf" + (e.dtype == .f64 ? " (or a value beyond float32's range)" : ""))
             }
-            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
-                throw fail("tensor '\(name)' lacks dtype, shape or data_offsets")
-            }
-            guard shape.count <= 8, shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor '\(name)' has invalid shape \(shape)") }
-            let elementSize: Int
-            switch dtype {
-            case "F32": elementSize = 4
-            case "F16", "BF16": elementSize = 2
-            default: throw fail("tensor '\(name)' has dtype \(dtype); F32, F16 and BF16 are supported")
-            }
-            var count = 1
-            for d in shape {
-                let (m, overflow) = count.multipliedReportingOverflow(by: d)
-                guard !overflow, m <= 1 << 34 else { throw fail("tensor '\(name)' shape \(shape) is too large") }
-                count = m
-            }
-            let (begin, end) = (offsets[0], offsets[1])
-            guard begin >= 0, end >= begin, end <= body.count else {
-                throw fail("tensor '\(name)' data_offsets [\(begin), \(end)] lie outside the \(body.count)-byte data section")
-            }
-            guard end - begin == count * elementSize else {
-                throw fail("tensor '\(name)' has \(end - begin) bytes but shape \(shape) × \(dtype) needs \(count * elementSize)")
-            }
-            var tensor = Tensor(uninitialized: shape)
-            body.withUnsafeBytes { raw in
-                tensor.withUnsafeMutableBufferPointer { dst in
-                    let src = raw.baseAddress!.advanced(by: begin)
-                    for i in 0..<count {
-                        switch dtype {
-                        case "F32": dst[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                        case "F16":
-                            #if arch(x86_64) || arch(arm64)
-                            dst[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
-                            #endif
-                        default: // BF16: the upper half of a float32
-                            dst[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
-                        }
-                    }
-                }
-            }
-            if tensor.hasNonFinite { throw fail("tensor '\(name)' holds NaN or Inf") }
-            entries.append((name, begin, tensor))
+            tensors.append((e.name, tensor))
+            dtypes[e.name] = e.dtype
         }
-        // Keep the file's data order, which is the writer's (state_dict) order.
-        entries.sort { $0.begin < $1.begin }
-        return File(tensors: entries.map { ($0.name, $0.tensor) }, metadata: metadata)
+        // In the file's data order, which is the writer's (state_dict) order.
+        return File(tensors: tensors, metadata: metadata, dtypes: dtypes)
     }
 
     /// Writes F32 tensors in the given order; the file appears whole or not at all (temp file, then rename).

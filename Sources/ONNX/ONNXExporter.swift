@@ -20,6 +20,11 @@ import SwiftProtobuf
 /// | `dropout` | dropped (identity at inference) |
 /// | `resizeBilinear(h, w)` | `Resize` (mode linear, coordinate_transformation_mode half_pixel: PyTorch's `align_corners=False`) |
 /// | `fakeQuantize(q)` | `QuantizeLinear` → `DequantizeLinear` (scale a float scalar, zero point a uint8/int8 scalar 0) |
+/// | `binary(op)` | `Add` / `Sub` / `Mul` / `Div` (NumPy broadcasting in both) |
+/// | `activation` | `Sigmoid`, `HardSigmoid(alpha, beta)`, `HardSwish` (opset 13: `Mul(x, HardSigmoid(x, 1/6, 1/2))`), swish as `Mul(x, Sigmoid(x))` |
+/// | `softmax(axis)` / `transpose(perm)` / `concat(axis)` | `Softmax` / `Transpose` / `Concat` |
+/// | `pad` | `Pad(x, pads, constant_value)` (mode constant, reflect or edge) |
+/// | `reduceMean(axes, keepDims)` | `ReduceMean` (axes an input from opset 18, an attribute before) |
 ///
 /// Initializers carry the parameter store's names (`layer1.0.conv1.weight`, `bn1.running_mean`), in its order;
 /// node names are the module path and the op type (`layer1.0.conv1/Conv`, `layer1.0/Relu_1`). The input keeps its
@@ -390,8 +395,56 @@ private struct GraphWriter {
             proto.initializer.append(integerTensorProto(name: zeroPoint, [0], shape: [], type: q.unsigned ? .uint8 : .int8))
             let quantized = appendNode("QuantizeLinear", scope: scope, inputs: [inputs[0], scale, zeroPoint])
             result = appendNode("DequantizeLinear", scope: scope, inputs: [quantized, scale, zeroPoint], output: outputName)
+        case .binary(let op):
+            let type = switch op { case .add: "Add"; case .sub: "Sub"; case .mul: "Mul"; case .div: "Div" }
+            result = appendNode(type, scope: scope, inputs: inputs, output: outputName)
+        case .activation(let f):
+            result = emitActivation(f, scope: scope, input: inputs[0], output: outputName)
+        case .softmax(let axis):
+            result = appendNode("Softmax", scope: scope, inputs: inputs, output: outputName, attributes: [.int("axis", axis)])
+        case .transpose(let perm):
+            result = appendNode("Transpose", scope: scope, inputs: inputs, output: outputName, attributes: [.ints("perm", perm)])
+        case .pad(let a):
+            let prefix = scope.isEmpty ? "" : scope + "/"
+            var padInputs = [inputs[0], constant(prefix + "pads", ints: a.begin + a.end)]
+            if a.mode == .constant {
+                let value = unique(prefix + "pad_value")
+                proto.initializer.append(tensorProto(name: value, Tensor(scalar: a.value)))
+                padInputs.append(value)
+            }
+            result = appendNode("Pad", scope: scope, inputs: padInputs, output: outputName, attributes: [.string("mode", a.mode.rawValue)])
+        case .concat(let axis):
+            result = appendNode("Concat", scope: scope, inputs: inputs, output: outputName, attributes: [.int("axis", axis)])
+        case .reduceMean(let axes, let keepDims):
+            let keep = Onnx_AttributeProto.int("keepdims", keepDims ? 1 : 0)
+            if opset >= 18 {
+                let axesName = constant((scope.isEmpty ? "" : scope + "/") + "mean_axes", ints: axes)
+                result = appendNode("ReduceMean", scope: scope, inputs: [inputs[0], axesName], output: outputName, attributes: [keep])
+            } else {
+                result = appendNode("ReduceMean", scope: scope, inputs: inputs, output: outputName, attributes: [.ints("axes", axes), keep])
+            }
         }
         valueNames[index] = result
+    }
+
+    /// Sigmoid, HardSigmoid(α, β), HardSwish (opset ≥ 14; before it x · HardSigmoid(x, 1/6, 1/2)), and swish as
+    /// Mul(x, Sigmoid(x)), the form every exporter writes and every runtime reads (ONNX's Swish is opset 24's).
+    mutating func emitActivation(_ f: Activation, scope: String, input: String, output: String?) -> String {
+        switch f {
+        case .sigmoid:
+            return appendNode("Sigmoid", scope: scope, inputs: [input], output: output)
+        case .hardSigmoid(let alpha, let beta):
+            return appendNode("HardSigmoid", scope: scope, inputs: [input], output: output,
+                              attributes: [.float("alpha", alpha), .float("beta", beta)])
+        case .hardSwish where opset >= 14:
+            return appendNode("HardSwish", scope: scope, inputs: [input], output: output)
+        case .hardSwish:
+            let gate = appendNode("HardSigmoid", scope: scope, inputs: [input], attributes: [.float("alpha", 1 / 6), .float("beta", 0.5)])
+            return appendNode("Mul", scope: scope, inputs: [input, gate], output: output)
+        case .swish:
+            let gate = appendNode("Sigmoid", scope: scope, inputs: [input])
+            return appendNode("Mul", scope: scope, inputs: [input, gate], output: output)
+        }
     }
 
     static func poolAttributes(_ a: Pool2dAttributes) -> [Onnx_AttributeProto] {

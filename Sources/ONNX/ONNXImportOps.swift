@@ -28,6 +28,17 @@ extension ImportTranslator {
         "Gemm": OpSpec(inputs: 2...3, required: 2, outputs: 1, attributes: ["alpha", "beta", "transA", "transB"]),
         "MatMul": OpSpec(inputs: 2...2, required: 2, outputs: 1, attributes: []),
         "Add": OpSpec(inputs: 2...2, required: 2, outputs: 1, attributes: []),
+        "Sub": OpSpec(inputs: 2...2, required: 2, outputs: 1, attributes: []),
+        "Mul": OpSpec(inputs: 2...2, required: 2, outputs: 1, attributes: []),
+        "Div": OpSpec(inputs: 2...2, required: 2, outputs: 1, attributes: []),
+        "Sigmoid": OpSpec(inputs: 1...1, required: 1, outputs: 1, attributes: []),
+        "HardSigmoid": OpSpec(inputs: 1...1, required: 1, outputs: 1, attributes: ["alpha", "beta"]),
+        "HardSwish": OpSpec(inputs: 1...1, required: 1, outputs: 1, attributes: []),
+        "Swish": OpSpec(inputs: 1...1, required: 1, outputs: 1, attributes: ["alpha"]),
+        "Softmax": OpSpec(inputs: 1...1, required: 1, outputs: 1, attributes: ["axis"]),
+        "Transpose": OpSpec(inputs: 1...1, required: 1, outputs: 1, attributes: ["perm"]),
+        "Pad": OpSpec(inputs: 2...4, required: 2, outputs: 1, attributes: ["mode"]),
+        "ConstantOfShape": OpSpec(inputs: 1...1, required: 1, outputs: 1, attributes: ["value"]),
         "Flatten": OpSpec(inputs: 1...1, required: 1, outputs: 1, attributes: ["axis"]),
         "Reshape": OpSpec(inputs: 2...2, required: 2, outputs: 1, attributes: ["allowzero"]),
         "Identity": OpSpec(inputs: 1...1, required: 1, outputs: 1, attributes: []),
@@ -88,12 +99,13 @@ extension ImportTranslator {
         let out = n.output[0]
         let name = irName(n)
         func input(_ k: Int) -> String? { k < n.input.count && !n.input[k].isEmpty ? n.input[k] : nil }
+        if try foldIntegers(n, a, ctx) { return }
 
         switch n.opType {
         case "Conv":
-            let x = try activation(n.input[0], ctx)
+            let input0 = try activation(n.input[0], ctx)
             let w = try operand(n.input[1], ctx)
-            let (xs, ws) = (shape(x), shape(w))
+            let (xs, ws) = (shape(input0), shape(w))
             guard xs.count == 4 else { throw ONNXError(.unsupported, ctx, "only 2-D convolution is supported; the input has shape \(describe(xs))") }
             guard ws.count == 4 else { throw ONNXError(.invalidGraph, ctx, "weight '\(n.input[1])' has shape \(describe(ws)); a rank-4 [K, C/group, kH, kW] is expected") }
             if let k = try a.ints("kernel_shape", count: 2) {
@@ -103,7 +115,19 @@ extension ImportTranslator {
             let dilations = try a.pair("dilations", range: 1...limits.maxSpatial)
             let group = try a.int("group") ?? 1
             guard group >= 1, group <= limits.maxTensorElements else { throw ONNXError(.invalidGraph, ctx, "group \(group) must be positive") }
-            let pads = try padding(a, input: xs, kernel: Pair(ws[2], ws[3]), strides: strides, dilations: dilations, ctx)
+            // Asymmetric pads (the dynamo exporter folds a constant Pad into the Conv after it) are a zero Pad of the
+            // difference, then the convolution with the symmetric part.
+            var (x, convAttributes) = (input0, a)
+            if try a.string("auto_pad") ?? "NOTSET" == "NOTSET", let p = try a.ints("pads", count: 4), p[0] != p[2] || p[1] != p[3] {
+                guard p.allSatisfy({ (0...limits.maxSpatial).contains($0) }) else {
+                    throw ONNXError(.invalidGraph, ctx, "pads \(p) must lie in 0…\(limits.maxSpatial)")
+                }
+                let (h, w) = (min(p[0], p[2]), min(p[1], p[3]))
+                let extra = PadAttributes(begin: [0, 0, p[0] - h, p[1] - w], end: [0, 0, p[2] - h, p[3] - w])
+                x = try append(.pad(extra), [x], name: name, ctx)
+                convAttributes.map["pads"] = .ints("pads", [h, w, h, w])
+            }
+            let pads = try padding(convAttributes, input: shape(x), kernel: Pair(ws[2], ws[3]), strides: strides, dilations: dilations, ctx)
             var inputs = [x, w]
             if let b = input(2) { inputs.append(try operand(b, ctx)) }
             let attrs = Conv2dAttributes(stride: strides, padding: pads, dilation: dilations, groups: group)
@@ -170,7 +194,6 @@ extension ImportTranslator {
 
         case "ReduceMean":
             let x = try activation(n.input[0], ctx)
-            let rank = shape(x).count
             var axes: [Int]?
             if opset >= 18 {
                 guard try a.ints("axes", count: nil) == nil else { throw ONNXError(.invalidGraph, ctx, "axes is an input since opset 18") }
@@ -179,13 +202,8 @@ extension ImportTranslator {
                 guard input(1) == nil else { throw ONNXError(.invalidGraph, ctx, "axes is an attribute before opset 18") }
                 axes = try a.ints("axes", count: nil)
             }
-            let normalized = Set((axes ?? []).map { $0 < 0 ? $0 + rank : $0 })
-            guard rank == 4, normalized == [2, 3], axes?.count == 2 else {
-                throw ONNXError(.unsupported, ctx, "ReduceMean over axes \(axes.map { "\($0)" } ?? "all") of a rank-\(rank) input; only the mean over axes 2 and 3 of [N, C, H, W] (global average pooling) is supported")
-            }
-            var y = try append(.globalAvgPool, [x], name: name, ctx)
-            if try a.int("keepdims") ?? 1 == 0 { y = try append(.flatten(startDim: 1), [y], name: name, ctx) }
-            values[out] = .tensor(y)
+            values[out] = .tensor(try reduceMeanOp(x, axes: axes, keepDims: try a.int("keepdims") ?? 1 != 0,
+                                                   noopWithEmptyAxes: opset >= 18 && (try a.int("noop_with_empty_axes") ?? 0) != 0, name: name, ctx))
 
         case "Gemm":
             guard try a.int("transA") ?? 0 == 0 else { throw ONNXError(.unsupported, ctx, "transA=1 is not supported") }
@@ -218,15 +236,22 @@ extension ImportTranslator {
             if let j = fusedAdd { fusedAdds[j] = y }
             values[out] = .tensor(y)
 
-        case "Add":
+        case "Add", "Sub", "Mul", "Div":
             if let y = fusedAdds[index] { values[out] = .tensor(y); return }
-            guard case .tensor(let l)? = values[n.input[0]], case .tensor(let r)? = values[n.input[1]] else {
-                throw ONNXError(.unsupported, ctx, "Add of a constant is not supported (only as the bias right after a MatMul)")
-            }
-            guard shape(l) == shape(r) else {
-                throw ONNXError(.unsupported, ctx, "broadcasting Add \(describe(shape(l))) + \(describe(shape(r))) is not supported; the operands must have equal shapes")
-            }
-            values[out] = .tensor(try append(.add, [l, r], name: name, ctx))
+            let op: BinaryOperator = switch n.opType { case "Add": .add; case "Sub": .sub; case "Mul": .mul; default: .div }
+            values[out] = .tensor(try binary(n, op, name: name, ctx))
+
+        case "Sigmoid", "HardSigmoid", "HardSwish", "Swish":
+            values[out] = .tensor(try activationOp(n, a, name: name, ctx))
+
+        case "Softmax":
+            values[out] = .tensor(try softmaxOp(n, a, name: name, ctx))
+
+        case "Transpose":
+            values[out] = .tensor(try transposeOp(n, a, name: name, ctx))
+
+        case "Pad":
+            values[out] = .tensor(try padOp(n, a, name: name, ctx))
 
         case "Flatten":
             let x = try activation(n.input[0], ctx)
@@ -314,18 +339,20 @@ extension ImportTranslator {
             try setShape(out, s < e ? Array(data[s..<e]) : [], scalar: false, ctx)
 
         case "Concat":
+            // Tensors: the IR's concat; integer vectors of shape arithmetic: evaluated here.
+            if n.input.contains(where: { if case .tensor? = values[$0] { true } else { false } })
+                || n.input.allSatisfy({ $0.isEmpty || constant($0)?.tensor.floats != nil }) {
+                values[out] = .tensor(try concatTensors(n, a, name: name, ctx))
+                return
+            }
             guard try a.int("axis") == 0 || a.int("axis") == -1 else {
-                throw ONNXError(.unsupported, ctx, "Concat is supported for shape arithmetic only (axis 0 of integer vectors)")
+                throw ONNXError(.unsupported, ctx, "Concat of integer vectors (shape arithmetic) is supported along axis 0 only")
             }
             var all: [SymInt] = []
             for name in n.input where !name.isEmpty {
-                guard case .tensor? = values[name] else {
-                    let (v, scalar) = try symbolic(name, ctx)
-                    guard !scalar else { throw ONNXError(.invalidGraph, ctx, "Concat of a scalar") }
-                    all += v
-                    continue
-                }
-                throw ONNXError(.unsupported, ctx, "Concat of tensors is not supported (only shape arithmetic)")
+                let (v, scalar) = try symbolic(name, ctx)
+                guard !scalar else { throw ONNXError(.invalidGraph, ctx, "Concat of a scalar") }
+                all += v
             }
             try setShape(out, all, scalar: false, ctx)
 
@@ -366,6 +393,9 @@ extension ImportTranslator {
 
         case "Resize":
             values[out] = .tensor(try resize(n, a, name: name, ctx))
+
+        case "ConstantOfShape":
+            throw ONNXError(.unsupported, ctx, "ConstantOfShape of a shape computed from the input (only known shapes are evaluated at import)")
 
         case "QuantizeLinear":
             try quantizeLinear(n, index: index, a, name: name, ctx)

@@ -3,7 +3,7 @@ import Foundation
 import SwiftProtobuf
 
 /// ONNX `ModelProto` → IR, for the ops these models use, from our exporter and from `torch.onnx.export`
-/// (TorchScript and dynamo exporters, opset 11–21, fixed or symbolic batch).
+/// (TorchScript and dynamo exporters, opset 11–28, fixed or symbolic batch).
 ///
 /// Every file is treated as hostile: its size and nesting are bounded before decoding; each tensor's byte
 /// length is checked against its shape with overflow-checked arithmetic, and ranks and element counts are
@@ -13,11 +13,15 @@ import SwiftProtobuf
 /// model's directory. Each refusal is an `ONNXError` naming the node, op and input involved.
 ///
 /// # What is translated
-/// Conv, BatchNormalization (inference form), Relu, Clip (0, 6) → relu6 and (0, ∞) → relu, MaxPool,
+/// Conv (asymmetric pads as a zero Pad of the difference before it), BatchNormalization (inference form), Relu, Clip (0, 6) → relu6 and (0, ∞) → relu, MaxPool,
 /// AveragePool (count_include_pad, or no padding), GlobalAveragePool, ReduceMean over H and W, Gemm
 /// (transB 0 or 1; alpha and beta folded into constant operands), MatMul (+ Add of a bias), Flatten(1),
-/// Reshape that flattens, Add, Identity, Dropout, Resize (linear, half_pixel / pytorch_half_pixel, sizes or
-/// scales). Shape arithmetic on the batch size (Shape, Gather, Slice, Concat, Unsqueeze, Squeeze, Cast,
+/// Reshape that flattens, Identity, Dropout, Resize (linear, half_pixel / pytorch_half_pixel, sizes or
+/// scales). MobileNetV3 and EfficientNet's ops (`ONNXImportTensorOps.swift`): Add, Sub, Mul, Div with NumPy
+/// broadcasting (float constants as operands), Sigmoid, HardSigmoid, HardSwish, Swish (α 1), Softmax, Transpose,
+/// Pad (constant, reflect, edge), Concat of tensors, ReduceMean over any axes but the batch. Integer tensors known at
+/// import (ConstantOfShape, Reshape, Slice, Transpose, Concat, Cast of them: torch's padding arithmetic) are
+/// evaluated (`ONNXImportFolding.swift`). Shape arithmetic on the batch size (Shape, Gather, Slice, Concat, Unsqueeze, Squeeze, Cast,
 /// Constant), as torch emits for `x.view(x.size(0), -1)` and for `interpolate(size=…)` with a dynamic
 /// batch, is evaluated at import. Quantized (QDQ) files: a QuantizeLinear whose only reader is a
 /// DequantizeLinear with the same per-tensor scale and zero point 0 is one `fakeQuantize`; a
@@ -26,14 +30,19 @@ import SwiftProtobuf
 /// after the integer initializer less a `_quantized` suffix. Nothing else is constant-folded.
 public enum ONNXImporter {
     /// Opsets whose definitions of the ops above are the ones implemented.
-    public static let supportedOpsets: ClosedRange<Int> = 11...21
+    /// Opsets 22–28 (ONNX 1.17–1.23) change these ops' element types only, besides QuantizeLinear's new `precision`
+    /// (refused as an unknown attribute), Cast's `round_mode` (float8 targets only, which Cast here never has) and the
+    /// pools' `ceil_mode` wording (a window starting in the right padding is dropped, as the ceil-mode check already
+    /// assumes); `scripts/onnx_opset_changes.py` lists what changed after 21. torch 2.13's exporters write opset 20.
+    public static let supportedOpsets: ClosedRange<Int> = 11...28
     /// Newest IR version read (ONNX 1.17+ writes 10–12).
     static let maxIRVersion: Int64 = 12
 
     public static let supportedOps: [String] = [
-        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "DequantizeLinear", "Dropout",
-        "Flatten", "Gather", "Gemm", "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "QuantizeLinear", "ReduceMean", "Relu",
-        "Reshape", "Resize", "Shape", "Slice", "Squeeze", "Unsqueeze",
+        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "DequantizeLinear", "Div", "Dropout",
+        "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "MatMul", "MaxPool", "Mul", "Pad",
+        "QuantizeLinear", "ReduceMean", "Relu", "Reshape", "Resize", "Shape", "Sigmoid", "Slice", "Softmax", "Squeeze", "Sub", "Swish",
+        "Transpose", "Unsqueeze",
     ]
 
     /// Reads and translates the model at `url`; external data resolves against its directory.
@@ -369,7 +378,8 @@ final class ImportTranslator {
             throw ONNXError(.limit, ctx, "output shape \(describe(out)) has more than \(limits.maxTensorElements) elements")
         }
         nodes.append(Node(op: op, inputs: inputs, shape: out, name: name))
-        batched.append(inputs.first.map { batched[$0.index] } ?? false)
+        // Dim 0 is the batch when any input's is (a constant operand of broadcast arithmetic may come first).
+        batched.append(inputs.contains { batched[$0.index] })
         return ValueID(nodes.count - 1)
     }
 

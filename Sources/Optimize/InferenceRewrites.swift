@@ -83,9 +83,28 @@ public enum InferenceRewrites {
         return r.finish()
     }
 
-    /// Everything an inference plan wants before fusion: no dropout, batch-norms folded.
+    /// `x · sigmoid(x)` (how exporters write SiLU: Mul(x, Sigmoid(x)), the sigmoid read by that product alone) is one
+    /// swish node: the same function, which the runtime computes in one pass (and fuses into the convolution before
+    /// it). Exact up to float rounding (the fused kernel evaluates x·σ(x) its own way: ~1e-7 relative).
+    public static func fuseSwish(_ graph: Graph, _ parameters: ParameterStore) -> (graph: Graph, parameters: ParameterStore) {
+        let consumers = graph.consumerCounts()
+        var r = GraphRewriter(graph, parameters: parameters)
+        for (i, node) in graph.nodes.enumerated() {
+            guard case .binary(.mul) = node.op, node.inputs[0] != node.inputs[1],
+                  let k = node.inputs.firstIndex(where: { id in
+                      if case .activation(.sigmoid) = graph[id].op, consumers[id.index] == 1,
+                         graph[id].inputs[0] == node.inputs[1 - node.inputs.firstIndex(of: id)!] { true } else { false }
+                  }) else { r.keep(i); continue }
+            let x = node.inputs[1 - k]
+            r.alias(i, to: r.emit(Node(op: .activation(.swish), inputs: [r.mapped(x)], shape: node.shape, name: node.name)))
+        }
+        return r.finish()
+    }
+
+    /// Everything an inference plan wants before fusion: no dropout, batch-norms folded, x·σ(x) as one swish.
     public static func prepareForInference(_ graph: Graph, _ parameters: ParameterStore) throws -> (graph: Graph, parameters: ParameterStore) {
         let (g, p) = removeDropout(graph, parameters)
-        return try foldBatchNorm(g, p)
+        let (folded, q) = try foldBatchNorm(g, p)
+        return fuseSwish(folded, q)
     }
 }

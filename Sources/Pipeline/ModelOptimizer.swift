@@ -19,6 +19,8 @@ public struct ModelOptimizer {
         public var rewrite: String
         public var layers_changed: [String]
         public var macs_per_sample: Int
+        /// 2 × MACs (`ComputeConvention`).
+        public var flops_per_sample: Int?
         public var parameters: Int
         /// Largest logit change on 64 validation images against the previous step, relative to the logit scale.
         public var max_output_change: Double
@@ -48,7 +50,8 @@ public struct ModelOptimizer {
 
     public var backend: any Backend
     public var log: (String) -> Void
-    public var targetSensitivity = 0.99
+    /// The SLA's 98%, which the ONNX file's stored threshold is then scored against.
+    public var targetSensitivity = SpecDefaults.targetSensitivity
     public var seed: UInt64 = 42
 
     public init(backend: any Backend, log: @escaping (String) -> Void) { self.backend = backend; self.log = log }
@@ -78,7 +81,7 @@ public struct ModelOptimizer {
             let change = Double(zip(previous, now).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12)
             let compute = try ComputeProfile(graph: graph, parameters: parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
             steps.append(StepReport(rewrite: rewrite, layers_changed: layers, macs_per_sample: compute.macs_per_sample,
-                                    parameters: compute.parameters, max_output_change: change))
+                                    flops_per_sample: compute.flops_per_sample, parameters: compute.parameters, max_output_change: change))
             log(String(format: "%@: %d layers changed, %.4f GMACs, %d parameters, logits moved by %.2e of their scale",
                        rewrite, layers.count, Double(compute.macs_per_sample) / 1e9, compute.parameters, change))
             previous = now

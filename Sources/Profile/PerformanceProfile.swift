@@ -36,6 +36,11 @@ public struct SweepPoint: Codable, Sendable {
     public var latency_ms: Double
     public var per_sample_ms: Double
     public var samples_per_s: Double
+
+    /// The batch of lowest per-sample latency whose whole-batch latency is within `budgetMs`; nil where none is.
+    public static func bestRealtime(_ sweep: [SweepPoint], budgetMs: Double) -> Int? {
+        sweep.filter { $0.latency_ms <= budgetMs }.min { ($0.per_sample_ms, $0.batch) < ($1.per_sample_ms, $1.batch) }?.batch
+    }
 }
 
 public enum PerformanceProfiler {
@@ -77,9 +82,10 @@ public enum PerformanceProfiler {
         return (plan, memory)
     }
 
-    public static func timing(_ plan: InferencePlan, runs: Int, warmup: Int) throws -> TimingProfile {
+    /// Times `plan` on `input` (of the plan's input shape), or on random normal numbers without one.
+    public static func timing(_ plan: InferencePlan, runs: Int, warmup: Int, input: Tensor? = nil) throws -> TimingProfile {
         var rng = SeededRandom(seed: 1)
-        let x = Tensor.randomNormal(plan.inputShape, using: &rng)
+        let x = input ?? Tensor.randomNormal(plan.inputShape, using: &rng)
         let samples = try plan.time(x, runs: runs, warmup: warmup)
         let stats = LatencyStats(samples)
         return TimingProfile(batch: plan.batch, latency_ms: stats, samples_ms: samples,
@@ -89,10 +95,10 @@ public enum PerformanceProfiler {
     /// Time by operation type in percent, from `runs` step-timed runs, and how the sum of step times
     /// compares with the untimed end-to-end mean (`coverage` = Σ steps / end-to-end).
     /// `steps` is each plan step's mean time, in plan order.
-    public static func operationBreakdown(_ plan: InferencePlan, runs: Int, endToEndMs: Double) throws
+    public static func operationBreakdown(_ plan: InferencePlan, runs: Int, endToEndMs: Double, input: Tensor? = nil) throws
         -> (percent: [String: Double], milliseconds: [String: Double], coverage: Double, steps: [StepTime]) {
         var rng = SeededRandom(seed: 2)
-        let x = Tensor.randomNormal(plan.inputShape, using: &rng)
+        let x = input ?? Tensor.randomNormal(plan.inputShape, using: &rng)
         var totals: [OpKind: UInt64] = [:]
         var steps: [StepTime] = []
         for _ in 0..<max(runs, 1) {

@@ -21,7 +21,7 @@
 ///
 /// ```
 /// data.json      {file?, image_size?, splits: {train, val, test: null | {total, normal, pneumonia,
-///                 imbalance_ratio?, pixel_mean?, pixel_std?}}}
+///                 imbalance_ratio?, pixel_mean?, pixel_std?}}, loading?: {seconds, subset?, notes?: [text]}}
 /// history.json   [{epoch, learning_rate, train_loss, train_accuracy, val_loss, val_accuracy, val_auc, seconds}]
 ///                 (accuracies and AUC are fractions; seconds is the epoch's wall time)
 /// eval*.json     {split, samples, auc, ci95?: {auc?: {lower, upper}}, loss,
@@ -38,7 +38,7 @@
 ///                 or "wilson-lower-bound", absent in files from before rules, which used the first; calibration:
 ///                 the reported split's calibrated P(pneumonia) in equal-width bins, temperature_source "checkpoint"
 ///                 or "none"; operating_curve: the VAL split at thresholds 0, 0.01, …, 1)
-/// profile*.json  {model, macs_per_sample, flops_per_sample, parameters,
+/// profile*.json  {model, macs_per_sample, flops_per_sample, gflops_per_sample?, parameters,
 ///                 peak_memory_bytes?: {planned?, measured?},
 ///                 latency_ms?: {mean, median, p95, std}          (batch 1, milliseconds)
 ///                 latency_samples_ms?: [ms, …]                  (raw batch-1 timings, one per run)
@@ -50,7 +50,7 @@
 ///                               estimated: {macs_reduction?, params_reduction?, speedup?},
 ///                               measured?: {macs_reduction?, params_reduction?, speedup?, max_output_change?}}]}
 ///                 (reductions are fractions removed: 0.4 = 40% fewer; speedup is old time / new time)
-/// sla_*.json     {gflops_per_sample, peak_memory_mb, latency_ms, amortized_latency_ms, throughput_samples_per_s,
+/// sla_*.json     {gflops_per_sample, macs_per_sample?, flops_per_sample?, peak_memory_mb, latency_ms, amortized_latency_ms, throughput_samples_per_s,
 ///                 sensitivity, specificity, auc, threshold?, pass, device?, threads?,
 ///                 sensitivity_ci95?, specificity_ci95?, auc_ci95?: {lower, upper}, threshold_rule?, temperature?,
 ///                 checks: [{name, target, measured, unit, margin?, pass, ci95?: {lower, upper}, interval_crosses_target?}]}
@@ -62,6 +62,10 @@
 ///                 percentage; peak_memory_mb in MiB; interval_crosses_target: the check passes on its estimate
 ///                 but its 95% interval reaches below the target)
 /// ```
+/// Compute: `macs_per_sample` counts multiply-accumulates, `flops_per_sample` is 2 × MACs, and `gflops_per_sample`
+/// is the spec's convention, MACs / 10⁹ (thop's: 1 MAC = 1 FLOP). Profiles written before that convention had
+/// 2 × MACs under `gflops_per_sample`, so the report derives the spec's figure from `macs_per_sample` wherever a
+/// file has it.
 import Foundation
 
 /// `data.json`: the class balance and pixel statistics of each split.
@@ -83,9 +87,17 @@ public struct DataFile: Codable, Sendable, Equatable {
         public var test: Split?
     }
 
+    /// How the run loaded its images (`Data.DataLoadingReport`).
+    public struct Loading: Codable, Sendable, Equatable {
+        public var seconds: Double
+        public var subset: Int?
+        public var notes: [String]?
+    }
+
     public var file: String?
     public var image_size: Int?
     public var splits: Splits
+    public var loading: Loading?
 }
 
 /// One epoch in `history.json` (the same keys as `Train.EpochRecord`).
@@ -246,6 +258,9 @@ public struct ProfileFile: Codable, Sendable, Equatable {
     public var macs_per_sample: Double
     public var flops_per_sample: Double
     public var parameters: Double
+
+    /// The spec's GFLOPs per sample (MACs / 10⁹), whatever convention the file's own `gflops_per_sample` had.
+    public var specGFLOPs: Double { macs_per_sample / 1e9 }
     public var peak_memory_bytes: PeakMemory?
     public var latency_ms: Latency?
     public var latency_samples_ms: [Double]?
@@ -280,7 +295,30 @@ public struct AnalysisFile: Codable, Sendable, Equatable {
         public var needs_retraining: Bool
     }
 
+    /// The analysis's ranking and roadmap (`KeyFindings`); nil in files written before them.
+    public struct Findings: Codable, Sendable, Equatable {
+        public struct Ranked: Codable, Sendable, Equatable {
+            public var rank: Int
+            public var name: String
+            public var kind: String
+            public var benefit: Double?
+            public var basis: String
+        }
+        public struct Phase: Codable, Sendable, Equatable {
+            public var phase: Int
+            public var title: String
+            public var techniques: [String]
+            public var summary: String
+        }
+        public var benefit_definition: String
+        public var ranking: [Ranked]
+        public var top_two: [String]
+        public var roadmap: [Phase]
+        public var combination_rule: String
+    }
+
     public var techniques: [Technique]
+    public var findings: Findings?
 }
 
 /// `sla_baseline.json` / `sla_optimized.json`: the spec's service-level checks for one model.
@@ -318,7 +356,10 @@ public struct SLAFile: Codable, Sendable, Equatable {
         public var interval_crosses_target: Bool?
     }
 
+    /// The spec's convention (MACs / 10⁹) in every scorecard pneumo wrote; `specGFLOPs` prefers `macs_per_sample`.
     public var gflops_per_sample: Double
+    public var macs_per_sample: Double?
+    public var flops_per_sample: Double?
     public var peak_memory_mb: Double
     public var latency_ms: Double
     public var amortized_latency_ms: Double
@@ -338,6 +379,9 @@ public struct SLAFile: Codable, Sendable, Equatable {
     public var threshold_rule: String?
     /// The temperature applied to the model's probabilities (1: none stored).
     public var temperature: Double?
+
+    /// The spec's GFLOPs per sample: from `macs_per_sample` where the file has it, else `gflops_per_sample`.
+    public var specGFLOPs: Double { macs_per_sample.map { $0 / 1e9 } ?? gflops_per_sample }
 }
 
 /// `comparison.json`: two models' AUCs on the same images with DeLong's paired test (`Train.ModelComparison`).

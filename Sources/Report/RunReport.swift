@@ -187,7 +187,8 @@ struct Page {
             if let t = p.profile.throughput_samples_per_s {
                 tiles.append((Format.compact(t), "Samples / s", p.label, ""))
             }
-            tiles.append((Format.flops(p.profile.flops_per_sample), "Per image", "\(p.label), \(Format.compact(p.profile.parameters)) parameters", ""))
+            tiles.append((Format.significant(p.profile.specGFLOPs) + " GFLOPs", "Per image",
+                          "\(Format.gflopsConvention); \(p.label), \(Format.compact(p.profile.parameters)) parameters", ""))
         }
         for (name, sla) in [("baseline", run.slaBaseline.value), ("optimized", run.slaOptimized.value)] {
             guard let sla else { continue }
@@ -230,9 +231,15 @@ struct Page {
                         .number(s.imbalance_ratio.map { Format.fixed($0, 2) + " : 1" } ?? "∞"),
                         .number([s.pixel_mean, s.pixel_std].compactMap { $0.map { Format.fixed($0, 3) } }.joined(separator: " ± "))]
             }
-            let counts = table(HTMLTable(caption: "Images per split (pixels on the [0, 1] scale)",
+            var counts = table(HTMLTable(caption: "Images per split (pixels on the [0, 1] scale)",
                                          headers: ["Split", "Images", "Normal", "Pneumonia", "Imbalance", "Pixel mean ± std"],
                                          numericColumns: [1, 2, 3, 4, 5], rows: rows))
+            if let l = d.loading {
+                // The spec times its data loading; where the run departed from the spec's data, it says why.
+                let subset = l.subset.map { ", a subset of \(Format.grouped($0)) images (70/15/15% from train/val/test)" } ?? ""
+                counts += "<p class=\"section-note\">Loaded in \(esc(Format.seconds(l.seconds)))\(esc(subset)).</p>\n"
+                for note in l.notes ?? [] { counts += "<p class=\"section-note\">Note: \(esc(note))</p>\n" }
+            }
             // A sample grid narrow enough sits beside the chart and the table goes below; a wide grid
             // gets the full width below, and the table sits beside the chart.
             return out + (wide ? counts + "</div>\n" + samples() : samples() + "</div>\n" + counts) + "</section>\n"
@@ -444,7 +451,7 @@ struct Page {
         let rows: [[HTMLTable.Cell]] = profiles.map { lp in
             let p = lp.profile
             return [HTMLTable.Cell(lp.label, tooltip: "\(p.model), from \(lp.file)"),
-                    .number(Format.macs(p.macs_per_sample)), .number(Format.flops(p.flops_per_sample)),
+                    .number(Format.significant(p.specGFLOPs)), .number(Format.macs(p.macs_per_sample)), .number(Format.flops(p.flops_per_sample)),
                     .number(Format.compact(p.parameters), tooltip: Format.grouped(p.parameters)),
                     .number(memory(p.peak_memory_bytes?.planned)), .number(memory(p.peak_memory_bytes?.measured)),
                     .number(p.latency_ms.map { Format.milliseconds($0.median) } ?? "–"),
@@ -452,9 +459,10 @@ struct Page {
                     .number(p.latency_ms.map { Format.milliseconds($0.mean) + " ± " + Format.milliseconds($0.std) } ?? "–"),
                     .number(p.throughput_samples_per_s.map(Format.throughput) ?? "–")]
         }
-        out += table(HTMLTable(caption: "Cost per image (latency at batch 1)",
-                               headers: ["Model", "MACs", "FLOPs", "Params", "Peak mem. planned", "measured", "p50", "p95", "Mean ± std", "Throughput"],
-                               numericColumns: Set(1..<10), rows: rows))
+        out += table(HTMLTable(caption: "Cost per image (latency at batch 1; GFLOPs in the \(Format.gflopsConvention); FLOPs at 2 per MAC)",
+                               headers: ["Model", "GFLOPs", "MACs", "FLOPs", "Params", "Peak mem. planned", "measured", "p50", "p95", "Mean ± std",
+                                         "Throughput"],
+                               numericColumns: Set(1..<11), rows: rows))
 
         out += "<h3>Latency</h3>\n<div class=\"grid\">\n"
         for lp in profiles {
@@ -577,7 +585,24 @@ struct Page {
         out += table(HTMLTable(caption: "Techniques (estimated / measured)",
                                headers: ["Technique", "Speed-up", "MACs removed", "Params removed", "Max output change", "Retraining"],
                                numericColumns: Set(1..<5), rows: rows))
+        if let findings = run.analysis.value!.findings { out += keyFindings(findings) }
         return out + "</section>\n"
+    }
+
+    /// The spec's "key findings" and roadmap: the ranking by measured benefit, the top two, the phases.
+    mutating func keyFindings(_ f: AnalysisFile.Findings) -> String {
+        var out = "<h3>Key findings</h3>\n<p>Top two architectural techniques: <strong>"
+            + esc(f.top_two.isEmpty ? "none with a benefit above 1" : f.top_two.joined(separator: ", ")) + "</strong>.</p>\n"
+        let rows: [[HTMLTable.Cell]] = f.ranking.map {
+            [.number("\($0.rank)"), HTMLTable.Cell($0.name), HTMLTable.Cell($0.kind), .number($0.benefit.map(Format.speedup) ?? "–"),
+             HTMLTable.Cell($0.basis)]
+        }
+        out += table(HTMLTable(caption: "Techniques ranked by benefit (\(f.benefit_definition))",
+                               headers: ["Rank", "Technique", "Kind", "Benefit", "Basis"], numericColumns: [0, 3], rows: rows))
+        out += "<h3>Recommended roadmap</h3>\n<ol class=\"roadmap\">\n"
+        for p in f.roadmap { out += "<li><strong>Phase \(p.phase) (\(esc(p.title)))</strong>: \(esc(p.summary))</li>\n" }
+        if f.roadmap.isEmpty { out += "<li>No technique measured a benefit above 1.</li>\n" }
+        return out + "</ol>\n<p class=\"muted\">\(esc(f.combination_rule)).</p>\n"
     }
 
     // MARK: - 6. SLA
@@ -657,7 +682,9 @@ struct Page {
                 target = Self.comparison(first).map { "\($0) \(v)" } ?? v
             case .text(let s): target = s + (first.unit.isEmpty || first.unit == "fraction" ? "" : " " + first.unit)
             }
-            var row: [HTMLTable.Cell] = [HTMLTable.Cell(checkName), HTMLTable.Cell(target)]
+            // A GFLOPs check names its convention: the spec's, one operation per multiply-accumulate.
+            let isGFLOPs = ["gflop", "gflops"].contains(first.unit.lowercased())
+            var row: [HTMLTable.Cell] = [HTMLTable.Cell(checkName + (isGFLOPs ? " (\(Format.gflopsConvention))" : "")), HTMLTable.Cell(target)]
             for (_, sla) in loaded {
                 guard let c = sla.checks.first(where: { $0.name == checkName }) else { row += ["–", "", ""]; continue }
                 row.append(.number(Self.value(c.measured, unit: c.unit, interval: c.ci95), tooltip: Format.significant(c.measured, 6)))
@@ -682,7 +709,8 @@ struct Page {
 
         // The headline numbers side by side, with the change where both are there.
         let fields: [(String, (SLAFile) -> Double?, (Double) -> String, Bool, (SLAFile) -> Interval?)] = [
-            ("Compute per image", { $0.gflops_per_sample }, { Format.significant($0) + " GFLOP" }, true, { _ in nil }),
+            ("Compute per image, GFLOPs (\(Format.gflopsConvention))", { $0.specGFLOPs }, { Format.significant($0) + " GFLOP" }, true,
+             { _ in nil }),
             ("Peak memory", { $0.peak_memory_mb }, Format.megabytes, true, { _ in nil }),
             ("Latency, batch 1", { $0.latency_ms }, Format.milliseconds, true, { _ in nil }),
             ("Latency per image, batched", { $0.amortized_latency_ms }, Format.milliseconds, true, { _ in nil }),

@@ -136,10 +136,8 @@ extension PlanBuilder {
         try check(dnnl_post_ops_create(&ops), "post-ops")
         defer { dnnl_post_ops_destroy(ops) }
         if let sum { try check(dnnl_post_ops_append_sum(ops, sum.scale, 0, sum.type), "post-op sum") }
-        switch activation {
-        case .relu?: try check(dnnl_post_ops_append_eltwise(ops, dnnl_eltwise_relu, 0, 0), "post-op relu")
-        case .relu6?: try check(dnnl_post_ops_append_eltwise(ops, dnnl_eltwise_clip_v2, 0, 6), "post-op relu6")
-        default: break
+        if let activation, let e = FusedPostOp(activation: activation)?.eltwise {
+            try check(dnnl_post_ops_append_eltwise(ops, e.alg, e.alpha, e.beta), "post-op \(activation.kindName)")
         }
         try check(dnnl_primitive_attr_set_post_ops(attr, ops), "post-ops")
         return attr

@@ -22,7 +22,9 @@ extension PlanBuilder {
     mutating func separable(_ dw: (node: Int, activation: Op?, result: Int), _ pw: (node: Int, residual: ValueID?, activation: Op?),
                             result: Int, step: Int) throws {
         let (d, p) = (graph.nodes[dw.node], graph.nodes[pw.node])
-        guard takes(.separable), case .conv2d(let a) = d.op, case .conv2d(let b) = p.op,
+        // Our kernel applies ReLU or ReLU6; other activations (hard-swish, swish) stay oneDNN post-ops of two convolutions.
+        let reluOnly = [dw.activation, pw.activation].allSatisfy { $0 == nil || $0 == .relu || $0 == .relu6 }
+        guard reluOnly, takes(.separable), case .conv2d(let a) = d.op, case .conv2d(let b) = p.op,
               SeparableConv.applies(input: shapes[d.inputs[0].index], depthwise: a, dwWeight: shapes[d.inputs[1].index], pointwise: b,
                                     pwWeight: shapes[p.inputs[1].index]) else {
             try conv(dw.node, residual: nil, activation: dw.activation, result: dw.result, step: step)

@@ -225,8 +225,7 @@ struct PlanBuilder {
         let hasBias = node.inputs.count == 3
         var post: [FusedPostOp] = []
         if residual != nil { post.append(.add(Tensor(zeros: []))) }
-        if case .relu? = activation { post.append(.relu) }
-        if case .relu6? = activation { post.append(.relu6) }
+        if let activation, let p = FusedPostOp(activation: activation) { post.append(p) }
         let src = try activationMD(xs, any: true), dst = try activationMD(out, any: true)
         let biasMD = keep(try MemoryDesc(dims: [ws[0]], tag: dnnl_a))
         let attr = try post.isEmpty ? ctx.attributes : ctx.attributes(with: post)
@@ -389,6 +388,21 @@ struct PlanBuilder {
             values[n] = (out, dst)
         case .conv2d:
             try conv(n, residual: nil, activation: nil, result: n, step: -1)
+        case .activation(let f):
+            try eltwise(n, f, name: name)
+        case .binary(let op):
+            try binary(n, op, name: name)
+        case .softmax(let axis):
+            try softmax(n, axis: axis, name: name)
+        case .reduceMean(let axes, let keepDims):
+            try reduceMean(n, axes: axes, keepDims: keepDims, name: name)
+        case .transpose(let perm):
+            try transpose(n, permutation: perm, name: name)
+        case .concat(let axis):
+            try concat(n, axis: axis, name: name)
+        case .pad(let a):
+            let sources = try ReferenceBackend.padSources(shapes[node.inputs[0].index], a)
+            try hostStep(n, what: "pad", kind: .dataMovement, name: name, body: HostStep.pad(sources: sources, value: a.value))
         case .softmaxCrossEntropy, .input, .parameter, .buffer:
             throw EngineError.unsupported("runtime", "\(node.op.kindName) has no place in an inference plan (export the model without its loss)")
         }

@@ -17,13 +17,17 @@ public struct PlanRequest: Sendable {
     public var int8Weights: Int8WeightRange?
     public var parallelism: PlanParallelism
     public var convolutions: ConvolutionAlgorithm
+    /// Whether the plan fuses (activations and residual adds into convolutions, separable pairs, the pool+linear head);
+    /// off only to measure what fusion brings (`bench infer --no-fusion`).
+    public var fuse: Bool
 
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int], layout: PlanLayout = .channelsLast,
                 precision: Precision = .fp32, calibration: Int8Calibration? = nil, int8Weights: Int8WeightRange? = nil,
-                parallelism: PlanParallelism = .intraOp, convolutions: ConvolutionAlgorithm = .direct) {
+                parallelism: PlanParallelism = .intraOp, convolutions: ConvolutionAlgorithm = .direct, fuse: Bool = true) {
         (self.graph, self.parameters, self.inputName, self.inputShape) = (graph, parameters, inputName, inputShape)
         (self.layout, self.precision, self.calibration, self.int8Weights) = (layout, precision, calibration, int8Weights)
         (self.parallelism, self.convolutions) = (parallelism, convolutions)
+        self.fuse = fuse
     }
 }
 

@@ -39,7 +39,8 @@ struct PlannedStep {
     }
 }
 
-/// Groups nodes for fusion: conv → ReLU/ReLU6, and conv → add(residual) → ReLU, where the fused nodes
+/// Groups nodes for fusion: conv → activation (ReLU, ReLU6, sigmoid, hard-sigmoid, hard-swish, swish: one oneDNN
+/// eltwise post-op), and conv → add(residual) → activation, where the fused nodes
 /// have no other readers. For `add(a, b)`, the operand computed later is the conv fused with the add;
 /// the earlier one is the residual (already computed when the conv runs). A grouped convolution (with its
 /// activation) and the 1×1 convolution that alone reads it (with its own) form one separable step.
@@ -54,7 +55,7 @@ enum PlanLowering {
         func activation(after i: Int) -> (Op, Int)? {
             guard let r = soleReader(i) else { return nil }
             switch graph.nodes[r].op {
-            case .relu, .relu6: return (graph.nodes[r].op, r)
+            case .relu, .relu6, .activation: return (graph.nodes[r].op, r)
             default: return nil
             }
         }

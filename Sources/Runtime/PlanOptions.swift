@@ -34,6 +34,13 @@ extension Precision {
 /// The op families the runtime reports time by (the spec's `operation_breakdown`).
 public enum OpKind: String, Sendable, CaseIterable, Codable {
     case convolution, batchNorm = "batch_norm", activation, pooling, linear, resize, add
+    /// Broadcast sums, differences, products and quotients (a squeeze-excitation's scale).
+    case elementwise
+    case softmax
+    /// Means over axes other than a plane's (those are pooling).
+    case reduction
+    /// Transpose, pad and concat.
+    case dataMovement = "data_movement"
     case layoutConversion = "layout_conversion"
     /// Rounding onto an int8 grid (`fake_quantize` steps that a convolution could not absorb).
     case quantize

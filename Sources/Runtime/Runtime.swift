@@ -25,6 +25,8 @@ public final class Runtime: Sendable {
     /// How fp32 plans compute 3×3 stride-1 convolutions (`.auto`: direct or Winograd per shape, timed when
     /// a plan is compiled; `.direct` turns Winograd off).
     public let convolutions: ConvolutionAlgorithm
+    /// Whether plans fuse (`PlanRequest.fuse`).
+    public let fuse: Bool
     /// What compiles the plans.
     public let compiler: any PlanCompiler
     /// One cell per batch size asked for; a cell's lock is held while its plan compiles.
@@ -42,12 +44,13 @@ public final class Runtime: Sendable {
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int],
                 layout: PlanLayout = .channelsLast, precision: Precision? = nil, calibration: Int8Calibration? = nil,
                 int8Weights: Int8WeightRange? = nil, parallelism: PlanParallelism = .auto, convolutions: ConvolutionAlgorithm = .auto,
-                compiler: any PlanCompiler = DNNLPlanCompiler()) {
+                compiler: any PlanCompiler = DNNLPlanCompiler(), fuse: Bool = true) {
         self.graph = graph; self.parameters = parameters; self.inputName = inputName; self.compiler = compiler
         self.sampleShape = sampleShape; self.layout = layout; self.precision = precision ?? compiler.nativePrecision(for: graph)
         self.int8Weights = int8Weights
         self.parallelism = parallelism
         self.convolutions = convolutions
+        self.fuse = fuse
         int8Ranges = Mutex(calibration)
     }
 
@@ -84,7 +87,7 @@ public final class Runtime: Sendable {
             // A failed compilation leaves the cell empty: the next caller tries again.
             let request = PlanRequest(graph: graph, parameters: parameters, inputName: inputName, inputShape: [batch] + sampleShape,
                                       layout: layout, precision: precision, calibration: calibration, int8Weights: int8Weights,
-                                      parallelism: parallelism, convolutions: convolutions)
+                                      parallelism: parallelism, convolutions: convolutions, fuse: fuse)
             let p = try compiling.withLock { _ in try compiler.compile(request) }
             plan = p
             return p

@@ -28,6 +28,8 @@ public struct InferenceBenchmark {
     public var int8Weights: Int8WeightRange?
     public var parallelism = PlanParallelism.auto
     public var convolutions = ConvolutionAlgorithm.auto
+    /// false: plans without fusion (to measure what it brings).
+    public var fuse = true
     /// A MedMNIST `.npz` whose val images measure a reduced precision's top-1 agreement with fp32.
     public var agreementData: URL?
     public var peer = Peer.skipped("no ONNX file")
@@ -40,7 +42,7 @@ public struct InferenceBenchmark {
         let p = precision ?? Precision.native(for: model.graph)
         let runtime = Runtime(graph: model.graph, parameters: model.parameters, inputName: model.inputName, sampleShape: shape,
                               layout: layout, precision: p, calibration: calibration, int8Weights: int8Weights, parallelism: parallelism,
-                              convolutions: convolutions)
+                              convolutions: convolutions, fuse: fuse)
         let calibrationSource = try runtime.calibration()?.source
         // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
         var outputChange: Double?

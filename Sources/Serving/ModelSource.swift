@@ -37,9 +37,18 @@ public enum ModelSource: Sendable, Equatable {
             guard FileManager.default.fileExists(atPath: path) else { throw ClassifierError.noSuchFile(.checkpoint, path: path) }
             let ckpt = try Checkpoint.read(URL(fileURLWithPath: path))
             var d = ckpt.descriptor
-            if let inputSize { d.input_size = inputSize }
-            let g = try ModelGraph(try d.layer(), inputShape: d.inputShape(batch: 1))
-            var loaded = LoadedModel(name: d.model, graph: g.graph, parameters: ckpt.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
+            let graph: Graph
+            if let custom = ckpt.customGraph {
+                // A rewritten model (`pneumo optimize`, a fine-tuned rewrite) runs as stored, at the size it was built for.
+                if let inputSize, inputSize != d.input_size {
+                    throw ClassifierError.unreadableModel(.checkpoint, path: path, reason: "checkpoint \(path) holds a rewritten graph built for \(d.input_size) px; it cannot be run at --input-size \(inputSize)")
+                }
+                graph = custom
+            } else {
+                if let inputSize { d.input_size = inputSize }
+                graph = try ModelGraph(try d.layer(), inputShape: d.inputShape(batch: 1)).graph
+            }
+            var loaded = LoadedModel(name: d.model, graph: graph, parameters: ckpt.parameters, sampleShape: Array(d.inputShape(batch: 1).dropFirst()))
             loaded.threshold = ckpt.info["threshold"].flatMap(Double.init)
             loaded.temperature = ckpt.info["temperature"].flatMap(Double.init)
             return loaded

@@ -77,8 +77,12 @@ public struct ClinicalEvaluation: Codable, Sendable {
     public var operating_curve: [OperatingPoint]?
     /// The ROC curve on the reported split, thinned to at most ~200 points (every corner kept when fewer).
     public var roc: [ROCPoint]
+    /// How the images were loaded, and how long it took (`pneumo eval` sets it).
+    public var data_loading: DataLoadingReport? = nil
+    /// Where this evaluation differs from the spec's defaults, and why ("no test split in this file; evaluating on val").
+    public var spec_differences: [String]? = nil
 
-    public static func run(checkpoint: Checkpoint, dataset: MedMNISTDataset, split: Split, thresholds: [Double],
+    public static func run(checkpoint: Checkpoint, dataset: some SplitSource, split: Split, thresholds: [Double],
                            targetSensitivity: Double?, rule: ThresholdRule = .valSensitivity, batchSize: Int,
                            testTimeAugmentation: TestTimeAugmentation? = nil, backend: any Backend) throws -> ClinicalEvaluation {
         let d = checkpoint.descriptor
@@ -160,6 +164,7 @@ public struct ClinicalEvaluation: Codable, Sendable {
                                 c.brier_uncalibrated, c.ece_uncalibrated))
         }
         lines.append("[a, b]: 95% intervals (Wilson for proportions); F1 has none")
+        for note in spec_differences ?? [] { lines.append("note: " + note) }
         return lines.joined(separator: "\n")
     }
 }

@@ -91,17 +91,18 @@ public struct Distillation: Sendable {
 extension Distillation {
     /// Trains `count` teachers of `descriptor` with `config` on seeds `config.seed + 1 … + count` (the
     /// student keeps `config.seed`), each into `directory(k)`, and returns distillation from their mean
-    /// softmax. `prepare` sets up each teacher's trainer (progress lines, logging).
+    /// softmax. With `resume`, a teacher whose folder holds a last checkpoint continues from it; `prepare` sets up each teacher's trainer (progress lines, logging).
     public static func trainingEnsemble(of descriptor: ModelDescriptor, config: TrainingConfig, count: Int, train: ImageSplit,
                                         val: ImageSplit, directory: (Int) -> URL, temperature: Float, alpha: Float,
-                                        backend: any Backend, prepare: (inout Trainer) -> Void = { _ in }) throws -> Distillation {
+                                        backend: any Backend, resume: Bool = false,
+                                        prepare: (inout Trainer) -> Void = { _ in }) throws -> Distillation {
         let teachers = try (0..<count).map { i -> (graph: Graph, parameters: ParameterStore) in
             let k = i + 1
             var teacherConfig = config
             teacherConfig.seed = config.seed &+ UInt64(k)
             var trainer = Trainer(descriptor: descriptor, config: teacherConfig, outputDirectory: directory(k), backend: backend)
             prepare(&trainer)
-            let best = try Checkpoint.read(URL(fileURLWithPath: try trainer.run(train: train, val: val).checkpoint))
+            let best = try Checkpoint.read(URL(fileURLWithPath: try trainer.run(train: train, val: val, resume: resume && Trainer.hasLastCheckpoint(in: directory(k))).checkpoint))
             return (try best.graph(), best.parameters)
         }
         return try Distillation(ensemble: teachers, temperature: temperature, alpha: alpha)

@@ -16,7 +16,7 @@ public struct ModelComparison: Codable, Sendable {
     public var delong: DeLong.Comparison
 
     public static func run(_ a: (name: String, checkpoint: Checkpoint), _ b: (name: String, checkpoint: Checkpoint),
-                           dataset: MedMNISTDataset, split: Split, batchSize: Int, backend: any Backend) throws -> ModelComparison {
+                           dataset: some SplitSource, split: Split, batchSize: Int, backend: any Backend) throws -> ModelComparison {
         let sa = try Self.scores(a.checkpoint, dataset: dataset, split: split, batchSize: batchSize, backend: backend)
         let sb = try Self.scores(b.checkpoint, dataset: dataset, split: split, batchSize: batchSize, backend: backend)
         guard let test = DeLong.compare(scoresA: sa.scores, scoresB: sb.scores, labels: sa.labels) else {
@@ -28,7 +28,7 @@ public struct ModelComparison: Codable, Sendable {
     }
 
     /// P(pneumonia) of `checkpoint` (its own input size and channels) on `split`.
-    static func scores(_ checkpoint: Checkpoint, dataset: MedMNISTDataset, split: Split, batchSize: Int,
+    static func scores(_ checkpoint: Checkpoint, dataset: some SplitSource, split: Split, batchSize: Int,
                        backend: any Backend) throws -> Predictions {
         let d = checkpoint.descriptor
         let loader = try DataLoader(try dataset.split(split), batchSize: batchSize, sampling: .sequential,

@@ -17,8 +17,17 @@ public struct Trainer {
     /// When set, the loss is distillation from its teacher instead of plain cross-entropy (`train_loss` in
     /// the history is then that loss; `val_loss` stays cross-entropy, comparable across runs).
     public var distillation: Distillation?
+    /// Weights a fresh run starts from instead of the model's initialization (`--init`); a resumed run ignores them.
+    /// Applied to zoo models only (`initial` already carries its weights).
+    public var initialWeights: InitialWeights?
     /// Called after each epoch (the CLI prints a line).
     public var onEpoch: (EpochRecord) -> Void = { _ in }
+    /// Called with the run's pace: once after its first few steps, then after every epoch (remaining-time estimates).
+    /// The first one also times a validation batch, so that its estimate counts the validation passes too.
+    public var onPace: ((TrainingPace) -> Void)?
+    /// Asked after each epoch's checkpoints are written: true stops the run there (`TrainingStopped`), to be
+    /// continued later with `resume` (Ctrl-C in the CLI).
+    public var stopRequested: @Sendable () -> Bool = { false }
     /// Called with notes the user should see (the CLI prints them on stderr).
     public var log: (String) -> Void = { _ in }
     public var showProgress = true
@@ -28,7 +37,7 @@ public struct Trainer {
     }
 
     var bestURL: URL { outputDirectory.appendingPathComponent("best.safetensors") }
-    var lastURL: URL { outputDirectory.appendingPathComponent("last.safetensors") }
+    var lastURL: URL { outputDirectory.appendingPathComponent("last.safetensors") }   // `hasLastCheckpoint(in:)` looks for it
     var historyURL: URL { outputDirectory.appendingPathComponent("history.json") }
 
     func preprocessing() throws -> Preprocessing {
@@ -47,11 +56,18 @@ public struct Trainer {
                                          augmentation: config.augment ? config.augmentation : nil, seed: config.seed)
         let valLoader = try DataLoader(val, batchSize: max(config.batchSize, 64), sampling: .sequential, preprocessing: preprocessing())
         let weights = config.classWeights ? try inverseFrequencyClassWeights(counts: train.classCounts) : nil
+        let resuming = resume ? try resumable() : false
         let inference: (graph: Graph, parameters: ParameterStore)
+        var initReport: InitialWeights.Report?
         if let initial {
             inference = initial
         } else {
-            let fresh = try ModelGraph(try descriptor.layer(), inputShape: descriptor.inputShape(batch: 1), seed: config.seed)
+            var fresh = try ModelGraph(try descriptor.layer(), inputShape: descriptor.inputShape(batch: 1), seed: config.seed)
+            if let initialWeights, !resuming {
+                let report = try initialWeights.apply(to: &fresh.parameters)
+                report.lines.forEach(log)
+                initReport = report
+            }
             inference = (fresh.graph, fresh.parameters)
         }
         let customGraph = initial?.graph
@@ -69,7 +85,7 @@ public struct Trainer {
 
         var history: [EpochRecord] = []
         var best = BestEpoch(), startEpoch = 0
-        if resume, try resumable() {
+        if resuming {
             let last = try Checkpoint.read(lastURL)
             guard last.descriptor == descriptor, (last.customGraph == nil) == (initial == nil) else {
                 throw TrainingError("\(lastURL.path) holds \(last.descriptor.modelDescription) at \(last.descriptor.input_size) px, not \(descriptor.modelDescription) at \(descriptor.input_size) px")
@@ -97,6 +113,7 @@ public struct Trainer {
         let root = SeededRandom(seed: config.seed)
         var stoppedEarly = best.epochsSince >= config.patience && startEpoch > 0
         var epoch = startEpoch
+        var pace = PaceMeter(stepsPerEpoch: trainLoader.batchesPerEpoch, epochs: config.epochs)
         while epoch < config.epochs && !stoppedEarly {
             let started = DispatchTime.now().uptimeNanoseconds
             let lr = schedule.learningRate(epoch: epoch)
@@ -115,6 +132,11 @@ public struct Trainer {
                 correct += Self.correctCount(logits: logits, labels: batch.labels)
                 seen += n; done += 1
                 bar.update(done: done, samples: seen, loss: lossSum / Double(seen))
+                if let onPace, var measured = pace.stepped(epoch: epoch, stepsDone: done) {
+                    measured.validationSeconds = try validationSeconds(val, graph: model.graph, parameters: step.parameters,
+                                                                       batches: valLoader.batchesPerEpoch)
+                    onPace(measured)
+                }
             }
             let kept = average?.shadow ?? step.parameters
             let val = try Evaluator.predict(graph: model.graph, parameters: kept, loader: valLoader, backend: backend)
@@ -136,6 +158,10 @@ public struct Trainer {
             stoppedEarly = best.epochsSince >= config.patience
             try saveLast(step: step, average: average, epoch: epoch, best: best, history: history, graph: customGraph)
             onEpoch(record)
+            if !stoppedEarly && epoch + 1 < config.epochs {
+                if stopRequested() { throw TrainingStopped(epochsDone: epoch + 1, folder: outputDirectory) }
+                onPace?(pace.finished(epoch: epoch, seconds: record.seconds))
+            }
             epoch += 1
         }
         let temperature = try calibrateBest(graph: model.graph, valLoader: valLoader)
@@ -143,7 +169,7 @@ public struct Trainer {
         return TrainingSummary(best_epoch: best.epoch + 1, best_val_auc: best.auc, temperature: temperature,
                                seconds_per_epoch: timed.isEmpty ? 0 : timed.reduce(0, +) / Double(timed.count),
                                checkpoint: bestURL.path, last_checkpoint: lastURL.path, epochs_run: history.count,
-                               stopped_early: stoppedEarly, history: history)
+                               stopped_early: stoppedEarly, history: history, initialization: initReport)
     }
 
     /// The last checkpoint carries the optimizer state too (tensors `optimizer.*`), so weights and
@@ -199,6 +225,21 @@ public struct Trainer {
         return false
     }
 
+    /// One validation pass, estimated from one batch of it timed.
+    private func validationSeconds(_ val: ImageSplit, graph: Graph, parameters: ParameterStore, batches: Int) throws -> Double {
+        let batch = max(config.batchSize, 64)
+        let first = try DataLoader(try val.prefix(min(batch, val.count)), batchSize: batch, sampling: .sequential,
+                                   preprocessing: preprocessing())
+        let started = DispatchTime.now().uptimeNanoseconds
+        _ = try Evaluator.predict(graph: graph, parameters: parameters, loader: first, backend: backend)
+        return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 * Double(batches)
+    }
+
+    /// Whether `folder` holds the last checkpoint a killed run continues from.
+    public static func hasLastCheckpoint(in folder: URL) -> Bool {
+        FileManager.default.fileExists(atPath: folder.appendingPathComponent("last.safetensors").path)
+    }
+
     /// history.json beside the last checkpoint, with an error that names it.
     func resumedHistory() throws -> [EpochRecord] {
         let data: Data
@@ -217,6 +258,13 @@ public struct Trainer {
             return row.firstIndex(of: row.max()!)! - r * k == Int(y[r])
         }.count
     }
+}
+
+/// A run stopped on request after a finished epoch; its last checkpoint continues it.
+public struct TrainingStopped: Error, CustomStringConvertible {
+    public let epochsDone: Int
+    public let folder: URL
+    public var description: String { "training stopped on request after epoch \(epochsDone); \(folder.path)/last.safetensors continues it" }
 }
 
 public struct TrainingError: Error, CustomStringConvertible {

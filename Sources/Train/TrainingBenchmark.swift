@@ -44,11 +44,13 @@ public struct TrainingBenchmark: Sendable {
         }
         let median = times.sorted()[times.count / 2]
         let macs = try GraphCost.trainingMACs(m.graph, inputs: ["image": shape, "label": [batch]])
+        let forward = try GraphCost.forwardMACs(m.graph, inputs: ["image": [1] + shape.dropFirst(), "label": [1]])
         return TrainingBenchmarkResult(
             model: model, input_size: inputSize, batch: batch, steps: steps, threads: CPUDevice.threadCount, backend: backend.name,
             step_ms: median, step_ms_min: times.min()!, step_ms_max: times.max()!,
             samples_per_s: Double(batch) / (median / 1000), gflops_per_s: 2 * Double(macs) / (median / 1000) / 1e9,
             training_gflops_per_step: 2 * Double(macs) / 1e9,
+            macs_per_sample: forward, flops_per_sample: ComputeConvention.flops(macs: forward),
             forward_backward_ms: gradientTimes.sorted()[gradientTimes.count / 2], optimizer_ms: optimizerTimes.sorted()[optimizerTimes.count / 2])
     }
 }
@@ -66,8 +68,12 @@ public struct TrainingBenchmarkResult: Encodable, Sendable {
     public let step_ms_min: Double
     public let step_ms_max: Double
     public let samples_per_s: Double
+    /// Hardware FLOPs (2 per MAC) of the training step per second, and per step; not the spec's per-sample GFLOPs.
     public let gflops_per_s: Double
     public let training_gflops_per_step: Double
+    /// One sample's forward pass (`ComputeConvention`): MACs, and FLOPs at 2 per MAC.
+    public let macs_per_sample: Int
+    public let flops_per_sample: Int
     /// Medians of the two parts of a step: forward + backward, and the Adam update.
     public let forward_backward_ms: Double
     public let optimizer_ms: Double
@@ -79,7 +85,7 @@ public struct TrainingBenchmarkResult: Encodable, Sendable {
           step      \(String(format: "%.1f", step_ms)) ms median (min \(String(format: "%.1f", step_ms_min)), max \(String(format: "%.1f", step_ms_max)), \(steps) steps)
           samples/s \(String(format: "%.1f", samples_per_s))
           parts     forward + backward \(String(format: "%.1f", forward_backward_ms)) ms, Adam \(String(format: "%.1f", optimizer_ms)) ms
-          GFLOP/s   \(String(format: "%.1f", gflops_per_s)) (\(String(format: "%.2f", training_gflops_per_step)) GFLOP per step: forward + both gradients)
+          GFLOP/s   \(String(format: "%.1f", gflops_per_s)) (\(String(format: "%.2f", training_gflops_per_step)) GFLOP per step: forward + both gradients, 2 FLOPs per MAC)
         """
     }
 }

@@ -84,12 +84,20 @@ public struct TrainingSummary: Codable, Sendable {
     public var epochs_run: Int
     public var stopped_early: Bool
     public var history: [EpochRecord]
+    /// How the images were loaded, and how long it took (`pneumo train` sets it; absent otherwise).
+    public var data_loading: DataLoadingReport? = nil
+    /// Where this run differs from the spec's defaults, and why (`pneumo train` sets it; absent otherwise).
+    public var spec_differences: [String]? = nil
+    /// What `--init` loaded (`init`; null without it).
+    public var initialization: InitialWeights.Report? = nil
 
     /// "AUC 0.9712", or "AUC undefined (chosen by val loss)", for summary lines.
     public var bestText: String { best_val_auc.map { String(format: "AUC %.4f", $0) } ?? "AUC undefined (chosen by val loss)" }
 
     private enum CodingKeys: String, CodingKey {
         case best_epoch, best_val_auc, temperature, seconds_per_epoch, checkpoint, last_checkpoint, epochs_run, stopped_early, history
+        case data_loading, spec_differences
+        case initialization = "init"
     }
 
     /// Undefined values as explicit `null`s, as in `EpochRecord`.
@@ -104,5 +112,8 @@ public struct TrainingSummary: Codable, Sendable {
         try c.encode(epochs_run, forKey: .epochs_run)
         try c.encode(stopped_early, forKey: .stopped_early)
         try c.encode(history, forKey: .history)
+        try c.encodeIfPresent(data_loading, forKey: .data_loading)
+        try c.encodeIfPresent(spec_differences, forKey: .spec_differences)
+        try c.encode(initialization, forKey: .initialization)
     }
 }

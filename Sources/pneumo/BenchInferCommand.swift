@@ -27,6 +27,8 @@ struct BenchInferCommand: ParsableCommand {
     var convolutions = ConvolutionAlgorithm.auto
     @Option(name: .customLong("agreement-data"), help: ArgumentHelp("A MedMNIST .npz: with a reduced --precision, the fraction of val images whose predicted class equals fp32's.", valueName: "file"))
     var agreementData: String?
+    @Flag(name: .customLong("no-fusion"), help: "Compile plans without fusion (activations and residual adds into convolutions, separable pairs, the pool+linear head), to measure what fusion brings.")
+    var noFusion = false
     @Flag(name: .customLong("no-peer"), help: "Do not run ONNX Runtime on the --onnx file for comparison.") var noPeer = false
     @Flag(help: "Print JSON.") var json = false
 
@@ -63,6 +65,7 @@ struct BenchInferCommand: ParsableCommand {
         benchmark.int8Weights = int8Weights
         benchmark.parallelism = parallelism
         benchmark.convolutions = convolutions
+        benchmark.fuse = !noFusion
         benchmark.agreementData = agreementData.map(URL.init(fileURLWithPath:))
         benchmark.peer = peer
         let result = try benchmark.run(m)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import GraphCore
 import Foundation
 import Serving
@@ -9,17 +10,27 @@ import Runtime
 struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
-        abstract: "Profile a model on the runtime: MACs/FLOPs, parameters, peak memory, latency, throughput, time by operation, batch sweep.")
+        abstract: "Profile a model on the runtime: MACs/FLOPs, parameters, peak memory, latency, throughput, time by operation, batch sweep.",
+        discussion: """
+            As the spec's profiler: 100 timed runs after 10 warm-ups, at batch 1 and at --batch, on the first --batch \
+            val images (its get_sample_batch), from --data or the cached PneumoniaMNIST download of the model's size; \
+            with neither, on random normal inputs (nothing is downloaded), and the output says so. GFLOPs are the \
+            spec's (1 MAC = 1 FLOP, as thop counts): gflops_per_sample = macs_per_sample / 1e9, the figure sla reports; \
+            flops_per_sample counts 2 per MAC.
+            """)
 
     @OptionGroup var source: ModelSourceOptions
-    @Option(help: "Batch size for batch latency, throughput and memory.") var batch = 32
-    @Option(help: "Timed runs.") var runs = 50
-    @Option(help: "Untimed warm-up runs.") var warmup = 5
+    @OptionGroup var dataset: DatasetOptions
+    @Option(help: "Batch size for batch latency, throughput and memory (the spec's sample batch: 32).") var batch = 32
+    @Option(help: "Timed runs (the spec's 100).") var runs = ModelProfile.specRuns
+    @Option(help: "Untimed warm-up runs (the spec's 10).") var warmup = ModelProfile.specWarmup
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Comma-separated batch sizes to sweep.") var sweep = "1,8,32,64,128,256"
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = PlanLayout.channelsLast
-    @Option(help: ArgumentHelp("fp32 convolutions: direct (oneDNN), winograd, winograd4x4, streaming (≤ 16 output pixels), depthwise (3×3 depthwise), separable (3×3 depthwise + 1×1 as one step), or auto (as the runtime deploys; timed when compiling).", valueName: "algorithm"))
-    var convolutions = ConvolutionAlgorithm.direct
+    @Option(help: ArgumentHelp("fp32 convolutions: auto (the default: as the runtime deploys; timed when compiling), direct (oneDNN's: the unoptimized plan's per-step view), winograd, winograd4x4, streaming (≤ 16 output pixels), depthwise (3×3 depthwise), separable (3×3 depthwise + 1×1 as one step).", valueName: "algorithm"))
+    var convolutions = ConvolutionAlgorithm.auto
+    @Option(help: ArgumentHelp("How the timed plans use the threads: auto (the default: as the runtime deploys), intra-op, batch-split, single-thread. Per-step times always come from an intra-op plan.", valueName: "mode"))
+    var parallelism = PlanParallelism.auto
     @Option(help: "How many of the slowest plan steps to list, at batch 1 and at --batch; JSON has them all (step_ms, batch_step_ms).") var steps = 8
     @Flag(help: "Print JSON.") var json = false
 
@@ -35,14 +46,32 @@ struct ProfileCommand: ParsableCommand {
     }
 
     func run() throws {
+        let p = try profile()
+        print(json ? try p.jsonString() : ProfileTable.render(p, steps: steps))
+    }
+
+    /// The profile `run` prints.
+    func profile() throws -> ModelProfile {
         ThreadCount.apply(threads)
         let m = try source.load()
         var options = ModelProfile.Options()
         options.batch = batch; options.runs = runs; options.warmup = warmup; options.sweep = sweepSizes
         options.layout = layout
         options.convolutions = convolutions
-        let p = try ModelProfile.measure(name: m.name, graph: m.graph, parameters: m.parameters, inputName: m.inputName,
-                                         sampleShape: m.sampleShape, options: options)
-        print(json ? try p.jsonString() : ProfileTable.render(p, steps: steps))
+        options.parallelism = parallelism
+        options.sample = try sample(for: m.sampleShape)
+        return try ModelProfile.measure(name: m.name, graph: m.graph, parameters: m.parameters, inputName: m.inputName,
+                                        sampleShape: m.sampleShape, options: options)
+    }
+
+    /// The spec's sample batch: the first --batch val images, preprocessed for the model; nil without data.
+    func sample(for shape: [Int]) throws -> ProfileSample? {
+        guard shape.count == 3, let file = try dataset.openIfPresent(preferredSize: shape[1]) else { return nil }
+        guard file.availableSplits.contains(.val), case let val = try file.split(.val), val.count > 0 else {
+            throw ValidationError("\(file.file) has no val images to take the profiling batch from (the spec's sample batch is val's)")
+        }
+        let n = min(batch, val.count)
+        let images = try Preprocessing(size: shape[1], channels: shape[0]).images(val, indices: Array(0..<n))
+        return try ProfileSample(images: images, source: "the first \(n) val images of \(file.file)")
     }
 }

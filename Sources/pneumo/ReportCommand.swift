@@ -3,7 +3,7 @@ import Foundation
 import Report
 
 /// `pneumo report`: the visual report of a run directory. A thin shell over `RunReport.write`.
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: ParsableCommand, ExemptFromOneDNNCheck {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write a self-contained HTML report (and each chart as SVG) from a run directory.",

@@ -12,6 +12,8 @@ struct SummaryCommand: ParsableCommand {
         discussion: """
             Give one of --model (a family member: \(ModelZoo.names.joined(separator: ", "))), --config (a JSON or \
             YAML model spec) or --checkpoint. MACs are convolution + linear multiply-accumulates for one sample; \
+            GFLOPs are the spec's (1 MAC = 1 FLOP, as thop counts: gflops_per_sample = MACs / 1e9, as profile \
+            and sla report it; flops_per_sample counts 2 per MAC, and the older key gflops too); \
             the model size is parameters × 4 bytes in MB (2^20 bytes).
             """)
 
@@ -29,7 +31,7 @@ struct SummaryCommand: ParsableCommand {
     var widths: String?
     @Option(help: "PneumoNet separable residual blocks per stage (--model pneumonet).") var blocks: Int?
     @Option(help: "Bilinear resize of the input before the stem (ResNet family).") var upsample: Int?
-    @Flag(help: "Print JSON (keys: parameters, macs, model_size_mb, layers, breakdown, model_info, …).") var json = false
+    @Flag(help: "Print JSON (keys: parameters, macs, macs_per_sample, flops_per_sample, gflops_per_sample, model_size_mb, layers, breakdown, model_info, …).") var json = false
 
     var modelOptions: ModelOptions {
         get throws {

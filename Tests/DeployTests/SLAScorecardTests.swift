@@ -28,6 +28,10 @@ import TestSupport
         let compute = try ComputeProfile(graph: m.graph, parameters: m.parameters, inputName: "image", sampleShape: [1, 28, 28])
         #expect(card.gflops_per_sample == Double(compute.macs_per_sample) / 1e9)
         #expect(card.true_gflops_per_sample == 2 * card.gflops_per_sample)
+        #expect(card.macs_per_sample == compute.macs_per_sample && card.flops_per_sample == 2 * compute.macs_per_sample)
+        #expect(card.table().contains(String(format: "GFLOPs per sample (spec's convention: 1 MAC = 1 FLOP, as thop counts): %.4f",
+                                             card.gflops_per_sample)))
+        #expect(card.spec_differences == nil)  // the val-sensitivity rule is the spec's
         #expect(card.checks.map(\.name) == ["GFLOPs per sample", "peak memory", "single-image latency", "throughput", "sensitivity"])
         #expect(card.pass == card.checks.allSatisfy(\.pass))
         for c in card.checks {
@@ -69,6 +73,27 @@ import TestSupport
                                      preprocessing: try Preprocessing(size: 28), targetSensitivity: 0.99, rule: .wilsonLowerBound,
                                      runs: 2, sweep: [4])
         }
+    }
+
+    /// The Wilson rule shows 80% on 16 positives (16/16: lower bound 0.806), and says how it departs from the spec.
+    @Test func wilsonRuleIsSaid() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28], seed: 4)
+        let card = try SLAScorecard.measure(model: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28],
+                                            dataset: try MedMNISTDataset(contentsOf: Self.fixture), split: .val,
+                                            preprocessing: try Preprocessing(size: 28), targetSensitivity: 0.8, rule: .wilsonLowerBound,
+                                            runs: 2, sweep: [4])
+        #expect(card.spec_differences == [ThresholdRule.wilsonLowerBound.specDifference!])
+        #expect(card.table().contains("note: threshold rule wilson-lower-bound: the target must hold for the lower 95% bound"))
+    }
+
+    /// `profile` and `sla` on the same model print the same `gflops_per_sample`: the spec's, MACs / 10⁹.
+    @Test func profileAndScorecardAgreeOnGFLOPs() throws {
+        let (card, m) = try Self.card(split: .val)
+        var options = ModelProfile.Options()
+        options.batch = 2; options.runs = 2; options.warmup = 0; options.sweep = [1]
+        let p = try ModelProfile.measure(name: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28], options: options)
+        #expect(p.gflops_per_sample == card.gflops_per_sample)
+        #expect(p.macs_per_sample == card.macs_per_sample && p.flops_per_sample == card.flops_per_sample)
     }
 
     @Test func aMissedTargetFailsTheCard() throws {

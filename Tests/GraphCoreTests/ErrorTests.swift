@@ -68,6 +68,35 @@ struct ErrorTests {
         }
     }
 
+    /// The tensor ops' shape rules, each error naming the op and the shapes.
+    @Test func tensorOpShapeErrors() {
+        expectEngineError(.shape, op: "mul", mentions: ["[2, 3]", "[4]", "do not broadcast"]) {
+            _ = try backend.binary(.mul, Tensor(zeros: [2, 3]), Tensor(zeros: [4]))
+        }
+        expectEngineError(.shape, op: "transpose", mentions: ["[0, 0, 1]", "[2, 3, 4]"]) {
+            _ = try backend.transpose(Tensor(zeros: [2, 3, 4]), permutation: [0, 0, 1])
+        }
+        expectEngineError(.shape, op: "pad", mentions: ["reflect pads 3, 0 of axis 1", "size 3"]) {
+            _ = try backend.pad(Tensor(zeros: [1, 3]), PadAttributes(begin: [0, 3], end: [0, 0], mode: .reflect))
+        }
+        expectEngineError(.unsupported, op: "pad", mentions: ["negative pads"]) {
+            _ = try backend.pad(Tensor(zeros: [1, 3]), PadAttributes(begin: [0, -1], end: [0, 0]))
+        }
+        expectEngineError(.shape, op: "concat", mentions: ["[2, 3, 4]", "[2, 4, 5]", "axis 1"]) {
+            _ = try backend.concat([Tensor(zeros: [2, 3, 4]), Tensor(zeros: [2, 4, 5])], axis: 1)
+        }
+        expectEngineError(.shape, op: "reduce_mean", mentions: ["axes [2, 1]"]) {
+            _ = try backend.reduceMean(Tensor(zeros: [2, 3, 4]), axes: [2, 1], keepDims: true)
+        }
+        expectEngineError(.shape, op: "softmax", mentions: ["axis 2", "[2, 3]"]) { _ = try backend.softmax(Tensor(zeros: [2, 3]), axis: 2) }
+        // Through the builder, the layer is named.
+        let b = GraphBuilder()
+        let x = b.input("x", shape: [1, 4, 3, 3])
+        expectEngineError(.shape, op: "mul 'se'", mentions: ["[1, 4, 3, 3]", "[1, 3, 1, 1]"]) {
+            try b.scoped("se") { _ = try x.binary(.mul, b.parameter("s", shape: [1, 3, 1, 1], initializer: .ones)) }
+        }
+    }
+
     @Test func poolPaddingAboveHalfTheKernel() {
         expectEngineError(.unsupported, op: "max_pool2d", mentions: ["padding"]) {
             _ = try backend.maxPool2d(Tensor(zeros: [1, 1, 6, 6]), .init(kernel: Pair(2), padding: Pair(2)))

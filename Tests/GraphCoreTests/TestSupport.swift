@@ -91,6 +91,17 @@ struct FixtureFile: Decodable {
         var epsilon: Double?
         var temperature: Double?
         var alpha: Double?
+        // tensor_ops: the op and its attributes.
+        var op: String?
+        var beta: Double?
+        var axis: Int?
+        var axes: [Int]?
+        var keep_dims: Bool?
+        var permutation: [Int]?
+        var begin: [Int]?
+        var end: [Int]?
+        var mode: String?
+        var value: Double?
     }
     struct FixtureTensor: Decodable {
         var shape: [Int]

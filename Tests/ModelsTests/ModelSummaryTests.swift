@@ -15,6 +15,9 @@ import NN
         #expect(s.inputShape == [1, 3, 64, 64])
         #expect(s.modelSizeMB == Double(11_177_538 * 4) / 1_048_576)
         #expect(s.gflops == 2 * 148_046_848 / 1e9)
+        // The names every JSON uses: the spec's GFLOPs are the MACs (1 MAC = 1 FLOP), FLOPs count 2 per MAC.
+        #expect(s.macsPerSample == 148_046_848 && s.flopsPerSample == 2 * 148_046_848 && s.gflopsPerSample == 148_046_848 / 1e9)
+        #expect(s.table().contains("GFLOPs per sample: 0.1480 (spec's convention: 1 MAC = 1 FLOP, as thop counts); 0.2961 at 2 FLOPs per MAC"))
 
         let first = try #require(s.layers.first)
         #expect(first == .init(name: "conv1", kind: "conv2d", outputShape: [1, 64, 32, 32], parameters: 9_408,
@@ -53,6 +56,8 @@ import NN
         }
         #expect(object["parameters"] as? Int == 122_066)
         #expect(object["macs"] as? Int == 3_865_792)
+        #expect(object["macs_per_sample"] as? Int == 3_865_792 && object["flops_per_sample"] as? Int == 2 * 3_865_792)
+        #expect(object["gflops_per_sample"] as? Double == 3_865_792 / 1e9)
         let row = try #require((object["layers"] as? [[String: Any]])?.first)
         #expect(Set(row.keys) == ["name", "kind", "output_shape", "parameters", "macs"])
         let info = try #require(object["model_info"] as? [String: Any])
@@ -73,7 +78,8 @@ import NN
         #expect(lines.contains { $0.hasPrefix("fc.1") && $0.contains("linear") && $0.contains("[-1, 2]") && $0.contains("258") })
         #expect(lines.contains("Total params: 122,066"))
         #expect(lines.contains("Trainable params: 122,066"))
-        #expect(lines.contains { $0.hasPrefix("Conv + linear MACs per sample: 3,865,792 (3.87 M;") })
+        #expect(lines.contains("Conv + linear MACs per sample: 3,865,792 (3.87 M)"))
+        #expect(lines.contains("GFLOPs per sample: 0.0039 (spec's convention: 1 MAC = 1 FLOP, as thop counts); 0.0077 at 2 FLOPs per MAC"))
         #expect(lines.contains { $0.hasPrefix("  convolution") && $0.contains("layers") })
         #expect(lines.contains { $0.hasPrefix("Params size (MB): 0.47") })
     }

@@ -95,8 +95,11 @@ struct ImporterOpTests {
         let gap = try run(pool("GlobalAveragePool", []), x)
         let rm = ProtoBuilder.model(input: [1, 2, 7, 7], nodes: [ProtoBuilder.node("ReduceMean", ["x"], ["y"], [.ints("axes", [-1, -2]), .int("keepdims", 0)])], opset: 13)
         expectClose(try run(rm, x), try gap.reshaped([1, 2]), .exact, "ReduceMean axes [-1, -2], keepdims 0")
-        let rmBad = ProtoBuilder.model(input: [1, 2, 7, 7], nodes: [ProtoBuilder.node("ReduceMean", ["x"], ["y"], [.ints("axes", [1])])], opset: 13)
-        #expect(refusal(rmBad).contains("only the mean over axes 2 and 3"))
+        // Other axes are the IR's mean; the batch axis is refused.
+        let rmChannels = ProtoBuilder.model(input: [1, 2, 7, 7], nodes: [ProtoBuilder.node("ReduceMean", ["x"], ["y"], [.ints("axes", [1])])], opset: 13)
+        expectClose(try run(rmChannels, x), try ReferenceBackend().reduceMean(x, axes: [1], keepDims: true), .exact, "ReduceMean axes [1]")
+        let rmBatch = ProtoBuilder.model(input: [nil, 2, 7, 7], nodes: [ProtoBuilder.node("ReduceMean", ["x"], ["y"], [.ints("axes", [0, 1])])], opset: 13)
+        #expect(refusal(rmBatch).contains("ReduceMean over the batch axis is not supported"))
     }
 
     @Test func resizeForms() throws {
@@ -169,9 +172,10 @@ struct ImporterOpTests {
                                                                                    [.int("training_mode", 1)])],
                                     initializers: ["g", "b", "m", "v"].map { tensorProto(name: $0, TestData.normal([3], seed: 1)) })
         #expect(refusal(bn).contains("training_mode=1"))
-        let broadcast = ProtoBuilder.model(input: [nil, 3, 4, 4], nodes: [ProtoBuilder.node("Add", ["x", "c"], ["y"])],
-                                           initializers: [tensorProto(name: "c", TestData.normal([3, 1, 1], seed: 1))])
-        #expect(refusal(broadcast).contains("Add of a constant is not supported"))
+        // A constant that would stretch along the batch axis is refused (an Add of a constant broadcasts otherwise).
+        let alongBatch = ProtoBuilder.model(input: [nil, 3, 4, 4], nodes: [ProtoBuilder.node("Add", ["x", "c"], ["y"])],
+                                            initializers: [tensorProto(name: "c", TestData.normal([2, 3, 1, 1], seed: 1))])
+        #expect(refusal(alongBatch).contains("spans the batch axis"))
     }
 
     /// torch merges equal initializers and re-creates the names with Identity; the importer names each

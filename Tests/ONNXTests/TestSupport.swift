@@ -59,16 +59,7 @@ enum NPY {
 /// Runs an executable and returns its exit status and combined output.
 @discardableResult
 func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    try PythonPeers.run(executable, arguments)
 }
 
 enum PythonPeer {
@@ -101,11 +92,8 @@ enum TorchPeer {
     /// A Python with torch + torchvision (+ onnxscript), the first of: $PNEUMO_TORCH_PYTHON, every `python3` on the
     /// PATH, the venv earlier sessions used (`/work/venv-torch`). Nil where none imports them.
     static let python: String? = {
-        let env = ProcessInfo.processInfo.environment
-        let onPath = (env["PATH"] ?? "").split(separator: ":").map { "\($0)/python3" }
-        let candidates = [env["PNEUMO_TORCH_PYTHON"]].compactMap { $0 } + onPath + ["/work/venv-torch/bin/python"]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0)
-            && (try? runProcess($0, ["-c", "import torch, torchvision"]).status) == 0 }
+        // The fixture script's probe imports torchvision as its exports do (past a CUDA build's unloadable C++ ops).
+        PythonPeers.find(succeeding: [packageRoot.appendingPathComponent("scripts/make_onnx_fixtures.py").path, "--check-torch"])
     }()
     static var available: Bool { python != nil }
 }

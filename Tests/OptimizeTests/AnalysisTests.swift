@@ -96,6 +96,9 @@ import Testing
         unmeasured.measured = nil
         let one = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(unmeasured)) as? [String: Any])
         #expect(one["measured"] is NSNull)
+        // The baseline's compute under the names every JSON uses: MACs and FLOPs (2 per MAC).
+        let baseline = try #require(object["baseline"] as? [String: Any])
+        #expect(baseline["flops_per_sample"] as? Int == 2 * r.baseline.macs_per_sample)
         // Round trip.
         let decoded = try JSONDecoder().decode(AnalysisReport.self, from: data)
         #expect(decoded.techniques.count == r.techniques.count)
@@ -103,7 +106,10 @@ import Testing
     }
 
     @Test func tableShowsEstimatedAndMeasuredSideBySide() throws {
-        let text = AnalysisTable.render(try Self.report())
+        let r = try Self.report()
+        #expect(r.findings?.ranking.count == r.techniques.count)
+        let text = AnalysisTable.render(r)
+        #expect(text.contains("Key findings") && text.contains("top two architectural techniques"))
         #expect(text.contains("est") && text.contains("meas"))
         #expect(text.contains("grouped_convolutions") && text.contains("Batching"))
     }

@@ -141,6 +141,9 @@ struct DistillationTrainingTests {
         let history = try #require(report.fine_tune?.history)
         #expect(history.count == 1 && history[0].train_loss.isFinite && history[0].train_loss > 0)
         #expect(FileManager.default.fileExists(atPath: report.checkpoint) && FileManager.default.fileExists(atPath: report.onnx))
+        // Each step's compute under both names (2 FLOPs per MAC), and the SLA's 98% as the default target.
+        #expect(!report.steps.isEmpty && report.steps.allSatisfy { $0.flops_per_sample == 2 * $0.macs_per_sample })
+        #expect(report.target_sensitivity == 0.98)
 
         // optimize.json says it too, `"used": false` included
         struct Written: Decodable { var distillation: ModelOptimizer.DistillationReport }

@@ -15,6 +15,8 @@ enum RunFolderContract {
     static let notForReport: [NotForReport] = [
         NotForReport(pattern: ".pneumo.lock", reason: "the output lock `pneumo pipeline` holds while it writes (FileSafety.OutputLock)"),
         NotForReport(pattern: "report.html", reason: "Report's own output"),
+        NotForReport(pattern: "results.json", reason: "every result of the run in one file (the spec's baseline_results), for scripts: it nests the files the report reads"),
+        NotForReport(pattern: "pipeline_state.json", reason: "the pipeline's own progress (finished stages, their durations, the settings), read when a stopped run continues"),
         NotForReport(pattern: "charts/*.svg", reason: "Report's own output: each chart of report.html as a file"),
         NotForReport(pattern: "*.onnx", reason: "the deployable models; what the report shows of them is in profile_*.json and sla_*.json"),
         NotForReport(pattern: "sla.json", reason: "the deployed (optimized) model's scorecard under the name deployment reads: a copy of sla_optimized.json"),

@@ -22,7 +22,9 @@ import Testing
         #expect(try BenchInferCommand.parse(["--model", "pneumonet", "--precision", "int8", "--int8-weights", "7-bit"]).int8Weights == .reduced)
         let profile = try ProfileCommand.parse(["--model", "pneumonet", "--layout", "blocked", "--convolutions", "separable"])
         #expect(profile.layout == .blocked && profile.convolutions == .separable)
-        #expect(try ProfileCommand.parse(["--model", "pneumonet"]).convolutions == .direct)
+        // profile times the deployed plan by default (#19): auto convolutions and parallelism.
+        let profileDefaults = try ProfileCommand.parse(["--model", "pneumonet"])
+        #expect(profileDefaults.convolutions == .auto && profileDefaults.parallelism == .auto)
         #expect(try BenchTrainCommand.parse(["--backend", "reference"]).backend.description == "reference")
         #expect(try BenchTrainCommand.parse([]).backend == .onednn)
         #expect(try InferCommand.parse(["--onnx", "/dev/null", "--input", "/dev/null", "--output", "/tmp/y.npy", "--backend", "reference"]).engine.backend.description == "reference")

@@ -1,8 +1,11 @@
+import GraphCore
 import Testing
+import GraphCore
 import Models
 import NN
 @testable import Profile
 import Runtime
+import TestSupport
 
 /// Profiler arithmetic on small graphs against values computed by hand, and the memory plan checked
 /// against the allocator. Timing code is exercised, never asserted on speed.
@@ -27,6 +30,27 @@ import Runtime
         #expect(c.layers.first { $0.op == "conv2d" }?.parameters == 108)
         #expect(c.topLayers(1).first?.op == "conv2d")
         #expect(abs(c.layers.map(\.share_percent).reduce(0, +) - 100) < 1e-9)
+    }
+
+    /// Element-wise operations are counted apart from the MACs (which they leave unchanged): the Tiny model's ReLU writes
+    /// 4·8·8 = 256 elements and its global pool reads 256. A conv followed by a squeeze-excitation: its pool reads 256,
+    /// ReLU and hard-sigmoid write 4 each, the broadcast product 256; its two 1×1 convolutions add 4·4 MACs each.
+    @Test func elementwiseOperationsAreCountedApart() throws {
+        let m = try ModelGraph(Tiny(), inputShape: [1, 3, 8, 8])
+        let c = try ComputeProfile(graph: m.graph, parameters: m.parameters, sampleShape: [3, 8, 8])
+        #expect(c.elementwise_ops_per_sample == 256 + 256)
+        #expect(c.layers.first { $0.op == "relu" }?.elementwise_ops == 256 && c.layers.first { $0.op == "relu" }?.macs == 0)
+
+        let b = GraphBuilder()
+        let x = try b.input("image", shape: [1, 3, 8, 8]).conv2d(weight: b.parameter("w", shape: [4, 3, 3, 3], initializer: .zeros), bias: nil,
+                                                                  Conv2dAttributes(padding: Pair(1)))
+        var s = try x.globalAvgPool().conv2d(weight: b.parameter("fc1", shape: [4, 4, 1, 1], initializer: .zeros), bias: nil, .init())
+        s = try s.relu().conv2d(weight: b.parameter("fc2", shape: [4, 4, 1, 1], initializer: .zeros), bias: nil, .init()).hardSigmoid()
+        b.markOutputs([try x.binary(.mul, s)])
+        let se = try ComputeProfile(graph: b.graph, parameters: b.parameters, sampleShape: [3, 8, 8])
+        #expect(se.macs_per_sample == 6912 + 2 * 16)
+        #expect(se.elementwise_ops_per_sample == 256 + 4 + 4 + 256)
+        #expect(se.layers.first { $0.op == "mul" }?.elementwise_ops == 256)
     }
 
     @Test func resizeIsCountedApart() throws {
@@ -63,6 +87,7 @@ import Runtime
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28])
         var options = ModelProfile.Options()
         options.batch = 4; options.runs = 5; options.warmup = 1; options.sweep = [1, 2]
+        options.convolutions = .direct; options.parallelism = .intraOp   // the per-step view of the unoptimized plan
         let p = try ModelProfile.measure(name: "resnet18", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28], options: options)
         #expect(p.sweep.map(\.batch) == [1, 2])
         #expect(p.latency_samples_ms.count == 5)
@@ -80,6 +105,37 @@ import Runtime
         #expect(p.memory.map(\.batch) == [1, 4])
         #expect(p.peak_memory_bytes.measured == p.peak_memory_bytes.planned)
         #expect(!ProfileTable.render(p).isEmpty)
+        // Compute in the spec's convention (1 MAC = 1 FLOP) beside both counts, as the SLA scorecard has it.
+        #expect(p.gflops_per_sample == Double(p.macs_per_sample) / 1e9 && p.flops_per_sample == 2 * p.macs_per_sample)
+        #expect(ProfileTable.render(p).contains(String(format: "GFLOPs %.4f (spec's convention: 1 MAC = 1 FLOP, as thop counts)", p.gflops_per_sample)))
+        // Runs and inputs other than the spec's are said, in the JSON and the table.
+        #expect(p.runs == 5 && p.warmup == 1 && p.timing_input == "random normal inputs")
+        #expect(p.spec_differences == ["timed 5 runs after 1 warm-up; the spec times 100 after 10",
+                                       "timed on random normal inputs, not on a batch of val images as the spec does (no data file was given)"])
+        #expect(ProfileTable.render(p).contains("note: timed 5 runs after 1 warm-up; the spec times 100 after 10"))
+    }
+
+    /// The spec's sample batch serves every batch size: image i of a batch is image i mod N.
+    @Test func aSampleBatchIsCycledToEveryBatchSize() throws {
+        let s = try ProfileSample(images: try Tensor(shape: [3, 1, 2, 2], scalars: (0..<12).map(Float.init)), source: "three images")
+        #expect(try s.batch(2, sampleShape: [1, 2, 2]).scalars == (0..<8).map(Float.init))
+        #expect(try s.batch(5, sampleShape: [1, 2, 2]).scalars == (Array(0..<12) + Array(0..<8)).map(Float.init))
+        #expect(throws: EngineError.self) { try s.batch(1, sampleShape: [1, 3, 3]) }
+        #expect(throws: EngineError.self) { try ProfileSample(images: Tensor(zeros: [2, 4]), source: "flat") }
+    }
+
+    /// At the spec's counts, on images: nothing to say, and the profile names what it timed.
+    @Test func theSpecsProfileHasNoDifferencesToSay() throws {
+        let m = try ModelGraph(Tiny(), inputShape: [1, 3, 8, 8])
+        var options = ModelProfile.Options()
+        options.batch = 2; options.sweep = [1]
+        options.sample = try ProfileSample(images: TestData.normal([2, 3, 8, 8], seed: 5), source: "two images")
+        #expect(options.runs == 100 && options.warmup == 10)
+        let p = try ModelProfile.measure(name: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [3, 8, 8], options: options)
+        #expect(p.latency_samples_ms.count == 100 && p.batch_latency.samples_ms.count == 100)
+        #expect(p.spec_differences == [] && p.timing_input == "two images" && p.runs == 100 && p.warmup == 10)
+        #expect(!ProfileTable.render(p).contains("note:"))
+        #expect(ProfileTable.render(p).contains("Time (100 timed runs after 10 warm-ups, on two images)"))
     }
 
     /// `Options.convolutions` reaches every plan the profile times, and the profile says what it timed.
@@ -87,10 +143,26 @@ import Runtime
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.25), inputShape: [1, 1, 32, 32])
         var options = ModelProfile.Options()
         options.batch = 2; options.runs = 3; options.warmup = 1; options.sweep = [1]; options.convolutions = .winograd
+        options.parallelism = .intraOp
         let p = try ModelProfile.measure(name: "resnet18", graph: m.graph, parameters: m.parameters, sampleShape: [1, 32, 32], options: options)
         // 16 channels and more: every 3×3 stride-1 convolution (13 of 20) takes Winograd.
         #expect(p.plan == "intra-op, 13/20 convolutions winograd", "\(p.plan)")
         #expect(p.peak_memory_bytes.measured == p.peak_memory_bytes.planned)
+    }
+
+    /// By default the profile times the plan a deployed runtime compiles (kernel families and parallelism chosen by
+    /// timed races, so which ones is not asserted), says so, and times steps on an intra-op plan.
+    @Test func profileTimesTheDeployedPlanByDefault() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28])
+        var options = ModelProfile.Options()
+        #expect(options.convolutions == .auto && options.parallelism == .auto)
+        options.batch = 4; options.runs = 3; options.warmup = 1; options.sweep = [1]
+        let p = try ModelProfile.measure(name: "resnet18", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28], options: options)
+        #expect(p.convolutions == "auto" && p.parallelism == "auto")
+        #expect(PlanParallelism.allCases.filter { $0 != .auto }.contains { p.plan.hasPrefix($0.rawValue) }, "\(p.plan)")
+        #expect(p.step_plan?.hasPrefix("intra-op") == true, "\(p.step_plan ?? "nil")")
+        #expect(p.step_ms.contains { $0.kind == "convolution" })
+        #expect(ProfileTable.render(p).contains("as a deployed runtime compiles it"))
     }
 
     @Test func latencyStatistics() {
@@ -100,5 +172,19 @@ import Runtime
         // Deviations from the mean 22: −18, −21, −19, −20, 78 → Σd² = 7610; sample variance 7610 / 4.
         let expectedStd: Double = (7610.0 / 4).squareRoot()
         #expect(abs(s.std - expectedStd) < 1e-9)
+    }
+}
+
+/// The real-time batch: the cheapest per image among the batches answered within the budget, not simply the largest.
+@Suite struct RealtimeBatchTests {
+    static func point(_ batch: Int, _ latency: Double) -> SweepPoint {
+        SweepPoint(batch: batch, latency_ms: latency, per_sample_ms: latency / Double(batch), samples_per_s: 1000 * Double(batch) / latency)
+    }
+
+    @Test func lowestLatencyPerSampleWithinTheBudget() {
+        // Batch 32 fits the 10 ms budget but costs more per image than 16 (0.3 vs 0.25 ms); 64 misses the budget.
+        let sweep = [Self.point(1, 1.0), Self.point(16, 4.0), Self.point(32, 9.6), Self.point(64, 12)]
+        #expect(SweepPoint.bestRealtime(sweep, budgetMs: 10) == 16)
+        #expect(SweepPoint.bestRealtime(sweep, budgetMs: 0.5) == nil)
     }
 }

@@ -7,8 +7,9 @@ Sources/Report/RunFiles.swift) so the report can be drawn and checked without tr
     python3 Tests/ReportTests/Fixtures/make_fixtures.py      # rewrites full_run/ and partial_run/
 
 full_run/     every file of the contract, both profiles and both SLA files; the evaluations with 95% intervals,
-              calibration and a val operating curve, sla_optimized.json with intervals (sla_baseline.json
-              keeps the older keys only, so a run mixing the two is covered).
+              calibration and a val operating curve, sla_optimized.json with intervals and macs_per_sample /
+              flops_per_sample (sla_baseline.json keeps the older keys only, so a run mixing the two is covered).
+              gflops_per_sample is the spec's convention in both: MACs / 1e9.
 partial_run/  data.json and history.json only, plus an eval.json that is not valid JSON (the report must
               say "could not read" for it and "not run" for the rest).
 Deterministic: a fixed seed, and JSON with sorted keys. The val scores of the operating curves come from
@@ -274,7 +275,7 @@ analysis = {"_comment": NOTE, "techniques": [
 # --- sla_*.json ----------------------------------------------------------------------------------------------
 def sla(p, sens, spec, auc_, threshold, uncertainty=None):
     lat = p["latency_ms"]["median"]; tput = p["throughput_samples_per_s"]
-    g = p["flops_per_sample"] / 1e9; mem = p["peak_memory_bytes"]["measured"] / 2 ** 20
+    g = p["macs_per_sample"] / 1e9; mem = p["peak_memory_bytes"]["measured"] / 2 ** 20
     checks = [("Compute per image", "< 0.4", g, "GFLOP", (0.4 - g) / 0.4),
               ("Peak memory", "< 100", mem, "MB", (100 - mem) / 100),
               ("Latency, batch 1", "< 3", lat, "ms", (3 - lat) / 3),
@@ -287,6 +288,7 @@ def sla(p, sens, spec, auc_, threshold, uncertainty=None):
            "specificity": spec, "auc": auc_, "threshold": threshold, "pass": all(x["pass"] for x in rows),
            "device": "2-core x86-64 CPU (AVX2)", "threads": 2, "checks": rows}
     if uncertainty:  # the keys Deploy.SLAScorecard added with intervals; the sensitivity check carries its own
+        out.update(macs_per_sample=p["macs_per_sample"], flops_per_sample=p["flops_per_sample"])  # added with them here
         ci = uncertainty["sensitivity_ci95"]
         rows[-1].update(ci95=ci, interval_crosses_target=ci["lower"] <= 0.98 < ci["upper"])
         out.update(uncertainty)

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+import GraphCore
+import Profile
+
+/// `pneumo env`: the machine a run or a benchmark ran on, for bug reports and beside published figures.
+struct EnvCommand: ParsableCommand, ExemptFromOneDNNCheck {
+    static let configuration = CommandConfiguration(
+        commandName: "env",
+        abstract: "Show the OS, CPU and its vector extensions, cores, memory, oneDNN (version, the ISA it dispatches to, its convolution kernel), Swift and any GPU.",
+        discussion: "Exits with status 1 (after the report) when the oneDNN found is not one this build runs on.")
+
+    @Flag(help: "Print a JSON object (keys: README's Environment section).") var json = false
+
+    func run() throws {
+        let environment = MachineEnvironment.current()
+        print(json ? try environment.jsonString() : environment.lines.joined(separator: "\n"))
+        if let problem = environment.onednn.problem {
+            FileHandle.standardError.write(Data("pneumo: \(problem)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
