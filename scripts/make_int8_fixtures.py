@@ -8,7 +8,7 @@ computed in the integer arithmetic of an INT8 plan, in NumPy, independent of the
 The arithmetic (Sources/CPUBackend/Int8WeightRange.swift and Sources/Runtime/PlanBuilder+Int8.swift state it for
 the plan), with L = 63 (7-bit weights) or 127 (8-bit):
 
-    weights      per output channel o, in float32: m = max|w_o|; of the scales s_j = (m / L) * (1 - j/100),
+    weights      per output channel o, in float32: m = max|w_o|; of the scales s_j = (m * (1 - j/100)) / L,
                  j = 0..50, the one whose k = clip(rint(w / s_j), -L, L) minimises sum((k * s_j - w)^2) (summed in
                  float64, the first on ties); rint = half to even; an all-zero channel has scale 1
     activations  q = clip(rint(x / s), -128, 127) (s8) or clip(rint(x / s), 0, 255) (u8)
@@ -84,7 +84,7 @@ def quantize_weights(w, limit, margin=None):
             continue
         errors = []
         for j in range(51):
-            s = F(m / F(limit)) * (F(1) - F(j) / F(100))
+            s = F(F(m * (F(1) - F(j) / F(100))) / F(limit))
             d = np.clip(np.rint(ch / s), -limit, limit).astype(F) * s - ch
             errors.append((float(np.sum(d.astype(np.float64) ** 2)), j, s))
         best = min(errors, key=lambda e: (e[0], e[1]))

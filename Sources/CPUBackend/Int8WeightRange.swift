@@ -17,9 +17,12 @@ public enum Int8WeightRange: String, Sendable, CaseIterable, Codable {
 
     /// `weights` (`[K, …]`, row-major, K output channels) as integers, and the scale of each channel, in float32:
     /// `k = clamp(roundHalfEven(w / s), −limit, limit)` with the scale `s` of the candidates
-    /// `s_j = (max|w_o| / limit) · (1 − j/50)`, j = 0…25, that minimises `Σ (k·s − w)²` (summed in double, in index
-    /// order; the first on ties). Clipping the largest weights (j > 0) pays where they are outliers: it halves the
-    /// step for all the others. An all-zero channel has scale 1. Weights already on a grid of their maximum keep it
+    /// `s_j = (max|w_o| · (1 − j/100)) / limit`, j = 0…50, that minimises `Σ (k·s − w)²` (summed in double, eight
+    /// lanes at a time; the first on ties). Clipping the largest weights (j > 0) pays where they are outliers: it
+    /// narrows the step for all the others. Each `s_j` is a clipping bound divided by the limit, as the j = 0 rule is:
+    /// then `(limit · s) / limit` is `s` again in float32, so the rounded weights' own maximum gives their scale back
+    /// (what `ONNXExporter.perChannelInt8` relies on; `(m / limit) · (1 − j/100)` fails that for about one channel in
+    /// 130). An all-zero channel has scale 1. Weights already on a grid of their maximum keep it
     /// (j = 0 leaves no error). The integers come back as floats (exact), to be laid out by a oneDNN reorder
     /// without further rounding. `scripts/make_int8_fixtures.py` computes the same rule in NumPy.
     public func quantize(_ weights: UnsafeBufferPointer<Float>, channels: Int) -> (integers: [Float], scales: [Float]) {
@@ -33,7 +36,7 @@ public enum Int8WeightRange: String, Sendable, CaseIterable, Codable {
             guard m > 0 else { continue }
             var best = (error: Double.infinity, scale: m / l)
             for j in 0...Self.candidates {
-                let s = m / l * (1 - Float(j) / 100)
+                let s = m * (1 - Float(j) / 100) / l
                 let error = Self.squaredError(weights, channel.indices, scale: s, limit: l)
                 if error < best.error { best = (error, s) }
             }
