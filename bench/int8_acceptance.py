@@ -5,9 +5,9 @@ For each file, each round runs `pneumo bench infer --onnx FILE --batch 64 --json
 fp32 natively, then INT8 and fp32 under ONEDNN_MAX_CPU_ISA=AVX2 (which restricts oneDNN and our kernels, so INT8 takes
 7-bit weights as on a CPU without VNNI; ONNX Runtime cannot be restricted and runs natively in every call). Each call
 times ours, then ONNX Runtime fp32 on the same file. INT8 is calibrated on TRAIN images of --data (bench infer's
-default split and number, or --calibration-samples) and, in the first round, measured on its val images: top-1 agreement with fp32
-and both val AUCs. Prints a Markdown table: medians over the rounds, and the median of each call's own
-int8/ORT throughput ratio.
+default split and number, or --calibration-samples) and, in the first round, measured on its val images: top-1
+agreement with fp32 and both val AUCs. Prints a Markdown table: medians over the rounds, and the median of each
+call's own int8/ORT throughput ratio.
 
     python3 bench/int8_acceptance.py --pneumo .build/release/pneumo --data DATA.npz --rounds 3 MODEL.onnx [...]
 """
