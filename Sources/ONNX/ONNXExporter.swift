@@ -211,7 +211,7 @@ private struct GraphWriter {
     }
 
     /// `w`'s int8 values and per-output-channel scales: `s_k = max|w_k| / 127` (1 for an all-zero channel),
-    /// `q = round(w / s_k)`. For weights `Int8Quantization` rounded (`q · s` with `s = m / 127` in float32),
+    /// `q = round(w / s_k)`. For weights `Int8Quantization` rounded (`q · s` with |q| ≤ 127, 127 reached),
     /// `max|w_k| = 127 · s` and `(127 · s) / 127` is `s` again in float32, so `DequantizeLinear` gives back
     /// `w` bit for bit (the round-trip test checks it).
     static func perChannelInt8(_ w: Tensor, name: String) throws -> ([Int32], [Float]) {

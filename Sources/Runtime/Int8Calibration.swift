@@ -6,8 +6,8 @@ import Optimize
 ///
 /// Each tensor is quantized symmetrically per tensor, `x ≈ scale · q`: `q` is u8 (`scale = max|x| / 255`)
 /// where calibration saw no negative value (ReLU outputs), s8 (`scale = max|x| / 127`) otherwise. Weights
-/// are quantized per output channel when the plan is compiled (`Int8WeightRange`: `scale = max|w| / 127`,
-/// or `/ 63` where the CPU lacks VNNI), so they need no calibration. Ranges are indexed by node of the graph
+/// are quantized per output channel when the plan is compiled (`Int8WeightRange`: 8-bit, or 7-bit where the
+/// CPU lacks VNNI), so they need no calibration. Ranges are indexed by node of the graph
 /// that `InferenceRewrites.prepareForInference` makes (batch-norm folded, dropout removed) — the graph a plan
 /// compiles.
 public struct Int8Calibration: Sendable {
@@ -27,6 +27,9 @@ public struct Int8Calibration: Sendable {
 
     /// Per node of the prepared graph; nil for parameters and nodes not computed.
     public let ranges: [Range?]
+    /// Per node of the prepared graph with an NCHW value: the mean of each channel over the samples (and its
+    /// pixels), which INT8 plans correct convolution biases with (`PlanBuilder.correctedBias`).
+    public let channelMeans: [[Float]?]
     public let sampleCount: Int
     /// Where the samples came from ("random normal inputs", or a file and split), for reports.
     public let source: String
@@ -45,6 +48,7 @@ public struct Int8Calibration: Sendable {
         var (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
         let executor = Executor(graph: g, backend: Devices.preferred.backend)
         var ranges = [Range?](repeating: nil, count: g.nodes.count)
+        var sums = [[Double]?](repeating: nil, count: g.nodes.count)
         var rng = SeededRandom(seed: 0)
         let n = samples.shape[0]
         let input = g.inputID(inputName)?.index
@@ -57,9 +61,20 @@ public struct Int8Calibration: Sendable {
                 v.withUnsafeBufferPointer { b in for e in b { lo = Swift.min(lo, e); hi = Swift.max(hi, e) } }
                 let r = Range(maxAbs: Swift.max(abs(lo), abs(hi)), min: lo)
                 ranges[i] = ranges[i].map { Range(maxAbs: Swift.max($0.maxAbs, r.maxAbs), min: Swift.min($0.min, r.min)) } ?? r
+                if v.rank == 4 {   // each image's channel mean, summed
+                    let (c, hw) = (v.shape[1], v.shape[2] * v.shape[3])
+                    var s = sums[i] ?? [Double](repeating: 0, count: c)
+                    v.contiguous().withUnsafeBufferPointer { b in
+                        for plane in 0..<(b.count / hw) {
+                            s[plane % c] += b[(plane * hw)..<((plane + 1) * hw)].reduce(0.0) { $0 + Double($1) } / Double(hw)
+                        }
+                    }
+                    sums[i] = s
+                }
             }
         }
         self.ranges = ranges
+        channelMeans = sums.map { $0?.map { Float($0 / Double(n)) } }
         sampleCount = n
         self.source = source
     }

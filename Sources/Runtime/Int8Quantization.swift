@@ -9,8 +9,9 @@ import Optimize
 /// - a `fakeQuantize` node after every value an INT8 plan stores as integers — the input and each fused
 ///   step's result (conv + residual add + ReLU) that a convolution, max-pool or residual add reads — on
 ///   the grid of its calibrated range (u8 where calibration saw no negative value, s8 otherwise);
-/// - each convolution's weight rounded onto its per-output-channel grid, `max|w_k| / 127` (8-bit; a plan with
-///   7-bit weights, on a CPU without VNNI, rounds them once more), and its bias onto
+/// - each convolution's weight rounded onto its per-output-channel 8-bit grid (`Int8WeightRange.full`: the scale
+///   from `max|w_k| / 127` down that rounds it best; a plan with 7-bit weights, on a CPU without VNNI, rounds them
+///   once more), and its bias onto
 ///   `scale(input) · scale(w_k)` (int32 in an ONNX file, as QDQ convolutions want it).
 ///
 /// The float graph then computes what the INT8 plan computes, up to float32 summation order; training
@@ -71,8 +72,8 @@ public enum Int8Quantization {
         return RewriteResult(graph: graphOut, parameters: paramsOut, changes: changes)
     }
 
-    /// `w` rounded onto `k · max|w_o| / 127` per output channel `o` (the INT8 plan's 8-bit rule,
-    /// `Int8WeightRange.full`); the scales; `‖w − w'‖ / ‖w‖`.
+    /// `w` rounded onto `k · s_o` per output channel `o` (the INT8 plan's 8-bit rule, `Int8WeightRange.full`: |k| ≤ 127,
+    /// so `max|w'_o| = 127 · s_o`); the scales; `‖w − w'‖ / ‖w‖`.
     static func roundPerChannel(_ w: Tensor) -> (Tensor, [Float], Double) {
         var out = w.contiguous()
         let (k, scales) = out.withUnsafeBufferPointer { Int8WeightRange.full.quantize($0, channels: w.shape[0]) }

@@ -54,8 +54,8 @@ extension PlanBuilder {
         }
     }
 
-    /// A float32 vector owned by the plan (runtime scales), and its descriptor.
-    mutating func scaleVector(_ values: [Float]) throws -> (Int, const_dnnl_memory_desc_t) {
+    /// A float32 vector owned by the plan (runtime scales, corrected biases), and its descriptor.
+    mutating func planVector(_ values: [Float]) throws -> (Int, const_dnnl_memory_desc_t) {
         let b = AlignedBuffer(byteCount: values.count * 4)
         values.withUnsafeBytes { b.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         weights.append(b)
@@ -79,7 +79,7 @@ extension PlanBuilder {
         }
         var args: [(slot: Int32, md: const_dnnl_memory_desc_t, ref: ArgRef)] = [(DNNLArg.src, srcMD, src), (DNNLArg.dst, dstMD, dst)]
         for (arg, scale) in scaled {
-            let (w, md) = try scaleVector([scale])
+            let (w, md) = try planVector([scale])
             args.append((DNNLArg.attrScales | arg, md, .weight(w)))
         }
         pending.append(PendingStep(primitive: p, args: args, kind: kind, name: name))
@@ -143,8 +143,9 @@ extension PlanBuilder {
         return attr
     }
 
-    /// A convolution's weights as integers of the plan's range (`Int8WeightRange.quantize`) laid out as `md`, and the
-    /// per-output-channel scales the convolution multiplies its sums by.
+    /// A convolution's weights as integers of the plan's range (`Int8WeightRange.quantize`) laid out as `md`, the
+    /// per-output-channel scales the convolution multiplies its sums by, and each weight's rounding error `k·s − w`
+    /// (for `correctedBias`).
     ///
     /// With a signed (s8) source oneDNN adds 128 to it (u8·s8 instructions) and, without VNNI, halves the weights as it
     /// lays them out (`scale_adjust` 0.5, undone on the output) so that 8-bit weights cannot saturate: it would round
@@ -152,13 +153,17 @@ extension PlanBuilder {
     /// the others (VNNI, AMX, the reference; |2k| ≤ 126 fits) store `2k` and multiply by `s/2`. Both sum the same
     /// integers times the same power of two, so their outputs are bit for bit those of `k` and `s`.
     mutating func quantizedWeight(_ id: ValueID, plain: MemoryDesc, as md: const_dnnl_memory_desc_t,
-                                  signedSource: Bool) throws -> (buffer: Int, scales: [Float]) {
+                                  signedSource: Bool) throws -> (buffer: Int, scales: [Float], error: [Float]) {
         guard case .parameter(let name) = graph[id].op, let t = parameters[name] else {
             throw EngineError.unsupported("runtime", "weights must be parameters (node \(graph[id].name))")
         }
-        let doubled = signedSource && int8Weights == .reduced
-        var (integers, scales) = t.contiguous().withUnsafeBufferPointer { int8Weights.quantize($0, channels: t.shape[0]) }
-        if doubled {
+        let w = t.contiguous()
+        var (integers, scales) = sharedWeights.quantized(name) {
+            w.withUnsafeBufferPointer { int8Weights.quantize($0, channels: t.shape[0]) }
+        }
+        let per = t.count / t.shape[0]
+        let error = w.withUnsafeBufferPointer { v in v.indices.map { integers[$0] * scales[$0 / per] - v[$0] } }
+        if signedSource && int8Weights == .reduced {
             for i in integers.indices { integers[i] *= 2 }
             for i in scales.indices { scales[i] /= 2 }
         }
@@ -170,7 +175,7 @@ extension PlanBuilder {
                 try ctx.quantize(b.baseAddress!, from: plain.handle, to: md, scales: [1], mask: 0)
             }
         })
-        return (weights.count - 1, scales)
+        return (weights.count - 1, scales, error)
     }
 }
 
@@ -184,7 +189,8 @@ extension PlanBuilder {
         guard case .conv2d(let a) = node.op else { return }
         let input = node.inputs[0].index
         let (xs, ws, out) = (shapes[input], shapes[node.inputs[1].index], shapes[n])
-        let hasBias = node.inputs.count == 3
+        // A calibrated plan corrects the bias (`correctedBias`), so it has one even where the model has none.
+        let hasBias = node.inputs.count == 3 || calibration?.channelMeans[input] != nil
         let name = node.name.isEmpty ? "conv2d" : node.name
 
         let stored = values[input]!
@@ -232,12 +238,16 @@ extension PlanBuilder {
         let wMD = p.md(dnnl_query_weights_md)
         let plainW = try MemoryDesc(shape: ws, layout: .rowMajor, weightsGroups: a.groups)
         descriptors.append(plainW)
-        let (w, wScales) = try quantizedWeight(node.inputs[1], plain: plainW, as: wMD, signedSource: srcType == dnnl_s8)
+        let (w, wScales, wError) = try quantizedWeight(node.inputs[1], plain: plainW, as: wMD, signedSource: srcType == dnnl_s8)
         var args: [(slot: Int32, md: const_dnnl_memory_desc_t, ref: ArgRef)] = [
             (DNNLArg.src, srcMD, .buffer(x)), (DNNLArg.weights, wMD, .weight(w)), (DNNLArg.dst, dstMD, .buffer(output))]
-        if hasBias { args.append((DNNLArg.bias, biasMD, .weight(try vector(node.inputs[2])))) }
+        if let corrected = try correctedBias(n, weightError: wError) {
+            args.append((DNNLArg.bias, biasMD, .weight(try planVector(corrected).0)))
+        } else if hasBias {
+            args.append((DNNLArg.bias, biasMD, .weight(try vector(node.inputs[2]))))
+        }
         for (arg, scales) in [(DNNLArg.src, [srcScale]), (DNNLArg.weights, wScales)] + (dstScale.map { [(DNNLArg.dst, [$0])] } ?? []) {
-            let (buffer, md) = try scaleVector(scales)
+            let (buffer, md) = try planVector(scales)
             args.append((DNNLArg.attrScales | arg, md, .weight(buffer)))
         }
         var s = PendingStep(primitive: p, args: args, kind: .convolution, name: name)

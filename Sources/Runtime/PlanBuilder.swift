@@ -276,8 +276,11 @@ struct PlanBuilder {
                                        dataType: weightType))
         let what = (weightType == dnnl_s8 ? "int8 " : "") + "conv2d '\(node.name)' \(describe(xs)) ⊛ \(describe(ws))"
         return try makePrimitive(node.name.isEmpty ? "conv2d" : node.name) {
-            try DNNLWindow(convolution: xs, ws, out, a).convolutionForward(ctx.engine, dnnl_forward_inference, src: src, weights: wAny,
-                                                                          bias: bias, dst: dst, attributes: attr, what: what)
+            let pd = try DNNLWindow(convolution: xs, ws, out, a).convolutionForward(ctx.engine, dnnl_forward_inference, src: src,
+                                                                                   weights: wAny, bias: bias, dst: dst, attributes: attr,
+                                                                                   what: what)
+            if weightType == dnnl_s8 { try Self.avoidStridedGatherOverrun(pd, inChannels: ws[1], a, what: what) }
+            return pd
         }
     }
 

@@ -7,6 +7,7 @@ import GraphCore
 final class WeightCache {
     private var laidOut: [String: [(md: MemoryDesc, buffer: AlignedBuffer)]] = [:]
     private var vectors: [String: AlignedBuffer] = [:]
+    private var integers: [String: (integers: [Float], scales: [Float])] = [:]
 
     func buffer(_ name: String, _ md: const_dnnl_memory_desc_t?, make: () throws -> AlignedBuffer) throws -> AlignedBuffer {
         guard let md else {
@@ -19,5 +20,14 @@ final class WeightCache {
         let b = try make()
         laidOut[name, default: []].append((try MemoryDesc(cloning: md), b))
         return b
+    }
+
+    /// A weight's INT8 integers and scales (`Int8WeightRange.quantize`, whose scale search is the costly part), by
+    /// parameter name: one plan has one weight range.
+    func quantized(_ name: String, make: () -> (integers: [Float], scales: [Float])) -> (integers: [Float], scales: [Float]) {
+        if let hit = integers[name] { return hit }
+        let q = make()
+        integers[name] = q
+        return q
     }
 }

@@ -11,7 +11,7 @@ struct CalibrationOptions: ParsableArguments {
     @Option(name: .customLong("calibrate"), help: ArgumentHelp("A MedMNIST .npz whose images calibrate an INT8 plan (default: random inputs, for speed figures only).", valueName: "file"))
     var file: String?
     @Option(name: .customLong("calibration-split"), help: "Split of --calibrate to use: train, val or test.") var split = Split.train
-    @Option(name: .customLong("calibration-samples"), help: "Images to calibrate on, evenly spaced through the split.") var samples = 512
+    @Option(name: .customLong("calibration-samples"), help: "Images to calibrate on, evenly spaced through the split.") var samples = 2048
 
     func validate() throws {
         guard samples >= 1 else { throw ValidationError("--calibration-samples must be positive, got \(samples)") }

@@ -10,8 +10,8 @@ import CPUBackend
 /// result exactly (this pins every scale: input, per-channel weights, bias); whole models must track float32
 /// within a stated signal-to-quantization-noise ratio, the measure PyTorch's quantization tests use, since
 /// requantizing between layers is inexact by design. Bounds sit about 6 dB under what these seeded, untrained
-/// models measure (8-bit weights: ResNet 20.9, MobileNetV2 24.7, baseline 41.0 dB; 7-bit: ResNet 22.9,
-/// MobileNetV2 21.6, baseline 38.5 dB); a wrong scale anywhere drops the ratio to about 0 dB or below.
+/// models measure (8-bit weights: ResNet 20.7, MobileNetV2 23.4, baseline 45.4 dB; 7-bit: ResNet 18.8,
+/// MobileNetV2 25.1, baseline 37.1 dB); a wrong scale anywhere drops the ratio to about 0 dB or below.
 @Suite struct Int8PlanTests {
     /// The weight ranges this CPU's INT8 plans run.
     static let ranges = Int8WeightRange.allCases.filter { Precision.isSupported(.int8) && CPUDevice.unsupportedReason($0) == nil }
@@ -66,7 +66,7 @@ import CPUBackend
         let (plan, q) = try int8(m, x, calibrateOn: calibration, weights: range)
         let ref = try float32(m, x)
         let db = sqnr(ref, q)
-        #expect(db >= (range == .full ? 15 : 17), "\(range.rawValue) weights: SQNR \(db) dB")
+        #expect(db >= (range == .full ? 15 : 13), "\(range.rawValue) weights: SQNR \(db) dB")
         #expect(q != ref, "an int8 plan that equals float32 exactly did not quantize")
         // Residual blocks add in int8 (sum post-op), so no add or ReLU step is left over.
         #expect(!plan.implementations.contains { $0.kind == .add || $0.kind == .activation })
@@ -78,7 +78,7 @@ import CPUBackend
     /// The baseline: the resize runs in float32 and its output is quantized for the first convolution.
     @Test(arguments: ["mobilenet", "baseline"], ranges)
     func modelTracksFloat32(model: String, range: Int8WeightRange) throws {
-        let minimumDB = model == "mobilenet" ? (range == .full ? 18.0 : 15.0) : (range == .full ? 35.0 : 32.0)
+        let minimumDB = model == "mobilenet" ? (range == .full ? 18.0 : 19.0) : (range == .full ? 39.0 : 31.0)
         let (m, shape): (ModelGraph, [Int]) = model == "mobilenet"
             ? (try ModelGraph(try MobileNetV2(inChannels: 3, width: 0.25), inputShape: [1, 3, 32, 32], seed: 7), [3, 32, 32])
             : (try ModelGraph(ResNet18(width: 0.0625, upsampleTo: 40), inputShape: [1, 3, 20, 20], seed: 9), [3, 20, 20])
