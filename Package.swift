@@ -23,6 +23,8 @@ let package = Package(
         // The inference server: HTTP (without swift-configuration, which it does not use), logs, Prometheus
         // metrics, graceful shutdown, multipart bodies.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        // Hummingbird's own transport; the server names its buffers and event loops directly.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -68,6 +70,8 @@ let package = Package(
         // `pneumo serve`: the Open Inference Protocol over HTTP with dynamic batching.
         .target(name: "Serve", dependencies: ["GraphCore", "CPUBackend", "Runtime", "Serving",
                                               .product(name: "Hummingbird", package: "hummingbird"),
+                                              .product(name: "NIOCore", package: "swift-nio"),
+                                              .product(name: "NIOPosix", package: "swift-nio"),
                                               .product(name: "Logging", package: "swift-log"),
                                               .product(name: "Metrics", package: "swift-metrics"),
                                               .product(name: "Prometheus", package: "swift-prometheus"),
@@ -102,6 +106,7 @@ let package = Package(
                     linkerSettings: dnnlLinker),
         .testTarget(name: "ServeTests", dependencies: ["TestSupport", "Serve", "Serving", "Imaging", "GraphCore", "Runtime", "Models", "Data",
                                                        .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                       .product(name: "NIOCore", package: "swift-nio"),
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     exclude: ["triton_client_check.py"], linkerSettings: dnnlLinker),
         .testTarget(name: "ServingTests", dependencies: ["TestSupport", "CPUBackend", "Serving", "GraphCore", "Models", "ClinicalMetrics", "Train", "ONNX", "Imaging"],

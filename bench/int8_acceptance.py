@@ -19,6 +19,11 @@ import subprocess
 import sys
 
 
+def label(onnx):
+    """The file's folder and name (runs export `model.onnx` into folders named after the model)."""
+    return os.path.join(os.path.basename(os.path.dirname(os.path.abspath(onnx))), os.path.basename(onnx))
+
+
 def bench(pneumo, onnx, precision, isa, args, agreement):
     cmd = [pneumo, "bench", "infer", "--onnx", onnx, "--batch", "64", "--threads", str(args.threads), "--runs", str(args.runs),
            "--warmup", "5", "--precision", precision, "--json"]
@@ -65,7 +70,7 @@ def main():
                     out = bench(args.pneumo, onnx, p, isa, args, agreement=(r == 0))
                     runs[(isa, p)].append(out)
                     row = out["results"][0]
-                    print(f"round {r + 1} {os.path.basename(onnx)} {isa} {p}: ours {row['samples_per_s']:.0f}/s, "
+                    print(f"round {r + 1} {label(onnx)} {isa} {p}: ours {row['samples_per_s']:.0f}/s, "
                           f"ORT {row['onnxruntime']['samples_per_s']:.0f}/s ({out['precision_summary']})", file=sys.stderr, flush=True)
         for isa in isas:
             q, f = runs[(isa, "int8")], runs[(isa, "fp32")]
@@ -75,7 +80,7 @@ def main():
             ratio = med([o["results"][0]["throughput_ratio"] for o in q])
             a = q[0]
             auc, auc32 = a["val_auc"], a["val_auc_fp32"]
-            rows.append(f"| {os.path.basename(onnx)} | {a['isa']} | {a['int8_weights']} | {100 * a['top1_agreement_val']:.2f}% | "
+            rows.append(f"| {label(onnx)} | {a['isa']} | {a['int8_weights']} | {100 * a['top1_agreement_val']:.2f}% | "
                         f"{auc32:.4f} | {auc:.4f} | {auc - auc32:+.4f} | {sps(q):.0f} | {sps(f):.0f} | {ort:.0f} | {ratio:.2f}× |")
     print("| model | ISA (ours) | weights | top-1 agreement | val AUC fp32 | val AUC int8 | Δ AUC | ours int8 b64/s | "
           "ours fp32 b64/s | ORT fp32 b64/s | int8/ORT |")
