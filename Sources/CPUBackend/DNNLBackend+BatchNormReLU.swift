@@ -46,31 +46,7 @@ extension DNNLBackend {
             let g = try reluBackward(gradOut, output: mask, cap: nil)
             return try batchNormBackward(g, x: x, weight: weight, mean: mean, variance: variance, epsilon: epsilon)
         }
-        let p = try ctx.primitive("bn_relu_bwd|\(x.shape)|\(epsilon)") {
-            let md = try MemoryDesc(shape: x.shape, layout: .channelsLast)
-            var pd: dnnl_primitive_desc_t?
-            try check(dnnl_batch_normalization_backward_primitive_desc_create(&pd, ctx.engine, dnnl_backward, md.handle, md.handle,
-                      md.handle, epsilon, Self.fusedBatchNormFlags, hint.pd, ctx.attributes), "batch_norm2d + relu backward")
-            return pd!
-        }
-        guard mask.byteCount >= dnnl_memory_desc_get_size(p.md(dnnl_query_workspace_md)) else {
-            throw EngineError.invalid("batch_norm2d + relu backward", "the mask holds \(mask.byteCount) bytes, the kernel reads "
-                                      + "\(dnnl_memory_desc_get_size(p.md(dnnl_query_workspace_md)))")
-        }
-        let (src, gOut) = (channelsLast(x), channelsLast(gradOut))
-        let c = x.shape[1]
-        let dx = Tensor(uninitialized: x.shape, layout: .channelsLast)
-        let (dScale, dShift) = (Tensor(uninitialized: [c]), Tensor(uninitialized: [c]))
-        let vec = try MemoryDesc(shape: [c], layout: .rowMajor)
-        try ctx.execute(p, [(DNNLArg.src, p.md(dnnl_query_src_md), src.rawPointer),
-                            (DNNLArg.diffDst, p.md(dnnl_query_diff_dst_md), gOut.rawPointer),
-                            (DNNLArg.mean, vec.handle, mean.rawPointer), (DNNLArg.variance, vec.handle, variance.rawPointer),
-                            (DNNLArg.scale, vec.handle, weight.rawPointer),
-                            (DNNLArg.workspace, p.md(dnnl_query_workspace_md), mask.rawPointer),
-                            (DNNLArg.diffSrc, p.md(dnnl_query_diff_src_md), dx.rawPointer),
-                            (DNNLArg.diffScale, vec.handle, dScale.rawPointer), (DNNLArg.diffShift, vec.handle, dShift.rawPointer)],
-                        op: "batch_norm2d + relu backward")
-        withExtendedLifetime((src, gOut, weight, mean, variance, mask)) {}
-        return (dx, dScale, dShift)
+        return try batchNormBackward(gradOut, x: x, weight: weight, mean: mean, variance: variance, epsilon: epsilon,
+                                     forward: hint, flags: Self.fusedBatchNormFlags, workspace: mask)
     }
 }

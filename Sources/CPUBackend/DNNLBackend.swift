@@ -90,7 +90,7 @@ public struct DNNLBackend: Backend {
                 r.withUnsafeBufferPointer { src in dst.baseAddress!.update(from: src.baseAddress!, count: src.count) }
             }
         }
-        var args = [(DNNLArg.src, p.md(dnnl_query_src_md), src.rawPointer), (DNNLArg.weights, p.md(dnnl_query_weights_md), wPtr),
+        var args: [(Int32, const_dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [(DNNLArg.src, p.md(dnnl_query_src_md), src.rawPointer), (DNNLArg.weights, p.md(dnnl_query_weights_md), wPtr),
                     (DNNLArg.dst, p.md(dnnl_query_dst_md), out.rawPointer)]
         if let bias { args.append((DNNLArg.bias, d.bias.handle, bias.rawPointer)) }
         try ctx.execute(p, args, op: "conv2d")
@@ -134,7 +134,7 @@ public struct DNNLBackend: Backend {
         }
         let diffWeights = AlignedBuffer(byteCount: dnnl_memory_desc_get_size(p.md(dnnl_query_diff_weights_md)))
         let db = hasBias ? Tensor(uninitialized: [weight.shape[0]]) : nil
-        var args = [(DNNLArg.src, p.md(dnnl_query_src_md), src.rawPointer),
+        var args: [(Int32, const_dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [(DNNLArg.src, p.md(dnnl_query_src_md), src.rawPointer),
                     (DNNLArg.diffDst, p.md(dnnl_query_diff_dst_md), gOut.rawPointer),
                     (DNNLArg.diffWeights, p.md(dnnl_query_diff_weights_md), diffWeights.pointer)]
         if let db { args.append((DNNLArg.diffBias, d.bias.handle, db.rawPointer)) }
@@ -199,12 +199,20 @@ public struct DNNLBackend: Backend {
     public func batchNormBackward(_ gradOut: Tensor, x: Tensor, weight: Tensor, mean: Tensor, variance: Tensor,
                                   epsilon: Float) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
         let hint = try batchNormPD(x.shape, training: true, epsilon: epsilon)
-        let p = try ctx.primitive("bn_bwd|\(x.shape)|\(epsilon)") {
+        return try batchNormBackward(gradOut, x: x, weight: weight, mean: mean, variance: variance, epsilon: epsilon,
+                                     forward: hint, flags: dnnl_use_scale.rawValue | dnnl_use_shift.rawValue, workspace: nil)
+    }
+
+    /// The backward primitive of the forward `forward` (its `flags`), reading the forward's `workspace` where it kept one
+    /// (the fused ReLU's mask).
+    func batchNormBackward(_ gradOut: Tensor, x: Tensor, weight: Tensor, mean: Tensor, variance: Tensor, epsilon: Float,
+                           forward: Primitive, flags: UInt32, workspace: Tensor?) throws -> (input: Tensor, weight: Tensor, bias: Tensor) {
+        let op = workspace == nil ? "batch_norm2d backward" : "batch_norm2d + relu backward"
+        let p = try ctx.primitive("bn_bwd|\(flags)|\(x.shape)|\(epsilon)") {
             let md = try MemoryDesc(shape: x.shape, layout: .channelsLast)
             var pd: dnnl_primitive_desc_t?
             try check(dnnl_batch_normalization_backward_primitive_desc_create(&pd, ctx.engine, dnnl_backward, md.handle, md.handle,
-                      md.handle, epsilon, dnnl_use_scale.rawValue | dnnl_use_shift.rawValue, hint.pd, ctx.attributes),
-                      "batch_norm2d backward")
+                      md.handle, epsilon, flags, forward.pd, ctx.attributes), op)
             return pd!
         }
         let (src, gOut) = (channelsLast(x), channelsLast(gradOut))
@@ -212,14 +220,21 @@ public struct DNNLBackend: Backend {
         let dx = Tensor(uninitialized: x.shape, layout: .channelsLast)
         let (dScale, dShift) = (Tensor(uninitialized: [c]), Tensor(uninitialized: [c]))
         let vec = try MemoryDesc(shape: [c], layout: .rowMajor)
-        try ctx.execute(p, [(DNNLArg.src, p.md(dnnl_query_src_md), src.rawPointer),
-                            (DNNLArg.diffDst, p.md(dnnl_query_diff_dst_md), gOut.rawPointer),
-                            (DNNLArg.mean, vec.handle, mean.rawPointer), (DNNLArg.variance, vec.handle, variance.rawPointer),
-                            (DNNLArg.scale, vec.handle, weight.rawPointer),
-                            (DNNLArg.diffSrc, p.md(dnnl_query_diff_src_md), dx.rawPointer),
-                            (DNNLArg.diffScale, vec.handle, dScale.rawPointer), (DNNLArg.diffShift, vec.handle, dShift.rawPointer)],
-                        op: "batch_norm2d backward")
-        withExtendedLifetime((src, gOut, weight, mean, variance)) {}
+        var args: [(Int32, const_dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+                (DNNLArg.src, p.md(dnnl_query_src_md), src.rawPointer), (DNNLArg.diffDst, p.md(dnnl_query_diff_dst_md), gOut.rawPointer),
+                (DNNLArg.mean, vec.handle, mean.rawPointer), (DNNLArg.variance, vec.handle, variance.rawPointer),
+                (DNNLArg.scale, vec.handle, weight.rawPointer),
+                (DNNLArg.diffSrc, p.md(dnnl_query_diff_src_md), dx.rawPointer),
+                (DNNLArg.diffScale, vec.handle, dScale.rawPointer), (DNNLArg.diffShift, vec.handle, dShift.rawPointer)]
+        if let workspace {
+            let needed = dnnl_memory_desc_get_size(p.md(dnnl_query_workspace_md))
+            guard workspace.byteCount >= needed else {
+                throw EngineError.invalid(op, "the mask holds \(workspace.byteCount) bytes, the kernel reads \(needed)")
+            }
+            args.append((DNNLArg.workspace, p.md(dnnl_query_workspace_md), workspace.rawPointer))
+        }
+        try ctx.execute(p, args, op: op)
+        withExtendedLifetime((src, gOut, weight, mean, variance, workspace)) {}
         return (dx, dScale, dShift)
     }
 

@@ -52,7 +52,7 @@ package final class ResizeConv: @unchecked Sendable {
         return ay.window * ax.window <= weight[2] * weight[3] && kernelFloats <= Self.maximumKernelFloats
     }
 
-    /// At most 4 MiB of composite kernels (the spec baseline's: 2.1 MB): sizes whose classes repeat only over long
+    /// At most 4 MiB of composite kernels (the spec baseline needs about half): sizes whose classes repeat only over long
     /// periods (64 → 223 px) would need one per pair of output rows and columns, more memory than the resized image saves.
     package static let maximumKernelFloats = 1 << 20
 

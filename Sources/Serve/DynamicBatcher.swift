@@ -40,6 +40,8 @@ public final class DynamicBatcher: @unchecked Sendable {
     private var pending: [Pending] = []
     private var head = 0
     private var queuedImages = 0
+    /// Requests taken since the start, answered or not (tests wait on it to know their requests arrived).
+    private var acceptedRequests = 0
     private var stopping = false
     private var worker: Thread?
     private let finished = DispatchSemaphore(value: 0)
@@ -98,6 +100,12 @@ public final class DynamicBatcher: @unchecked Sendable {
         return worker != nil && !stopping
     }
 
+    var requestsAccepted: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return acceptedRequests
+    }
+
     /// Runs `input` (`[N] + sampleShape`) in the next batch with room; the model's output rows for it.
     public func infer(_ input: Tensor) async throws -> (output: Tensor, timing: Timing) {
         try await withCheckedThrowingContinuation { continuation in
@@ -119,6 +127,7 @@ public final class DynamicBatcher: @unchecked Sendable {
         }
         pending.append(Pending(input: input, enqueued: .now, reply: reply))
         queuedImages += n
+        acceptedRequests += 1
         onQueueDepth(queuedImages)
         condition.signal()
     }

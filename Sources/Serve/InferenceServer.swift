@@ -17,15 +17,15 @@ public struct ServerConfiguration: Sendable {
     public var authToken: String?
     /// The largest request body accepted (413 above it).
     public var maxBodyBytes: Int
-    /// Threads for the sockets and HTTP parsing. One by default: on a machine of a few cores, a second loop's thread
-    /// competes with the batches' and the handlers' threads, and one loop serves more sockets per wake-up
-    /// (`bench/README.md`, issue 20, has the CPU per request with one and two).
-    public var eventLoops: Int
+    /// Threads for the sockets and HTTP parsing; nil shares NIO's process-wide group (a loop per core). `pneumo serve`
+    /// asks for one: on a machine of a few cores a second loop's thread competes with the batches' and the handlers'
+    /// threads (`bench/README.md`, issue 20, has the CPU per request with one and two).
+    public var eventLoops: Int?
 
     public init(host: String = "127.0.0.1", port: Int = 8000, batching: DynamicBatcher.Configuration = .init(),
-                authToken: String? = nil, maxBodyBytes: Int = 32 << 20, eventLoops: Int = 1) {
+                authToken: String? = nil, maxBodyBytes: Int = 32 << 20, eventLoops: Int? = nil) {
         self.host = host; self.port = port; self.batching = batching; self.authToken = authToken; self.maxBodyBytes = maxBodyBytes
-        self.eventLoops = max(1, eventLoops)
+        self.eventLoops = eventLoops.map { max(1, $0) }
     }
 }
 
@@ -59,10 +59,10 @@ public final class InferenceServer: Sendable {
     /// `runService()`) stops accepting, answers what is in flight, then stops the batchers.
     /// `onServerRunning` sees the listening channel (its port, when configured as 0).
     public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let loops: EventLoopGroupProvider = configuration.eventLoops.map { .shared(Self.eventLoopGroup(threads: $0)) } ?? .singleton
         var app = Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                                      serverName: "\(Self.name)/\(Self.version)"),
-                              onServerRunning: onServerRunning, eventLoopGroupProvider: .shared(Self.eventLoopGroup(threads: configuration.eventLoops)),
-                              logger: logger)
+                              onServerRunning: onServerRunning, eventLoopGroupProvider: loops, logger: logger)
         let batchers = Array(batchers.values)
         app.beforeServerStarts {
             for b in batchers { try await b.start() }

@@ -68,11 +68,11 @@ struct FamiliesExportTests {
     /// ONNX Runtime on the same file, to 1e-4.
     @Test(.enabled(if: TorchPeer.available, "needs a python3 that imports torch and torchvision (on the PATH, or PNEUMO_TORCH_PYTHON)"),
           .timeLimit(.minutes(15)))
-    func torchvisionMobileNetV3AndEfficientNet() throws {
+    func torchvisionMobileNetV3AndEfficientNet() async throws {
         let dir = try temporaryDirectory("families")
         defer { try? FileManager.default.removeItem(at: dir) }
         let script = packageRoot.appendingPathComponent("scripts/make_onnx_fixtures.py").path
-        let (status, output) = try runProcess(TorchPeer.python!, [script, "--torchvision-families", dir.path, "--size", "64"])
+        let (status, output) = try await runProcessOffThePool(TorchPeer.python!, [script, "--torchvision-families", dir.path, "--size", "64"])
         try #require(status == 0, "make_onnx_fixtures.py --torchvision-families failed:\n\(output)")
         for name in ["mobilenet_v3_small", "efficientnet_b0"] {
             let x = try NPY.read(dir.appendingPathComponent("\(name)_input.npy"))

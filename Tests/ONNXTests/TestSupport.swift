@@ -62,6 +62,14 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: 
     try PythonPeers.run(executable, arguments)
 }
 
+/// `runProcess` on a thread of its own, for a subprocess that runs for minutes (torch exports): waiting there holds
+/// none of the few threads Swift's concurrency pool has, which the live HTTP tests' servers need to answer in time.
+func runProcessOffThePool(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try runProcess(executable, arguments) }) }.start()
+    }
+}
+
 enum PythonPeer {
     /// python3 with `onnx` and `onnxruntime` (scripts/setup.sh installs them; CI has them, a bare machine may not).
     static let available: Bool = (try? runProcess("/usr/bin/env", ["python3", "-c", "import onnx, onnxruntime, numpy"]).status) == 0

@@ -54,11 +54,11 @@ struct TorchExportTests {
     /// statistics), 64 px, exported at opsets 13, 17 (TorchScript) and 18 (dynamo). Too large to commit.
     @Test(.enabled(if: TorchPeer.available, "needs a python3 that imports torch and torchvision (on the PATH, or PNEUMO_TORCH_PYTHON)"),
           .timeLimit(.minutes(10)))
-    func torchvisionExports() throws {
+    func torchvisionExports() async throws {
         let dir = try temporaryDirectory("torchvision")
         defer { try? FileManager.default.removeItem(at: dir) }
         let script = packageRoot.appendingPathComponent("scripts/make_onnx_fixtures.py").path
-        let (status, output) = try runProcess(TorchPeer.python!, [script, "--torchvision", dir.path, "--size", "64"])
+        let (status, output) = try await runProcessOffThePool(TorchPeer.python!, [script, "--torchvision", dir.path, "--size", "64"])
         try #require(status == 0, "make_onnx_fixtures.py --torchvision failed:\n\(output)")
         let backend = try DNNLBackend()
         for name in ["resnet18", "mobilenet_v2"] {

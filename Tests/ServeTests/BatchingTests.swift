@@ -50,7 +50,7 @@ import Testing
         await #expect(throws: ServeError.shuttingDown) { try await batcher.infer(testImages(1, seed: 3)) }
     }
 
-    /// On one event loop (the default) and on two.
+    /// On one event loop (`pneumo serve`'s default) and on two.
     @Test(arguments: [1, 2]) func concurrentClientsGetTheSerialAnswers(eventLoops: Int) async throws {
         let model = try servedPneumoNet()
         let server = try testServer(models: [model], maxBatch: 8, maxDelay: .milliseconds(3), eventLoops: eventLoops)
@@ -97,7 +97,12 @@ import Testing
                     return Int(r.head.status.code)
                 }
             }
-            try await Task.sleep(for: .milliseconds(100))
+            // Shut down once all four are queued: a fixed wait lost the race on a busy machine, when a client
+            // connected after the listener had closed and waited for an answer that could not come.
+            let batcher = try #require(server.batchers["pneumonet"])
+            let deadline = ContinuousClock.now + .seconds(120)
+            while batcher.requestsAccepted < 4 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(batcher.requestsAccepted == 4)
             await group.triggerGracefulShutdown()
             var statuses: [Int] = []
             for try await s in tasks { statuses.append(s) }

@@ -30,7 +30,7 @@ func servedPneumoNet(name: String = "pneumonet", threshold: Double? = 0.4) throw
 
 /// A server on a free loopback port with small batching limits, so tests run fast.
 func testServer(models: [ServedModel]? = nil, authToken: String? = nil, maxBatch: Int = 8, maxDelay: Duration = .milliseconds(2),
-                maxQueue: Int = 64, maxBodyBytes: Int = 1 << 20, eventLoops: Int = 1) throws -> InferenceServer {
+                maxQueue: Int = 64, maxBodyBytes: Int = 1 << 20, eventLoops: Int? = nil) throws -> InferenceServer {
     try InferenceServer(models: models ?? [servedPneumoNet()],
                         configuration: ServerConfiguration(host: "127.0.0.1", port: 0,
                                                            batching: .init(maxBatch: maxBatch, maxDelay: maxDelay, maxQueue: maxQueue),
