@@ -62,12 +62,9 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: 
     try PythonPeers.run(executable, arguments)
 }
 
-/// `runProcess` on a thread of its own, for a subprocess that runs for minutes (torch exports): waiting there holds
-/// none of the few threads Swift's concurrency pool has, which the live HTTP tests' servers need to answer in time.
+/// `runProcess` off Swift's concurrency pool (`PythonPeers.offThePool`), for a subprocess that runs for minutes.
 func runProcessOffThePool(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try runProcess(executable, arguments) }) }.start()
-    }
+    try await PythonPeers.offThePool { try runProcess(executable, arguments) }
 }
 
 enum PythonPeer {

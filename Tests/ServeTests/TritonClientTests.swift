@@ -5,6 +5,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
+import TestSupport
 @testable import Serve
 
 /// Triton's Python client (`tritonclient[http]`, `.ci/run` installs it) against a live server: metadata, readiness and
@@ -41,9 +42,10 @@ import Testing
             var p: Int?
             while p == nil { try await Task.sleep(for: .milliseconds(10)); p = port.withLock { $0 } }
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("triton_client_check.py")
-            let output = try await Task.detached {
-                try runPython([script.path, "--url", "127.0.0.1:\(p!)", "--model", "pneumonet", "--input", input.path])
-            }.value
+            let url = "127.0.0.1:\(p!)"
+            let output = try await PythonPeers.offThePool {
+                try runPython([script.path, "--url", url, "--model", "pneumonet", "--input", input.path])
+            }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
 

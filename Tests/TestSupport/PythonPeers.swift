@@ -30,4 +30,12 @@ public enum PythonPeers {
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
+
+    /// `body` on a thread of its own, for a test that waits long on a subprocess: waiting there holds none of the few
+    /// threads Swift's concurrency pool has (two on two cores), which the live HTTP tests' servers need to answer.
+    public static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
 }
