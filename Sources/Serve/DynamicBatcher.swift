@@ -125,11 +125,14 @@ public final class DynamicBatcher: @unchecked Sendable {
         guard queuedImages + n <= configuration.maxQueue else {
             throw ServeError.overloaded(queued: queuedImages, limit: configuration.maxQueue)
         }
+        let wasEmpty = head == pending.count
         pending.append(Pending(input: input, enqueued: .now, reply: reply))
         queuedImages += n
         acceptedRequests += 1
         onQueueDepth(queuedImages)
-        condition.signal()
+        // The batching thread waits for a first request, then for a full batch or the deadline: woken only for those,
+        // not once per request while a batch fills (a futex wake and a context switch each).
+        if wasEmpty || queuedImages >= configuration.maxBatch { condition.signal() }
     }
 
     /// Stops taking requests, answers every queued one, and returns when the batching thread has ended.

@@ -35,6 +35,27 @@ import Testing
         }
     }
 
+    /// The batching thread is woken by a first request and by a full batch, not by each request: a batch that fills
+    /// leaves at once, however long its delay (the time limit catches a batch left waiting for its hour).
+    @Test(.timeLimit(.minutes(1))) func aFullBatchLeavesBeforeItsDelay() async throws {
+        let sizes = Mutex<[Int]>([])
+        let batcher = DynamicBatcher(model: try servedPneumoNet(), configuration: .init(maxBatch: 4, maxDelay: .seconds(3600), maxQueue: 8),
+                                     onBatch: { n in sizes.withLock { $0.append(n) } })
+        try await batcher.start()
+        async let first = batcher.infer(testImages(3, seed: 1))
+        while batcher.requestsAccepted < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        let second = try await batcher.infer(testImages(1, seed: 2))
+        #expect(try await first.output.shape == [3, 2] && second.output.shape == [1, 2])
+        #expect(sizes.withLock { $0 } == [4])
+        // One image under the limit waits for its delay; draining answers it.
+        let waiting = Task { try await batcher.infer(testImages(1, seed: 3)) }
+        while batcher.requestsAccepted < 3 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(sizes.withLock { $0 } == [4])
+        batcher.drain()
+        #expect(try await waiting.value.output.shape == [1, 2])
+        #expect(sizes.withLock { $0 } == [4, 1])
+    }
+
     @Test func aFullQueueIsRefusedWithRetryAfter() async throws {
         let batcher = DynamicBatcher(model: try servedPneumoNet(), configuration: .init(maxBatch: 4, maxDelay: .milliseconds(1), maxQueue: 5))
         // Not started: 4 images wait, and a request of 2 more would pass the limit of 5.
