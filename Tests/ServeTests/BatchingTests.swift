@@ -56,6 +56,28 @@ import Testing
         #expect(sizes.withLock { $0 } == [4, 1])
     }
 
+    /// Queued before the batching thread starts, 11 images leave as 8 (no padding) and then the 3 left over.
+    @Test func leftOverImagesLeadTheNextBatch() async throws {
+        let model = try servedPneumoNet()
+        let sizes = Mutex<[Int]>([])
+        let batcher = DynamicBatcher(model: model, configuration: .init(maxBatch: 16, maxDelay: .milliseconds(1), maxQueue: 16),
+                                     onBatch: { n in sizes.withLock { $0.append(n) } })
+        let inputs = (0..<11).map { testImages(1, seed: UInt64(20 + $0)) }
+        let results = try await withThrowingTaskGroup(of: (Int, Tensor).self) { group in
+            for (k, x) in inputs.enumerated() { group.addTask { (k, try await batcher.infer(x).output) } }
+            while batcher.requestsAccepted < 11 { try await Task.sleep(for: .milliseconds(1)) }
+            try await batcher.start()
+            var out: [Int: Tensor] = [:]
+            for try await (k, y) in group { out[k] = y }
+            return out
+        }
+        batcher.drain()
+        #expect(sizes.withLock { $0 } == [8, 3])
+        for (k, x) in inputs.enumerated() {
+            #expect(maxRelativeDifference(try #require(results[k]).scalars, try model.runtime.run(x).scalars) <= 1e-5)
+        }
+    }
+
     @Test func aFullQueueIsRefusedWithRetryAfter() async throws {
         let batcher = DynamicBatcher(model: try servedPneumoNet(), configuration: .init(maxBatch: 4, maxDelay: .milliseconds(1), maxQueue: 5))
         // Not started: 4 images wait, and a request of 2 more would pass the limit of 5.
@@ -137,4 +159,11 @@ import Testing
     #expect(DynamicBatcher.paddedSizes(maxBatch: 1) == [1])
     #expect(DynamicBatcher.paddedSizes(maxBatch: 3) == [1, 2, 3])
     #expect(DynamicBatcher.paddedSizes(maxBatch: 12) == [1, 2, 4, 8, 12])
+}
+
+@Test func batchesOverEightAreCutToACompiledSize() {
+    let sizes = DynamicBatcher.paddedSizes(maxBatch: 64)
+    #expect([1, 3, 5, 8].map { DynamicBatcher.takenSize($0, sizes: sizes) } == [1, 3, 5, 8])   // padded to 1, 4, 8, 8
+    #expect([9, 15, 16, 33, 39, 40, 63, 64].map { DynamicBatcher.takenSize($0, sizes: sizes) } == [8, 8, 16, 32, 32, 40, 56, 64])
+    #expect(DynamicBatcher.takenSize(11, sizes: DynamicBatcher.paddedSizes(maxBatch: 12)) == 8)
 }
