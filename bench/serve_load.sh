@@ -73,10 +73,17 @@ for c in 1 16 64; do
     wrk_us=$(echo "$out" | awk -v r="$requests" '/^wrk-cpu/ {printf "%.0f", ($2 + $3) * 1e6 / r}')
     batch=$(awk -v s0="$s0" -v s1="$s1" -v n0="$n0" -v n1="$n1" 'BEGIN {printf "%.1f", (n1 > n0 ? (s1 - s0) / (n1 - n0) : 0)}')
     printf "%-12s %12s %10s %10s %18s %15s %11s\n" "$c" "$rps" "$(ms 50%)" "$(ms 99%)" "$server_us" "$wrk_us" "$batch"
-    last_cpu_us=$((server_us + wrk_us))
+    last_cpu_us=$((server_us + wrk_us)); last_rps=$rps; last_batch=$batch
 done
 kill -TERM "$SERVER"; wait "$SERVER"; SERVER=
-"$BIN" bench infer --onnx "$MODEL" --batch 1,64 --no-peer | sed 's/^/in-process: /'
+# In process at batch 64 and at the batch size served at 64 connections (its mean, to the nearest multiple of 8): the
+# issue compares served and in-process throughput "at the same batch size".
+near=$(awk -v b="$last_batch" 'BEGIN {n = int(b / 8 + 0.5) * 8; print (n < 8 ? 8 : n > 64 ? 64 : n)}')
+sizes=$( [ "$near" = 64 ] && echo 1,64 || echo "1,$near,64" )
+"$BIN" bench infer --onnx "$MODEL" --batch "$sizes" --no-peer > "$WORK/infer"
+sed 's/^/in-process: /' "$WORK/infer"
+awk -v r="$last_rps" -v near="$near" '$1 == 64 && NF >= 5 {b64 = $5} $1 == near && NF >= 5 {bn = $5}
+    END {printf "served / in-process at 64 connections: %.2f at batch 64, %.2f at batch %d (the served mean batch, to a multiple of 8)\n", r / b64, r / bn, near}' "$WORK/infer"
 # The same comparison in CPU time, which other processes on the machine disturb far less than wall time: the
 # runtime's CPU per image at batch 64 on one thread (no OpenMP spinning counted; two threads can at best halve the
 # time per image, so this bounds the in-process throughput on two cores of its own from above), the difference
