@@ -95,7 +95,7 @@ public final class DynamicBatcher: @unchecked Sendable {
 
     /// How many of `waiting` images that fit in a batch to take: all of them up to 8 (padded), else the largest
     /// compiled size at most `waiting`, so that the kernels run no padding; the 1–7 left over lead the next batch,
-    /// which under load forms while this one runs (`bench/README.md`, issue 20, has the throughput before and after).
+    /// which under load forms while this one runs (`bench/README.md`, issue 20, has what was measured of it).
     static func takenSize(_ waiting: Int, sizes: [Int]) -> Int {
         guard waiting > 8 else { return waiting }
         return sizes.last { $0 <= waiting } ?? waiting
