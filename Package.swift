@@ -70,6 +70,7 @@ let package = Package(
         // `pneumo serve`: the Open Inference Protocol over HTTP with dynamic batching.
         .target(name: "Serve", dependencies: ["GraphCore", "CPUBackend", "Runtime", "Serving",
                                               .product(name: "Hummingbird", package: "hummingbird"),
+                                              .product(name: "HummingbirdCore", package: "hummingbird"),
                                               .product(name: "NIOCore", package: "swift-nio"),
                                               .product(name: "NIOPosix", package: "swift-nio"),
                                               .product(name: "Logging", package: "swift-log"),
@@ -107,6 +108,7 @@ let package = Package(
         .testTarget(name: "ServeTests", dependencies: ["TestSupport", "Serve", "Serving", "Imaging", "GraphCore", "Runtime", "Models", "Data",
                                                        .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                        .product(name: "NIOCore", package: "swift-nio"),
+                                                       .product(name: "NIOPosix", package: "swift-nio"),
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     exclude: ["triton_client_check.py"], linkerSettings: dnnlLinker),
         .testTarget(name: "ServingTests", dependencies: ["TestSupport", "CPUBackend", "Serving", "GraphCore", "Models", "ClinicalMetrics", "Train", "ONNX", "Imaging"],

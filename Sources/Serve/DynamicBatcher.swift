@@ -86,11 +86,19 @@ public final class DynamicBatcher: @unchecked Sendable {
         }
     }
 
-    /// 1, 2, 4, 8, then every multiple of 8 up to `maxBatch`, and `maxBatch`: a batch pads at most 7 images (a
-    /// quarter at most below 32), for a dozen plans compiled at start-up.
+    /// 1, 2, 4, 8, then every multiple of 8 up to `maxBatch`, and `maxBatch`: a dozen plans compiled at start-up; a
+    /// batch of more than 8 images is cut to one of them (`takenSize`), a smaller one pads at most 3 images.
     static func paddedSizes(maxBatch: Int) -> [Int] {
         let sizes = [1, 2, 4].filter { $0 < maxBatch } + stride(from: 8, to: maxBatch, by: 8)
         return sizes + [maxBatch]
+    }
+
+    /// How many of `waiting` images that fit in a batch to take: all of them up to 8 (padded), else the largest
+    /// compiled size at most `waiting`, so that the kernels run no padding; the 1–7 left over lead the next batch,
+    /// which under load forms while this one runs (`bench/README.md`, issue 20, has what was measured of it).
+    static func takenSize(_ waiting: Int, sizes: [Int]) -> Int {
+        guard waiting > 8 else { return waiting }
+        return sizes.last { $0 <= waiting } ?? waiting
     }
 
     /// Whether the plans are compiled and requests are taken.
@@ -125,11 +133,14 @@ public final class DynamicBatcher: @unchecked Sendable {
         guard queuedImages + n <= configuration.maxQueue else {
             throw ServeError.overloaded(queued: queuedImages, limit: configuration.maxQueue)
         }
+        let wasEmpty = head == pending.count
         pending.append(Pending(input: input, enqueued: .now, reply: reply))
         queuedImages += n
         acceptedRequests += 1
         onQueueDepth(queuedImages)
-        condition.signal()
+        // The batching thread waits for a first request, then for a full batch or the deadline: woken only for those,
+        // not once per request while a batch fills (a futex wake and a context switch each).
+        if wasEmpty || queuedImages >= configuration.maxBatch { condition.signal() }
     }
 
     /// Stops taking requests, answers every queued one, and returns when the batching thread has ended.
@@ -160,10 +171,16 @@ public final class DynamicBatcher: @unchecked Sendable {
             let (s, atto) = left.components
             _ = condition.wait(until: Date(timeIntervalSinceNow: Double(s) + Double(atto) * 1e-18))
         }
+        var fits = pending[head].count
+        for p in pending[(head + 1)...] {
+            guard fits + p.count <= configuration.maxBatch else { break }
+            fits += p.count
+        }
+        let target = Self.takenSize(fits, sizes: batchSizes)
         var batch = [pending[head]]
         var total = pending[head].count
         head += 1
-        while head < pending.count, total + pending[head].count <= configuration.maxBatch {
+        while head < pending.count, total + pending[head].count <= target {
             total += pending[head].count
             batch.append(pending[head])
             head += 1

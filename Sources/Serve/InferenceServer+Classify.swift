@@ -37,7 +37,10 @@ extension InferenceServer {
         }
         let input: Tensor
         do {
-            input = try model.preprocess(images.map { EncodedImage($0.data, name: $0.name) })
+            // Decoding a radiograph takes milliseconds: off the event loop the connection's task runs on.
+            input = try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                try model.preprocess(images.map { EncodedImage($0.data, name: $0.name) })
+            }
         } catch let error as ClassifierError {
             throw ServeError.badRequest(error.description)
         }

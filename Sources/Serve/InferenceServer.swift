@@ -60,8 +60,9 @@ public final class InferenceServer: Sendable {
     /// `onServerRunning` sees the listening channel (its port, when configured as 0).
     public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
         let loops: EventLoopGroupProvider = configuration.eventLoops.map { .shared(Self.eventLoopGroup(threads: $0)) } ?? .singleton
-        var app = Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                                                     serverName: "\(Self.name)/\(Self.version)"),
+        var app = Application(router: router(), server: .http1(onLoopsOf: loops.eventLoopGroup),
+                              configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                   serverName: "\(Self.name)/\(Self.version)"),
                               onServerRunning: onServerRunning, eventLoopGroupProvider: loops, logger: logger)
         let batchers = Array(batchers.values)
         app.beforeServerStarts {

@@ -35,6 +35,49 @@ import Testing
         }
     }
 
+    /// The batching thread is woken by a first request and by a full batch, not by each request: a batch that fills
+    /// leaves at once, however long its delay (the time limit catches a batch left waiting for its hour).
+    @Test(.timeLimit(.minutes(1))) func aFullBatchLeavesBeforeItsDelay() async throws {
+        let sizes = Mutex<[Int]>([])
+        let batcher = DynamicBatcher(model: try servedPneumoNet(), configuration: .init(maxBatch: 4, maxDelay: .seconds(3600), maxQueue: 8),
+                                     onBatch: { n in sizes.withLock { $0.append(n) } })
+        try await batcher.start()
+        async let first = batcher.infer(testImages(3, seed: 1))
+        while batcher.requestsAccepted < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        let second = try await batcher.infer(testImages(1, seed: 2))
+        #expect(try await first.output.shape == [3, 2] && second.output.shape == [1, 2])
+        #expect(sizes.withLock { $0 } == [4])
+        // One image under the limit waits for its delay; draining answers it.
+        let waiting = Task { try await batcher.infer(testImages(1, seed: 3)) }
+        while batcher.requestsAccepted < 3 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(sizes.withLock { $0 } == [4])
+        batcher.drain()
+        #expect(try await waiting.value.output.shape == [1, 2])
+        #expect(sizes.withLock { $0 } == [4, 1])
+    }
+
+    /// Queued before the batching thread starts, 11 images leave as 8 (no padding) and then the 3 left over.
+    @Test func leftOverImagesLeadTheNextBatch() async throws {
+        let model = try servedPneumoNet()
+        let sizes = Mutex<[Int]>([])
+        let batcher = DynamicBatcher(model: model, configuration: .init(maxBatch: 16, maxDelay: .milliseconds(1), maxQueue: 16),
+                                     onBatch: { n in sizes.withLock { $0.append(n) } })
+        let inputs = (0..<11).map { testImages(1, seed: UInt64(20 + $0)) }
+        let results = try await withThrowingTaskGroup(of: (Int, Tensor).self) { group in
+            for (k, x) in inputs.enumerated() { group.addTask { (k, try await batcher.infer(x).output) } }
+            while batcher.requestsAccepted < 11 { try await Task.sleep(for: .milliseconds(1)) }
+            try await batcher.start()
+            var out: [Int: Tensor] = [:]
+            for try await (k, y) in group { out[k] = y }
+            return out
+        }
+        batcher.drain()
+        #expect(sizes.withLock { $0 } == [8, 3])
+        for (k, x) in inputs.enumerated() {
+            #expect(maxRelativeDifference(try #require(results[k]).scalars, try model.runtime.run(x).scalars) <= 1e-5)
+        }
+    }
+
     @Test func aFullQueueIsRefusedWithRetryAfter() async throws {
         let batcher = DynamicBatcher(model: try servedPneumoNet(), configuration: .init(maxBatch: 4, maxDelay: .milliseconds(1), maxQueue: 5))
         // Not started: 4 images wait, and a request of 2 more would pass the limit of 5.
@@ -116,4 +159,11 @@ import Testing
     #expect(DynamicBatcher.paddedSizes(maxBatch: 1) == [1])
     #expect(DynamicBatcher.paddedSizes(maxBatch: 3) == [1, 2, 3])
     #expect(DynamicBatcher.paddedSizes(maxBatch: 12) == [1, 2, 4, 8, 12])
+}
+
+@Test func batchesOverEightAreCutToACompiledSize() {
+    let sizes = DynamicBatcher.paddedSizes(maxBatch: 64)
+    #expect([1, 3, 5, 8].map { DynamicBatcher.takenSize($0, sizes: sizes) } == [1, 3, 5, 8])   // padded to 1, 4, 8, 8
+    #expect([9, 15, 16, 33, 39, 40, 63, 64].map { DynamicBatcher.takenSize($0, sizes: sizes) } == [8, 8, 16, 32, 32, 40, 56, 64])
+    #expect(DynamicBatcher.takenSize(11, sizes: DynamicBatcher.paddedSizes(maxBatch: 12)) == 8)
 }
