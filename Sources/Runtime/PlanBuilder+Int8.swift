@@ -45,26 +45,14 @@ extension PlanBuilder {
     func staysInteger(_ node: Int) -> Bool {
         guard isInt8, !graph.outputs.contains(where: { $0.index == node }) else { return false }
         if gridOf[node] != nil { return true }
-        return graph.nodes.indices.contains { r in
-            guard graph.nodes[r].inputs.contains(where: { $0.index == node }) else { return false }
-            switch graph.nodes[r].op {
-            case .conv2d: return computesInInt8(conv: r)
-            case .maxPool2d, .add, .dropout: return true
+        return graph.nodes.contains { reader in
+            guard reader.inputs.contains(where: { $0.index == node }) else { return false }
+            switch reader.op {
+            case .conv2d, .maxPool2d, .add, .dropout: return true
             default: return false
             }
         }
     }
-
-    /// Whether this plan runs convolution `n` in int8: not where `computesInFloat32` says otherwise.
-    func computesInInt8(conv n: Int) -> Bool {
-        isInt8 && !Self.computesInFloat32(inputChannels: shapes[graph.nodes[n].inputs[0].index][1])
-    }
-
-    /// Whether an INT8 plan computes a convolution of `inputChannels` channels in float32 (its output then quantized
-    /// for the int8 reader after it): one channel (a grey image's first convolution) on a CPU without VNNI, where
-    /// oneDNN's int8 kernels lay input channels out in blocks of 8, so 7 of every 8 products are padding. With VNNI
-    /// (blocks of 4), or with 3 channels, the int8 kernel is the faster (bench/README.md).
-    static func computesInFloat32(inputChannels: Int) -> Bool { inputChannels == 1 && !CPUDevice.hasVNNI }
 
     /// A float32 vector owned by the plan (runtime scales, corrected biases), and its descriptor.
     mutating func planVector(_ values: [Float]) throws -> (Int, const_dnnl_memory_desc_t) {

@@ -217,7 +217,7 @@ struct PlanBuilder {
     }
 
     mutating func conv(_ n: Int, residual: ValueID?, activation: Op?, result: Int, step: Int) throws {
-        if computesInInt8(conv: n) { return try int8Conv(n, residual: residual, activation: activation, result: result, step: step) }
+        if isInt8 { return try int8Conv(n, residual: residual, activation: activation, result: result, step: step) }
         let node = graph.nodes[n]
         guard case .conv2d(let a) = node.op else { return }
         let (xs, ws, out) = (shapes[node.inputs[0].index], shapes[node.inputs[1].index], shapes[n])

@@ -58,44 +58,6 @@ import CPUBackend
         #expect(q == (try float32(m, x)))
     }
 
-    /// A grey image's convolution (one input channel) runs in float32 on the unrounded image where the CPU lacks VNNI
-    /// (`PlanBuilder.computesInFloat32`), its output quantized for the int8 convolution after it, and in int8 elsewhere.
-    /// The check: with the second convolution an identity (1×1, weights 1 on the diagonal), the plan's output is
-    /// float32's first convolution + ReLU rounded onto its calibrated u8 grid where it runs in float32; in int8, its
-    /// rounded input and weights move many values by more than that.
-    @Test(arguments: ranges) func imageConvolutionRunsInFloat32(_ range: Int8WeightRange) throws {
-        let channels = 8
-        var m = try ModelGraph(Sequential([try Conv2d(Conv2dConfig(1, channels, kernel: 3, padding: 1)), ReLU(),
-                                           try Conv2d(Conv2dConfig(channels, channels, kernel: 1, bias: false))]),
-                               inputShape: [1, 1, 7, 7], seed: 11)
-        let pointwise = m.parameters.names.first { m.parameters[$0]!.shape == [channels, channels, 1, 1] }!
-        var identity = [Float](repeating: 0, count: channels * channels)
-        for c in 0..<channels { identity[c * channels + c] = 1 }
-        try m.parameters.set(pointwise, try Tensor(shape: [channels, channels, 1, 1], scalars: identity))
-        var rng = SeededRandom(seed: 12)
-        let calibration = Tensor.randomNormal([8, 1, 7, 7], using: &rng)
-        let x = Tensor.randomNormal([2, 1, 7, 7], using: &rng)
-        let c = try Int8Calibration(graph: m.graph, parameters: m.parameters, samples: calibration, source: "test")
-        let plan = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, precision: .int8, calibration: c,
-                                     int8Weights: range)
-        // The float32 image convolution + ReLU, then onto the u8 grid its output was calibrated to (0…255 steps of s).
-        let first = try ModelGraph(Sequential([try Conv2d(Conv2dConfig(1, channels, kernel: 3, padding: 1)), ReLU()]),
-                                   inputShape: [1, 1, 7, 7], seed: 11)
-        let hidden = try float32(first, x)
-        let reluNode = m.graph.nodes.indices.first { m.graph.nodes[$0].op == .relu }!
-        let s = c.ranges[reluNode]!.maxAbs / 255
-        let expected = hidden.map { min(max(($0 / s).rounded(.toNearestOrEven), 0), 255) * s }
-        let out = try plan.run(x).scalars
-        // The 1×1 convolution multiplies each integer by its weight's scale (1/L·L, a power of two apart at most) and the
-        // input scale: float32 products of exact integers, so equal to the rounded hidden values to float32's rounding.
-        let wrong = zip(out, expected).filter { abs($0 - $1) > 1e-5 * max(1, abs($1)) }.count
-        if PlanBuilder.computesInFloat32(inputChannels: 1) {
-            #expect(wrong == 0, "\(wrong) of \(out.count) values differ from float32's image convolution on the u8 grid")
-        } else {
-            #expect(wrong > out.count / 10, "with \(CPUDevice.isaName) the image convolution should run in int8")
-        }
-    }
-
     @Test(arguments: ranges) func resnetTracksFloat32(_ range: Int8WeightRange) throws {
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 5)
         var rng = SeededRandom(seed: 6)

@@ -26,13 +26,11 @@ import CPUBackend
         return pass[r.graph.outputs[0]]!.scalars
     }
 
-    /// `r` with every convolution weight rounded onto `range`'s grid (`Int8WeightRange.quantize`, `k · s`), but those of
-    /// convolutions the plan computes in float32 (`PlanBuilder.computesInFloat32`), which keep the model's.
+    /// `r` with every convolution weight rounded onto `range`'s grid (`Int8WeightRange.quantize`, `k · s`).
     func weightsRounded(_ r: RewriteResult, to range: Int8WeightRange) throws -> RewriteResult {
         var p = r.parameters
         for node in r.graph.nodes {
-            guard case .conv2d(let a) = node.op, case .parameter(let name) = r.graph[node.inputs[1]].op, let w = p[name],
-                  !PlanBuilder.computesInFloat32(inputChannels: w.shape[1] * a.groups) else { continue }
+            guard case .conv2d = node.op, case .parameter(let name) = r.graph[node.inputs[1]].op, let w = p[name] else { continue }
             let (k, s) = w.contiguous().withUnsafeBufferPointer { range.quantize($0, channels: w.shape[0]) }
             let per = w.count / w.shape[0]
             try p.set(name, try Tensor(shape: w.shape, scalars: k.indices.map { k[$0] * s[$0 / per] }))
@@ -65,12 +63,10 @@ import CPUBackend
         let int8 = try InferencePlan(graph: r.graph, parameters: r.parameters, inputShape: x.shape, precision: .int8, int8Weights: range)
         let a = try int8.run(x).scalars
         #expect(Int8PlanTests().sqnr(reference, a) >= 100, "int8 plan, \(range.rawValue) weights: \(Int8PlanTests().sqnr(reference, a)) dB")
-        // In the INT8 plan every grid is written by the op that produces the value: the only rounding steps left are
-        // those after float ops: the baseline's resize, and the grey image's convolution where it runs in float32.
+        // In the INT8 plan every grid is written by the op that produces the value: the only rounding step
+        // left is the one after a float op (the baseline's resize).
         let rounding = int8.implementations.filter { $0.kind == .quantize }.map(\.name)
-        let floatImageConvolution = model == "resnet" && PlanBuilder.computesInFloat32(inputChannels: 1) ? 1 : 0
-        #expect(rounding.filter { $0.hasPrefix("resize") }.count == (model == "baseline" ? 1 : 0)
-                    && rounding.count == (model == "baseline" ? 1 : 0) + floatImageConvolution, "\(rounding)")
+        #expect(rounding.allSatisfy { $0.hasPrefix("resize") } && rounding.count == (model == "baseline" ? 1 : 0), "\(rounding)")
     }
 
     @Test func quantizingTwiceIsAnError() throws {
