@@ -103,15 +103,9 @@ package final class StreamingConv: @unchecked Sendable {
         }
     }
 
-    /// Output pixels in all (`N·Ho·Wo`).
-    package var outputPixels: Int { pixels.count }
-    /// Up to this many output pixels, every build reads each weight once a call (one pass of its pixel block): the
-    /// memory-bound convolutions; plans weigh the kernel on these and on the wider ones separately (`KernelFamily.streaming`).
-    package static let narrowPixels = 4
-
     /// What plans report (`streaming_conv:avx512_p16x16`: the build, then pixels per pass × output channels per weight group).
     package static let kernelName = "streaming_conv"
-    package var implementation: String { "\(Self.kernelName):\(isa.rawValue)_p\(isa == .avx2 ? (pixels.count <= 4 || pixels.count == 8 ? 4 : 6) : 16 / group)x\(16 * group)" }
+    package var implementation: String { "\(Self.kernelName):\(isa.rawValue)_p\(isa == .avx2 ? 4 : 16 / group)x\(16 * group)" }
 
     /// The padded input goes to `workspace`.
     package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
