@@ -84,8 +84,12 @@ package final class StreamingConv: @unchecked Sendable {
         let usedColumns = (0..<kernel.w).filter { kx in (0..<outWidth).contains { columns.contains($0 * stride.w + kx - padding.w) } }
         let used = usedRows.flatMap { ky in usedColumns.map { kx in (ky, kx) } }
         usedTaps = used.map { $0.0 * kernel.w + $0.1 }
-        (self.pixels, taps) = (pixels, used.map { Int64(($0.0 * wp + $0.1) * inChannels) })
+        let tapOffsets = used.map { Int64(($0.0 * wp + $0.1) * inChannels) }
+        (self.pixels, self.taps) = (pixels, tapOffsets)
         workspaceBytes = batch * hp * wp * inChannels * MemoryLayout<Float>.size
+        // The kernel reads `channels` floats at every pixel's offset plus every tap's: all inside the padded input.
+        assert(pixels.max()! + (tapOffsets.max() ?? 0) + Int64(inChannels) <= Int64(workspaceBytes / MemoryLayout<Float>.size),
+               "streaming conv: a tap of a pixel reads past the padded input")
         let (g, taps, all, c, k) = (group, usedTaps, kernel.h * kernel.w, inChannels, outChannels)
         weights = try packed("\(g)|\(taps.map(String.init).joined(separator: ","))") {
             let buffer = AlignedBuffer(byteCount: k * taps.count * c * MemoryLayout<Float>.size)
