@@ -59,9 +59,7 @@ struct StreamingConvBoundsTests {
         let bias = Tensor.randomNormal([k], std: 0.5, using: &rng)
         let reference = try ReferenceBackend().conv2d(x, weight: weight, bias: nil, a)
         let residual = Tensor.randomNormal(reference.shape, using: &rng)
-        let plane = reference.shape[2] * reference.shape[3]
-        var expected = reference.scalars
-        for i in expected.indices { expected[i] = max(expected[i] + bias.scalars[(i / plane) % k] + residual.scalars[i], 0) }
+        let expected = StreamingConvTests.fused(reference, bias: bias, residual: residual, relu: true)
 
         let conv = try StreamingConv(batch: batch, height: 1, width: width, inChannels: c, outChannels: k, kernel: Pair(3), stride: Pair(1),
                                      padding: a.padding, weight: weight.rawPointer.assumingMemoryBound(to: Float.self),

@@ -44,16 +44,10 @@ struct StreamingConvTests {
         let outShape = reference.shape
         #expect(StreamingConv.applies(input: x.shape, weight: weight.shape, output: outShape, a))
         let residual = Tensor.randomNormal(outShape, using: &rng)
-        let plane = outShape[2] * outShape[3]
         let xNHWC = x.converted(to: .channelsLast)
         for fused in Fused.allCases {
             let hasBias = fused != .none, hasResidual = fused == .biasResidualReLU || fused == .residualInPlace
-            var expected = reference.scalars
-            for i in expected.indices {
-                if hasBias { expected[i] += bias.scalars[(i / plane) % s.outChannels] }
-                if hasResidual { expected[i] += residual.scalars[i] }
-                if fused != .none { expected[i] = max(expected[i], 0) }
-            }
+            let expected = Self.fused(reference, bias: hasBias ? bias : nil, residual: hasResidual ? residual : nil, relu: fused != .none)
             let conv = try StreamingConv(batch: s.batch, height: s.height, width: s.width, inChannels: s.channels, outChannels: s.outChannels,
                                          kernel: Pair(s.kernel), stride: a.stride, padding: a.padding,
                                          weight: weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self),
@@ -71,6 +65,19 @@ struct StreamingConvTests {
             expectClose(out.converted(to: .rowMajor).scalars, expected, "\(isa) \(s.testDescription) \(fused)")
             withExtendedLifetime((bias, workspace)) {}
         }
+    }
+
+    /// A plain convolution's NCHW output `reference` with the kernel's fused epilogue written out: plus `bias` per
+    /// channel, plus `residual`, then ReLU.
+    static func fused(_ reference: Tensor, bias: Tensor?, residual: Tensor?, relu: Bool) -> [Float] {
+        let (plane, channels) = (reference.shape[2] * reference.shape[3], reference.shape[1])
+        var expected = reference.scalars
+        for i in expected.indices {
+            if let bias { expected[i] += bias.scalars[(i / plane) % channels] }
+            if let residual { expected[i] += residual.scalars[i] }
+            if relu { expected[i] = max(expected[i], 0) }
+        }
+        return expected
     }
 
     /// Taps that read only padding for every output pixel are left out, weights included: on a 1×1 map a 3×3
