@@ -213,6 +213,18 @@ def main():
         # on it (Sources/Runtime/PlanBuilder+StridedGather.swift).
         chains.append(chain(f"{bits} strided 1×1 of 8 channels", rng, limit, (3, 8, 8, 8), s8(4),
                             [(8, 3, 1, 1, True, u8(1)), (16, 1, 1, 0, False, None, 2)]))
+    # Cases for the INT8 plan's own kernels, after the cases above, which they leave as they were: depthwise maps of
+    # PneumoNet's widths and stride 2, unsigned and signed (its AVX-512 build takes 16 channels at a time, its AVX2 build
+    # 8), and one-channel images (PneumoNet's stem) at stride 1 and 2.
+    for limit, bits in [(63, "7-bit"), (127, "8-bit")]:
+        chains.append(chain(f"{bits} depthwise of 32 channels, stride 2", rng, limit, (2, 16, 7, 7), s8(4),
+                            [(32, 3, 1, 1, True, u8(1)), (32, 3, 32, 1, True, u8(2), 2), (4, 1, 1, 0, False, None)]))
+        chains.append(chain(f"{bits} depthwise of 16 signed channels", rng, limit, (2, 16, 5, 6), s8(4),
+                            [(16, 3, 16, 1, False, s8(1)), (4, 1, 1, 0, False, None)]))
+        chains.append(chain(f"{bits} one-channel image, u8 chain", rng, limit, (2, 1, 9, 10), s8(4),
+                            [(16, 3, 1, 1, True, u8(1)), (4, 1, 1, 0, False, None)]))
+        chains.append(chain(f"{bits} one-channel image, stride 2", rng, limit, (3, 1, 7, 8), s8(4),
+                            [(8, 3, 1, 1, True, u8(1), 2), (8, 3, 8, 1, True, u8(2)), (4, 1, 1, 0, False, None)]))
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "int8_conv_chains.json")
     with open(path, "w") as f:

@@ -152,17 +152,25 @@ extension PlanBuilder {
     /// 7-bit weights again. So 7-bit weights of a signed source are handed over doubled: kernels that halve store `k`,
     /// the others (VNNI, AMX, the reference; |2k| ≤ 126 fits) store `2k` and multiply by `s/2`. Both sum the same
     /// integers times the same power of two, so their outputs are bit for bit those of `k` and `s`.
-    mutating func quantizedWeight(_ id: ValueID, plain: MemoryDesc, as md: const_dnnl_memory_desc_t,
-                                  signedSource: Bool) throws -> (buffer: Int, scales: [Float], error: [Float]) {
+    /// A convolution's weight parameter (its name), as integers of the plan's range (`Int8WeightRange.quantize`), with
+    /// the per-output-channel scales and each weight's rounding error `k·s − w` (for `correctedBias`).
+    func integerWeights(_ id: ValueID) throws -> (name: String, integers: [Float], scales: [Float], error: [Float]) {
         guard case .parameter(let name) = graph[id].op, let t = parameters[name] else {
             throw EngineError.unsupported("runtime", "weights must be parameters (node \(graph[id].name))")
         }
         let w = t.contiguous()
-        var (integers, scales) = sharedWeights.quantized(name) {
+        let (integers, scales) = sharedWeights.quantized(name) {
             w.withUnsafeBufferPointer { int8Weights.quantize($0, channels: t.shape[0]) }
         }
         let per = t.count / t.shape[0]
         let error = w.withUnsafeBufferPointer { v in v.indices.map { integers[$0] * scales[$0 / per] - v[$0] } }
+        return (name, integers, scales, error)
+    }
+
+    mutating func quantizedWeight(_ id: ValueID, plain: MemoryDesc, as md: const_dnnl_memory_desc_t,
+                                  signedSource: Bool) throws -> (buffer: Int, scales: [Float], error: [Float]) {
+        let (name, rounded, roundedScales, error) = try integerWeights(id)
+        var (integers, scales) = (rounded, roundedScales)
         if signedSource && int8Weights == .reduced {
             for i in integers.indices { integers[i] *= 2 }
             for i in scales.indices { scales[i] /= 2 }
@@ -203,6 +211,10 @@ extension PlanBuilder {
         let dstType = integerOutput ? try integerType(result) : dnnl_f32
         let dstScale: Float? = integerOutput ? try scale(of: result, as: dstType) : nil
         let dstMD = keep(try MemoryDesc(shape: out, layout: .channelsLast, dataType: dstType))
+        if Self.ownsInt8Conv(xs, ws, a, residual: residual, activation: activation) {
+            return try int8OwnConv(n, input: x, source: srcType, sourceScale: srcScale, output: dstMD, outputScale: dstScale,
+                                     activation: activation, result: result)
+        }
 
         var output: Int
         var preCopy: (from: Int, to: Int, bytes: Int)?
