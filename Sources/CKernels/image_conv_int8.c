@@ -15,43 +15,44 @@ int pneumo_image_conv_int8_applies(int64_t outChannels) {
 #include <immintrin.h>
 
 // Output row `y` of one image into `row` ([Wo][K] sums): `padded` is the widened image with a zero border
-// ([H + 2][W + 2]). Per block of 8 output channels the nine weight vectors stay in registers; four pixels at a time.
-__attribute__((target("avx2,fma")))
+// ([H + 2][W + 2]). G blocks of 8 output channels at a time: each input value is broadcast once and multiplied by the G
+// blocks' weight vectors, read from memory (nine weight vectors per block would not fit AVX2's 16 registers beside the
+// accumulators: kept in registers, they spilled).
+#define IMAGE_CONV_BLOCKS(G)                                                                                        \
+__attribute__((target("avx2,fma")))                                                                                 \
+static void image_conv_g##G(const float *r0, int64_t paddedWidth, const float *weights, int64_t K, int64_t b0,       \
+                            int64_t S, int64_t Wo, float *row) {                                                    \
+    const float *r1 = r0 + paddedWidth, *r2 = r1 + paddedWidth;                                                     \
+    for (int64_t x = 0; x < Wo; x++) {                                                                              \
+        const int64_t cx = x * S;                                                                                   \
+        const float *taps[9] = {r0 + cx, r0 + cx + 1, r0 + cx + 2, r1 + cx, r1 + cx + 1, r1 + cx + 2,               \
+                                r2 + cx, r2 + cx + 1, r2 + cx + 2};                                                 \
+        __m256 acc[G];                                                                                              \
+        _Pragma("clang loop unroll(full)")                                                                          \
+        for (int g = 0; g < (G); g++) acc[g] = _mm256_setzero_ps();                                                 \
+        _Pragma("clang loop unroll(full)")                                                                          \
+        for (int t = 0; t < 9; t++) {                                                                               \
+            const __m256 v = _mm256_broadcast_ss(taps[t]);                                                          \
+            _Pragma("clang loop unroll(full)")                                                                      \
+            for (int g = 0; g < (G); g++)                                                                           \
+                acc[g] = _mm256_fmadd_ps(v, _mm256_loadu_ps(weights + t * K + b0 + 8 * g), acc[g]);                 \
+        }                                                                                                           \
+        _Pragma("clang loop unroll(full)")                                                                          \
+        for (int g = 0; g < (G); g++) _mm256_storeu_ps(row + x * K + b0 + 8 * g, acc[g]);                           \
+    }                                                                                                               \
+}
+
+IMAGE_CONV_BLOCKS(1)
+IMAGE_CONV_BLOCKS(2)
+IMAGE_CONV_BLOCKS(4)
+
 static void image_conv_row(const float *padded, int64_t paddedWidth, const float *weights, int64_t K, int64_t S, int64_t y,
                            int64_t Wo, float *row) {
-    const float *r0 = padded + y * S * paddedWidth, *r1 = r0 + paddedWidth, *r2 = r1 + paddedWidth;
-    for (int64_t b = 0; b < K; b += 8) {
-        __m256 w[9];
-        for (int t = 0; t < 9; t++) w[t] = _mm256_loadu_ps(weights + t * K + b);
-        int64_t x = 0;
-        for (; x + 4 <= Wo; x += 4) {
-            __m256 acc[4];
-            _Pragma("clang loop unroll(full)")
-            for (int j = 0; j < 4; j++) {
-                const int64_t cx = (x + j) * S;
-                __m256 a = _mm256_mul_ps(_mm256_broadcast_ss(r0 + cx), w[0]);
-                a = _mm256_fmadd_ps(_mm256_broadcast_ss(r0 + cx + 1), w[1], a);
-                a = _mm256_fmadd_ps(_mm256_broadcast_ss(r0 + cx + 2), w[2], a);
-                a = _mm256_fmadd_ps(_mm256_broadcast_ss(r1 + cx), w[3], a);
-                a = _mm256_fmadd_ps(_mm256_broadcast_ss(r1 + cx + 1), w[4], a);
-                a = _mm256_fmadd_ps(_mm256_broadcast_ss(r1 + cx + 2), w[5], a);
-                a = _mm256_fmadd_ps(_mm256_broadcast_ss(r2 + cx), w[6], a);
-                a = _mm256_fmadd_ps(_mm256_broadcast_ss(r2 + cx + 1), w[7], a);
-                acc[j] = _mm256_fmadd_ps(_mm256_broadcast_ss(r2 + cx + 2), w[8], a);
-            }
-            _Pragma("clang loop unroll(full)")
-            for (int j = 0; j < 4; j++) _mm256_storeu_ps(row + (x + j) * K + b, acc[j]);
-        }
-        for (; x < Wo; x++) {
-            const int64_t cx = x * S;
-            __m256 a = _mm256_mul_ps(_mm256_broadcast_ss(r0 + cx), w[0]);
-            for (int t = 1; t < 9; t++) {
-                const float *r = t < 3 ? r0 : t < 6 ? r1 : r2;
-                a = _mm256_fmadd_ps(_mm256_broadcast_ss(r + cx + t % 3), w[t], a);
-            }
-            _mm256_storeu_ps(row + x * K + b, a);
-        }
-    }
+    const float *r0 = padded + y * S * paddedWidth;
+    int64_t b = 0;
+    for (; b + 32 <= K; b += 32) image_conv_g4(r0, paddedWidth, weights, K, b, S, Wo, row);
+    for (; b + 16 <= K; b += 16) image_conv_g2(r0, paddedWidth, weights, K, b, S, Wo, row);
+    for (; b < K; b += 8) image_conv_g1(r0, paddedWidth, weights, K, b, S, Wo, row);
 }
 
 void pneumo_image_conv_int8_run(const pneumo_image_conv_int8 *c, int64_t first, int64_t end, float *scratch) {
