@@ -69,10 +69,13 @@ struct Int8OwnKernelsTests {
                                  relu: c.activation > 0, relu6: c.activation == 2, input: c.input, output: c.output, outputScale: outputScale)
         }
         let bytesOut = n * ho * wo * ch * (c.output == .f32 ? 4 : 1)
-        let input = AlignedBuffer(byteCount: x.count), output = AlignedBuffer(byteCount: bytesOut)
-        let workspace = AlignedBuffer(byteCount: max(kernel.workspaceBytes, 64))
+        // A guard band after the output and after the workspace: nothing may be written there.
+        let guardBytes = 256
+        let input = AlignedBuffer(byteCount: x.count), output = AlignedBuffer(byteCount: bytesOut + guardBytes)
+        let workspace = AlignedBuffer(byteCount: kernel.workspaceBytes + guardBytes)
         for (i, v) in x.enumerated() { input.pointer.storeBytes(of: UInt8(truncatingIfNeeded: v), toByteOffset: i, as: UInt8.self) }
-        output.pointer.initializeMemory(as: UInt8.self, repeating: 0xA5, count: bytesOut)
+        output.pointer.initializeMemory(as: UInt8.self, repeating: 0xA5, count: bytesOut + guardBytes)
+        (workspace.pointer + kernel.workspaceBytes).initializeMemory(as: UInt8.self, repeating: 0xA5, count: guardBytes)
         try kernel.run(input: input.pointer.assumingMemoryBound(to: Float.self), output: output.pointer.assumingMemoryBound(to: Float.self),
                        residual: nil, workspace: try kernel.bind(workspace: workspace.pointer))
 
@@ -107,6 +110,11 @@ struct Int8OwnKernelsTests {
                 wrong += 1
             }
         } } } }
+        let guards = (0..<guardBytes).filter {
+            output.pointer.load(fromByteOffset: bytesOut + $0, as: UInt8.self) != 0xA5
+                || workspace.pointer.load(fromByteOffset: kernel.workspaceBytes + $0, as: UInt8.self) != 0xA5
+        }
+        #expect(guards.isEmpty, "\(guards.count) guard bytes written after the output or the workspace")
         #expect(wrong == 0, "\(isa.map { "depthwise \($0)" } ?? "image") \(c.testDescription): \(wrong) of \(n * ho * wo * ch) differ; first at \(first)")
         // ReLU6 stops u8 outputs at 6 / step = 162 steps: only the others can saturate.
         if c.output != .f32 && !(c.output == .u8 && c.activation == 2) && n * ho * wo * ch > 500 {
