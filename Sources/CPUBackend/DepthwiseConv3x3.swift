@@ -29,11 +29,17 @@ package final class DepthwiseConv3x3: @unchecked Sendable {
     /// Whether the kernel takes this convolution: a build runs here, groups = C = K, 3×3, stride 1 or 2 (both ways), padding 1,
     /// no dilation, `C` a multiple of the build's vector.
     package static func applies(input: [Int], weight: [Int], _ a: Conv2dAttributes) -> Bool {
-        guard let isa = KernelISA.best, input.count == 4, weight.count == 4 else { return false }
+        guard let isa = KernelISA.best, isDepthwise3x3(input: input, weight: weight, a) else { return false }
+        return pneumo_depthwise_conv_applies(isa.code, Int64(input[1])) != 0
+    }
+
+    /// Whether the convolution has this kernel's shape (its INT8 counterpart's too): groups = C = K, 3×3, stride 1 or 2
+    /// (both ways), padding 1, no dilation.
+    package static func isDepthwise3x3(input: [Int], weight: [Int], _ a: Conv2dAttributes) -> Bool {
+        guard input.count == 4, weight.count == 4 else { return false }
         let c = input[1]
         return a.groups == c && weight[0] == c && weight[1] == 1 && weight[2] == 3 && weight[3] == 3
-            && (a.stride == Pair(1) || a.stride == Pair(2))
-            && a.padding == Pair(1) && a.dilation == Pair(1) && pneumo_depthwise_conv_applies(isa.code, Int64(c)) != 0
+            && (a.stride == Pair(1) || a.stride == Pair(2)) && a.padding == Pair(1) && a.dilation == Pair(1)
     }
 
     /// - Parameters:

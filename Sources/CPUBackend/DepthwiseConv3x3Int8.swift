@@ -32,13 +32,10 @@ package final class DepthwiseConv3x3Int8: @unchecked Sendable {
         return [best, .avx2].first { $0.isSupported && pneumo_depthwise_int8_applies($0.code, Int64(channels)) != 0 }
     }
 
-    /// Whether the kernel takes this convolution: groups = C = K, 3×3, stride 1 or 2 (both ways), padding 1, no
-    /// dilation, and a build for `C`.
+    /// Whether the kernel takes this convolution: the float32 kernel's shape (`DepthwiseConv3x3.isDepthwise3x3`) and a
+    /// build for `C`.
     package static func applies(input: [Int], weight: [Int], _ a: Conv2dAttributes) -> Bool {
-        guard input.count == 4, weight.count == 4 else { return false }
-        let c = input[1]
-        return a.groups == c && weight[0] == c && weight[1] == 1 && weight[2] == 3 && weight[3] == 3
-            && (a.stride == Pair(1) || a.stride == Pair(2)) && a.padding == Pair(1) && a.dilation == Pair(1) && isa(channels: c) != nil
+        DepthwiseConv3x3.isDepthwise3x3(input: input, weight: weight, a) && isa(channels: input[1]) != nil
     }
 
     /// - Parameters:
