@@ -34,7 +34,8 @@ import SwiftProtobuf
 /// A graph with `fakeQuantize` nodes (`Int8Quantization`) is written in the QDQ layout that ONNX Runtime
 /// fuses into integer kernels (`QLinearConv`): besides each fake-quantize's Q → DQ pair, a conv weight read
 /// only by convolutions is stored as integers, `W_q[k] = round(W[k] / s_k)` in int8 with
-/// `s_k = max|W[k]| / 127` per output channel k (1 for an all-zero channel), and a conv bias read only by a conv
+/// `s_k = max|W[k]| / 127` per output channel k (1 for an all-zero channel), or `/ 63` where channel k's weights
+/// lie exactly on that 7-bit grid (`Int8Quantization` with 7-bit weights), and a conv bias read only by a conv
 /// whose input is fake-quantized (scale `s_x`) as int32 `round(b[k] / (s_x · s_k))`; each goes through
 /// `DequantizeLinear(axis 0)` whose output keeps the parameter's name. Initializers `<param>_quantized`,
 /// `<param>_scale`, `<param>_zero_point` (ONNX Runtime's quantizer's names). The weights `Int8Quantization`
@@ -222,9 +223,12 @@ private struct GraphWriter {
         let k = w.shape[0], per = v.count / k
         var values = [Int32](repeating: 0, count: v.count), scales: [Float] = []
         for o in 0..<k {
-            let m = v[(o * per)..<((o + 1) * per)].reduce(Float(0)) { max($0, abs($1)) }
-            let s = m > 0 ? max(m / 127, .leastNonzeroMagnitude) : 1
-            for j in (o * per)..<((o + 1) * per) { values[j] = Int32(min(max((v[j] / s).rounded(.toNearestOrEven), -127), 127)) }
+            let channel = v[(o * per)..<((o + 1) * per)]
+            let m = channel.reduce(Float(0)) { max($0, abs($1)) }
+            let step7 = m / 63   // `Int8WeightRange.reduced`'s grid
+            let limit: Float = step7 > 0 && channel.allSatisfy({ ($0 / step7).rounded(.toNearestOrEven) * step7 == $0 }) ? 63 : 127
+            let s = m > 0 ? max(m / limit, .leastNonzeroMagnitude) : 1
+            for j in channel.indices { values[j] = Int32(min(max((v[j] / s).rounded(.toNearestOrEven), -limit), limit)) }
             scales.append(s)
         }
         return (values, scales)

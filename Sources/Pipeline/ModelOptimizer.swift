@@ -120,7 +120,7 @@ public struct ModelOptimizer {
             previous = try logits(try result.graph(), result.parameters)
         }
         if let q = quantization {
-            let (quantized, changes) = try result.quantizedToInt8(train: train, samples: q.samples ?? 512, file: file)
+            let (quantized, changes) = try result.quantizedToInt8(train: train, samples: q.samples ?? 512, file: file, weights: q.int8WeightRange)
             result = quantized
             try record("quantize-int8", changes.map(\.layer), try result.graph(), result.parameters)
         }

@@ -1,3 +1,4 @@
+import CPUBackend
 import GraphCore
 import Foundation
 import Optimize
@@ -14,12 +15,14 @@ import Optimize
 /// Rewrites: `remove-interpolation`, `fold-batchnorm`, `low-rank` (`rank`, `fraction` or `energy`),
 /// `depthwise-separable`, `group-convolutions` (`groups`), `prune-channels` (`fraction`),
 /// `share-parameters`, `round-weights` (`dtype`: `fp16` or `bf16`), `quantize-int8` (`samples`: calibration
-/// images, default 512).
+/// images, default 512; `weight_bits`: 8, the default, or 7).
 ///
 /// `quantize-int8` is post-training quantization and must be the last step: it runs after any fine-tuning,
 /// calibrates activation ranges on `samples` training images (evenly spaced), and rewrites the model with
 /// `Int8Quantization` (fake-quantize nodes, weights on per-channel int8 grids). The checkpoint and the ONNX
-/// file (QuantizeLinear/DequantizeLinear pairs) then run in INT8 on our runtime and on ONNX Runtime.
+/// file (QuantizeLinear/DequantizeLinear pairs) then run in INT8 on our runtime and on ONNX Runtime. `weight_bits: 7`
+/// keeps weights in −63…63 (`Int8WeightRange.reduced`), for a file that ONNX Runtime runs on CPUs without VNNI,
+/// where its int8 kernels' 16-bit pair sums saturate with 8-bit weights; our runtime rounds to 7 bits there anyway.
 ///
 /// `distill` (optional; needs `fine_tune` with `epochs` > 0) makes the fine-tuning knowledge distillation
 /// from the checkpoint's model as it was before the rewrites (the teacher, run in inference mode on the
@@ -36,12 +39,17 @@ public struct Recipe: Codable, Sendable, Equatable {
         public var dtype: String?
         /// `quantize-int8`: calibration images.
         public var samples: Int?
+        /// `quantize-int8`: 8 (the default) or 7 (`Int8WeightRange`).
+        public var weight_bits: Int?
 
         public init(_ rewrite: String, rank: Int? = nil, fraction: Double? = nil, energy: Double? = nil, groups: Int? = nil,
-                    dtype: String? = nil, samples: Int? = nil) {
+                    dtype: String? = nil, samples: Int? = nil, weight_bits: Int? = nil) {
             self.rewrite = rewrite; self.rank = rank; self.fraction = fraction; self.energy = energy; self.groups = groups
-            self.dtype = dtype; self.samples = samples
+            self.dtype = dtype; self.samples = samples; self.weight_bits = weight_bits
         }
+
+        /// `quantize-int8`'s weight range (`weight_bits`; validated).
+        public var int8WeightRange: Int8WeightRange { weight_bits == 7 ? .reduced : .full }
     }
 
     public struct FineTune: Codable, Sendable, Equatable {
@@ -113,6 +121,8 @@ public struct Recipe: Codable, Sendable, Equatable {
             if s.rewrite == "prune-channels", s.fraction == nil { throw fail("needs a fraction") }
             if s.rewrite == "quantize-int8", i != steps.count - 1 { throw fail("must be the last step (it runs after fine-tuning)") }
             if let n = s.samples, n < 1 { throw fail("samples must be positive, got \(n)") }
+            if let b = s.weight_bits, b != 7 && b != 8 { throw fail("weight_bits must be 7 or 8, got \(b)") }
+            if s.weight_bits != nil, s.rewrite != "quantize-int8" { throw fail("weight_bits applies to quantize-int8 only") }
         }
         if let f = fine_tune, f.epochs < 0 { throw EngineError.invalid("recipe", "fine_tune.epochs must be non-negative") }
         if let d = distill {

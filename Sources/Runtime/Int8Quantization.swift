@@ -9,16 +9,21 @@ import Optimize
 /// - a `fakeQuantize` node after every value an INT8 plan stores as integers — the input and each fused
 ///   step's result (conv + residual add + ReLU) that a convolution, max-pool or residual add reads — on
 ///   the grid of its calibrated range (u8 where calibration saw no negative value, s8 otherwise);
-/// - each convolution's weight rounded onto its per-output-channel 8-bit grid (`Int8WeightRange.full`: the scale
-///   from `max|w_k| / 127` down that rounds it best; a plan with 7-bit weights, on a CPU without VNNI, rounds them
-///   once more), and its bias onto
+/// - each convolution's weight rounded onto its per-output-channel grid of `weights` (`Int8WeightRange`: the
+///   scale from `max|w_k| / 127`, or `/ 63` for 7-bit weights, down that rounds it best; a plan with 7-bit weights,
+///   on a CPU without VNNI, rounds 8-bit ones once more), and its bias onto
 ///   `scale(input) · scale(w_k)` (int32 in an ONNX file, as QDQ convolutions want it).
 ///
 /// The float graph then computes what the INT8 plan computes, up to float32 summation order; training
 /// it fine-tunes through the rounding with straight-through gradients.
+///
+/// 7-bit weights (`.reduced`) are for files that other runtimes run on CPUs without VNNI: ONNX Runtime's int8
+/// kernels there add u8·s8 product pairs in saturating 16-bit arithmetic, as oneDNN's do, so 8-bit weights change
+/// its results; 7-bit ones keep its integer arithmetic exact (`Int8WeightRange`). The exporter writes them as 7-bit
+/// integers (`ONNXExporter`).
 public enum Int8Quantization {
     public static func quantize(_ graph: Graph, _ parameters: ParameterStore, calibration: Int8Calibration,
-                                inputName: String = "image") throws -> RewriteResult {
+                                inputName: String = "image", weights range: Int8WeightRange = .full) throws -> RewriteResult {
         let (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
         guard calibration.ranges.count == g.nodes.count else {
             throw EngineError.invalid("int8 quantization", "the calibration was measured on another graph (\(calibration.ranges.count) nodes, this one has \(g.nodes.count))")
@@ -51,9 +56,9 @@ public enum Int8Quantization {
         }
         for (i, node) in g.nodes.enumerated() {
             guard case .conv2d = node.op, case .parameter(let weightName) = g[node.inputs[1]].op, let w = r.parameters[weightName] else { continue }
-            let (rounded, scales, error) = roundPerChannel(w)
+            let (rounded, scales, error) = roundPerChannel(w, range)
             try r.parameters.set(weightName, rounded)
-            var detail = "weight → s8, \(scales.count) channel scales"
+            var detail = "weight → s8 (\(range.rawValue)), \(scales.count) channel scales"
             if node.inputs.count == 3, case .parameter(let biasName) = g[node.inputs[2]].op, let b = r.parameters[biasName],
                let inputScale = grid[node.inputs[0].index]?.scale {
                 var bias = b.contiguous()
@@ -72,11 +77,11 @@ public enum Int8Quantization {
         return RewriteResult(graph: graphOut, parameters: paramsOut, changes: changes)
     }
 
-    /// `w` rounded onto `k · s_o` per output channel `o` (the INT8 plan's 8-bit rule, `Int8WeightRange.full`: |k| ≤ 127,
-    /// so `max|w'_o| = 127 · s_o`); the scales; `‖w − w'‖ / ‖w‖`.
-    static func roundPerChannel(_ w: Tensor) -> (Tensor, [Float], Double) {
+    /// `w` rounded onto `k · s_o` per output channel `o` (the INT8 plan's rule for `range`: |k| ≤ `range.limit`, reached,
+    /// so `max|w'_o| = limit · s_o`); the scales; `‖w − w'‖ / ‖w‖`.
+    static func roundPerChannel(_ w: Tensor, _ range: Int8WeightRange) -> (Tensor, [Float], Double) {
         var out = w.contiguous()
-        let (k, scales) = out.withUnsafeBufferPointer { Int8WeightRange.full.quantize($0, channels: w.shape[0]) }
+        let (k, scales) = out.withUnsafeBufferPointer { range.quantize($0, channels: w.shape[0]) }
         let per = w.count / max(w.shape[0], 1)
         var diff = 0.0, norm = 0.0
         out.withUnsafeMutableBufferPointer { v in
