@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""ONNX Runtime's own per-node time on one .onnx at batch 1 (SessionOptions.enable_profiling): the fastest and the median
+"""ONNX Runtime's own per-node time on one .onnx at batch 1, or --batch N for a file with a symbolic batch (SessionOptions.enable_profiling): the fastest and the median
 call of every node, for comparing layer by layer with our steps (bench/onednn_verbose_min.py, `pneumo profile`). Minima
 are what to compare on a loaded machine: a descheduled thread inflates medians, never minima.
 
-    python3 bench/ort_node_profile.py FILE.onnx [--runs 400] [--threads 2]
+    python3 bench/ort_node_profile.py FILE.onnx [--runs 400] [--threads 2] [--batch 1]
 """
 import argparse
 import collections
@@ -20,6 +20,7 @@ def main():
     ap.add_argument("onnx")
     ap.add_argument("--runs", type=int, default=400)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=1, help="the batch of a symbolic batch dimension (default 1)")
     args = ap.parse_args()
     so = ort.SessionOptions()
     so.intra_op_num_threads, so.inter_op_num_threads = args.threads, 1
@@ -27,7 +28,7 @@ def main():
     so.profile_file_prefix = os.path.join(tempfile.mkdtemp(prefix="ort-profile-"), "p")
     s = ort.InferenceSession(args.onnx, so, providers=["CPUExecutionProvider"])
     i = s.get_inputs()[0]
-    shape = [1 if not isinstance(d, int) else d for d in i.shape]
+    shape = [args.batch if not isinstance(d, int) else d for d in i.shape[:1]] + [1 if not isinstance(d, int) else d for d in i.shape[1:]]
     x = {i.name: np.random.default_rng(0).standard_normal(shape).astype(np.float32)}
     for _ in range(args.runs):
         s.run(None, x)
@@ -39,7 +40,7 @@ def main():
         elif e.get("cat") == "Session" and e["name"] == "model_run":
             calls.append(e["dur"])
     os.remove(path)
-    print(f"ONNX Runtime {ort.__version__}, {args.threads} threads, {args.runs} calls; µs per call of each node")
+    print(f"ONNX Runtime {ort.__version__}, {args.threads} threads, input {shape}, {args.runs} calls; µs per call of each node")
     total = 0
     for (name, op), v in nodes.items():
         v.sort()
