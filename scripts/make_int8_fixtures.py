@@ -72,7 +72,8 @@ def round_to_grid(y, scale, unsigned):
 
 
 def quantize_weights(w, limit, margin=None):
-    """The rule of Int8WeightRange.quantize, in float32 (errors in float64). With `margin`,
+    """The rule of Int8WeightRange.quantize, in float32 (errors in float64): scales m·(1 − j/100)/limit, j = 0…50; for
+    8-bit weights that none of them leaves exact but m/63 does (the 7-bit grid), m/63 (j = 100 here). With `margin`,
     asserts that each channel's best error is below the next best by that relative margin. Returns k, s, j."""
     w = w.astype(F)
     flat = w.reshape(w.shape[0], -1)
@@ -83,11 +84,15 @@ def quantize_weights(w, limit, margin=None):
             js.append(None)
             continue
         errors = []
+        def error(s):
+            d = np.clip(np.rint(ch / s), -limit, limit).astype(F) * s - ch
+            return float(np.sum(d.astype(np.float64) ** 2))
         for j in range(51):
             s = F(F(m * (F(1) - F(j) / F(100))) / F(limit))
-            d = np.clip(np.rint(ch / s), -limit, limit).astype(F) * s - ch
-            errors.append((float(np.sum(d.astype(np.float64) ** 2)), j, s))
+            errors.append((error(s), j, s))
         best = min(errors, key=lambda e: (e[0], e[1]))
+        if limit == 127 and best[0] > 0 and error(F(m / F(63))) == 0:
+            best = (0.0, 100, F(m / F(63)))
         if margin is not None:
             second = min(e[0] for e in errors if e[1] != best[1])
             assert second > best[0] * (1 + margin), f"channel {o}: no clear best scale ({best[0]} vs {second})"
@@ -190,6 +195,18 @@ def weights_case(name, rng, limit):
     return {"name": name, "weight_bits": "7-bit" if limit == 63 else "8-bit", "tensors": cases}
 
 
+def seven_bit_file_case(rng):
+    """8-bit weights of a model quantized with 7-bit weights (a file meant for CPUs without VNNI too): normal
+    weights rounded by the 7-bit rule, then quantized by the 8-bit one, which must keep them (its last scale, m/63)."""
+    w = (rng.standard_normal((8, 4, 3, 3)) * 0.2).astype(F)
+    k7, s7, _ = quantize_weights(w, 63)
+    rounded = (k7.reshape(8, -1) * s7[:, None]).astype(F).reshape(w.shape)
+    k, s, js = quantize_weights(rounded, 127)
+    assert all(j == 100 for j in js) and np.array_equal((k.reshape(8, -1) * s[:, None]).astype(F).reshape(w.shape), rounded), js
+    return {"name": "8-bit weights of a 7-bit file", "weight_bits": "8-bit",
+            "tensors": [{"weight": tensor(rounded), "integers": tensor(k), "scales": [float(v) for v in s], "chosen": js}]}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=OUT_DIR)
@@ -225,6 +242,7 @@ def main():
                             [(16, 3, 1, 1, True, u8(1)), (4, 1, 1, 0, False, None)]))
         chains.append(chain(f"{bits} one-channel image, stride 2", rng, limit, (3, 1, 7, 8), s8(4),
                             [(8, 3, 1, 1, True, u8(1), 2), (8, 3, 8, 1, True, u8(2)), (4, 1, 1, 0, False, None)]))
+    weights.append(seven_bit_file_case(rng))
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "int8_conv_chains.json")
     with open(path, "w") as f:

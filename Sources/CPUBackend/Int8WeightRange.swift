@@ -22,9 +22,12 @@ public enum Int8WeightRange: String, Sendable, CaseIterable, Codable {
     /// narrows the step for all the others. Each `s_j` is a clipping bound divided by the limit, as the j = 0 rule is:
     /// then `(limit · s) / limit` is `s` again in float32, so the rounded weights' own maximum gives their scale back
     /// (what `ONNXExporter.perChannelInt8` relies on; `(m / limit) · (1 − j/100)` fails that for about one channel in
-    /// 130). An all-zero channel has scale 1. Weights already on a grid of their maximum keep it
-    /// (j = 0 leaves no error). The integers come back as floats (exact), to be laid out by a oneDNN reorder
-    /// without further rounding. `scripts/make_int8_fixtures.py` computes the same rule in NumPy.
+    /// 130). 8-bit weights that lie exactly on their 7-bit grid (`max|w_o| / 63`: no error there, some with every
+    /// scale above) take that scale instead, so that a model quantized with 7-bit weights (a file meant for CPUs
+    /// without VNNI too) keeps its weights exactly on a CPU with VNNI instead of being rounded twice. An all-zero channel has
+    /// scale 1. Weights already on a grid of their maximum keep it (j = 0, or the 7-bit scale, leaves no error). The
+    /// integers come back as floats (exact), to be laid out by a oneDNN reorder without further rounding.
+    /// `scripts/make_int8_fixtures.py` computes the same rule in NumPy.
     public func quantize(_ weights: UnsafeBufferPointer<Float>, channels: Int) -> (integers: [Float], scales: [Float]) {
         let per = weights.count / Swift.max(channels, 1)
         let l = Float(limit)
@@ -39,6 +42,10 @@ public enum Int8WeightRange: String, Sendable, CaseIterable, Codable {
                 let s = m * (1 - Float(j) / 100) / l
                 let error = Self.squaredError(weights, channel.indices, scale: s, limit: l)
                 if error < best.error { best = (error, s) }
+            }
+            let sevenBit = m / Float(Self.reduced.limit)
+            if self == .full, best.error > 0, Self.squaredError(weights, channel.indices, scale: sevenBit, limit: l) == 0 {
+                best = (0, sevenBit)
             }
             scales[o] = best.scale
             for j in channel.indices { integers[j] = Swift.min(Swift.max((weights[j] / best.scale).rounded(.toNearestOrEven), -l), l) }

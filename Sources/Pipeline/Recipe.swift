@@ -15,14 +15,16 @@ import Optimize
 /// Rewrites: `remove-interpolation`, `fold-batchnorm`, `low-rank` (`rank`, `fraction` or `energy`),
 /// `depthwise-separable`, `group-convolutions` (`groups`), `prune-channels` (`fraction`),
 /// `share-parameters`, `round-weights` (`dtype`: `fp16` or `bf16`), `quantize-int8` (`samples`: calibration
-/// images, default 512; `weight_bits`: 8, the default, or 7).
+/// images, default 512; `weight_bits`: 7, the default, or 8).
 ///
 /// `quantize-int8` is post-training quantization and must be the last step: it runs after any fine-tuning,
 /// calibrates activation ranges on `samples` training images (evenly spaced), and rewrites the model with
 /// `Int8Quantization` (fake-quantize nodes, weights on per-channel int8 grids). The checkpoint and the ONNX
-/// file (QuantizeLinear/DequantizeLinear pairs) then run in INT8 on our runtime and on ONNX Runtime. `weight_bits: 7`
-/// keeps weights in −63…63 (`Int8WeightRange.reduced`), for a file that ONNX Runtime runs on CPUs without VNNI,
-/// where its int8 kernels' 16-bit pair sums saturate with 8-bit weights; our runtime rounds to 7 bits there anyway.
+/// file (QuantizeLinear/DequantizeLinear pairs) then run in INT8 on our runtime and on ONNX Runtime. Weights are
+/// 7-bit by default (−63…63, `Int8WeightRange.reduced`): ONNX Runtime's int8 kernels on CPUs without VNNI (most
+/// clinic CPUs) add u8·s8 product pairs in saturating 16-bit arithmetic, which 8-bit weights overflow, and a file
+/// does not know where it will run. `weight_bits: 8` is for fleets that all have VNNI; our runtime keeps 7-bit weights
+/// exactly on those CPUs and rounds 8-bit ones to 7 bits on the others.
 ///
 /// `distill` (optional; needs `fine_tune` with `epochs` > 0) makes the fine-tuning knowledge distillation
 /// from the checkpoint's model as it was before the rewrites (the teacher, run in inference mode on the
@@ -39,7 +41,7 @@ public struct Recipe: Codable, Sendable, Equatable {
         public var dtype: String?
         /// `quantize-int8`: calibration images.
         public var samples: Int?
-        /// `quantize-int8`: 8 (the default) or 7 (`Int8WeightRange`).
+        /// `quantize-int8`: 7 (the default) or 8 (`Int8WeightRange`).
         public var weight_bits: Int?
 
         public init(_ rewrite: String, rank: Int? = nil, fraction: Double? = nil, energy: Double? = nil, groups: Int? = nil,
@@ -49,7 +51,7 @@ public struct Recipe: Codable, Sendable, Equatable {
         }
 
         /// `quantize-int8`'s weight range (`weight_bits`; validated).
-        public var int8WeightRange: Int8WeightRange { weight_bits == 7 ? .reduced : .full }
+        public var int8WeightRange: Int8WeightRange { weight_bits == 8 ? .full : .reduced }
     }
 
     public struct FineTune: Codable, Sendable, Equatable {

@@ -22,17 +22,18 @@ struct Int8RecipeTests {
         try Recipe.load("int8").validate()
     }
 
-    /// `weight_bits`: 7 or 8, on `quantize-int8` only; read from a recipe file.
+    /// `weight_bits`: 7 (the default) or 8, on `quantize-int8` only; read from a recipe file.
     @Test func weightBits() throws {
         let six = #expect(throws: EngineError.self) { try Recipe(name: "q", steps: [Recipe.Step("quantize-int8", weight_bits: 6)]).validate() }
         #expect(six?.message == "weight_bits must be 7 or 8, got 6")
         let elsewhere = #expect(throws: EngineError.self) { try Recipe(name: "q", steps: [Recipe.Step("fold-batchnorm", weight_bits: 7)]).validate() }
         #expect(elsewhere?.message == "weight_bits applies to quantize-int8 only")
-        let json = #"{"name": "q7", "steps": [{"rewrite": "quantize-int8", "samples": 64, "weight_bits": 7}]}"#
+        let json = #"{"name": "q8", "steps": [{"rewrite": "quantize-int8", "samples": 64, "weight_bits": 8}]}"#
         let recipe = try JSONDecoder().decode(Recipe.self, from: Data(json.utf8))
         try recipe.validate()
-        #expect(recipe.steps[0].int8WeightRange == .reduced)
-        #expect(Recipe.Step("quantize-int8").int8WeightRange == .full && Recipe.Step("quantize-int8", weight_bits: 8).int8WeightRange == .full)
+        #expect(recipe.steps[0].int8WeightRange == .full)
+        #expect(Recipe.Step("quantize-int8").int8WeightRange == .reduced && Recipe.Step("quantize-int8", weight_bits: 7).int8WeightRange == .reduced)
+        #expect(try Recipe.load("int8").steps[0].int8WeightRange == .reduced)
     }
 
     @Test func optimizerQuantizesAfterFineTuning() throws {
@@ -46,7 +47,7 @@ struct Int8RecipeTests {
         t.showProgress = false
         let source = URL(fileURLWithPath: try t.run(train: train, val: val).checkpoint)
 
-        let recipe = Recipe(name: "int8-tuned", steps: [Recipe.Step("fold-batchnorm"), Recipe.Step("quantize-int8", samples: 32, weight_bits: 7)],
+        let recipe = Recipe(name: "int8-tuned", steps: [Recipe.Step("fold-batchnorm"), Recipe.Step("quantize-int8", samples: 32)],
                             fine_tune: Recipe.FineTune(epochs: 1))
         let out = dir.appendingPathComponent("out")
         let report = try ModelOptimizer(backend: testBackend) { _ in }
@@ -60,7 +61,7 @@ struct Int8RecipeTests {
         let checkpoint = try Checkpoint.read(URL(fileURLWithPath: report.checkpoint))
         let graph = try checkpoint.graph()
         #expect(Int8Quantization.isQuantized(graph))
-        // weight_bits 7: every convolution's weights, channel by channel, on the 7-bit grid of their maximum.
+        // 7-bit weights by default: every convolution's weights, channel by channel, on the 7-bit grid of their maximum.
         #expect(checkpoint.info["quantization"]?.hasPrefix("int8 (7-bit weights)") == true, "\(checkpoint.info)")
         var convolutions = 0
         for node in graph.nodes {
