@@ -36,7 +36,7 @@ onnxscript for the dynamo exporter); run with the venv that has them:
         `torchvisionFamilies` runs this where torch is installed and skips otherwise.
 
     /work/venv-torch/bin/python scripts/make_onnx_fixtures.py --check-torch
-        exits 0 when torch and torchvision import (the tests' probe).
+        exits 0 when torch, torchvision and onnx import (the tests' probe: torch's exporters need onnx).
 
 torchvision's PyPI wheel for Linux is built against CUDA; where its C++ ops cannot load (no CUDA libraries), its
 import fails registering them. The models used here are pure Python, so `import_torchvision` then imports it with
@@ -158,6 +158,14 @@ def import_torchvision():
         sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
         import torchvision
         return torchvision
+
+
+def check_onnx():
+    """Exits non-zero unless the onnx package imports: torch's exporters need it. Without it, `import onnx` finds this
+    folder's `onnx/` (a namespace package with none of onnx's functions) and the export fails halfway."""
+    import onnx
+    if not hasattr(onnx, "load_model_from_string"):
+        sys.exit("the onnx package is not installed (torch.onnx.export needs it)")
 
 
 def export_default(model, x, path):
@@ -391,10 +399,11 @@ if __name__ == "__main__":
     parser.add_argument("--families", action="store_true", help="write the FamiliesNet fixtures instead")
     parser.add_argument("--torchvision-families", metavar="OUTDIR",
                         help="export torchvision's mobilenet_v3_small and efficientnet_b0 there instead")
-    parser.add_argument("--check-torch", action="store_true", help="exit 0 when torch and torchvision import")
+    parser.add_argument("--check-torch", action="store_true", help="exit 0 when torch, torchvision and onnx import")
     args = parser.parse_args()
     if args.check_torch:
         import_torchvision()
+        check_onnx()
     elif args.families:
         families()
     elif args.torchvision_families:

@@ -152,7 +152,8 @@ extension AnalysisContext {
             (check, checkReference, source) = (checkInput, reference, "random normal inputs")
         }
         let calibration = try Int8Calibration(graph: graph, parameters: parameters, inputName: inputName, samples: samples, source: source)
-        let q = try Int8Quantization.quantize(graph, parameters, calibration: calibration, inputName: inputName)
+        // Weights on the grid the plan computes with here, so that they are rounded once (7-bit without VNNI).
+        let q = try Int8Quantization.quantize(graph, parameters, calibration: calibration, inputName: inputName, weights: weightRange ?? .full)
         // Without int8 kernels there is no INT8 plan: the quantized graph runs in float32 (same rounding, no speed-up).
         let int8 = weightRange != nil
         let m = try measurer.measure(q.graph, q.parameters, pairedWith: base, precision: int8 ? .int8 : .fp32)

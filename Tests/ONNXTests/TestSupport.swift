@@ -94,8 +94,8 @@ enum PythonPeer {
 }
 
 enum TorchPeer {
-    /// A Python with torch + torchvision (+ onnxscript), the first of: $PNEUMO_TORCH_PYTHON, every `python3` on the
-    /// PATH, the venv earlier sessions used (`/work/venv-torch`). Nil where none imports them.
+    /// A Python with torch + torchvision + onnx (+ onnxscript), the first of: $PNEUMO_TORCH_PYTHON, every `python3` on
+    /// the PATH, the venv earlier sessions used (`/work/venv-torch`). Nil where none imports them.
     static let python: String? = {
         // The fixture script's probe imports torchvision as its exports do (past a CUDA build's unloadable C++ ops).
         PythonPeers.find(succeeding: [packageRoot.appendingPathComponent("scripts/make_onnx_fixtures.py").path, "--check-torch"])
