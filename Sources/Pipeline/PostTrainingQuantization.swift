@@ -9,8 +9,8 @@ extension Checkpoint {
     /// This model after post-training INT8 quantization (`Int8Quantization`), calibrated on up to `samples`
     /// training images spread evenly through `train` — never on val, where thresholds are chosen. The
     /// checkpoint carries the quantized graph; `changes` lists the convolutions whose weights were rounded (onto
-    /// `weights`' grids: 7-bit by default, which ONNX Runtime computes exactly on every x86 CPU, `Recipe`).
-    func quantizedToInt8(train: ImageSplit, samples: Int, file: String, weights: Int8WeightRange = .reduced) throws
+    /// `weights`' grids: by default `Recipe.Step.defaultInt8WeightRange`, as a recipe's `quantize-int8`).
+    func quantizedToInt8(train: ImageSplit, samples: Int, file: String, weights: Int8WeightRange = Recipe.Step.defaultInt8WeightRange) throws
         -> (checkpoint: Checkpoint, changes: [LayerChange]) {
         guard train.count > 0 else { throw EngineError.invalid("int8 quantization", "\(file): the train split is empty; INT8 needs calibration images") }
         let images = try Preprocessing(size: descriptor.input_size, channels: descriptor.channels).images(train, evenlySpaced: samples)

@@ -50,8 +50,13 @@ public struct Recipe: Codable, Sendable, Equatable {
             self.dtype = dtype; self.samples = samples; self.weight_bits = weight_bits
         }
 
-        /// `quantize-int8`'s weight range (`weight_bits`; validated).
-        public var int8WeightRange: Int8WeightRange { weight_bits == 8 ? .full : .reduced }
+        /// `quantize-int8`'s weight range (`weight_bits`, validated; without it, `defaultInt8WeightRange`).
+        public var int8WeightRange: Int8WeightRange {
+            switch weight_bits { case 8: .full; case 7: .reduced; default: Self.defaultInt8WeightRange }
+        }
+
+        /// INT8 weights of a file when nothing says otherwise: 7-bit, which every x86 runtime computes exactly (above).
+        public static let defaultInt8WeightRange = Int8WeightRange.reduced
     }
 
     public struct FineTune: Codable, Sendable, Equatable {
