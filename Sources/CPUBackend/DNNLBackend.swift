@@ -50,8 +50,10 @@ public struct DNNLBackend: Backend {
                                                bias: bias ? d.bias.handle : nil, dst: d.dst.handle, attributes: attributes, what: "conv2d")
     }
 
-    /// The weight in the layout primitive `p` wants for `query` (reordered when that differs from plain).
-    func weights(_ w: Tensor, groups: Int, for p: Primitive, _ query: dnnl_query_t, key: String) throws -> (UnsafeMutableRawPointer, AlignedBuffer?) {
+    /// The weight in the layout primitive `p` wants for `query` (reordered when that differs from plain). The reorder
+    /// primitive is cached under `key` when one is given, so the key must determine both the weight's shape and `p`'s
+    /// layout (a primitive made for another shape would read and write past the buffers); nil reorders uncached.
+    func weights(_ w: Tensor, groups: Int, for p: Primitive, _ query: dnnl_query_t, key: String?) throws -> (UnsafeMutableRawPointer, AlignedBuffer?) {
         let w = w.contiguous()   // weights are described to oneDNN as plain [K, C/g, kH, kW]
         let plain = try MemoryDesc(shape: w.shape, layout: .rowMajor, weightsGroups: groups)
         let wanted = p.md(query)

@@ -36,7 +36,7 @@ public enum DNNLConvBenchmark {
         let d = try backend.convDescs(x.shape, weight.shape, outShape, a, bias: bias != nil)
         let pd = try backend.convForwardPD(d, prop: dnnl_forward_inference, bias: bias != nil)
         let p = try Primitive(pd: pd, op: "conv2d")
-        let (wPtr, wBuf) = try backend.weights(weight, groups: a.groups, for: p, dnnl_query_weights_md, key: "bench_w")
+        let (wPtr, wBuf) = try backend.weights(weight, groups: a.groups, for: p, dnnl_query_weights_md, key: nil)
         let out = Tensor(uninitialized: outShape, layout: .channelsLast)
         let scratch = AlignedBuffer(byteCount: max(p.scratchpadBytes, 1))
         var args: [(Int32, const_dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
@@ -110,13 +110,14 @@ public enum WinogradConvBenchmark {
 
     /// Median milliseconds of direct and of each configuration, called in turn with caches evicted before each
     /// call; as many rounds as fit in about 0.2 s, 3 to 9, after one warm-up round. What
-    /// `ConvolutionAlgorithm.auto` decides by.
+    /// `ConvolutionAlgorithm.auto` decides by. `errors`: each configuration's largest difference from direct's output,
+    /// relative to its largest magnitude (a race of outputs that disagree says nothing about the plan's).
     package static func race(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int,
-                             configurations: [WinogradConv3x3.Configuration]) throws -> (direct: Double, winograd: [Double]) {
+                             configurations: [WinogradConv3x3.Configuration]) throws -> (direct: Double, winograd: [Double], errors: [Double]) {
         let h = try Harness(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width, configurations: configurations)
         let round = try h.medians(runs: 1, warmup: 1, cold: true).reduce(0, +)
         let t = try h.medians(runs: max(3, min(9, Int(200 / max(round, 1e-3)))), warmup: 0, cold: true)
-        return (t[0], Array(t.dropFirst()))
+        return (t[0], Array(t.dropFirst()), h.winograd.indices.map(h.maxRelativeError))
     }
 
     /// oneDNN's direct convolution (primitive, weights and memory prepared once) and Winograd convolutions
@@ -146,7 +147,7 @@ public enum WinogradConvBenchmark {
             let outShape = [batch, k, height, width]
             let d = try backend.convDescs(x.shape, w.shape, outShape, a, bias: true)
             direct = try Primitive(pd: try backend.convForwardPD(d, prop: dnnl_forward_inference, bias: true), op: "conv2d")
-            let (wPtr, wBuf) = try backend.weights(w, groups: 1, for: direct, dnnl_query_weights_md, key: "bench_wino_w")
+            let (wPtr, wBuf) = try backend.weights(w, groups: 1, for: direct, dnnl_query_weights_md, key: nil)
             directOut = Tensor(uninitialized: outShape, layout: .channelsLast)
             let scratch = AlignedBuffer(byteCount: max(direct.scratchpadBytes, 1))
             var args: [dnnl_exec_arg_t] = []

@@ -48,6 +48,9 @@ enum WinogradChoice {
     /// single race flips shapes that are truly just above it from compilation to compilation (`bench/README.md`,
     /// "Kernel decisions").
     static let confirmable = 1.1
+    /// The largest difference from direct's output, relative to its largest magnitude, that a raced configuration may
+    /// show: ten times the runtime's fp32 bound (`WinogradTests`), far below what a wrong result gives.
+    static let maxRaceError = 1e-3
 
     /// Whether a configuration `first`× and then `second`× as fast as direct in its two races is kept.
     static func keeps(first: Double, second: Double) -> Bool {
@@ -113,17 +116,21 @@ enum WinogradChoice {
         }
         let t = try WinogradConvBenchmark.race(batch: raceBatch, channels: channels, outChannels: outChannels, height: height, width: width,
                                                configurations: raced)
-        let best = t.winograd.indices.min { t.winograd[$0] < t.winograd[$1] }!
-        let first = t.direct / t.winograd[best]
-        var winograd = first >= confirmable ? raced[best] : nil
-        var times = zip(raced, t.winograd).map { String(format: "%@ %.3f ms", $0.description, $1) }.joined(separator: ", ")
+        // Only configurations that computed what direct did may win (a wrong output can be fast).
+        let agreeing = t.winograd.indices.filter { t.errors[$0] <= maxRaceError }
+        let best = agreeing.min { t.winograd[$0] < t.winograd[$1] }
+        let first = best.map { t.direct / t.winograd[$0] } ?? 0
+        var winograd = first >= confirmable ? best.map { raced[$0] } : nil
+        var times = raced.indices.map {
+            String(format: "%@ %.3f ms", raced[$0].description, t.winograd[$0]) + (t.errors[$0] <= maxRaceError ? "" : String(format: " (output off by %.1e: not taken)", t.errors[$0]))
+        }.joined(separator: ", ")
         // A busy moment can make either look slow once: a winner must also win a second race, against direct
         // alone, by `margin` on average over both.
         if let w = winograd {
             let again = try WinogradConvBenchmark.race(batch: raceBatch, channels: channels, outChannels: outChannels, height: height,
                                                        width: width, configurations: [w])
             let second = again.direct / again.winograd[0]
-            if !keeps(first: first, second: second) { winograd = nil }
+            if !keeps(first: first, second: second) || again.errors[0] > maxRaceError { winograd = nil }
             times += String(format: "; again: direct %.3f ms, %@ %.3f ms", again.direct, w.description, again.winograd[0])
         }
         let d = Decision(winograd: winograd, reason: (raceBatch < batch ? "raced at batch \(raceBatch): " : "")

@@ -221,4 +221,18 @@ import TestSupport
             try ConvolutionAlgorithm(option: "fast")
         }
     }
+
+    /// `auto`'s races, one shape after another in one process, as a plan's compilation runs them: each must compute
+    /// direct's output, so that its direct convolution had weights laid out for its own shape. The races once reordered
+    /// the weights with one primitive cached under a fixed key, made for the first shape raced: a later, smaller shape's
+    /// reorder then read and wrote past its buffers and corrupted the heap (the heap corruption `bench/README.md`
+    /// records against the reverted batch-1 code), and a later, larger one's left most of its weights unwritten. The
+    /// shapes grow here, so that such a bug shows as wrong outputs instead of a damaged test process.
+    @Test func racesOfSeveralShapesEachComputeDirectsOutput() throws {
+        for (c, k, size) in [(16, 16, 8), (64, 32, 6), (128, 128, 4)] {
+            let t = try WinogradConvBenchmark.race(batch: 1, channels: c, outChannels: k, height: size, width: size,
+                                                   configurations: [.init(.f2x2, .whole), .init(.f2x2, .chunked(tiles: nil))])
+            #expect(t.errors.allSatisfy { $0 <= WinogradChoice.maxRaceError }, "C\(c) K\(k) \(size)×\(size): errors \(t.errors)")
+        }
+    }
 }
