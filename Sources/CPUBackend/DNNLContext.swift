@@ -197,6 +197,10 @@ public final class DNNLContext: @unchecked Sendable {
             return pd!
         }
         let p = try key.map { try primitive("reorder|" + $0, make) } ?? Primitive(pd: make(), op: "reorder")
+        // A key that does not determine the descriptors would run a reorder made for others, past these buffers.
+        if let key, dnnl_memory_desc_equal(p.md(dnnl_query_src_md), from) == 0 || dnnl_memory_desc_equal(p.md(dnnl_query_dst_md), to) == 0 {
+            throw EngineError.invalid("reorder", "the reorder cached as '\(key)' was made for other descriptors than this call's")
+        }
         let out = AlignedBuffer(byteCount: dnnl_memory_desc_get_size(to))
         try execute(p, [(DNNLArg.src, from, src), (DNNLArg.dst, to, out.pointer)], op: "reorder \(key ?? "")")
         return out
