@@ -167,8 +167,9 @@ struct PlanBuilder {
         }
         guard let t else { throw EngineError.unsupported("runtime", "'\(name)' must be a parameter") }
         let b = try sharedWeights.buffer(name, nil) {
-            let b = AlignedBuffer(byteCount: t.byteCount)
-            b.pointer.copyMemory(from: t.contiguous().rawPointer, byteCount: t.byteCount)
+            let (b, c) = (AlignedBuffer(byteCount: t.byteCount), t.contiguous())
+            // `c` kept alive past the copy: a copy made by `contiguous()` could otherwise be freed once its pointer is taken.
+            withExtendedLifetime(c) { b.pointer.copyMemory(from: c.rawPointer, byteCount: c.byteCount) }
             return b
         }
         weights.append(b)
