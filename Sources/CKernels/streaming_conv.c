@@ -58,51 +58,65 @@ STREAMING_KERNEL(16, 1)
 STREAMING_KERNEL(8, 2)
 STREAMING_KERNEL(4, 4)
 
-// AVX2: one group of 16 output channels (two vectors), four pixels per pass; unused lanes repeat the last pixel.
-__attribute__((target("avx2,fma")))
+// AVX2: one group of 16 output channels (two vectors), P pixels per pass (pixels `p0 ..< p0 + count`, count ≤ P;
+// unused lanes repeat the last pixel). P = 6 keeps 12 accumulators in flight, enough to hide the FMA latency on
+// two FMA pipes (P = 4's 8 were not: `bench/README.md`, "Batch-1 latency on AVX2"); P = 4 wastes no lanes on ≤ 4 pixels.
+#define STREAMING_AVX2_PASS(P)                                                                                    \
+__attribute__((target("avx2,fma")))                                                                               \
+static void streaming_avx2_p##P(const pneumo_streaming_conv *c, int64_t g, int64_t p0, int64_t count) {           \
+    const int64_t cin = c->channels, groupFloats = c->tapCount * cin * 16;                                        \
+    int64_t pix[P];                                                                                               \
+    for (int q = 0; q < (P); q++) pix[q] = c->pixels[p0 + (q < count ? q : count - 1)];                           \
+    __m256 acc[2 * (P)];                                                                                          \
+    for (int i = 0; i < 2 * (P); i++) acc[i] = _mm256_setzero_ps();                                               \
+    const float *w = c->weights + g * groupFloats;                                                                \
+    for (int64_t t = 0; t < c->tapCount; t++) {                                                                   \
+        const float *x = c->input + c->taps[t];                                                                   \
+        for (int64_t ic = 0; ic < cin; ic++, w += 16) {                                                           \
+            const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);                                   \
+            _mm_prefetch((const char *)w + c->prefetchBytes, _MM_HINT_T0);                                        \
+            _Pragma("clang loop unroll(full)")                                                                    \
+            for (int q = 0; q < (P); q++) {                                                                       \
+                const __m256 xv = _mm256_broadcast_ss(x + pix[q] + ic);                                           \
+                acc[2 * q] = _mm256_fmadd_ps(xv, w0, acc[2 * q]);                                                 \
+                acc[2 * q + 1] = _mm256_fmadd_ps(xv, w1, acc[2 * q + 1]);                                         \
+            }                                                                                                     \
+        }                                                                                                         \
+    }                                                                                                             \
+    const __m256 zero = _mm256_setzero_ps();                                                                      \
+    _Pragma("clang loop unroll(full)")                                                                            \
+    for (int q = 0; q < (P); q++) {                                                                               \
+        if (q >= count) continue;                                                                                 \
+        _Pragma("clang loop unroll(full)")                                                                        \
+        for (int j = 0; j < 2; j++) {                                                                             \
+            const int64_t at = (p0 + q) * c->outChannels + g * 16 + 8 * j;                                        \
+            __m256 y = acc[2 * q + j];                                                                            \
+            if (c->bias) y = _mm256_add_ps(y, _mm256_loadu_ps(c->bias + g * 16 + 8 * j));                         \
+            if (c->residual) y = _mm256_add_ps(y, _mm256_loadu_ps(c->residual + at));                             \
+            if (c->relu) y = _mm256_max_ps(y, zero);                                                              \
+            _mm256_storeu_ps(c->output + at, y);                                                                  \
+        }                                                                                                         \
+    }                                                                                                             \
+}
+
+STREAMING_AVX2_PASS(4)
+STREAMING_AVX2_PASS(6)
+
+// Passes of 6 pixels while more than 4 remain (16 → 6, 6, 4), except 8 → 4, 4.
 static void streaming_avx2(const pneumo_streaming_conv *c, int64_t first, int64_t end) {
-    const int64_t cin = c->channels, groupFloats = c->tapCount * cin * 16;
     for (int64_t g = first; g < end; g++) {
-        for (int64_t p0 = 0; p0 < c->pixelCount; p0 += 4) {
-            int64_t pix[4];
-            for (int q = 0; q < 4; q++) pix[q] = c->pixels[p0 + q < c->pixelCount ? p0 + q : c->pixelCount - 1];
-            __m256 acc[8];
-            for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_ps();
-            const float *w = c->weights + g * groupFloats;
-            for (int64_t t = 0; t < c->tapCount; t++) {
-                const float *x = c->input + c->taps[t];
-                for (int64_t ic = 0; ic < cin; ic++, w += 16) {
-                    const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
-                    _mm_prefetch((const char *)w + c->prefetchBytes, _MM_HINT_T0);
-                    _Pragma("clang loop unroll(full)")
-                    for (int q = 0; q < 4; q++) {
-                        const __m256 xv = _mm256_broadcast_ss(x + pix[q] + ic);
-                        acc[2 * q] = _mm256_fmadd_ps(xv, w0, acc[2 * q]);
-                        acc[2 * q + 1] = _mm256_fmadd_ps(xv, w1, acc[2 * q + 1]);
-                    }
-                }
-            }
-            const __m256 zero = _mm256_setzero_ps();
-            _Pragma("clang loop unroll(full)")
-            for (int q = 0; q < 4; q++) {
-                if (p0 + q >= c->pixelCount) continue;
-                _Pragma("clang loop unroll(full)")
-                for (int j = 0; j < 2; j++) {
-                    const int64_t at = (p0 + q) * c->outChannels + g * 16 + 8 * j;
-                    __m256 y = acc[2 * q + j];
-                    if (c->bias) y = _mm256_add_ps(y, _mm256_loadu_ps(c->bias + g * 16 + 8 * j));
-                    if (c->residual) y = _mm256_add_ps(y, _mm256_loadu_ps(c->residual + at));
-                    if (c->relu) y = _mm256_max_ps(y, zero);
-                    _mm256_storeu_ps(c->output + at, y);
-                }
-            }
+        for (int64_t p0 = 0; p0 < c->pixelCount;) {
+            const int64_t left = c->pixelCount - p0;
+            if (left <= 4 || left == 8) { streaming_avx2_p4(c, g, p0, left < 4 ? left : 4); p0 += 4; }
+            else { streaming_avx2_p6(c, g, p0, left < 6 ? left : 6); p0 += 6; }
         }
     }
 }
 
 int pneumo_streaming_conv_group(int32_t isa, int64_t pixelCount, int64_t outChannels) {
-    if (pixelCount < 1 || pixelCount > 16 || outChannels % 16 != 0) return 0;
-    if (isa == PNEUMO_ISA_AVX2) return 1;
+    if (pixelCount < 1 || outChannels % 16 != 0) return 0;
+    if (isa == PNEUMO_ISA_AVX2) return pixelCount <= PNEUMO_STREAMING_AVX2_MAX_PIXELS;
+    if (pixelCount > 16) return 0;
     if (isa != PNEUMO_ISA_AVX512) return 0;
     if (pixelCount <= 4 && outChannels % 64 == 0) return 4;
     if (pixelCount <= 8 && outChannels % 32 == 0) return 2;

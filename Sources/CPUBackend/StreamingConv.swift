@@ -2,7 +2,7 @@ import GraphCore
 import CDNNL
 import CKernels
 
-/// A convolution with at most 16 output pixels in all (`N·Ho·Wo`), run by our own kernel
+/// A convolution with at most 16 output pixels in all (`N·Ho·Wo`; 256 with the AVX2 build), run by our own kernel
 /// (`Sources/CKernels/streaming_conv.c`, AVX-512F or AVX2 + FMA): one pass over weights packed in the order the
 /// FMAs read them, prefetched 8 KiB ahead.
 ///
@@ -40,8 +40,8 @@ package final class StreamingConv: @unchecked Sendable {
     /// Whether plans can take our kernels here (`KernelISA.best`).
     package static var isAvailable: Bool { KernelISA.best != nil }
 
-    /// Whether the kernel takes this convolution: available on this CPU, at most 16 output pixels, `K` a
-    /// multiple of 16, no groups or dilation.
+    /// Whether the kernel takes this convolution: available on this CPU, at most 16 output pixels (256 with AVX2),
+    /// `K` a multiple of 16, no groups or dilation.
     package static func applies(input: [Int], weight: [Int], output: [Int], _ a: Conv2dAttributes) -> Bool {
         guard let isa = KernelISA.best, input.count == 4, weight.count == 4, output.count == 4, a.groups == 1, a.dilation == Pair(1),
               weight[1] == input[1] else { return false }
@@ -68,7 +68,7 @@ package final class StreamingConv: @unchecked Sendable {
         self.isa = isa
         group = Int(pneumo_streaming_conv_group(isa.code, Int64(count), Int64(outChannels)))
         guard group > 0, outHeight > 0, outWidth > 0, inChannels > 0 else {
-            throw EngineError.unsupported("streaming conv", "needs 1–16 output pixels and output channels a multiple of 16; got N\(batch) K\(outChannels) \(outHeight)×\(outWidth)")
+            throw EngineError.unsupported("streaming conv", "needs 1–\(isa == .avx2 ? Int(PNEUMO_STREAMING_AVX2_MAX_PIXELS) : 16) output pixels and output channels a multiple of 16; got N\(batch) K\(outChannels) \(outHeight)×\(outWidth)")
         }
         let (hp, wp) = (height + 2 * padding.h, width + 2 * padding.w)
         var pixels: [Int64] = []
@@ -107,9 +107,15 @@ package final class StreamingConv: @unchecked Sendable {
         }
     }
 
+    /// Output pixels in all (`N·Ho·Wo`).
+    package var outputPixels: Int { pixels.count }
+    /// Up to this many output pixels, every build reads each weight once a call (one pass of its pixel block): the
+    /// memory-bound convolutions; plans weigh the kernel on these and on the wider ones separately (`KernelFamily.streaming`).
+    package static let narrowPixels = 4
+
     /// What plans report (`streaming_conv:avx512_p16x16`: the build, then pixels per pass × output channels per weight group).
     package static let kernelName = "streaming_conv"
-    package var implementation: String { "\(Self.kernelName):\(isa.rawValue)_p\(isa == .avx2 ? 4 : 16 / group)x\(16 * group)" }
+    package var implementation: String { "\(Self.kernelName):\(isa.rawValue)_p\(isa == .avx2 ? (pixels.count <= 4 || pixels.count == 8 ? 4 : 6) : 16 / group)x\(16 * group)" }
 
     /// The padded input goes to `workspace`.
     package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,

@@ -25,7 +25,11 @@ public struct ConvolutionAlgorithm: RawRepresentable, Hashable, Sendable, CaseIt
         self.rawValue = rawValue
     }
 
-    public static var allCases: [ConvolutionAlgorithm] { [.direct] + KernelFamily.registry.flatMap(\.forcedBy) + [.auto] }
+    public static var allCases: [ConvolutionAlgorithm] {
+        // Two families may share a value (`streaming` forces both streaming families): each value once, first place kept.
+        var seen = Set<String>()
+        return ([.direct] + KernelFamily.registry.flatMap(\.forcedBy) + [.auto]).filter { seen.insert($0.rawValue).inserted }
+    }
 
     public var description: String { rawValue }
 

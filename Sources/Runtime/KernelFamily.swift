@@ -22,7 +22,7 @@ struct KernelFamily: Sendable {
     let counts: [KernelCount]
 
     /// Every family, in the order `--convolutions` lists them and reports count them. A new family adds one line.
-    static let registry: [KernelFamily] = [.winograd, .streaming, .depthwise, .separable, .resizeConv]
+    static let registry: [KernelFamily] = [.winograd, .streaming, .streamingWide, .depthwise, .separable, .resizeConv]
 
     /// In the order `auto` weighs them and convolutions try them (`rank`).
     static let ranked = registry.sorted { $0.rank < $1.rank }

@@ -10,7 +10,7 @@ extension ConvolutionAlgorithm {
 extension KernelFamily {
     /// Weighed last: it takes the depthwise convolutions of separable steps that lost.
     static let depthwise = KernelFamily(
-        name: "depthwise", forcedBy: [.depthwise], rank: 3, weighedAt: { _ in true }, owns: { $0 is DepthwiseConv3x3 },
+        name: "depthwise", forcedBy: [.depthwise], rank: 4, weighedAt: { _ in true }, owns: { $0 is DepthwiseConv3x3 },
         lowers: { b, c in
             guard c.activation == nil || c.activation == .relu || c.activation == .relu6, b.depthwise(c.input, c.weight, c.attributes) else {
                 return false

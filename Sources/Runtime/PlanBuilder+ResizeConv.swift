@@ -11,7 +11,7 @@ extension ConvolutionAlgorithm {
 extension KernelFamily {
     /// Lowers planned resize + convolution pairs (`PlannedOp.resizeConv`), not single convolutions.
     static let resizeConv = KernelFamily(
-        name: "resize-conv", forcedBy: [.resizeConv], rank: 4, weighedAt: { _ in true }, owns: { $0 is ResizeConv }, lowers: nil,
+        name: "resize-conv", forcedBy: [.resizeConv], rank: 5, weighedAt: { _ in true }, owns: { $0 is ResizeConv }, lowers: nil,
         counts: [.phrase("resize-conv", jsonKey: "resize_convolutions", prefix: ResizeConv.kernelName)])
 }
 

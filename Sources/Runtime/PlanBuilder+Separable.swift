@@ -12,7 +12,7 @@ extension KernelFamily {
     /// Lowers planned separable pairs (`PlannedOp.separable`), not single convolutions; weighed before depthwise, whose
     /// kernel then takes the depthwise halves of pairs that lost.
     static let separable = KernelFamily(
-        name: "separable", forcedBy: [.separable], rank: 2, weighedAt: { _ in true }, owns: { $0 is SeparableConv }, lowers: nil,
+        name: "separable", forcedBy: [.separable], rank: 3, weighedAt: { _ in true }, owns: { $0 is SeparableConv }, lowers: nil,
         counts: [.phrase("separable", jsonKey: "separable_convolutions", prefix: SeparableConv.kernelName)])
 }
 

@@ -8,21 +8,35 @@ extension ConvolutionAlgorithm {
 }
 
 extension KernelFamily {
-    /// Weighed first: it pays off only where weights come from memory, and would otherwise hide the others' gains.
-    static let streaming = KernelFamily(
-        name: "streaming", forcedBy: [.streaming], rank: 0, weighedAt: { _ in true }, owns: { $0 is StreamingConv },
-        lowers: { b, c in
-            guard c.activation == nil || c.activation == .relu, b.streams(c.input, c.weight, c.output, c.attributes) else { return false }
-            try b.streamingConv(c.node, residual: c.residual, relu: c.activation == .relu, result: c.result, step: c.step)
-            return true
-        },
-        counts: [.phrase("streaming", jsonKey: "streaming_convolutions", prefix: StreamingConv.kernelName)])
+    /// The weight-streaming kernel on at most `StreamingConv.narrowPixels` output pixels: weights read once, a few FMAs
+    /// each, so bound by memory (ResNet-18's layer4 at 64 px). Weighed first: it pays off only where weights come from
+    /// memory, and would otherwise hide the others' gains.
+    static let streaming = streamingFamily(name: "streaming", rank: 0) { $0 <= StreamingConv.narrowPixels }
+
+    /// The same kernel on 5 to 16 output pixels (layer3's 4×4 maps), weighed on its own: there oneDNN's direct
+    /// convolution computes as fast or faster on some CPUs and ISAs, so `auto` may keep the kernel on the narrow maps
+    /// and drop it here (`bench/README.md`, "Batch-1 latency on AVX2"). `--convolutions streaming` forces both; plans
+    /// count both as `streaming`.
+    static let streamingWide = streamingFamily(name: "streaming-wide", rank: 1) { $0 > StreamingConv.narrowPixels }
+
+    private static func streamingFamily(name: String, rank: Int, pixels: @escaping @Sendable (Int) -> Bool) -> KernelFamily {
+        KernelFamily(
+            name: name, forcedBy: [.streaming], rank: rank, weighedAt: { _ in true },
+            owns: { ($0 as? StreamingConv).map { pixels($0.outputPixels) } ?? false },
+            lowers: { b, c in
+                guard c.activation == nil || c.activation == .relu, pixels(c.output[0] * c.output[2] * c.output[3]),
+                      b.streams(c.input, c.weight, c.output, c.attributes, name: name) else { return false }
+                try b.streamingConv(c.node, residual: c.residual, relu: c.activation == .relu, result: c.result, step: c.step)
+                return true
+            },
+            counts: rank == 0 ? [.phrase("streaming", jsonKey: "streaming_convolutions", prefix: StreamingConv.kernelName)] : [])
+    }
 }
 
 extension PlanBuilder {
-    /// Whether this convolution runs on the weight-streaming kernel.
-    func streams(_ xs: [Int], _ ws: [Int], _ out: [Int], _ a: Conv2dAttributes) -> Bool {
-        takes(.streaming) && StreamingConv.applies(input: xs, weight: ws, output: out, a)
+    /// Whether this convolution runs on the weight-streaming kernel (`name`: the family by its pixel count).
+    func streams(_ xs: [Int], _ ws: [Int], _ out: [Int], _ a: Conv2dAttributes, name: String) -> Bool {
+        takes(name == KernelFamily.streaming.name ? .streaming : .streamingWide) && StreamingConv.applies(input: xs, weight: ws, output: out, a)
     }
 
     /// A weight-streaming step: its padded input lives in the plan's scratchpad.

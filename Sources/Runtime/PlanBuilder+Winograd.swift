@@ -17,7 +17,7 @@ extension ConvolutionAlgorithm {
 extension KernelFamily {
     /// Weighed whole at batch 1 only: its per-shape races with caches evicted can mislead there.
     static let winograd = KernelFamily(
-        name: "winograd", forcedBy: [.winograd, .winograd4x4], rank: 1, weighedAt: { $0 == 1 }, owns: { $0 is WinogradConv3x3 },
+        name: "winograd", forcedBy: [.winograd, .winograd4x4], rank: 2, weighedAt: { $0 == 1 }, owns: { $0 is WinogradConv3x3 },
         lowers: { b, c in
             guard c.activation == nil || c.activation == .relu,
                   let configuration = try b.winogradConfiguration(c.input, c.weight, c.attributes) else { return false }

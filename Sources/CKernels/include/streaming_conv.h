@@ -39,9 +39,16 @@ typedef struct {
 /// The instruction sets of the kernel this CPU runs: PNEUMO_ISA_AVX512 and PNEUMO_ISA_AVX2 as bits (0: none).
 int pneumo_streaming_conv_isas(void);
 
+/// The most output pixels the AVX2 build takes. Its passes of 6 pixels by 16 channels keep 12 accumulators in
+/// registers whatever the map's size, re-reading a weight group (at most a few tens of KiB) from L2 once a pass, so
+/// it also runs ResNet-18's layers 1 and 2 at batch 1 (256 and 64 pixels), where it beat oneDNN's AVX2 kernels
+/// (`bench/README.md`, "The streaming kernel on larger maps"); plans still keep it only where `auto` measures a gain.
+enum { PNEUMO_STREAMING_AVX2_MAX_PIXELS = 256 };
+
 /// How many 16-channel output blocks one weight group holds for `pixelCount` pixels and `outChannels` with
 /// `isa`'s kernel (AVX-512: 4, 2 or 1, so that pixels × 16·group accumulators fill the 32 vector registers best;
-/// AVX2: 1); 0 when the kernel does not apply (more than 16 pixels, or output channels not a multiple of 16).
+/// AVX2: 1); 0 when the kernel does not apply (more than 16 pixels with AVX-512, more than
+/// `PNEUMO_STREAMING_AVX2_MAX_PIXELS` with AVX2, or output channels not a multiple of 16).
 int pneumo_streaming_conv_group(int32_t isa, int64_t pixelCount, int64_t outChannels);
 
 /// Computes the weight groups `first ..< end` (of `outChannels / (16·group)`).
