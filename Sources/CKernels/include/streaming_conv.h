@@ -42,7 +42,7 @@ int pneumo_streaming_conv_isas(void);
 /// The most output pixels the AVX2 build takes. Its passes of 6 pixels by 16 channels keep 12 accumulators in
 /// registers whatever the map's size, re-reading a weight group (at most a few tens of KiB) from L2 once a pass, so
 /// it also runs ResNet-18's layers 1 and 2 at batch 1 (256 and 64 pixels), where it beat oneDNN's AVX2 kernels
-/// (`bench/README.md`, "The streaming kernel on larger maps"); plans still keep it only where `auto` measures a gain.
+/// (`bench/README.md`, "Kernel decisions", the dense-streaming branch); plans keep it only where `auto` measures a gain.
 enum { PNEUMO_STREAMING_AVX2_MAX_PIXELS = 256 };
 
 /// How many 16-channel output blocks one weight group holds for `pixelCount` pixels and `outChannels` with
