@@ -52,6 +52,9 @@ enum WinogradChoice {
     /// show: ten times the runtime's fp32 bound (`WinogradTests`), far below what a wrong result gives.
     static let maxRaceError = 1e-3
 
+    /// Whether a raced configuration's output `error` (`WinogradConvBenchmark.race`'s `errors`) matched direct's.
+    static func agrees(_ error: Double) -> Bool { error <= maxRaceError }
+
     /// Whether a configuration `first`× and then `second`× as fast as direct in its two races is kept.
     static func keeps(first: Double, second: Double) -> Bool {
         first >= confirmable && second >= confirmable && (first + second) / 2 >= margin
@@ -117,12 +120,12 @@ enum WinogradChoice {
         let t = try WinogradConvBenchmark.race(batch: raceBatch, channels: channels, outChannels: outChannels, height: height, width: width,
                                                configurations: raced)
         // Only configurations that computed what direct did may win (a wrong output can be fast).
-        let agreeing = t.winograd.indices.filter { t.errors[$0] <= maxRaceError }
-        let best = agreeing.min { t.winograd[$0] < t.winograd[$1] }
+        let best = t.winograd.indices.filter { agrees(t.errors[$0]) }.min { t.winograd[$0] < t.winograd[$1] }
         let first = best.map { t.direct / t.winograd[$0] } ?? 0
         var winograd = first >= confirmable ? best.map { raced[$0] } : nil
-        var times = raced.indices.map {
-            String(format: "%@ %.3f ms", raced[$0].description, t.winograd[$0]) + (t.errors[$0] <= maxRaceError ? "" : String(format: " (output off by %.1e: not taken)", t.errors[$0]))
+        var times = raced.indices.map { i in
+            let time = String(format: "%@ %.3f ms", raced[i].description, t.winograd[i])
+            return agrees(t.errors[i]) ? time : time + String(format: " (output off by %.1e: not taken)", t.errors[i])
         }.joined(separator: ", ")
         // A busy moment can make either look slow once: a winner must also win a second race, against direct
         // alone, by `margin` on average over both.
@@ -130,7 +133,7 @@ enum WinogradChoice {
             let again = try WinogradConvBenchmark.race(batch: raceBatch, channels: channels, outChannels: outChannels, height: height,
                                                        width: width, configurations: [w])
             let second = again.direct / again.winograd[0]
-            if !keeps(first: first, second: second) || again.errors[0] > maxRaceError { winograd = nil }
+            if !keeps(first: first, second: second) || !agrees(again.errors[0]) { winograd = nil }
             times += String(format: "; again: direct %.3f ms, %@ %.3f ms", again.direct, w.description, again.winograd[0])
         }
         let d = Decision(winograd: winograd, reason: (raceBatch < batch ? "raced at batch \(raceBatch): " : "")

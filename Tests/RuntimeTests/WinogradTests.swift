@@ -232,26 +232,7 @@ import TestSupport
         for (c, k, size) in [(16, 16, 8), (64, 32, 6), (128, 128, 4)] {
             let t = try WinogradConvBenchmark.race(batch: 1, channels: c, outChannels: k, height: size, width: size,
                                                    configurations: [.init(.f2x2, .whole), .init(.f2x2, .chunked(tiles: nil))])
-            #expect(t.errors.allSatisfy { $0 <= WinogradChoice.maxRaceError }, "C\(c) K\(k) \(size)×\(size): errors \(t.errors)")
-        }
-    }
-
-    /// The mechanism under those races: a reorder cached under a key refuses a call whose descriptors are not the ones
-    /// it was made for (the fixed key above would have failed there, instead of reading and writing past the buffers);
-    /// the same key with its own descriptors, and no key, still reorder.
-    @Test func cachedReorderRefusesOtherDescriptors() throws {
-        let ctx = try #require(DNNLContext.shared)
-        let key = "test|reorder-refuses-other-descriptors"
-        func reorder(_ dims: [Int]) throws -> [Float] {
-            var x = (0..<dims.reduce(1, *)).map(Float.init)
-            let (from, to) = (try MemoryDesc(dims: dims, tag: dnnl_abcd), try MemoryDesc(dims: dims, tag: dnnl_acdb))
-            let out = try x.withUnsafeMutableBytes { try ctx.reorder($0.baseAddress!, from: from.handle, to: to.handle, key: key) }
-            return Array(UnsafeBufferPointer(start: out.pointer.assumingMemoryBound(to: Float.self), count: x.count))
-        }
-        #expect(try reorder([1, 4, 2, 2]) == [0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15])
-        #expect(try reorder([1, 4, 2, 2]).count == 16)
-        #expect(throws: EngineError.invalid("reorder", "the reorder cached as '\(key)' was made for other descriptors than this call's")) {
-            _ = try reorder([1, 8, 2, 2])
+            #expect(t.errors.allSatisfy(WinogradChoice.agrees), "C\(c) K\(k) \(size)×\(size): errors \(t.errors)")
         }
     }
 }
