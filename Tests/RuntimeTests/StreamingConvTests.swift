@@ -41,15 +41,9 @@ struct StreamingConvTests {
         Shape(batch: 3, channels: 16, outChannels: 48, height: 2, width: 2, kernel: 3, stride: 1, padding: 1),
     ])
     func matchesReferenceConvolution(isa: KernelISA, shape s: Shape) throws {
-        let a = Conv2dAttributes(stride: Pair(s.stride), padding: Pair(s.padding))
-        var rng = SeededRandom(seed: 21)
-        let x = Tensor.randomNormal([s.batch, s.channels, s.height, s.width], using: &rng)
-        let weight = Tensor.randomNormal([s.outChannels, s.channels, s.kernel, s.kernel], std: 0.1, using: &rng)
-        let bias = Tensor.randomNormal([s.outChannels], std: 0.5, using: &rng)
-        let reference = try ReferenceBackend().conv2d(x, weight: weight, bias: nil, a)
+        let (a, x, weight, bias, residual, reference) = try Self.problem(s, seed: 21)
         let outShape = reference.shape
         #expect(StreamingConv.applies(input: x.shape, weight: weight.shape, output: outShape, a))
-        let residual = Tensor.randomNormal(outShape, using: &rng)
         let xNHWC = x.converted(to: .channelsLast)
         for fused in Fused.allCases {
             let hasBias = fused != .none, hasResidual = fused == .biasResidualReLU || fused == .residualInPlace
@@ -86,13 +80,7 @@ struct StreamingConvTests {
     ])
     func avx2MatchesReferenceOnLargerMaps(shape s: Shape) throws {
         guard KernelISA.avx2.isSupported else { return }
-        let a = Conv2dAttributes(stride: Pair(s.stride), padding: Pair(s.padding))
-        var rng = SeededRandom(seed: 23)
-        let x = Tensor.randomNormal([s.batch, s.channels, s.height, s.width], using: &rng)
-        let weight = Tensor.randomNormal([s.outChannels, s.channels, s.kernel, s.kernel], std: 0.1, using: &rng)
-        let bias = Tensor.randomNormal([s.outChannels], std: 0.5, using: &rng)
-        let reference = try ReferenceBackend().conv2d(x, weight: weight, bias: nil, a)
-        let residual = Tensor.randomNormal(reference.shape, using: &rng)
+        let (a, x, weight, bias, residual, reference) = try Self.problem(s, seed: 23)
         let expected = Self.fused(reference, bias: bias, residual: residual, relu: true)
         let conv = try StreamingConv(batch: s.batch, height: s.height, width: s.width, inChannels: s.channels, outChannels: s.outChannels,
                                      kernel: Pair(s.kernel), stride: a.stride, padding: a.padding,
@@ -118,6 +106,19 @@ struct StreamingConvTests {
         #expect(pneumo_streaming_conv_group(KernelISA.avx2.code, Int64(limit), 16) == 1)
         #expect(pneumo_streaming_conv_group(KernelISA.avx2.code, Int64(limit + 1), 16) == 0)
         withExtendedLifetime((weight, bias, res, xNHWC)) {}
+    }
+
+    /// A seeded convolution of `s`'s shape: input N(0, 1), weights N(0, 0.1²), bias N(0, 0.5²), a residual N(0, 1) of the
+    /// output's shape, and the reference convolution's output without bias.
+    static func problem(_ s: Shape, seed: UInt64) throws
+        -> (attributes: Conv2dAttributes, x: Tensor, weight: Tensor, bias: Tensor, residual: Tensor, reference: Tensor) {
+        let a = Conv2dAttributes(stride: Pair(s.stride), padding: Pair(s.padding))
+        var rng = SeededRandom(seed: seed)
+        let x = Tensor.randomNormal([s.batch, s.channels, s.height, s.width], using: &rng)
+        let weight = Tensor.randomNormal([s.outChannels, s.channels, s.kernel, s.kernel], std: 0.1, using: &rng)
+        let bias = Tensor.randomNormal([s.outChannels], std: 0.5, using: &rng)
+        let reference = try ReferenceBackend().conv2d(x, weight: weight, bias: nil, a)
+        return (a, x, weight, bias, Tensor.randomNormal(reference.shape, using: &rng), reference)
     }
 
     /// A plain convolution's NCHW output `reference` with the kernel's fused epilogue written out: plus `bias` per
