@@ -13,10 +13,11 @@ extension KernelFamily {
     /// memory, and would otherwise hide the others' gains.
     static let streaming = streamingFamily(name: "streaming", rank: 0) { $0 <= StreamingConv.narrowPixels }
 
-    /// The same kernel on 5 to 16 output pixels (layer3's 4×4 maps), weighed on its own: there oneDNN's direct
-    /// convolution computes as fast or faster on some CPUs and ISAs, so `auto` may keep the kernel on the narrow maps
-    /// and drop it here (`bench/README.md`, "Batch-1 latency on AVX2"). `--convolutions streaming` forces both; plans
-    /// count both as `streaming`.
+    /// The same kernel on more than `StreamingConv.narrowPixels` output pixels (up to 16 with AVX-512: layer3's 4×4 maps;
+    /// up to 256 with AVX2: layers 1–3 at batch 1), weighed on its own: there the kernel computes rather than streams, and
+    /// oneDNN's direct convolution is as fast or faster on some shapes, CPUs and ISAs, so `auto` may keep the kernel on the
+    /// narrow maps and drop it here (`bench/README.md`, "Batch-1 latency on AVX2" and "Kernel decisions").
+    /// `--convolutions streaming` forces both; plans count both as `streaming`.
     static let streamingWide = streamingFamily(name: "streaming-wide", rank: 1) { $0 > StreamingConv.narrowPixels }
 
     private static func streamingFamily(name: String, rank: Int, pixels: @escaping @Sendable (Int) -> Bool) -> KernelFamily {
