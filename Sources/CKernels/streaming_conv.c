@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+int pneumo_streaming_conv_avx2_pass(int64_t pixelsLeft) { return pixelsLeft <= 4 || pixelsLeft == 8 ? 4 : 6; }
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -106,9 +108,11 @@ STREAMING_AVX2_PASS(6)
 static void streaming_avx2(const pneumo_streaming_conv *c, int64_t first, int64_t end) {
     for (int64_t g = first; g < end; g++) {
         for (int64_t p0 = 0; p0 < c->pixelCount;) {
-            const int64_t left = c->pixelCount - p0;
-            if (left <= 4 || left == 8) { streaming_avx2_p4(c, g, p0, left < 4 ? left : 4); p0 += 4; }
-            else { streaming_avx2_p6(c, g, p0, left < 6 ? left : 6); p0 += 6; }
+            const int64_t left = c->pixelCount - p0, pass = pneumo_streaming_conv_avx2_pass(left);
+            const int64_t count = left < pass ? left : pass;
+            if (pass == 4) streaming_avx2_p4(c, g, p0, count);
+            else streaming_avx2_p6(c, g, p0, count);
+            p0 += pass;
         }
     }
 }

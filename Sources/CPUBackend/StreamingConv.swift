@@ -115,7 +115,10 @@ package final class StreamingConv: @unchecked Sendable {
 
     /// What plans report (`streaming_conv:avx512_p16x16`: the build, then pixels per pass × output channels per weight group).
     package static let kernelName = "streaming_conv"
-    package var implementation: String { "\(Self.kernelName):\(isa.rawValue)_p\(isa == .avx2 ? (pixels.count <= 4 || pixels.count == 8 ? 4 : 6) : 16 / group)x\(16 * group)" }
+    package var implementation: String {
+        let perPass = isa == .avx2 ? Int(pneumo_streaming_conv_avx2_pass(Int64(pixels.count))) : 16 / group
+        return "\(Self.kernelName):\(isa.rawValue)_p\(perPass)x\(16 * group)"
+    }
 
     /// The padded input goes to `workspace`.
     package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,

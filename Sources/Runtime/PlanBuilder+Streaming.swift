@@ -11,16 +11,17 @@ extension KernelFamily {
     /// The weight-streaming kernel on at most `StreamingConv.narrowPixels` output pixels: weights read once, a few FMAs
     /// each, so bound by memory (ResNet-18's layer4 at 64 px). Weighed first: it pays off only where weights come from
     /// memory, and would otherwise hide the others' gains.
-    static let streaming = streamingFamily(name: "streaming", rank: 0) { $0 <= StreamingConv.narrowPixels }
+    static let streaming = streamingFamily(name: "streaming", rank: 0, counted: true) { $0 <= StreamingConv.narrowPixels }
 
     /// The same kernel on more than `StreamingConv.narrowPixels` output pixels (up to 16 with AVX-512: layer3's 4×4 maps;
     /// up to 256 with AVX2: layers 1–3 at batch 1), weighed on its own: there the kernel computes rather than streams, and
     /// oneDNN's direct convolution is as fast or faster on some shapes, CPUs and ISAs, so `auto` may keep the kernel on the
     /// narrow maps and drop it here (`bench/README.md`, "Batch-1 latency on AVX2" and "Kernel decisions").
     /// `--convolutions streaming` forces both; plans count both as `streaming`.
-    static let streamingWide = streamingFamily(name: "streaming-wide", rank: 1) { $0 > StreamingConv.narrowPixels }
+    static let streamingWide = streamingFamily(name: "streaming-wide", rank: 1, counted: false) { $0 > StreamingConv.narrowPixels }
 
-    private static func streamingFamily(name: String, rank: Int, pixels: @escaping @Sendable (Int) -> Bool) -> KernelFamily {
+    /// `counted`: the family whose count line (`streaming`, counting both families' steps by the kernel's name) plans print.
+    private static func streamingFamily(name: String, rank: Int, counted: Bool, pixels: @escaping @Sendable (Int) -> Bool) -> KernelFamily {
         KernelFamily(
             name: name, forcedBy: [.streaming], rank: rank, weighedAt: { _ in true },
             owns: { ($0 as? StreamingConv).map { pixels($0.outputPixels) } ?? false },
@@ -30,7 +31,7 @@ extension KernelFamily {
                 try b.streamingConv(c.node, residual: c.residual, relu: c.activation == .relu, result: c.result, step: c.step)
                 return true
             },
-            counts: rank == 0 ? [.phrase("streaming", jsonKey: "streaming_convolutions", prefix: StreamingConv.kernelName)] : [])
+            counts: counted ? [.phrase("streaming", jsonKey: "streaming_convolutions", prefix: StreamingConv.kernelName)] : [])
     }
 }
 

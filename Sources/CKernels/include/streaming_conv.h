@@ -51,6 +51,10 @@ enum { PNEUMO_STREAMING_AVX2_MAX_PIXELS = 256 };
 /// `PNEUMO_STREAMING_AVX2_MAX_PIXELS` with AVX2, or output channels not a multiple of 16).
 int pneumo_streaming_conv_group(int32_t isa, int64_t pixelCount, int64_t outChannels);
 
+/// The AVX2 build's pixels per pass with `pixelsLeft` pixels still to compute: 6 while more than 4 remain, except 8
+/// (two passes of 4 waste no lane); 4 for the last 4 or fewer. With all of a map's pixels, the pass width plans report.
+int pneumo_streaming_conv_avx2_pass(int64_t pixelsLeft);
+
 /// Computes the weight groups `first ..< end` (of `outChannels / (16·group)`).
 void pneumo_streaming_conv_run(const pneumo_streaming_conv *conv, int64_t first, int64_t end);
 
