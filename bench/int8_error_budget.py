@@ -77,14 +77,10 @@ def one_layer_in_float(model, conv, weights):
         q = produced_by.get(dq.input[0])
         if q is not None and q.op_type == "QuantizeLinear":
             node.input[0] = q.input[0]
-    w, b = weights
-    g.initializer.extend([numpy_helper.from_array(w, node.input[1] + ".float"),
-                          numpy_helper.from_array(b, node.input[1] + ".float_bias")])
-    node.input[1] = node.input[1] + ".float"
-    if len(node.input) > 2:
-        node.input[2] = node.input[1][:-len(".float")] + ".float_bias"
-    else:
-        node.input.append(node.input[1][:-len(".float")] + ".float_bias")
+    (w, b), name = weights, node.input[1]
+    g.initializer.extend([numpy_helper.from_array(w, name + ".float"), numpy_helper.from_array(b, name + ".float_bias")])
+    del node.input[1:]
+    node.input.extend([name + ".float", name + ".float_bias"])
     return model
 
 
