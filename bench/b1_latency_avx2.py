@@ -9,7 +9,10 @@ ONNX Runtime cannot be restricted to AVX2: "ours AVX2 / ORT" compares our AVX2 b
 AVX-512 machine is the conservative comparison. Prints the medians over rounds, ratios of medians and per-round
 ratios, what each plan was, and the load average before and after.
 
-    python3 bench/b1_latency_avx2.py --pneumo .build/release/pneumo --rounds 5 --threads 2 [--out DIR] [--json]
+`--precisions fp32,fp16` also runs our FP16 plans (weights rounded to IEEE half and streamed as half; float32
+arithmetic) in the same rounds, against the same ONNX Runtime float32 runs, with their largest logit change.
+
+    python3 bench/b1_latency_avx2.py --pneumo .build/release/pneumo --rounds 5 --threads 2 [--precisions fp32,fp16] [--out DIR] [--json]
 """
 import argparse
 import json
@@ -42,6 +45,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=200, help="timed calls per run (the baseline: a quarter of it, at least 20)")
     ap.add_argument("--models", default=",".join(m for m, _ in MODELS))
+    ap.add_argument("--precisions", default="fp32", help="comma-separated: fp32, fp16")
     ap.add_argument("--out", help="where the .onnx files go (default: a temporary directory)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -50,6 +54,9 @@ def main():
     wanted = args.models.split(",")
     if any(m not in dict(MODELS) for m in wanted):
         sys.exit(f"unknown models in {wanted}; known: {[m for m, _ in MODELS]}")
+    precisions = args.precisions.split(",")
+    if any(p not in ("fp32", "fp16") for p in precisions):
+        sys.exit(f"--precisions takes fp32 and fp16; got {precisions}")
     out = args.out or tempfile.mkdtemp(prefix="pneumo-b1-avx2-")
     os.makedirs(out, exist_ok=True)
     native = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
@@ -59,24 +66,29 @@ def main():
         if model in wanted:
             files[model] = os.path.join(out, f"{model}.onnx")
             run([args.pneumo, "export", "--model", model, "--input-size", str(size), "--out", files[model], "--dynamic-batch"])
-    rows = {(m, isa): [] for m in files for isa in isas}
+    rows = {(m, p, isa): [] for m in files for p in precisions for isa in isas}
     loads = [load()]
     for _ in range(args.rounds):
         for model, onnx in files.items():
             runs = args.runs if model != "baseline" else max(20, args.runs // 4)
-            for isa, env in isas.items():
-                r = json.loads(run([args.pneumo, "bench", "infer", "--onnx", onnx, "--batch", "1", "--threads", str(args.threads),
-                                    "--runs", str(runs), "--json"], env))["results"][0]
-                if "onnxruntime" not in r:
-                    sys.exit("onnxruntime is not importable by bench infer: no peer")
-                rows[(model, isa)].append(r)
+            for precision in precisions:
+                for isa, env in isas.items():
+                    out = json.loads(run([args.pneumo, "bench", "infer", "--onnx", onnx, "--batch", "1", "--threads", str(args.threads),
+                                          "--runs", str(runs), "--precision", precision, "--json"], env))
+                    r = out["results"][0]
+                    if "onnxruntime" not in r:
+                        sys.exit("onnxruntime is not importable by bench infer: no peer")
+                    r["max_relative_output_change"] = out.get("max_relative_output_change")
+                    rows[(model, precision, isa)].append(r)
         loads.append(load())
     summary = []
-    for model in files:
-        ort = [r["onnxruntime"]["latency_ms"]["median"] for isa in isas for r in rows[(model, isa)]]
-        s = {"model": model, "onnxruntime_ms": statistics.median(ort)}
+    for model, precision in ((m, p) for m in files for p in precisions):
+        ort = [r["onnxruntime"]["latency_ms"]["median"] for isa in isas for r in rows[(model, precision, isa)]]
+        changes = [r["max_relative_output_change"] for isa in isas for r in rows[(model, precision, isa)] if r["max_relative_output_change"] is not None]
+        s = {"model": model, "precision": precision, "onnxruntime_ms": statistics.median(ort),
+             "max_relative_output_change": max(changes) if changes else None}
         for isa in isas:
-            rs = rows[(model, isa)]
+            rs = rows[(model, precision, isa)]
             ours = statistics.median(r["latency_ms"]["median"] for r in rs)
             s[isa] = {"ours_ms": ours, "ratio": ours / s["onnxruntime_ms"],
                       "round_ratios": [r["latency_ms"]["median"] / r["onnxruntime"]["latency_ms"]["median"] for r in rs],
@@ -91,11 +103,13 @@ def main():
         return 0
     print(f"{args.rounds} rounds, {args.threads} threads, batch 1; ratio = ours / ONNX Runtime (native), median of rounds; "
           f"1-min load average {min(loads):.1f}–{max(loads):.1f}")
-    print(f"{'model':9} {'ours AVX2 ms':>12} {'ours native ms':>14} {'ORT ms':>8} {'AVX2/ORT':>8} {'native/ORT':>10}   per-round AVX2/ORT")
+    print("ONNX Runtime runs float32 in every row; ours in the row's precision (fp16: logit change against our fp32, relative to the largest)")
+    print(f"{'model':9} {'ours':>4} {'ours AVX2 ms':>12} {'ours native ms':>14} {'ORT ms':>8} {'AVX2/ORT':>8} {'native/ORT':>10}   per-round AVX2/ORT")
     for s in summary:
         a, n = s["avx2"], s["native"]
-        print(f"{s['model']:9} {a['ours_ms']:12.3f} {n['ours_ms']:14.3f} {s['onnxruntime_ms']:8.3f} {a['ratio']:8.2f} {n['ratio']:10.2f}"
-              f"   {' '.join(f'{x:.2f}' for x in a['round_ratios'])}  ({'met' if a['ratio'] <= TARGET else 'NOT met'} ≤ {TARGET})")
+        change = f"  logit change {s['max_relative_output_change']:.1e}" if s["max_relative_output_change"] is not None else ""
+        print(f"{s['model']:9} {s['precision']:>4} {a['ours_ms']:12.3f} {n['ours_ms']:14.3f} {s['onnxruntime_ms']:8.3f} {a['ratio']:8.2f} {n['ratio']:10.2f}"
+              f"   {' '.join(f'{x:.2f}' for x in a['round_ratios'])}  ({'met' if a['ratio'] <= TARGET else 'NOT met'} ≤ {TARGET}){change}")
         print(f"{'':9} plans: AVX2 {'; '.join(a['plans'])} | native {'; '.join(n['plans'])}")
         for isa in isas:
             races = {}

@@ -10,13 +10,16 @@ int pneumo_streaming_conv_avx2_pass(int64_t pixelsLeft) { return pixelsLeft <= 4
 int pneumo_streaming_conv_isas(void) {
     __builtin_cpu_init();
     return (__builtin_cpu_supports("avx512f") ? PNEUMO_ISA_AVX512 : 0)
-        | (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? PNEUMO_ISA_AVX2 : 0);
+        | (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") ? PNEUMO_ISA_AVX2 : 0);
 }
 
 // One weight group: P pixels × G blocks of 16 output channels, all accumulators in registers.
-#define STREAMING_KERNEL(P, G)                                                                                    \
+// `W`: the weights' element type (float, or uint16_t for IEEE half); `LOAD16(w)`: 16 of them as floats.
+#define LOAD16_F32(w) _mm512_loadu_ps(w)
+#define LOAD16_F16(w) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w)))
+#define STREAMING_KERNEL(P, G, SUFFIX, W, LOAD16)                                                                 \
 __attribute__((target("avx512f")))                                                                                \
-static void streaming_p##P##_g##G(const pneumo_streaming_conv *c, int64_t first, int64_t end) {                  \
+static void streaming_p##P##_g##G##SUFFIX(const pneumo_streaming_conv *c, int64_t first, int64_t end) {          \
     const int64_t cin = c->channels, width = 16 * (G);                                                            \
     const int64_t groupFloats = c->tapCount * cin * width;                                                        \
     int64_t pix[P];                                                                                               \
@@ -24,13 +27,13 @@ static void streaming_p##P##_g##G(const pneumo_streaming_conv *c, int64_t first,
     for (int64_t g = first; g < end; g++) {                                                                       \
         __m512 acc[(P) * (G)];                                                                                    \
         for (int i = 0; i < (P) * (G); i++) acc[i] = _mm512_setzero_ps();                                         \
-        const float *w = c->weights + g * groupFloats;                                                            \
+        const W *w = (const W *)c->weights + g * groupFloats;                                                     \
         for (int64_t t = 0; t < c->tapCount; t++) {                                                               \
             const float *x = c->input + c->taps[t];                                                               \
             for (int64_t ic = 0; ic < cin; ic++, w += width) {                                                    \
                 __m512 wv[G];                                                                                     \
                 for (int j = 0; j < (G); j++) {                                                                   \
-                    wv[j] = _mm512_loadu_ps(w + 16 * j);                                                          \
+                    wv[j] = LOAD16(w + 16 * j);                                                                   \
                     _mm_prefetch((const char *)(w + 16 * j) + c->prefetchBytes, _MM_HINT_T0);                     \
                 }                                                                                                 \
                 for (int p = 0; p < (P); p++) {                                                                   \
@@ -56,26 +59,31 @@ static void streaming_p##P##_g##G(const pneumo_streaming_conv *c, int64_t first,
     }                                                                                                             \
 }
 
-STREAMING_KERNEL(16, 1)
-STREAMING_KERNEL(8, 2)
-STREAMING_KERNEL(4, 4)
+STREAMING_KERNEL(16, 1, , float, LOAD16_F32)
+STREAMING_KERNEL(8, 2, , float, LOAD16_F32)
+STREAMING_KERNEL(4, 4, , float, LOAD16_F32)
+STREAMING_KERNEL(16, 1, _f16, uint16_t, LOAD16_F16)
+STREAMING_KERNEL(8, 2, _f16, uint16_t, LOAD16_F16)
+STREAMING_KERNEL(4, 4, _f16, uint16_t, LOAD16_F16)
 
 // AVX2: one group of 16 output channels (two vectors), P pixels per pass (pixels `p0 ..< p0 + count`, count ≤ P;
 // unused lanes repeat the last pixel). P = 6 keeps 12 accumulators in flight, enough to hide the FMA latency on
 // two FMA pipes (P = 4's 8 were not: `bench/README.md`, "Batch-1 latency on AVX2"); P = 4 wastes no lanes on ≤ 4 pixels.
-#define STREAMING_AVX2_PASS(P)                                                                                    \
-__attribute__((target("avx2,fma")))                                                                               \
-static void streaming_avx2_p##P(const pneumo_streaming_conv *c, int64_t g, int64_t p0, int64_t count) {           \
+#define LOAD8_F32(w) _mm256_loadu_ps(w)
+#define LOAD8_F16(w) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w)))
+#define STREAMING_AVX2_PASS(P, SUFFIX, W, LOAD8)                                                                  \
+__attribute__((target("avx2,fma,f16c")))                                                                          \
+static void streaming_avx2_p##P##SUFFIX(const pneumo_streaming_conv *c, int64_t g, int64_t p0, int64_t count) {   \
     const int64_t cin = c->channels, groupFloats = c->tapCount * cin * 16;                                        \
     int64_t pix[P];                                                                                               \
     for (int q = 0; q < (P); q++) pix[q] = c->pixels[p0 + (q < count ? q : count - 1)];                           \
     __m256 acc[2 * (P)];                                                                                          \
     for (int i = 0; i < 2 * (P); i++) acc[i] = _mm256_setzero_ps();                                               \
-    const float *w = c->weights + g * groupFloats;                                                                \
+    const W *w = (const W *)c->weights + g * groupFloats;                                                         \
     for (int64_t t = 0; t < c->tapCount; t++) {                                                                   \
         const float *x = c->input + c->taps[t];                                                                   \
         for (int64_t ic = 0; ic < cin; ic++, w += 16) {                                                           \
-            const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);                                   \
+            const __m256 w0 = LOAD8(w), w1 = LOAD8(w + 8);                                                        \
             _mm_prefetch((const char *)w + c->prefetchBytes, _MM_HINT_T0);                                        \
             _Pragma("clang loop unroll(full)")                                                                    \
             for (int q = 0; q < (P); q++) {                                                                       \
@@ -101,17 +109,20 @@ static void streaming_avx2_p##P(const pneumo_streaming_conv *c, int64_t g, int64
     }                                                                                                             \
 }
 
-STREAMING_AVX2_PASS(4)
-STREAMING_AVX2_PASS(6)
+STREAMING_AVX2_PASS(4, , float, LOAD8_F32)
+STREAMING_AVX2_PASS(6, , float, LOAD8_F32)
+STREAMING_AVX2_PASS(4, _f16, uint16_t, LOAD8_F16)
+STREAMING_AVX2_PASS(6, _f16, uint16_t, LOAD8_F16)
 
 // Passes of 6 pixels while more than 4 remain (16 → 6, 6, 4), except 8 → 4, 4.
 static void streaming_avx2(const pneumo_streaming_conv *c, int64_t first, int64_t end) {
+    const int half = c->weightType == PNEUMO_WEIGHTS_F16;
     for (int64_t g = first; g < end; g++) {
         for (int64_t p0 = 0; p0 < c->pixelCount;) {
             const int64_t left = c->pixelCount - p0, pass = pneumo_streaming_conv_avx2_pass(left);
             const int64_t count = left < pass ? left : pass;
-            if (pass == 4) streaming_avx2_p4(c, g, p0, count);
-            else streaming_avx2_p6(c, g, p0, count);
+            if (pass == 4) (half ? streaming_avx2_p4_f16 : streaming_avx2_p4)(c, g, p0, count);
+            else (half ? streaming_avx2_p6_f16 : streaming_avx2_p6)(c, g, p0, count);
             p0 += pass;
         }
     }
@@ -132,10 +143,11 @@ void pneumo_streaming_conv_run(const pneumo_streaming_conv *conv, int64_t first,
         if (pneumo_streaming_conv_group(conv->isa, conv->pixelCount, conv->outChannels) == 1) streaming_avx2(conv, first, end);
         return;
     }
+    const int half = conv->weightType == PNEUMO_WEIGHTS_F16;
     switch (pneumo_streaming_conv_group(conv->isa, conv->pixelCount, conv->outChannels)) {
-    case 4: streaming_p4_g4(conv, first, end); break;
-    case 2: streaming_p8_g2(conv, first, end); break;
-    case 1: streaming_p16_g1(conv, first, end); break;
+    case 4: (half ? streaming_p4_g4_f16 : streaming_p4_g4)(conv, first, end); break;
+    case 2: (half ? streaming_p8_g2_f16 : streaming_p8_g2)(conv, first, end); break;
+    case 1: (half ? streaming_p16_g1_f16 : streaming_p16_g1)(conv, first, end); break;
     default: break;
     }
 }

@@ -20,7 +20,8 @@ public struct CPUDevice: Device {
         set { DNNLContext.threadCount = newValue }
     }
 
-    /// BF16 needs AVX-512 BF16 or AMX (oneDNN would otherwise emulate it slowly). INT8 runs wherever oneDNN has int8
+    /// BF16 needs AVX-512 BF16 or AMX (oneDNN would otherwise emulate it slowly). FP16 needs our kernels' builds
+    /// (`KernelISA.best`: AVX2 with F16C, or AVX-512F), which convert the half weights. INT8 runs wherever oneDNN has int8
     /// kernels (x86 from SSE4.1 on), with the weight range the CPU's dot products keep exact (`int8WeightRange`). Read
     /// from oneDNN's dispatch ISA, so that `ONEDNN_MAX_CPU_ISA` (how another machine's instruction set is tried here)
     /// counts.
@@ -29,6 +30,8 @@ public struct CPUDevice: Device {
         case .fp32: nil
         case .bf16 where Self.isa & 0x80 != 0: nil   // dnnl_cpu_isa_avx512_core_bf16's own bit, set in every ISA above it
         case .bf16: "bf16 needs a CPU with AVX-512 BF16 or AMX; this one has neither"
+        case .fp16 where KernelISA.best != nil: nil
+        case .fp16: "fp16 needs a CPU whose kernels convert IEEE half as they load it (AVX2 with F16C, or AVX-512F); this one has neither"
         case .int8 where Self.isa & 0x1 != 0: nil    // dnnl_cpu_isa_sse41's bit, set in every x86 ISA oneDNN dispatches to
         case .int8: "int8 needs an x86 CPU with SSE4.1 or later (oneDNN's int8 kernels); this one has no int8 support"
         }

@@ -2,7 +2,7 @@ import GraphCore
 import CDNNL
 import CKernels
 
-/// The builds of our own C kernels (`Sources/CKernels`): each is compiled for AVX-512F and for AVX2 + FMA, and
+/// The builds of our own C kernels (`Sources/CKernels`): each is compiled for AVX-512F and for AVX2 + FMA + F16C, and
 /// the one to run is chosen at run time.
 package enum KernelISA: String, Sendable, CaseIterable {
     case avx2, avx512

@@ -22,8 +22,10 @@ package final class StreamingConv: @unchecked Sendable {
     package let isa: KernelISA
     /// Output blocks of 16 channels per weight group: AVX-512 4, 2 or 1 for ≤ 4, ≤ 8, ≤ 16 output pixels; AVX2 1.
     package let group: Int
-    /// Weights, `[K / 16·group][usedTaps][C][16·group]`.
+    /// Weights, `[K / 16·group][usedTaps][C][16·group]`, float32 or IEEE half (`halfWeights`).
     package let weights: AlignedBuffer
+    /// Whether `weights` holds IEEE half: half the bytes to stream, converted to float32 as the kernel loads them.
+    package let halfWeights: Bool
     /// The taps (`ky·kW + kx`) that read inside the map for some output pixel; the others only read padding.
     package let usedTaps: [Int]
     /// Bytes of the padded input.
@@ -52,10 +54,11 @@ package final class StreamingConv: @unchecked Sendable {
     ///   - weight: `[K, C, kH, kW]` row-major (PyTorch's OIHW).
     ///   - bias: `[K]`, read at every call: it must outlive this object.
     ///   - isa: the build to run (default `KernelISA.best`).
+    ///   - halfWeights: store the weights as IEEE half (rounded to nearest even), for an FP16 plan.
     ///   - packed: where the packed weights come from (a plan's shared cache, keyed by the packing: group and
     ///     taps); by default `make()`.
     package init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, kernel: Pair, stride: Pair, padding: Pair,
-                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool, isa: KernelISA? = nil,
+                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool, isa: KernelISA? = nil, halfWeights: Bool = false,
                  packed: (String, () -> AlignedBuffer) throws -> AlignedBuffer = { $1() }) throws {
         (self.batch, self.height, self.width, self.inChannels, self.outChannels) = (batch, height, width, inChannels, outChannels)
         (self.kernel, self.stride, self.padding, self.bias, self.relu) = (kernel, stride, padding, bias, relu)
@@ -65,7 +68,7 @@ package final class StreamingConv: @unchecked Sendable {
         guard let isa = isa ?? KernelISA.best, isa.isSupported else {
             throw EngineError.unsupported("streaming conv", "this CPU runs neither its AVX-512F nor its AVX2 + FMA build" + (isa.map { " (asked for \($0.rawValue))" } ?? ""))
         }
-        self.isa = isa
+        (self.isa, self.halfWeights) = (isa, halfWeights)
         group = Int(pneumo_streaming_conv_group(isa.code, Int64(count), Int64(outChannels)))
         guard group > 0, outHeight > 0, outWidth > 0, inChannels > 0 else {
             throw EngineError.unsupported("streaming conv", "needs 1–\(isa == .avx2 ? Int(PNEUMO_STREAMING_AVX2_MAX_PIXELS) : 16) output pixels and output channels a multiple of 16; got N\(batch) K\(outChannels) \(outHeight)×\(outWidth)")
@@ -91,17 +94,23 @@ package final class StreamingConv: @unchecked Sendable {
         assert(pixels.max()! + (tapOffsets.max() ?? 0) + Int64(inChannels) <= Int64(workspaceBytes / MemoryLayout<Float>.size),
                "streaming conv: a tap of a pixel reads past the padded input")
         let (g, taps, all, c, k) = (group, usedTaps, kernel.h * kernel.w, inChannels, outChannels)
-        weights = try packed("\(g)|\(taps.map(String.init).joined(separator: ","))") {
-            let buffer = AlignedBuffer(byteCount: k * taps.count * c * MemoryLayout<Float>.size)
-            let w = buffer.pointer.assumingMemoryBound(to: Float.self)
+        weights = try packed("\(g)|\(taps.map(String.init).joined(separator: ","))" + (halfWeights ? "|f16" : "")) {
+            let buffer = AlignedBuffer(byteCount: k * taps.count * c * (halfWeights ? 2 : MemoryLayout<Float>.size))
             let width = 16 * g
             // w[o / width][t][ci][o % width] = weight[o][ci][taps[t]]
-            for o in 0..<k {
-                for ci in 0..<c {
-                    for (t, tap) in taps.enumerated() {
-                        w[((o / width * taps.count + t) * c + ci) * width + o % width] = weight[(o * c + ci) * all + tap]
+            func pack<W>(_ w: UnsafeMutablePointer<W>, _ convert: (Float) -> W) {
+                for o in 0..<k {
+                    for ci in 0..<c {
+                        for (t, tap) in taps.enumerated() {
+                            w[((o / width * taps.count + t) * c + ci) * width + o % width] = convert(weight[(o * c + ci) * all + tap])
+                        }
                     }
                 }
+            }
+            if halfWeights {
+                pack(buffer.pointer.assumingMemoryBound(to: UInt16.self)) { Float16($0).bitPattern }
+            } else {
+                pack(buffer.pointer.assumingMemoryBound(to: Float.self)) { $0 }
             }
             return buffer
         }
@@ -113,11 +122,12 @@ package final class StreamingConv: @unchecked Sendable {
     /// memory-bound convolutions; plans weigh the kernel on these and on the wider ones separately (`KernelFamily.streaming`).
     package static let narrowPixels = 4
 
-    /// What plans report (`streaming_conv:avx512_p16x16`: the build, then pixels per pass × output channels per weight group).
+    /// What plans report (`streaming_conv:avx512_p16x16`: the build, then pixels per pass × output channels per weight group;
+    /// `_f16` after it with half weights).
     package static let kernelName = "streaming_conv"
     package var implementation: String {
         let perPass = isa == .avx2 ? Int(pneumo_streaming_conv_avx2_pass(Int64(pixels.count))) : 16 / group
-        return "\(Self.kernelName):\(isa.rawValue)_p\(perPass)x\(16 * group)"
+        return "\(Self.kernelName):\(isa.rawValue)_p\(perPass)x\(16 * group)" + (halfWeights ? "_f16" : "")
     }
 
     /// The padded input goes to `workspace`.
@@ -130,7 +140,8 @@ package final class StreamingConv: @unchecked Sendable {
                 var conv = pneumo_streaming_conv(
                     isa: isa.code, input: workspace, pixels: pixels.baseAddress, taps: taps.baseAddress, pixelCount: Int64(pixels.count),
                     tapCount: Int64(taps.count), channels: Int64(inChannels),
-                    weights: UnsafePointer(weights.pointer.assumingMemoryBound(to: Float.self)), bias: bias, residual: residual,
+                    weights: UnsafeRawPointer(weights.pointer), weightType: halfWeights ? Int32(PNEUMO_WEIGHTS_F16) : Int32(PNEUMO_WEIGHTS_F32),
+                    bias: bias, residual: residual,
                     output: output, outChannels: Int64(outChannels), relu: relu ? 1 : 0, prefetchBytes: Int64(Self.prefetchBytes))
                 withUnsafePointer(to: &conv) { conv in
                     // Whole weight groups per thread: each streams its own contiguous part of the weights.

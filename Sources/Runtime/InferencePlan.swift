@@ -124,7 +124,9 @@ public final class InferencePlan: @unchecked Sendable {
         if let reason = Precision.unsupportedReason(precision) { throw EngineError.unsupported("runtime", reason) }
         let weightRange = int8Weights ?? CPUDevice.int8WeightRange
         if precision == .int8, let reason = CPUDevice.unsupportedReason(weightRange) { throw EngineError.unsupported("runtime", reason) }
-        let (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
+        var (g, p) = try InferenceRewrites.prepareForInference(graph, parameters)
+        // FP16: every kernel computes with the folded weights rounded to half, whichever stores them as half.
+        if precision == .fp16 { (g, p) = try InferenceRewrites.roundWeights(g, p, to: .float16) }
         let lowered = PlanLowering.lower(g, fuse: fuse)
         try BatchMemoryCheck.check(g, lowered: lowered, inputName: inputName, inputShape: inputShape)
         let n = inputShape.first ?? 1

@@ -41,13 +41,14 @@ extension PlanBuilder {
         takes(name == KernelFamily.streaming.name ? .streaming : .streamingWide) && StreamingConv.applies(input: xs, weight: ws, output: out, a)
     }
 
-    /// A weight-streaming step: its padded input lives in the plan's scratchpad.
+    /// A weight-streaming step: its padded input lives in the plan's scratchpad; an FP16 plan's weights are stored as half.
     mutating func streamingConv(_ n: Int, residual: ValueID?, relu: Bool, result: Int, step: Int) throws {
         guard case .conv2d(let a) = graph.nodes[n].op else { return }
-        let cache = sharedWeights
+        let (cache, half) = (sharedWeights, halfWeights)
         try arenaConv(n, residual: residual, result: result, step: step) { xs, ws, weightName, weight, bias, laidOut in
             try StreamingConv(batch: xs[0], height: xs[2], width: xs[3], inChannels: xs[1], outChannels: ws[0],
-                              kernel: Pair(ws[2], ws[3]), stride: a.stride, padding: a.padding, weight: weight, bias: bias, relu: relu) { packing, make in
+                              kernel: Pair(ws[2], ws[3]), stride: a.stride, padding: a.padding, weight: weight, bias: bias, relu: relu,
+                              halfWeights: half) { packing, make in
                 let b = try cache.buffer(weightName + "|\(StreamingConv.kernelName)|" + packing, nil, make: make)
                 laidOut.append(b)
                 return b

@@ -49,6 +49,8 @@ struct PlanBuilder {
     let act: dnnl_data_type_t
     /// Whether convolutions compute in int8.
     let isInt8: Bool
+    /// Whether kernels that can store weights as IEEE half do (an FP16 plan, whose weights are already rounded to half).
+    let halfWeights: Bool
     /// Activation ranges for an INT8 plan, for values no `fakeQuantize` node fixes the grid of.
     let calibration: Int8Calibration?
     /// The range INT8 convolutions quantize their weights to.
@@ -87,6 +89,7 @@ struct PlanBuilder {
         for node in graph.nodes { if case .fakeQuantize(let q) = node.op, grids[node.inputs[0].index] == nil { grids[node.inputs[0].index] = q } }
         gridOf = grids
         isInt8 = precision == .int8
+        halfWeights = precision == .fp16
         if precision == .int8 {
             if calibration == nil && grids.isEmpty {
                 throw EngineError.invalid("runtime", "an INT8 plan needs a calibration (Int8Calibration) or a quantized model (fake_quantize nodes)")

@@ -8,16 +8,20 @@
 /// DRAM reads overlap the arithmetic; oneDNN's kernels leave that to the hardware prefetcher, which does not
 /// run far enough ahead when every call starts with the weights out of cache.
 ///
-/// Two builds of it, chosen at run time: AVX-512F (all pixels' accumulators in registers) and AVX2 + FMA (four
-/// pixels at a time; later passes over a weight group read it from L2).
+/// Two builds of it, chosen at run time: AVX-512F (all pixels' accumulators in registers) and AVX2 + FMA + F16C
+/// (passes of 4 or 6 pixels; later passes over a weight group read it from L2). Each reads float32 or IEEE half
+/// weights (an FP16 plan's: half the bytes to stream).
 ///
-/// Layouts (float32):
+/// Layouts (float32, except the weights where `weightType` says IEEE half):
 /// - `input`: zero-padded NHWC; output pixel `p` reads tap `t` at `input + pixels[p] + taps[t]` (`channels` floats).
 /// - `weights`: `[outChannels / (16·group)][tapCount][channels][16·group]`, `group` = `pneumo_streaming_conv_group`
 ///   (only the taps that read inside the map for some pixel: the caller leaves out those that read padding alone).
 /// - `output`, `residual`: NHWC, pixel `p`'s `outChannels` floats at `p · outChannels`; `residual` may be `output`.
 /// Instruction sets the kernel is built for.
 enum { PNEUMO_ISA_NONE = 0, PNEUMO_ISA_AVX2 = 1, PNEUMO_ISA_AVX512 = 2 };
+/// How the weights are stored: float32, or IEEE half (converted to float32 as they are loaded: half the bytes to
+/// stream, the same float32 arithmetic).
+enum { PNEUMO_WEIGHTS_F32 = 0, PNEUMO_WEIGHTS_F16 = 1 };
 
 typedef struct {
     int32_t isa;            // PNEUMO_ISA_AVX2 or PNEUMO_ISA_AVX512, which this CPU must run
@@ -27,7 +31,8 @@ typedef struct {
     int64_t pixelCount;
     int64_t tapCount;
     int64_t channels;
-    const float *weights;
+    const void *weights;    // float or IEEE half (`weightType`)
+    int32_t weightType;     // PNEUMO_WEIGHTS_F32 or PNEUMO_WEIGHTS_F16
     const float *bias;      // [outChannels] or NULL
     const float *residual;  // or NULL
     float *output;
@@ -36,7 +41,7 @@ typedef struct {
     int64_t prefetchBytes;  // how far ahead of the FMAs the weights are prefetched
 } pneumo_streaming_conv;
 
-/// The instruction sets of the kernel this CPU runs: PNEUMO_ISA_AVX512 and PNEUMO_ISA_AVX2 as bits (0: none).
+/// The instruction sets of the kernel this CPU runs (AVX2 with FMA and F16C): PNEUMO_ISA_AVX512 and PNEUMO_ISA_AVX2 as bits (0: none).
 int pneumo_streaming_conv_isas(void);
 
 /// The most output pixels the AVX2 build takes. Its passes of 6 pixels by 16 channels keep 12 accumulators in
