@@ -85,23 +85,37 @@ extension AnalysisContext {
         var details = ["coverage_percent": coverage, "weights_only_output_change": weightsOnly]
         var how = "weights folded then rounded to \(label) (nearest-even), run in float32: the output change is the weights' share; "
             + "no \(label) plan on this machine (OptimizationAnalysis.Options.precisionPlan is the seam)"
-        // A reduced-precision plan, when there is one: the runtime's BF16 plan on CPUs that run it natively, or the seam's factory.
+        // A reduced-precision plan, when there is one: the runtime's BF16 plan on CPUs that run it natively, its FP16 plan on CPUs
+        // whose streaming kernel converts half weights, or the seam's factory.
         var factory = options.precisionPlan
+        var against = base
         if factory == nil, dtype == .bfloat16, Precision.isSupported(.bf16) {
             factory = { [inputName] g, p, shape, _ in
                 try InferencePlan(graph: g, parameters: p, inputName: inputName, inputShape: shape, precision: .bf16)
             }
         }
+        if factory == nil, dtype == .float16, Precision.isSupported(.fp16) {
+            // FP16 speeds up what the streaming kernel runs (half the bytes to read), so it is timed against the same plan in
+            // float32: the kernel's own gain is not FP16's.
+            let streaming: @Sendable (Graph, ParameterStore, [Int], Precision) throws -> InferencePlan = { [inputName] g, p, shape, precision in
+                try InferencePlan(graph: g, parameters: p, inputName: inputName, inputShape: shape, precision: precision, convolutions: .streaming)
+            }
+            against = try measurer.measure(graph, parameters) { shape in try streaming(graph, parameters, shape, .fp32) }
+            factory = { g, p, shape, _ in try streaming(g, p, shape, .fp16) }
+        }
         if let factory {
-            let m = try measurer.measure(graph, parameters, pairedWith: base) { shape in try factory(graph, parameters, shape, dtype) }
+            let m = try measurer.measure(graph, parameters, pairedWith: against) { shape in try factory(graph, parameters, shape, dtype) }
             // Output change of the whole plan (weights and activations in reduced precision) on the check batch, one sample at a time.
             let worst = try worstChange(m.plan, checkInput, reference: reference)
-            measurement = m.compared(to: base, outputChange: worst)
+            measurement = m.compared(to: against, outputChange: worst)
             details.merge(batchMemory(m)) { a, _ in a }
             details["plan_output_change"] = worst
-            how = options.precisionPlan == nil
+            how = options.precisionPlan != nil
+                ? "\(label) plan from Options.precisionPlan, timed; output change of the plan on the check batch"
+                : dtype == .bfloat16
                 ? "the runtime's BF16 plan (bf16 weights and activations, f32 accumulation), timed; output change of the plan on the check batch"
-                : "\(label) plan from Options.precisionPlan, timed; output change of the plan on the check batch"
+                : "the runtime's FP16 plan (weights rounded to half, streamed as half by the weight-streaming kernel where it applies; "
+                + "float32 activations and arithmetic), timed against the same plan in float32; output change of the plan on the check batch"
         }
         let change = measurement.max_output_change ?? weightsOnly
         let risk = change < 1e-2 ? "low" : "medium"
