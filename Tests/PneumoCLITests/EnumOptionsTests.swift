@@ -20,6 +20,7 @@ import Testing
         #expect(set.calibrate.split == .val)
         #expect(defaults.int8Weights == nil)
         #expect(try BenchInferCommand.parse(["--model", "pneumonet", "--precision", "int8", "--int8-weights", "7-bit"]).int8Weights == .reduced)
+        #expect(try BenchInferCommand.parse(["--model", "pneumonet", "--precision", "fp16"]).precision == .fp16)
         let profile = try ProfileCommand.parse(["--model", "pneumonet", "--layout", "blocked", "--convolutions", "separable"])
         #expect(profile.layout == .blocked && profile.convolutions == .separable)
         // profile times the deployed plan by default (#19): auto convolutions and parallelism.
@@ -31,7 +32,7 @@ import Testing
     }
 
     @Test(arguments: [(["--layout", "diagonal"], "--layout", PlanLayout.allCases.map(\.rawValue)),
-                      (["--precision", "fp16"], "--precision", Precision.allCases.map(\.rawValue)),
+                      (["--precision", "fp8"], "--precision", Precision.allCases.map(\.rawValue)),
                       (["--int8-weights", "4-bit"], "--int8-weights", Int8WeightRange.allCases.map(\.rawValue)),
                       (["--parallelism", "intra_op"], "--parallelism", PlanParallelism.allCases.map(\.rawValue)),
                       (["--convolutions", "fft"], "--convolutions", ConvolutionAlgorithm.allCases.map(\.rawValue)),
