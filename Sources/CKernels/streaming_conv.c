@@ -21,13 +21,13 @@ int pneumo_streaming_conv_isas(void) {
 __attribute__((target("avx512f")))                                                                                \
 static void streaming_p##P##_g##G##SUFFIX(const pneumo_streaming_conv *c, int64_t first, int64_t end) {          \
     const int64_t cin = c->channels, width = 16 * (G);                                                            \
-    const int64_t groupFloats = c->tapCount * cin * width;                                                        \
+    const int64_t groupWeights = c->tapCount * cin * width;                                                       \
     int64_t pix[P];                                                                                               \
     for (int p = 0; p < (P); p++) pix[p] = c->pixels[p < c->pixelCount ? p : 0];                                  \
     for (int64_t g = first; g < end; g++) {                                                                       \
         __m512 acc[(P) * (G)];                                                                                    \
         for (int i = 0; i < (P) * (G); i++) acc[i] = _mm512_setzero_ps();                                         \
-        const W *w = (const W *)c->weights + g * groupFloats;                                                     \
+        const W *w = (const W *)c->weights + g * groupWeights;                                                    \
         for (int64_t t = 0; t < c->tapCount; t++) {                                                               \
             const float *x = c->input + c->taps[t];                                                               \
             for (int64_t ic = 0; ic < cin; ic++, w += width) {                                                    \
@@ -74,12 +74,12 @@ STREAMING_KERNEL(4, 4, _f16, uint16_t, LOAD16_F16)
 #define STREAMING_AVX2_PASS(P, SUFFIX, W, LOAD8)                                                                  \
 __attribute__((target("avx2,fma,f16c")))                                                                          \
 static void streaming_avx2_p##P##SUFFIX(const pneumo_streaming_conv *c, int64_t g, int64_t p0, int64_t count) {   \
-    const int64_t cin = c->channels, groupFloats = c->tapCount * cin * 16;                                        \
+    const int64_t cin = c->channels, groupWeights = c->tapCount * cin * 16;                                       \
     int64_t pix[P];                                                                                               \
     for (int q = 0; q < (P); q++) pix[q] = c->pixels[p0 + (q < count ? q : count - 1)];                           \
     __m256 acc[2 * (P)];                                                                                          \
     for (int i = 0; i < 2 * (P); i++) acc[i] = _mm256_setzero_ps();                                               \
-    const W *w = (const W *)c->weights + g * groupFloats;                                                         \
+    const W *w = (const W *)c->weights + g * groupWeights;                                                        \
     for (int64_t t = 0; t < c->tapCount; t++) {                                                                   \
         const float *x = c->input + c->taps[t];                                                                   \
         for (int64_t ic = 0; ic < cin; ic++, w += 16) {                                                           \

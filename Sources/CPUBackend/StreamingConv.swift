@@ -66,7 +66,7 @@ package final class StreamingConv: @unchecked Sendable {
         outWidth = (width + 2 * padding.w - kernel.w) / stride.w + 1
         let count = batch * outHeight * outWidth
         guard let isa = isa ?? KernelISA.best, isa.isSupported else {
-            throw EngineError.unsupported("streaming conv", "this CPU runs neither its AVX-512F nor its AVX2 + FMA build" + (isa.map { " (asked for \($0.rawValue))" } ?? ""))
+            throw EngineError.unsupported("streaming conv", "this CPU runs neither its AVX-512F nor its AVX2 + FMA + F16C build" + (isa.map { " (asked for \($0.rawValue))" } ?? ""))
         }
         (self.isa, self.halfWeights) = (isa, halfWeights)
         group = Int(pneumo_streaming_conv_group(isa.code, Int64(count), Int64(outChannels)))
