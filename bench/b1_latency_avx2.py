@@ -73,12 +73,12 @@ def main():
             runs = args.runs if model != "baseline" else max(20, args.runs // 4)
             for precision in precisions:
                 for isa, env in isas.items():
-                    out = json.loads(run([args.pneumo, "bench", "infer", "--onnx", onnx, "--batch", "1", "--threads", str(args.threads),
-                                          "--runs", str(runs), "--precision", precision, "--json"], env))
-                    r = out["results"][0]
+                    reply = json.loads(run([args.pneumo, "bench", "infer", "--onnx", onnx, "--batch", "1", "--threads", str(args.threads),
+                                            "--runs", str(runs), "--precision", precision, "--json"], env))
+                    r = reply["results"][0]
                     if "onnxruntime" not in r:
                         sys.exit("onnxruntime is not importable by bench infer: no peer")
-                    r["max_relative_output_change"] = out.get("max_relative_output_change")
+                    r["max_relative_output_change"] = reply.get("max_relative_output_change")
                     rows[(model, precision, isa)].append(r)
         loads.append(load())
     summary = []

@@ -26,9 +26,9 @@ public enum FloatMode: String, Sendable, Codable {
 }
 
 /// Arithmetic of an inference plan. BF16 keeps activations and weights in bfloat16 (8-bit mantissa) with
-/// float32 accumulation. FP16 rounds the (folded) weights to IEEE half and stores them so where a kernel converts
-/// them as it loads them, with float32 activations and arithmetic: half the bytes to read where reading the weights
-/// bounds a convolution (batch 1). INT8 quantizes activations per tensor and weights per output channel, with int32
+/// float32 accumulation. FP16 rounds the (folded) weights to IEEE half and stores them as half wherever a kernel
+/// converts them as it loads them, with float32 activations and arithmetic: half the bytes to read where reading the
+/// weights bounds a convolution (batch 1). INT8 quantizes activations per tensor and weights per output channel, with int32
 /// accumulation. Which of them a machine runs is its device's to say (`Device.unsupportedReason`).
 public enum Precision: String, Sendable, CaseIterable, Codable {
     case fp32, bf16, fp16, int8
