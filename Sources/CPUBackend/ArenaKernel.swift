@@ -34,7 +34,10 @@ extension ArenaKernel {
 }
 
 extension WinogradConv3x3: ArenaKernel {
-    package var implementation: String { "\(variant.kernelName)+matmul:\(matmul.implementation)" }
+    package var implementation: String { "\(variant.kernelName)+\(productsImplementation)" }
+
+    /// What computed the products: `matmul:` and oneDNN's implementation, or `gemm:avx2` (ours).
+    package var productsImplementation: String { matmul.map { "matmul:\($0.implementation)" } ?? "gemm:\(products)" }
 }
 
 extension StreamingConv: ArenaKernel {}

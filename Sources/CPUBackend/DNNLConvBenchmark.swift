@@ -72,6 +72,7 @@ public enum WinogradConvBenchmark {
         /// Direct time over Winograd time: above 1, Winograd is faster.
         public let speedup: Double
         public let direct_implementation: String
+        /// What computed Winograd's products: `matmul:` and oneDNN's implementation, or `gemm:avx2` (ours).
         public let matmul_implementation: String
         /// `f2x2` or `f4x4`: the output tile.
         public let variant: String
@@ -87,8 +88,10 @@ public enum WinogradConvBenchmark {
     /// each timed call, overwrite 64 MiB (more than this CPU's L3) and then read the input, so that the weights
     /// come from memory and the input from cache, as in a whole model whose weights do not fit the caches (at
     /// batch 1 this decides: Winograd's weights are 16/9 (F(2×2)) or 36/9 (F(4×4)) as large as direct's).
+    /// `products`: one row per output tile and products (`WinogradConv3x3.Products` by name), all in the same rounds; nil
+    /// takes the runtime's (`Products.preferred`).
     public static func run(batch: Int, channels: Int, outChannels: Int? = nil, height: Int, width: Int, outputTiles: [Int] = [2],
-                           tilesPerChunk: Int?, runs: Int, warmup: Int = 3, cold: Bool = false) throws -> [Result] {
+                           products: [String]? = nil, tilesPerChunk: Int?, runs: Int, warmup: Int = 3, cold: Bool = false) throws -> [Result] {
         let schedule: WinogradConv3x3.Schedule = tilesPerChunk == 0 ? .whole : .chunked(tiles: tilesPerChunk)
         let variants = try outputTiles.map { m in
             guard let v = WinogradConv3x3.Variant.allCases.first(where: { $0.outputTile == m }) else {
@@ -96,13 +99,20 @@ public enum WinogradConvBenchmark {
             }
             return v
         }
+        let chosen = try (products ?? [WinogradConv3x3.Products.preferred.rawValue]).map { name in
+            guard let p = WinogradConv3x3.Products(rawValue: name) else {
+                throw EngineError.invalid("bench", "Winograd products are \(WinogradConv3x3.Products.allCases.map(\.rawValue).joined(separator: " or ")); got \(name)")
+            }
+            guard p.isSupported else { throw EngineError.unsupported("bench", "the \(p) Winograd products need AVX2 and FMA, which this CPU lacks") }
+            return p
+        }
         let h = try Harness(batch: batch, channels: channels, outChannels: outChannels ?? channels, height: height, width: width,
-                            configurations: variants.map { WinogradConv3x3.Configuration($0, schedule) })
+                            configurations: variants.map { WinogradConv3x3.Configuration($0, schedule) }, products: chosen)
         let t = try h.medians(runs: runs, warmup: warmup, cold: cold)
         return h.winograd.indices.map { i in
             let wino = h.winograd[i]
             return Result(direct_ms: t[0], winograd_ms: t[1 + i], speedup: t[0] / t[1 + i], direct_implementation: h.direct.implementation,
-                          matmul_implementation: wino.conv.matmul.implementation, variant: wino.conv.variant.rawValue, tiles: wino.conv.tiles,
+                          matmul_implementation: wino.conv.productsImplementation, variant: wino.conv.variant.rawValue, tiles: wino.conv.tiles,
                           tiles_per_chunk: wino.conv.tilesPerChunk, schedule: tilesPerChunk == 0 ? "whole" : "chunked",
                           max_relative_error: h.maxRelativeError(i))
         }
@@ -135,7 +145,9 @@ public enum WinogradConvBenchmark {
         /// Keeps the reads that warm the input from being optimised away.
         private var sink: Float = 0
 
-        init(batch: Int, channels: Int, outChannels k: Int, height: Int, width: Int, configurations: [WinogradConv3x3.Configuration]) throws {
+        /// One Winograd convolution per configuration and `products` (configurations outer).
+        init(batch: Int, channels: Int, outChannels k: Int, height: Int, width: Int, configurations: [WinogradConv3x3.Configuration],
+             products: [WinogradConv3x3.Products] = [.preferred]) throws {
             guard let ctx = DNNLContext.shared else { throw EngineError.backend("bench", "no oneDNN CPU engine") }
             self.ctx = ctx
             let a = Conv2dAttributes(padding: Pair(1))
@@ -161,11 +173,11 @@ public enum WinogradConvBenchmark {
             }
             execArgs = args
             let wc = w.contiguous()
-            winograd = try configurations.map { configuration in
+            winograd = try configurations.flatMap { configuration in products.map { (configuration, $0) } }.map { configuration, products in
                 let conv = try WinogradConv3x3(batch: batch, height: height, width: width, inChannels: channels, outChannels: k,
                                                weight: wc.rawPointer.assumingMemoryBound(to: Float.self),
                                                bias: bias.rawPointer.assumingMemoryBound(to: Float.self), relu: false,
-                                               variant: configuration.variant, schedule: configuration.schedule, ctx: ctx)
+                                               variant: configuration.variant, schedule: configuration.schedule, products: products, ctx: ctx)
                 let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
                 let bound = try conv.bind(workspace: workspace.pointer)
                 return (conv, workspace, bound, Tensor(uninitialized: outShape, layout: .channelsLast))

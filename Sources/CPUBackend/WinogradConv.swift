@@ -1,5 +1,6 @@
 import GraphCore
 import CDNNL
+import CKernels
 
 /// A 3×3, stride-1, pad-1 convolution by Winograd's F(m×m, 3×3), m = 2 or 4 (`Variant`): `(m+2)²` multiplies
 /// per `m×m` output tile and channel pair instead of `9m²` (2.25× or 4× fewer), at the price of three passes
@@ -10,7 +11,8 @@ import CDNNL
 /// - tiles: `T = N · ⌈H/m⌉ · ⌈W/m⌉`; tile `(n, i, j)` reads input rows `mi-1 … mi+m`, columns `mj-1 … mj+m`
 ///   (zeros outside) and writes output rows `mi … mi+m-1`, columns `mj … mj+m-1` (those inside).
 /// - `P = (m+2)²` planes: `V[P][Tc][C] = Bᵀ d B` per tile and channel; `U[P][C][K] = G g Gᵀ` (once, at init);
-///   `M[P][Tc][K] = V · U` (oneDNN matmul with a batch of `P`); `y = Aᵀ M A + bias (+ residual)`, ReLU.
+///   `M[P][Tc][K] = V · U` (`Products`: our AVX2 kernel or oneDNN's batched matmul); `y = Aᵀ M A + bias (+ residual)`,
+///   ReLU.
 ///
 /// Tiles go in chunks of `Tc`: `.chunked` gives each OpenMP thread whole chunks (transform, matmul on its
 /// own stream, transform) so that `V` and `M` stay in its cache; `.whole` runs each pass over all tiles
@@ -31,6 +33,25 @@ package final class WinogradConv3x3: @unchecked Sendable {
         }
     }
 
+    /// What computes the per-plane products `M = V · U`.
+    package enum Products: String, Sendable, CaseIterable, CustomStringConvertible {
+        /// oneDNN's batched matmul (`U` in the layout it chooses).
+        case onednn
+        /// Our AVX2 kernel (`pneumo_winograd_gemm_avx2`, `U` packed `[P][K/16][C][16]`): tiles by 16 output channels in
+        /// registers, the weights streamed in order.
+        case avx2
+
+        /// Ours where our kernels run AVX2 (`KernelISA.best`): on batch 1's small products oneDNN's matmul gives back most
+        /// of what Winograd saves (`bench/README.md`, "Winograd's products at batch 1"). oneDNN's elsewhere: with AVX-512
+        /// its matmul is the one measured.
+        package static var preferred: Products { KernelISA.best == .avx2 ? .avx2 : .onednn }
+
+        /// Whether this CPU runs it.
+        package var isSupported: Bool { self == .onednn || KernelISA.avx2.isSupported }
+
+        package var description: String { rawValue }
+    }
+
     /// A variant and a schedule: what a plan step runs and what `ConvolutionAlgorithm.auto` races.
     package struct Configuration: Sendable, Equatable, CustomStringConvertible {
         package var variant: Variant
@@ -49,14 +70,16 @@ package final class WinogradConv3x3: @unchecked Sendable {
     package let schedule: Schedule
     /// Bytes of the caller-provided workspace (`V`, `M` and the matmul's scratchpad, per slot).
     package let workspaceBytes: Int
-    package let matmul: Primitive
-    /// `U` in the matmul's chosen layout.
+    package let products: Products
+    /// oneDNN's matmul, with `products == .onednn`.
+    package let matmul: Primitive?
+    /// `U`: in the matmul's chosen layout, or packed `[P][K/16][C][16]` for our kernel.
     package let weights: AlignedBuffer
     /// `[K]`, owned by the caller (a plan's weight buffer), or nil.
     private let bias: UnsafePointer<Float>?
     private let relu: Bool
     private let vBytes: Int, mBytes: Int, slotBytes: Int
-    /// The matmul's V and M descriptors, then the weights' (`any`, then plain).
+    /// The matmul's V and M descriptors, then the weights' (`any`, then plain); empty without a matmul.
     private let descriptors: [MemoryDesc]
     private let ctx: DNNLContext
 
@@ -70,14 +93,20 @@ package final class WinogradConv3x3: @unchecked Sendable {
     /// - Parameters:
     ///   - weight: `[K, C, 3, 3]` row-major (PyTorch's OIHW).
     ///   - bias: `[K]`, read at every call: it must outlive this object.
-    ///   - laidOut: where the transformed weights in the matmul's layout come from (a plan's shared cache, keyed
-    ///     by variant); by default `make()`.
+    ///   - products: what computes `V · U` (by default `Products.preferred`).
+    ///   - laidOut: where the transformed weights in the products' layout come from (a plan's shared cache): the
+    ///     matmul's descriptor, or nil for our kernel's packing; by default `make()`.
     package init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, weight: UnsafePointer<Float>,
-                 bias: UnsafePointer<Float>?, relu: Bool, variant: Variant = .f2x2, schedule: Schedule = .chunked(tiles: nil), ctx: DNNLContext,
-                 laidOut: (const_dnnl_memory_desc_t, () throws -> AlignedBuffer) throws -> AlignedBuffer = { try $1() }) throws {
+                 bias: UnsafePointer<Float>?, relu: Bool, variant: Variant = .f2x2, schedule: Schedule = .chunked(tiles: nil),
+                 products: Products = .preferred, ctx: DNNLContext,
+                 laidOut: (const_dnnl_memory_desc_t?, () throws -> AlignedBuffer) throws -> AlignedBuffer = { try $1() }) throws {
         guard inChannels % 16 == 0, outChannels % 16 == 0, batch > 0, height > 0, width > 0 else {
             throw EngineError.unsupported("winograd", "channels must be multiples of 16 and sizes positive; got N\(batch) C\(inChannels) K\(outChannels) \(height)×\(width)")
         }
+        guard products.isSupported else {
+            throw EngineError.unsupported("winograd", "the \(products) products need AVX2 and FMA, which this CPU lacks")
+        }
+        self.products = products
         (self.batch, self.height, self.width, self.inChannels, self.outChannels) = (batch, height, width, inChannels, outChannels)
         (self.variant, self.schedule, self.relu, self.bias, self.ctx) = (variant, schedule, relu, bias, ctx)
         let m = variant.outputTile, planes = variant.planes
@@ -97,31 +126,43 @@ package final class WinogradConv3x3: @unchecked Sendable {
         }
         chunks = (tiles + tilesPerChunk - 1) / tilesPerChunk
         let (tc, c, k) = (tilesPerChunk, inChannels, outChannels)
-        let src = try MemoryDesc(dims: [planes, tc, c], tag: dnnl_abc), dst = try MemoryDesc(dims: [planes, tc, k], tag: dnnl_abc)
-        let wAny = try MemoryDesc(dims: [planes, c, k], tag: dnnl_format_tag_any), wPlain = try MemoryDesc(dims: [planes, c, k], tag: dnnl_abc)
-        descriptors = [src, dst, wAny, wPlain]
-        // A chunk's matmul runs on one thread: create (and tune) it for one.
-        if case .chunked = schedule { omp_set_num_threads(1) }
-        defer { omp_set_num_threads(Int32(team)) }
-        var pd: dnnl_primitive_desc_t?
-        try check(dnnl_matmul_primitive_desc_create(&pd, ctx.engine, src.handle, wAny.handle, nil, dst.handle, ctx.attributes),
-                  "winograd matmul [\(planes), \(tc), \(c)] × [\(planes), \(c), \(k)]")
-        matmul = try Primitive(pd: pd!, op: "winograd matmul")
-
-        let wMD = matmul.md(dnnl_query_weights_md)
-        weights = try laidOut(wMD) {
-            var u = Self.transformedWeights(weight, inChannels: c, outChannels: k, g: variant == .f2x2 ? WinogradF2x2.g : WinogradF4x4.g)
-            return try u.withUnsafeMutableBytes { try ctx.reorder($0.baseAddress!, from: wPlain.handle, to: wMD, key: nil) }
+        let transformed = { Self.transformedWeights(weight, inChannels: c, outChannels: k, g: variant == .f2x2 ? WinogradF2x2.g : WinogradF4x4.g) }
+        switch products {
+        case .avx2:
+            (matmul, descriptors) = (nil, [])
+            weights = try laidOut(nil) {
+                let u = transformed()
+                let b = AlignedBuffer(byteCount: u.count * 4)
+                pneumo_winograd_gemm_pack(u, b.pointer.assumingMemoryBound(to: Float.self), Int64(planes), Int64(c), Int64(k))
+                return b
+            }
+        case .onednn:
+            let src = try MemoryDesc(dims: [planes, tc, c], tag: dnnl_abc), dst = try MemoryDesc(dims: [planes, tc, k], tag: dnnl_abc)
+            let wAny = try MemoryDesc(dims: [planes, c, k], tag: dnnl_format_tag_any), wPlain = try MemoryDesc(dims: [planes, c, k], tag: dnnl_abc)
+            descriptors = [src, dst, wAny, wPlain]
+            // A chunk's matmul runs on one thread: create (and tune) it for one.
+            if case .chunked = schedule { omp_set_num_threads(1) }
+            defer { omp_set_num_threads(Int32(team)) }
+            var pd: dnnl_primitive_desc_t?
+            try check(dnnl_matmul_primitive_desc_create(&pd, ctx.engine, src.handle, wAny.handle, nil, dst.handle, ctx.attributes),
+                      "winograd matmul [\(planes), \(tc), \(c)] × [\(planes), \(c), \(k)]")
+            let matmul = try Primitive(pd: pd!, op: "winograd matmul")
+            self.matmul = matmul
+            let wMD = matmul.md(dnnl_query_weights_md)
+            weights = try laidOut(wMD) {
+                var u = transformed()
+                return try u.withUnsafeMutableBytes { try ctx.reorder($0.baseAddress!, from: wPlain.handle, to: wMD, key: nil) }
+            }
         }
 
         vBytes = Self.aligned(planes * tc * c * 4)
         mBytes = Self.aligned(planes * tc * k * 4)
-        slotBytes = vBytes + mBytes + Self.aligned(matmul.scratchpadBytes)
+        slotBytes = vBytes + mBytes + (matmul.map { Self.aligned($0.scratchpadBytes) } ?? 0)
         workspaceBytes = slots * slotBytes
     }
 
     /// One execution context's matmul arguments, per slot: V, U, M and the scratchpad bound into its workspace, and a
-    /// stream of its own (oneDNN streams must not be used by two threads at once).
+    /// stream of its own (oneDNN streams must not be used by two threads at once); none for our products.
     final class Slots {
         let workspace: UnsafeMutableRawPointer
         fileprivate(set) var memories: [dnnl_memory_t?] = []
@@ -139,6 +180,7 @@ package final class WinogradConv3x3: @unchecked Sendable {
     /// Points each slot's V, M and matmul scratchpad into `workspace` (`workspaceBytes`, 64-byte aligned).
     package func bind(workspace: UnsafeMutableRawPointer) throws -> KernelWorkspace {
         let bound = Slots(workspace: workspace)
+        guard let matmul else { return KernelWorkspace(pointer: workspace, bound: bound) }
         for s in 0..<slots {
             var stream: dnnl_stream_t?
             try check(dnnl_stream_create(&stream, ctx.engine, dnnl_stream_default_flags.rawValue), "winograd stream")
@@ -203,15 +245,22 @@ package final class WinogradConv3x3: @unchecked Sendable {
         switch schedule {
         case .whole:
             let v = (workspace).assumingMemoryBound(to: Float.self), m = (workspace + vBytes).assumingMemoryBound(to: Float.self)
-            // About 64 Ki floats of V or M per thread at least.
             let planes = variant.planes
-            _ = OpenMPParallel.all(count: tiles, minimumPerThread: max(1, (64 << 10) / (planes * inChannels))) { r in
+            _ = OpenMPParallel.all(count: tiles, minimumPerThread: max(1, transformGrain / (planes * inChannels))) { r in
                 inputTransform(r, first: 0, io, v)
                 return true
             }
-            try check(dnnl_primitive_execute(matmul.primitive, bound.streams[0], Int32(bound.args[0].count), bound.args[0]), "winograd matmul")
-            try check(dnnl_stream_wait(bound.streams[0]), "winograd matmul")
-            _ = OpenMPParallel.all(count: tiles, minimumPerThread: max(1, (64 << 10) / (planes * outChannels))) { r in
+            if let matmul {
+                try check(dnnl_primitive_execute(matmul.primitive, bound.streams[0], Int32(bound.args[0].count), bound.args[0]), "winograd matmul")
+                try check(dnnl_stream_wait(bound.streams[0]), "winograd matmul")
+            } else {
+                let gemm = ownProducts(v: v, m: m)
+                _ = OpenMPParallel.all(count: planes * outChannels / 16, minimumPerThread: 1) { r in
+                    withUnsafePointer(to: gemm) { pneumo_winograd_gemm_avx2($0, Int64(r.lowerBound), Int64(r.upperBound)) }
+                    return true
+                }
+            }
+            _ = OpenMPParallel.all(count: tiles, minimumPerThread: max(1, transformGrain / (planes * outChannels))) { r in
                 outputTransform(r, first: 0, io, m)
                 return true
             }
@@ -231,6 +280,11 @@ package final class WinogradConv3x3: @unchecked Sendable {
         }
     }
 
+    /// The fewest floats of `V` or `M` a thread transforms in `.whole`: 64 Ki beside oneDNN's matmul; 8 Ki beside
+    /// ours, whose `.whole` runs at batch 1, where a layer's transforms are a few tens of Ki floats in all and would
+    /// otherwise fall to one thread.
+    private var transformGrain: Int { matmul == nil ? 8 << 10 : 64 << 10 }
+
     private struct IO {
         let input: UnsafePointer<Float>
         let output: UnsafeMutablePointer<Float>
@@ -248,11 +302,21 @@ package final class WinogradConv3x3: @unchecked Sendable {
             }
         }
         inputTransform(r, first: first, io, v)
-        let (stream, args) = (io.slots.streams[slot], io.slots.args[slot])
-        guard dnnl_primitive_execute(matmul.primitive, stream, Int32(args.count), args) == dnnl_success,
-              dnnl_stream_wait(stream) == dnnl_success else { return false }
+        if let matmul {
+            let (stream, args) = (io.slots.streams[slot], io.slots.args[slot])
+            guard dnnl_primitive_execute(matmul.primitive, stream, Int32(args.count), args) == dnnl_success,
+                  dnnl_stream_wait(stream) == dnnl_success else { return false }
+        } else {
+            withUnsafePointer(to: ownProducts(v: v, m: m)) { pneumo_winograd_gemm_avx2($0, 0, Int64(variant.planes * outChannels / 16)) }
+        }
         outputTransform(r, first: first, io, m)
         return true
+    }
+
+    /// Our kernel's arguments for one chunk's (or, `.whole`, all tiles') products.
+    private func ownProducts(v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>) -> pneumo_winograd_gemm {
+        pneumo_winograd_gemm(v: v, u: weights.pointer.assumingMemoryBound(to: Float.self), m: m, tiles: Int64(tilesPerChunk),
+                             channels: Int64(inChannels), outChannels: Int64(outChannels), prefetchBytes: Int64(StreamingConv.prefetchBytes))
     }
 
     /// Image, tile row and tile column of tile `t`.

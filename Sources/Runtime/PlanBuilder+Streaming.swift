@@ -16,9 +16,11 @@ extension KernelFamily {
     /// The same kernel on more than `StreamingConv.narrowPixels` output pixels (up to 16 with AVX-512: layer3's 4×4 maps;
     /// up to 256 with AVX2: layers 1–3 at batch 1), weighed on its own: there the kernel computes rather than streams, and
     /// oneDNN's direct convolution is as fast or faster on some shapes, CPUs and ISAs, so `auto` may keep the kernel on the
-    /// narrow maps and drop it here (`bench/README.md`, "Batch-1 latency on AVX2" and "Kernel decisions").
+    /// narrow maps and drop it here (`bench/README.md`, "Batch-1 latency on AVX2" and "Kernel decisions"). Ranked after
+    /// Winograd: on those maps Winograd does a quarter of the products where its race wins, and this kernel takes the
+    /// convolutions Winograd cannot (stride 2) or lost (`bench/README.md`, "Winograd's products at batch 1").
     /// `--convolutions streaming` forces both; plans count both as `streaming`.
-    static let streamingWide = streamingFamily(name: "streaming-wide", rank: 1, counted: false) { $0 > StreamingConv.narrowPixels }
+    static let streamingWide = streamingFamily(name: "streaming-wide", rank: 2, counted: false) { $0 > StreamingConv.narrowPixels }
 
     /// `counted`: the family whose count line (`streaming`, counting both families' steps by the kernel's name) plans print.
     private static func streamingFamily(name: String, rank: Int, counted: Bool, pixels: @escaping @Sendable (Int) -> Bool) -> KernelFamily {

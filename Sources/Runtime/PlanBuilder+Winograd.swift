@@ -5,7 +5,7 @@ import Foundation
 import Synchronization
 
 extension ConvolutionAlgorithm {
-    /// Winograd F(2×2, 3×3) (`WinogradConv3x3`: Swift transforms + oneDNN batched matmul) wherever it applies
+    /// Winograd F(2×2, 3×3) (`WinogradConv3x3`: Swift transforms, products by our AVX2 kernel or oneDNN's batched matmul) wherever it applies
     /// (3×3, stride-1, pad-1 convolutions, channel counts multiples of 16): the forced choice stays the most accurate
     /// variant (~1e-6 relative).
     public static let winograd = ConvolutionAlgorithm(named: "winograd")
@@ -15,9 +15,10 @@ extension ConvolutionAlgorithm {
 }
 
 extension KernelFamily {
-    /// Weighed whole at batch 1 only: its per-shape races with caches evicted can mislead there.
+    /// Weighed whole at batch 1 only: its per-shape races with caches evicted can mislead there. Tried before the wide
+    /// streaming family, which takes what Winograd leaves.
     static let winograd = KernelFamily(
-        name: "winograd", forcedBy: [.winograd, .winograd4x4], rank: 2, weighedAt: { $0 == 1 }, owns: { $0 is WinogradConv3x3 },
+        name: "winograd", forcedBy: [.winograd, .winograd4x4], rank: 1, weighedAt: { $0 == 1 }, owns: { $0 is WinogradConv3x3 },
         lowers: { b, c in
             guard c.activation == nil || c.activation == .relu,
                   let configuration = try b.winogradConfiguration(c.input, c.weight, c.attributes) else { return false }

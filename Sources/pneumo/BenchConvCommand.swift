@@ -20,6 +20,9 @@ struct BenchConvCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --winograd: comma-separated output tiles, 2 for F(2×2, 3×3) and 4 for F(4×4, 3×3), one row each, timed in the same rounds.", valueName: "m"))
     var winogradTile = "2"
 
+    @Option(help: ArgumentHelp("With --winograd: comma-separated products, avx2 (ours) and onednn (its batched matmul), one row each per tile, timed in the same rounds (default: the runtime's, avx2 where our kernels run AVX2).", valueName: "names"))
+    var winogradProducts: String?
+
     /// `--winograd-tile` parsed (empty when any item is not an integer).
     var outputTiles: [Int] { CommaList.parse(winogradTile) { Int($0) } ?? [] }
     @Option(help: "With --winograd: tiles per chunk (0: one chunk, each pass on the whole team; default: sized to the cache).")
@@ -39,13 +42,19 @@ struct BenchConvCommand: ParsableCommand {
         guard !outputTiles.isEmpty, outputTiles.allSatisfy({ $0 == 2 || $0 == 4 }) else {
             throw ValidationError("--winograd-tile must be 2, 4 or both comma-separated, got '\(winogradTile)'")
         }
+        if let winogradProducts {
+            let names = WinogradConv3x3.Products.allCases.map(\.rawValue)
+            guard let list = CommaList.parse(winogradProducts, { names.contains($0) ? $0 : nil }), !list.isEmpty else {
+                throw ValidationError("--winograd-products must be \(names.joined(separator: ", ")) or several comma-separated, got '\(winogradProducts)'")
+            }
+        }
     }
 
     func run() throws {
         ThreadCount.apply(threads)
         if winograd {
             let rows = try WinogradConvBenchmark.run(batch: batch, channels: channels, height: size, width: size,
-                                                     outputTiles: outputTiles,
+                                                     outputTiles: outputTiles, products: winogradProducts.flatMap { CommaList.parse($0) { $0 } },
                                                      tilesPerChunk: tilesPerChunk, runs: runs, cold: cold)
             if json { print(rows.count == 1 ? try rows[0].jsonString() : try rows.jsonString()); return }
             for r in rows {

@@ -14,7 +14,7 @@ import TestSupport
         #expect(throws: EngineError.invalid("runtime", "convolutions must be one of direct, winograd, winograd4x4, streaming, depthwise, separable, resize-conv, auto; got 'fft'")) {
             try ConvolutionAlgorithm(option: "fft")
         }
-        #expect(KernelFamily.ranked.map(\.name) == ["streaming", "streaming-wide", "winograd", "separable", "depthwise", "resize-conv"])
+        #expect(KernelFamily.ranked.map(\.name) == ["streaming", "winograd", "streaming-wide", "separable", "depthwise", "resize-conv"])
     }
 
     static let implementations = ["winograd_f2x3+matmul:x", "winograd_f4x3+matmul:x", "winograd_f4x3+matmul:x", "streaming_conv:avx2_p4x16",

@@ -32,6 +32,7 @@ import TestSupport
         let residual = Tensor.randomNormal([batch, k, h, w], using: &rng)
         let conv = try ReferenceBackend().conv2d(x, weight: weight, bias: nil, Conv2dAttributes(padding: Pair(1))).scalars
         let xNHWC = x.converted(to: .channelsLast)
+        for products in WinogradConv3x3.Products.allCases where products.isSupported {
         for schedule in [WinogradConv3x3.Schedule.chunked(tiles: nil), .chunked(tiles: 3), .whole] {
             for fused in Fused.allCases {
                 // Reference: conv + bias + residual, ReLU (NCHW).
@@ -45,16 +46,17 @@ import TestSupport
                 let wino = try WinogradConv3x3(batch: batch, height: h, width: w, inChannels: c, outChannels: k,
                                                weight: weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self),
                                                bias: hasBias ? UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)) : nil,
-                                               relu: fused != .none, variant: variant, schedule: schedule, ctx: ctx)
+                                               relu: fused != .none, variant: variant, schedule: schedule, products: products, ctx: ctx)
                 let workspace = AlignedBuffer(byteCount: wino.workspaceBytes)
                 let bound = try wino.bind(workspace: workspace.pointer)
                 let res = residual.converted(to: .channelsLast)
                 let out = fused == .residualInPlace ? res : Tensor(uninitialized: [batch, k, h, w], layout: .channelsLast)
                 try wino.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
                              residual: hasResidual ? UnsafePointer(res.rawPointer.assumingMemoryBound(to: Float.self)) : nil, workspace: bound)
-                expectClose(out.converted(to: .rowMajor).scalars, expected, "\(variant) N\(batch) \(h)×\(w) \(schedule) \(fused)")
+                expectClose(out.converted(to: .rowMajor).scalars, expected, "\(variant) N\(batch) \(h)×\(w) \(schedule) \(fused) \(products)")
                 withExtendedLifetime((bias, workspace)) {}
             }
+        }
         }
     }
 
@@ -69,16 +71,19 @@ import TestSupport
         let bias = Tensor.randomNormal([k], std: 0.5, using: &rng)
         let a = Conv2dAttributes(padding: Pair(1))
         let expected = try DNNLBackend().conv2d(x, weight: weight, bias: bias, a, fused: [.relu]).converted(to: .rowMajor).scalars
-        let wino = try WinogradConv3x3(batch: batch, height: h, width: w, inChannels: c, outChannels: k,
-                                       weight: weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self),
-                                       bias: UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)), relu: true, variant: .f4x4, ctx: ctx)
-        let workspace = AlignedBuffer(byteCount: wino.workspaceBytes)
-        let bound = try wino.bind(workspace: workspace.pointer)
-        let out = Tensor(uninitialized: [batch, k, h, w], layout: .channelsLast), xNHWC = x.converted(to: .channelsLast)
-        try wino.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
-                     residual: nil, workspace: bound)
-        expectClose(out.converted(to: .rowMajor).scalars, expected, "F(4×4) N\(batch) C\(c) K\(k) \(h)×\(w) vs oneDNN direct")
-        withExtendedLifetime((bias, workspace, xNHWC)) {}
+        for products in WinogradConv3x3.Products.allCases where products.isSupported {
+            let wino = try WinogradConv3x3(batch: batch, height: h, width: w, inChannels: c, outChannels: k,
+                                           weight: weight.contiguous().rawPointer.assumingMemoryBound(to: Float.self),
+                                           bias: UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)), relu: true, variant: .f4x4,
+                                           products: products, ctx: ctx)
+            let workspace = AlignedBuffer(byteCount: wino.workspaceBytes)
+            let bound = try wino.bind(workspace: workspace.pointer)
+            let out = Tensor(uninitialized: [batch, k, h, w], layout: .channelsLast), xNHWC = x.converted(to: .channelsLast)
+            try wino.run(input: xNHWC.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
+                         residual: nil, workspace: bound)
+            expectClose(out.converted(to: .rowMajor).scalars, expected, "F(4×4) N\(batch) C\(c) K\(k) \(h)×\(w) \(products) vs oneDNN direct")
+            withExtendedLifetime((bias, workspace, xNHWC)) {}
+        }
     }
 
     /// `auto` races F(4×4, 3×3) only where its tiles need fewer products than F(2×2, 3×3)'s.
