@@ -15,7 +15,7 @@ struct BenchInferCommand: ParsableCommand {
     @Option(help: "Timed runs per batch size.") var runs = 50
     @Option(help: "Untimed warm-up runs per batch size.") var warmup = 5
     @Option(help: "Activation layout: channelsLast or blocked.") var layout = PlanLayout.channelsLast
-    @Option(help: "Arithmetic: fp32, bf16 (AVX-512 BF16 CPUs), fp16 (weights rounded to IEEE half, stored so where the streaming kernel reads them; float32 arithmetic) or int8 (see --calibrate, --int8-weights). Default: the model's own (int8 for a quantized model, else fp32).")
+    @Option(help: "Arithmetic: fp32, bf16 (AVX-512 BF16 CPUs), fp16 (weights rounded to IEEE half and kept as half where the streaming kernel reads them; float32 arithmetic) or int8 (see --calibrate, --int8-weights). Default: the model's own (int8 for a quantized model, else fp32).")
     var precision: Precision?
     @Option(name: .customLong("int8-weights"), help: ArgumentHelp("INT8 weight range: 8-bit (needs AVX-512 VNNI or AMX) or 7-bit (exact where u8·s8 pairs add in 16 bits: AVX2, AVX-512 without VNNI). Default: 8-bit with AVX-512 VNNI or AMX, else 7-bit.", valueName: "range"))
     var int8Weights: Int8WeightRange?
