@@ -40,8 +40,9 @@ public struct Classifier: Sendable, CustomStringConvertible {
     /// The threshold `classify` uses unless told otherwise: the stored one, else `defaultThreshold`.
     public var threshold: Double { storedThreshold ?? Self.defaultThreshold }
 
-    /// Reads a checkpoint written by training (safetensors with the model descriptor in its metadata).
-    public init(checkpoint path: String) throws {
+    /// Reads a checkpoint written by training (safetensors with the model descriptor in its metadata). `precision`: the
+    /// arithmetic its plans run (`Runtime.precision`; by default the model's own).
+    public init(checkpoint path: String, precision: Precision? = nil) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw ClassifierError.noSuchFile(.checkpoint, path: path) }
         let ckpt: Checkpoint, graph: Graph
         do {
@@ -57,11 +58,14 @@ public struct Classifier: Sendable, CustomStringConvertible {
                       storedThreshold: try Self.threshold(ckpt.info["threshold"], origin: "checkpoint \(path) info \"threshold\""),
                       thresholdOrigin: "stored in the checkpoint",
                       temperature: try Self.temperature(ckpt.info["temperature"], origin: "checkpoint \(path) info \"temperature\""),
-                      runtime: Runtime(graph: graph, parameters: ckpt.parameters, sampleShape: sampleShape), outputName: "logits")
+                      runtime: Runtime(graph: graph, parameters: ckpt.parameters, sampleShape: sampleShape,
+                                       precision: try Self.precision(precision, of: graph, path: path)),
+                      outputName: "logits")
     }
 
     /// Reads an ONNX model taking `[N, 1 or 3, S, S]` (batch 1 or symbolic) whose first output is the two logits.
-    public init(onnx path: String) throws {
+    /// `precision` as for a checkpoint.
+    public init(onnx path: String, precision: Precision? = nil) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw ClassifierError.noSuchFile(.onnx, path: path) }
         let model: ONNXModel
         do {
@@ -80,7 +84,8 @@ public struct Classifier: Sendable, CustomStringConvertible {
                       storedThreshold: try Self.threshold(model.metadata["pneumo.threshold"], origin: "ONNX \(path) metadata_props \"pneumo.threshold\""),
                       thresholdOrigin: "stored in the ONNX metadata",
                       temperature: try Self.temperature(model.metadata["pneumo.temperature"], origin: "ONNX \(path) metadata_props \"pneumo.temperature\""),
-                      runtime: Runtime(graph: model.graph, parameters: model.parameters, inputName: model.inputName, sampleShape: sampleShape),
+                      runtime: Runtime(graph: model.graph, parameters: model.parameters, inputName: model.inputName, sampleShape: sampleShape,
+                                       precision: try Self.precision(precision, of: model.graph, path: path)),
                       outputName: model.outputNames.first ?? "logits")
     }
 
@@ -90,6 +95,20 @@ public struct Classifier: Sendable, CustomStringConvertible {
         self.storedThreshold = storedThreshold; self.thresholdOrigin = thresholdOrigin
         self.temperature = temperature; self.runtime = runtime
         preprocessing = try MedMNISTPreprocessing(size: sampleShape[1], channels: sampleShape[0])
+    }
+
+    /// `requested` where this CPU runs it; INT8 only for a model quantized with its own ranges (a float model's would be
+    /// calibrated on random inputs).
+    private static func precision(_ requested: Precision?, of graph: Graph, path: String) throws -> Precision? {
+        guard let requested else { return nil }
+        if let reason = Precision.unsupportedReason(requested) {
+            throw ClassifierError.unsupportedPrecision(requested, path: path, reason: reason)
+        }
+        if requested == .int8 && !Int8Quantization.isQuantized(graph) {
+            throw ClassifierError.unsupportedPrecision(.int8, path: path, reason: "it is a float model; quantize it with pneumo optimize "
+                                                       + "(a quantize-int8 step calibrates on real images) and serve that file")
+        }
+        return requested
     }
 
     private static func threshold(_ text: String?, origin: String) throws -> Double? {

@@ -1,5 +1,6 @@
 import GraphCore
 import Imaging
+import Runtime
 
 /// What a `Classifier` (or `ModelSource.load`) refuses. Each case carries what and where, so that a caller (the CLI,
 /// an HTTP server) can word it in its own terms; `description` is a sentence that names both.
@@ -28,6 +29,9 @@ public enum ClassifierError: Error, Sendable, Equatable, CustomStringConvertible
     case wrongShape(expected: [Int], got: [Int])
     /// A NaN or infinite value in a batch (ReLU, as max(x, 0), turns NaN into 0: a plausible, wrong probability).
     case nonFiniteInput(index: [Int], value: Float)
+    /// A precision this CPU cannot run (`reason`, the runtime's), or INT8 asked of a float model: its activation ranges
+    /// would come from random inputs, not images.
+    case unsupportedPrecision(Precision, path: String, reason: String)
 
     /// Which file format a model came in.
     public enum ModelFormat: String, Sendable, Equatable {
@@ -49,6 +53,7 @@ public enum ClassifierError: Error, Sendable, Equatable, CustomStringConvertible
         case let .wrongShape(expected, got):
             "the classifier takes a batch [N, \(expected.map(String.init).joined(separator: ", "))] with N ≥ 1, got \(describe(got))"
         case let .nonFiniteInput(index, value): "batch element \(describe(index)) is \(value); the classifier's input must be finite"
+        case let .unsupportedPrecision(precision, path, reason): "\(path) cannot run in \(precision.rawValue): \(reason)"
         }
     }
 }

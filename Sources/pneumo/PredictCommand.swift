@@ -25,6 +25,7 @@ struct PredictCommand: ParsableCommand {
     var onnx: String?
     @Option(help: "Decision threshold on P(pneumonia), in [0, 1] (default: the model's).") var threshold: Double?
     @Option(help: "Threads for the kernels (default: all cores).") var threads: Int?
+    @Option(help: ArgumentHelp("Arithmetic of the model's plans: fp32, bf16 (AVX-512 BF16 CPUs), fp16 (weights rounded to IEEE half; float32 arithmetic) or int8 (a model quantized by pneumo optimize). Default: the model's own (int8 for a quantized model, else fp32).", valueName: "precision")) var precision: Precision?
     @Flag(help: "Print JSON: {threshold, threshold_source, model, results: [{file, probability, prediction}], errors}.")
     var json = false
     @Argument(help: ArgumentHelp("Chest X-ray files (PNG or JPEG).", valueName: "image")) var images: [String] = []
@@ -43,7 +44,7 @@ struct PredictCommand: ParsableCommand {
         ThreadCount.apply(threads)
         let report: PredictionReport
         do {
-            let model = try checkpoint.map(Classifier.init(checkpoint:)) ?? Classifier(onnx: onnx!)
+            let model = try checkpoint.map { try Classifier(checkpoint: $0, precision: precision) } ?? Classifier(onnx: onnx!, precision: precision)
             report = try model.predict(files: images, threshold: threshold, thresholdSource: "--threshold")
         } catch let error as ClassifierError {
             throw error.cliError

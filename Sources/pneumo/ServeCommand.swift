@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import GraphCore
 import Logging
 import Serve
+import Runtime
 import Serving
 
 /// `pneumo serve`: models behind the Open Inference Protocol (KServe v2) over HTTP, with dynamic batching.
@@ -31,6 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Images that may wait; beyond them requests get 503.") var maxQueue = 1024
     @Option(help: ArgumentHelp("A file holding the bearer token requests must send (Authorization: Bearer <token>).", valueName: "file"))
     var authTokenFile: String?
+    @Option(help: ArgumentHelp("Arithmetic of the models' plans: fp32, bf16 (AVX-512 BF16 CPUs), fp16 (weights rounded to IEEE half; float32 arithmetic) or int8 (a model quantized by pneumo optimize). Default: each model's own (int8 for a quantized model, else fp32).", valueName: "precision")) var precision: Precision?
     @Option(help: "The largest request body, in MiB.") var maxBodyMib = 32
     @Option(help: "Threads for the sockets and HTTP parsing (one leaves the other cores to the batches and handlers).") var eventLoops = 1
     @Option(help: "Log level: trace, debug (a line per request), info, notice, warning, error.") var logLevel = "info"
@@ -74,7 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
             authToken: token, maxBodyBytes: maxBodyMib << 20, eventLoops: eventLoops)
         let server = try InferenceServer(models: models, configuration: configuration, logger: logger)
         for m in models {
-            logger.info("serving \(m.name) version \(m.version): \(m.description), input \(m.inputName) [-1, \(m.sampleShape.map(String.init).joined(separator: ", "))], threshold \(m.threshold) (\(m.thresholdSource))")
+            logger.info("serving \(m.name) version \(m.version): \(m.description), \(m.runtime.precision.rawValue), input \(m.inputName) [-1, \(m.sampleShape.map(String.init).joined(separator: ", "))], threshold \(m.threshold) (\(m.thresholdSource))")
         }
         logger.info("listening on http://\(host):\(port) (max batch \(maxBatch), max delay \(maxDelayMicroseconds) µs, max queue \(maxQueue)\(token == nil ? "" : ", bearer token required"))")
         try await server.application().runService()
@@ -83,10 +86,10 @@ struct ServeCommand: AsyncParsableCommand {
     private func loadModels() throws -> [ServedModel] {
         func stem(_ path: String) -> String { URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
         do {
-            if let onnx { return [try ServedModel(classifier: Classifier(onnx: onnx), name: name ?? stem(onnx))] }
-            if let checkpoint { return [try ServedModel(classifier: Classifier(checkpoint: checkpoint), name: name ?? stem(checkpoint))] }
+            if let onnx { return [try ServedModel(classifier: Classifier(onnx: onnx, precision: precision), name: name ?? stem(onnx))] }
+            if let checkpoint { return [try ServedModel(classifier: Classifier(checkpoint: checkpoint, precision: precision), name: name ?? stem(checkpoint))] }
             return try ModelRepository.scan(URL(fileURLWithPath: modelRepository!)).map { entry in
-                try ServedModel(classifier: Classifier(onnx: entry.file.path), name: entry.name, version: entry.version)
+                try ServedModel(classifier: Classifier(onnx: entry.file.path, precision: precision), name: entry.name, version: entry.version)
             }
         } catch let error as ClassifierError {
             throw ValidationError(error.description)

@@ -102,4 +102,34 @@ import Train
         for (r, a) in zip(results, alone) { #expect(abs(r.probability - a.probability) <= Self.tolerance) }
         #expect(try classifier.classify([EncodedImage]()).isEmpty)
     }
+
+    /// `precision` reaches the runtime: FP16 moves P by less than 1e-2 on this model (its weights rounded to half; the
+    /// arithmetic stays float32), and what cannot run is refused when loading, naming the file and why.
+    @Test func precisionReachesTheRuntimeOrIsRefused() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (checkpoint, onnx) = (try TinyModel().writeCheckpoint(in: dir), try TinyModel().writeONNX(in: dir))
+        #expect(try Classifier(onnx: onnx).runtime.precision == .fp32)
+        let x = randomBatch([4, 1, 28, 28], seed: 13)
+        if Precision.isSupported(.fp16) {
+            let (full, half) = (try Classifier(checkpoint: checkpoint), try Classifier(checkpoint: checkpoint, precision: .fp16))
+            #expect(half.runtime.precision == .fp16)
+            let (p, q) = (try full.probabilities(x), try half.probabilities(x))
+            #expect(zip(p, q).allSatisfy { abs($0 - $1) < 1e-2 } && p != q, "fp32 \(p), fp16 \(q)")
+        }
+        #expect(throws: ClassifierError.self) { try Classifier(onnx: onnx, precision: .int8) }
+        do {
+            _ = try Classifier(onnx: onnx, precision: .int8)
+        } catch let error as ClassifierError {
+            guard case let .unsupportedPrecision(precision, path, reason) = error else { Issue.record("\(error)"); return }
+            #expect(precision == .int8 && path == onnx)
+            #expect(reason.contains(Precision.isSupported(.int8) ? "float model" : ""), "\(reason)")
+            #expect(error.description.hasPrefix("\(onnx) cannot run in int8: "), "\(error.description)")
+        }
+        for p in Precision.allCases where !Precision.isSupported(p) {
+            #expect(throws: ClassifierError.unsupportedPrecision(p, path: checkpoint, reason: Precision.unsupportedReason(p)!)) {
+                try Classifier(checkpoint: checkpoint, precision: p)
+            }
+        }
+    }
 }
