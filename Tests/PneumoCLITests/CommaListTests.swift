@@ -1,7 +1,8 @@
 import Testing
 @testable import pneumo
 
-/// Comma-separated options (`--batch`, `--sweep`, `--batches`, `--thresholds`, `--widths`, `--winograd-tile`): an empty or
+/// Comma-separated options (`--batch`, `--sweep`, `--batches`, `--thresholds`, `--widths`, `--winograd-tile`,
+/// `--winograd-products`): an empty or
 /// unparsable item fails the whole list, which the option's validation then names. `--batch 1,,2` had run batches 1 and 2.
 @Suite struct CommaListTests {
     @Test func parsesTrimmedItems() {
@@ -23,6 +24,19 @@ import Testing
             _ = try BenchInferCommand.parse(["--model", "pneumonet", "--batch", "1,,2"])
         } catch {
             #expect(BenchInferCommand.message(for: error).contains("--batch must be comma-separated positive integers, got '1,,2'"))
+        }
+    }
+
+    @Test func winogradProductsAreNamed() throws {
+        #expect(try BenchConvCommand.parse(["--winograd", "--winograd-products", "avx2, onednn"]).winogradProducts == "avx2, onednn")
+        for bad in ["avx2,mkl", "avx2,", ""] {
+            do {
+                _ = try BenchConvCommand.parse(["--winograd", "--winograd-products", bad])
+                Issue.record("'\(bad)' was accepted")
+            } catch {
+                #expect(BenchConvCommand.message(for: error).contains("--winograd-products must be onednn, avx2 or several comma-separated, got '\(bad)'"),
+                        "\(BenchConvCommand.message(for: error))")
+            }
         }
     }
 }
