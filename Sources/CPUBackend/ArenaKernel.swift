@@ -36,8 +36,8 @@ extension ArenaKernel {
 extension WinogradConv3x3: ArenaKernel {
     package var implementation: String { "\(variant.kernelName)+\(productsImplementation)" }
 
-    /// What computed the products: `matmul:` and oneDNN's implementation, or `gemm:avx2` (ours).
-    package var productsImplementation: String { matmul.map { "matmul:\($0.implementation)" } ?? "gemm:\(products)" }
+    /// What computed the products: `matmul:` and oneDNN's implementation, or `streaming_conv:avx2` (ours).
+    package var productsImplementation: String { matmul.map { "matmul:\($0.implementation)" } ?? "\(StreamingConv.kernelName):\(products)" }
 }
 
 extension StreamingConv: ArenaKernel {}

@@ -72,7 +72,7 @@ public enum WinogradConvBenchmark {
         /// Direct time over Winograd time: above 1, Winograd is faster.
         public let speedup: Double
         public let direct_implementation: String
-        /// What computed Winograd's products: `matmul:` and oneDNN's implementation, or `gemm:avx2` (ours).
+        /// What computed Winograd's products: `matmul:` and oneDNN's implementation, or `streaming_conv:avx2` (ours).
         public let matmul_implementation: String
         /// `f2x2` or `f4x4`: the output tile.
         public let variant: String

@@ -37,8 +37,8 @@ package final class WinogradConv3x3: @unchecked Sendable {
     package enum Products: String, Sendable, CaseIterable, CustomStringConvertible {
         /// oneDNN's batched matmul (`U` in the layout it chooses).
         case onednn
-        /// Our AVX2 kernel (`pneumo_winograd_gemm_avx2`, `U` packed `[P][K/16][C][16]`): tiles by 16 output channels in
-        /// registers, the weights streamed in order.
+        /// Our weight-streaming kernel's AVX2 build (`pneumo_streaming_conv_run`), each plane's product a 1×1 convolution
+        /// over its tiles: `U` packed `[P][K/16][C][16]`, read in order and prefetched; passes of 6 tiles × 16 channels.
         case avx2
 
         /// Ours where our kernels run AVX2 (`KernelISA.best`): on batch 1's small products oneDNN's matmul gives back most
@@ -79,6 +79,8 @@ package final class WinogradConv3x3: @unchecked Sendable {
     private let bias: UnsafePointer<Float>?
     private let relu: Bool
     private let vBytes: Int, mBytes: Int, slotBytes: Int
+    /// Our products' pixel offsets: tile `t`'s row of `V`, `t · C` (at most `PNEUMO_STREAMING_AVX2_MAX_PIXELS` of them).
+    private let tileOffsets: [Int64]
     /// The matmul's V and M descriptors, then the weights' (`any`, then plain); empty without a matmul.
     private let descriptors: [MemoryDesc]
     private let ctx: DNNLContext
@@ -130,12 +132,7 @@ package final class WinogradConv3x3: @unchecked Sendable {
         switch products {
         case .avx2:
             (matmul, descriptors) = (nil, [])
-            weights = try laidOut(nil) {
-                let u = transformed()
-                let b = AlignedBuffer(byteCount: u.count * 4)
-                pneumo_winograd_gemm_pack(u, b.pointer.assumingMemoryBound(to: Float.self), Int64(planes), Int64(c), Int64(k))
-                return b
-            }
+            weights = try laidOut(nil) { Self.packedForStreaming(transformed(), planes: planes, inChannels: c, outChannels: k) }
         case .onednn:
             let src = try MemoryDesc(dims: [planes, tc, c], tag: dnnl_abc), dst = try MemoryDesc(dims: [planes, tc, k], tag: dnnl_abc)
             let wAny = try MemoryDesc(dims: [planes, c, k], tag: dnnl_format_tag_any), wPlain = try MemoryDesc(dims: [planes, c, k], tag: dnnl_abc)
@@ -155,6 +152,7 @@ package final class WinogradConv3x3: @unchecked Sendable {
             }
         }
 
+        tileOffsets = products == .avx2 ? (0..<min(tc, Int(PNEUMO_STREAMING_AVX2_MAX_PIXELS))).map { Int64($0 * c) } : []
         vBytes = Self.aligned(planes * tc * c * 4)
         mBytes = Self.aligned(planes * tc * k * 4)
         slotBytes = vBytes + mBytes + (matmul.map { Self.aligned($0.scratchpadBytes) } ?? 0)
@@ -254,9 +252,8 @@ package final class WinogradConv3x3: @unchecked Sendable {
                 try check(dnnl_primitive_execute(matmul.primitive, bound.streams[0], Int32(bound.args[0].count), bound.args[0]), "winograd matmul")
                 try check(dnnl_stream_wait(bound.streams[0]), "winograd matmul")
             } else {
-                let gemm = ownProducts(v: v, m: m)
                 _ = OpenMPParallel.all(count: planes * outChannels / 16, minimumPerThread: 1) { r in
-                    withUnsafePointer(to: gemm) { pneumo_winograd_gemm_avx2($0, Int64(r.lowerBound), Int64(r.upperBound)) }
+                    streamedProducts(v: v, m: m, columns: r)
                     return true
                 }
             }
@@ -307,16 +304,57 @@ package final class WinogradConv3x3: @unchecked Sendable {
             guard dnnl_primitive_execute(matmul.primitive, stream, Int32(args.count), args) == dnnl_success,
                   dnnl_stream_wait(stream) == dnnl_success else { return false }
         } else {
-            withUnsafePointer(to: ownProducts(v: v, m: m)) { pneumo_winograd_gemm_avx2($0, 0, Int64(variant.planes * outChannels / 16)) }
+            streamedProducts(v: v, m: m, columns: 0..<(variant.planes * outChannels / 16))
         }
         outputTransform(r, first: first, io, m)
         return true
     }
 
-    /// Our kernel's arguments for one chunk's (or, `.whole`, all tiles') products.
-    private func ownProducts(v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>) -> pneumo_winograd_gemm {
-        pneumo_winograd_gemm(v: v, u: weights.pointer.assumingMemoryBound(to: Float.self), m: m, tiles: Int64(tilesPerChunk),
-                             channels: Int64(inChannels), outChannels: Int64(outChannels), prefetchBytes: Int64(StreamingConv.prefetchBytes))
+    /// `M = V · U` for the columns `columns` of `P · K/16` (column `j`: plane `j / (K/16)`, output channels from
+    /// `16 · (j % (K/16))`) on the streaming kernel: plane `e`'s product is a 1×1 convolution whose pixels are the tiles
+    /// (`V[e]`, `[Tc][C]`), weights `U[e]` and output `M[e]` (`[Tc][K]`), in slices of at most
+    /// `PNEUMO_STREAMING_AVX2_MAX_PIXELS` tiles.
+    private func streamedProducts(v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, columns: Range<Int>) {
+        let (tc, c, k, blocks) = (tilesPerChunk, inChannels, outChannels, outChannels / 16)
+        let slice = Int(PNEUMO_STREAMING_AVX2_MAX_PIXELS)
+        let u = weights.pointer.assumingMemoryBound(to: Float.self)
+        tileOffsets.withUnsafeBufferPointer { offsets in
+            Self.centreTap.withUnsafeBufferPointer { tap in
+                var j = columns.lowerBound
+                while j < columns.upperBound {
+                    let (e, first) = j.quotientAndRemainder(dividingBy: blocks)
+                    let end = min(blocks, first + columns.upperBound - j)
+                    for t0 in stride(from: 0, to: tc, by: slice) {
+                        var conv = pneumo_streaming_conv(
+                            isa: KernelISA.avx2.code, input: v + (e * tc + t0) * c, pixels: offsets.baseAddress, taps: tap.baseAddress,
+                            pixelCount: Int64(min(slice, tc - t0)), tapCount: 1, channels: Int64(c),
+                            weights: UnsafeRawPointer(u + e * c * k), weightType: Int32(PNEUMO_WEIGHTS_F32), bias: nil, residual: nil,
+                            output: m + (e * tc + t0) * k, outChannels: Int64(k), relu: 0, prefetchBytes: Int64(StreamingConv.prefetchBytes))
+                        pneumo_streaming_conv_run(&conv, Int64(first), Int64(end))
+                    }
+                    j += end - first
+                }
+            }
+        }
+    }
+
+    /// The streaming kernel's one tap: the tile's own row of `V`.
+    private static let centreTap: [Int64] = [0]
+
+    /// Row-major `[P][C][K]` into the streaming kernel's weight groups, `[P][K/16][C][16]`.
+    static func packedForStreaming(_ u: [Float], planes: Int, inChannels c: Int, outChannels k: Int) -> AlignedBuffer {
+        let b = AlignedBuffer(byteCount: u.count * 4)
+        let dst = b.pointer.assumingMemoryBound(to: Float.self)
+        u.withUnsafeBufferPointer { u in
+            for e in 0..<planes {
+                for kb in 0..<(k / 16) {
+                    for ci in 0..<c {
+                        (dst + ((e * (k / 16) + kb) * c + ci) * 16).update(from: u.baseAddress! + (e * c + ci) * k + 16 * kb, count: 16)
+                    }
+                }
+            }
+        }
+        return b
     }
 
     /// Image, tile row and tile column of tile `t`.

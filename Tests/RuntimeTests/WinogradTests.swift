@@ -19,9 +19,11 @@ import TestSupport
     enum Fused: String, CaseIterable { case none, biasReLU, biasResidualReLU, residualInPlace }
 
     /// Odd and even sizes (tiles past the right and bottom edges), maps smaller than a tile (1×1 and 2×2 inside
-    /// one 4×4 or 6×6 tile), chunks that do not divide the tile count, and both schedules.
+    /// one 4×4 or 6×6 tile), chunks that do not divide the tile count, both schedules, and 600 tiles in one chunk
+    /// (`.whole`, F(2×2)), which our products take in slices of 256.
     @Test(arguments: WinogradConv3x3.Variant.allCases,
-          [(1, (5, 7)), (3, (5, 7)), (1, (8, 8)), (3, (1, 3)), (1, (14, 9)), (3, (7, 7)), (2, (5, 9)), (2, (1, 1)), (3, (2, 2))])
+          [(1, (5, 7)), (3, (5, 7)), (1, (8, 8)), (3, (1, 3)), (1, (14, 9)), (3, (7, 7)), (2, (5, 9)), (2, (1, 1)), (3, (2, 2)),
+           (2, (40, 30))])
     func matchesReferenceConvolution(variant: WinogradConv3x3.Variant, shape: (batch: Int, size: (Int, Int))) throws {
         let ctx = try #require(DNNLContext.shared)
         let (batch, c, k, h, w) = (shape.batch, 16, 32, shape.size.0, shape.size.1)

@@ -7,4 +7,3 @@
 #include "separable_conv.h"
 #include "adam_step.h"
 #include "resize_conv.h"
-#include "winograd_gemm.h"
