@@ -4,10 +4,11 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import TestSupport
 @testable import Serve
 
 /// The binary tensor data extension: JSON header, then raw little-endian FP32, both ways.
-@Suite("Serving: binary tensors") struct BinaryTensorDataTests {
+@Suite("Serving: binary tensors", .ownThread) struct BinaryTensorDataTests {
     static func body(_ values: [Float], shape: [Int], declaredBytes: Int? = nil, binaryOutput: Bool = true) -> (ByteBuffer, HTTPFields) {
         let header = "{\"inputs\":[{\"name\":\"image\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"datatype\":\"FP32\","
             + "\"parameters\":{\"binary_data_size\":\(declaredBytes ?? values.count * 4)}}],"

@@ -5,10 +5,11 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+import TestSupport
 @testable import Serve
 
 /// Connection tasks that prefer their event loop run there, also after the batching thread resumed them.
-@Suite("Serving: tasks on the event loop") struct EventLoopTaskExecutorTests {
+@Suite("Serving: tasks on the event loop", .ownThread) struct EventLoopTaskExecutorTests {
     @Test func tasksRunOnTheLoopBeforeAndAfterForeignResumes() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
@@ -24,7 +25,7 @@ import Testing
                         return (k, answer, before, loop.inEventLoop)
                     }
                 }
-                while waiting.list.withLock({ $0.count }) < 32 { try await Task.sleep(for: .milliseconds(1)) }
+                while waiting.list.withLock({ $0.count }) < 32 { await sleepOffThePool(for: .milliseconds(1)) }
                 Thread { for (k, c) in waiting.list.withLock({ $0 }) { c.resume(returning: k * k) } }.start()
                 return try await tasks.reduce(into: []) { $0.append($1) }
             }

@@ -11,7 +11,7 @@ import TestSupport
 /// Triton's Python client (`tritonclient[http]`, `.ci/run` installs it) against a live server: metadata, readiness and
 /// inference (JSON tensors, and the client's default binary ones), whose outputs must equal the executor's on the same images (what `pneumo infer` computes). Skipped where
 /// the client is not installed.
-@Suite("Serving: Triton's client") struct TritonClientTests {
+@Suite("Serving: Triton's client", .ownThread) struct TritonClientTests {
     static let available: Bool = {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -40,7 +40,7 @@ import TestSupport
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var p: Int?
-            while p == nil { try await Task.sleep(for: .milliseconds(10)); p = port.withLock { $0 } }
+            while p == nil { await sleepOffThePool(for: .milliseconds(10)); p = port.withLock { $0 } }
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("triton_client_check.py")
             let url = "127.0.0.1:\(p!)"
             let output = try await PythonPeers.offThePool {
