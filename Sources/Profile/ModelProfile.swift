@@ -54,6 +54,12 @@ public struct ModelProfile: Codable, Sendable {
     /// How the timed plans were asked to compute convolutions and use the threads (`auto`: as deployed).
     public var convolutions: String?
     public var parallelism: String?
+    /// The arithmetic the timed plans ran ("fp32", "fp16", "bf16", "int8"): by default the model's own. Nil in files
+    /// written before it (fp32, or int8 for a quantized model).
+    public var precision: String? = nil
+    /// Where an INT8 plan of a float model took its activation ranges ("2048 train images of FILE", or random inputs:
+    /// true timings, meaningless accuracy); nil for other plans.
+    public var calibration: String? = nil
     public var layers: [ComputeProfile.Layer]
     public var sweep: [SweepPoint]
     /// The batch with the lowest latency per sample among those whose whole-batch latency stays within
@@ -87,19 +93,45 @@ public struct ModelProfile: Codable, Sendable {
         /// How the timed plans use the threads (`.auto`: as a deployed `Runtime`). Per-step times always come from an
         /// intra-op plan, whose steps run one after another.
         public var parallelism = PlanParallelism.auto
+        /// The arithmetic of the timed plans (nil: the model's own, as a deployed `Runtime`).
+        public var precision: Precision?
+        /// The activation ranges of an INT8 plan of a float model (nil: random inputs, for timings only).
+        public var calibration: Int8Calibration?
         public var realtimeBudgetMs = 3.0
         public init() {}
+    }
+
+    /// The plan settings every timed plan of one profile shares: its precision, and an INT8 plan's calibration.
+    struct Arithmetic {
+        let precision: Precision
+        let calibration: Int8Calibration?
+
+        init(graph: Graph, parameters: ParameterStore, inputName: String, sampleShape: [Int], options: Options) throws {
+            precision = options.precision ?? Precision.native(for: graph)
+            guard precision == .int8, !Int8Quantization.isQuantized(graph) else { calibration = nil; return }
+            calibration = try options.calibration
+                ?? Int8Calibration.random(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
+        }
+
+        func plan(graph: Graph, parameters: ParameterStore, inputName: String, inputShape: [Int], options: Options,
+                  parallelism: PlanParallelism) throws -> InferencePlan {
+            try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: inputShape, layout: options.layout,
+                              precision: precision, calibration: calibration, parallelism: parallelism, convolutions: options.convolutions)
+        }
     }
 
     public static func measure(name: String, graph: Graph, parameters: ParameterStore, inputName: String = "image",
                                sampleShape: [Int], options: Options = Options()) throws -> ModelProfile {
         let compute = try ComputeProfile(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
-        let (plan1, memory1) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
-                                                               sampleShape: sampleShape, batch: 1, layout: options.layout,
-                                                               parallelism: options.parallelism, convolutions: options.convolutions)
+        let arithmetic = try Arithmetic(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape, options: options)
+        let makePlan = { (batch: Int, parallelism: PlanParallelism) in
+            try arithmetic.plan(graph: graph, parameters: parameters, inputName: inputName, inputShape: [batch] + sampleShape,
+                                options: options, parallelism: parallelism)
+        }
+        let (plan1, memory1) = try PerformanceProfiler.memory(batch: 1) { try makePlan(1, options.parallelism) }
         let input = { (batch: Int) in try options.sample?.batch(batch, sampleShape: sampleShape) }
         let single = try PerformanceProfiler.timing(plan1, runs: options.runs, warmup: options.warmup, input: try input(1))
-        let steps1 = try stepPlan(plan1, graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape, options: options)
+        let steps1 = try stepPlan(plan1) { try makePlan(1, .intraOp) }
         let breakdown = try PerformanceProfiler.operationBreakdown(steps1, runs: max(options.runs / 5, 3), endToEndMs: single.latency_ms.mean,
                                                                    input: try input(1))
         var memories = [memory1]
@@ -108,20 +140,17 @@ public struct ModelProfile: Codable, Sendable {
         if options.batch == 1 {
             batchTiming = single
         } else {
-            let (planB, memoryB) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
-                                                                   sampleShape: sampleShape, batch: options.batch, layout: options.layout,
-                                                                   parallelism: options.parallelism, convolutions: options.convolutions)
+            let (planB, memoryB) = try PerformanceProfiler.memory(batch: options.batch) { try makePlan(options.batch, options.parallelism) }
             memories.append(memoryB)
             // The spec's runs are on its sample batch: as many here as at batch 1.
             batchTiming = try PerformanceProfiler.timing(planB, runs: options.runs, warmup: options.warmup, input: try input(options.batch))
-            let stepsB = try stepPlan(planB, graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape, options: options)
+            let stepsB = try stepPlan(planB) { try makePlan(options.batch, .intraOp) }
             batchSteps = try PerformanceProfiler.operationBreakdown(stepsB, runs: max(options.runs / 10, 3), endToEndMs: batchTiming.latency_ms.mean,
                                                                     input: try input(options.batch)).steps
         }
         var sweep: [SweepPoint] = []
         for b in options.sweep {
-            let plan = try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: [b] + sampleShape,
-                                         layout: options.layout, parallelism: options.parallelism, convolutions: options.convolutions)
+            let plan = try makePlan(b, options.parallelism)
             // Fewer runs for big batches: each is long, and the mean settles quickly.
             let runs = max(3, min(options.runs, 2000 / b))
             let t = try PerformanceProfiler.timing(plan, runs: runs, warmup: min(options.warmup, 3), input: try input(b))
@@ -140,6 +169,7 @@ public struct ModelProfile: Codable, Sendable {
             operation_breakdown: breakdown.percent, operation_ms: breakdown.milliseconds, breakdown_coverage: breakdown.coverage,
             step_ms: breakdown.steps, batch_step_ms: batchSteps, plan: plan1.summary, step_plan: steps1.summary,
             convolutions: options.convolutions.rawValue, parallelism: options.parallelism.rawValue,
+            precision: arithmetic.precision.rawValue, calibration: arithmetic.calibration?.source,
             layers: compute.layers, sweep: sweep,
             best_batch_realtime: SweepPoint.bestRealtime(sweep, budgetMs: options.realtimeBudgetMs),
             realtime_budget_ms: options.realtimeBudgetMs,
@@ -163,13 +193,10 @@ public struct ModelProfile: Codable, Sendable {
 
 extension ModelProfile {
     /// An intra-op plan with `timed`'s convolution choices, whose steps can be timed one by one: `timed` itself where
-    /// it is one. (A batch-split or single-thread plan runs its steps inside one parallel region, where a step's own
-    /// time cannot be read.)
-    static func stepPlan(_ timed: InferencePlan, graph: Graph, parameters: ParameterStore, inputName: String, sampleShape: [Int],
-                         options: Options) throws -> InferencePlan {
-        if timed.parallelism == .intraOp { return timed }
-        return try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: timed.inputShape,
-                                 layout: options.layout, parallelism: .intraOp, convolutions: options.convolutions)
+    /// it is one, else `intraOp()`. (A batch-split or single-thread plan runs its steps inside one parallel region, where
+    /// a step's own time cannot be read.)
+    static func stepPlan(_ timed: InferencePlan, intraOp: () throws -> InferencePlan) throws -> InferencePlan {
+        timed.parallelism == .intraOp ? timed : try intraOp()
     }
 }
 

@@ -61,15 +61,20 @@ public enum PerformanceProfiler {
     public static func memory(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int], batch: Int,
                               layout: PlanLayout, precision: Precision? = nil, parallelism: PlanParallelism = .intraOp,
                               convolutions: ConvolutionAlgorithm = .direct) throws -> (plan: InferencePlan, memory: MemoryProfile) {
-        // A tracker of our own: only what this plan allocates counts, not what other threads do meanwhile.
-        let tracker = MemoryTracker()
-        let plan = try MemoryTracker.$current.withValue(tracker) {
+        try memory(batch: batch) {
             try InferencePlan(graph: graph, parameters: parameters, inputName: inputName, inputShape: [batch] + sampleShape,
                               layout: layout, precision: precision, parallelism: parallelism, convolutions: convolutions)
         }
+    }
+
+    /// Compiles the plan `compile` makes while watching the allocator, then runs it once on random inputs.
+    public static func memory(batch: Int, compile: () throws -> InferencePlan) throws -> (plan: InferencePlan, memory: MemoryProfile) {
+        // A tracker of our own: only what this plan allocates counts, not what other threads do meanwhile.
+        let tracker = MemoryTracker()
+        let plan = try MemoryTracker.$current.withValue(tracker) { try compile() }
         // The input after the plan, which refuses a batch or size that cannot fit (the input alone could abort the process).
         var rng = SeededRandom(seed: 0)
-        let input = Tensor.randomNormal([batch] + sampleShape, using: &rng)
+        let input = Tensor.randomNormal(plan.inputShape, using: &rng)
         // Compiling folds batch-norm into temporary tensors that are freed before the plan is used:
         // the window that matters is the plan's life, so restart the high-water mark once it exists.
         tracker.resetPeak()

@@ -34,8 +34,11 @@ public enum ProfileTable {
         out.append("")
         let l = p.latency_ms
         out.append("Time" + (p.runs.map { r in " (\(r) timed runs after \(p.warmup ?? 0) warm-ups, on \(p.timing_input ?? "random normal inputs"))" } ?? ""))
-        out.append("  plan: \(p.plan); convolutions \(p.convolutions ?? "direct"), parallelism \(p.parallelism ?? "intra-op")"
+        out.append("  plan: \(p.plan); \(p.precision ?? "fp32"), convolutions \(p.convolutions ?? "direct"), parallelism \(p.parallelism ?? "intra-op")"
                    + (p.convolutions == "auto" && p.parallelism == "auto" ? ", as a deployed runtime compiles it" : ""))
+        if let c = p.calibration {
+            out.append("  int8 activation ranges measured on \(c)" + (c.contains("random") ? " (true timings; says nothing of accuracy)" : ""))
+        }
         out.append(String(format: "  batch 1:  mean %.3f ms  median %.3f  p95 %.3f  std %.3f", l.mean, l.median, l.p95, l.std))
         let b = p.batch_latency
         out.append(String(format: "  batch %d: mean %.3f ms  median %.3f  p95 %.3f  std %.3f → %.1f samples/s, %.4f ms per sample",

@@ -31,6 +31,9 @@ struct ProfileCommand: ParsableCommand {
     var convolutions = ConvolutionAlgorithm.auto
     @Option(help: ArgumentHelp("How the timed plans use the threads: auto (the default: as the runtime deploys), intra-op, batch-split, single-thread. Per-step times always come from an intra-op plan.", valueName: "mode"))
     var parallelism = PlanParallelism.auto
+    @Option(help: "Arithmetic of the timed plans: fp32, bf16 (AVX-512 BF16 CPUs), fp16 (weights rounded to IEEE half; float32 arithmetic) or int8 (see --calibrate). Default: the model's own (int8 for a quantized model, else fp32), as a deployed runtime.")
+    var precision: Precision?
+    @OptionGroup var calibrate: CalibrationOptions
     @Option(help: "How many of the slowest plan steps to list, at batch 1 and at --batch; JSON has them all (step_ms, batch_step_ms).") var steps = 8
     @Flag(help: "Print JSON.") var json = false
 
@@ -43,6 +46,10 @@ struct ProfileCommand: ParsableCommand {
         }
         guard steps >= 0 else { throw ValidationError("--steps must be 0 or more, got \(steps)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+        if calibrate.file != nil && precision != .int8 { throw ValidationError("--calibrate applies to --precision int8 only") }
+        if let precision, let reason = Precision.unsupportedReason(precision) {
+            throw ValidationError("--precision \(precision.rawValue): \(reason)")
+        }
     }
 
     func run() throws {
@@ -59,6 +66,8 @@ struct ProfileCommand: ParsableCommand {
         options.layout = layout
         options.convolutions = convolutions
         options.parallelism = parallelism
+        options.precision = precision
+        options.calibration = try calibrate.calibration(for: m, precision: precision ?? Precision.native(for: m.graph))
         options.sample = try sample(for: m.sampleShape)
         return try ModelProfile.measure(name: m.name, graph: m.graph, parameters: m.parameters, inputName: m.inputName,
                                         sampleShape: m.sampleShape, options: options)

@@ -26,6 +26,9 @@ import Testing
         // profile times the deployed plan by default (#19): auto convolutions and parallelism.
         let profileDefaults = try ProfileCommand.parse(["--model", "pneumonet"])
         #expect(profileDefaults.convolutions == .auto && profileDefaults.parallelism == .auto)
+        // profile's precision is the model's own by default, as a deployed runtime's.
+        #expect(profileDefaults.precision == nil && profileDefaults.calibrate.file == nil)
+        #expect(try ProfileCommand.parse(["--model", "pneumonet", "--precision", "fp16"]).precision == .fp16)
         #expect(try BenchTrainCommand.parse(["--backend", "reference"]).backend.description == "reference")
         #expect(try BenchTrainCommand.parse([]).backend == .onednn)
         #expect(try InferCommand.parse(["--onnx", "/dev/null", "--input", "/dev/null", "--output", "/tmp/y.npy", "--backend", "reference"]).engine.backend.description == "reference")
@@ -74,6 +77,19 @@ import Testing
             #expect(refused.map { BenchInferCommand.message(for: $0) } == "--int8-weights 8-bit: \(reason)")
         } else {
             #expect(try BenchInferCommand.parse(full).int8Weights == .full)
+        }
+    }
+
+    /// `profile --calibrate` belongs to int8, and a precision the CPU cannot run is refused with the reason.
+    @Test func profilePrecisionIsChecked() throws {
+        let calibrated = #expect(throws: (any Error).self) {
+            try ProfileCommand.parse(["--model", "pneumonet", "--precision", "fp16", "--calibrate", "/dev/null"])
+        }
+        #expect(calibrated.map { ProfileCommand.message(for: $0) } == "--calibrate applies to --precision int8 only")
+        for precision in Precision.allCases {
+            guard let reason = Precision.unsupportedReason(precision) else { continue }
+            let refused = #expect(throws: (any Error).self) { try ProfileCommand.parse(["--model", "pneumonet", "--precision", precision.rawValue]) }
+            #expect(refused.map { ProfileCommand.message(for: $0) } == "--precision \(precision.rawValue): \(reason)")
         }
     }
 

@@ -165,6 +165,42 @@ import TestSupport
         #expect(ProfileTable.render(p).contains("as a deployed runtime compiles it"))
     }
 
+    /// `Options.precision` reaches the profiled plans (their weights shrink with it), and the profile says what it
+    /// timed and, for INT8 of a float model, where its activation ranges came from.
+    @Test(arguments: Precision.allCases.filter { $0 != .fp32 && Precision.unsupportedReason($0) == nil })
+    func profileTimesThePrecisionItIsAskedFor(_ precision: Precision) throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.25), inputShape: [1, 1, 28, 28])
+        var options = ModelProfile.Options()
+        options.batch = 2; options.runs = 3; options.warmup = 1; options.sweep = [1]; options.parallelism = .intraOp
+        let fp32 = try ModelProfile.measure(name: "resnet18", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28], options: options)
+        #expect(fp32.precision == "fp32" && fp32.calibration == nil)
+        options.precision = precision
+        if precision == .int8 {
+            options.calibration = try Int8Calibration(graph: m.graph, parameters: m.parameters, samples: TestData.normal([4, 1, 28, 28], seed: 3),
+                                                      source: "four test images")
+        }
+        let p = try ModelProfile.measure(name: "resnet18", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28], options: options)
+        #expect(p.precision == precision.rawValue)
+        #expect(p.calibration == (precision == .int8 ? "four test images" : nil))
+        for (reduced, full) in zip(p.memory, fp32.memory) {
+            #expect(reduced.parameters_bytes < full.parameters_bytes, "batch \(reduced.batch): \(reduced.parameters_bytes) against \(full.parameters_bytes)")
+        }
+        let table = ProfileTable.render(p)
+        #expect(table.contains("; \(precision.rawValue), convolutions"))
+        #expect(table.contains("int8 activation ranges measured on four test images") == (precision == .int8))
+    }
+
+    /// INT8 of a float model without a calibration measures its ranges on random inputs, and says so.
+    @Test func int8WithoutCalibrationSaysItsRangesAreRandom() throws {
+        guard Precision.unsupportedReason(.int8) == nil else { return }
+        let m = try ModelGraph(Tiny(), inputShape: [1, 3, 8, 8])
+        var options = ModelProfile.Options()
+        options.batch = 1; options.runs = 2; options.warmup = 0; options.sweep = [1]; options.precision = .int8
+        let p = try ModelProfile.measure(name: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [3, 8, 8], options: options)
+        #expect(p.precision == "int8" && p.calibration?.contains("random") == true, "\(p.calibration ?? "nil")")
+        #expect(ProfileTable.render(p).contains("(true timings; says nothing of accuracy)"))
+    }
+
     @Test func latencyStatistics() {
         let s = LatencyStats([4, 1, 3, 2, 100])
         #expect(s.median == 3 && s.min == 1 && s.max == 100 && s.mean == 22)
