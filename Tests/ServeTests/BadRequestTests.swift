@@ -4,11 +4,10 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
-import TestSupport
 @testable import Serve
 
 /// Every bad request gets a 4xx and the protocol's error body saying what is wrong; the server keeps answering.
-@Suite("Serving: bad requests", .ownThread) struct BadRequestTests {
+@Suite("Serving: bad requests") struct BadRequestTests {
     static let shape = "[1,1,28,28]"
     static let zeros = "[" + Array(repeating: "0", count: 784).joined(separator: ",") + "]"
 

@@ -4,11 +4,10 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
-import TestSupport
 @testable import Serve
 
 /// Every endpoint of the Open Inference Protocol and ours, through a live server on loopback and Hummingbird's client.
-@Suite("Serving: endpoints", .ownThread) struct EndpointTests {
+@Suite("Serving: endpoints") struct EndpointTests {
     @Test func healthServerAndModelMetadata() async throws {
         let server = try testServer()
         try await server.application().test(.live) { client in

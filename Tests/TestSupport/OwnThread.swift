@@ -6,8 +6,10 @@ import Testing
 /// a test that waits on a live server, a batching thread or a deadline is resumed only when one frees up (full runs
 /// starved such tests for minutes). Under this trait the test's body and its child tasks run on a thread of their
 /// own (a task executor preference), and what another thread resumes (a batch's answers, a socket's reads) resumes
-/// there. Timers are the exception: poll with `sleepOffThePool`, not `Task.sleep`. Unstructured `Task {}`s still run
-/// on the pool.
+/// there. Timers are the exception: poll with `sleepOffThePool`, not `Task.sleep`. Unstructured `Task {}`s, and
+/// work a server sends to the global executor (`classify` decodes images there), still wait for the pool: a test
+/// that sends such requests at once from its own thread times out where one on the pool would have waited its turn
+/// before sending them, so the suites with `classify` requests do not take the trait.
 public struct OwnThreadTrait: SuiteTrait, TestTrait, TestScoping {
     public var isRecursive: Bool { true }
 
