@@ -49,11 +49,12 @@ import TestSupport
         #expect(try await first.output.shape == [3, 2] && second.output.shape == [1, 2])
         #expect(sizes.withLock { $0 } == [4])
         // One image under the limit waits for its delay; draining answers it.
-        let waiting = Task { try await batcher.infer(testImages(1, seed: 3)) }
+        // A child task (`async let`), which runs on the test's thread; a `Task {}` would wait for Swift's pool.
+        async let waiting = batcher.infer(testImages(1, seed: 3))
         while batcher.requestsAccepted < 3 { await sleepOffThePool(for: .milliseconds(1)) }
         #expect(sizes.withLock { $0 } == [4])
         batcher.drain()
-        #expect(try await waiting.value.output.shape == [1, 2])
+        #expect(try await waiting.output.shape == [1, 2])
         #expect(sizes.withLock { $0 } == [4, 1])
     }
 
@@ -81,16 +82,15 @@ import TestSupport
 
     @Test func aFullQueueIsRefusedWithRetryAfter() async throws {
         let batcher = DynamicBatcher(model: try servedPneumoNet(), configuration: .init(maxBatch: 4, maxDelay: .milliseconds(1), maxQueue: 5))
-        // Not started: 4 images wait, and a request of 2 more would pass the limit of 5. (Polled, not a fixed wait:
-        // the unstructured task runs on Swift's pool, which a full run can keep busy for minutes.)
-        let waiting = Task { try await batcher.infer(testImages(4, seed: 1)) }
+        // Not started: 4 images wait, and a request of 2 more would pass the limit of 5. (Polled, not a fixed wait.)
+        async let waiting = batcher.infer(testImages(4, seed: 1))
         while batcher.requestsAccepted < 1 { await sleepOffThePool(for: .milliseconds(1)) }
         await #expect(throws: ServeError.overloaded(queued: 4, limit: 5)) { try await batcher.infer(testImages(2, seed: 2)) }
         #expect(ServeError.overloaded(queued: 4, limit: 5).retryAfter == 1)
         let response = ErrorResponses<BasicRequestContext>.response(.overloaded(queued: 4, limit: 5))
         #expect(response.status == .serviceUnavailable && response.headers[.retryAfter] == "1")
         try await batcher.start()
-        #expect(try await waiting.value.output.shape == [4, 2])
+        #expect(try await waiting.output.shape == [4, 2])
         batcher.drain()
         await #expect(throws: ServeError.shuttingDown) { try await batcher.infer(testImages(1, seed: 3)) }
     }
