@@ -1,3 +1,5 @@
+import CKernels
+
 /// How an INT8 convolution stores its weights: integers `k` with one scale `s` per output channel, `w ≈ s · k`.
 ///
 /// Where int8 dot products run on AVX-512 VNNI or AMX (`vpdpbusd`, `tdpbssd`: products summed straight into
@@ -56,23 +58,9 @@ public enum Int8WeightRange: String, Sendable, CaseIterable, Codable {
     /// Scales tried below the maximum's (`quantize`).
     static let candidates = 50
 
-    /// `Σ (clamp(roundHalfEven(w / s), −l, l) · s − w)²` over `range`, eight lanes at a time (the scale search is
-    /// most of an INT8 plan's compile time).
+    /// `Σ (clamp(roundHalfEven(w / s), −l, l) · s − w)²` over `range` (in C: the scale search is most of an INT8 plan's
+    /// compile time).
     static func squaredError(_ w: UnsafeBufferPointer<Float>, _ range: Range<Int>, scale s: Float, limit l: Float) -> Double {
-        var lanes = SIMD8<Double>()
-        var i = range.lowerBound
-        while i + 8 <= range.upperBound {
-            let v = SIMD8<Float>(w[i..<(i + 8)])
-            let d = ((v / s).rounded(.toNearestOrEven).clamped(lowerBound: SIMD8(repeating: -l), upperBound: SIMD8(repeating: l))) * s - v
-            let e = SIMD8<Double>(d)
-            lanes += e * e
-            i += 8
-        }
-        var error = lanes.sum()
-        for j in i..<range.upperBound {
-            let d = Swift.min(Swift.max((w[j] / s).rounded(.toNearestOrEven), -l), l) * s - w[j]
-            error += Double(d) * Double(d)
-        }
-        return error
+        range.isEmpty ? 0 : pneumo_int8_squared_error(w.baseAddress! + range.lowerBound, Int64(range.count), s, l)
     }
 }

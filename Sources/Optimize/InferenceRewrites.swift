@@ -48,7 +48,8 @@ public enum InferenceRewrites {
             var ws = w.scalars
             for o in 0..<k { for j in 0..<perOut { ws[o * perOut + j] *= scale[o] } }
             let b0 = conv.inputs.count == 3 ? try value(conv.inputs[2]).scalars : [Float](repeating: 0, count: k)
-            let bs = (0..<k).map { (b0[$0] - mean.scalars[$0]) * scale[$0] + beta.scalars[$0] }
+            let (means, betas) = (mean.scalars, beta.scalars)   // once: `scalars` copies the tensor
+            let bs = (0..<k).map { (b0[$0] - means[$0]) * scale[$0] + betas[$0] }
             // A weight shared by several convolutions folds differently for each: name each copy after its own conv.
             let shared = consumers[conv.inputs[1].index] > 1
             // Layer names are scope paths, unique in models built from code; graphs from elsewhere may repeat them.

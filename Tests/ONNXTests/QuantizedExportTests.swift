@@ -327,8 +327,9 @@ struct QuantizedPeerTests {
         let db = sqnr(ours, ort)
         #expect(db >= 40, "\(c.name), \(setting.testDescription), \(range.rawValue) weights: SQNR \(db) dB of ONNX Runtime vs the interpreter; optimized graph \(counts)")
         let (n, k) = (x.shape[0], ours.count / x.shape[0])
-        let bound = 1e-5 * ours.scalars.map { abs($0) }.max()!
-        let equal = (0..<n).filter { i in (0..<k).allSatisfy { abs(ours.scalars[i * k + $0] - ort.scalars[i * k + $0]) <= bound } }.count
+        let (a, b) = (ours.scalars, ort.scalars)
+        let bound = 1e-5 * a.map { abs($0) }.max()!
+        let equal = (0..<n).filter { i in (0..<k).allSatisfy { abs(a[i * k + $0] - b[i * k + $0]) <= bound } }.count
         #expect(n < 8 || equal >= 6, "\(c.name), \(setting.testDescription), \(range.rawValue) weights: \(equal) of \(n) samples equal within \(bound)")
     }
 }

@@ -10,9 +10,13 @@ import Testing
 /// The analysis end to end on a small upsampling ResNet (the spec baseline's shape at width 0.25, 32 → 64
 /// px), with few timed runs: every technique is present, analytic estimates of counts agree with the
 /// measured counts of the applied rewrites, function-preserving techniques keep the output, and the JSON
-/// has the report's fields. Times are exercised, never asserted on.
-@Suite(.serialized) struct AnalysisTests {
-    static func report() throws -> AnalysisReport {
+/// has the report's fields. Times are exercised, never asserted on. The suite's tests read one report, made once (about a
+/// minute and a half of a debug build's CPU).
+@Suite struct AnalysisTests {
+    private static let shared = Result { try makeReport() }
+    static func report() throws -> AnalysisReport { try shared.get() }
+
+    private static func makeReport() throws -> AnalysisReport {
         let m = try ModelGraph(ResNet18(inChannels: 3, width: 0.25, upsampleTo: 64), inputShape: [1, 3, 32, 32], seed: 1)
         var options = OptimizationAnalysis.Options()
         options.runs = 2; options.warmup = 0; options.throughputBatch = 4; options.batchSizes = [1, 2, 4]; options.checkBatch = 2

@@ -34,24 +34,45 @@ import Train
         return Dictionary(uniqueKeysWithValues: c.parameters.names.map { ($0, c.parameters[$0]!.scalars) })
     }
 
+    /// The models a stopped run must end with.
+    static let checkpoints = ["baseline/best.safetensors", "optimized_teacher_1/best.safetensors", "optimized/best.safetensors"]
+
+    /// What the suite's tests compare with: one run never stopped, made once (a run is most of the suite's time).
+    struct Uninterrupted: Sendable {
+        let weights: [String: [String: [Float]]]
+        let threshold: String?
+        let log: [String]
+
+        init() throws {
+            let dir = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let lines = LineLog()
+            try PipelineResumeTests.run(dir, log: lines.append)
+            weights = try Dictionary(uniqueKeysWithValues: checkpoints.map { ($0, try PipelineResumeTests.weights(dir.appendingPathComponent($0))) })
+            threshold = try Checkpoint.read(dir.appendingPathComponent("optimized/best.safetensors")).info["threshold"]
+            log = lines.all
+        }
+    }
+
+    private static let shared = Result { try Uninterrupted() }
+    static func uninterrupted() throws -> Uninterrupted { try shared.get() }
+
     /// Inside the baseline's training, between two stages, inside the distilled student's training (teachers finished).
     @Test(arguments: ["baseline epoch 1:", "baseline: best val", "pneumonet epoch 1:"])
     func stoppedRunContinuesToTheSameModels(stopAfter line: String) throws {
-        let whole = try temporaryDirectory(), stopped = try temporaryDirectory()
-        defer { for d in [whole, stopped] { try? FileManager.default.removeItem(at: d) } }
-        try Self.run(whole)
+        let whole = try Self.uninterrupted(), stopped = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: stopped) }
         let error = #expect(throws: (any Error).self) { try Self.run(stopped, stopAfter: line) }
         #expect(error is TrainingStopped || error is PipelineStopped, "\(String(describing: error))")
         #expect(!FileManager.default.fileExists(atPath: stopped.appendingPathComponent("report.html").path))
         let lines = LineLog()
         try Self.run(stopped, log: lines.append)
         #expect(lines.all.contains { $0.hasPrefix("continuing the run in") })
-        for file in ["baseline/best.safetensors", "optimized_teacher_1/best.safetensors", "optimized/best.safetensors"] {
-            let a = try Self.weights(whole.appendingPathComponent(file)), b = try Self.weights(stopped.appendingPathComponent(file))
-            #expect(a == b, "\(file) differs from the uninterrupted run's")
+        for file in Self.checkpoints {
+            #expect(whole.weights[file] == (try Self.weights(stopped.appendingPathComponent(file))), "\(file) differs from the uninterrupted run's")
         }
-        let threshold = { (dir: URL) in try Checkpoint.read(dir.appendingPathComponent("optimized/best.safetensors")).info["threshold"] }
-        #expect(try threshold(whole) == threshold(stopped))
+        let threshold = try Checkpoint.read(stopped.appendingPathComponent("optimized/best.safetensors")).info["threshold"]
+        #expect(whole.threshold != nil && whole.threshold == threshold)
         #expect(FileManager.default.fileExists(atPath: stopped.appendingPathComponent("report.html").path))
     }
 
@@ -78,13 +99,10 @@ import Train
     }
 
     @Test func trainingStagesReportTheirPaceAndTheJobs() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let lines = LineLog()
-        try Self.run(dir, log: lines.append)
-        let baseline = lines.all.first { $0.hasPrefix("baseline: ") && $0.contains("left in this stage") }
-        #expect(baseline?.contains("of training left in the job") == true, "\(lines.all)")
-        #expect(lines.all.contains { $0.hasPrefix("pneumonet: ") && $0.contains("the job's last training stage") })
+        let log = try Self.uninterrupted().log
+        let baseline = log.first { $0.hasPrefix("baseline: ") && $0.contains("left in this stage") }
+        #expect(baseline?.contains("of training left in the job") == true, "\(log)")
+        #expect(log.contains { $0.hasPrefix("pneumonet: ") && $0.contains("the job's last training stage") })
     }
 }
 

@@ -32,11 +32,12 @@ struct DepthwiseConvTests {
         let residual = Tensor.randomNormal([n, c, ho, wo], using: &rng)
         #expect(DepthwiseConv3x3.applies(input: x.shape, weight: weight.shape, a))
         let reference = try ReferenceBackend().conv2d(x, weight: weight, bias: nil, a).scalars
+        let (biases, residuals) = (bias.scalars, residual.scalars)   // once: `scalars` copies the tensor
         for fused in Fused.allCases {
             var expected = reference
             for i in expected.indices {
-                if fused == .biasReLU || fused == .biasReLU6 { expected[i] += bias.scalars[(i / (ho * wo)) % c] }
-                if fused == .residualInPlace { expected[i] += residual.scalars[i] }
+                if fused == .biasReLU || fused == .biasReLU6 { expected[i] += biases[(i / (ho * wo)) % c] }
+                if fused == .residualInPlace { expected[i] += residuals[i] }
                 if fused != .none { expected[i] = max(expected[i], 0) }
                 if fused == .biasReLU6 { expected[i] = min(expected[i], 6) }
             }

@@ -45,7 +45,8 @@ struct FP16PlanTests {
         let count = s.outChannels * conv.usedTaps.count * s.channels
         #expect(conv.weights.byteCount == 2 * count)
         let taps = s.kernel * s.kernel
-        let used = rounded.scalars.indices.filter { conv.usedTaps.contains($0 % taps) }.map { rounded.scalars[$0] }
+        let values = rounded.scalars
+        let used = values.indices.filter { conv.usedTaps.contains($0 % taps) }.map { values[$0] }
         #expect((0..<count).map { Float(Float16(bitPattern: halves[$0])) }.sorted() == used.sorted())
         let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
         let res = residual.converted(to: .channelsLast), xNHWC = x.converted(to: .channelsLast)

@@ -47,12 +47,13 @@ struct ResizeConvTests {
         let residual = Tensor.randomNormal(outShape, using: &rng)
         let plane = outShape[2] * outShape[3]
         let xNHWC = x.converted(to: .channelsLast)
+        let (biases, residuals) = (bias.scalars, residual.scalars)   // once: `scalars` copies the tensor
         for fused in Fused.allCases {
             let hasBias = fused != .none, hasResidual = fused == .biasResidualReLU || fused == .residualInPlace
             var expected = reference.scalars
             for i in expected.indices {
-                if hasBias { expected[i] += bias.scalars[(i / plane) % s.outChannels] }
-                if hasResidual { expected[i] += residual.scalars[i] }
+                if hasBias { expected[i] += biases[(i / plane) % s.outChannels] }
+                if hasResidual { expected[i] += residuals[i] }
                 if fused != .none { expected[i] = max(expected[i], 0) }
             }
             let conv = try ResizeConv(batch: s.batch, height: s.height, width: s.width, channels: s.channels, resized: s.resized,

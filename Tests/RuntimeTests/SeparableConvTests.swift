@@ -48,7 +48,8 @@ struct SeparableConvTests {
             var middle = try reference.conv2d(x, weight: dwWeight, bias: withBias ? dwBias : nil, dw)
             middle = try Tensor(shape: middle.shape, scalars: middle.scalars.map { activate($0, act1) })
             var expected = try reference.conv2d(middle, weight: pwWeight, bias: withBias ? pwBias : nil, pw).scalars
-            for i in expected.indices { expected[i] = activate(expected[i] + (withResidual ? residual.scalars[i] : 0), act2) }
+            let residuals = residual.scalars   // once: `scalars` copies the tensor
+            for i in expected.indices { expected[i] = activate(expected[i] + (withResidual ? residuals[i] : 0), act2) }
 
             let conv = try SeparableConv(batch: n, height: h, width: w, channels: c, outChannels: k, stride: stride,
                                          depthwiseWeight: pointer(dwWeight), depthwiseBias: withBias ? pointer(dwBias) : nil, depthwiseActivation: act1,

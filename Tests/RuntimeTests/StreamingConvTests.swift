@@ -125,9 +125,10 @@ struct StreamingConvTests {
     static func fused(_ reference: Tensor, bias: Tensor?, residual: Tensor?, relu: Bool) -> [Float] {
         let (plane, channels) = (reference.shape[2] * reference.shape[3], reference.shape[1])
         var expected = reference.scalars
+        let (biases, residuals) = (bias?.scalars, residual?.scalars)   // once: `scalars` copies the tensor
         for i in expected.indices {
-            if let bias { expected[i] += bias.scalars[(i / plane) % channels] }
-            if let residual { expected[i] += residual.scalars[i] }
+            if let biases { expected[i] += biases[(i / plane) % channels] }
+            if let residuals { expected[i] += residuals[i] }
             if relu { expected[i] = max(expected[i], 0) }
         }
         return expected

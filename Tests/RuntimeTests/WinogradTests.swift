@@ -34,6 +34,7 @@ import TestSupport
         let residual = Tensor.randomNormal([batch, k, h, w], using: &rng)
         let conv = try ReferenceBackend().conv2d(x, weight: weight, bias: nil, Conv2dAttributes(padding: Pair(1))).scalars
         let xNHWC = x.converted(to: .channelsLast)
+        let (biases, residuals) = (bias.scalars, residual.scalars)   // once: `scalars` copies the tensor
         for products in WinogradConv3x3.Products.allCases where products.isSupported {
         for schedule in [WinogradConv3x3.Schedule.chunked(tiles: nil), .chunked(tiles: 3), .whole] {
             for fused in Fused.allCases {
@@ -41,8 +42,8 @@ import TestSupport
                 let hasBias = fused != .none, hasResidual = fused == .biasResidualReLU || fused == .residualInPlace
                 var expected = conv
                 for i in expected.indices {
-                    if hasBias { expected[i] += bias.scalars[(i / (h * w)) % k] }
-                    if hasResidual { expected[i] += residual.scalars[i] }
+                    if hasBias { expected[i] += biases[(i / (h * w)) % k] }
+                    if hasResidual { expected[i] += residuals[i] }
                     if fused != .none { expected[i] = max(expected[i], 0) }
                 }
                 let wino = try WinogradConv3x3(batch: batch, height: h, width: w, inChannels: c, outChannels: k,

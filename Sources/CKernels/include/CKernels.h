@@ -7,3 +7,4 @@
 #include "separable_conv.h"
 #include "adam_step.h"
 #include "resize_conv.h"
+#include "weight_scale_error.h"
