@@ -34,7 +34,9 @@ public enum ProfileTable {
         out.append("")
         let l = p.latency_ms
         out.append("Time" + (p.runs.map { r in " (\(r) timed runs after \(p.warmup ?? 0) warm-ups, on \(p.timing_input ?? "random normal inputs"))" } ?? ""))
-        out.append("  plan: \(p.plan); \(p.precision ?? "fp32"), convolutions \(p.convolutions ?? "direct"), parallelism \(p.parallelism ?? "intra-op")"
+        // A reduced-precision plan's summary already names its precision ("…, int8 (7-bit weights, AVX2)").
+        let precision = (p.precision ?? "fp32") == "fp32" ? "fp32, " : ""
+        out.append("  plan: \(p.plan); \(precision)convolutions \(p.convolutions ?? "direct"), parallelism \(p.parallelism ?? "intra-op")"
                    + (p.convolutions == "auto" && p.parallelism == "auto" ? ", as a deployed runtime compiles it" : ""))
         if let c = p.calibration {
             out.append("  int8 activation ranges measured on \(c)" + (c.contains("random") ? " (true timings; says nothing of accuracy)" : ""))

@@ -186,7 +186,9 @@ import TestSupport
             #expect(reduced.parameters_bytes < full.parameters_bytes, "batch \(reduced.batch): \(reduced.parameters_bytes) against \(full.parameters_bytes)")
         }
         let table = ProfileTable.render(p)
-        #expect(table.contains("; \(precision.rawValue), convolutions"))
+        // The plan's summary names the precision, once.
+        let planLine = try #require(table.split(separator: "\n").first { $0.contains("plan: ") })
+        #expect(planLine.contains(", \(precision.rawValue)") && planLine.components(separatedBy: precision.rawValue).count == 2, "\(planLine)")
         #expect(table.contains("int8 activation ranges measured on four test images") == (precision == .int8))
     }
 
