@@ -47,6 +47,10 @@ double pneumo_int8_squared_error(const float *w, int64_t count, float scale, flo
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx")) return squared_error_avx(w, count, scale, limit);
 #endif
+    return pneumo_int8_squared_error_scalar(w, count, scale, limit);
+}
+
+double pneumo_int8_squared_error_scalar(const float *w, int64_t count, float scale, float limit) {
     double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i = 0;
     for (; i + 8 <= count; i += 8) {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import CPUBackend
+@testable import CPUBackend
+import CKernels
 import GraphCore
 import TestSupport
 @testable import Runtime
@@ -189,6 +190,44 @@ import TestSupport
         if range == .reduced {
             let (k8, s8) = rounded.withUnsafeBufferPointer { Int8WeightRange.full.quantize($0, channels: channels) }
             #expect(s8 == s && k8 == k)
+        }
+    }
+
+    /// The scale search's error sum (C: AVX lanes where the CPU has AVX, else a scalar loop) gives the bits of the Swift
+    /// loop it replaced (eight `Double` lanes summed in order, then the tail), so the same scales win: weights with
+    /// exact halves (round half to even), values past the limit (clamped), lengths that are not multiples of 8.
+    @Test func squaredErrorIsTheSwiftLoopsBitForBit() {
+        func swiftLoop(_ w: [Float], scale s: Float, limit l: Float) -> Double {
+            var lanes = SIMD8<Double>()
+            var i = 0
+            while i + 8 <= w.count {
+                let v = SIMD8<Float>(w[i..<(i + 8)])
+                let d = ((v / s).rounded(.toNearestOrEven).clamped(lowerBound: SIMD8(repeating: -l), upperBound: SIMD8(repeating: l))) * s - v
+                lanes += SIMD8<Double>(d) * SIMD8<Double>(d)
+                i += 8
+            }
+            var error = lanes.sum()
+            for j in i..<w.count {
+                let d = Swift.min(Swift.max((w[j] / s).rounded(.toNearestOrEven), -l), l) * s - w[j]
+                error += Double(d) * Double(d)
+            }
+            return error
+        }
+        var rng = SeededRandom(seed: 23)
+        for count in [1, 7, 8, 13, 72, 1_153] {
+            // A third on exact halves of the scale 0.5 (ties), the rest normal, some far past 63 · 0.5.
+            let w: [Float] = (0..<count).map { i in
+                i % 3 == 0 ? (Float(Int(rng.nextNormal() * 40)) + 0.5) * 0.5 : rng.nextNormal() * (i % 7 == 0 ? 60 : 10)
+            }
+            for (scale, limit) in [(Float(0.5), Float(63)), (0.5, 127), (0.37, 63), (1.9, 127)] {
+                let expected = swiftLoop(w, scale: scale, limit: limit)
+                w.withUnsafeBufferPointer { p in
+                    let ours = Int8WeightRange.squaredError(p, 0..<count, scale: scale, limit: limit)
+                    let scalar = pneumo_int8_squared_error_scalar(p.baseAddress!, Int64(count), scale, limit)
+                    #expect(ours.bitPattern == expected.bitPattern && scalar.bitPattern == expected.bitPattern,
+                            "\(count) weights, scale \(scale), limit \(limit): \(ours), scalar \(scalar), Swift \(expected)")
+                }
+            }
         }
     }
 

@@ -7,4 +7,7 @@
 // channel's INT8 weights at one candidate scale (`Int8WeightRange.quantize`'s search calls it ~50 times a channel).
 double pneumo_int8_squared_error(const float *w, int64_t count, float scale, float limit);
 
+// The same sum by the scalar loop that builds without AVX run, for tests: both give the same bits.
+double pneumo_int8_squared_error_scalar(const float *w, int64_t count, float scale, float limit);
+
 #endif
