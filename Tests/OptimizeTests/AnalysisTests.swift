@@ -10,9 +10,9 @@ import Testing
 /// The analysis end to end on a small upsampling ResNet (the spec baseline's shape at width 0.25, 32 → 64
 /// px), with few timed runs: every technique is present, analytic estimates of counts agree with the
 /// measured counts of the applied rewrites, function-preserving techniques keep the output, and the JSON
-/// has the report's fields. Times are exercised, never asserted on. The suite's tests read one report, made once (about a
-/// minute and a half of a debug build's CPU).
-@Suite struct AnalysisTests {
+/// has the report's fields. Times are exercised, never asserted on. The suite's tests read one report, made once by the
+/// first of them (serialized: the others would hold pool threads waiting for it).
+@Suite(.serialized) struct AnalysisTests {
     private static let shared = Result { try makeReport() }
     static func report() throws -> AnalysisReport { try shared.get() }
 
