@@ -103,7 +103,7 @@ public enum WinogradConvBenchmark {
             guard let p = WinogradConv3x3.Products(rawValue: name) else {
                 throw EngineError.invalid("bench", "Winograd products are \(WinogradConv3x3.Products.allCases.map(\.rawValue).joined(separator: " or ")); got \(name)")
             }
-            guard p.isSupported else { throw EngineError.unsupported("bench", "the \(p) Winograd products need AVX2 and FMA, which this CPU lacks") }
+            if let reason = p.unsupportedReason { throw EngineError.unsupported("bench", reason) }
             return p
         }
         let h = try Harness(batch: batch, channels: channels, outChannels: outChannels ?? channels, height: height, width: width,

@@ -49,6 +49,11 @@ package final class WinogradConv3x3: @unchecked Sendable {
         /// Whether this CPU runs it.
         package var isSupported: Bool { self == .onednn || KernelISA.avx2.isSupported }
 
+        /// Why this CPU cannot run it, where it cannot.
+        package var unsupportedReason: String? {
+            isSupported ? nil : "the \(self) Winograd products need our kernels' AVX2 build (AVX2, FMA and F16C), which this CPU lacks"
+        }
+
         package var description: String { rawValue }
     }
 
@@ -105,9 +110,7 @@ package final class WinogradConv3x3: @unchecked Sendable {
         guard inChannels % 16 == 0, outChannels % 16 == 0, batch > 0, height > 0, width > 0 else {
             throw EngineError.unsupported("winograd", "channels must be multiples of 16 and sizes positive; got N\(batch) C\(inChannels) K\(outChannels) \(height)×\(width)")
         }
-        guard products.isSupported else {
-            throw EngineError.unsupported("winograd", "the \(products) products need AVX2 and FMA, which this CPU lacks")
-        }
+        if let reason = products.unsupportedReason { throw EngineError.unsupported("winograd", reason) }
         self.products = products
         (self.batch, self.height, self.width, self.inChannels, self.outChannels) = (batch, height, width, inChannels, outChannels)
         (self.variant, self.schedule, self.relu, self.bias, self.ctx) = (variant, schedule, relu, bias, ctx)

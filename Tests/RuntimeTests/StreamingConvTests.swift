@@ -71,7 +71,7 @@ struct StreamingConvTests {
     /// and layer2 maps at batch 1 (16×16, 8×8), stride 2 with 3×3 and 1×1 kernels, and several images whose 70 pixels
     /// end in a partial pass. Bias, residual in place and ReLU; nothing written past the output or the workspace (a
     /// guard band after each). One more pixel than the limit is refused.
-    @Test(.enabled(if: KernelISA.avx2.isSupported, "needs AVX2 and FMA"), arguments: [
+    @Test(.enabled(if: KernelISA.avx2.isSupported, "needs AVX2, FMA and F16C"), arguments: [
         Shape(batch: 1, channels: 16, outChannels: 32, height: 16, width: 16, kernel: 3, stride: 1, padding: 1),
         Shape(batch: 1, channels: 32, outChannels: 16, height: 8, width: 8, kernel: 3, stride: 1, padding: 1),
         Shape(batch: 1, channels: 16, outChannels: 32, height: 16, width: 16, kernel: 3, stride: 2, padding: 1),
