@@ -24,9 +24,12 @@ def label(onnx):
     return os.path.join(os.path.basename(os.path.dirname(os.path.abspath(onnx))), os.path.basename(onnx))
 
 
-def bench(pneumo, onnx, precision, isa, args, agreement):
+def bench(pneumo, onnx, variant, isa, args, agreement):
+    precision = "fp32" if variant == "fp32" else "int8"
     cmd = [pneumo, "bench", "infer", "--onnx", onnx, "--batch", "64", "--threads", str(args.threads), "--runs", str(args.runs),
            "--warmup", "5", "--precision", precision, "--json"]
+    if variant == "int8-checked":
+        cmd += ["--boundary-check"]
     if precision == "int8":
         cmd += ["--calibrate", args.data]
         if args.calibration_samples:
@@ -59,32 +62,38 @@ def main():
     ap.add_argument("--calibration-samples", type=int, help="default: bench infer's")
     ap.add_argument("--int8-weights", choices=["8-bit", "7-bit"], help="default: the ISA's")
     ap.add_argument("--isas", default="native,AVX2")
+    ap.add_argument("--boundary-check", action="store_true", help="also INT8 with bench infer --boundary-check")
     args = ap.parse_args()
     isas = args.isas.split(",")
+    variants = ("int8", "int8-checked", "fp32") if args.boundary_check else ("int8", "fp32")
     rows = []
     for onnx in args.onnx:
-        runs = {(isa, p): [] for isa in isas for p in ("int8", "fp32")}
+        runs = {(isa, p): [] for isa in isas for p in variants}
         for r in range(args.rounds):
             for isa in isas:
-                for p in ("int8", "fp32"):
+                for p in variants:
                     out = bench(args.pneumo, onnx, p, isa, args, agreement=(r == 0))
                     runs[(isa, p)].append(out)
                     row = out["results"][0]
                     print(f"round {r + 1} {label(onnx)} {isa} {p}: ours {row['samples_per_s']:.0f}/s, "
                           f"ORT {row['onnxruntime']['samples_per_s']:.0f}/s ({out['precision_summary']})", file=sys.stderr, flush=True)
+        med = lambda xs: statistics.median(xs)
+        sps = lambda outs: med([o["results"][0]["samples_per_s"] for o in outs])
         for isa in isas:
-            q, f = runs[(isa, "int8")], runs[(isa, "fp32")]
-            med = lambda xs: statistics.median(xs)
-            sps = lambda outs: med([o["results"][0]["samples_per_s"] for o in outs])
-            ort = med([o["results"][0]["onnxruntime"]["samples_per_s"] for o in q + f])
-            ratio = med([o["results"][0]["throughput_ratio"] for o in q])
-            a = q[0]
-            auc, auc32 = a["val_auc"], a["val_auc_fp32"]
-            rows.append(f"| {label(onnx)} | {a['isa']} | {a['int8_weights']} | {100 * a['top1_agreement_val']:.2f}% | "
-                        f"{auc32:.4f} | {auc:.4f} | {auc - auc32:+.4f} | {sps(q):.0f} | {sps(f):.0f} | {ort:.0f} | {ratio:.2f}× |")
-    print("| model | ISA (ours) | weights | top-1 agreement | val AUC fp32 | val AUC int8 | Δ AUC | ours int8 b64/s | "
+            f = runs[(isa, "fp32")]
+            for v in variants[:-1]:
+                q = runs[(isa, v)]
+                ort = med([o["results"][0]["onnxruntime"]["samples_per_s"] for o in q + f])
+                ratio = med([o["results"][0]["throughput_ratio"] for o in q])
+                a = q[0]
+                auc, auc32 = a["val_auc"], a["val_auc_fp32"]
+                rerun = (f"{100 * med([o['results'][0]['boundary_rechecked'] for o in q]):.1f}% (margin {a['boundary_check']['margin']:.3f})"
+                         if v == "int8-checked" else "none")
+                rows.append(f"| {label(onnx)} | {a['isa']} | {a['int8_weights']} | {rerun} | {100 * a['top1_agreement_val']:.2f}% | "
+                            f"{auc32:.4f} | {auc:.4f} | {auc - auc32:+.4f} | {sps(q):.0f} | {sps(f):.0f} | {ort:.0f} | {ratio:.2f}× |")
+    print("| model | ISA (ours) | weights | rerun in fp32 | top-1 agreement | val AUC fp32 | val AUC int8 | Δ AUC | ours int8 b64/s | "
           "ours fp32 b64/s | ORT fp32 b64/s | int8/ORT |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 

@@ -135,6 +135,22 @@ public struct Tensor: @unchecked Sendable {
         return out
     }
 
+    /// Rows `indices` of the first dimension (row-major), copied in that order.
+    public func rows(at indices: [Int]) -> Tensor {
+        precondition(rank >= 1 && indices.allSatisfy { $0 >= 0 && $0 < shape[0] })
+        let base = contiguous()
+        let stride = count / max(shape[0], 1)
+        var out = Tensor(uninitialized: [indices.count] + shape.dropFirst())
+        out.withUnsafeMutableBufferPointer { dst in
+            base.withUnsafeBufferPointer { src in
+                for (j, i) in indices.enumerated() {
+                    (dst.baseAddress! + j * stride).update(from: src.baseAddress! + i * stride, count: stride)
+                }
+            }
+        }
+        return out
+    }
+
     /// True when any element is NaN or infinite.
     public var hasNonFinite: Bool {
         // x·0 is 0 for every finite x and NaN for NaN and ±∞: one branch-free, vectorizable pass.

@@ -10,6 +10,9 @@ import Synchronization
 /// its own from the plan's pool. A batch size is compiled once, by its first caller, while the others asking for it
 /// wait; calls of sizes already compiled never wait for a compilation. Compilations run one at a time (their timing
 /// races would otherwise measure each other).
+///
+/// An INT8 runtime with a `BoundaryCheck` (`checking(_:reference:)`) reruns in float32 the images of each call
+/// whose INT8 logits lie near the decision boundary.
 public final class Runtime: Sendable {
     public let graph: Graph
     public let parameters: ParameterStore
@@ -29,10 +32,18 @@ public final class Runtime: Sendable {
     public let fuse: Bool
     /// What compiles the plans.
     public let compiler: any PlanCompiler
-    /// One cell per batch size asked for; a cell's lock is held while its plan compiles.
-    private let plans = Mutex<[Int: PlanCell]>([:])
+    /// Which images of a call rerun in float32 (nil: none), and the float32 runtime that reruns them.
+    public let boundaryCheck: BoundaryCheck?
+    private let reference: Runtime?
+    private let plans: PlanCache
     private let compiling = Mutex(())
     private let int8Ranges: Mutex<Int8Calibration?>
+
+    /// One cell per batch size asked for; a cell's lock is held while its plan compiles. A class, so that a checked
+    /// runtime shares the plans of the one it was made from.
+    private final class PlanCache: Sendable {
+        let cells = Mutex<[Int: PlanCell]>([:])
+    }
 
     private final class PlanCell: Sendable {
         let plan = Mutex<(any CompiledPlan)?>(nil)
@@ -41,17 +52,41 @@ public final class Runtime: Sendable {
     /// `precision` defaults to the model's own (INT8 for a quantized model, where `compiler` runs it). An INT8 runtime of a float
     /// model quantizes with `calibration`; without one it calibrates on random inputs on first use (for
     /// speed figures only: accuracy needs ranges measured on real images).
-    public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int],
-                layout: PlanLayout = .channelsLast, precision: Precision? = nil, calibration: Int8Calibration? = nil,
-                int8Weights: Int8WeightRange? = nil, parallelism: PlanParallelism = .auto, convolutions: ConvolutionAlgorithm = .auto,
-                compiler: any PlanCompiler = DNNLPlanCompiler(), fuse: Bool = true) {
+    public convenience init(graph: Graph, parameters: ParameterStore, inputName: String = "image", sampleShape: [Int],
+                            layout: PlanLayout = .channelsLast, precision: Precision? = nil, calibration: Int8Calibration? = nil,
+                            int8Weights: Int8WeightRange? = nil, parallelism: PlanParallelism = .auto,
+                            convolutions: ConvolutionAlgorithm = .auto, compiler: any PlanCompiler = DNNLPlanCompiler(), fuse: Bool = true) {
+        self.init(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape, layout: layout,
+                  precision: precision ?? compiler.nativePrecision(for: graph), calibration: calibration, int8Weights: int8Weights,
+                  parallelism: parallelism, convolutions: convolutions, compiler: compiler, fuse: fuse, check: nil, plans: PlanCache())
+    }
+
+    private init(graph: Graph, parameters: ParameterStore, inputName: String, sampleShape: [Int], layout: PlanLayout, precision: Precision,
+                 calibration: Int8Calibration?, int8Weights: Int8WeightRange?, parallelism: PlanParallelism,
+                 convolutions: ConvolutionAlgorithm, compiler: any PlanCompiler, fuse: Bool, check: (BoundaryCheck, Runtime)?, plans: PlanCache) {
         self.graph = graph; self.parameters = parameters; self.inputName = inputName; self.compiler = compiler
-        self.sampleShape = sampleShape; self.layout = layout; self.precision = precision ?? compiler.nativePrecision(for: graph)
+        self.sampleShape = sampleShape; self.layout = layout; self.precision = precision
         self.int8Weights = int8Weights
         self.parallelism = parallelism
         self.convolutions = convolutions
         self.fuse = fuse
+        (boundaryCheck, reference) = (check?.0, check?.1)
+        self.plans = plans
         int8Ranges = Mutex(calibration)
+    }
+
+    /// This runtime with `check`: the same plans, and each call's uncertain images rerun in `reference`, a float32
+    /// runtime of the same model (usually the one the check was measured with).
+    public func checking(_ check: BoundaryCheck, reference: Runtime) throws -> Runtime {
+        guard precision == .int8 else {
+            throw EngineError.unsupported("boundary check", "checks INT8 runtimes; this one runs \(precision.rawValue)")
+        }
+        guard reference.precision == .fp32, reference.sampleShape == sampleShape, reference.graph.nodes.count == graph.nodes.count else {
+            throw EngineError.invalid("boundary check", "the reference must be a float32 runtime of the same model")
+        }
+        return Runtime(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape, layout: layout,
+                       precision: precision, calibration: try calibration(), int8Weights: int8Weights, parallelism: parallelism,
+                       convolutions: convolutions, compiler: compiler, fuse: fuse, check: (check, reference), plans: plans)
     }
 
     /// The calibration INT8 plans use (nil for other precisions, and for quantized models, whose
@@ -72,10 +107,10 @@ public final class Runtime: Sendable {
         return p
     }
 
-    /// The plan for `batch`, compiled now if needed.
+    /// The plan for `batch`, compiled now if needed (the INT8 plan alone: a boundary check applies in `run`).
     public func compiledPlan(batch: Int) throws -> any CompiledPlan {
         guard batch >= 1 else { throw EngineError.invalid("runtime", "batch size must be positive, got \(batch)") }
-        let cell = plans.withLock { plans in
+        let cell = plans.cells.withLock { plans in
             if let c = plans[batch] { return c }
             let c = PlanCell()
             plans[batch] = c
@@ -94,11 +129,45 @@ public final class Runtime: Sendable {
         }
     }
 
-    public func run(_ input: Tensor) throws -> Tensor {
+    public func run(_ input: Tensor) throws -> Tensor { try runChecked(input).output }
+
+    /// `run`, and how many of the images the boundary check reran in float32 (0 without one).
+    public func runChecked(_ input: Tensor) throws -> (output: Tensor, rechecked: Int) {
         guard input.rank == sampleShape.count + 1, Array(input.shape.dropFirst()) == sampleShape else {
             throw EngineError.shape("runtime", "expected input [N, \(sampleShape.map(String.init).joined(separator: ", "))], got \(describe(input.shape))")
         }
-        return try compiledPlan(batch: input.shape[0]).run(input)
+        let output = try compiledPlan(batch: input.shape[0]).run(input)
+        guard let boundaryCheck, let reference else { return (output, 0) }
+        var checked = output.contiguous()
+        let classes = try BoundaryCheck.classCount(checked.shape)
+        let rows = checked.withUnsafeBufferPointer { boundaryCheck.uncertainRows($0, classes: classes) }
+        var done = 0
+        // Sub-batches of powers of two, largest first: at most log₂ N + 1 reference plans, none of them padded.
+        while done < rows.count {
+            let size = 1 << (Int.bitWidth - 1 - (rows.count - done).leadingZeroBitCount)
+            let part = Array(rows[done..<(done + size)])
+            let redo = try reference.run(input.rows(at: part)).contiguous()
+            redo.withUnsafeBufferPointer { src in
+                checked.withUnsafeMutableBufferPointer { dst in
+                    for (j, row) in part.enumerated() {
+                        for c in 0..<classes { dst[row * classes + c] = src[j * classes + c] }
+                    }
+                }
+            }
+            done += size
+        }
+        return (checked, rows.count)
+    }
+
+    /// Compiles the plan for `batch` now, and with a boundary check the reference plans a call of that size can use.
+    public func prepare(batch: Int) throws {
+        _ = try compiledPlan(batch: batch)
+        guard let reference else { return }
+        var size = 1
+        while size <= batch {
+            _ = try reference.compiledPlan(batch: size)
+            size *= 2
+        }
     }
 }
 

@@ -32,6 +32,10 @@ public struct InferenceBenchmark {
     public var fuse = true
     /// A MedMNIST `.npz` whose val images measure a reduced precision's top-1 agreement with fp32.
     public var agreementData: URL?
+    /// Images (preprocessed, `[N] + sampleShape`) and where they came from, on which an INT8 runtime measures a
+    /// `BoundaryCheck`'s margin (nil: no check). A checked runtime is timed on real images (the val images of
+    /// `agreementData`, else these), since how many it reruns depends on them.
+    public var boundarySamples: (images: Tensor, source: String)?
     public var peer = Peer.skipped("no ONNX file")
 
     public init() {}
@@ -40,26 +44,36 @@ public struct InferenceBenchmark {
     public func run(_ model: LoadedModel) throws -> InferenceBenchmarkResult {
         let shape = model.sampleShape
         let p = precision ?? Precision.native(for: model.graph)
-        let runtime = Runtime(graph: model.graph, parameters: model.parameters, inputName: model.inputName, sampleShape: shape,
+        var runtime = Runtime(graph: model.graph, parameters: model.parameters, inputName: model.inputName, sampleShape: shape,
                               layout: layout, precision: p, calibration: calibration, int8Weights: int8Weights, parallelism: parallelism,
                               convolutions: convolutions, fuse: fuse)
         let calibrationSource = try runtime.calibration()?.source
+        let reference = Runtime(graph: model.graph, parameters: model.parameters, inputName: model.inputName, sampleShape: shape,
+                                layout: layout, precision: .fp32, parallelism: parallelism, convolutions: convolutions, fuse: fuse)
+        var check: BoundaryCheck?
+        if let boundarySamples {
+            guard p == .int8 else { throw EngineError.unsupported("bench infer", "a boundary check applies to int8 plans, not \(p.rawValue)") }
+            guard !Int8Quantization.isQuantized(model.graph) else {
+                throw EngineError.unsupported("bench infer", "a boundary check compares int8 with the float model, and \(model.name) is quantized already")
+            }
+            check = try BoundaryCheck.measured(int8: runtime, reference: reference, samples: boundarySamples.images, source: boundarySamples.source)
+            runtime = try runtime.checking(check!, reference: reference)
+        }
+        let timing = check == nil ? nil : try timingImages(shape: shape)
         // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
         var outputChange: Double?
         var agreement: ValAgreement?
         if p != .fp32 {
             var r = SeededRandom(seed: 7)
             let x = Tensor.randomNormal([8] + shape, using: &r)
-            let reference = try InferencePlan(graph: model.graph, parameters: model.parameters, inputName: model.inputName, inputShape: x.shape,
-                                              precision: .fp32)
+            let expected = try InferencePlan(graph: model.graph, parameters: model.parameters, inputName: model.inputName, inputShape: x.shape,
+                                             precision: .fp32)
                 .run(x).scalars
             let reduced = try runtime.plan(batch: 8).run(x).scalars
-            let scale = Double(reference.map(abs).max() ?? 1)
-            outputChange = Double(zip(reference, reduced).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12)
+            let scale = Double(expected.map(abs).max() ?? 1)
+            outputChange = Double(zip(expected, reduced).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12)
             if let agreementData {
-                agreement = try Self.agreement(runtime, reference: Runtime(graph: model.graph, parameters: model.parameters,
-                                                                                  inputName: model.inputName, sampleShape: shape, precision: .fp32),
-                                                       data: agreementData, shape: shape)
+                agreement = try Self.agreement(runtime, reference: reference, data: agreementData, shape: shape)
             }
         }
         let first = try runtime.plan(batch: batches.first ?? 1)
@@ -69,12 +83,18 @@ public struct InferenceBenchmark {
         if case let .skipped(reason) = peer { peerSkipped = reason }
         for b in batches {
             let plan = try runtime.plan(batch: b)
-            let x = Tensor.randomNormal([b] + shape, using: &rng)
-            let stats = LatencyStats(try plan.time(x, runs: runs, warmup: warmup))
+            var stats: LatencyStats, rechecked: Double?
+            if let timing {
+                try runtime.prepare(batch: b)
+                let t = try Self.time(runtime, on: timing.images, batch: b, runs: runs, warmup: warmup)
+                (stats, rechecked) = (LatencyStats(t.milliseconds), t.recheckedFraction)
+            } else {
+                stats = LatencyStats(try plan.time(.randomNormal([b] + shape, using: &rng), runs: runs, warmup: warmup))
+            }
             var row = InferenceBenchmarkRow(batch: b, latency_ms: stats, samples_per_s: Double(b) / (stats.median / 1000),
                                             per_sample_ms: stats.median / Double(b), planned_bytes: plan.plannedBytes,
                                             parallelism: plan.parallelism.rawValue, parallelism_reason: plan.parallelismReason,
-                                            convolution_counts: plan.convolutionCounts)
+                                            convolution_counts: plan.convolutionCounts, boundary_rechecked: rechecked)
             if case let .onnxruntime(ort, onnx) = peer, peerSkipped == nil {
                 let (output, skipped) = ort.run(onnx: onnx, batch: b, threads: CPUDevice.threadCount, runs: runs, warmup: warmup)
                 if let r = output?.batches.first {
@@ -93,7 +113,34 @@ public struct InferenceBenchmark {
                                         isa: CPUDevice.isaName, calibration: calibrationSource, parallelism: parallelism.rawValue,
                                         convolutions: convolutions.rawValue, engine: "pneumo", max_relative_output_change: outputChange,
                                         top1_agreement_val: agreement?.top1, val_auc_fp32: agreement?.referenceAUC, val_auc: agreement?.auc,
-                                        peer: peerEngine, peer_skipped: peerSkipped, results: rows)
+                                        timing_inputs: timing?.source ?? "random normal inputs",
+                                        boundary_check: check.map(InferenceBenchmarkResult.BoundaryCheckSummary.init), peer: peerEngine, peer_skipped: peerSkipped, results: rows)
+    }
+
+    /// What a checked runtime is timed on: the val images of `agreementData`, else the boundary samples.
+    private func timingImages(shape: [Int]) throws -> (images: Tensor, source: String) {
+        guard let agreementData else { return boundarySamples! }
+        let split = try MedMNISTDataset(contentsOf: agreementData).split(.val)
+        let images = try Preprocessing(size: shape[1], channels: shape[0]).images(split, evenlySpaced: split.count)
+        return (images, "\(images.shape[0]) val images of \(agreementData.path)")
+    }
+
+    /// Times `runs` calls of `runtime` after `warmup` untimed ones, each on the next `batch` images of `pool` (wrapping
+    /// round); returns each call's milliseconds and the fraction of the timed images the boundary check reran.
+    static func time(_ runtime: Runtime, on pool: Tensor, batch: Int, runs: Int, warmup: Int) throws
+        -> (milliseconds: [Double], recheckedFraction: Double) {
+        let n = pool.shape[0]
+        let windows = (0..<max(1, (n + batch - 1) / batch)).map { w in pool.rows(at: (0..<batch).map { (w * batch + $0) % n }) }
+        for i in 0..<warmup { _ = try runtime.run(windows[i % windows.count]) }
+        var rechecked = 0
+        let ms = try (0..<runs).map { i in
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let r = try runtime.runChecked(windows[i % windows.count])
+            let t = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+            rechecked += r.rechecked
+            return t
+        }
+        return (ms, Double(rechecked) / Double(runs * batch))
     }
 
     /// How `runtime` compares with `reference` on the val images: the fraction of them on which both predict the same

@@ -19,10 +19,19 @@ public struct InferenceBenchmarkRow: Encodable, Sendable {
     public var onnxruntime: ONNXRuntimePeer.Row?
     public var latency_ratio: Double?
     public var throughput_ratio: Double?
+    /// With a boundary check: the fraction of the timed images it reran in float32.
+    public var boundary_rechecked: Double?
+
+    public init(batch: Int, latency_ms: LatencyStats, samples_per_s: Double, per_sample_ms: Double, planned_bytes: Int, parallelism: String,
+                parallelism_reason: String, convolution_counts: ConvolutionCounts, boundary_rechecked: Double? = nil) {
+        (self.batch, self.latency_ms, self.samples_per_s, self.per_sample_ms) = (batch, latency_ms, samples_per_s, per_sample_ms)
+        (self.planned_bytes, self.parallelism, self.parallelism_reason) = (planned_bytes, parallelism, parallelism_reason)
+        (self.convolution_counts, self.boundary_rechecked) = (convolution_counts, boundary_rechecked)
+    }
 
     private enum CodingKeys: String, CodingKey {
         case batch, latency_ms, samples_per_s, per_sample_ms, planned_bytes, parallelism, parallelism_reason, onnxruntime, latency_ratio,
-             throughput_ratio
+             throughput_ratio, boundary_rechecked
     }
 
     /// The counts' keys go beside the others (the row's JSON keys predate `ConvolutionCounts`).
@@ -38,6 +47,7 @@ public struct InferenceBenchmarkRow: Encodable, Sendable {
         try c.encodeIfPresent(onnxruntime, forKey: .onnxruntime)
         try c.encodeIfPresent(latency_ratio, forKey: .latency_ratio)
         try c.encodeIfPresent(throughput_ratio, forKey: .throughput_ratio)
+        try c.encodeIfPresent(boundary_rechecked, forKey: .boundary_rechecked)
         try convolution_counts.encode(to: encoder)
     }
 }
@@ -68,6 +78,10 @@ public struct InferenceBenchmarkResult: Encodable, Sendable {
     /// With agreement data and a two-class model: val AUC of float32's plans and of these.
     public let val_auc_fp32: Double?
     public let val_auc: Double?
+    /// What the rows were timed on: random normal inputs, or real images for a checked runtime.
+    public let timing_inputs: String
+    /// INT8 with a boundary check: its margin and what it was measured on.
+    public let boundary_check: BoundaryCheckSummary?
     public let peer: String?
     public let peer_skipped: String?
     public let results: [InferenceBenchmarkRow]
@@ -93,10 +107,28 @@ public struct InferenceBenchmarkResult: Encodable, Sendable {
         if let calibration {
             lines.append("int8 calibration: \(calibration)" + (calibratedOnImages ? "" : " (speed figures only; --calibrate FILE.npz for accuracy)"))
         }
+        if let b = boundary_check {
+            lines.append(String(format: "boundary check: images whose top two logits lie within %.3f rerun in fp32 (%.1f × the largest change, %.3f, ",
+                                b.margin, BoundaryCheck.safety, b.largest_change) + "on \(b.source))")
+            lines.append("timed on \(timing_inputs); rerun: " + results.map { r in
+                "\(r.batch): " + String(format: "%.1f%%", (r.boundary_rechecked ?? 0) * 100) }.joined(separator: ", "))
+        }
         if let top1_agreement_val { lines.append(String(format: "top-1 agreement with fp32 on the val images: %.2f%%", top1_agreement_val * 100)) }
         if let val_auc, let val_auc_fp32 {
             lines.append(String(format: "val AUC: %.4f (fp32 %.4f, change %+.4f)", val_auc, val_auc_fp32, val_auc - val_auc_fp32))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `boundary_check` in the JSON.
+    public struct BoundaryCheckSummary: Encodable, Sendable {
+        public let margin: Double
+        public let largest_change: Double
+        public let samples: Int
+        public let source: String
+
+        init(_ check: BoundaryCheck) {
+            (margin, largest_change, samples, source) = (Double(check.margin), Double(check.largestChange), check.sampleCount, check.source)
+        }
     }
 }

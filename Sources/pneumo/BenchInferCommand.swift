@@ -27,6 +27,8 @@ struct BenchInferCommand: ParsableCommand {
     var convolutions = ConvolutionAlgorithm.auto
     @Option(name: .customLong("agreement-data"), help: ArgumentHelp("A MedMNIST .npz: with a reduced --precision, the fraction of val images whose predicted class equals fp32's.", valueName: "file"))
     var agreementData: String?
+    @Flag(name: .customLong("boundary-check"), help: "With --precision int8 and --calibrate: rerun in fp32 each image whose top two int8 logits lie closer than a margin measured on the calibration images (1.5 × the largest change int8 made there to a logit difference), and time on real images (the val images of --agreement-data, else the calibration images).")
+    var boundaryCheck = false
     @Flag(name: .customLong("no-fusion"), help: "Compile plans without fusion (activations and residual adds into convolutions, separable pairs, the pool+linear head), to measure what fusion brings.")
     var noFusion = false
     @Flag(name: .customLong("no-peer"), help: "Do not run ONNX Runtime on the --onnx file for comparison.") var noPeer = false
@@ -41,6 +43,9 @@ struct BenchInferCommand: ParsableCommand {
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--runs must be positive and --warmup non-negative") }
         let p = precision ?? .fp32
         if calibrate.file != nil && p != .int8 { throw ValidationError("--calibrate applies to --precision int8 only") }
+        if boundaryCheck && (p != .int8 || calibrate.file == nil) {
+            throw ValidationError("--boundary-check applies to --precision int8 with --calibrate (its margin is measured on the calibration images)")
+        }
         if let reason = Precision.unsupportedReason(p) { throw ValidationError("--precision \(p.rawValue): \(reason)") }
         if let int8Weights {
             // Without --precision a quantized model runs in int8; the option is then checked when the model is loaded.
@@ -60,7 +65,9 @@ struct BenchInferCommand: ParsableCommand {
         benchmark.warmup = warmup
         benchmark.layout = layout
         benchmark.precision = p
-        benchmark.calibration = try calibrate.calibration(for: m, precision: p)
+        let images = p == .int8 ? try calibrate.images(sampleShape: m.sampleShape) : nil
+        benchmark.calibration = try calibrate.calibration(for: m, images: images)
+        benchmark.boundarySamples = boundaryCheck ? images.map { (images: $0.0, source: $0.1) } : nil
         if int8Weights != nil && p != .int8 { throw ValidationError("--int8-weights applies to int8 plans; \(m.name) runs in \(p.rawValue)") }
         benchmark.int8Weights = int8Weights
         benchmark.parallelism = parallelism

@@ -21,7 +21,13 @@ struct CalibrationOptions: ParsableArguments {
     /// The calibration for an INT8 plan of `model` (nil for other precisions, or random without `--calibrate`:
     /// the runtime then calibrates on random inputs itself).
     func calibration(for model: LoadedModel, precision: Precision) throws -> Int8Calibration? {
-        guard precision == .int8, let (images, source) = try images(sampleShape: model.sampleShape) else { return nil }
+        guard precision == .int8 else { return nil }
+        return try calibration(for: model, images: images(sampleShape: model.sampleShape))
+    }
+
+    /// The calibration of `model` on `images` (`images(sampleShape:)`; nil for none).
+    func calibration(for model: LoadedModel, images: (Tensor, String)?) throws -> Int8Calibration? {
+        guard let (images, source) = images else { return nil }
         return try Int8Calibration(graph: model.graph, parameters: model.parameters, inputName: model.inputName, samples: images,
                                    source: source)
     }

@@ -29,6 +29,17 @@ struct TensorTests {
         #expect(nhwc.converted(to: .channelsLast).buffer === nhwc.buffer)
     }
 
+    @Test func rowsAtIndicesGatherInTheirOrderFromEitherLayout() throws {
+        let t = TestData.normal([5, 2, 3, 1], seed: 402)
+        let rows = t.scalars.chunked(6)
+        for source in [t, t.converted(to: .channelsLast)] {
+            let g = source.rows(at: [4, 0, 4, 2])
+            #expect(g.shape == [4, 2, 3, 1] && g.layout == .rowMajor)
+            #expect(g.scalars == rows[4] + rows[0] + rows[4] + rows[2])
+        }
+        #expect(t.rows(at: []).shape == [0, 2, 3, 1])
+    }
+
     @Test func copyOnWrite() throws {
         let original = try Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
         var copy = original
@@ -136,5 +147,11 @@ struct TensorTests {
         #expect(normals.allSatisfy { $0.isFinite })
         #expect(TestData.normal([4, 5], seed: 7).scalars == TestData.normal([4, 5], seed: 7).scalars)
         #expect(TestData.normal([4, 5], seed: 7).scalars != TestData.normal([4, 5], seed: 8).scalars)
+    }
+}
+
+private extension Array {
+    func chunked(_ size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min(count, $0 + size)]) }
     }
 }

@@ -80,6 +80,19 @@ import Testing
         }
     }
 
+    /// `bench infer --boundary-check` measures its margin on the calibration images, so it needs int8 and `--calibrate`.
+    @Test func boundaryCheckNeedsInt8AndCalibrationImages() throws {
+        let message = "--boundary-check applies to --precision int8 with --calibrate (its margin is measured on the calibration images)"
+        for args in [["--precision", "int8"], ["--precision", "fp32"], []] {
+            let refused = #expect(throws: (any Error).self) { try BenchInferCommand.parse(["--model", "pneumonet", "--boundary-check"] + args) }
+            #expect(refused.map { BenchInferCommand.message(for: $0) } == message, "\(args)")
+        }
+        if Precision.isSupported(.int8) {
+            #expect(try BenchInferCommand.parse(["--model", "pneumonet", "--precision", "int8", "--calibrate", "/dev/null", "--boundary-check"])
+                .boundaryCheck)
+        }
+    }
+
     /// `profile --calibrate` belongs to int8, and a precision the CPU cannot run is refused with the reason.
     @Test func profilePrecisionIsChecked() throws {
         let calibrated = #expect(throws: (any Error).self) {
