@@ -52,6 +52,10 @@ public struct CPUDevice: Device {
     /// Whether INT8 dot products run on VNNI instructions here (AVX-VNNI's or AVX-512 VNNI's bit of the ISA).
     public static var hasVNNI: Bool { isa & 0x8 != 0 || isa & 0x40 != 0 }
 
+    /// Whether oneDNN dispatches AVX-512 kernels here (`dnnl_cpu_isa_avx512_core`'s own bit; not under
+    /// `ONEDNN_MAX_CPU_ISA=AVX2`).
+    public static var hasAVX512: Bool { isa & 0x20 != 0 }
+
     /// oneDNN's dispatch ISA in words ("AVX2", "AVX-512 VNNI"), for reports.
     public static var isaName: String {
         let names: [(UInt32, String)] = [(0x1fef, "AMX FP16"), (0xfef, "AMX"), (0x1ef, "AVX-512 FP16"), (0xe7, "AVX-512 BF16"),

@@ -125,6 +125,10 @@ public struct DNNLBackend: Backend {
             withExtendedLifetime(wBuf) {}
             dx = out
         }
+        if ConvWeightGradient.applies(x: x.shape, weight: weight.shape, a) {
+            let (dw, db) = ConvWeightGradient.compute(gradOut: gOut, x: src, weight: weight.shape, a, hasBias: hasBias)
+            return (dx, dw, db)
+        }
         let p = try ctx.primitive("conv_bwd_weights|" + key) {
             var pd: dnnl_primitive_desc_t?
             try d.window.strides.withPointer { s in try d.window.dilates.withPointer { dl in try d.window.padL.withPointer { pl in try d.window.padR.withPointer { pr in

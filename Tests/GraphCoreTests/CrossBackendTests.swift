@@ -40,6 +40,14 @@ let crossConvCases: [ConvCase] = convGradientCases + [
              attributes: .init(stride: Pair(2), padding: Pair(3))),
     ConvCase(name: "3→5 channels (not a multiple of 8), 3x3 pad 1", x: [1, 3, 6, 7], weight: [5, 3, 3, 3], bias: true,
              attributes: .init(padding: Pair(1))),
+    // 16 input channels or more: oneDNN's backend takes these weight gradients as one GEMM over the batch where the
+    // CPU lacks AVX-512 (`ConvWeightGradient`).
+    ConvCase(name: "16→24 3x3 pad 1, bias, batch 2, 9×7", x: [2, 16, 9, 7], weight: [24, 16, 3, 3], bias: true,
+             attributes: .init(padding: Pair(1))),
+    ConvCase(name: "20→8 3x3 stride 2 pad 1, no bias, batch 3, 6×6", x: [3, 20, 6, 6], weight: [8, 20, 3, 3], bias: false,
+             attributes: .init(stride: Pair(2), padding: Pair(1))),
+    ConvCase(name: "16→6 3x2 kernel, stride (2,1), pad (1,0), dilation (1,2), bias", x: [2, 16, 7, 6], weight: [6, 16, 3, 2],
+             bias: true, attributes: .init(stride: Pair(2, 1), padding: Pair(1, 0), dilation: Pair(1, 2))),
 ]
 
 let crossPoolCases: [PoolCase] = poolGradientCases + [

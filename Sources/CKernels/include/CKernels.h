@@ -8,3 +8,4 @@
 #include "adam_step.h"
 #include "resize_conv.h"
 #include "weight_scale_error.h"
+#include "conv_im2col.h"

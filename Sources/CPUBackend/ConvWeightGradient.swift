@@ -1,0 +1,67 @@
+import CDNNL
+import CKernels
+import GraphCore
+
+/// A convolution's weight gradient as GEMMs over the whole batch: `dW (out × kh·kw·in) = Σ dYᵀ (out × P) ·
+/// im2col(x) (P × kh·kw·in)`, P running over every output pixel of every image, in chunks of rows that keep the im2col
+/// matrix near 4 MB; then `[out][ky][kx][in]` → `[out][in][ky][kx]`.
+///
+/// oneDNN's backward-weights kernels on AVX2 reduce over the batch image by image: for ResNet-18's late layers, with
+/// 2×2 or 4×4 outputs, that is a GEMM of inner size 4 or 16 per image, and one 512×512 3×3 layer took 17 ms where one
+/// GEMM over the batch takes 7–8 (bench/README, "The weight gradient as one GEMM"). Taken for grouped-free
+/// convolutions with a kernel larger than 1×1 and at least 16 input channels (a 1×1's gradient is a GEMM in oneDNN
+/// already; a 3-channel stem's im2col costs more than it saves), on CPUs without AVX-512, where it was measured.
+enum ConvWeightGradient {
+    /// Floats of the im2col matrix per chunk (4 MB).
+    static let defaultChunkFloats = 1 << 20
+
+    static func applies(x: [Int], weight: [Int], _ a: Conv2dAttributes) -> Bool {
+        a.groups == 1 && weight[2] * weight[3] > 1 && x[1] >= 16 && !CPUDevice.hasAVX512
+    }
+
+    /// `(dW, dB)` for weight shape `weight` (`[out, in, kh, kw]`), row-major; `dB` when `hasBias`. `x` and `gradOut` are
+    /// the convolution's input and output gradient, channels last. `chunkFloats` bounds the im2col matrix (tests make it
+    /// small to run several chunks).
+    static func compute(gradOut: Tensor, x: Tensor, weight: [Int], _ a: Conv2dAttributes, hasBias: Bool,
+                        chunkFloats: Int = defaultChunkFloats) -> (Tensor, Tensor?) {
+        precondition(x.layout == .channelsLast && gradOut.layout == .channelsLast)
+        let (out, inC, kh, kw) = (weight[0], weight[1], weight[2], weight[3])
+        var g = pneumo_conv_geometry(
+            height: Int32(x.shape[2]), width: Int32(x.shape[3]), channels: Int32(inC), outHeight: Int32(gradOut.shape[2]),
+            outWidth: Int32(gradOut.shape[3]), kernelHeight: Int32(kh), kernelWidth: Int32(kw), strideY: Int32(a.stride.h),
+            strideX: Int32(a.stride.w), padTop: Int32(a.padding.h), padLeft: Int32(a.padding.w), dilationY: Int32(a.dilation.h),
+            dilationX: Int32(a.dilation.w))
+        let rowLength = kh * kw * inC
+        let pixels = gradOut.shape[0] * gradOut.shape[2] * gradOut.shape[3]
+        let chunk = max(1, min(pixels, chunkFloats / rowLength))
+        let col = AlignedBuffer(byteCount: chunk * rowLength * MemoryLayout<Float>.stride)
+        let ohwi = AlignedBuffer(byteCount: out * rowLength * MemoryLayout<Float>.stride)
+        let (xp, dy) = (x.rawPointer.assumingMemoryBound(to: Float.self), gradOut.rawPointer.assumingMemoryBound(to: Float.self))
+        let colp = col.pointer.assumingMemoryBound(to: Float.self), w = ohwi.pointer.assumingMemoryBound(to: Float.self)
+        for first in stride(from: 0, to: pixels, by: chunk) {
+            let rows = min(chunk, pixels - first)
+            _ = OpenMPParallel.all(count: rows, minimumPerThread: 64) { r in
+                pneumo_im2col_nhwc(xp, &g, Int64(first + r.lowerBound), Int64(first + r.upperBound), colp + r.lowerBound * rowLength)
+                return true
+            }
+            // dW (out × rowLength) (+)= dYᵀ · col: dY's rows for these pixels are `rows × out`, row-major.
+            _ = dnnl_sgemm(84, 78, Int64(out), Int64(rowLength), Int64(rows), 1, dy + first * out, Int64(out), colp, Int64(rowLength),
+                           first == 0 ? 0 : 1, w, Int64(rowLength))
+        }
+        var dw = Tensor(uninitialized: weight)
+        dw.withUnsafeMutableBufferPointer { dst in
+            _ = OpenMPParallel.all(count: out, minimumPerThread: max(1, 16_384 / rowLength)) { o in
+                pneumo_ohwi_to_oihw(w, Int32(inC), Int32(kh * kw), Int32(o.lowerBound), Int32(o.upperBound), dst.baseAddress!)
+                return true
+            }
+        }
+        var db: Tensor?
+        if hasBias {
+            var sums = Tensor(zeros: [out])
+            sums.withUnsafeMutableBufferPointer { s in pneumo_column_sums(dy, Int64(pixels), Int32(out), 0, Int32(out), s.baseAddress!) }
+            db = sums
+        }
+        withExtendedLifetime((x, gradOut, col, ohwi)) {}
+        return (dw, db)
+    }
+}
