@@ -3,8 +3,8 @@ import CKernels
 import GraphCore
 
 /// A convolution's weight gradient as GEMMs over the whole batch: `dW (out × kh·kw·in) = Σ dYᵀ (out × P) ·
-/// im2col(x) (P × kh·kw·in)`, P running over every output pixel of every image, in chunks of rows that keep the im2col
-/// matrix near 4 MB; then `[out][ky][kx][in]` → `[out][in][ky][kx]`.
+/// im2col(x) (P × kh·kw·in)`, P running over every output pixel of every image, in equal chunks of rows that keep the
+/// im2col matrix within 4 MB; then `[out][ky][kx][in]` → `[out][in][ky][kx]`.
 ///
 /// oneDNN's backward-weights kernels on AVX2 reduce over the batch image by image: for ResNet-18's late layers, with
 /// 2×2 or 4×4 outputs, that is a GEMM of inner size 4 or 16 per image, and one 512×512 3×3 layer took 17 ms where one
@@ -12,7 +12,7 @@ import GraphCore
 /// convolutions with a kernel larger than 1×1 and at least 16 input channels (a 1×1's gradient is a GEMM in oneDNN
 /// already; a 3-channel stem's im2col costs more than it saves), on CPUs without AVX-512, where it was measured.
 enum ConvWeightGradient {
-    /// Floats of the im2col matrix per chunk (4 MB).
+    /// Floats of the im2col matrix per chunk, at most (4 MB).
     static let defaultChunkFloats = 1 << 20
 
     static func applies(x: [Int], weight: [Int], _ a: Conv2dAttributes) -> Bool {
@@ -33,11 +33,15 @@ enum ConvWeightGradient {
             dilationX: Int32(a.dilation.w))
         let rowLength = kh * kw * inC
         let pixels = gradOut.shape[0] * gradOut.shape[2] * gradOut.shape[3]
-        let chunk = max(1, min(pixels, chunkFloats / rowLength))
+        // Equal chunks: a short last one would be a GEMM too thin to run at speed.
+        let most = max(1, chunkFloats / rowLength)
+        let chunks = max(1, (pixels + most - 1) / most)
+        let chunk = max(1, (pixels + chunks - 1) / chunks)
         let col = AlignedBuffer(byteCount: chunk * rowLength * MemoryLayout<Float>.stride)
         let ohwi = AlignedBuffer(byteCount: out * rowLength * MemoryLayout<Float>.stride)
         let (xp, dy) = (x.rawPointer.assumingMemoryBound(to: Float.self), gradOut.rawPointer.assumingMemoryBound(to: Float.self))
         let colp = col.pointer.assumingMemoryBound(to: Float.self), w = ohwi.pointer.assumingMemoryBound(to: Float.self)
+        if pixels == 0 { w.initialize(repeating: 0, count: out * rowLength) }   // an empty batch: no GEMM writes it
         for first in stride(from: 0, to: pixels, by: chunk) {
             let rows = min(chunk, pixels - first)
             _ = OpenMPParallel.all(count: rows, minimumPerThread: 64) { r in
