@@ -23,10 +23,10 @@ enum ConvWeightGradient {
     /// the convolution's input and output gradient, channels last. `chunkFloats` bounds the im2col matrix (tests make it
     /// small to run several chunks).
     static func compute(gradOut: Tensor, x: Tensor, weight: [Int], _ a: Conv2dAttributes, hasBias: Bool,
-                        chunkFloats: Int = defaultChunkFloats) -> (Tensor, Tensor?) {
+                        chunkFloats: Int = defaultChunkFloats) throws -> (Tensor, Tensor?) {
         precondition(x.layout == .channelsLast && gradOut.layout == .channelsLast)
         let (out, inC, kh, kw) = (weight[0], weight[1], weight[2], weight[3])
-        var g = pneumo_conv_geometry(
+        let geometry = pneumo_conv_geometry(
             height: Int32(x.shape[2]), width: Int32(x.shape[3]), channels: Int32(inC), outHeight: Int32(gradOut.shape[2]),
             outWidth: Int32(gradOut.shape[3]), kernelHeight: Int32(kh), kernelWidth: Int32(kw), strideY: Int32(a.stride.h),
             strideX: Int32(a.stride.w), padTop: Int32(a.padding.h), padLeft: Int32(a.padding.w), dilationY: Int32(a.dilation.h),
@@ -42,15 +42,17 @@ enum ConvWeightGradient {
         let (xp, dy) = (x.rawPointer.assumingMemoryBound(to: Float.self), gradOut.rawPointer.assumingMemoryBound(to: Float.self))
         let colp = col.pointer.assumingMemoryBound(to: Float.self), w = ohwi.pointer.assumingMemoryBound(to: Float.self)
         if pixels == 0 { w.initialize(repeating: 0, count: out * rowLength) }   // an empty batch: no GEMM writes it
-        for first in stride(from: 0, to: pixels, by: chunk) {
-            let rows = min(chunk, pixels - first)
-            _ = OpenMPParallel.all(count: rows, minimumPerThread: 64) { r in
-                pneumo_im2col_nhwc(xp, &g, Int64(first + r.lowerBound), Int64(first + r.upperBound), colp + r.lowerBound * rowLength)
-                return true
+        try withUnsafePointer(to: geometry) { g in
+            for first in stride(from: 0, to: pixels, by: chunk) {
+                let rows = min(chunk, pixels - first)
+                _ = OpenMPParallel.all(count: rows, minimumPerThread: 64) { r in
+                    pneumo_im2col_nhwc(xp, g, Int64(first + r.lowerBound), Int64(first + r.upperBound), colp + r.lowerBound * rowLength)
+                    return true
+                }
+                // dW (out × rowLength) (+)= dYᵀ · col: dY's rows for these pixels are `rows × out`, row-major.
+                try check(dnnl_sgemm(84, 78, Int64(out), Int64(rowLength), Int64(rows), 1, dy + first * out, Int64(out), colp,
+                                     Int64(rowLength), first == 0 ? 0 : 1, w, Int64(rowLength)), "conv2d weight gradient (sgemm)")
             }
-            // dW (out × rowLength) (+)= dYᵀ · col: dY's rows for these pixels are `rows × out`, row-major.
-            _ = dnnl_sgemm(84, 78, Int64(out), Int64(rowLength), Int64(rows), 1, dy + first * out, Int64(out), colp, Int64(rowLength),
-                           first == 0 ? 0 : 1, w, Int64(rowLength))
         }
         var dw = Tensor(uninitialized: weight)
         dw.withUnsafeMutableBufferPointer { dst in

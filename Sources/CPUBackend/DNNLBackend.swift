@@ -126,7 +126,7 @@ public struct DNNLBackend: Backend {
             dx = out
         }
         if ConvWeightGradient.applies(x: x.shape, weight: weight.shape, a) {
-            let (dw, db) = ConvWeightGradient.compute(gradOut: gOut, x: src, weight: weight.shape, a, hasBias: hasBias)
+            let (dw, db) = try ConvWeightGradient.compute(gradOut: gOut, x: src, weight: weight.shape, a, hasBias: hasBias)
             return (dx, dw, db)
         }
         let p = try ctx.primitive("conv_bwd_weights|" + key) {

@@ -29,7 +29,7 @@ import TestSupport
         let gy = TestData.normal(y.shape, seed: 23)
         let expected = try reference.conv2dBackward(gy, x: x, weight: w, hasBias: c.bias, c.attributes, needInput: false)
         let rowLength = c.weight[1] * c.weight[2] * c.weight[3]
-        let (dw, db) = ConvWeightGradient.compute(gradOut: gy.converted(to: .channelsLast), x: x.converted(to: .channelsLast),
+        let (dw, db) = try ConvWeightGradient.compute(gradOut: gy.converted(to: .channelsLast), x: x.converted(to: .channelsLast),
                                                   weight: c.weight, c.attributes, hasBias: c.bias,
                                                   chunkFloats: c.chunkRows.map { $0 * rowLength } ?? ConvWeightGradient.defaultChunkFloats)
         #expect(dw.shape == c.weight && dw.layout == .rowMajor)
