@@ -121,6 +121,9 @@ public struct InferenceBenchmark {
     private func timingImages(shape: [Int]) throws -> (images: Tensor, source: String) {
         guard let agreementData else { return boundarySamples! }
         let split = try MedMNISTDataset(contentsOf: agreementData).split(.val)
+        guard split.count > 0 else {
+            throw EngineError.invalid("bench infer", "\(agreementData.path) has no val images to time the boundary check on")
+        }
         let images = try Preprocessing(size: shape[1], channels: shape[0]).images(split, evenlySpaced: split.count)
         return (images, "\(images.shape[0]) val images of \(agreementData.path)")
     }

@@ -49,6 +49,23 @@ import TestSupport
         }
     }
 
+    @Test(.enabled(if: Precision.isSupported(.int8))) func anEmptyValSplitIsAnErrorNotACrash() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("empty.npz")
+        try Data(storedZip(splitMembers("val", labels: [], h: 28, w: 28))).write(to: data)
+        let m = try TinyModel().descriptor.graph(seed: 3)
+        var benchmark = InferenceBenchmark()
+        (benchmark.batches, benchmark.runs, benchmark.warmup) = ([2], 1, 0)
+        benchmark.precision = .int8
+        benchmark.boundarySamples = (randomBatch([4, 1, 28, 28], seed: 1), "random")
+        benchmark.agreementData = data
+        let error = #expect(throws: (any Error).self) {
+            try benchmark.run(LoadedModel(name: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28]))
+        }
+        #expect(String(describing: error).contains("no val images"), "\(String(describing: error))")
+    }
+
     @Test func aBoundaryCheckNeedsAnInt8Plan() throws {
         let m = try TinyModel().descriptor.graph(seed: 3)
         var benchmark = InferenceBenchmark()
