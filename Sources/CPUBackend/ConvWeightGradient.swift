@@ -7,10 +7,10 @@ import GraphCore
 /// im2col matrix within 4 MB; then `[out][ky][kx][in]` → `[out][in][ky][kx]`.
 ///
 /// oneDNN's backward-weights kernels on AVX2 reduce over the batch image by image: for ResNet-18's late layers, with
-/// 2×2 or 4×4 outputs, that is a GEMM of inner size 4 or 16 per image, and one 512×512 3×3 layer took 17 ms where one
-/// GEMM over the batch takes 7–8 (bench/README, "The weight gradient as one GEMM"). Taken for grouped-free
-/// convolutions with a kernel larger than 1×1 and at least 16 input channels (a 1×1's gradient is a GEMM in oneDNN
-/// already; a 3-channel stem's im2col costs more than it saves), on CPUs without AVX-512, where it was measured.
+/// 2×2 or 4×4 outputs, that is a GEMM of inner size 4 or 16 per image, about half as fast as one GEMM over the batch
+/// (bench/README, "The weight gradient as one GEMM"). Taken for ungrouped convolutions with a kernel larger than 1×1
+/// and at least 16 input channels (a 1×1's gradient is a GEMM in oneDNN already; a 3-channel stem's im2col costs more
+/// than it saves), on CPUs without AVX-512, where it was measured.
 enum ConvWeightGradient {
     /// Floats of the im2col matrix per chunk, at most (4 MB).
     static let defaultChunkFloats = 1 << 20
