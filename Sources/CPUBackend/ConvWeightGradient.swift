@@ -4,7 +4,7 @@ import GraphCore
 
 /// A convolution's weight gradient as GEMMs over the whole batch: `dW (out × kh·kw·in) = Σ dYᵀ (out × P) ·
 /// im2col(x) (P × kh·kw·in)`, P running over every output pixel of every image, in equal chunks of rows that keep the
-/// im2col matrix within 4 MB; then `[out][ky][kx][in]` → `[out][in][ky][kx]`.
+/// im2col matrix within `defaultChunkFloats`; then `[out][ky][kx][in]` → `[out][in][ky][kx]`.
 ///
 /// oneDNN's backward-weights kernels on AVX2 reduce over the batch image by image: for ResNet-18's late layers, with
 /// 2×2 or 4×4 outputs, that is a GEMM of inner size 4 or 16 per image, about half as fast as one GEMM over the batch
@@ -12,7 +12,8 @@ import GraphCore
 /// and at least 16 input channels (a 1×1's gradient is a GEMM in oneDNN already; a 3-channel stem's im2col costs more
 /// than it saves), on CPUs without AVX-512, where it was measured.
 enum ConvWeightGradient {
-    /// Floats of the im2col matrix per chunk, at most (4 MB).
+    /// Floats of the im2col matrix per chunk, at most: a bound, so that a large batch's matrix
+    /// is made and used a chunk at a time.
     static let defaultChunkFloats = 1 << 20
 
     static func applies(x: [Int], weight: [Int], _ a: Conv2dAttributes) -> Bool {

@@ -16,7 +16,7 @@ package enum KernelISA: String, Sendable, CaseIterable {
     /// another machine is tried here) picks ours as well; nil when neither.
     package static let best: KernelISA? = {
         let dnnl = UInt32(dnnl_get_effective_cpu_isa().rawValue)
-        if KernelISA.avx512.isSupported && dnnl & 0x20 != 0 { return .avx512 }   // dnnl_cpu_isa_avx512_core's own bit
+        if KernelISA.avx512.isSupported && CPUDevice.hasAVX512 { return .avx512 }
         if KernelISA.avx2.isSupported && dnnl & 0x4 != 0 { return .avx2 }        // dnnl_cpu_isa_avx2's
         return nil
     }()

@@ -20,8 +20,8 @@ public struct BoundaryCheck: Sendable, Equatable {
     /// What the margin was measured on, for reports.
     public let source: String
 
-    /// The margin over the largest change seen: 1.5 puts it ~5 standard deviations out for 2,048 samples of a
-    /// normal error, where a change beyond it is a chance in millions.
+    /// The margin over the largest change seen: half as much again, so that an image must move further than any
+    /// calibration image did, by a wide step, before its class can differ from float32's.
     public static let safety: Float = 1.5
 
     public init(margin: Float, largestChange: Float, sampleCount: Int, source: String) {
