@@ -173,8 +173,10 @@ import TestSupport
         var options = ModelProfile.Options()
         options.batch = 2; options.runs = 3; options.warmup = 1; options.sweep = [1]; options.parallelism = .intraOp
         // Not `auto`: its races can give one plan Winograd, whose transformed weights are float32 and up to 4× the raw
-        // ones, and not the other. The streaming kernel keeps an FP16 plan's weights in half.
-        options.convolutions = .streaming
+        // ones, and not the other. The streaming kernel keeps an FP16 plan's weights in half. A BF16 plan runs oneDNN's
+        // convolutions whatever is asked, while the streaming kernel keeps only the taps that read inside the map (on
+        // layer4's 1×1 maps a 3×3 kernel's centre): against a streaming fp32 plan, BF16 would hold more, so both run direct.
+        options.convolutions = precision == .bf16 ? .direct : .streaming
         let fp32 = try ModelProfile.measure(name: "resnet18", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28], options: options)
         #expect(fp32.precision == "fp32" && fp32.calibration == nil)
         options.precision = precision
