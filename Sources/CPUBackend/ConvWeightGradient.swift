@@ -1,5 +1,6 @@
 import CDNNL
 import CKernels
+import Foundation
 import GraphCore
 
 /// A convolution's weight gradient as GEMMs over the whole batch: `dW (out × kh·kw·in) = Σ dYᵀ (out × P) ·
@@ -10,14 +11,34 @@ import GraphCore
 /// 2×2 or 4×4 outputs, that is a GEMM of inner size 4 or 16 per image, about half as fast as one GEMM over the batch
 /// (bench/README, "The weight gradient as one GEMM"). Taken for ungrouped convolutions with a kernel larger than 1×1
 /// and at least 16 input channels (a 1×1's gradient is a GEMM in oneDNN already; a 3-channel stem's im2col costs more
-/// than it saves), on CPUs without AVX-512, where it was measured.
+/// than it saves), on CPUs without AVX-512: with AVX-512, oneDNN's own backward-weights kernels were as fast or faster
+/// on every shape of ResNet-18 (same section).
 enum ConvWeightGradient {
     /// Floats of the im2col matrix per chunk, at most: a bound, so that a large batch's matrix
     /// is made and used a chunk at a time.
     static let defaultChunkFloats = 1 << 20
 
     static func applies(x: [Int], weight: [Int], _ a: Conv2dAttributes) -> Bool {
-        a.groups == 1 && weight[2] * weight[3] > 1 && x[1] >= 16 && !CPUDevice.hasAVX512
+        a.groups == 1 && weight[2] * weight[3] > 1 && x[1] >= 16 && (forced ?? !CPUDevice.hasAVX512)
+    }
+
+    /// `PNEUMO_WEIGHT_GRADIENT=gemm` takes this path wherever the shape allows it and `=onednn` nowhere, whatever the
+    /// CPU: to time one against the other on a machine. Unset, the CPU decides.
+    static let forced: Bool? = {
+        let value = ProcessInfo.processInfo.environment["PNEUMO_WEIGHT_GRADIENT"]
+        let forced = choice(value)
+        if let value, forced == nil {
+            FileHandle.standardError.write(Data("pneumo: PNEUMO_WEIGHT_GRADIENT=\(value) is neither gemm nor onednn; ignored\n".utf8))
+        }
+        return forced
+    }()
+
+    static func choice(_ value: String?) -> Bool? {
+        switch value {
+        case "gemm": true
+        case "onednn": false
+        default: nil
+        }
     }
 
     /// `(dW, dB)` for weight shape `weight` (`[out, in, kh, kw]`), row-major; `dB` when `hasBias`. `x` and `gradOut` are

@@ -45,9 +45,18 @@ import TestSupport
     /// no AVX-512.
     @Test func appliesToUngroupedConvolutionsOfSixteenChannelsOrMoreWithoutAVX512() {
         let at = { (x: [Int], w: [Int], groups: Int) in ConvWeightGradient.applies(x: x, weight: w, .init(groups: groups)) }
-        #expect(at([2, 64, 8, 8], [64, 64, 3, 3], 1) == !CPUDevice.hasAVX512)
+        #expect(at([2, 64, 8, 8], [64, 64, 3, 3], 1) == (ConvWeightGradient.forced ?? !CPUDevice.hasAVX512))
         #expect(!at([2, 64, 8, 8], [64, 64, 1, 1], 1))
         #expect(!at([2, 3, 8, 8], [64, 3, 7, 7], 1))
         #expect(!at([2, 64, 8, 8], [64, 1, 3, 3], 64))
+    }
+
+    /// `PNEUMO_WEIGHT_GRADIENT` forces the choice either way; anything else leaves it to the CPU.
+    @Test func environmentChoice() {
+        #expect(ConvWeightGradient.choice("gemm") == true)
+        #expect(ConvWeightGradient.choice("onednn") == false)
+        #expect(ConvWeightGradient.choice(nil) == nil)
+        #expect(ConvWeightGradient.choice("GEMM") == nil)
+        #expect(ConvWeightGradient.choice("") == nil)
     }
 }
