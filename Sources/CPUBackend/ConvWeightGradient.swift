@@ -11,8 +11,8 @@ import GraphCore
 /// 2×2 or 4×4 outputs, that is a GEMM of inner size 4 or 16 per image, about half as fast as one GEMM over the batch
 /// (bench/README, "The weight gradient as one GEMM"). Taken for ungrouped convolutions with a kernel larger than 1×1
 /// and at least 16 input channels (a 1×1's gradient is a GEMM in oneDNN already; a 3-channel stem's im2col costs more
-/// than it saves), on CPUs without AVX-512: with AVX-512, oneDNN's own backward-weights kernels were as fast or faster
-/// on every shape of ResNet-18 (same section).
+/// than it saves), on CPUs without AVX-512: with AVX-512, oneDNN's own backward-weights kernels were as fast layer by
+/// layer, and the whole step took the same time either way (same section).
 enum ConvWeightGradient {
     /// Floats of the im2col matrix per chunk, at most: a bound, so that a large batch's matrix
     /// is made and used a chunk at a time.
