@@ -107,7 +107,7 @@ public enum WinogradConvBenchmark {
             return p
         }
         let h = try Harness(batch: batch, channels: channels, outChannels: outChannels ?? channels, height: height, width: width,
-                            configurations: variants.map { WinogradConv3x3.Configuration($0, schedule) }, products: chosen)
+                            configurations: variants.flatMap { v in chosen.map { WinogradConv3x3.Configuration(v, schedule, products: $0) } })
         let t = try h.medians(runs: runs, warmup: warmup, cold: cold)
         return h.winograd.indices.map { i in
             let wino = h.winograd[i]
@@ -145,9 +145,8 @@ public enum WinogradConvBenchmark {
         /// Keeps the reads that warm the input from being optimised away.
         private var sink: Float = 0
 
-        /// One Winograd convolution per configuration and `products` (configurations outer).
-        init(batch: Int, channels: Int, outChannels k: Int, height: Int, width: Int, configurations: [WinogradConv3x3.Configuration],
-             products: [WinogradConv3x3.Products] = [.preferred]) throws {
+        /// One Winograd convolution per configuration.
+        init(batch: Int, channels: Int, outChannels k: Int, height: Int, width: Int, configurations: [WinogradConv3x3.Configuration]) throws {
             guard let ctx = DNNLContext.shared else { throw EngineError.backend("bench", "no oneDNN CPU engine") }
             self.ctx = ctx
             let a = Conv2dAttributes(padding: Pair(1))
@@ -173,11 +172,11 @@ public enum WinogradConvBenchmark {
             }
             execArgs = args
             let wc = w.contiguous()
-            winograd = try configurations.flatMap { configuration in products.map { (configuration, $0) } }.map { configuration, products in
+            winograd = try configurations.map { configuration in
                 let conv = try WinogradConv3x3(batch: batch, height: height, width: width, inChannels: channels, outChannels: k,
                                                weight: wc.rawPointer.assumingMemoryBound(to: Float.self),
                                                bias: bias.rawPointer.assumingMemoryBound(to: Float.self), relu: false,
-                                               variant: configuration.variant, schedule: configuration.schedule, products: products, ctx: ctx)
+                                               variant: configuration.variant, schedule: configuration.schedule, products: configuration.products, ctx: ctx)
                 let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
                 let bound = try conv.bind(workspace: workspace.pointer)
                 return (conv, workspace, bound, Tensor(uninitialized: outShape, layout: .channelsLast))

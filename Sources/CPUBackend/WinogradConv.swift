@@ -42,9 +42,14 @@ package final class WinogradConv3x3: @unchecked Sendable {
         case avx2
 
         /// Ours where our kernels run AVX2 (`KernelISA.best`): on batch 1's small products oneDNN's matmul gives back most
-        /// of what Winograd saves (`bench/README.md`, "Winograd's products at batch 1"). oneDNN's elsewhere: with AVX-512
-        /// its matmul is the one measured.
+        /// of what Winograd saves (`bench/README.md`, "Winograd's products at batch 1"). oneDNN's elsewhere, for a forced
+        /// Winograd; `auto` races both there (`raced`).
         package static var preferred: Products { KernelISA.best == .avx2 ? .avx2 : .onednn }
+
+        /// What `auto` races per shape: ours alone where our kernels run AVX2 (measured faster there); both where they
+        /// could run AVX-512, since the AVX2 build ran batch 1's products twice as fast as oneDNN's AVX-512 matmul on one
+        /// such CPU and a race, not the ISA, should tell on another (`bench/README.md`, "Winograd's products on AVX-512").
+        package static var raced: [Products] { preferred == .avx2 ? [.avx2] : allCases.filter(\.isSupported) }
 
         /// Whether this CPU runs it.
         package var isSupported: Bool { self == .onednn || KernelISA.avx2.isSupported }
@@ -57,12 +62,16 @@ package final class WinogradConv3x3: @unchecked Sendable {
         package var description: String { rawValue }
     }
 
-    /// A variant and a schedule: what a plan step runs and what `ConvolutionAlgorithm.auto` races.
+    /// A variant, a schedule and what computes the products: what a plan step runs and what `ConvolutionAlgorithm.auto`
+    /// races.
     package struct Configuration: Sendable, Equatable, CustomStringConvertible {
         package var variant: Variant
         package var schedule: Schedule
-        package init(_ variant: Variant, _ schedule: Schedule) { (self.variant, self.schedule) = (variant, schedule) }
-        package var description: String { "\(variant) \(schedule)" }
+        package var products: Products
+        package init(_ variant: Variant, _ schedule: Schedule, products: Products = .preferred) {
+            (self.variant, self.schedule, self.products) = (variant, schedule, products)
+        }
+        package var description: String { "\(variant) \(schedule), \(products) products" }
     }
 
     package let batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int

@@ -86,7 +86,7 @@ public final class InferencePlan: @unchecked Sendable {
     }
 
     /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).
-    private let parts: [PlanPart]
+    let parts: [PlanPart]
     private let contexts: ContextPool
 
     /// Execution contexts the plan has made (one per call running at once, at most).

@@ -62,11 +62,15 @@ enum WinogradChoice {
     }
 
     /// What is raced on an `height × width` map: both schedules of F(2×2, 3×3), and of F(4×4, 3×3) where its tiles
-    /// take fewer products (`36⌈H/4⌉⌈W/4⌉ < 16⌈H/2⌉⌈W/2⌉`; not on 1×1 or 2×2 maps, where its tiles are mostly padding).
-    static func candidates(height: Int, width: Int) -> [Configuration] {
+    /// take fewer products (`36⌈H/4⌉⌈W/4⌉ < 16⌈H/2⌉⌈W/2⌉`; not on 1×1 or 2×2 maps, where its tiles are mostly padding),
+    /// each with every kind of products `raced` here.
+    static func candidates(height: Int, width: Int, products raced: [WinogradConv3x3.Products] = WinogradConv3x3.Products.raced)
+        -> [Configuration] {
         let products = { (v: WinogradConv3x3.Variant) in v.planes * v.tiles(height: height, width: width) }
         let variants = WinogradConv3x3.Variant.allCases.filter { $0 == .f2x2 || products($0) < products(.f2x2) }
-        return variants.flatMap { [Configuration($0, .chunked(tiles: nil)), Configuration($0, .whole)] }
+        return variants.flatMap { v in
+            [WinogradConv3x3.Schedule.chunked(tiles: nil), .whole].flatMap { s in raced.map { Configuration(v, s, products: $0) } }
+        }
     }
 
     /// Bytes a race may allocate. Its input, outputs and each configuration's buffers are the convolution's own at the
@@ -109,9 +113,19 @@ enum WinogradChoice {
         return (raced, min(batch, Int(min(fits, Double(Int.max / 2)))))
     }
 
+    private static func key(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int, threads: Int) -> String {
+        "\(batch)|\(channels)|\(outChannels)|\(height)|\(width)|\(threads)"
+    }
+
+    /// Takes `decision` for a shape as if a race had made it (tests give the slices of one plan other products).
+    static func remember(_ decision: Decision, batch: Int, channels: Int, outChannels: Int, height: Int, width: Int, threads: Int) {
+        let key = key(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width, threads: threads)
+        decisions.withLock { $0[key] = decision }
+    }
+
     static func decide(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int) throws -> Decision {
         let threads = Int(omp_get_max_threads())
-        let key = "\(batch)|\(channels)|\(outChannels)|\(height)|\(width)|\(threads)"
+        let key = key(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width, threads: threads)
         if let d = decisions.withLock({ $0[key] }) { return d }
         guard let (raced, raceBatch) = race(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width) else {
             let d = Decision(winograd: nil, reason: String(format: "direct: a race at batch %d would take more than %.1f GB", batch, raceBudget / 1e9))
@@ -162,7 +176,8 @@ extension PlanBuilder {
         let (cache, ctx) = (sharedWeights, ctx)
         try arenaConv(n, residual: residual, result: result, step: step) { xs, ws, weightName, weight, bias, laidOut in
             try WinogradConv3x3(batch: xs[0], height: xs[2], width: xs[3], inChannels: xs[1], outChannels: ws[0], weight: weight, bias: bias,
-                                relu: relu, variant: configuration.variant, schedule: configuration.schedule, ctx: ctx) { md, make in
+                                relu: relu, variant: configuration.variant, schedule: configuration.schedule,
+                                products: configuration.products, ctx: ctx) { md, make in
                 let b = try cache.buffer(weightName + "|" + configuration.variant.kernelName, md, make: make)
                 laidOut.append(b)
                 return b

@@ -96,7 +96,43 @@ import TestSupport
         #expect(variants(2, 2) == [.f2x2])
         #expect(variants(4, 4) == [.f2x2, .f4x4])   // 36 vs 64
         #expect(variants(7, 7) == [.f2x2, .f4x4])   // 144 vs 256
-        #expect(WinogradChoice.candidates(height: 56, width: 56).count == 4)   // each variant chunked and whole
+        // Each variant chunked and whole, with each kind of products raced here.
+        #expect(WinogradChoice.candidates(height: 56, width: 56).count == 4 * WinogradConv3x3.Products.raced.count)
+        #expect(Set(WinogradChoice.candidates(height: 56, width: 56, products: [.avx2, .onednn]).map(\.products)) == [.avx2, .onednn])
+    }
+
+    /// Our products alone where our kernels run AVX2; where they could run AVX-512, oneDNN's matmul too, decided by the race.
+    @Test func racesBothProductsOnlyWhereOursAreNotTheDefault() {
+        let raced = WinogradConv3x3.Products.raced
+        #expect(raced.contains(WinogradConv3x3.Products.preferred))
+        #expect(raced == (KernelISA.best == .avx2 ? [.avx2] : WinogradConv3x3.Products.allCases.filter(\.isSupported)))
+    }
+
+    /// The slices of a batch-split plan share their weights but decide apart, so they may take other products for the
+    /// same convolution, each with `U` in its own layout (the weight cache tells them apart by descriptor): each must
+    /// find its own, and the plan compute what direct does.
+    @Test func slicesWithOtherProductsKeepTheirOwnTransformedWeights() throws {
+        guard CPUDevice.threadCount == 2, WinogradConv3x3.Products.allCases.allSatisfy(\.isSupported) else { return }
+        // 40 px: layer2–4 maps 5×5, 3×3 and 2×2 (shapes no other test races); batch 3 splits into slices of 1 and 2.
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 40, 40], seed: 3)
+        for (channels, size) in [(16, 5), (32, 3), (64, 2)] {
+            for (images, products) in [(1, WinogradConv3x3.Products.avx2), (2, .onednn)] {
+                let configuration = WinogradConv3x3.Configuration(.f2x2, .chunked(tiles: nil), products: products)
+                WinogradChoice.remember(WinogradChoice.Decision(winograd: configuration, reason: "given by the test"), batch: images,
+                                        channels: channels, outChannels: channels, height: size, width: size, threads: 1)
+            }
+        }
+        var rng = SeededRandom(seed: 4)
+        let x = Tensor.randomNormal([3, 1, 40, 40], using: &rng)
+        let direct = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, convolutions: .direct)
+        let split = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: x.shape, parallelism: .batchSplit,
+                                      convolutions: .auto)
+        #expect(split.parts.map(\.rows) == [0..<1, 1..<3])
+        let kernels = split.parts.map { $0.steps.map(\.implementation).filter { $0.hasPrefix("winograd") } }
+        // Winograd where the narrow streaming family (layer4's 2×2 maps, at batch 1) did not take the convolution first.
+        #expect(kernels[0].count >= 6 && kernels[0].allSatisfy { $0.contains("streaming_conv") }, "\(kernels[0])")
+        #expect(kernels[1].count >= 6 && kernels[1].allSatisfy { $0.contains("matmul") }, "\(kernels[1])")
+        expectClose(try split.run(x).scalars, try direct.run(x).scalars, "slices of 1 (our products) and 2 (oneDNN's) vs direct")
     }
 
     /// A shape keeps Winograd when it is 1.2× as fast as direct on average over its two races, each at least 1.1×.
