@@ -47,8 +47,8 @@ package final class WinogradConv3x3: @unchecked Sendable {
         package static var preferred: Products { KernelISA.best == .avx2 ? .avx2 : .onednn }
 
         /// What `auto` races per shape: ours alone where our kernels run AVX2 (measured faster there); both where they
-        /// could run AVX-512, since the AVX2 build ran batch 1's products twice as fast as oneDNN's AVX-512 matmul on one
-        /// such CPU and a race, not the ISA, should tell on another (`bench/README.md`, "Winograd's products on AVX-512").
+        /// could run AVX-512, since on one such CPU our AVX2 build beat oneDNN's AVX-512 matmul on small maps and lost on
+        /// large ones, and a race, not the ISA, should tell on another (`bench/README.md`, "Winograd's products on AVX-512").
         package static var raced: [Products] { preferred == .avx2 ? [.avx2] : allCases.filter(\.isSupported) }
 
         /// Whether this CPU runs it.
