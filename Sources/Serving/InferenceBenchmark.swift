@@ -59,7 +59,9 @@ public struct InferenceBenchmark {
             check = try BoundaryCheck.measured(int8: runtime, reference: reference, samples: boundarySamples.images, source: boundarySamples.source)
             runtime = try runtime.checking(check!, reference: reference)
         }
-        let timing = check == nil ? nil : try timingImages(shape: shape)
+        // The val split, read once: it measures agreement and, with a check, is what the rows are timed on.
+        let val = try agreementData.flatMap { url in p == .fp32 && check == nil ? nil : try MedMNISTDataset(contentsOf: url).split(.val) }
+        let timing = check == nil ? nil : try timingImages(val, shape: shape)
         // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
         var outputChange: Double?
         var agreement: ValAgreement?
@@ -72,8 +74,8 @@ public struct InferenceBenchmark {
             let reduced = try runtime.plan(batch: 8).run(x).scalars
             let scale = Double(expected.map(abs).max() ?? 1)
             outputChange = Double(zip(expected, reduced).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12)
-            if let agreementData {
-                agreement = try Self.agreement(runtime, reference: reference, data: agreementData, shape: shape)
+            if let val {
+                agreement = try Self.agreement(runtime, reference: reference, val: val, shape: shape)
             }
         }
         let first = try runtime.plan(batch: batches.first ?? 1)
@@ -117,10 +119,9 @@ public struct InferenceBenchmark {
                                         boundary_check: check.map(InferenceBenchmarkResult.BoundaryCheckSummary.init), peer: peerEngine, peer_skipped: peerSkipped, results: rows)
     }
 
-    /// What a checked runtime is timed on: the val images of `agreementData`, else the boundary samples.
-    private func timingImages(shape: [Int]) throws -> (images: Tensor, source: String) {
-        guard let agreementData else { return boundarySamples! }
-        let split = try MedMNISTDataset(contentsOf: agreementData).split(.val)
+    /// What a checked runtime is timed on: `val` (the val images of `agreementData`), else the boundary samples.
+    private func timingImages(_ val: ImageSplit?, shape: [Int]) throws -> (images: Tensor, source: String) {
+        guard let split = val, let agreementData else { return boundarySamples! }
         guard split.count > 0 else {
             throw EngineError.invalid("bench infer", "\(agreementData.path) has no val images to time the boundary check on")
         }
@@ -156,7 +157,10 @@ public struct InferenceBenchmark {
     }
 
     public static func agreement(_ runtime: Runtime, reference: Runtime, data: URL, shape: [Int]) throws -> ValAgreement {
-        let split = try MedMNISTDataset(contentsOf: data).split(.val)
+        try agreement(runtime, reference: reference, val: try MedMNISTDataset(contentsOf: data).split(.val), shape: shape)
+    }
+
+    static func agreement(_ runtime: Runtime, reference: Runtime, val split: ImageSplit, shape: [Int]) throws -> ValAgreement {
         let loader = try DataLoader(split, batchSize: 128, sampling: .sequential,
                                     preprocessing: try Preprocessing(size: shape[1], channels: shape[0]))
         var same = 0, total = 0
