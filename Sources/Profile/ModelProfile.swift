@@ -60,6 +60,8 @@ public struct ModelProfile: Codable, Sendable {
     /// Where an INT8 plan of a float model took its activation ranges ("2048 train images of FILE", or random inputs:
     /// true timings, meaningless accuracy); nil for other plans.
     public var calibration: String? = nil
+    /// Whether `calibration` was random inputs; nil without a calibration, and in files written before it.
+    public var calibration_random: Bool? = nil
     public var layers: [ComputeProfile.Layer]
     public var sweep: [SweepPoint]
     /// The batch with the lowest latency per sample among those whose whole-batch latency stays within
@@ -170,6 +172,7 @@ public struct ModelProfile: Codable, Sendable {
             step_ms: breakdown.steps, batch_step_ms: batchSteps, plan: plan1.summary, step_plan: steps1.summary,
             convolutions: options.convolutions.rawValue, parallelism: options.parallelism.rawValue,
             precision: arithmetic.precision.rawValue, calibration: arithmetic.calibration?.source,
+            calibration_random: arithmetic.calibration?.isRandom,
             layers: compute.layers, sweep: sweep,
             best_batch_realtime: SweepPoint.bestRealtime(sweep, budgetMs: options.realtimeBudgetMs),
             realtime_budget_ms: options.realtimeBudgetMs,

@@ -39,7 +39,7 @@ public enum ProfileTable {
         out.append("  plan: \(p.plan); \(precision)convolutions \(p.convolutions ?? "direct"), parallelism \(p.parallelism ?? "intra-op")"
                    + (p.convolutions == "auto" && p.parallelism == "auto" ? ", as a deployed runtime compiles it" : ""))
         if let c = p.calibration {
-            out.append("  int8 activation ranges measured on \(c)" + (c.contains("random") ? " (true timings; says nothing of accuracy)" : ""))
+            out.append("  int8 activation ranges measured on \(c)" + (p.calibration_random == true ? " (true timings; says nothing of accuracy)" : ""))
         }
         out.append(String(format: "  batch 1:  mean %.3f ms  median %.3f  p95 %.3f  std %.3f", l.mean, l.median, l.p95, l.std))
         let b = p.batch_latency

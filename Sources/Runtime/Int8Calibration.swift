@@ -33,12 +33,14 @@ public struct Int8Calibration: Sendable {
     public let sampleCount: Int
     /// Where the samples came from ("random normal inputs", or a file and split), for reports.
     public let source: String
+    /// Whether the samples were random inputs (`random`): true timings, ranges that say nothing of real images.
+    public let isRandom: Bool
 
     /// Runs the prepared graph over `samples` (`[N] + sampleShape`, preprocessed like the model's inputs)
     /// in batches of `batchSize` (every value of a batch is kept at once, so small batches bound the memory) and
     /// records every intermediate tensor's range; the ranges do not depend on the batch size.
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", samples: Tensor,
-                batchSize: Int = 32, source: String) throws {
+                batchSize: Int = 32, source: String, isRandom: Bool = false) throws {
         guard samples.rank >= 2, samples.shape[0] > 0 else {
             throw EngineError.invalid("int8 calibration", "needs at least one sample, got \(describe(samples.shape))")
         }
@@ -77,6 +79,7 @@ public struct Int8Calibration: Sendable {
         channelMeans = sums.map { $0?.map { Float($0 / Double(n)) } }
         sampleCount = n
         self.source = source
+        self.isRandom = isRandom
     }
 
     /// Calibration on `count` standard-normal inputs: for speed figures only (the ranges say nothing
@@ -85,6 +88,7 @@ public struct Int8Calibration: Sendable {
                               count: Int = 64, seed: UInt64 = 0) throws -> Int8Calibration {
         var r = SeededRandom(seed: seed)
         return try Int8Calibration(graph: graph, parameters: parameters, inputName: inputName,
-                                   samples: .randomNormal([count] + sampleShape, using: &r), source: "\(count) random normal inputs")
+                                   samples: .randomNormal([count] + sampleShape, using: &r), source: "\(count) random normal inputs",
+                                   isRandom: true)
     }
 }

@@ -204,8 +204,14 @@ import TestSupport
         var options = ModelProfile.Options()
         options.batch = 1; options.runs = 2; options.warmup = 0; options.sweep = [1]; options.precision = .int8
         let p = try ModelProfile.measure(name: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [3, 8, 8], options: options)
-        #expect(p.precision == "int8" && p.calibration?.contains("random") == true, "\(p.calibration ?? "nil")")
+        #expect(p.precision == "int8" && p.calibration?.contains("random") == true && p.calibration_random == true, "\(p.calibration ?? "nil")")
         #expect(ProfileTable.render(p).contains("(true timings; says nothing of accuracy)"))
+        // Real images from a file whose name says "random" are not random inputs.
+        options.calibration = try Int8Calibration(graph: m.graph, parameters: m.parameters, samples: TestData.normal([4, 3, 8, 8], seed: 5),
+                                                  source: "4 train images of /data/random-split.npz")
+        let real = try ModelProfile.measure(name: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [3, 8, 8], options: options)
+        #expect(real.calibration_random == false)
+        #expect(!ProfileTable.render(real).contains("says nothing of accuracy"))
     }
 
     @Test func latencyStatistics() {
