@@ -59,8 +59,9 @@ public struct InferenceBenchmark {
             check = try BoundaryCheck.measured(int8: runtime, reference: reference, samples: boundarySamples.images, source: boundarySamples.source)
             runtime = try runtime.checking(check!, reference: reference)
         }
-        // The val split, read once: it measures agreement and, with a check, is what the rows are timed on.
-        let val = try agreementData.flatMap { url in p == .fp32 && check == nil ? nil : try MedMNISTDataset(contentsOf: url).split(.val) }
+        // The val split, read once: it measures a reduced precision's agreement and, with a check (INT8 only), is what
+        // the rows are timed on.
+        let val = try agreementData.flatMap { url in p == .fp32 ? nil : try MedMNISTDataset(contentsOf: url).split(.val) }
         let timing = check == nil ? nil : try timingImages(val, shape: shape)
         // The accuracy effect of a reduced precision, measured: the largest logit change against float32.
         var outputChange: Double?
