@@ -63,7 +63,10 @@ public struct DNNLBackend: Backend {
     }
 
     public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, _ a: Conv2dAttributes) throws -> Tensor {
-        try conv2d(x, weight: weight, bias: bias, a, fused: [])
+        let direct = { try self.conv2d(x, weight: weight, bias: bias, a, fused: []) }
+        guard TrainingWinograd.applies(input: x.shape, weight: weight.shape, a),
+              let y = try TrainingWinograd.convolve(x, weight: weight, bias: bias, .forward, ctx: ctx, direct: direct) else { return try direct() }
+        return y
     }
 
     /// Convolution with oneDNN post-ops fused into the same kernel: `.add(r)` accumulates the
@@ -107,24 +110,7 @@ public struct DNNLBackend: Backend {
         guard let hint = try? ctx.primitive("conv_fwd_train|" + key, { try convForwardPD(d, prop: dnnl_forward_training, bias: hasBias) })
         else { return try fallback.conv2dBackward(gradOut, x: x, weight: weight, hasBias: hasBias, a, needInput: needInput) }
         let (src, gOut) = (channelsLast(x), channelsLast(gradOut))
-        var dx: Tensor?
-        if needInput {
-            let p = try ctx.primitive("conv_bwd_data|" + key) {
-                var pd: dnnl_primitive_desc_t?
-                try d.window.strides.withPointer { s in try d.window.dilates.withPointer { dl in try d.window.padL.withPointer { pl in try d.window.padR.withPointer { pr in
-                    try check(dnnl_convolution_backward_data_primitive_desc_create(&pd, ctx.engine, dnnl_convolution_direct,
-                              d.src.handle, d.weightsAny.handle, d.dst.handle, s, dl, pl, pr, hint.pd, ctx.attributes), "conv2d backward data")
-                } } } }
-                return pd!
-            }
-            let (wPtr, wBuf) = try weights(weight, groups: a.groups, for: p, dnnl_query_weights_md, key: "conv_bwd_w|" + key)
-            let out = Tensor(uninitialized: x.shape, layout: .channelsLast)
-            try ctx.execute(p, [(DNNLArg.diffDst, p.md(dnnl_query_diff_dst_md), gOut.rawPointer),
-                                (DNNLArg.weights, p.md(dnnl_query_weights_md), wPtr),
-                                (DNNLArg.diffSrc, p.md(dnnl_query_diff_src_md), out.rawPointer)], op: "conv2d backward data")
-            withExtendedLifetime(wBuf) {}
-            dx = out
-        }
+        let dx = needInput ? try inputGradient(gOut, weight: weight, inputShape: x.shape, d, a, key: key, hint: hint) : nil
         if ConvWeightGradient.applies(x: x.shape, weight: weight.shape, a) {
             let (dw, db) = try ConvWeightGradient.compute(gradOut: gOut, x: src, weight: weight.shape, a, hasBias: hasBias)
             return (dx, dw, db)
@@ -156,6 +142,31 @@ public struct DNNLBackend: Backend {
         }
         withExtendedLifetime((src, gOut)) {}
         return (dx, dw, db)
+    }
+
+    /// A convolution's input gradient: on Winograd where `TrainingWinograd` takes the shape, else oneDNN's backward-data.
+    func inputGradient(_ gOut: Tensor, weight: Tensor, inputShape: [Int], _ d: ConvDescs, _ a: Conv2dAttributes, key: String,
+                       hint: Primitive) throws -> Tensor {
+        let direct = { () throws -> Tensor in
+            let p = try ctx.primitive("conv_bwd_data|" + key) {
+                var pd: dnnl_primitive_desc_t?
+                try d.window.strides.withPointer { s in try d.window.dilates.withPointer { dl in try d.window.padL.withPointer { pl in try d.window.padR.withPointer { pr in
+                    try check(dnnl_convolution_backward_data_primitive_desc_create(&pd, ctx.engine, dnnl_convolution_direct,
+                              d.src.handle, d.weightsAny.handle, d.dst.handle, s, dl, pl, pr, hint.pd, ctx.attributes), "conv2d backward data")
+                } } } }
+                return pd!
+            }
+            let (wPtr, wBuf) = try weights(weight, groups: a.groups, for: p, dnnl_query_weights_md, key: "conv_bwd_w|" + key)
+            let out = Tensor(uninitialized: inputShape, layout: .channelsLast)
+            try ctx.execute(p, [(DNNLArg.diffDst, p.md(dnnl_query_diff_dst_md), gOut.rawPointer),
+                                (DNNLArg.weights, p.md(dnnl_query_weights_md), wPtr),
+                                (DNNLArg.diffSrc, p.md(dnnl_query_diff_src_md), out.rawPointer)], op: "conv2d backward data")
+            withExtendedLifetime(wBuf) {}
+            return out
+        }
+        guard TrainingWinograd.applies(input: inputShape, weight: weight.shape, a),
+              let dx = try TrainingWinograd.convolve(gOut, weight: weight, bias: nil, .inputGradient, ctx: ctx, direct: direct) else { return try direct() }
+        return dx
     }
 
     // MARK: batch norm

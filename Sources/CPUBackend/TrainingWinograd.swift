@@ -1,0 +1,203 @@
+import CDNNL
+import Foundation
+import GraphCore
+import Synchronization
+
+/// Winograd for the training step's 3×3 stride-1 convolutions: the forward pass, and the input gradient, itself a 3×3
+/// stride-1 convolution (of the output gradient, with the weights flipped and transposed). oneDNN 3.x has no float
+/// Winograd on the CPU; `WinogradConv3x3` with our products does 2.25× (F(2×2, 3×3)) or 4× (F(4×4, 3×3)) fewer
+/// multiplications. The weights change at every step, so every call transforms them again (`packedWeights`, straight
+/// into the products' layout); each shape's race counts that cost, and where the weights outweigh the activations
+/// (late layers at small maps) direct wins it.
+///
+/// Per shape and direction, once per process: direct against each variant on the call's own tensors, Winograd taken
+/// when at least `margin`× as fast. Shapes of fewer than `minimumMACs` multiply-adds stay direct untimed.
+/// `PNEUMO_TRAINING_WINOGRAD=off|f2x2|f4x4` forces the choice wherever the shape allows it (tests, benchmarks).
+enum TrainingWinograd {
+    enum Direction { case forward, inputGradient }
+
+    /// What a shape and direction run: nil for oneDNN's direct convolution.
+    typealias Choice = WinogradConv3x3.Variant?
+
+    /// Below this, a race costs more than Winograd could save over a run, and direct keeps oneDNN's exact results.
+    static let minimumMACs = 1 << 25
+    /// Winograd must beat direct by this factor in its race: a shared machine's timing noise is 5–10%.
+    static let margin = 1.1
+
+    private static let decisions = Mutex<[String: Choice]>([:])
+
+    /// `PNEUMO_TRAINING_WINOGRAD`: `.some(nil)` for `off`, `.some(variant)` for `f2x2`/`f4x4`, nil when unset (races).
+    static let forced: Choice? = {
+        let value = ProcessInfo.processInfo.environment["PNEUMO_TRAINING_WINOGRAD"]
+        let forced = choice(value)
+        if let value, forced == nil, value != "auto" {
+            FileHandle.standardError.write(Data("pneumo: PNEUMO_TRAINING_WINOGRAD=\(value) is none of auto, off, f2x2, f4x4; ignored\n".utf8))
+        }
+        return forced
+    }()
+
+    static func choice(_ value: String?) -> Choice? {
+        switch value {
+        case "off": .some(nil)
+        case "f2x2": .some(.f2x2)
+        case "f4x4": .some(.f4x4)
+        default: nil
+        }
+    }
+
+    /// Whether a convolution of `input` (`[N, C, H, W]`) by `weight` (`[K, C, 3, 3]`) can run on Winograd: its input
+    /// gradient then can too (the same attributes, channels swapped).
+    static func applies(input: [Int], weight: [Int], _ a: Conv2dAttributes) -> Bool {
+        WinogradConv3x3.applies(input: input, weight: weight, a) && WinogradConv3x3.Products.avx2.isSupported
+    }
+
+    /// The variants a race tries on an `height × width` map: F(2×2, 3×3), and F(4×4, 3×3) where its tiles take fewer
+    /// products (not on 2×2 maps, where a 4×4 tile is mostly padding).
+    static func candidates(height: Int, width: Int) -> [WinogradConv3x3.Variant] {
+        let products = { (v: WinogradConv3x3.Variant) in v.planes * v.tiles(height: height, width: width) }
+        return WinogradConv3x3.Variant.allCases.filter { $0 == .f2x2 || products($0) < products(.f2x2) }
+    }
+
+    /// The convolution of `x` (`[N, C, H, W]`, channels last) by the 3×3 weights `weight` (`[K, C, 3, 3]`, row-major),
+    /// stride 1, pad 1, plus `bias`, on Winograd where this shape's choice is Winograd; nil where it is direct.
+    /// `direct` computes the same on oneDNN, for the race. `.inputGradient`: `x` is the output gradient `[N, K, H, W]`
+    /// and the result the input gradient `[N, C, H, W]`.
+    static func convolve(_ x: Tensor, weight: Tensor, bias: Tensor?, _ direction: Direction, ctx: DNNLContext,
+                         direct: () throws -> Tensor) throws -> Tensor? {
+        let (k, c) = direction == .forward ? (weight.shape[0], weight.shape[1]) : (weight.shape[1], weight.shape[0])
+        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        let variant: Choice
+        if let forced {
+            variant = forced
+        } else if n * h * w * c * k * 9 < minimumMACs {
+            variant = nil
+        } else {
+            let key = "\(direction)|\(n)|\(c)|\(k)|\(h)|\(w)|\(DNNLContext.threadCount)"
+            if let decided = decisions.withLock({ $0[key] }) {
+                variant = decided
+            } else {
+                variant = try race(candidates(height: h, width: w), direct: direct) { v in
+                    try run(x, weight: weight, bias: bias, direction, variant: v, ctx: ctx)
+                }
+                decisions.withLock { $0[key] = variant }
+                if ProcessInfo.processInfo.environment["PNEUMO_WINOGRAD_VERBOSE"] != nil {
+                    FileHandle.standardError.write(Data("winograd training \(key): \(variant.map { "\($0)" } ?? "direct")\n".utf8))
+                }
+            }
+        }
+        return try variant.map { try run(x, weight: weight, bias: bias, direction, variant: $0, ctx: ctx) }
+    }
+
+    /// The fastest of `direct` and `candidates` (median of 3 alternating rounds after one untimed call of each): a
+    /// candidate only when at least `margin`× as fast as direct.
+    private static func race(_ candidates: [WinogradConv3x3.Variant], direct: () throws -> Tensor,
+                             winograd: (WinogradConv3x3.Variant) throws -> Tensor) throws -> Choice {
+        // Entry 0 is direct, entry i the candidate i − 1.
+        func call(_ i: Int) throws { _ = try i == 0 ? direct() : winograd(candidates[i - 1]) }
+        let entries = 0...candidates.count
+        for i in entries { try call(i) }
+        var times = [[Double]](repeating: [], count: entries.count)
+        for _ in 0..<3 {
+            for i in entries {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try call(i)
+                times[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0))
+            }
+        }
+        let medians = times.map { $0.sorted()[1] }
+        if ProcessInfo.processInfo.environment["PNEUMO_WINOGRAD_VERBOSE"] != nil {
+            let named = ["direct"] + candidates.map(\.description)
+            FileHandle.standardError.write(Data(("winograd training race: " + entries.map { String(format: "%@ %.3f ms", named[$0], medians[$0] / 1e6) }.joined(separator: ", ") + "\n").utf8))
+        }
+        guard let best = medians.indices.dropFirst().min(by: { medians[$0] < medians[$1] }),
+              medians[0] >= margin * medians[best] else { return nil }
+        return candidates[best - 1]
+    }
+
+    /// One call: the weights transformed and packed for `variant`, then the convolution.
+    static func run(_ x: Tensor, weight: Tensor, bias: Tensor?, _ direction: Direction, variant: WinogradConv3x3.Variant,
+                    ctx: DNNLContext) throws -> Tensor {
+        let weight = weight.contiguous()
+        let (k, c) = direction == .forward ? (weight.shape[0], weight.shape[1]) : (weight.shape[1], weight.shape[0])
+        let input = x.converted(to: .channelsLast)
+        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        let packed = weight.withUnsafeBufferPointer {
+            packedWeights($0.baseAddress!, outChannels: k, inChannels: c, variant: variant, flipped: direction == .inputGradient,
+                          into: spare(variant.planes * k * c * 4))
+        }
+        let conv = try WinogradConv3x3(batch: n, height: h, width: w, inChannels: c, outChannels: k, packedWeights: packed,
+                                       bias: bias.map { UnsafePointer($0.rawPointer.assumingMemoryBound(to: Float.self)) }, variant: variant,
+                                       ctx: ctx)
+        let workspace = spare(conv.workspaceBytes)
+        let out = Tensor(uninitialized: [n, k, h, w], layout: .channelsLast)
+        try conv.run(input: input.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
+                     residual: nil, workspace: try conv.bind(workspace: workspace.pointer))
+        withExtendedLifetime((input, bias)) {}
+        recycle(packed)
+        recycle(workspace)
+        return out
+    }
+
+    /// Buffers of earlier calls, by size: the weights are packed anew at every step, into memory mapped already.
+    private static let spares = Mutex<[Int: [AlignedBuffer]]>([:])
+    private static func spare(_ bytes: Int) -> AlignedBuffer { spares.withLock { $0[bytes]?.popLast() } ?? AlignedBuffer(byteCount: bytes) }
+    private static func recycle(_ buffer: AlignedBuffer) { spares.withLock { $0[buffer.byteCount, default: []].append(buffer) } }
+
+    /// `G g Gᵀ` of every 3×3 kernel, in float, laid out as our products read them (`[plane][K/16][C][16]`,
+    /// `WinogradConv3x3.packedForStreaming`). `weight` is `[K, C, 3, 3]`; `flipped`: it is the forward weight `[C, K, 3, 3]`
+    /// and the kernel for output channel `o` and input channel `i` is its `[i][o]` kernel turned by 180°, as the input
+    /// gradient convolves with. Sixteen output channels at a time, one per vector lane; over the team by blocks of 16.
+    static func packedWeights(_ weight: UnsafePointer<Float>, outChannels k: Int, inChannels c: Int,
+                              variant: WinogradConv3x3.Variant, flipped: Bool, into packed: AlignedBuffer? = nil) -> AlignedBuffer {
+        let n = variant.inputTile, planes = variant.planes, blocks = k / 16
+        let g = (variant == .f2x2 ? WinogradF2x2.g : WinogradF4x4.g).map(Float.init)
+        let packed = packed ?? AlignedBuffer(byteCount: planes * k * c * 4)
+        precondition(packed.byteCount >= planes * k * c * 4)
+        let (src, dst) = (SendablePointer(weight), SendablePointer(packed.pointer.assumingMemoryBound(to: Float.self)))
+        _ = OpenMPParallel.all(count: blocks, minimumPerThread: 1) { range in
+            withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 9 + n * 3) { buffer in
+                let taps = buffer.baseAddress!, gw = taps + 9
+                let lanes = UnsafeMutableRawPointer(taps).assumingMemoryBound(to: Float.self)
+                for kb in range {
+                    for ci in 0..<c {
+                        // The 16 output channels' kernels, tap-major: lanes[t * 16 + lane].
+                        for lane in 0..<16 {
+                            let o = kb * 16 + lane
+                            if flipped {   // weight[ci][o][8 − t]
+                                let w = src.pointer + (ci * k + o) * 9
+                                for t in 0..<9 { lanes[t * 16 + lane] = w[8 - t] }
+                            } else {       // weight[o][ci][t]
+                                let w = src.pointer + (o * c + ci) * 9
+                                for t in 0..<9 { lanes[t * 16 + lane] = w[t] }
+                            }
+                        }
+                        // G g (n×3), then (G g) Gᵀ (n×n).
+                        for a in 0..<n {
+                            for col in 0..<3 { gw[a * 3 + col] = g[a * 3] * taps[col] + g[a * 3 + 1] * taps[3 + col] + g[a * 3 + 2] * taps[6 + col] }
+                        }
+                        for a in 0..<n {
+                            for b in 0..<n {
+                                let u = gw[a * 3] * g[b * 3] + gw[a * 3 + 1] * g[b * 3 + 1] + gw[a * 3 + 2] * g[b * 3 + 2]
+                                UnsafeMutableRawPointer(dst.pointer + (((a * n + b) * blocks + kb) * c + ci) * 16).storeBytes(of: u, as: SIMD16<Float>.self)
+                            }
+                        }
+                    }
+                }
+            }
+            return true
+        }
+        return packed
+    }
+}
+
+extension WinogradConv3x3 {
+    /// On weights transformed and packed for our products already (`TrainingWinograd.packedWeights`), chunked, no
+    /// activation.
+    convenience init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, packedWeights: AlignedBuffer,
+                     bias: UnsafePointer<Float>?, variant: Variant, ctx: DNNLContext) throws {
+        // `weight` is read only to make the packed weights, which `laidOut` hands over instead.
+        try self.init(batch: batch, height: height, width: width, inChannels: inChannels, outChannels: outChannels,
+                      weight: UnsafePointer(packedWeights.pointer.assumingMemoryBound(to: Float.self)), bias: bias, relu: false,
+                      variant: variant, schedule: .chunked(tiles: nil), products: .avx2, ctx: ctx, laidOut: { _, _ in packedWeights })
+    }
+}
