@@ -154,26 +154,23 @@ enum TrainingWinograd {
         let packed = packed ?? AlignedBuffer(byteCount: planes * k * c * 4)
         precondition(packed.byteCount >= planes * k * c * 4)
         let (src, dst) = (SendablePointer(weight), SendablePointer(packed.pointer.assumingMemoryBound(to: Float.self)))
+        // Lane `o` of tap `t` lies at `base + o · laneStride + t · tapStride` of the source.
+        let (laneStride, tapStride) = flipped ? (9, -1) : (c * 9, 1)
         _ = OpenMPParallel.all(count: blocks, minimumPerThread: 1) { range in
-            withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 9 + n * 3) { buffer in
-                let taps = buffer.baseAddress!, gw = taps + 9
-                let lanes = UnsafeMutableRawPointer(taps).assumingMemoryBound(to: Float.self)
+            withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: n * 3) { buffer in
+                let gw = buffer.baseAddress!
                 for kb in range {
                     for ci in 0..<c {
-                        // The 16 output channels' kernels, tap-major: lanes[t * 16 + lane].
-                        for lane in 0..<16 {
-                            let o = kb * 16 + lane
-                            if flipped {   // weight[ci][o][8 − t]
-                                let w = src.pointer + (ci * k + o) * 9
-                                for t in 0..<9 { lanes[t * 16 + lane] = w[8 - t] }
-                            } else {       // weight[o][ci][t]
-                                let w = src.pointer + (o * c + ci) * 9
-                                for t in 0..<9 { lanes[t * 16 + lane] = w[t] }
-                            }
-                        }
+                        // Forward: weight[o][ci][t]; flipped: weight[ci][o][8 − t].
+                        let base = UnsafePointer(src.pointer) + (flipped ? (ci * k + kb * 16) * 9 + 8 : (kb * 16 * c + ci) * 9)
+                        let tap = { (t: Int) in gather(base + t * tapStride, laneStride) }
+                        let (t0, t1, t2, t3, t4, t5, t6, t7, t8) = (tap(0), tap(1), tap(2), tap(3), tap(4), tap(5), tap(6), tap(7), tap(8))
                         // G g (n×3), then (G g) Gᵀ (n×n).
                         for a in 0..<n {
-                            for col in 0..<3 { gw[a * 3 + col] = g[a * 3] * taps[col] + g[a * 3 + 1] * taps[3 + col] + g[a * 3 + 2] * taps[6 + col] }
+                            let (r0, r1, r2) = (g[a * 3], g[a * 3 + 1], g[a * 3 + 2])
+                            gw[a * 3] = r0 * t0 + r1 * t3 + r2 * t6
+                            gw[a * 3 + 1] = r0 * t1 + r1 * t4 + r2 * t7
+                            gw[a * 3 + 2] = r0 * t2 + r1 * t5 + r2 * t8
                         }
                         for a in 0..<n {
                             for b in 0..<n {
@@ -200,4 +197,10 @@ extension WinogradConv3x3 {
                       weight: UnsafePointer(packedWeights.pointer.assumingMemoryBound(to: Float.self)), bias: bias, relu: false,
                       variant: variant, schedule: .chunked(tiles: nil), products: .avx2, ctx: ctx, laidOut: { _, _ in packedWeights })
     }
+}
+
+/// Sixteen floats `stride` apart, from `p` on, as one vector.
+@inline(__always) private func gather(_ p: UnsafePointer<Float>, _ stride: Int) -> SIMD16<Float> {
+    SIMD16(p[0], p[stride], p[2 * stride], p[3 * stride], p[4 * stride], p[5 * stride], p[6 * stride], p[7 * stride],
+           p[8 * stride], p[9 * stride], p[10 * stride], p[11 * stride], p[12 * stride], p[13 * stride], p[14 * stride], p[15 * stride])
 }
