@@ -10,8 +10,10 @@ import Synchronization
 /// into the products' layout); each shape's race counts that cost, and where the weights outweigh the activations
 /// (late layers at small maps) direct wins it.
 ///
-/// Per shape and direction, once per process: direct against each variant on the call's own tensors, Winograd taken
-/// when at least `margin`× as fast. Shapes of fewer than `minimumMACs` multiply-adds stay direct untimed.
+/// Per shape and direction, once per process: direct against each variant on the first call's own tensors, Winograd
+/// taken when at least `margin`× as fast. The batch size is not part of the shape: the work per image is, and a
+/// decision made on the training batch holds for validation's larger batches (which would otherwise race again, at a
+/// few seconds a shape on the spec's 224 px maps). Calls of fewer than `minimumMACs` multiply-adds stay direct untimed.
 /// `PNEUMO_TRAINING_WINOGRAD=off|f2x2|f4x4` forces the choice wherever the shape allows it (tests, benchmarks).
 enum TrainingWinograd {
     enum Direction { case forward, inputGradient }
@@ -51,13 +53,6 @@ enum TrainingWinograd {
         WinogradConv3x3.applies(input: input, weight: weight, a) && WinogradConv3x3.Products.avx2.isSupported
     }
 
-    /// The variants a race tries on an `height × width` map: F(2×2, 3×3), and F(4×4, 3×3) where its tiles take fewer
-    /// products (not on 2×2 maps, where a 4×4 tile is mostly padding).
-    static func candidates(height: Int, width: Int) -> [WinogradConv3x3.Variant] {
-        let products = { (v: WinogradConv3x3.Variant) in v.planes * v.tiles(height: height, width: width) }
-        return WinogradConv3x3.Variant.allCases.filter { $0 == .f2x2 || products($0) < products(.f2x2) }
-    }
-
     /// The convolution of `x` (`[N, C, H, W]`, channels last) by the 3×3 weights `weight` (`[K, C, 3, 3]`, row-major),
     /// stride 1, pad 1, plus `bias`, on Winograd where this shape's choice is Winograd; nil where it is direct.
     /// `direct` computes the same on oneDNN, for the race. `.inputGradient`: `x` is the output gradient `[N, K, H, W]`
@@ -72,11 +67,11 @@ enum TrainingWinograd {
         } else if n * h * w * c * k * 9 < minimumMACs {
             variant = nil
         } else {
-            let key = "\(direction)|\(n)|\(c)|\(k)|\(h)|\(w)|\(DNNLContext.threadCount)"
+            let key = "\(direction)|\(c)|\(k)|\(h)|\(w)|\(DNNLContext.threadCount)"
             if let decided = decisions.withLock({ $0[key] }) {
                 variant = decided
             } else {
-                variant = try race(candidates(height: h, width: w), direct: direct) { v in
+                variant = try race(WinogradConv3x3.Variant.worthRacing(height: h, width: w), direct: direct) { v in
                     try run(x, weight: weight, bias: bias, direction, variant: v, ctx: ctx)
                 }
                 decisions.withLock { $0[key] = variant }

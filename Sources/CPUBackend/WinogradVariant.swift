@@ -18,6 +18,12 @@ extension WinogradConv3x3 {
         package func tiles(height: Int, width: Int) -> Int {
             ((height + outputTile - 1) / outputTile) * ((width + outputTile - 1) / outputTile)
         }
+        /// What is worth racing on an `height × width` map: F(2×2, 3×3), and F(4×4, 3×3) where its tiles take fewer
+        /// products (`36⌈H/4⌉⌈W/4⌉ < 16⌈H/2⌉⌈W/2⌉`; not on 1×1 or 2×2 maps, where its tiles are mostly padding).
+        package static func worthRacing(height: Int, width: Int) -> [Variant] {
+            let products = { (v: Variant) in v.planes * v.tiles(height: height, width: width) }
+            return allCases.filter { $0 == .f2x2 || products($0) < products(.f2x2) }
+        }
         /// The name plans report (`winograd_f4x3+matmul:…`): F(m, 3) in the 1-D notation.
         package var kernelName: String { self == .f2x2 ? "winograd_f2x3" : "winograd_f4x3" }
         package var description: String { self == .f2x2 ? "F(2×2, 3×3)" : "F(4×4, 3×3)" }

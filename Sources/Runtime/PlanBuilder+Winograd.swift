@@ -61,14 +61,11 @@ enum WinogradChoice {
         first >= confirmable && second >= confirmable && (first + second) / 2 >= margin
     }
 
-    /// What is raced on an `height × width` map: both schedules of F(2×2, 3×3), and of F(4×4, 3×3) where its tiles
-    /// take fewer products (`36⌈H/4⌉⌈W/4⌉ < 16⌈H/2⌉⌈W/2⌉`; not on 1×1 or 2×2 maps, where its tiles are mostly padding),
-    /// each with every kind of products `raced` here.
+    /// What is raced on an `height × width` map: both schedules of each variant worth racing there
+    /// (`Variant.worthRacing`), each with every kind of products `raced` here.
     static func candidates(height: Int, width: Int, products raced: [WinogradConv3x3.Products] = WinogradConv3x3.Products.raced)
         -> [Configuration] {
-        let products = { (v: WinogradConv3x3.Variant) in v.planes * v.tiles(height: height, width: width) }
-        let variants = WinogradConv3x3.Variant.allCases.filter { $0 == .f2x2 || products($0) < products(.f2x2) }
-        return variants.flatMap { v in
+        WinogradConv3x3.Variant.worthRacing(height: height, width: width).flatMap { v in
             [WinogradConv3x3.Schedule.chunked(tiles: nil), .whole].flatMap { s in raced.map { Configuration(v, s, products: $0) } }
         }
     }

@@ -75,13 +75,6 @@ struct TrainingWinogradTests {
         }
     }
 
-    /// What races: F(4×4, 3×3) only where its tiles take fewer products than F(2×2, 3×3)'s.
-    @Test func candidates() {
-        #expect(TrainingWinograd.candidates(height: 2, width: 2) == [.f2x2])
-        #expect(TrainingWinograd.candidates(height: 16, width: 16) == [.f2x2, .f4x4])
-        #expect(TrainingWinograd.candidates(height: 7, width: 7) == [.f2x2, .f4x4])
-    }
-
     /// `PNEUMO_TRAINING_WINOGRAD` forces a variant or direct; anything else leaves it to the races.
     @Test func environmentChoice() {
         #expect(TrainingWinograd.choice("off") == .some(nil))
