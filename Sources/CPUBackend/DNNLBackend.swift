@@ -6,7 +6,8 @@ import CDNNL
 ///
 /// Weights stay plain (`[K, C/g, kH, kW]`) in the parameter store and are reordered into each
 /// primitive's preferred blocked layout per call. Where oneDNN rejects a configuration, the op falls
-/// back to `ReferenceBackend` (correct, slow), so every graph the IR accepts still runs.
+/// back to `ReferenceBackend` (correct, slow), so every graph the IR accepts still runs. A 3×3 stride-1 convolution's
+/// forward pass and input gradient may run on Winograd instead, where its race finds that faster (`TrainingWinograd`).
 public struct DNNLBackend: Backend {
     let ctx: DNNLContext
     let fallback = ReferenceBackend()

@@ -30,7 +30,8 @@ public enum DNNLConvBenchmark {
             }
             return times.sorted()[times.count / 2]
         }
-        let ours = try median { _ = try backend.conv2d(src, weight: weight, bias: bias, a) }
+        // oneDNN's path through the backend (no training Winograd, which `bench conv --winograd` times).
+        let ours = try median { _ = try backend.conv2d(src, weight: weight, bias: bias, a, fused: []) }
 
         // oneDNN alone: everything prepared outside the timed loop.
         let d = try backend.convDescs(x.shape, weight.shape, outShape, a, bias: bias != nil)

@@ -124,12 +124,11 @@ enum TrainingWinograd {
                                        bias: bias.map { UnsafePointer($0.rawPointer.assumingMemoryBound(to: Float.self)) }, variant: variant,
                                        ctx: ctx)
         let workspace = spare(conv.workspaceBytes)
+        defer { recycle(packed); recycle(workspace) }
         let out = Tensor(uninitialized: [n, k, h, w], layout: .channelsLast)
         try conv.run(input: input.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
                      residual: nil, workspace: try conv.bind(workspace: workspace.pointer))
         withExtendedLifetime((input, bias)) {}
-        recycle(packed)
-        recycle(workspace)
         return out
     }
 
