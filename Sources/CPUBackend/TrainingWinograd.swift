@@ -117,36 +117,28 @@ enum TrainingWinograd {
         let input = x.converted(to: .channelsLast)
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let packed = weight.withUnsafeBufferPointer {
-            packedWeights($0.baseAddress!, outChannels: k, inChannels: c, variant: variant, flipped: direction == .inputGradient,
-                          into: spare(variant.planes * k * c * 4))
+            packedWeights($0.baseAddress!, outChannels: k, inChannels: c, variant: variant, flipped: direction == .inputGradient)
         }
         let conv = try WinogradConv3x3(batch: n, height: h, width: w, inChannels: c, outChannels: k, packedWeights: packed,
                                        bias: bias.map { UnsafePointer($0.rawPointer.assumingMemoryBound(to: Float.self)) }, variant: variant,
                                        ctx: ctx)
-        let workspace = spare(conv.workspaceBytes)
-        defer { recycle(packed); recycle(workspace) }
+        let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
         let out = Tensor(uninitialized: [n, k, h, w], layout: .channelsLast)
         try conv.run(input: input.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
                      residual: nil, workspace: try conv.bind(workspace: workspace.pointer))
-        withExtendedLifetime((input, bias)) {}
+        withExtendedLifetime((input, bias, packed, workspace)) {}
         return out
     }
-
-    /// Buffers of earlier calls, by size: the weights are packed anew at every step, into memory mapped already.
-    private static let spares = Mutex<[Int: [AlignedBuffer]]>([:])
-    private static func spare(_ bytes: Int) -> AlignedBuffer { spares.withLock { $0[bytes]?.popLast() } ?? AlignedBuffer(byteCount: bytes) }
-    private static func recycle(_ buffer: AlignedBuffer) { spares.withLock { $0[buffer.byteCount, default: []].append(buffer) } }
 
     /// `G g Gᵀ` of every 3×3 kernel, in float, laid out as our products read them (`[plane][K/16][C][16]`,
     /// `WinogradConv3x3.packedForStreaming`). `weight` is `[K, C, 3, 3]`; `flipped`: it is the forward weight `[C, K, 3, 3]`
     /// and the kernel for output channel `o` and input channel `i` is its `[i][o]` kernel turned by 180°, as the input
     /// gradient convolves with. Sixteen output channels at a time, one per vector lane; over the team by blocks of 16.
     static func packedWeights(_ weight: UnsafePointer<Float>, outChannels k: Int, inChannels c: Int,
-                              variant: WinogradConv3x3.Variant, flipped: Bool, into packed: AlignedBuffer? = nil) -> AlignedBuffer {
+                              variant: WinogradConv3x3.Variant, flipped: Bool) -> AlignedBuffer {
         let n = variant.inputTile, planes = variant.planes, blocks = k / 16
         let g = (variant == .f2x2 ? WinogradF2x2.g : WinogradF4x4.g).map(Float.init)
-        let packed = packed ?? AlignedBuffer(byteCount: planes * k * c * 4)
-        precondition(packed.byteCount >= planes * k * c * 4)
+        let packed = AlignedBuffer(byteCount: planes * k * c * 4)   // reused from `BufferPool` from the second step on
         let (src, dst) = (SendablePointer(weight), SendablePointer(packed.pointer.assumingMemoryBound(to: Float.self)))
         // Lane `o` of tap `t` lies at `base + o · laneStride + t · tapStride` of the source.
         let (laneStride, tapStride) = flipped ? (9, -1) : (c * 9, 1)
