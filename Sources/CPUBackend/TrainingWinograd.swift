@@ -1,4 +1,3 @@
-import CDNNL
 import Foundation
 import GraphCore
 import Synchronization
@@ -14,6 +13,8 @@ import Synchronization
 /// taken when at least `margin`× as fast. The batch size is not part of the shape: the work per image is, and a
 /// decision made on the training batch holds for validation's larger batches (which would otherwise race again, at a
 /// few seconds a shape on the spec's 224 px maps). Calls of fewer than `minimumMACs` multiply-adds stay direct untimed.
+/// On ResNet-18's 64 px maps the race overstated Winograd, and whole steps came out level (bench/README, "Winograd in
+/// the training step"); on the spec's 224 px maps they were clearly shorter.
 /// `PNEUMO_TRAINING_WINOGRAD=off|f2x2|f4x4` forces the choice wherever the shape allows it (tests, benchmarks).
 enum TrainingWinograd {
     enum Direction { case forward, inputGradient }
@@ -21,7 +22,7 @@ enum TrainingWinograd {
     /// What a shape and direction run: nil for oneDNN's direct convolution.
     typealias Choice = WinogradConv3x3.Variant?
 
-    /// Below this, a race costs more than Winograd could save over a run, and direct keeps oneDNN's exact results.
+    /// Below this, a race costs more than Winograd could save over a run, and small shapes keep oneDNN's results.
     static let minimumMACs = 1 << 25
     /// Winograd must beat direct by this factor in its race: a shared machine's timing noise is 5–10%.
     static let margin = 1.1
