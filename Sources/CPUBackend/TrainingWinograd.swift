@@ -11,8 +11,8 @@ import Synchronization
 ///
 /// Per shape and direction, once per process: direct against each variant on the first call's own tensors, Winograd
 /// taken when at least `margin`× as fast. The batch size is not part of the shape: the work per image is, and a
-/// decision made on the training batch holds for validation's larger batches (which would otherwise race again, at a
-/// few seconds a shape on the spec's 224 px maps). Calls of fewer than `minimumMACs` multiply-adds stay direct untimed.
+/// decision made on the training batch holds for validation's larger batches, which would otherwise race every shape
+/// again. Calls of fewer than `minimumMACs` multiply-adds stay direct untimed.
 /// On ResNet-18's 64 px maps the race overstated Winograd, and whole steps came out level (bench/README, "Winograd in
 /// the training step"); on the spec's 224 px maps they were clearly shorter.
 /// `PNEUMO_TRAINING_WINOGRAD=off|f2x2|f4x4` forces the choice wherever the shape allows it (tests, benchmarks).
@@ -24,7 +24,7 @@ enum TrainingWinograd {
 
     /// Below this, a race costs more than Winograd could save over a run, and small shapes keep oneDNN's results.
     static let minimumMACs = 1 << 25
-    /// Winograd must beat direct by this factor in its race: a shared machine's timing noise is 5–10%.
+    /// Winograd must beat direct by this factor in its race, above the timing noise of a shared machine.
     static let margin = 1.1
 
     private static let decisions = Mutex<[String: Choice]>([:])
