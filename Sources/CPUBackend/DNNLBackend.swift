@@ -7,7 +7,7 @@ import CDNNL
 /// Weights stay plain (`[K, C/g, kH, kW]`) in the parameter store and are reordered into each
 /// primitive's preferred blocked layout per call. Where oneDNN rejects a configuration, the op falls
 /// back to `ReferenceBackend` (correct, slow), so every graph the IR accepts still runs. A 3×3 stride-1 convolution's
-/// forward pass and input gradient may run on Winograd instead, where its race finds that faster (`TrainingWinograd`).
+/// forward pass and both gradients may run on Winograd instead, where its race finds that faster (`TrainingWinograd`).
 public struct DNNLBackend: Backend {
     let ctx: DNNLContext
     let fallback = ReferenceBackend()
@@ -112,9 +112,19 @@ public struct DNNLBackend: Backend {
         else { return try fallback.conv2dBackward(gradOut, x: x, weight: weight, hasBias: hasBias, a, needInput: needInput) }
         let (src, gOut) = (channelsLast(x), channelsLast(gradOut))
         let dx = needInput ? try inputGradient(gOut, weight: weight, inputShape: x.shape, d, a, key: key, hint: hint) : nil
-        if ConvWeightGradient.applies(x: x.shape, weight: weight.shape, a) {
-            let (dw, db) = try ConvWeightGradient.compute(gradOut: gOut, x: src, weight: weight.shape, a, hasBias: hasBias)
-            return (dx, dw, db)
+        let direct = { try self.weightGradient(gOut, x: src, weight: weight, hasBias: hasBias, d, a, key: key, hint: hint) }
+        let winograd = TrainingWinograd.applies(input: x.shape, weight: weight.shape, a)
+            ? try TrainingWinograd.weightGradient(gOut, x: src, hasBias: hasBias, direct: direct) : nil
+        let (dw, db) = try winograd ?? direct()
+        return (dx, dw, db)
+    }
+
+    /// A convolution's weight (and bias) gradient off the Winograd path: GEMMs over the batch where `ConvWeightGradient`
+    /// takes the shape, else oneDNN's backward-weights. `src` and `gOut` channels last.
+    func weightGradient(_ gOut: Tensor, x src: Tensor, weight: Tensor, hasBias: Bool, _ d: ConvDescs, _ a: Conv2dAttributes,
+                        key: String, hint: Primitive) throws -> (Tensor, Tensor?) {
+        if ConvWeightGradient.applies(x: src.shape, weight: weight.shape, a) {
+            return try ConvWeightGradient.compute(gradOut: gOut, x: src, weight: weight.shape, a, hasBias: hasBias)
         }
         let p = try ctx.primitive("conv_bwd_weights|" + key) {
             var pd: dnnl_primitive_desc_t?
@@ -142,7 +152,7 @@ public struct DNNLBackend: Backend {
             dw = Tensor.wrapping(buffer, shape: weight.shape, layout: .rowMajor)
         }
         withExtendedLifetime((src, gOut)) {}
-        return (dx, dw, db)
+        return (dw, db)
     }
 
     /// A convolution's input gradient: on Winograd where `TrainingWinograd` takes the shape, else oneDNN's backward-data.

@@ -2,14 +2,14 @@ import Foundation
 import GraphCore
 import Synchronization
 
-/// Winograd for the training step's 3×3 stride-1 convolutions: the forward pass, and the input gradient, itself a 3×3
-/// stride-1 convolution (of the output gradient, with the weights flipped and transposed). oneDNN 3.x has no float
-/// Winograd on the CPU; `WinogradConv3x3` with our products does 2.25× (F(2×2, 3×3)) or 4× (F(4×4, 3×3)) fewer
+/// Winograd for the training step's 3×3 stride-1 convolutions: the forward pass; the input gradient, itself a 3×3
+/// stride-1 convolution (of the output gradient, with the weights flipped and transposed); and the weight gradient, the
+/// forward's transpose (`WinogradWeightGradient`). oneDNN 3.x has no float Winograd on the CPU; `WinogradConv3x3` with our products does 2.25× (F(2×2, 3×3)) or 4× (F(4×4, 3×3)) fewer
 /// multiplications. The weights change at every step, so every call transforms them again (`packedWeights`, straight
 /// into the products' layout); each shape's race counts that cost, and where the weights outweigh the activations
 /// (late layers at small maps) direct wins it.
 ///
-/// Per shape and direction, once per process: direct against each variant on the first call's own tensors, Winograd
+/// Per shape and direction (forward, input or weight gradient), once per process: direct against each variant on the first call's own tensors, Winograd
 /// taken when at least `margin`× as fast. The batch size is not part of the shape: the work per image is, and a
 /// decision made on the training batch holds for validation's larger batches, which would otherwise race every shape
 /// again. Calls of fewer than `minimumMACs` multiply-adds stay direct untimed.
@@ -62,32 +62,44 @@ enum TrainingWinograd {
                          direct: () throws -> Tensor) throws -> Tensor? {
         let (k, c) = direction == .forward ? (weight.shape[0], weight.shape[1]) : (weight.shape[1], weight.shape[0])
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
-        let variant: Choice
-        if let forced {
-            variant = forced
-        } else if n * h * w * c * k * 9 < minimumMACs {
-            variant = nil
-        } else {
-            let key = "\(direction)|\(c)|\(k)|\(h)|\(w)|\(DNNLContext.threadCount)"
-            if let decided = decisions.withLock({ $0[key] }) {
-                variant = decided
-            } else {
-                variant = try race(WinogradConv3x3.Variant.worthRacing(height: h, width: w), direct: direct) { v in
-                    try run(x, weight: weight, bias: bias, direction, variant: v, ctx: ctx)
-                }
-                decisions.withLock { $0[key] = variant }
-                if ProcessInfo.processInfo.environment["PNEUMO_WINOGRAD_VERBOSE"] != nil {
-                    FileHandle.standardError.write(Data("winograd training \(key): \(variant.map { "\($0)" } ?? "direct")\n".utf8))
-                }
-            }
+        let variant = try choice(for: "\(direction)", n: n, c: c, k: k, h: h, w: w, direct: direct) { v in
+            try run(x, weight: weight, bias: bias, direction, variant: v, ctx: ctx)
         }
         return try variant.map { try run(x, weight: weight, bias: bias, direction, variant: $0, ctx: ctx) }
     }
 
+    /// The weight gradient `(dW, dB)` of such a convolution on Winograd (`WinogradWeightGradient`) where this shape's
+    /// choice is Winograd; nil where it is direct. `x` and `gradOut` are channels last; `direct` computes the same on
+    /// the backend's own path, for the race.
+    static func weightGradient(_ gradOut: Tensor, x: Tensor, hasBias: Bool,
+                               direct: () throws -> (Tensor, Tensor?)) throws -> (Tensor, Tensor?)? {
+        let (n, c, h, w, k) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], gradOut.shape[1])
+        let variant = try choice(for: "weightGradient", n: n, c: c, k: k, h: h, w: w, direct: direct) { v in
+            try WinogradWeightGradient.compute(gradOut: gradOut, x: x, variant: v, hasBias: hasBias)
+        }
+        return try variant.map { try WinogradWeightGradient.compute(gradOut: gradOut, x: x, variant: $0, hasBias: hasBias) }
+    }
+
+    /// What a call of `kind` with these sizes runs: forced, direct below `minimumMACs`, or this shape's decision, raced
+    /// on this call's tensors the first time the shape is seen.
+    private static func choice<R>(for kind: String, n: Int, c: Int, k: Int, h: Int, w: Int, direct: () throws -> R,
+                                  winograd: (WinogradConv3x3.Variant) throws -> R) throws -> Choice {
+        if let forced { return forced }
+        if n * h * w * c * k * 9 < minimumMACs { return nil }
+        let key = "\(kind)|\(c)|\(k)|\(h)|\(w)|\(DNNLContext.threadCount)"
+        if let decided = decisions.withLock({ $0[key] }) { return decided }
+        let variant = try race(WinogradConv3x3.Variant.worthRacing(height: h, width: w), direct: direct, winograd: winograd)
+        decisions.withLock { $0[key] = variant }
+        if ProcessInfo.processInfo.environment["PNEUMO_WINOGRAD_VERBOSE"] != nil {
+            FileHandle.standardError.write(Data("winograd training \(key): \(variant.map { "\($0)" } ?? "direct")\n".utf8))
+        }
+        return variant
+    }
+
     /// The fastest of `direct` and `candidates` (median of 3 alternating rounds after one untimed call of each): a
     /// candidate only when at least `margin`× as fast as direct.
-    private static func race(_ candidates: [WinogradConv3x3.Variant], direct: () throws -> Tensor,
-                             winograd: (WinogradConv3x3.Variant) throws -> Tensor) throws -> Choice {
+    private static func race<R>(_ candidates: [WinogradConv3x3.Variant], direct: () throws -> R,
+                                winograd: (WinogradConv3x3.Variant) throws -> R) throws -> Choice {
         // Entry 0 is direct, entry i the candidate i − 1.
         func call(_ i: Int) throws { _ = try i == 0 ? direct() : winograd(candidates[i - 1]) }
         let entries = 0...candidates.count

@@ -374,10 +374,14 @@ package final class WinogradConv3x3: @unchecked Sendable {
         (t / (tilesHigh * tilesWide), t / tilesWide % tilesHigh, t % tilesWide)
     }
 
+    /// `V[e][t - first][c] = (Bᵀ d B)[e]` for the tiles `r`.
     private func inputTransform(_ r: Range<Int>, first: Int, _ io: IO, _ v: UnsafeMutablePointer<Float>) {
+        // A switch, not an existential: each variant's transform specialized and inlined.
         switch variant {
-        case .f2x2: inputTransform(WinogradF2x2.self, r, first: first, io, v)
-        case .f4x4: inputTransform(WinogradF4x4.self, r, first: first, io, v)
+        case .f2x2: WinogradF2x2.transformInput(io.input, height: height, width: width, channels: inChannels, tiles: r, first: first,
+                                                planeStride: tilesPerChunk * inChannels, to: v)
+        case .f4x4: WinogradF4x4.transformInput(io.input, height: height, width: width, channels: inChannels, tiles: r, first: first,
+                                                planeStride: tilesPerChunk * inChannels, to: v)
         }
     }
 
@@ -385,38 +389,6 @@ package final class WinogradConv3x3: @unchecked Sendable {
         switch variant {
         case .f2x2: outputTransform(WinogradF2x2.self, r, first: first, io, m)
         case .f4x4: outputTransform(WinogradF4x4.self, r, first: first, io, m)
-        }
-    }
-
-    /// `V[e][t - first][c] = (Bᵀ d B)[e]` for the tiles `r`. Each tile reads its inputs through a table of
-    /// pixel pointers, a zero vector standing for those outside the map: edge tiles take the interior's path.
-    private func inputTransform<T: WinogradTransforms>(_: T.Type, _ r: Range<Int>, first: Int, _ io: IO, _ v: UnsafeMutablePointer<Float>) {
-        let (h, w, c) = (height, width, inChannels)
-        let m = T.outputTile, n = T.outputTile + 2
-        let planeStride = tilesPerChunk * c
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { zeros in
-            zeros.initialize(repeating: 0)
-            let zero = UnsafePointer(zeros.baseAddress!)
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: n * n) { pixels in
-                let d = pixels.baseAddress!
-                withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: n * n) { scratch in
-                    for t in r {
-                        let (img, i, j) = tile(t)
-                        let y0 = m * i - 1, x0 = m * j - 1
-                        for a in 0..<n {
-                            let y = y0 + a, row = io.input + (img * h + y) * w * c
-                            for b in 0..<n {
-                                let x = x0 + b
-                                d[a * n + b] = y >= 0 && y < h && x >= 0 && x < w ? row + x * c : zero
-                            }
-                        }
-                        let dst = v + (t - first) * c
-                        for cb in stride(from: 0, to: c, by: 16) {
-                            T.input(d, offset: cb, to: dst + cb, planeStride: planeStride, scratch: scratch.baseAddress!)
-                        }
-                    }
-                }
-            }
         }
     }
 

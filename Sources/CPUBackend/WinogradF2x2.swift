@@ -42,4 +42,22 @@ enum WinogradF2x2: WinogradTransforms {
             put(a, 0, y.0); put(a, 1, y.1)
         }
     }
+
+    /// `A y` of two values (`Aᵀ`'s columns): the transpose of `outputLine`.
+    @inline(__always) static func gradientLine(_ y0: S, _ y1: S) -> (S, S, S, S) {
+        (y0, y0 + y1, y0 - y1, -y1)
+    }
+
+    @inline(__always) static func outputGradient(_ d: UnsafePointer<UnsafePointer<Float>>, offset: Int, to dst: UnsafeMutablePointer<Float>,
+                                                 planeStride: Int, scratch s: UnsafeMutablePointer<S>) {
+        // s = y A (2×4), row by row; then Aᵀ s, column by column, into the planes.
+        for a in 0..<2 {
+            (s[4 * a], s[4 * a + 1], s[4 * a + 2], s[4 * a + 3]) = gradientLine(load(d[2 * a] + offset), load(d[2 * a + 1] + offset))
+        }
+        for b in 0..<4 {
+            let r = gradientLine(s[b], s[4 + b])
+            store(r.0, dst + b * planeStride); store(r.1, dst + (4 + b) * planeStride)
+            store(r.2, dst + (8 + b) * planeStride); store(r.3, dst + (12 + b) * planeStride)
+        }
+    }
 }

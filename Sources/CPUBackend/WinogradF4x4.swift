@@ -56,4 +56,25 @@ enum WinogradF4x4: WinogradTransforms {
             put(a, 0, y.0); put(a, 1, y.1); put(a, 2, y.2); put(a, 3, y.3)
         }
     }
+
+    /// `A y` of four values (`Aᵀ`'s columns), 10 operations: the transpose of `outputLine`.
+    @inline(__always) static func gradientLine(_ y0: S, _ y1: S, _ y2: S, _ y3: S) -> (S, S, S, S, S, S) {
+        let s02 = y0 + y2, s13 = y1 + y3, p = y0 + 4 * y2, q = 2 * y1 + 8 * y3
+        return (y0, s02 + s13, s02 - s13, p + q, p - q, y3)
+    }
+
+    @inline(__always) static func outputGradient(_ d: UnsafePointer<UnsafePointer<Float>>, offset: Int, to dst: UnsafeMutablePointer<Float>,
+                                                 planeStride: Int, scratch s: UnsafeMutablePointer<S>) {
+        // s = y A (4×6), row by row; then Aᵀ s, column by column, into the planes.
+        for a in 0..<4 {
+            let p = d + 4 * a
+            (s[6 * a], s[6 * a + 1], s[6 * a + 2], s[6 * a + 3], s[6 * a + 4], s[6 * a + 5]) =
+                gradientLine(load(p[0] + offset), load(p[1] + offset), load(p[2] + offset), load(p[3] + offset))
+        }
+        for b in 0..<6 {
+            let r = gradientLine(s[b], s[6 + b], s[12 + b], s[18 + b])
+            store(r.0, dst + b * planeStride); store(r.1, dst + (6 + b) * planeStride); store(r.2, dst + (12 + b) * planeStride)
+            store(r.3, dst + (18 + b) * planeStride); store(r.4, dst + (24 + b) * planeStride); store(r.5, dst + (30 + b) * planeStride)
+        }
+    }
 }

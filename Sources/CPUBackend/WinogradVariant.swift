@@ -45,6 +45,11 @@ protocol WinogradTransforms {
     /// `scratch`: `m·(m+2)` vectors.
     static func output(_ src: UnsafePointer<Float>, planeStride: Int, scratch: UnsafeMutablePointer<SIMD16<Float>>,
                        put: (Int, Int, SIMD16<Float>) -> Void)
+    /// `A y Aᵀ` of one output-gradient tile, the transpose of `output` (the weight gradient's transform): `y[a][b]` at
+    /// `d[a·m + b] + offset` (a zero vector outside the map); plane `e` of the result to `dst + e·planeStride`.
+    /// `scratch`: `m·(m+2)` vectors.
+    static func outputGradient(_ d: UnsafePointer<UnsafePointer<Float>>, offset: Int, to dst: UnsafeMutablePointer<Float>,
+                               planeStride: Int, scratch: UnsafeMutablePointer<SIMD16<Float>>)
 }
 
 extension WinogradTransforms {
@@ -54,5 +59,64 @@ extension WinogradTransforms {
 
     @inline(__always) static func store(_ value: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD16<Float>.self)
+    }
+}
+
+extension WinogradTransforms {
+    /// `V[e][t - first][c] = (Bᵀ d B)[e]` for the tiles `r` of an NHWC `height × width × channels` map, plane `e` at
+    /// `v + e·planeStride`. Each tile reads its inputs through a table of pixel pointers, a zero vector standing for
+    /// those outside the map: edge tiles take the interior's path.
+    static func transformInput(_ input: UnsafePointer<Float>, height h: Int, width w: Int, channels c: Int, tiles r: Range<Int>,
+                               first: Int, planeStride: Int, to v: UnsafeMutablePointer<Float>) {
+        forEachTile(input, height: h, width: w, channels: c, tiles: r, side: outputTile + 2, origin: -1) { t, d, scratch in
+            let dst = v + (t - first) * c
+            for cb in stride(from: 0, to: c, by: 16) {
+                Self.input(d, offset: cb, to: dst + cb, planeStride: planeStride, scratch: scratch)
+            }
+        }
+    }
+
+    /// `dM[e][t - first][k] = (A dY Aᵀ)[e]` for the tiles `r` of an NHWC output gradient (`height × width × channels`),
+    /// outputs outside the map reading as zeros.
+    static func transformOutputGradient(_ gradient: UnsafePointer<Float>, height h: Int, width w: Int, channels k: Int,
+                                        tiles r: Range<Int>, first: Int, planeStride: Int, to dm: UnsafeMutablePointer<Float>) {
+        forEachTile(gradient, height: h, width: w, channels: k, tiles: r, side: outputTile, origin: 0) { t, d, scratch in
+            let dst = dm + (t - first) * k
+            for kb in stride(from: 0, to: k, by: 16) {
+                outputGradient(d, offset: kb, to: dst + kb, planeStride: planeStride, scratch: scratch)
+            }
+        }
+    }
+
+    /// Calls `body(t, pixels, scratch)` for each tile `t` of `r`: `pixels[a·side + b]` points at pixel
+    /// `(m·i + origin + a, m·j + origin + b)` of the tile's image, or at a row of `channels` zeros outside the map;
+    /// `scratch` holds `(m+2)²` vectors.
+    @inline(__always) private static func forEachTile(
+        _ map: UnsafePointer<Float>, height h: Int, width w: Int, channels c: Int, tiles r: Range<Int>, side: Int, origin: Int,
+        _ body: (Int, UnsafePointer<UnsafePointer<Float>>, UnsafeMutablePointer<SIMD16<Float>>) -> Void
+    ) {
+        let m = outputTile, n = outputTile + 2
+        let tilesHigh = (h + m - 1) / m, tilesWide = (w + m - 1) / m
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { zeros in
+            zeros.initialize(repeating: 0)
+            let zero = UnsafePointer(zeros.baseAddress!)
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: side * side) { pixels in
+                let d = pixels.baseAddress!
+                withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: n * n) { scratch in
+                    for t in r {
+                        let (img, i, j) = (t / (tilesHigh * tilesWide), t / tilesWide % tilesHigh, t % tilesWide)
+                        let y0 = m * i + origin, x0 = m * j + origin
+                        for a in 0..<side {
+                            let y = y0 + a, row = map + (img * h + y) * w * c
+                            for b in 0..<side {
+                                let x = x0 + b
+                                d[a * side + b] = y >= 0 && y < h && x >= 0 && x < w ? row + x * c : zero
+                            }
+                        }
+                        body(t, d, scratch.baseAddress!)
+                    }
+                }
+            }
+        }
     }
 }

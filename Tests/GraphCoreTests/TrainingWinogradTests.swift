@@ -3,8 +3,8 @@ import Testing
 @testable import GraphCore
 import TestSupport
 
-/// Winograd in the training step (`TrainingWinograd`): the forward convolution and the input gradient against
-/// `ReferenceBackend`'s direct sums, and the float weight transform against the double one the runtime uses.
+/// Winograd in the training step (`TrainingWinograd`): the forward convolution, the input gradient and the weight
+/// gradient against `ReferenceBackend`'s direct sums, and the float weight transform against the double one the runtime uses.
 /// Tolerances: F(4×4, 3×3) adds ~1e-5 relative over a few hundred products (`WinogradTests`); 1e-4 absolute + 1e-3
 /// relative admits that, as in `CrossBackendTests`, while a wrong tap, a kernel not turned or a transposed weight is O(1).
 @Suite(.enabled(if: DNNLContext.shared != nil && TrainingWinograd.applies(input: [1, 16, 4, 4], weight: [16, 16, 3, 3], .init(padding: Pair(1)))))
@@ -31,6 +31,21 @@ struct TrainingWinogradTests {
         let dx = try TrainingWinograd.run(gy, weight: w, bias: nil, .inputGradient, variant: variant, ctx: ctx)
         let expected = try ReferenceBackend().conv2dBackward(gy, x: x, weight: w, hasBias: false, a, needInput: true)
         expectClose(dx, try #require(expected.input), Self.tolerance, "input gradient, \(variant)")
+    }
+
+    /// The weight gradient (and the bias's) as GEMMs over transformed tiles, on maps whose edge tiles are partly
+    /// outside, in one chunk of tiles and in chunks of at most 5 whose GEMMs accumulate.
+    @Test(arguments: variants) func weightGradientMatchesTheReference(_ variant: WinogradConv3x3.Variant) throws {
+        let a = Conv2dAttributes(padding: Pair(1))
+        let x = TestData.normal([2, 16, 9, 7], seed: 71), w = TestData.normal([32, 16, 3, 3], seed: 72, std: 0.3)
+        let gy = TestData.normal([2, 32, 9, 7], seed: 73)
+        let expected = try ReferenceBackend().conv2dBackward(gy, x: x, weight: w, hasBias: true, a, needInput: false)
+        for chunk in [nil, 5] {
+            let (dw, db) = try WinogradWeightGradient.compute(gradOut: gy.converted(to: .channelsLast), x: x.converted(to: .channelsLast),
+                                                              variant: variant, hasBias: true, chunkTiles: chunk)
+            expectClose(dw, expected.weight, Self.tolerance, "weight gradient, \(variant), chunks of \(chunk.map(String.init) ?? "all")")
+            expectClose(try #require(db), try #require(expected.bias), Self.tolerance, "bias gradient, \(variant)")
+        }
     }
 
     /// The float transform, straight into the products' layout, equals the runtime's transform in double, packed; the
@@ -72,6 +87,7 @@ struct TrainingWinogradTests {
             let got = try backend.conv2dBackward(gy, x: x, weight: w, hasBias: false, a, needInput: true)
             let expected = try reference.conv2dBackward(gy, x: x, weight: w, hasBias: false, a, needInput: true)
             expectClose(try #require(got.input), try #require(expected.input), Self.tolerance, "input gradient \(xs)")
+            expectClose(got.weight, expected.weight, Self.tolerance, "weight gradient \(xs)")
         }
     }
 
