@@ -10,9 +10,10 @@ import GraphCore
 /// the sum over tiles one GEMM per plane: `dU[e] (K × C) = dMᵀ[e] · V[e]`, `dM = A dy Aᵀ` (`outputGradient`). That is
 /// `(m+2)²` multiplies per channel pair and tile instead of `9m²`, as in the forward pass.
 ///
-/// Tiles go in equal chunks of at most `defaultChunkBytes` of `V` and `dM` together, so that each chunk's transforms are
-/// still in the cache when its GEMMs read them; the planes' GEMMs (`dnnl_sgemm`, one thread each) are spread over the
-/// team and accumulate over the chunks.
+/// Tiles go in equal chunks of at most `defaultChunkBytes` of `V` and `dM` together (or of `dU`'s size, where that is
+/// larger), so that each chunk's transforms are still in the cache when its GEMMs read them; the planes' GEMMs
+/// (`dnnl_sgemm`, one thread each) are spread over the team and accumulate over the chunks. `Gᵀ dU G` is a GEMM too,
+/// by `Gᵀ ⊗ Gᵀ`.
 enum WinogradWeightGradient {
     /// Bytes of `V` and `dM` per chunk of tiles, at most: within the L3 of the machines measured.
     static let defaultChunkBytes = 8 << 20
@@ -28,7 +29,9 @@ enum WinogradWeightGradient {
         let planes = variant.planes
         let tiles = n * variant.tiles(height: h, width: w)
         // Equal chunks: a short last one would be GEMMs too thin to run at speed.
-        let most = max(1, chunkTiles ?? defaultChunkBytes / (planes * (c + k) * 4))
+        // Each chunk's GEMMs read and write all of dU, so a chunk holds at least as many bytes as dU (one chunk for
+        // the late layers, whose dU is the largest and whose tiles are few).
+        let most = max(1, chunkTiles ?? max(defaultChunkBytes, planes * k * c * 4) / (planes * (c + k) * 4))
         let chunks = max(1, (tiles + most - 1) / most)
         let chunk = max(1, (tiles + chunks - 1) / chunks)
         let v = AlignedBuffer(byteCount: planes * chunk * c * 4), dm = AlignedBuffer(byteCount: planes * chunk * k * 4)
@@ -65,13 +68,16 @@ enum WinogradWeightGradient {
             if !ok { throw EngineError.backend("conv2d weight gradient (winograd)", "dnnl_sgemm failed") }
         }
         var dw = Tensor(uninitialized: [k, c, 3, 3])
-        dw.withUnsafeMutableBufferPointer { dst in
+        let ok = try dw.withUnsafeMutableBufferPointer { dst in
             let out = SendablePointer(dst.baseAddress!)
-            _ = OpenMPParallel.all(count: k, minimumPerThread: max(1, 4096 / c)) { r in
-                weights(dup.pointer, channels: r, inChannels: c, outChannels: k, variant: variant, to: out.pointer)
-                return true
+            let kronecker = kroneckerG(variant)
+            return kronecker.withUnsafeBufferPointer { t in
+                OpenMPParallel.all(count: k, minimumPerThread: max(1, 4096 / c)) { r in
+                    weights(dup.pointer, t.baseAddress!, channels: r, inChannels: c, outChannels: k, planes: planes, to: out.pointer)
+                }
             }
         }
+        if !ok { throw EngineError.backend("conv2d weight gradient (winograd)", "dnnl_sgemm failed") }
         var db: Tensor?
         if hasBias {
             var sums = Tensor(zeros: [k])
@@ -82,36 +88,26 @@ enum WinogradWeightGradient {
         return (dw, db)
     }
 
-    /// `dW[k][c] = Gᵀ dU[k][c] G` (3 × 3 from `(m+2) × (m+2)`) for the output channels `channels`, from `du`
-    /// (`[P][K][C]`) into `dw` (`[K][C][3][3]`); sixteen input channels at a time, one per vector lane.
-    private static func weights(_ du: UnsafePointer<Float>, channels: Range<Int>, inChannels c: Int, outChannels k: Int,
-                                variant: WinogradConv3x3.Variant, to dw: UnsafeMutablePointer<Float>) {
+    /// `Gᵀ ⊗ Gᵀ`, `9 × (m+2)²` row-major: row `3i + j`, column `(m+2)a + b` is `G[a][i] · G[b][j]`, so that row `3i + j`
+    /// times a plane-major `dU` is `(Gᵀ dU G)[i][j]`. Made in double, rounded once.
+    static func kroneckerG(_ variant: WinogradConv3x3.Variant) -> [Float] {
+        let g = variant == .f2x2 ? WinogradF2x2.g : WinogradF4x4.g
         let n = variant.inputTile
-        let g = (variant == .f2x2 ? WinogradF2x2.g : WinogradF4x4.g).map(Float.init)
-        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 3 * n) { buffer in
-            let gu = buffer.baseAddress!
+        return (0..<9).flatMap { ij in (0..<(n * n)).map { ab in Float(g[ab / n * 3 + ij / 3] * g[ab % n * 3 + ij % 3]) } }
+    }
+
+    /// `dW[k][c] = Gᵀ dU[k][c] G` for the output channels `channels`, from `du` (`[P][K][C]`) into `dw` (`[K][C][3][3]`):
+    /// per output channel a GEMM `(9 × P) · (P × C)` by `kronecker` into `[3][3][C]`, then turned to `[C][3][3]`.
+    private static func weights(_ du: UnsafePointer<Float>, _ kronecker: UnsafePointer<Float>, channels: Range<Int>, inChannels c: Int,
+                                outChannels k: Int, planes: Int, to dw: UnsafeMutablePointer<Float>) -> Bool {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 9 * c) { buffer in
+            let taps = buffer.baseAddress!
             for ko in channels {
-                for cb in stride(from: 0, to: c, by: 16) {
-                    let plane = { (e: Int) in UnsafeRawPointer(du + (e * k + ko) * c + cb).load(as: SIMD16<Float>.self) }
-                    // Gᵀ dU (3 × n), then (Gᵀ dU) G (3 × 3).
-                    for i in 0..<3 {
-                        for b in 0..<n {
-                            var s = SIMD16<Float>(repeating: 0)
-                            for a in 0..<n { s += g[a * 3 + i] * plane(a * n + b) }
-                            gu[i * n + b] = s
-                        }
-                    }
-                    for i in 0..<3 {
-                        for j in 0..<3 {
-                            var s = SIMD16<Float>(repeating: 0)
-                            for b in 0..<n { s += gu[i * n + b] * g[b * 3 + j] }
-                            // Lane l is input channel cb + l: its 3×3 kernel lies 9 floats after the previous one's.
-                            let out = dw + (ko * c + cb) * 9 + i * 3 + j
-                            for l in 0..<16 { out[l * 9] = s[l] }
-                        }
-                    }
-                }
+                guard dnnl_sgemm(78, 78, 9, Int64(c), Int64(planes), 1, kronecker, Int64(planes), du + ko * c, Int64(k * c), 0,
+                                 taps, Int64(c)) == dnnl_success else { return false }
+                pneumo_ohwi_to_oihw(taps, Int32(c), 9, 0, 1, dw + ko * c * 9)
             }
+            return true
         }
     }
 }
