@@ -16,7 +16,9 @@ import CKernels
 ///
 /// Tiles go in chunks of `Tc`: `.chunked` gives each OpenMP thread whole chunks (transform, matmul on its
 /// own stream, transform) so that `V` and `M` stay in its cache; `.whole` runs each pass over all tiles
-/// on the whole team. The transforms are the variant's (`WinogradF2x2`, `WinogradF4x4`); all else is shared.
+/// on the whole team. The transforms are the variant's: our C build of them (`winograd_transforms.c`) at the CPU's vector
+/// width where our kernels run (`KernelISA.best`), else the Swift code of `WinogradF2x2` and `WinogradF4x4` (Swift's
+/// vectors are built for the baseline x86-64); all else is shared.
 package final class WinogradConv3x3: @unchecked Sendable {
     package enum Schedule: Sendable, Equatable, CustomStringConvertible {
         /// Chunks of `tiles` tiles (nil: about 256 KiB of `V` per chunk), each on one thread.
@@ -386,6 +388,11 @@ package final class WinogradConv3x3: @unchecked Sendable {
     }
 
     private func outputTransform(_ r: Range<Int>, first: Int, _ io: IO, _ m: UnsafeMutablePointer<Float>) {
+        if let isa = KernelISA.best {   // our C build, at the CPU's vector width
+            return pneumo_winograd_output(isa.code, Int32(variant.outputTile), m, Int64(tilesPerChunk * outChannels), Int64(height),
+                                          Int64(width), Int64(outChannels), Int64(r.lowerBound), Int64(r.upperBound), Int64(first),
+                                          bias, io.residual, relu ? 1 : 0, io.output)
+        }
         switch variant {
         case .f2x2: outputTransform(WinogradF2x2.self, r, first: first, io, m)
         case .f4x4: outputTransform(WinogradF4x4.self, r, first: first, io, m)

@@ -1,3 +1,4 @@
+import CKernels
 import GraphCore
 extension WinogradConv3x3 {
     /// Which Winograd algorithm F(m×m, 3×3): `m×m` outputs per tile from an `(m+2)×(m+2)` input tile, by
@@ -30,8 +31,9 @@ extension WinogradConv3x3 {
     }
 }
 
-/// What differs between Winograd variants: the three transforms, as straight-line SIMD16 code over 16
-/// channels. Everything else (tiles, chunks, matmul, epilogue) is `WinogradConv3x3`'s.
+/// What differs between Winograd variants: the transforms, as straight-line SIMD16 code over 16 channels, which
+/// `winograd_transforms.c` repeats in C for AVX2 and AVX-512 (where our kernels run, those run instead). Everything else
+/// (tiles, chunks, matmul, epilogue) is `WinogradConv3x3`'s.
 protocol WinogradTransforms {
     /// `m`: the output tile's side; the input tile's is `m + 2`.
     static var outputTile: Int { get }
@@ -66,8 +68,13 @@ extension WinogradTransforms {
     /// `V[e][t - first][c] = (Bᵀ d B)[e]` for the tiles `r` of an NHWC `height × width × channels` map, plane `e` at
     /// `v + e·planeStride`. Each tile reads its inputs through a table of pixel pointers, a zero vector standing for
     /// those outside the map: edge tiles take the interior's path.
+    /// `isa`: our C build of it (`winograd_transforms.c`), at the CPU's vector width; nil: the Swift code here.
     static func transformInput(_ input: UnsafePointer<Float>, height h: Int, width w: Int, channels c: Int, tiles r: Range<Int>,
-                               first: Int, planeStride: Int, to v: UnsafeMutablePointer<Float>) {
+                               first: Int, planeStride: Int, to v: UnsafeMutablePointer<Float>, isa: KernelISA? = KernelISA.best) {
+        if let isa {
+            return pneumo_winograd_input(isa.code, Int32(outputTile), input, Int64(h), Int64(w), Int64(c), Int64(r.lowerBound),
+                                         Int64(r.upperBound), Int64(first), Int64(planeStride), v)
+        }
         forEachTile(input, height: h, width: w, channels: c, tiles: r, side: outputTile + 2, origin: -1) { t, d, scratch in
             let dst = v + (t - first) * c
             for cb in stride(from: 0, to: c, by: 16) {
@@ -77,9 +84,14 @@ extension WinogradTransforms {
     }
 
     /// `dM[e][t - first][k] = (A dY Aᵀ)[e]` for the tiles `r` of an NHWC output gradient (`height × width × channels`),
-    /// outputs outside the map reading as zeros.
+    /// outputs outside the map reading as zeros. `isa` as for `transformInput`.
     static func transformOutputGradient(_ gradient: UnsafePointer<Float>, height h: Int, width w: Int, channels k: Int,
-                                        tiles r: Range<Int>, first: Int, planeStride: Int, to dm: UnsafeMutablePointer<Float>) {
+                                        tiles r: Range<Int>, first: Int, planeStride: Int, to dm: UnsafeMutablePointer<Float>,
+                                        isa: KernelISA? = KernelISA.best) {
+        if let isa {
+            return pneumo_winograd_output_gradient(isa.code, Int32(outputTile), gradient, Int64(h), Int64(w), Int64(k),
+                                                   Int64(r.lowerBound), Int64(r.upperBound), Int64(first), Int64(planeStride), dm)
+        }
         forEachTile(gradient, height: h, width: w, channels: k, tiles: r, side: outputTile, origin: 0) { t, d, scratch in
             let dst = dm + (t - first) * k
             for kb in stride(from: 0, to: k, by: 16) {

@@ -9,3 +9,4 @@
 #include "resize_conv.h"
 #include "weight_scale_error.h"
 #include "conv_im2col.h"
+#include "winograd_transforms.h"
