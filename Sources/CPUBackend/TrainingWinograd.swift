@@ -4,15 +4,15 @@ import Synchronization
 
 /// Winograd for the training step's 3×3 stride-1 convolutions: the forward pass; the input gradient, itself a 3×3
 /// stride-1 convolution (of the output gradient, with the weights flipped and transposed); and the weight gradient, the
-/// forward's transpose (`WinogradWeightGradient`). oneDNN 3.x has no float Winograd on the CPU; `WinogradConv3x3` with our products does 2.25× (F(2×2, 3×3)) or 4× (F(4×4, 3×3)) fewer
-/// multiplications. The weights change at every step, so every call transforms them again (`packedWeights`, straight
-/// into the products' layout); each shape's race counts that cost, and where the weights outweigh the activations
-/// (late layers at small maps) direct wins it.
+/// forward's transpose (`WinogradWeightGradient`). oneDNN 3.x has no float Winograd on the CPU; `WinogradConv3x3` with
+/// our products does 2.25× (F(2×2, 3×3)) or 4× (F(4×4, 3×3)) fewer multiplications. The weights change at every step,
+/// so every call transforms them again (`packedWeights`, straight into the products' layout); each shape's race counts
+/// that cost, and where the weights outweigh the activations (late layers at small maps) direct wins it.
 ///
-/// Per shape and direction (forward, input or weight gradient), once per process: direct against each variant on the first call's own tensors, Winograd
-/// taken when at least `margin`× as fast. The batch size is not part of the shape: the work per image is, and a
-/// decision made on the training batch holds for validation's larger batches, which would otherwise race every shape
-/// again. Calls of fewer than `minimumMACs` multiply-adds stay direct untimed.
+/// Per shape and direction (forward, input or weight gradient), once per process: direct against each variant on the
+/// first call's own tensors, Winograd taken when at least `margin`× as fast. The batch size is not part of the shape:
+/// the work per image is, and a decision made on the training batch holds for validation's larger batches, which would
+/// otherwise race every shape again. Calls of fewer than `minimumMACs` multiply-adds stay direct untimed.
 /// On ResNet-18's 64 px maps the race overstated Winograd, and whole steps came out level (bench/README, "Winograd in
 /// the training step"); on the spec's 224 px maps they were clearly shorter.
 /// `PNEUMO_TRAINING_WINOGRAD=off|f2x2|f4x4` forces the choice wherever the shape allows it (tests, benchmarks).

@@ -46,13 +46,15 @@ enum WinogradWeightGradient {
             // Plane e of V at e · rows · C, of dM at e · rows · K: each plane one contiguous matrix.
             _ = OpenMPParallel.all(count: rows, minimumPerThread: 4) { r in
                 let r = (first + r.lowerBound)..<(first + r.upperBound)
+                func transform<T: WinogradTransforms>(_: T.Type) {
+                    T.transformInput(xp, height: h, width: w, channels: c, tiles: r, first: first, planeStride: rows * c,
+                                     to: vp.pointer)
+                    T.transformOutputGradient(dy, height: h, width: w, channels: k, tiles: r, first: first,
+                                              planeStride: rows * k, to: dmp.pointer)
+                }
                 switch variant {
-                case .f2x2:
-                    WinogradF2x2.transformInput(xp, height: h, width: w, channels: c, tiles: r, first: first, planeStride: rows * c, to: vp.pointer)
-                    WinogradF2x2.transformOutputGradient(dy, height: h, width: w, channels: k, tiles: r, first: first, planeStride: rows * k, to: dmp.pointer)
-                case .f4x4:
-                    WinogradF4x4.transformInput(xp, height: h, width: w, channels: c, tiles: r, first: first, planeStride: rows * c, to: vp.pointer)
-                    WinogradF4x4.transformOutputGradient(dy, height: h, width: w, channels: k, tiles: r, first: first, planeStride: rows * k, to: dmp.pointer)
+                case .f2x2: transform(WinogradF2x2.self)
+                case .f4x4: transform(WinogradF4x4.self)
                 }
                 return true
             }
@@ -68,7 +70,7 @@ enum WinogradWeightGradient {
             if !ok { throw EngineError.backend("conv2d weight gradient (winograd)", "dnnl_sgemm failed") }
         }
         var dw = Tensor(uninitialized: [k, c, 3, 3])
-        let ok = try dw.withUnsafeMutableBufferPointer { dst in
+        let ok = dw.withUnsafeMutableBufferPointer { dst in
             let out = SendablePointer(dst.baseAddress!)
             let kronecker = kroneckerG(variant)
             return kronecker.withUnsafeBufferPointer { t in

@@ -9,7 +9,8 @@ import TestSupport
 /// wrong plane, a wrong sign or a pixel read from outside the map is of the values' own size.
 struct WinogradTransformTests {
     static let isas = KernelISA.allCases.filter(\.isSupported)
-    static let cases: [(WinogradConv3x3.Variant, KernelISA)] = WinogradConv3x3.Variant.allCases.flatMap { v in isas.map { (v, $0) } }
+    static let cases: [(WinogradConv3x3.Variant, KernelISA)] =
+        WinogradConv3x3.Variant.allCases.flatMap { v in isas.map { (v, $0) } }
 
     @Test(arguments: cases) func cTransformsMatchSwift(_ variant: WinogradConv3x3.Variant, _ isa: KernelISA) throws {
         let (n, c, h, w) = (2, 32, 9, 7)
@@ -23,12 +24,16 @@ struct WinogradTransformTests {
                 var out = [Float](repeating: .nan, count: variant.planes * planeStride)
                 let p = x.rawPointer.assumingMemoryBound(to: Float.self)
                 out.withUnsafeMutableBufferPointer { o in
-                    switch (variant, transform) {
-                    case (.f2x2, "input"): WinogradF2x2.transformInput(p, height: h, width: w, channels: c, tiles: r, first: first, planeStride: planeStride, to: o.baseAddress!, isa: chosen)
-                    case (.f4x4, "input"): WinogradF4x4.transformInput(p, height: h, width: w, channels: c, tiles: r, first: first, planeStride: planeStride, to: o.baseAddress!, isa: chosen)
-                    case (.f2x2, _): WinogradF2x2.transformOutputGradient(p, height: h, width: w, channels: c, tiles: r, first: first, planeStride: planeStride, to: o.baseAddress!, isa: chosen)
-                    case (.f4x4, _): WinogradF4x4.transformOutputGradient(p, height: h, width: w, channels: c, tiles: r, first: first, planeStride: planeStride, to: o.baseAddress!, isa: chosen)
+                    func run<T: WinogradTransforms>(_: T.Type) {
+                        if transform == "input" {
+                            T.transformInput(p, height: h, width: w, channels: c, tiles: r, first: first, planeStride: planeStride,
+                                             to: o.baseAddress!, isa: chosen)
+                        } else {
+                            T.transformOutputGradient(p, height: h, width: w, channels: c, tiles: r, first: first,
+                                                      planeStride: planeStride, to: o.baseAddress!, isa: chosen)
+                        }
                     }
+                    variant == .f2x2 ? run(WinogradF2x2.self) : run(WinogradF4x4.self)
                 }
                 results.append(out)
             }
