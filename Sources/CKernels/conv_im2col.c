@@ -36,6 +36,13 @@ void pneumo_ohwi_to_oihw(const float *ohwi, int32_t in, int32_t kernelArea, int3
     }
 }
 
+void pneumo_taps_last(const float *tapsFirst, int64_t columns, int32_t kernelArea, int64_t first, int64_t end, float *tapsLast) {
+    // Reads kernelArea rows in step (each in order); writes in order.
+    for (int64_t i = first; i < end; i++) {
+        for (int32_t k = 0; k < kernelArea; k++) tapsLast[i * kernelArea + k] = tapsFirst[k * columns + i];
+    }
+}
+
 void pneumo_column_sums(const float *m, int64_t rows, int32_t columns, int32_t first, int32_t end, float *sums) {
     for (int64_t r = 0; r < rows; r++) {
         const float *row = m + r * columns;

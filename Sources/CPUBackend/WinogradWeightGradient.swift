@@ -12,8 +12,8 @@ import GraphCore
 ///
 /// Tiles go in equal chunks of at most `defaultChunkBytes` of `V` and `dM` together (or of `dU`'s size, where that is
 /// larger), so that each chunk's transforms are still in the cache when its GEMMs read them; the planes' GEMMs
-/// (`dnnl_sgemm`, one thread each) are spread over the team and accumulate over the chunks. `Gᵀ dU G` is a GEMM too,
-/// by `Gᵀ ⊗ Gᵀ`.
+/// (`dnnl_sgemm`, one thread each) are spread over the team and accumulate over the chunks. `Gᵀ dU G` is one GEMM too,
+/// by `Gᵀ ⊗ Gᵀ`, over every channel pair at once.
 enum WinogradWeightGradient {
     /// Bytes of `V` and `dM` per chunk of tiles, at most: within the L3 of the machines measured.
     static let defaultChunkBytes = 8 << 20
@@ -69,24 +69,27 @@ enum WinogradWeightGradient {
             }
             if !ok { throw EngineError.backend("conv2d weight gradient (winograd)", "dnnl_sgemm failed") }
         }
+        // dW tap by tap, [9][K·C] = (Gᵀ ⊗ Gᵀ) (9 × P) · dU (P × K·C): one GEMM on the team; then taps last.
+        let taps = AlignedBuffer(byteCount: 9 * k * c * 4)
+        let tp = SendablePointer(taps.pointer.assumingMemoryBound(to: Float.self))
+        let kronecker = kroneckerG(variant)
+        try check(dnnl_sgemm(78, 78, 9, Int64(k * c), Int64(planes), 1, kronecker, Int64(planes), dup.pointer, Int64(k * c), 0,
+                             tp.pointer, Int64(k * c)), "conv2d weight gradient (winograd, Gᵀ dU G)")
         var dw = Tensor(uninitialized: [k, c, 3, 3])
-        let ok = dw.withUnsafeMutableBufferPointer { dst in
+        dw.withUnsafeMutableBufferPointer { dst in
             let out = SendablePointer(dst.baseAddress!)
-            let kronecker = kroneckerG(variant)
-            return kronecker.withUnsafeBufferPointer { t in
-                OpenMPParallel.all(count: k, minimumPerThread: max(1, 4096 / c)) { r in
-                    weights(dup.pointer, t.baseAddress!, channels: r, inChannels: c, outChannels: k, planes: planes, to: out.pointer)
-                }
+            _ = OpenMPParallel.all(count: k * c, minimumPerThread: 1 << 14) { r in
+                pneumo_taps_last(tp.pointer, Int64(k * c), 9, Int64(r.lowerBound), Int64(r.upperBound), out.pointer)
+                return true
             }
         }
-        if !ok { throw EngineError.backend("conv2d weight gradient (winograd)", "dnnl_sgemm failed") }
         var db: Tensor?
         if hasBias {
             var sums = Tensor(zeros: [k])
             sums.withUnsafeMutableBufferPointer { s in pneumo_column_sums(dy, Int64(n * h * w), Int32(k), 0, Int32(k), s.baseAddress!) }
             db = sums
         }
-        withExtendedLifetime((x, gradOut, v, dm, du)) {}
+        withExtendedLifetime((x, gradOut, v, dm, du, taps)) {}
         return (dw, db)
     }
 
@@ -96,20 +99,5 @@ enum WinogradWeightGradient {
         let g = variant == .f2x2 ? WinogradF2x2.g : WinogradF4x4.g
         let n = variant.inputTile
         return (0..<9).flatMap { ij in (0..<(n * n)).map { ab in Float(g[ab / n * 3 + ij / 3] * g[ab % n * 3 + ij % 3]) } }
-    }
-
-    /// `dW[k][c] = Gᵀ dU[k][c] G` for the output channels `channels`, from `du` (`[P][K][C]`) into `dw` (`[K][C][3][3]`):
-    /// per output channel a GEMM `(9 × P) · (P × C)` by `kronecker` into `[3][3][C]`, then turned to `[C][3][3]`.
-    private static func weights(_ du: UnsafePointer<Float>, _ kronecker: UnsafePointer<Float>, channels: Range<Int>, inChannels c: Int,
-                                outChannels k: Int, planes: Int, to dw: UnsafeMutablePointer<Float>) -> Bool {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 9 * c) { buffer in
-            let taps = buffer.baseAddress!
-            for ko in channels {
-                guard dnnl_sgemm(78, 78, 9, Int64(c), Int64(planes), 1, kronecker, Int64(planes), du + ko * c, Int64(k * c), 0,
-                                 taps, Int64(c)) == dnnl_success else { return false }
-                pneumo_ohwi_to_oihw(taps, Int32(c), 9, 0, 1, dw + ko * c * 9)
-            }
-            return true
-        }
     }
 }

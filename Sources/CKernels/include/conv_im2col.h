@@ -20,6 +20,11 @@ void pneumo_im2col_nhwc(const float *x, const pneumo_conv_geometry *g, int64_t f
 // im2col matrix gives), written to `oihw` as [out][in][ky][kx], PyTorch's and ONNX's weight layout.
 void pneumo_ohwi_to_oihw(const float *ohwi, int32_t in, int32_t kernelArea, int32_t first, int32_t end, float *oihw);
 
+// Columns [first, end) of the `kernelArea × columns` row-major matrix `tapsFirst`, written to `tapsLast` as rows of
+// `kernelArea`: a weight gradient computed tap by tap ([ky][kx][out·in], a Winograd weight gradient's last GEMM) into
+// [out][in][ky][kx].
+void pneumo_taps_last(const float *tapsFirst, int64_t columns, int32_t kernelArea, int64_t first, int64_t end, float *tapsLast);
+
 // Columns [first, end) of Σ over `rows` rows of the row-major `rows × columns` matrix `m`, added into `sums` (a bias
 // gradient: the output gradient summed over every pixel of every image).
 void pneumo_column_sums(const float *m, int64_t rows, int32_t columns, int32_t first, int32_t end, float *sums);
