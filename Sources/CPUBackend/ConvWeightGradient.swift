@@ -83,13 +83,20 @@ enum ConvWeightGradient {
                 return true
             }
         }
-        var db: Tensor?
-        if hasBias {
-            var sums = Tensor(zeros: [out])
-            sums.withUnsafeMutableBufferPointer { s in pneumo_column_sums(dy, Int64(pixels), Int32(out), 0, Int32(out), s.baseAddress!) }
-            db = sums
-        }
+        let db = hasBias ? biasGradient(gradOut) : nil
         withExtendedLifetime((x, gradOut, col, ohwi)) {}
         return (dw, db)
+    }
+
+    /// A bias's gradient: the output gradient (`[N, K, H, W]`, channels last) summed over every pixel of every image.
+    static func biasGradient(_ gradOut: Tensor) -> Tensor {
+        precondition(gradOut.layout == .channelsLast)
+        let k = gradOut.shape[1], pixels = gradOut.shape[0] * gradOut.shape[2] * gradOut.shape[3]
+        var sums = Tensor(zeros: [k])
+        sums.withUnsafeMutableBufferPointer { s in
+            pneumo_column_sums(gradOut.rawPointer.assumingMemoryBound(to: Float.self), Int64(pixels), Int32(k), 0, Int32(k), s.baseAddress!)
+        }
+        withExtendedLifetime(gradOut) {}
+        return sums
     }
 }

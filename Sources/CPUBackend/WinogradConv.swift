@@ -17,7 +17,7 @@ import CKernels
 /// Tiles go in chunks of `Tc`: `.chunked` gives each OpenMP thread whole chunks (transform, matmul on its
 /// own stream, transform) so that `V` and `M` stay in its cache; `.whole` runs each pass over all tiles
 /// on the whole team. The transforms are the variant's: our C build of them (`winograd_transforms.c`) at the CPU's vector
-/// width where our kernels run (`KernelISA.best`), else the Swift code of `WinogradF2x2` and `WinogradF4x4` (Swift's
+/// width where our kernels run (`KernelISA.best`, `transforms`), else the Swift code of `WinogradF2x2` and `WinogradF4x4` (Swift's
 /// vectors are built for the baseline x86-64); all else is shared.
 package final class WinogradConv3x3: @unchecked Sendable {
     package enum Schedule: Sendable, Equatable, CustomStringConvertible {
@@ -87,6 +87,8 @@ package final class WinogradConv3x3: @unchecked Sendable {
     /// Bytes of the caller-provided workspace (`V`, `M` and the matmul's scratchpad, per slot).
     package let workspaceBytes: Int
     package let products: Products
+    /// Which build of the tile transforms runs: our C one for this ISA, or nil for the Swift one (`WinogradTransforms`).
+    package let transforms: KernelISA?
     /// oneDNN's matmul, with `products == .onednn`.
     package let matmul: Primitive?
     /// `U`: in the matmul's chosen layout, or packed `[P][K/16][C][16]` for our kernel.
@@ -112,17 +114,18 @@ package final class WinogradConv3x3: @unchecked Sendable {
     ///   - weight: `[K, C, 3, 3]` row-major (PyTorch's OIHW).
     ///   - bias: `[K]`, read at every call: it must outlive this object.
     ///   - products: what computes `V · U` (by default `Products.preferred`).
+    ///   - transforms: the C transforms' ISA, nil for the Swift ones (by default `KernelISA.best`; tests compare both).
     ///   - laidOut: where the transformed weights in the products' layout come from (a plan's shared cache): the
     ///     matmul's descriptor, or nil for our kernel's packing; by default `make()`.
     package init(batch: Int, height: Int, width: Int, inChannels: Int, outChannels: Int, weight: UnsafePointer<Float>,
                  bias: UnsafePointer<Float>?, relu: Bool, variant: Variant = .f2x2, schedule: Schedule = .chunked(tiles: nil),
-                 products: Products = .preferred, ctx: DNNLContext,
+                 products: Products = .preferred, transforms: KernelISA? = KernelISA.best, ctx: DNNLContext,
                  laidOut: (const_dnnl_memory_desc_t?, () throws -> AlignedBuffer) throws -> AlignedBuffer = { try $1() }) throws {
         guard inChannels % 16 == 0, outChannels % 16 == 0, batch > 0, height > 0, width > 0 else {
             throw EngineError.unsupported("winograd", "channels must be multiples of 16 and sizes positive; got N\(batch) C\(inChannels) K\(outChannels) \(height)×\(width)")
         }
         if let reason = products.unsupportedReason { throw EngineError.unsupported("winograd", reason) }
-        self.products = products
+        (self.products, self.transforms) = (products, transforms)
         (self.batch, self.height, self.width, self.inChannels, self.outChannels) = (batch, height, width, inChannels, outChannels)
         (self.variant, self.schedule, self.relu, self.bias, self.ctx) = (variant, schedule, relu, bias, ctx)
         let m = variant.outputTile, planes = variant.planes
@@ -381,14 +384,14 @@ package final class WinogradConv3x3: @unchecked Sendable {
         // A switch, not an existential: each variant's transform specialized and inlined.
         switch variant {
         case .f2x2: WinogradF2x2.transformInput(io.input, height: height, width: width, channels: inChannels, tiles: r, first: first,
-                                                planeStride: tilesPerChunk * inChannels, to: v)
+                                                planeStride: tilesPerChunk * inChannels, to: v, isa: transforms)
         case .f4x4: WinogradF4x4.transformInput(io.input, height: height, width: width, channels: inChannels, tiles: r, first: first,
-                                                planeStride: tilesPerChunk * inChannels, to: v)
+                                                planeStride: tilesPerChunk * inChannels, to: v, isa: transforms)
         }
     }
 
     private func outputTransform(_ r: Range<Int>, first: Int, _ io: IO, _ m: UnsafeMutablePointer<Float>) {
-        if let isa = KernelISA.best {   // our C build, at the CPU's vector width
+        if let isa = transforms {   // our C build, at the CPU's vector width
             return pneumo_winograd_output(isa.code, Int32(variant.outputTile), m, Int64(tilesPerChunk * outChannels), Int64(height),
                                           Int64(width), Int64(outChannels), Int64(r.lowerBound), Int64(r.upperBound), Int64(first),
                                           bias, io.residual, relu ? 1 : 0, io.output)

@@ -72,7 +72,7 @@ enum WinogradWeightGradient {
         // dW tap by tap, [9][K·C] = (Gᵀ ⊗ Gᵀ) (9 × P) · dU (P × K·C): one GEMM on the team; then taps last.
         let taps = AlignedBuffer(byteCount: 9 * k * c * 4)
         let tp = SendablePointer(taps.pointer.assumingMemoryBound(to: Float.self))
-        let kronecker = kroneckerG(variant)
+        let kronecker = variant == .f2x2 ? kroneckerF2x2 : kroneckerF4x4
         try check(dnnl_sgemm(78, 78, 9, Int64(k * c), Int64(planes), 1, kronecker, Int64(planes), dup.pointer, Int64(k * c), 0,
                              tp.pointer, Int64(k * c)), "conv2d weight gradient (winograd, Gᵀ dU G)")
         var dw = Tensor(uninitialized: [k, c, 3, 3])
@@ -83,12 +83,7 @@ enum WinogradWeightGradient {
                 return true
             }
         }
-        var db: Tensor?
-        if hasBias {
-            var sums = Tensor(zeros: [k])
-            sums.withUnsafeMutableBufferPointer { s in pneumo_column_sums(dy, Int64(n * h * w), Int32(k), 0, Int32(k), s.baseAddress!) }
-            db = sums
-        }
+        let db = hasBias ? ConvWeightGradient.biasGradient(gradOut) : nil
         withExtendedLifetime((x, gradOut, v, dm, du, taps)) {}
         return (dw, db)
     }
@@ -100,4 +95,6 @@ enum WinogradWeightGradient {
         let n = variant.inputTile
         return (0..<9).flatMap { ij in (0..<(n * n)).map { ab in Float(g[ab / n * 3 + ij / 3] * g[ab % n * 3 + ij % 3]) } }
     }
+
+    private static let kroneckerF2x2 = kroneckerG(.f2x2), kroneckerF4x4 = kroneckerG(.f4x4)
 }

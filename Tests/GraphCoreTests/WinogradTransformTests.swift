@@ -45,4 +45,33 @@ struct WinogradTransformTests {
             #expect(worst <= 1e-6 * largest, "\(transform), \(variant), \(isa): off by \(worst) of \(largest)")
         }
     }
+
+    /// A whole Winograd convolution, bias, residual and ReLU included, with the C transforms against the same with the
+    /// Swift ones (the fallback for CPUs without AVX2, which nothing else runs on a CPU with it).
+    @Test(arguments: cases) func convolutionWithCTransformsMatchesSwift(_ variant: WinogradConv3x3.Variant, _ isa: KernelISA) throws {
+        let ctx = try #require(DNNLContext.shared)
+        let (n, c, k, h, w) = (2, 16, 32, 9, 7)
+        let x = TestData.normal([n, c, h, w], seed: 91).converted(to: .channelsLast)
+        let weight = TestData.normal([k, c, 3, 3], seed: 92, std: 0.3), bias = TestData.normal([k], seed: 93)
+        let residual = TestData.normal([n, k, h, w], seed: 94).converted(to: .channelsLast)
+        var outputs: [[Float]] = []
+        for transforms in [nil, isa] {
+            let conv = try weight.withUnsafeBufferPointer { wp in
+                try WinogradConv3x3(batch: n, height: h, width: w, inChannels: c, outChannels: k, weight: wp.baseAddress!,
+                                    bias: UnsafePointer(bias.rawPointer.assumingMemoryBound(to: Float.self)), relu: true,
+                                    variant: variant, products: .onednn, transforms: transforms, ctx: ctx)
+            }
+            let workspace = AlignedBuffer(byteCount: conv.workspaceBytes)
+            let out = Tensor(uninitialized: [n, k, h, w], layout: .channelsLast)
+            try conv.run(input: x.rawPointer.assumingMemoryBound(to: Float.self), output: out.rawPointer.assumingMemoryBound(to: Float.self),
+                         residual: residual.rawPointer.assumingMemoryBound(to: Float.self),
+                         workspace: try conv.bind(workspace: workspace.pointer))
+            withExtendedLifetime((x, bias, residual, workspace)) {}
+            outputs.append(out.scalars)
+        }
+        let largest = outputs[0].map(abs).max()!
+        let worst = zip(outputs[0], outputs[1]).map { abs($0 - $1) }.max()!
+        #expect(outputs[0].contains { $0 == 0 } && outputs[0].contains { $0 > 0 }, "ReLU cut some outputs and kept others")
+        #expect(worst <= 1e-6 * largest, "convolution, \(variant), \(isa): off by \(worst) of \(largest)")
+    }
 }
