@@ -39,6 +39,8 @@ def load():
 
 
 def main():
+    # Each run decides its plans afresh, as the figures in bench/README.md were measured (no tuning cache between runs).
+    os.environ.setdefault("PNEUMO_TUNING_CACHE", "off")
     ap = argparse.ArgumentParser()
     ap.add_argument("--pneumo", default=".build/release/pneumo")
     ap.add_argument("--rounds", type=int, default=5)

@@ -52,6 +52,8 @@ def bench(pneumo, onnx, variant, isa, args, agreement):
 
 
 def main():
+    # Each run decides its plans afresh, as the figures in bench/README.md were measured (no tuning cache between runs).
+    os.environ.setdefault("PNEUMO_TUNING_CACHE", "off")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("onnx", nargs="+")
     ap.add_argument("--pneumo", default=".build/release/pneumo")

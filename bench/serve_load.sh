@@ -11,6 +11,8 @@
 # for SECONDS each (default 10), then times the same file in process with `pneumo bench infer` at batch 64. The load
 # generator shares the machine with the server, as the issue's targets assume. Prints one table; nothing is kept.
 set -euo pipefail
+# Each run decides its plans afresh, as the figures in bench/README.md were measured (no tuning cache between runs).
+export PNEUMO_TUNING_CACHE=${PNEUMO_TUNING_CACHE:-off}
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "serve_load: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 SECONDS_EACH=${2:-10}

@@ -12,6 +12,8 @@
 # Prints each run's median step, then per ISA the median over rounds of ours, PyTorch's and their ratio (lower is
 # better for us: the target is ≤ 0.7), with the load average before and after.
 set -euo pipefail
+# Each run decides its plans afresh, as the figures in bench/README.md were measured (no tuning cache between runs).
+export PNEUMO_TUNING_CACHE=${PNEUMO_TUNING_CACHE:-off}
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 STEPS=${2:-8}

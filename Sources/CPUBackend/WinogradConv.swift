@@ -20,7 +20,7 @@ import CKernels
 /// width where our kernels run (`KernelISA.best`, `transforms`), else the Swift code of `WinogradF2x2` and `WinogradF4x4` (Swift's
 /// vectors are built for the baseline x86-64); all else is shared.
 package final class WinogradConv3x3: @unchecked Sendable {
-    package enum Schedule: Sendable, Equatable, CustomStringConvertible {
+    package enum Schedule: Sendable, Equatable, Codable, CustomStringConvertible {
         /// Chunks of `tiles` tiles (nil: about 256 KiB of `V` per chunk), each on one thread.
         case chunked(tiles: Int?)
         /// One chunk of every tile; each pass spread over the team.
@@ -36,7 +36,7 @@ package final class WinogradConv3x3: @unchecked Sendable {
     }
 
     /// What computes the per-plane products `M = V · U`.
-    package enum Products: String, Sendable, CaseIterable, CustomStringConvertible {
+    package enum Products: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
         /// oneDNN's batched matmul (`U` in the layout it chooses).
         case onednn
         /// Our weight-streaming kernel's AVX2 build (`pneumo_streaming_conv_run`), each plane's product a 1×1 convolution
@@ -66,7 +66,7 @@ package final class WinogradConv3x3: @unchecked Sendable {
 
     /// A variant, a schedule and what computes the products: what a plan step runs and what `ConvolutionAlgorithm.auto`
     /// races.
-    package struct Configuration: Sendable, Equatable, CustomStringConvertible {
+    package struct Configuration: Sendable, Equatable, Codable, CustomStringConvertible {
         package var variant: Variant
         package var schedule: Schedule
         package var products: Products

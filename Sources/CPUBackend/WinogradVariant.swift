@@ -3,7 +3,7 @@ import GraphCore
 extension WinogradConv3x3 {
     /// Which Winograd algorithm F(m×m, 3×3): `m×m` outputs per tile from an `(m+2)×(m+2)` input tile, by
     /// `(m+2)²` products per channel pair instead of `9m²`.
-    package enum Variant: String, Sendable, CaseIterable, CustomStringConvertible {
+    package enum Variant: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
         /// F(2×2, 3×3): 16 products for 4 outputs (2.25× fewer than direct); adds ~1e-6 relative error.
         case f2x2
         /// F(4×4, 3×3): 36 products for 16 outputs (4× fewer); ~1e-5 relative error at 512 channels.

@@ -132,7 +132,12 @@ public final class InferencePlan: @unchecked Sendable {
         let n = inputShape.first ?? 1
         let compilation = PlanParts(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: inputShape, layout: layout,
                                     precision: precision, calibration: calibration, int8Weights: weightRange, ctx: ctx)
-        let decision = try PlanTuner(compilation).decide(parallelism, convolutions, stepsAlone: stepsAlone)
+        // Only what `auto` times is worth keeping for the next process.
+        let cacheKey = parallelism == .auto || convolutions == .auto
+            ? try TuningCache.planKey(graph: g, inputShape: inputShape, layout: layout, precision: precision, int8Weights: weightRange, fuse: fuse,
+                                      parallelism: parallelism, convolutions: convolutions, stepsAlone: stepsAlone)
+            : nil
+        let decision = try PlanTuner(compilation).decide(parallelism, convolutions, stepsAlone: stepsAlone, cacheKey: cacheKey)
         let (chosen, reason, convolutions) = (decision.parts, decision.reason, decision.convolutions)
         arrangement = decision.arrangement
         parts = chosen

@@ -4,8 +4,8 @@ import GraphCore
 /// What a plan's parts are, decided: how a call spreads over the threads and which kernel families its convolutions
 /// may take. Compiling an arrangement (`PlanParts.compile`) times nothing: the same arrangement gives the same steps.
 /// `PlanTuner` decides it where the request leaves something to measurement (`.auto`).
-struct PlanArrangement: Sendable, Equatable {
-    enum Threads: Sendable, Equatable {
+struct PlanArrangement: Sendable, Equatable, Codable {
+    enum Threads: Sendable, Equatable, Codable {
         /// One part over the whole batch on the team, with these steps (by index) created for and run on one thread.
         case team(stepsAlone: Set<Int>)
         /// One part over the whole batch, compiled for one thread.

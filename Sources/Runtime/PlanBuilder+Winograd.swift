@@ -110,7 +110,7 @@ enum WinogradChoice {
         return (raced, min(batch, Int(min(fits, Double(Int.max / 2)))))
     }
 
-    private static func key(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int, threads: Int) -> String {
+    static func key(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int, threads: Int) -> String {
         "\(batch)|\(channels)|\(outChannels)|\(height)|\(width)|\(threads)"
     }
 
@@ -124,10 +124,19 @@ enum WinogradChoice {
         let threads = Int(omp_get_max_threads())
         let key = key(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width, threads: threads)
         if let d = decisions.withLock({ $0[key] }) { return d }
-        guard let (raced, raceBatch) = race(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width) else {
-            let d = Decision(winograd: nil, reason: String(format: "direct: a race at batch %d would take more than %.1f GB", batch, raceBudget / 1e9))
+        let cache = TuningCache.active
+        if let e = cache?.winograd(key) {
+            let d = Decision(winograd: e.configuration, reason: e.reason)
             decisions.withLock { $0[key] = d }
             return d
+        }
+        func decided(_ d: Decision) -> Decision {
+            decisions.withLock { $0[key] = d }
+            cache?.record(winograd: key, .init(configuration: d.winograd, reason: d.reason))
+            return d
+        }
+        guard let (raced, raceBatch) = race(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width) else {
+            return decided(Decision(winograd: nil, reason: String(format: "direct: a race at batch %d would take more than %.1f GB", batch, raceBudget / 1e9)))
         }
         let t = try WinogradConvBenchmark.race(batch: raceBatch, channels: channels, outChannels: outChannels, height: height, width: width,
                                                configurations: raced)
@@ -150,7 +159,7 @@ enum WinogradChoice {
         }
         let d = Decision(winograd: winograd, reason: (raceBatch < batch ? "raced at batch \(raceBatch): " : "")
                                                      + String(format: "direct %.3f ms, ", t.direct) + times)
-        decisions.withLock { $0[key] = d }
+        _ = decided(d)
         if ProcessInfo.processInfo.environment["PNEUMO_WINOGRAD_VERBOSE"] != nil {
             FileHandle.standardError.write(Data("winograd auto N\(batch) C\(channels) K\(outChannels) \(height)×\(width), \(threads) threads: \(d.reason) → \(winograd.map { "\($0)" } ?? "direct")\n".utf8))
         }

@@ -29,8 +29,23 @@ struct PlanTuner {
         init(shape: [Int]) { self.shape = shape }
     }
 
-    /// Resolves `parallelism` and `convolutions` (`stepsAlone`: with `.intraOp`, the steps given one thread).
-    func decide(_ parallelism: PlanParallelism, _ convolutions: ConvolutionAlgorithm, stepsAlone: Set<Int> = []) throws -> Decision {
+    /// Resolves `parallelism` and `convolutions` (`stepsAlone`: with `.intraOp`, the steps given one thread). With a
+    /// `cacheKey` (`TuningCache.planKey`), takes the arrangement an earlier run decided for it from the active
+    /// `TuningCache`, or records the one decided now.
+    func decide(_ parallelism: PlanParallelism, _ convolutions: ConvolutionAlgorithm, stepsAlone: Set<Int> = [],
+                cacheKey: String? = nil) throws -> Decision {
+        guard let cacheKey, let cache = TuningCache.active else {
+            return try decideByTiming(parallelism, convolutions, stepsAlone: stepsAlone)
+        }
+        if let e = cache.plan(cacheKey), let parts = try parts.compile(e.arrangement) {
+            return Decision(arrangement: e.arrangement, parts: parts, reason: "\(e.reason) (\(TuningCache.takenNote))", convolutions: e.convolutions)
+        }
+        let d = try decideByTiming(parallelism, convolutions, stepsAlone: stepsAlone)
+        cache.record(plan: cacheKey, .init(arrangement: d.arrangement, convolutions: d.convolutions, reason: d.reason))
+        return d
+    }
+
+    private func decideByTiming(_ parallelism: PlanParallelism, _ convolutions: ConvolutionAlgorithm, stepsAlone: Set<Int>) throws -> Decision {
         var d = try arrange(parallelism, convolutions, stepsAlone: stepsAlone)
         d.convolutions = convolutions
         // Each family of our own kernels the plan took must earn its place: the plan must beat, whole, the same plan

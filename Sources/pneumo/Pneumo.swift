@@ -17,6 +17,7 @@ struct Pneumo: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("pneumo: \(refusal)\n".utf8))
                 exit(withError: ExitCode(1))
             }
+            if !(command is any ExemptFromOneDNNCheck) { TuningCacheSetting.enable() }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

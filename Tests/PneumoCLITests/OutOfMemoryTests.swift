@@ -11,6 +11,7 @@ import Foundation
     func aTensorBeyondMemoryIsAMessage() throws {
         let p = Process()
         p.executableURL = Self.executable
+        p.environment = ProcessInfo.processInfo.environment.merging(["PNEUMO_TUNING_CACHE": "off"]) { _, off in off }   // no files under ~/.cache
         // 10⁷ × 512 channels × 64 × 64 floats: 84 TB for the input alone.
         p.arguments = ["bench", "conv", "--batch", "10000000", "--channels", "512", "--size", "64", "--runs", "1"]
         let err = Pipe()

@@ -1,0 +1,156 @@
+import CPUBackend
+import Crypto
+import FileSafety
+import Foundation
+import GraphCore
+import Synchronization
+
+/// What `auto` decided by timing, kept on disk so that the next process on the same machine and build takes it
+/// without timing again. Compiling the spec baseline at batch 1 races for about 8 s, and `pneumo serve` compiles a
+/// dozen batch sizes at start-up (about 200 s for the baseline); with the cache a restart compiles only what it runs
+/// (`bench/README.md`, "The tuning cache").
+///
+/// One JSON file per machine and build (`machine`: the CPU, the ISAs oneDNN and our kernels run, oneDNN's version, and
+/// this executable's size and time), so another CPU, another `ONEDNN_MAX_CPU_ISA` or a rebuilt `pneumo` starts a file
+/// of its own. It holds two kinds of decisions, each with the times it rests on: Winograd's per shape
+/// (`WinogradChoice`) and each plan's arrangement (`PlanTuner`: threads and kernel families). Both choose among kernels
+/// that compute the same result to float32 rounding, so a lost or stale entry costs a race, never a wrong answer.
+///
+/// Plans read `active`: the task's cache (`$current`, what tests bind), else the process's (`enable`, what the
+/// command-line tool sets from `PNEUMO_TUNING_CACHE`), else none: a library user times in every process unless they
+/// enable one.
+public final class TuningCache: Sendable {
+    /// The file this cache reads and writes.
+    public let file: URL
+    /// Why the file on disk was not used when the cache was opened (unreadable, not this format), if it was not.
+    public let problem: String?
+    private let state: Mutex<Entries>
+
+    struct Entries: Codable {
+        var format = TuningCache.format
+        var machine: String
+        var winograd: [String: WinogradEntry] = [:]
+        var plans: [String: PlanEntry] = [:]
+    }
+
+    struct WinogradEntry: Codable, Equatable {
+        let configuration: WinogradConv3x3.Configuration?
+        let reason: String
+    }
+
+    struct PlanEntry: Codable, Equatable {
+        let arrangement: PlanArrangement
+        /// What the plan reports (`.direct` where every family lost).
+        let convolutions: ConvolutionAlgorithm
+        let reason: String
+    }
+
+    /// Bumped when an entry's meaning changes; a file of another format is ignored and rewritten.
+    static let format = 1
+
+    /// What a plan taken from the cache adds to its reason.
+    static let takenNote = "decided by an earlier run on this machine, from the tuning cache"
+
+    @TaskLocal public static var current: TuningCache?
+    private static let processCache = Mutex<TuningCache?>(nil)
+
+    /// The cache plans compiled now read and write.
+    public static var active: TuningCache? { current ?? processCache.withLock { $0 } }
+
+    /// Makes `cache` the process's (nil: none).
+    public static func enable(_ cache: TuningCache?) { processCache.withLock { $0 = cache } }
+
+    /// Opens the cache of `machine` in `directory` (created when first written); a file that cannot be read as this
+    /// format is set aside (`problem` says why) and replaced at the first write.
+    public init(directory: URL, machine: String = TuningCache.machine) {
+        let name = SHA256.hash(data: Data(machine.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        file = directory.appendingPathComponent("tuning-\(name).json")
+        var entries = Entries(machine: machine)
+        var problem: String?
+        if let data = try? Data(contentsOf: file) {
+            do {
+                let read = try JSONDecoder().decode(Entries.self, from: data)
+                if read.format != Self.format || read.machine != machine {
+                    problem = "\(file.path) is of another format or machine; timing again"
+                } else {
+                    entries = read
+                }
+            } catch {
+                problem = "\(file.path) is not a tuning cache (\(error)); timing again"
+            }
+        }
+        self.problem = problem
+        state = Mutex(entries)
+    }
+
+    /// The machine and build this process's decisions hold for.
+    public static let machine: String = {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+        // `/proc/self/exe` is a link made when the process starts: the file it names is the build.
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe = (try? FileManager.default.attributesOfItem(atPath: path)) ?? [:]
+        let size = (exe[.size] as? NSNumber)?.int64Value ?? 0
+        let time = (exe[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "\(cpu); \(ProcessInfo.processInfo.activeProcessorCount) CPUs; oneDNN \(OneDNNLibrary.version) \(CPUDevice.isaName); "
+            + "kernels \(KernelISA.best?.rawValue ?? "none"); build \(size) bytes, \(Int64(time))"
+    }()
+
+    var winogradCount: Int { state.withLock { $0.winograd.count } }
+    var planCount: Int { state.withLock { $0.plans.count } }
+
+    func winograd(_ key: String) -> WinogradEntry? { state.withLock { $0.winograd[key] } }
+    func plan(_ key: String) -> PlanEntry? { state.withLock { $0.plans[key] } }
+
+    func record(winograd key: String, _ entry: WinogradEntry) { save { $0.winograd[key] = entry } }
+    func record(plan key: String, _ entry: PlanEntry) { save { $0.plans[key] = entry } }
+
+    /// Changes the entries and writes the file whole (temporary file, then rename), with what other processes wrote to
+    /// it since (ours win a tie). Writes in this process take turns (they share one temporary file); two processes
+    /// writing at once can lose one's new entry, which is then timed again next time.
+    private func save(_ change: (inout Entries) -> Void) {
+        state.withLock { entries in
+            change(&entries)
+            if let disk = try? Data(contentsOf: file), let other = try? JSONDecoder().decode(Entries.self, from: disk),
+               other.format == entries.format, other.machine == entries.machine {
+                entries.winograd.merge(other.winograd) { ours, _ in ours }
+                entries.plans.merge(other.plans) { ours, _ in ours }
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            do {
+                try AtomicFile.write(try encoder.encode(entries), to: file)
+            } catch {
+                Self.reportWriteFailure(error)
+            }
+        }
+    }
+
+    private static let writeFailureReported = Mutex(false)
+
+    /// Once per process: a cache that cannot be written still works for this process, but the next one times again.
+    private static func reportWriteFailure(_ error: any Error) {
+        guard writeFailureReported.withLock({ reported in defer { reported = true }; return !reported }) else { return }
+        FileHandle.standardError.write(Data("pneumo: the tuning cache cannot be written (\(error)); decisions are kept for this process only\n".utf8))
+    }
+}
+
+extension TuningCache {
+    /// The key of a plan's arrangement: the prepared graph's ops, inputs and shapes (not its names or weights: neither
+    /// changes what is fast), and everything else of the request that changes what is timed.
+    static func planKey(graph: Graph, inputShape: [Int], layout: PlanLayout, precision: Precision, int8Weights: Int8WeightRange,
+                        fuse: Bool, parallelism: PlanParallelism, convolutions: ConvolutionAlgorithm, stepsAlone: Set<Int>) throws -> String {
+        struct Structure: Encodable {
+            let ops: [Op], inputs: [[Int]], shapes: [[Int]], outputs: [Int]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let structure = Structure(ops: graph.nodes.map(\.op), inputs: graph.nodes.map { $0.inputs.map(\.index) },
+                                  shapes: graph.nodes.map(\.shape), outputs: graph.outputs.map(\.index))
+        let digest = SHA256.hash(data: try encoder.encode(structure)).map { String(format: "%02x", $0) }.joined()
+        return [digest, inputShape.map(String.init).joined(separator: "x"), layout.rawValue, precision.rawValue,
+                precision == .int8 ? int8Weights.rawValue : "-", fuse ? "fused" : "unfused", parallelism.rawValue, convolutions.rawValue,
+                stepsAlone.sorted().map(String.init).joined(separator: ","), "\(CPUDevice.threadCount) threads"].joined(separator: "|")
+    }
+}

@@ -1,0 +1,116 @@
+import CDNNL
+import Foundation
+import Testing
+import TestSupport
+@testable import CPUBackend
+@testable import GraphCore
+import Models
+@testable import Runtime
+
+/// `TuningCache`: what `auto` timed in one process is what the next one takes, without timing; a file that is not a
+/// cache, or another machine's, is set aside, never trusted. Each test binds its own cache to its task
+/// (`TuningCache.$current`), so the other tests running beside it keep timing as before.
+@Suite struct TuningCacheTests {
+    /// A second "process" (a cache opened again from the same directory) compiles the arrangement the first decided:
+    /// its reason is the first's, marked as taken from the cache, and its steps and outputs are the same.
+    @Test func aPlanTakesTheArrangementAnEarlierRunDecided() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 3)
+        func compile(_ cache: TuningCache) throws -> InferencePlan {
+            try TuningCache.$current.withValue(cache) {
+                try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [2, 1, 32, 32], parallelism: .auto, convolutions: .auto)
+            }
+        }
+        let first = TuningCache(directory: directory, machine: "test machine")
+        let timed = try compile(first)
+        #expect(first.planCount == 1)
+        #expect(!timed.parallelismReason.contains(TuningCache.takenNote))
+
+        let second = TuningCache(directory: directory, machine: "test machine")
+        #expect(second.problem == nil)
+        #expect(second.planCount == 1)
+        let taken = try compile(second)
+        #expect(taken.parallelismReason == "\(timed.parallelismReason) (\(TuningCache.takenNote))")
+        #expect(taken.arrangement == timed.arrangement)
+        #expect(taken.implementations.map(\.implementation) == timed.implementations.map(\.implementation))
+        var rng = SeededRandom(seed: 4)
+        let x = Tensor.randomNormal([2, 1, 32, 32], using: &rng)
+        expectClose(try taken.run(x).scalars, try timed.run(x).scalars, "cached arrangement vs timed")
+    }
+
+    /// A plan that times nothing (`.intraOp`, `.direct`) leaves nothing in the cache.
+    @Test func aPlanThatTimesNothingRecordsNothing() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 3)
+        let cache = TuningCache(directory: directory, machine: "test machine")
+        _ = try TuningCache.$current.withValue(cache) {
+            try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [1, 1, 32, 32])
+        }
+        #expect(cache.planCount == 0 && cache.winogradCount == 0)
+        #expect(!FileManager.default.fileExists(atPath: cache.file.path))
+    }
+
+    /// A Winograd decision in the file is what a shape no race in this process has decided gets. (The shape, 48
+    /// channels on an 11×11 map at batch 3, is one no other test compiles: decisions are also kept per process.)
+    @Test func aShapeTakesTheWinogradDecisionInTheCache() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = WinogradChoice.key(batch: 3, channels: 48, outChannels: 48, height: 11, width: 11, threads: Int(omp_get_max_threads()))
+        let planted = TuningCache.WinogradEntry(configuration: .init(.f2x2, .whole, products: .onednn), reason: "planted by the test")
+        TuningCache(directory: directory, machine: "test machine").record(winograd: key, planted)
+
+        let cache = TuningCache(directory: directory, machine: "test machine")
+        let d = try TuningCache.$current.withValue(cache) {
+            try WinogradChoice.decide(batch: 3, channels: 48, outChannels: 48, height: 11, width: 11)
+        }
+        #expect(d.winograd == planted.configuration)
+        #expect(d.reason == planted.reason)
+    }
+
+    /// Garbage where the file should be: the cache says so, starts empty, and its first write leaves a valid file.
+    @Test func aFileThatIsNotACacheIsSetAsideAndRewritten() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = TuningCache(directory: directory, machine: "test machine").file
+        try Data("{\"format\": 1, \"machine\": \"test mach".utf8).write(to: file)
+
+        let cache = TuningCache(directory: directory, machine: "test machine")
+        let problem = try #require(cache.problem)
+        #expect(problem.contains(file.path) && problem.contains("is not a tuning cache"))
+        #expect(cache.planCount == 0 && cache.winogradCount == 0)
+        cache.record(winograd: "1|16|16|8|8|1", .init(configuration: nil, reason: "direct"))
+
+        let reopened = TuningCache(directory: directory, machine: "test machine")
+        #expect(reopened.problem == nil)
+        #expect(reopened.winograd("1|16|16|8|8|1") == .init(configuration: nil, reason: "direct"))
+    }
+
+    /// Plans compiled at once on several threads (a server's batch sizes, several models) each keep their decision.
+    @Test func decisionsRecordedAtOnceAreAllKept() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = TuningCache(directory: directory, machine: "test machine")
+        DispatchQueue.concurrentPerform(iterations: 16) { i in
+            cache.record(winograd: "\(i)|16|16|8|8|1", .init(configuration: nil, reason: "direct \(i)"))
+        }
+        let reopened = TuningCache(directory: directory, machine: "test machine")
+        #expect(reopened.problem == nil)
+        #expect(reopened.winogradCount == 16)
+    }
+
+    /// Another machine or build writes a file of its own, and a file that says it is another machine's is not read.
+    @Test func eachMachineKeepsItsOwnFile() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (a, b) = (TuningCache(directory: directory, machine: "machine A"), TuningCache(directory: directory, machine: "machine B"))
+        #expect(a.file != b.file)
+        a.record(winograd: "1|16|16|8|8|1", .init(configuration: nil, reason: "direct"))
+        try FileManager.default.copyItem(at: a.file, to: b.file)
+
+        let reopened = TuningCache(directory: directory, machine: "machine B")
+        #expect(reopened.problem?.contains("another format or machine") == true)
+        #expect(reopened.winogradCount == 0)
+    }
+}
