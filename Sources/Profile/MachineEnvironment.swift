@@ -1,5 +1,6 @@
 import CPUBackend
 import Foundation
+import Runtime
 
 /// What a measurement ran on (`pneumo env`): the OS, the CPU and its vector extensions, cores, memory, the oneDNN
 /// library loaded and the kernels it dispatches to, the Swift that built this binary, and any GPU. Its JSON (snake_case
@@ -61,6 +62,14 @@ public struct MachineEnvironment: Encodable, Sendable {
         public static func == (a: GPU, b: GPU) -> Bool { (a.name, a.memory_mib, a.driver) == (b.name, b.memory_mib, b.driver) }
     }
 
+    /// The tuning cache plans read and write (`TuningCache`): null where there is none (`PNEUMO_TUNING_CACHE=off`).
+    public struct TuningCacheState: Encodable, Sendable {
+        public var file: String
+        /// Decisions in it: plans' arrangements, and Winograd's choices per shape.
+        public var plans: Int
+        public var winograd_shapes: Int
+    }
+
     public var os: OS
     public var cpu: CPU
     public var memory: Memory
@@ -68,9 +77,10 @@ public struct MachineEnvironment: Encodable, Sendable {
     public var swift: SwiftToolchain
     /// NVIDIA GPUs `nvidia-smi` lists; empty where it is absent or lists none.
     public var gpus: [GPU]
+    @NullWhenAbsent public var tuning_cache: TuningCacheState?
 
-    /// This machine, now.
-    public static func current() -> MachineEnvironment {
+    /// This machine, now, and `tuningCache`'s file.
+    public static func current(tuningCache: TuningCache? = nil) -> MachineEnvironment {
         let read = SystemProbes.read
         let (kernel, architecture) = SystemProbes.uname()
         let os = OS(name: read("/etc/os-release").flatMap(SystemProbes.osName) ?? ProcessInfo.processInfo.operatingSystemVersionString,
@@ -92,7 +102,8 @@ public struct MachineEnvironment: Encodable, Sendable {
         let gpus = SystemProbes.onPath("nvidia-smi").flatMap {
             SystemProbes.output(of: $0, ["--query-gpu=name,memory.total,driver_version", "--format=csv,noheader,nounits"])
         }.map(SystemProbes.nvidiaGPUs) ?? []
-        return MachineEnvironment(os: os, cpu: cpu, memory: memory, onednn: onednn, swift: swift, gpus: gpus)
+        let tuning = tuningCache.map { TuningCacheState(file: $0.file.path, plans: $0.planCount, winograd_shapes: $0.winogradShapeCount) }
+        return MachineEnvironment(os: os, cpu: cpu, memory: memory, onednn: onednn, swift: swift, gpus: gpus, tuning_cache: tuning)
     }
 
     /// The compiler that built this module, to the minor version (`#if compiler` has no finer test that stays short).
@@ -137,6 +148,7 @@ public struct MachineEnvironment: Encodable, Sendable {
             "oneDNN:    \(oneDNN)",
             "dispatch:  \(onednn.effective_isa)\(onednn.max_cpu_isa.map { " (ONEDNN_MAX_CPU_ISA=\($0))" } ?? ""); 3×3 convolution: \(onednn.convolution_implementation ?? "none")",
             "Swift:     compiler \(swift.compiler), language mode \(swift.language_mode)\(swift.toolchain.map { "; on PATH: \($0)" } ?? "")",
+            "tuning:    \(tuning_cache.map { "\($0.file) (\($0.plans) plans, \($0.winograd_shapes) Winograd shapes)" } ?? "no cache (PNEUMO_TUNING_CACHE=off)")",
             "GPU:       \(gpus.isEmpty ? "none" : gpus.map { "\($0.name)\($0.memory_mib.map { ", \($0) MiB" } ?? "")\($0.driver.map { ", driver \($0)" } ?? "")" }.joined(separator: "; "))",
         ]
     }

@@ -97,8 +97,9 @@ public final class TuningCache: Sendable {
             + "kernels \(KernelISA.best?.rawValue ?? "none"); build \(size) bytes, \(Int64(time))"
     }()
 
-    var winogradCount: Int { state.withLock { $0.winograd.count } }
-    var planCount: Int { state.withLock { $0.plans.count } }
+    /// Decisions in the cache: plans' arrangements, and Winograd's choices per shape.
+    public var planCount: Int { state.withLock { $0.plans.count } }
+    public var winogradShapeCount: Int { state.withLock { $0.winograd.count } }
 
     func winograd(_ key: String) -> WinogradEntry? { state.withLock { $0.winograd[key] } }
     func plan(_ key: String) -> PlanEntry? { state.withLock { $0.plans[key] } }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import CPUBackend
 import GraphCore
 import Profile
+import Runtime
 
 /// `pneumo env`: the machine a run or a benchmark ran on, for bug reports and beside published figures.
 struct EnvCommand: ParsableCommand, ExemptFromOneDNNCheck {
@@ -13,7 +15,9 @@ struct EnvCommand: ParsableCommand, ExemptFromOneDNNCheck {
     @Flag(help: "Print a JSON object (keys: README's Environment section).") var json = false
 
     func run() throws {
-        let environment = MachineEnvironment.current()
+        // `env` starts on any oneDNN (to say what is wrong); the cache's file name needs the library's version and ISA.
+        let cache = OneDNNLibrary.versionProblem() == nil ? TuningCacheSetting.directory().map { TuningCache(directory: $0) } : nil
+        let environment = MachineEnvironment.current(tuningCache: cache)
         print(json ? try environment.jsonString() : environment.lines.joined(separator: "\n"))
         if let problem = environment.onednn.problem {
             FileHandle.standardError.write(Data("pneumo: \(problem)\n".utf8))

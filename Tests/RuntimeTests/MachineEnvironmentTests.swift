@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CPUBackend
 @testable import Profile
+import Runtime
 import TestSupport
 
 /// `pneumo env`'s facts: the system files' parsers on fixed samples, the JSON contract's keys, and the oneDNN
@@ -45,7 +46,8 @@ import TestSupport
     @Test func jsonHasEveryDocumentedKey() throws {
         let environment = MachineEnvironment.current()
         let object = try #require(try JSONSerialization.jsonObject(with: try environment.prettyJSON()) as? [String: Any])
-        #expect(Set(object.keys) == ["os", "cpu", "memory", "onednn", "swift", "gpus"])
+        #expect(Set(object.keys) == ["os", "cpu", "memory", "onednn", "swift", "gpus", "tuning_cache"])
+        #expect(object["tuning_cache"] is NSNull)
         let expected: [String: Set<String>] = [
             "os": ["name", "kernel", "architecture"],
             "cpu": ["model", "isa_extensions", "physical_cores", "logical_cores", "available_cores"],
@@ -57,6 +59,13 @@ import TestSupport
         for (key, keys) in expected {
             #expect(Set(try #require(object[key] as? [String: Any]).keys) == keys, "\(key)")
         }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = TuningCache(directory: directory, machine: "test machine")
+        let withCache = try #require(try JSONSerialization.jsonObject(with: try MachineEnvironment.current(tuningCache: cache).prettyJSON()) as? [String: Any])
+        let tuning = try #require(withCache["tuning_cache"] as? [String: Any])
+        #expect(Set(tuning.keys) == ["file", "plans", "winograd_shapes"])
+        #expect(tuning["file"] as? String == cache.file.path && tuning["plans"] as? Int == 0)
         let gpu = try JSONSerialization.jsonObject(with: try MachineEnvironment.GPU(name: "x", memory_mib: nil, driver: nil).prettyJSON()) as? [String: Any]
         #expect(gpu?["memory_mib"] is NSNull && gpu?["driver"] is NSNull)
     }

@@ -48,7 +48,7 @@ import Models
         _ = try TuningCache.$current.withValue(cache) {
             try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [1, 1, 32, 32])
         }
-        #expect(cache.planCount == 0 && cache.winogradCount == 0)
+        #expect(cache.planCount == 0 && cache.winogradShapeCount == 0)
         #expect(!FileManager.default.fileExists(atPath: cache.file.path))
     }
 
@@ -79,7 +79,7 @@ import Models
         let cache = TuningCache(directory: directory, machine: "test machine")
         let problem = try #require(cache.problem)
         #expect(problem.contains(file.path) && problem.contains("is not a tuning cache"))
-        #expect(cache.planCount == 0 && cache.winogradCount == 0)
+        #expect(cache.planCount == 0 && cache.winogradShapeCount == 0)
         cache.record(winograd: "1|16|16|8|8|1", .init(configuration: nil, reason: "direct"))
 
         let reopened = TuningCache(directory: directory, machine: "test machine")
@@ -97,7 +97,7 @@ import Models
         }
         let reopened = TuningCache(directory: directory, machine: "test machine")
         #expect(reopened.problem == nil)
-        #expect(reopened.winogradCount == 16)
+        #expect(reopened.winogradShapeCount == 16)
     }
 
     /// Another machine or build writes a file of its own, and a file that says it is another machine's is not read.
@@ -111,6 +111,6 @@ import Models
 
         let reopened = TuningCache(directory: directory, machine: "machine B")
         #expect(reopened.problem?.contains("another format or machine") == true)
-        #expect(reopened.winogradCount == 0)
+        #expect(reopened.winogradShapeCount == 0)
     }
 }
