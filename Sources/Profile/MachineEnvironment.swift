@@ -148,7 +148,7 @@ public struct MachineEnvironment: Encodable, Sendable {
             "oneDNN:    \(oneDNN)",
             "dispatch:  \(onednn.effective_isa)\(onednn.max_cpu_isa.map { " (ONEDNN_MAX_CPU_ISA=\($0))" } ?? ""); 3×3 convolution: \(onednn.convolution_implementation ?? "none")",
             "Swift:     compiler \(swift.compiler), language mode \(swift.language_mode)\(swift.toolchain.map { "; on PATH: \($0)" } ?? "")",
-            "tuning:    \(tuning_cache.map { "\($0.file) (\($0.plans) plans, \($0.winograd_shapes) Winograd shapes)" } ?? "no cache (PNEUMO_TUNING_CACHE=off)")",
+            "tuning:    \(tuning_cache.map { "\($0.file) (\($0.plans) plans, \($0.winograd_shapes) Winograd shapes)" } ?? "none")",
             "GPU:       \(gpus.isEmpty ? "none" : gpus.map { "\($0.name)\($0.memory_mib.map { ", \($0) MiB" } ?? "")\($0.driver.map { ", driver \($0)" } ?? "")" }.joined(separator: "; "))",
         ]
     }
