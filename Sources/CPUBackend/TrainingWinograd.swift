@@ -82,19 +82,30 @@ enum TrainingWinograd {
 
     /// What a call of `kind` with these sizes runs: forced, direct below `minimumMACs`, or this shape's decision, raced
     /// on this call's tensors the first time the shape is seen.
-    private static func choice<R>(for kind: String, n: Int, c: Int, k: Int, h: Int, w: Int, direct: () throws -> R,
-                                  winograd: (WinogradConv3x3.Variant) throws -> R) throws -> Choice {
+    static func choice<R>(for kind: String, n: Int, c: Int, k: Int, h: Int, w: Int, direct: () throws -> R,
+                          winograd: (WinogradConv3x3.Variant) throws -> R) throws -> Choice {
         if let forced { return forced }
         if n * h * w * c * k * 9 < minimumMACs { return nil }
-        let key = "\(kind)|\(c)|\(k)|\(h)|\(w)|\(DNNLContext.threadCount)"
+        let key = key(kind, c: c, k: k, h: h, w: w)
         if let decided = decisions.withLock({ $0[key] }) { return decided }
+        // A decision an earlier run kept (a resumed training run then computes with the kernels it started with).
+        let store = TimedDecisions.active
+        if let kept = store?.training(key), kept == "direct" || WinogradConv3x3.Variant(rawValue: kept) != nil {
+            let variant = WinogradConv3x3.Variant(rawValue: kept)
+            decisions.withLock { $0[key] = variant }
+            return variant
+        }
         let variant = try race(WinogradConv3x3.Variant.worthRacing(height: h, width: w), direct: direct, winograd: winograd)
         decisions.withLock { $0[key] = variant }
+        store?.record(training: key, variant?.rawValue ?? "direct")
         if ProcessInfo.processInfo.environment["PNEUMO_WINOGRAD_VERBOSE"] != nil {
             FileHandle.standardError.write(Data("winograd training \(key): \(variant.map { "\($0)" } ?? "direct")\n".utf8))
         }
         return variant
     }
+
+    /// A shape's key among the decisions: the batch is not part of it (see above), the thread count is.
+    static func key(_ kind: String, c: Int, k: Int, h: Int, w: Int) -> String { "\(kind)|\(c)|\(k)|\(h)|\(w)|\(DNNLContext.threadCount)" }
 
     /// The fastest of `direct` and `candidates` (median of 3 alternating rounds after one untimed call of each): a
     /// candidate only when at least `margin`× as fast as direct.

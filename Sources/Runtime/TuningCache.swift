@@ -16,10 +16,10 @@ import Synchronization
 /// (`WinogradChoice`) and each plan's arrangement (`PlanTuner`: threads and kernel families). Both choose among kernels
 /// that compute the same result to float32 rounding, so a lost or stale entry costs a race, never a wrong answer.
 ///
-/// Plans read `active`: the task's cache (`$current`, what tests bind), else the process's (`enable`, what the
+/// Plans read `active`: the task's cache (`using`, what tests bind), else the process's (`enable`, what the
 /// command-line tool sets from `PNEUMO_TUNING_CACHE`), else none: a library user times in every process unless they
 /// enable one.
-public final class TuningCache: Sendable {
+public final class TuningCache: TimedDecisionStore {
     /// The file this cache reads and writes.
     public let file: URL
     /// Why the file on disk was not used when the cache was opened (unreadable, not this format), if it was not.
@@ -31,6 +31,8 @@ public final class TuningCache: Sendable {
         var machine: String
         var winograd: [String: WinogradEntry] = [:]
         var plans: [String: PlanEntry] = [:]
+        /// The training step's Winograd choices (`TrainingWinograd`): a variant's name or "direct".
+        var training: [String: String] = [:]
     }
 
     struct WinogradEntry: Codable, Equatable {
@@ -51,14 +53,16 @@ public final class TuningCache: Sendable {
     /// What a plan taken from the cache adds to its reason.
     static let takenNote = "decided by an earlier run on this machine, from the tuning cache"
 
-    @TaskLocal public static var current: TuningCache?
-    private static let processCache = Mutex<TuningCache?>(nil)
-
-    /// The cache plans compiled now read and write.
-    public static var active: TuningCache? { current ?? processCache.withLock { $0 } }
+    /// The cache plans compiled now (and training steps) read and write: the task's (`using`), else the process's.
+    public static var active: TuningCache? { TimedDecisions.active as? TuningCache }
 
     /// Makes `cache` the process's (nil: none).
-    public static func enable(_ cache: TuningCache?) { processCache.withLock { $0 = cache } }
+    public static func enable(_ cache: TuningCache?) { TimedDecisions.enable(cache) }
+
+    /// Runs `body` with `cache` as this task's (tests: the other tests running beside it keep theirs).
+    public static func using<R>(_ cache: TuningCache, _ body: () throws -> R) rethrows -> R {
+        try TimedDecisions.$current.withValue(cache, operation: body)
+    }
 
     /// Opens the cache of `machine` in `directory` (created when first written); a file that cannot be read as this
     /// format is set aside (`problem` says why) and replaced at the first write.
@@ -105,6 +109,8 @@ public final class TuningCache: Sendable {
     func plan(_ key: String) -> PlanEntry? { state.withLock { $0.plans[key] } }
 
     func record(winograd key: String, _ entry: WinogradEntry) { save { $0.winograd[key] = entry } }
+    package func training(_ key: String) -> String? { state.withLock { $0.training[key] } }
+    package func record(training key: String, _ choice: String) { save { $0.training[key] = choice } }
     func record(plan key: String, _ entry: PlanEntry) { save { $0.plans[key] = entry } }
 
     /// Changes the entries and writes the file whole (temporary file, then rename), with what other processes wrote to
@@ -117,6 +123,7 @@ public final class TuningCache: Sendable {
                other.format == entries.format, other.machine == entries.machine {
                 entries.winograd.merge(other.winograd) { ours, _ in ours }
                 entries.plans.merge(other.plans) { ours, _ in ours }
+                entries.training.merge(other.training) { ours, _ in ours }
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

@@ -9,7 +9,7 @@ import Models
 
 /// `TuningCache`: what `auto` timed in one process is what the next one takes, without timing; a file that is not a
 /// cache, or another machine's, is set aside, never trusted. Each test binds its own cache to its task
-/// (`TuningCache.$current`), so the other tests running beside it keep timing as before.
+/// (`TuningCache.using`), so the other tests running beside it keep timing as before.
 @Suite struct TuningCacheTests {
     /// A second "process" (a cache opened again from the same directory) compiles the arrangement the first decided:
     /// its reason is the first's, marked as taken from the cache, and its steps and outputs are the same.
@@ -18,7 +18,7 @@ import Models
         defer { try? FileManager.default.removeItem(at: directory) }
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 3)
         func compile(_ cache: TuningCache) throws -> InferencePlan {
-            try TuningCache.$current.withValue(cache) {
+            try TuningCache.using(cache) {
                 try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [2, 1, 32, 32], parallelism: .auto, convolutions: .auto)
             }
         }
@@ -45,7 +45,7 @@ import Models
         defer { try? FileManager.default.removeItem(at: directory) }
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 32, 32], seed: 3)
         let cache = TuningCache(directory: directory, machine: "test machine")
-        _ = try TuningCache.$current.withValue(cache) {
+        _ = try TuningCache.using(cache) {
             try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [1, 1, 32, 32])
         }
         #expect(cache.planCount == 0 && cache.winogradShapeCount == 0)
@@ -62,11 +62,33 @@ import Models
         TuningCache(directory: directory, machine: "test machine").record(winograd: key, planted)
 
         let cache = TuningCache(directory: directory, machine: "test machine")
-        let d = try TuningCache.$current.withValue(cache) {
+        let d = try TuningCache.using(cache) {
             try WinogradChoice.decide(batch: 3, channels: 48, outChannels: 48, height: 11, width: 11)
         }
         #expect(d.winograd == planted.configuration)
         #expect(d.reason == planted.reason)
+    }
+
+    /// The training step's Winograd choice for a shape is the one in the cache, raced on no call; a shape not in it
+    /// is raced, and its choice kept. (The shapes, 48 channels on 48×48 and 56×56 maps, are ones no other test trains.)
+    @Test(.enabled(if: TrainingWinograd.forced == nil, "PNEUMO_TRAINING_WINOGRAD forces the choice"))
+    func trainingTakesAndKeepsItsWinogradChoices() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = TuningCache(directory: directory, machine: "test machine")
+        cache.record(training: TrainingWinograd.key("forward", c: 48, k: 48, h: 48, w: 48), "f2x2")
+        var calls = 0
+        let kept = try TuningCache.using(cache) {
+            try TrainingWinograd.choice(for: "forward", n: 1, c: 48, k: 48, h: 48, w: 48, direct: { calls += 1 }, winograd: { _ in calls += 1 })
+        }
+        #expect(kept == .f2x2 && calls == 0)
+
+        let raced = try TuningCache.using(cache) {
+            try TrainingWinograd.choice(for: "forward", n: 1, c: 48, k: 48, h: 56, w: 56, direct: { calls += 1 }, winograd: { _ in calls += 1 })
+        }
+        #expect(calls > 0)
+        let reopened = TuningCache(directory: directory, machine: "test machine")
+        #expect(reopened.training(TrainingWinograd.key("forward", c: 48, k: 48, h: 56, w: 56)) == raced?.rawValue ?? "direct")
     }
 
     /// Garbage where the file should be: the cache says so, starts empty, and its first write leaves a valid file.
