@@ -133,6 +133,25 @@ public final class TuningCache: TimedDecisionStore {
                 Self.reportWriteFailure(error)
             }
         }
+        pruneOnce()
+    }
+
+    /// How many machines' and builds' files a directory keeps: every rebuild of `pneumo` starts a file, so without a
+    /// bound a developer's cache would grow by one per build.
+    static let filesKept = 16
+    private let pruned = Mutex(false)
+
+    /// After this cache's first write: all but the `filesKept` most recently written files removed.
+    private func pruneOnce() {
+        guard pruned.withLock({ done in defer { done = true }; return !done }) else { return }
+        let directory = file.deletingLastPathComponent()
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory.path) else { return }
+        let files = names.filter { $0.hasPrefix("tuning-") && $0.hasSuffix(".json") }.map { directory.appendingPathComponent($0) }
+        let written = files.map { ($0, (try? fm.attributesOfItem(atPath: $0.path)[.modificationDate] as? Date) ?? .distantPast) }
+        for (old, _) in written.sorted(by: { $0.1 > $1.1 }).dropFirst(Self.filesKept) where old.path != file.path {
+            try? fm.removeItem(at: old)
+        }
     }
 
     private static let writeFailureReported = Mutex(false)

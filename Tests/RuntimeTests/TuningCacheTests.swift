@@ -122,6 +122,26 @@ import Models
         #expect(reopened.winogradShapeCount == 16)
     }
 
+    /// A directory keeps the `filesKept` most recently written files (one per build: a developer's rebuilds would
+    /// otherwise pile up), and never the one just written.
+    @Test func aDirectoryKeepsTheNewestFiles() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let old = (0..<(TuningCache.filesKept + 4)).map { TuningCache(directory: directory, machine: "build \($0)") }
+        for (i, cache) in old.enumerated() {
+            cache.record(winograd: "1|16|16|8|8|1", .init(configuration: nil, reason: "direct"))
+            // Written i hours ago, the first the oldest.
+            let time = Date(timeIntervalSinceNow: -3600 * Double(old.count - i))
+            try FileManager.default.setAttributes([.modificationDate: time], ofItemAtPath: cache.file.path)
+        }
+        let newest = TuningCache(directory: directory, machine: "build now")
+        newest.record(winograd: "1|16|16|8|8|1", .init(configuration: nil, reason: "direct"))
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
+        #expect(left.count == TuningCache.filesKept)
+        #expect(left.contains(newest.file.lastPathComponent))
+        #expect(!left.contains(old[0].file.lastPathComponent) && left.contains(old.last!.file.lastPathComponent))
+    }
+
     /// Another machine or build writes a file of its own, and a file that says it is another machine's is not read.
     @Test func eachMachineKeepsItsOwnFile() throws {
         let directory = try temporaryDirectory()
