@@ -41,9 +41,11 @@ public struct Checkpoint: Sendable {
 
     public func write(to url: URL) throws {
         var metadata = info.reduce(into: [String: String]()) { $0["pneumo." + $1.key] = $1.value }
-        metadata[Self.modelKey] = String(decoding: try JSONEncoder().encode(descriptor), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys   // the same model and weights give the same bytes, run after run
+        metadata[Self.modelKey] = String(decoding: try encoder.encode(descriptor), as: UTF8.self)
         metadata["format"] = "pt"   // what safetensors' PyTorch loader expects
-        if let customGraph { metadata[Self.graphKey] = String(decoding: try JSONEncoder().encode(customGraph), as: UTF8.self) }
+        if let customGraph { metadata[Self.graphKey] = String(decoding: try encoder.encode(customGraph), as: UTF8.self) }
         try Safetensors.write(parameters.names.map { ($0, parameters[$0]!) } + extraTensors, metadata: metadata, to: url)
     }
 

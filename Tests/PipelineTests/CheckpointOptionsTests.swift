@@ -40,6 +40,20 @@ struct CheckpointOptionsTests {
         }
     }
 
+    /// The descriptor is stored with its keys sorted, so that the same model and weights write the same bytes in every
+    /// process (a dictionary's order changes from one process to the next: two pipeline runs on the same data wrote
+    /// checkpoints that differed only there).
+    @Test func theDescriptorIsStoredWithSortedKeys() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("model.safetensors")
+        let d = ModelDescriptor(model: "pneumonet", inputSize: 28, channels: 1, options: ModelOptions(dropout: 0.3, widths: [8, 16, 24]))
+        try Checkpoint(descriptor: d, parameters: try d.graph(seed: 1).parameters).write(to: url)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try Safetensors.read(url).metadata["pneumo.model"] == String(decoding: try encoder.encode(d), as: UTF8.self))
+    }
+
     @Test(arguments: cases)
     func nonDefaultOptionRoundTrips(_ c: Case) throws {
         let dir = try temporaryDirectory()
