@@ -14,7 +14,8 @@ public struct ConvolutionAlgorithm: RawRepresentable, Hashable, Sendable, CaseIt
     /// F(4×4, 3×3) (each chunked and whole; F(4×4) only where its tiles need fewer products than F(2×2)'s) when compiling
     /// (same thread count, alternating calls, caches evicted before each as weights are in a whole model); keep the
     /// fastest Winograd only when it is at least 20% faster than direct on average over two races (a second race, against
-    /// direct alone, confirms a winner). Decisions are kept per process by shape (`PNEUMO_WINOGRAD_VERBOSE=1` prints them).
+    /// direct alone, confirms a winner). Decisions are kept per process by shape, and in the `TuningCache` where one is
+    /// open (`PNEUMO_WINOGRAD_VERBOSE=1` prints races).
     public static let auto = ConvolutionAlgorithm(named: "auto")
 
     /// For the values declared here and by the families.

@@ -7,6 +7,7 @@ import GraphCore
 /// on one thread just the steps that were faster there), and, for `ConvolutionAlgorithm.auto`, which kernel families
 /// earn their place in the whole call. Explicit requests time nothing. Compiling what it decided
 /// (`PlanParts.compile`) is deterministic; Winograd's per-shape races (`WinogradChoice`) are decided once per process.
+/// Both kinds of decision go to the active `TuningCache`, for the next process.
 struct PlanTuner {
     /// The arrangement decided, its parts (compiled while deciding), why, and the convolutions the plan reports
     /// (`.direct` where `auto` left every family out).

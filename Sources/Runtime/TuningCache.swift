@@ -12,9 +12,11 @@ import Synchronization
 ///
 /// One JSON file per machine and build (`machine`: the CPU, the ISAs oneDNN and our kernels run, oneDNN's version, and
 /// this executable's size and time), so another CPU, another `ONEDNN_MAX_CPU_ISA` or a rebuilt `pneumo` starts a file
-/// of its own. It holds two kinds of decisions, each with the times it rests on: Winograd's per shape
-/// (`WinogradChoice`) and each plan's arrangement (`PlanTuner`: threads and kernel families). Both choose among kernels
-/// that compute the same result to float32 rounding, so a lost or stale entry costs a race, never a wrong answer.
+/// of its own. It holds three kinds of decisions: Winograd's per shape (`WinogradChoice`) and each plan's arrangement
+/// (`PlanTuner`: threads and kernel families), each with the times it rests on, and the training step's Winograd choices
+/// (`TrainingWinograd`, through `TimedDecisions`), so that a training run resumed in a new process computes as it
+/// started. All choose among kernels that compute the same result to float32 rounding, so a lost or stale entry costs a
+/// race, never a wrong answer.
 ///
 /// Plans read `active`: the task's cache (`using`, what tests bind), else the process's (`enable`, what the
 /// command-line tool sets from `PNEUMO_TUNING_CACHE`), else none: a library user times in every process unless they
