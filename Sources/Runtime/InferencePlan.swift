@@ -132,8 +132,8 @@ public final class InferencePlan: @unchecked Sendable {
         let n = inputShape.first ?? 1
         let compilation = PlanParts(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: inputShape, layout: layout,
                                     precision: precision, calibration: calibration, int8Weights: weightRange, ctx: ctx)
-        // Only what `auto` times is worth keeping for the next process.
-        let cacheKey = parallelism == .auto || convolutions == .auto
+        // Only what `auto` times is worth keeping for the next process (and only where a cache is open).
+        let cacheKey = (parallelism == .auto || convolutions == .auto) && TuningCache.active != nil
             ? try TuningCache.planKey(graph: g, inputShape: inputShape, layout: layout, precision: precision, int8Weights: weightRange, fuse: fuse,
                                       parallelism: parallelism, convolutions: convolutions, stepsAlone: stepsAlone)
             : nil
