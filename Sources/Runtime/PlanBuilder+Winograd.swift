@@ -35,7 +35,7 @@ extension KernelFamily {
 enum WinogradChoice {
     typealias Configuration = WinogradConv3x3.Configuration
 
-    struct Decision: Sendable {
+    struct Decision: Sendable, Codable, Equatable {
         let winograd: Configuration?
         let reason: String
     }
@@ -125,14 +125,13 @@ enum WinogradChoice {
         let key = key(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width, threads: threads)
         if let d = decisions.withLock({ $0[key] }) { return d }
         let cache = TuningCache.active
-        if let e = cache?.winograd(key) {
-            let d = Decision(winograd: e.configuration, reason: e.reason)
+        if let d = cache?.winograd(key) {
             decisions.withLock { $0[key] = d }
             return d
         }
         func decided(_ d: Decision) -> Decision {
             decisions.withLock { $0[key] = d }
-            cache?.record(winograd: key, .init(configuration: d.winograd, reason: d.reason))
+            cache?.record(winograd: key, d)
             return d
         }
         guard let (raced, raceBatch) = race(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width) else {

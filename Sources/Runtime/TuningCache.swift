@@ -31,15 +31,10 @@ public final class TuningCache: TimedDecisionStore {
     struct Entries: Codable {
         var format = TuningCache.format
         var machine: String
-        var winograd: [String: WinogradEntry] = [:]
+        var winograd: [String: WinogradChoice.Decision] = [:]
         var plans: [String: PlanEntry] = [:]
         /// The training step's Winograd choices (`TrainingWinograd`): a variant's name or "direct".
         var training: [String: String] = [:]
-    }
-
-    struct WinogradEntry: Codable, Equatable {
-        let configuration: WinogradConv3x3.Configuration?
-        let reason: String
     }
 
     struct PlanEntry: Codable, Equatable {
@@ -69,7 +64,7 @@ public final class TuningCache: TimedDecisionStore {
     /// Opens the cache of `machine` in `directory` (created when first written); a file that cannot be read as this
     /// format is set aside (`problem` says why) and replaced at the first write.
     public init(directory: URL, machine: String = TuningCache.machine) {
-        let name = SHA256.hash(data: Data(machine.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let name = String(Self.hex(SHA256.hash(data: Data(machine.utf8))).prefix(16))
         file = directory.appendingPathComponent("tuning-\(name).json")
         var entries = Entries(machine: machine)
         var problem: String?
@@ -107,10 +102,10 @@ public final class TuningCache: TimedDecisionStore {
     public var planCount: Int { state.withLock { $0.plans.count } }
     public var winogradShapeCount: Int { state.withLock { $0.winograd.count } }
 
-    func winograd(_ key: String) -> WinogradEntry? { state.withLock { $0.winograd[key] } }
+    func winograd(_ key: String) -> WinogradChoice.Decision? { state.withLock { $0.winograd[key] } }
     func plan(_ key: String) -> PlanEntry? { state.withLock { $0.plans[key] } }
 
-    func record(winograd key: String, _ entry: WinogradEntry) { save { $0.winograd[key] = entry } }
+    func record(winograd key: String, _ entry: WinogradChoice.Decision) { save { $0.winograd[key] = entry } }
     package func training(_ key: String) -> String? { state.withLock { $0.training[key] } }
     package func record(training key: String, _ choice: String) { save { $0.training[key] = choice } }
     func record(plan key: String, _ entry: PlanEntry) { save { $0.plans[key] = entry } }
@@ -166,6 +161,8 @@ public final class TuningCache: TimedDecisionStore {
 }
 
 extension TuningCache {
+    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+
     /// The key of a plan's arrangement: the prepared graph's ops, inputs and shapes (not its names or weights: neither
     /// changes what is fast), and everything else of the request that changes what is timed.
     static func planKey(graph: Graph, inputShape: [Int], layout: PlanLayout, precision: Precision, int8Weights: Int8WeightRange,
@@ -177,8 +174,7 @@ extension TuningCache {
         encoder.outputFormatting = .sortedKeys
         let structure = Structure(ops: graph.nodes.map(\.op), inputs: graph.nodes.map { $0.inputs.map(\.index) },
                                   shapes: graph.nodes.map(\.shape), outputs: graph.outputs.map(\.index))
-        let digest = SHA256.hash(data: try encoder.encode(structure)).map { String(format: "%02x", $0) }.joined()
-        return [digest, inputShape.map(String.init).joined(separator: "x"), layout.rawValue, precision.rawValue,
+        return [hex(SHA256.hash(data: try encoder.encode(structure))), inputShape.map(String.init).joined(separator: "x"), layout.rawValue, precision.rawValue,
                 precision == .int8 ? int8Weights.rawValue : "-", fuse ? "fused" : "unfused", parallelism.rawValue, convolutions.rawValue,
                 stepsAlone.sorted().map(String.init).joined(separator: ","), "\(CPUDevice.threadCount) threads"].joined(separator: "|")
     }

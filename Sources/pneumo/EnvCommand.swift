@@ -16,7 +16,7 @@ struct EnvCommand: ParsableCommand, ExemptFromOneDNNCheck {
 
     func run() throws {
         // `env` starts on any oneDNN (to say what is wrong); the cache's file name needs the library's version and ISA.
-        let cache = OneDNNLibrary.versionProblem() == nil ? TuningCacheSetting.directory().map { TuningCache(directory: $0) } : nil
+        let cache = OneDNNLibrary.versionProblem() == nil ? TuningCacheSetting.open() : nil
         let environment = MachineEnvironment.current(tuningCache: cache)
         print(json ? try environment.jsonString() : environment.lines.joined(separator: "\n"))
         if let problem = environment.onednn.problem {

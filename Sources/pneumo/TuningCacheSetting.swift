@@ -16,10 +16,12 @@ enum TuningCacheSetting {
         return base.appendingPathComponent("pneumo/tuning", isDirectory: true)
     }
 
+    /// The cache the settings name, nil where they turn it off.
+    static func open() -> TuningCache? { directory().map { TuningCache(directory: $0) } }
+
     /// Opens the cache for this process and says on standard error when its file could not be used.
     static func enable() {
-        guard let directory = directory() else { return }
-        let cache = TuningCache(directory: directory)
+        guard let cache = open() else { return }
         if let problem = cache.problem { FileHandle.standardError.write(Data("pneumo: tuning cache: \(problem)\n".utf8)) }
         TuningCache.enable(cache)
     }

@@ -58,14 +58,14 @@ import Models
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = WinogradChoice.key(batch: 3, channels: 48, outChannels: 48, height: 11, width: 11, threads: Int(omp_get_max_threads()))
-        let planted = TuningCache.WinogradEntry(configuration: .init(.f2x2, .whole, products: .onednn), reason: "planted by the test")
+        let planted = WinogradChoice.Decision(winograd: .init(.f2x2, .whole, products: .onednn), reason: "planted by the test")
         TuningCache(directory: directory, machine: "test machine").record(winograd: key, planted)
 
         let cache = TuningCache(directory: directory, machine: "test machine")
         let d = try TuningCache.using(cache) {
             try WinogradChoice.decide(batch: 3, channels: 48, outChannels: 48, height: 11, width: 11)
         }
-        #expect(d.winograd == planted.configuration)
+        #expect(d.winograd == planted.winograd)
         #expect(d.reason == planted.reason)
     }
 
@@ -102,11 +102,11 @@ import Models
         let problem = try #require(cache.problem)
         #expect(problem.contains(file.path) && problem.contains("is not a tuning cache"))
         #expect(cache.planCount == 0 && cache.winogradShapeCount == 0)
-        cache.record(winograd: "1|16|16|8|8|1", .init(configuration: nil, reason: "direct"))
+        cache.record(winograd: "1|16|16|8|8|1", .init(winograd: nil, reason: "direct"))
 
         let reopened = TuningCache(directory: directory, machine: "test machine")
         #expect(reopened.problem == nil)
-        #expect(reopened.winograd("1|16|16|8|8|1") == .init(configuration: nil, reason: "direct"))
+        #expect(reopened.winograd("1|16|16|8|8|1") == .init(winograd: nil, reason: "direct"))
     }
 
     /// Plans compiled at once on several threads (a server's batch sizes, several models) each keep their decision.
@@ -115,7 +115,7 @@ import Models
         defer { try? FileManager.default.removeItem(at: directory) }
         let cache = TuningCache(directory: directory, machine: "test machine")
         DispatchQueue.concurrentPerform(iterations: 16) { i in
-            cache.record(winograd: "\(i)|16|16|8|8|1", .init(configuration: nil, reason: "direct \(i)"))
+            cache.record(winograd: "\(i)|16|16|8|8|1", .init(winograd: nil, reason: "direct \(i)"))
         }
         let reopened = TuningCache(directory: directory, machine: "test machine")
         #expect(reopened.problem == nil)
@@ -129,13 +129,13 @@ import Models
         defer { try? FileManager.default.removeItem(at: directory) }
         let old = (0..<(TuningCache.filesKept + 4)).map { TuningCache(directory: directory, machine: "build \($0)") }
         for (i, cache) in old.enumerated() {
-            cache.record(winograd: "1|16|16|8|8|1", .init(configuration: nil, reason: "direct"))
+            cache.record(winograd: "1|16|16|8|8|1", .init(winograd: nil, reason: "direct"))
             // Written i hours ago, the first the oldest.
             let time = Date(timeIntervalSinceNow: -3600 * Double(old.count - i))
             try FileManager.default.setAttributes([.modificationDate: time], ofItemAtPath: cache.file.path)
         }
         let newest = TuningCache(directory: directory, machine: "build now")
-        newest.record(winograd: "1|16|16|8|8|1", .init(configuration: nil, reason: "direct"))
+        newest.record(winograd: "1|16|16|8|8|1", .init(winograd: nil, reason: "direct"))
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
         #expect(left.count == TuningCache.filesKept)
         #expect(left.contains(newest.file.lastPathComponent))
@@ -148,7 +148,7 @@ import Models
         defer { try? FileManager.default.removeItem(at: directory) }
         let (a, b) = (TuningCache(directory: directory, machine: "machine A"), TuningCache(directory: directory, machine: "machine B"))
         #expect(a.file != b.file)
-        a.record(winograd: "1|16|16|8|8|1", .init(configuration: nil, reason: "direct"))
+        a.record(winograd: "1|16|16|8|8|1", .init(winograd: nil, reason: "direct"))
         try FileManager.default.copyItem(at: a.file, to: b.file)
 
         let reopened = TuningCache(directory: directory, machine: "machine B")
