@@ -17,6 +17,8 @@ struct Pneumo: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("pneumo: \(refusal)\n".utf8))
                 exit(withError: ExitCode(1))
             }
+            // Before the tuning cache opens, so that what it reports (a corrupt file) is said once, by the process that stays.
+            if command is ServeCommand { PassiveOpenMP.reexecIfNeeded() }
             if !(command is any ExemptFromOneDNNCheck) { TuningCacheSetting.enable() }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
