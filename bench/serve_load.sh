@@ -4,6 +4,7 @@
 #     bash bench/serve_load.sh [MODEL.onnx] [SECONDS]
 #     BODY=binary bash bench/serve_load.sh …     # tensors as binary (the binary tensor data extension), not JSON text
 #     SERVE_ARGS="--event-loops 2" bash bench/serve_load.sh …   # extra `pneumo serve` options
+#     SERVE_ARGS="--batching thread" bash bench/serve_load.sh …   # batches on the batching thread, not the event loops
 #     PNEUMO=/path/to/another/pneumo bash bench/serve_load.sh …   # another build (say, an older commit's), not built here
 #
 # Serves MODEL.onnx (default: PneumoNet at 28 px with seeded weights: speed does not depend on training) with

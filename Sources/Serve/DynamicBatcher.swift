@@ -1,11 +1,13 @@
 import CPUBackend
 import Foundation
 import GraphCore
+import NIOPosix
 import Runtime
+import Synchronization
 
-/// Queues the requests for one model and runs them together: a batch closes when it holds `maxBatch` images
-/// or when its first request has waited `maxDelay`, whichever comes first. Batches run on a thread of their own
-/// (the kernels block for milliseconds; Swift's cooperative threads and the HTTP event loops must not), padded
+/// Queues the requests for one model and runs them together, on a thread of its own or on the event loops that read
+/// them (`Placement`). On the thread, a batch closes when it holds `maxBatch` images or when its first request has
+/// waited `maxDelay`, whichever comes first; on a loop, it holds what the loop read in one turn. Batches are padded
 /// with zeros to the next precompiled batch size so that no request waits for a plan to compile.
 public final class DynamicBatcher: @unchecked Sendable {
     public struct Configuration: Sendable {
@@ -13,9 +15,27 @@ public final class DynamicBatcher: @unchecked Sendable {
         public var maxDelay: Duration
         /// Images waiting beyond which requests are refused (503) instead of queued.
         public var maxQueue: Int
-        public init(maxBatch: Int = 64, maxDelay: Duration = .microseconds(500), maxQueue: Int = 1024) {
-            self.maxBatch = maxBatch; self.maxDelay = maxDelay; self.maxQueue = maxQueue
+        public var placement: Placement
+        /// The longest a full batch may take on one thread for `auto` to put batches on the loops: what a loop's other
+        /// connections may wait for it.
+        public var loopBudget: Duration
+        public init(maxBatch: Int = 64, maxDelay: Duration = .microseconds(500), maxQueue: Int = 1024, placement: Placement = .auto,
+                    loopBudget: Duration = .milliseconds(10)) {
+            self.maxBatch = maxBatch; self.maxDelay = maxDelay; self.maxQueue = maxQueue; self.placement = placement
+            self.loopBudget = loopBudget
         }
+    }
+
+    /// Where batches run.
+    public enum Placement: String, Sendable, CaseIterable {
+        /// On the event loop that read the requests, with one kernel thread: the loop runs what it read in a turn before
+        /// it reads again, so a request never changes threads (`DynamicBatcher+EventLoops.swift`). For small models: the
+        /// loop's other connections wait while it computes. Requests that come from elsewhere go to the thread.
+        case eventLoops = "loops"
+        /// On the batching thread, with the kernel threads `CPUDevice.threadCount` had where the batcher was made.
+        case thread
+        /// `eventLoops` where a full batch takes at most `Configuration.loopBudget` on one thread, else `thread`.
+        case auto
     }
 
     /// What one request's wait and compute took, for the metrics.
@@ -25,7 +45,7 @@ public final class DynamicBatcher: @unchecked Sendable {
         public var batchSize: Int
     }
 
-    private struct Pending {
+    struct Pending {
         let input: Tensor
         let enqueued: ContinuousClock.Instant
         let reply: (Result<(output: Tensor, timing: Timing), any Error>) -> Void
@@ -39,17 +59,26 @@ public final class DynamicBatcher: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [Pending] = []
     private var head = 0
+    /// Images in the batching thread's queue.
     private var queuedImages = 0
+    /// Images waiting in either place: the queue limit and the queue depth metric.
+    let waitingImages = Atomic<Int>(0)
     /// Requests taken since the start, answered or not (tests wait on it to know their requests arrived).
-    private var acceptedRequests = 0
+    let acceptedRequests = Atomic<Int>(0)
     private var stopping = false
+    /// Set once `start` has chosen the loops; cleared by `drain`.
+    let batchesOnLoops = Atomic<Bool>(false)
+    /// Where `start` put the batches, and why (for the server's log).
+    public internal(set) var placementDecision = ""
     private var worker: Thread?
     private let finished = DispatchSemaphore(value: 0)
     /// The kernels' thread count where the batcher was made: OpenMP keeps it per thread, so the batching
     /// thread sets it again for itself.
-    private let threads: Int
-    private let onBatch: @Sendable (Int) -> Void
-    private let onQueueDepth: @Sendable (Int) -> Void
+    let threads: Int
+    let onBatch: @Sendable (Int) -> Void
+    let onQueueDepth: @Sendable (Int) -> Void
+    /// Each event loop's requests not yet run (`DynamicBatcher+EventLoops.swift`).
+    let loopQueues = LoopQueues()
 
     /// `onBatch` sees each batch's size (real images, before padding); `onQueueDepth` the images waiting after each change.
     public init(model: ServedModel, configuration: Configuration, onBatch: @escaping @Sendable (Int) -> Void = { _ in },
@@ -63,20 +92,23 @@ public final class DynamicBatcher: @unchecked Sendable {
     }
 
     /// Starts the batching thread, which compiles the plans of every size in `batchSizes` (on the thread and
-    /// thread count that will run them) before it takes requests; returns when they are compiled.
+    /// thread count that will run them) and decides the placement before it takes requests; returns when they are
+    /// compiled.
     public func start() async throws {
         try await withCheckedThrowingContinuation { (compiled: CheckedContinuation<Void, any Error>) in
             let thread = Thread { [self] in
                 CPUDevice.threadCount = threads
                 do {
                     for b in batchSizes { _ = try model.runtime.plan(batch: b) }
+                    let onLoops = try decidePlacement()
+                    condition.lock()
+                    worker = Thread.current
+                    if !stopping { batchesOnLoops.store(onLoops, ordering: .releasing) }
+                    condition.unlock()
                 } catch {
                     compiled.resume(throwing: error)
                     return
                 }
-                condition.lock()
-                worker = Thread.current
-                condition.unlock()
                 compiled.resume()
                 loop()
             }
@@ -108,15 +140,19 @@ public final class DynamicBatcher: @unchecked Sendable {
         return worker != nil && !stopping
     }
 
-    var requestsAccepted: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return acceptedRequests
-    }
+    var requestsAccepted: Int { acceptedRequests.load(ordering: .relaxed) }
 
-    /// Runs `input` (`[N] + sampleShape`) in the next batch with room; the model's output rows for it.
+    /// Whether requests made on an event loop are batched there now (`Placement`).
+    var runsOnLoops: Bool { batchesOnLoops.load(ordering: .acquiring) }
+
+    /// Runs `input` (`[N] + sampleShape`) in the next batch with room; the model's output rows for it. A request of
+    /// more than `maxBatch` images goes to the batching thread even with batches on the loops: it runs alone, at a
+    /// size compiled when it comes, which a loop must not wait for.
     public func infer(_ input: Tensor) async throws -> (output: Tensor, timing: Timing) {
-        try await withCheckedThrowingContinuation { continuation in
+        if runsOnLoops, input.shape[0] <= configuration.maxBatch, let loop = MultiThreadedEventLoopGroup.currentEventLoop {
+            return try await inferOnLoop(input, loop)
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             do {
                 try enqueue(input) { continuation.resume(with: $0) }
             } catch {
@@ -130,24 +166,36 @@ public final class DynamicBatcher: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !stopping else { throw ServeError.shuttingDown }
-        guard queuedImages + n <= configuration.maxQueue else {
-            throw ServeError.overloaded(queued: queuedImages, limit: configuration.maxQueue)
-        }
+        try admit(n)
         let wasEmpty = head == pending.count
         pending.append(Pending(input: input, enqueued: .now, reply: reply))
         queuedImages += n
-        acceptedRequests += 1
-        onQueueDepth(queuedImages)
         // The batching thread waits for a first request, then for a full batch or the deadline: woken only for those,
         // not once per request while a batch fills (a futex wake and a context switch each).
         if wasEmpty || queuedImages >= configuration.maxBatch { condition.signal() }
     }
 
-    /// Stops taking requests, answers every queued one, and returns when the batching thread has ended.
+    /// Counts in a request of `n` images, or refuses it when the images waiting would pass `maxQueue`.
+    func admit(_ n: Int) throws {
+        let waiting = waitingImages.add(n, ordering: .relaxed).newValue
+        guard waiting <= configuration.maxQueue else {
+            waitingImages.subtract(n, ordering: .relaxed)
+            throw ServeError.overloaded(queued: waiting - n, limit: configuration.maxQueue)
+        }
+        acceptedRequests.add(1, ordering: .relaxed)
+        onQueueDepth(waiting)
+    }
+
+    /// Counts out `n` images that leave the queue for a batch.
+    func dispatched(_ n: Int) { onQueueDepth(waitingImages.subtract(n, ordering: .relaxed).newValue) }
+
+    /// Stops taking requests, answers every queued one, and returns when the batching thread has ended. Batches
+    /// already on the loops run there, as their loops turn.
     public func drain() {
         condition.lock()
         let running = worker != nil && !stopping
         stopping = true
+        batchesOnLoops.store(false, ordering: .releasing)
         condition.signal()
         condition.unlock()
         if running { finished.wait() }
@@ -171,27 +219,34 @@ public final class DynamicBatcher: @unchecked Sendable {
             let (s, atto) = left.components
             _ = condition.wait(until: Date(timeIntervalSinceNow: Double(s) + Double(atto) * 1e-18))
         }
-        var fits = pending[head].count
-        for p in pending[(head + 1)...] {
-            guard fits + p.count <= configuration.maxBatch else { break }
-            fits += p.count
-        }
-        let target = Self.takenSize(fits, sizes: batchSizes)
-        var batch = [pending[head]]
-        var total = pending[head].count
-        head += 1
-        while head < pending.count, total + pending[head].count <= target {
-            total += pending[head].count
-            batch.append(pending[head])
-            head += 1
-        }
+        let length = Self.batchLength(pending[head...].lazy.map(\.count), maxBatch: configuration.maxBatch, sizes: batchSizes)
+        let batch = Array(pending[head..<(head + length)])
+        head += length
+        let total = batch.reduce(0) { $0 + $1.count }
         queuedImages -= total
         if head > 256 && head * 2 > pending.count { pending.removeFirst(head); head = 0 }
-        onQueueDepth(queuedImages)
+        dispatched(total)
         return batch
     }
 
-    private func run(_ batch: [Pending]) {
+    /// How many of the waiting requests (their image counts, oldest first) the next batch takes: as many as fit in
+    /// `maxBatch`, cut to a compiled size (`takenSize`); the first one always, however many images it holds.
+    static func batchLength(_ counts: some Collection<Int>, maxBatch: Int, sizes: [Int]) -> Int {
+        var (fits, n) = (0, 0)
+        for c in counts {
+            guard n == 0 || fits + c <= maxBatch else { break }
+            (fits, n) = (fits + c, n + 1)
+        }
+        let target = takenSize(fits, sizes: sizes)
+        var (total, k) = (0, 0)
+        for c in counts.prefix(n) {
+            guard k == 0 || total + c <= target else { break }
+            (total, k) = (total + c, k + 1)
+        }
+        return k
+    }
+
+    func run(_ batch: [Pending]) {
         let start = ContinuousClock.now
         let total = batch.reduce(0) { $0 + $1.count }
         onBatch(total)

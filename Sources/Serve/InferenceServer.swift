@@ -17,9 +17,9 @@ public struct ServerConfiguration: Sendable {
     public var authToken: String?
     /// The largest request body accepted (413 above it).
     public var maxBodyBytes: Int
-    /// Threads for the sockets and HTTP parsing; nil shares NIO's process-wide group (a loop per core). `pneumo serve`
-    /// asks for one: on a machine of a few cores a second loop's thread competes with the batches' and the handlers'
-    /// threads (`bench/README.md`, issue 20, has the CPU per request with one and two).
+    /// Threads for the sockets and HTTP parsing; nil shares NIO's process-wide group (a loop per core). With batches
+    /// on the batching thread, `pneumo serve` asks for one: on a machine of a few cores a second loop's thread competes
+    /// with the batches' threads; with batches on the loops, a loop per core (`bench/README.md`, issue 20).
     public var eventLoops: Int?
 
     public init(host: String = "127.0.0.1", port: Int = 8000, batching: DynamicBatcher.Configuration = .init(),
@@ -65,8 +65,11 @@ public final class InferenceServer: Sendable {
                                                    serverName: "\(Self.name)/\(Self.version)"),
                               onServerRunning: onServerRunning, eventLoopGroupProvider: loops, logger: logger)
         let batchers = Array(batchers.values)
-        app.beforeServerStarts {
-            for b in batchers { try await b.start() }
+        app.beforeServerStarts { [logger] in
+            for b in batchers {
+                try await b.start()
+                logger.info("\(b.model.name): batches \(b.placementDecision)")
+            }
         }
         app.addServices(BatcherShutdown(batchers: batchers))
         return app

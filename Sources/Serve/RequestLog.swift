@@ -18,7 +18,7 @@ struct RequestLog<Context: RequestContext>: RouterMiddleware {
         metrics.request(model: model, endpoint: endpoint, status: response.status.code, total: elapsed)
         let status = response.status.code
         let level: Logger.Level = status >= 500 ? .error : status >= 400 ? .notice : .debug
-        context.logger.log(level: level, "\(request.method) \(request.uri.path) \(status) \(String(format: "%.3f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)) ms")
+        context.logger.log(level: level, "\(request.method) \(request.uri.path) \(status) \(String(format: "%.3f", elapsed.inMilliseconds)) ms")
         return response
     }
 

@@ -6,6 +6,8 @@ import Serve
 import Runtime
 import Serving
 
+extension DynamicBatcher.Placement: ExpressibleByArgument {}
+
 /// `pneumo serve`: models behind the Open Inference Protocol (KServe v2) over HTTP, with dynamic batching.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,8 +17,10 @@ struct ServeCommand: AsyncParsableCommand {
             Endpoints: GET /v2/health/live, /v2/health/ready, /v2, /v2/models/NAME, /v2/models/NAME/ready; POST \
             /v2/models/NAME/infer (FP32 JSON tensors) and /v2/models/NAME/classify (a PNG or JPEG body, or several as \
             multipart/form-data); GET /metrics (Prometheus). Requests for one model are run together, up to --max-batch \
-            images, waiting at most --max-delay-us for a batch to fill; beyond --max-queue images waiting, requests get \
-            503 with Retry-After. SIGTERM or SIGINT stops accepting, answers what is in flight, and exits 0.
+            images: on the event loop that read them (what it read in one turn), or on a batching thread that waits at \
+            most --max-delay-us for a batch to fill (--batching; auto puts a model on the loops when a full batch takes \
+            at most 10 ms on one thread). Beyond --max-queue images waiting, requests get 503 with Retry-After. SIGTERM \
+            or SIGINT stops accepting, answers what is in flight, and exits 0.
             """)
 
     @Option(help: ArgumentHelp("An ONNX model to serve.", valueName: "file")) var onnx: String?
@@ -27,15 +31,17 @@ struct ServeCommand: AsyncParsableCommand {
     var modelRepository: String?
     @Option(help: "The address to listen on (loopback by default).") var host = "127.0.0.1"
     @Option(help: "The port to listen on.") var port = 8000
-    @Option(parsing: .unconditional, help: "Threads for the kernels (default: all cores but one, which the HTTP threads keep; more are capped at the cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for the kernels on the batching thread (default: all cores but one, which the HTTP threads keep; more are capped at the cores). Batches on the loops run on one thread each.") var threads: Int?
     @Option(help: "The most images one batch holds.") var maxBatch = 64
-    @Option(name: .customLong("max-delay-us"), help: "Microseconds a request may wait for its batch to fill.") var maxDelayMicroseconds = 500
+    @Option(name: .customLong("max-delay-us"), help: "Microseconds a request may wait for its batch to fill (on the batching thread).") var maxDelayMicroseconds = 500
+    @Option(help: ArgumentHelp("Where batches run: loops (the event loop that read the requests, one kernel thread each), thread (a batching thread with --threads kernel threads) or auto (loops when a full batch takes at most 10 ms on one thread).", valueName: "placement"))
+    var batching: DynamicBatcher.Placement = .auto
     @Option(help: "Images that may wait; beyond them requests get 503.") var maxQueue = 1024
     @Option(help: ArgumentHelp("A file holding the bearer token requests must send (Authorization: Bearer <token>).", valueName: "file"))
     var authTokenFile: String?
     @Option(help: ArgumentHelp("Arithmetic of the models' plans: fp32, bf16 (AVX-512 BF16 CPUs), fp16 (weights rounded to IEEE half; float32 arithmetic) or int8 (a model quantized by pneumo optimize). Default: each model's own (int8 for a quantized model, else fp32).", valueName: "precision")) var precision: Precision?
     @Option(help: "The largest request body, in MiB.") var maxBodyMib = 32
-    @Option(help: "Threads for the sockets and HTTP parsing (one leaves the other cores to the batches and handlers).") var eventLoops = 1
+    @Option(help: "Threads for the sockets and HTTP parsing (default: one per core, or one with --batching thread, which leaves the other cores to the batches).") var eventLoops: Int?
     @Option(help: "Log level: trace, debug (a line per request), info, notice, warning, error.") var logLevel = "info"
 
     func validate() throws {
@@ -51,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxDelayMicroseconds >= 0 else { throw ValidationError("--max-delay-us must be zero or more, got \(maxDelayMicroseconds)") }
         guard maxQueue >= maxBatch else { throw ValidationError("--max-queue (\(maxQueue)) must be at least --max-batch (\(maxBatch))") }
         guard maxBodyMib >= 1 else { throw ValidationError("--max-body-mib must be positive, got \(maxBodyMib)") }
-        guard eventLoops >= 1 else { throw ValidationError("--event-loops must be positive, got \(eventLoops)") }
+        if let eventLoops, eventLoops < 1 { throw ValidationError("--event-loops must be positive, got \(eventLoops)") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got \(logLevel)")
         }
@@ -59,7 +65,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        PassiveOpenMP.reexecIfNeeded()
         // The batches run beside the sockets and handlers: left all cores, the kernels' threads and the HTTP threads
         // take turns on them, and the batches' CPU per image grows (`bench/README.md`, "Serving over HTTP").
         ThreadCount.apply(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
@@ -73,13 +78,13 @@ struct ServeCommand: AsyncParsableCommand {
         let models = try loadModels()
         let configuration = ServerConfiguration(
             host: host, port: port,
-            batching: .init(maxBatch: maxBatch, maxDelay: .microseconds(maxDelayMicroseconds), maxQueue: maxQueue),
-            authToken: token, maxBodyBytes: maxBodyMib << 20, eventLoops: eventLoops)
+            batching: .init(maxBatch: maxBatch, maxDelay: .microseconds(maxDelayMicroseconds), maxQueue: maxQueue, placement: batching),
+            authToken: token, maxBodyBytes: maxBodyMib << 20, eventLoops: eventLoops ?? (batching == .thread ? 1 : nil))
         let server = try InferenceServer(models: models, configuration: configuration, logger: logger)
         for m in models {
             logger.info("serving \(m.name) version \(m.version): \(m.description), \(m.runtime.precision.rawValue), input \(m.inputName) [-1, \(m.sampleShape.map(String.init).joined(separator: ", "))], threshold \(m.threshold) (\(m.thresholdSource))")
         }
-        logger.info("listening on http://\(host):\(port) (max batch \(maxBatch), max delay \(maxDelayMicroseconds) µs, max queue \(maxQueue)\(token == nil ? "" : ", bearer token required"))")
+        logger.info("listening on http://\(host):\(port) (max batch \(maxBatch), max delay \(maxDelayMicroseconds) µs, batching \(batching.rawValue), max queue \(maxQueue)\(token == nil ? "" : ", bearer token required"))")
         try await server.application().runService()
     }
 

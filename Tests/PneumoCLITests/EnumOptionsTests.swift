@@ -3,6 +3,7 @@ import CPUBackend
 import Data
 import GraphCore
 import Runtime
+import Serve
 import Testing
 @testable import pneumo
 
@@ -48,6 +49,21 @@ import Testing
             let message = BenchInferCommand.message(for: error)
             #expect(message.contains(flag) && message.contains("'\(arguments[1])'"), "\(message)")
             for value in values { #expect(message.contains(value), "\(message) lacks \(value)") }
+        }
+    }
+
+    /// `pneumo serve --batching`: auto by default, with a loop per core; `thread` keeps the single loop it had.
+    @Test func serveBatchingPlacement() throws {
+        let defaults = try ServeCommand.parse(["--onnx", "/dev/null"])
+        #expect(defaults.batching == .auto && defaults.eventLoops == nil)
+        #expect(try ServeCommand.parse(["--onnx", "/dev/null", "--batching", "loops"]).batching == .eventLoops)
+        #expect(try ServeCommand.parse(["--onnx", "/dev/null", "--batching", "thread", "--event-loops", "2"]).eventLoops == 2)
+        do {
+            _ = try ServeCommand.parse(["--onnx", "/dev/null", "--batching", "gpu"])
+            Issue.record("--batching gpu parsed")
+        } catch {
+            let message = ServeCommand.message(for: error)
+            #expect(message.contains("--batching") && message.contains("'gpu'") && message.contains("'loops', 'thread' or 'auto'"), "\(message)")
         }
     }
 

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -95,10 +96,11 @@ import TestSupport
         await #expect(throws: ServeError.shuttingDown) { try await batcher.infer(testImages(1, seed: 3)) }
     }
 
-    /// On one event loop (`pneumo serve`'s default) and on two.
-    @Test(arguments: [1, 2]) func concurrentClientsGetTheSerialAnswers(eventLoops: Int) async throws {
+    /// Batches on the loops and on the batching thread, with one event loop and with two.
+    @Test(arguments: [1, 2], [DynamicBatcher.Placement.eventLoops, .thread])
+    func concurrentClientsGetTheSerialAnswers(eventLoops: Int, placement: DynamicBatcher.Placement) async throws {
         let model = try servedPneumoNet()
-        let server = try testServer(models: [model], maxBatch: 8, maxDelay: .milliseconds(3), eventLoops: eventLoops)
+        let server = try testServer(models: [model], maxBatch: 8, maxDelay: .milliseconds(3), eventLoops: eventLoops, placement: placement)
         let requests = (0..<24).map { k in testImages(1 + k % 3, seed: UInt64(100 + k)) }
         let expected = try requests.map { try model.runtime.run($0).scalars }
         try await server.application().test(.live) { client in
@@ -119,12 +121,58 @@ import TestSupport
                     #expect(maxRelativeDifference(y, expected[k]) <= 1e-4, "request \(k)")
                 }
             }
+            #expect(try #require(server.batchers["pneumonet"]).runsOnLoops == (placement == .eventLoops))
         }
+    }
+
+    /// With batches on the loops, a request made on a loop runs on that loop's thread, and one made elsewhere on the
+    /// batching thread; every answer is the model's for its own images.
+    @Test(.timeLimit(.minutes(1))) func batchesRunOnTheLoopThatReadTheirRequests() async throws {
+        let model = try servedPneumoNet()
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = loops.next()
+        let ranOnLoop = Mutex<[Bool]>([])
+        let batcher = DynamicBatcher(model: model, configuration: .init(maxBatch: 8, maxDelay: .milliseconds(1), placement: .eventLoops),
+                                     onBatch: { _ in ranOnLoop.withLock { $0.append(loop.inEventLoop) } })
+        try await batcher.start()
+        let inputs = (0..<6).map { testImages(1 + $0 % 3, seed: UInt64(40 + $0)) }
+        let results = try await withTaskExecutorPreference(EventLoopTaskExecutor(loop: loop)) {
+            try await withThrowingTaskGroup(of: (Int, Tensor).self) { group in
+                for (k, x) in inputs.enumerated() { group.addTask { (k, try await batcher.infer(x).output) } }
+                var out: [Int: Tensor] = [:]
+                for try await (k, y) in group { out[k] = y }
+                return out
+            }
+        }
+        #expect(!ranOnLoop.withLock { $0 }.isEmpty && ranOnLoop.withLock { $0 }.allSatisfy { $0 })
+        for (k, x) in inputs.enumerated() {
+            #expect(maxRelativeDifference(try #require(results[k]).scalars, try model.runtime.run(x).scalars) <= 1e-5)
+        }
+        ranOnLoop.withLock { $0 = [] }
+        #expect(try await batcher.infer(testImages(2, seed: 50)).output.shape == [2, 2])
+        #expect(ranOnLoop.withLock { $0 } == [false])
+        // More than maxBatch images in one request: the batching thread, though the request comes from the loop.
+        let large = try await withTaskExecutorPreference(EventLoopTaskExecutor(loop: loop)) { try await batcher.infer(testImages(9, seed: 51)) }
+        #expect(large.output.shape == [9, 2] && ranOnLoop.withLock { $0 } == [false, false])
+        batcher.drain()
+        #expect(!batcher.runsOnLoops)
+        try await loops.shutdownGracefully()
+    }
+
+    /// `auto` puts a model on the loops when a full batch fits the budget on one thread, and says what it timed.
+    @Test(arguments: [(Duration.milliseconds(10_000), true), (.zero, false)])
+    func autoPlacementWeighsAFullBatchAgainstTheBudget(budget: Duration, onLoops: Bool) async throws {
+        let batcher = DynamicBatcher(model: try servedPneumoNet(), configuration: .init(maxBatch: 8, loopBudget: budget))
+        try await batcher.start()
+        defer { batcher.drain() }
+        #expect(batcher.runsOnLoops == onLoops)
+        #expect(batcher.placementDecision.hasPrefix(onLoops ? "on the event loops: a batch of 8 takes" : "on the batching thread: a batch of 8"),
+                "\(batcher.placementDecision)")
     }
 
     @Test func shutdownAnswersRequestsInFlight() async throws {
         // A long batching delay keeps the requests queued when the shutdown starts.
-        let server = try testServer(maxBatch: 64, maxDelay: .milliseconds(300))
+        let server = try testServer(maxBatch: 64, maxDelay: .milliseconds(300), placement: .thread)
         let port = Mutex<Int?>(nil)
         let group = ServiceGroup(configuration: .init(services: [server.application(onServerRunning: { channel in
             port.withLock { $0 = channel.localAddress?.port } })], logger: Logger(label: "test")))
@@ -154,6 +202,16 @@ import TestSupport
             #expect(statuses.sorted() == [-1, 200, 200, 200, 200])
         }
     }
+}
+
+/// A batch takes what fits in the largest size, cut to a compiled size; the first request always, however large.
+@Test func batchLengthTakesWhatFitsCutToACompiledSize() {
+    let sizes = DynamicBatcher.paddedSizes(maxBatch: 16)   // 1, 2, 4, 8, 16
+    #expect(DynamicBatcher.batchLength([1, 1, 1], maxBatch: 16, sizes: sizes) == 3)      // ≤ 8 images: all (padded)
+    #expect(DynamicBatcher.batchLength(Array(repeating: 1, count: 11), maxBatch: 16, sizes: sizes) == 8)   // cut to 8
+    #expect(DynamicBatcher.batchLength([6, 6, 6], maxBatch: 16, sizes: sizes) == 1)      // 12 fit, cut to 8: only the first
+    #expect(DynamicBatcher.batchLength([20, 1], maxBatch: 16, sizes: sizes) == 1)        // larger than maxBatch: alone
+    #expect(DynamicBatcher.batchLength([8, 8, 1], maxBatch: 16, sizes: sizes) == 2)
 }
 
 @Test func paddedBatchSizesCoverEveryBatch() {

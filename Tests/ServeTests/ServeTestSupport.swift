@@ -30,10 +30,12 @@ func servedPneumoNet(name: String = "pneumonet", threshold: Double? = 0.4) throw
 
 /// A server on a free loopback port with small batching limits, so tests run fast.
 func testServer(models: [ServedModel]? = nil, authToken: String? = nil, maxBatch: Int = 8, maxDelay: Duration = .milliseconds(2),
-                maxQueue: Int = 64, maxBodyBytes: Int = 1 << 20, eventLoops: Int? = nil) throws -> InferenceServer {
+                maxQueue: Int = 64, maxBodyBytes: Int = 1 << 20, eventLoops: Int? = nil,
+                placement: DynamicBatcher.Placement = .auto) throws -> InferenceServer {
     try InferenceServer(models: models ?? [servedPneumoNet()],
                         configuration: ServerConfiguration(host: "127.0.0.1", port: 0,
-                                                           batching: .init(maxBatch: maxBatch, maxDelay: maxDelay, maxQueue: maxQueue),
+                                                           batching: .init(maxBatch: maxBatch, maxDelay: maxDelay, maxQueue: maxQueue,
+                                                                           placement: placement),
                                                            authToken: authToken, maxBodyBytes: maxBodyBytes, eventLoops: eventLoops))
 }
 
