@@ -68,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
         // The batches run beside the sockets and handlers: left all cores, the kernels' threads and the HTTP threads
         // take turns on them, and the batches' CPU per image grows (`bench/README.md`, "Serving over HTTP").
         ThreadCount.apply(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
-        var logger = Logger(label: "pneumo.serve")
+        var logger = Logger(label: "pneumo.serve", factory: DeferredMetadataLogHandler.init)
         logger.logLevel = Logger.Level(rawValue: logLevel)!
         let token = try authTokenFile.map { path -> String in
             let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
