@@ -4,7 +4,17 @@ import Synchronization
 final class PlanContext: @unchecked Sendable {
     let parts: [PartContext]
 
-    init(_ parts: [PlanPart]) throws { self.parts = try parts.map(PartContext.init) }
+    /// `memory`: `memoryBytes(parts)` bytes, 64-byte aligned, for the parts' arenas and scratchpads one after another
+    /// (`SharedPlanMemory`); nil for buffers of their own.
+    init(_ parts: [PlanPart], memory: UnsafeMutableRawPointer? = nil) throws {
+        var offset = 0
+        self.parts = try parts.map { part in
+            defer { offset += PartContext.memoryBytes(part) }
+            return try PartContext(part, memory: memory.map { $0 + offset })
+        }
+    }
+
+    static func memoryBytes(_ parts: [PlanPart]) -> Int { parts.reduce(0) { $0 + PartContext.memoryBytes($1) } }
 }
 
 /// The execution contexts of one plan, reused call after call: a call takes an idle context or makes one, and gives it

@@ -3,6 +3,7 @@ import CPUBackend
 import GraphCore
 import Foundation
 import Optimize
+import Synchronization
 
 
 /// A compiled model for one batch size: batch-norm folded into convolutions, conv + bias + residual add
@@ -87,10 +88,14 @@ public final class InferencePlan: @unchecked Sendable {
 
     /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).
     let parts: [PlanPart]
-    private let contexts: ContextPool
+    /// Its own contexts, or (a runtime's plan) none: its calls take theirs in the runtime's `SharedPlanMemory`.
+    private let contexts: ContextPool?
+    private let sharedMemory: SharedPlanMemory?
+    private let sharedContextsMade = Atomic<Int>(0)
 
-    /// Execution contexts the plan has made (one per call running at once, at most).
-    var contextsMade: Int { contexts.contextsMade }
+    /// Execution contexts the plan has made (one per call running at once, at most; with shared memory, again after a
+    /// larger plan took the memory its contexts were in).
+    var contextsMade: Int { contexts?.contextsMade ?? sharedContextsMade.load(ordering: .relaxed) }
     /// Idle contexts a plan keeps for its next calls: as many as calls ever ran at once, up to this.
     static let pooledContexts = 16
 
@@ -114,11 +119,12 @@ public final class InferencePlan: @unchecked Sendable {
     }
 
     /// `stepsAlone`: with `.intraOp`, the steps (by index) created for and run on one thread (what `.auto`
-    /// measures at batch 1; given here by tests).
+    /// measures at batch 1; given here by tests). `sharedMemory`: where the calls take their arena and scratchpad
+    /// (a runtime's, shared by its plans); nil for memory of the plan's own.
     init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int],
          layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision? = nil,
          calibration: Int8Calibration? = nil, int8Weights: Int8WeightRange? = nil, parallelism: PlanParallelism = .intraOp,
-         convolutions: ConvolutionAlgorithm = .direct, stepsAlone: Set<Int>) throws {
+         convolutions: ConvolutionAlgorithm = .direct, stepsAlone: Set<Int>, sharedMemory: SharedPlanMemory? = nil) throws {
         let precision = precision ?? Precision.native(for: graph)
         guard let ctx = DNNLContext.shared else { throw EngineError.backend("runtime", "no oneDNN CPU engine") }
         if let reason = Precision.unsupportedReason(precision) { throw EngineError.unsupported("runtime", reason) }
@@ -142,7 +148,9 @@ public final class InferencePlan: @unchecked Sendable {
         arrangement = decision.arrangement
         parts = chosen
         let compiled = chosen
-        contexts = ContextPool(first: try PlanContext(compiled), limit: Self.pooledContexts) { try PlanContext(compiled) }
+        // A plan of its own gets its first context (its planned bytes) now; one in shared memory, when it first runs.
+        contexts = sharedMemory == nil ? ContextPool(first: try PlanContext(compiled), limit: Self.pooledContexts) { try PlanContext(compiled) } : nil
+        self.sharedMemory = sharedMemory
         self.parallelism = chosen.count > 1 ? .batchSplit : chosen[0].singleThreaded ? .singleThread : .intraOp
         parallelismReason = reason
         self.precision = precision
@@ -163,7 +171,12 @@ public final class InferencePlan: @unchecked Sendable {
         guard input.shape == inputShape else {
             throw EngineError.shape("runtime", "the plan was compiled for input \(describe(inputShape)), got \(describe(input.shape))")
         }
-        return try contexts.withContext { try Self.run($0, input, nil) }
+        return try withContext { try Self.run($0, input, nil) }
+    }
+
+    private func withContext<R>(_ body: (PlanContext) throws -> R) throws -> R {
+        guard let sharedMemory else { return try contexts!.withContext(body) }
+        return try sharedMemory.withContext(parts, made: { sharedContextsMade.add(1, ordering: .relaxed) }, body)
     }
 
     /// Runs once, timing each step (ns): what the profiler's operation breakdown is made of.
@@ -175,7 +188,7 @@ public final class InferencePlan: @unchecked Sendable {
             throw EngineError.shape("runtime", "the plan was compiled for input \(describe(inputShape)), got \(describe(input.shape))")
         }
         var times: [UInt64] = []
-        let out = try contexts.withContext { try Self.run($0, input, &times) }
+        let out = try withContext { try Self.run($0, input, &times) }
         return (out, zip(parts[0].steps, times).map { ($0.name, $0.kind, $1) })
     }
 

@@ -7,8 +7,10 @@ import GraphCore
 /// stream, and each kernel of ours bound to the scratchpad. Made once and reused call after call; one call at a time.
 final class PartContext: @unchecked Sendable {
     let part: PlanPart
-    let arena: AlignedBuffer
-    let scratch: AlignedBuffer
+    /// The arena and scratchpad: in `memory` where one was given (`PlanMemory`), else in buffers of its own.
+    private let arena: UnsafeMutableRawPointer
+    private let scratch: UnsafeMutableRawPointer
+    private let owned: [AlignedBuffer]
     /// Each step's oneDNN arguments (empty for a step of ours), and each step's kernel workspace (nil for oneDNN's).
     private let args: [[dnnl_exec_arg_t]]
     private let workspaces: [KernelWorkspace?]
@@ -17,9 +19,17 @@ final class PartContext: @unchecked Sendable {
     /// Its own stream: oneDNN streams must not be used by two threads at once.
     private let stream: dnnl_stream_t
 
-    init(_ part: PlanPart) throws {
+    /// The bytes a part's arena and scratchpad take in memory given to `init(_:memory:)`, each 64-byte aligned.
+    static func memoryBytes(_ part: PlanPart) -> Int { aligned(part.arenaBytes) + aligned(part.scratchBytes) }
+
+    private static func aligned(_ bytes: Int) -> Int { (bytes + AlignedBuffer.alignment - 1) / AlignedBuffer.alignment * AlignedBuffer.alignment }
+
+    /// `memory`: `memoryBytes(part)` bytes, 64-byte aligned, that only this context's calls use while it is in use; nil
+    /// for buffers of its own.
+    init(_ part: PlanPart, memory: UnsafeMutableRawPointer? = nil) throws {
         self.part = part
-        let arena = AlignedBuffer(byteCount: part.arenaBytes), scratch = AlignedBuffer(byteCount: part.scratchBytes)
+        let owned = memory == nil ? [AlignedBuffer(byteCount: part.arenaBytes), AlignedBuffer(byteCount: part.scratchBytes)] : []
+        let arena = memory ?? owned[0].pointer, scratch = memory.map { $0 + Self.aligned(part.arenaBytes) } ?? owned[1].pointer
         let engine = part.ctx.engine
         var made: [dnnl_memory_t?] = []
         var input: dnnl_memory_t?, s: dnnl_stream_t?
@@ -36,14 +46,14 @@ final class PartContext: @unchecked Sendable {
         try check(dnnl_stream_create(&s, engine, dnnl_stream_default_flags.rawValue), "runtime stream")
         var args: [[dnnl_exec_arg_t]] = [], workspaces: [KernelWorkspace?] = []
         for step in part.steps {
-            workspaces.append(try step.custom.map { try $0.kernel.bind(workspace: scratch.pointer) })
+            workspaces.append(try step.custom.map { try $0.kernel.bind(workspace: scratch) })
             args.append(try step.args.map { a in
                 let pointer: UnsafeMutableRawPointer
                 switch a.location {
                 case .userInput: return dnnl_exec_arg_t(arg: a.slot, memory: input)
-                case .arena(let offset): pointer = arena.pointer + offset
+                case .arena(let offset): pointer = arena + offset
                 case .weight(let p): pointer = p
-                case .scratch: pointer = scratch.pointer
+                case .scratch: pointer = scratch
                 }
                 var m: dnnl_memory_t?
                 try check(dnnl_memory_create(&m, a.md, engine, pointer), step.name)
@@ -51,7 +61,7 @@ final class PartContext: @unchecked Sendable {
                 return dnnl_exec_arg_t(arg: a.slot, memory: m)
             })
         }
-        (self.arena, self.scratch, self.args, self.workspaces, memories, userInput, stream) = (arena, scratch, args, workspaces, made, input!, s!)
+        (self.arena, self.scratch, self.owned, self.args, self.workspaces, memories, userInput, stream) = (arena, scratch, owned, args, workspaces, made, input!, s!)
         done = true
     }
 
@@ -65,7 +75,7 @@ final class PartContext: @unchecked Sendable {
     /// to `output`; with `timings`, waits after each step and appends its nanoseconds.
     func execute(input: UnsafeMutableRawPointer, output: UnsafeMutableRawPointer, timings: UnsafeMutablePointer<[UInt64]>?) throws {
         try check(dnnl_memory_set_data_handle(userInput, input), "runtime input")
-        let base = arena.pointer
+        let base = arena
         for (k, step) in part.steps.enumerated() {
             let t0 = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if let c = step.preCopy { (base + c.to).copyMemory(from: base + c.from, byteCount: c.bytes) }

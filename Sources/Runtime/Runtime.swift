@@ -43,6 +43,8 @@ public final class Runtime: Sendable {
     /// runtime shares the plans of the one it was made from.
     private final class PlanCache: Sendable {
         let cells = Mutex<[Int: PlanCell]>([:])
+        /// The plans' arenas and scratchpads: a buffer per call running at once, not one per batch size.
+        let memory = SharedPlanMemory(limit: InferencePlan.pooledContexts)
     }
 
     private final class PlanCell: Sendable {
@@ -99,6 +101,9 @@ public final class Runtime: Sendable {
         }
     }
 
+    /// Bytes of the plans' shared memory held for the next calls (tests).
+    var idlePlanMemoryBytes: Int { plans.memory.idleBytes }
+
     /// The oneDNN plan for `batch`, compiled now if needed (an error for a runtime whose compiler makes other plans).
     public func plan(batch: Int) throws -> InferencePlan {
         guard let p = try compiledPlan(batch: batch) as? InferencePlan else {
@@ -120,9 +125,10 @@ public final class Runtime: Sendable {
             if let plan { return plan }
             let calibration = try calibration()
             // A failed compilation leaves the cell empty: the next caller tries again.
-            let request = PlanRequest(graph: graph, parameters: parameters, inputName: inputName, inputShape: [batch] + sampleShape,
+            var request = PlanRequest(graph: graph, parameters: parameters, inputName: inputName, inputShape: [batch] + sampleShape,
                                       layout: layout, precision: precision, calibration: calibration, int8Weights: int8Weights,
                                       parallelism: parallelism, convolutions: convolutions, fuse: fuse)
+            request.sharedMemory = plans.memory
             let p = try compiling.withLock { _ in try compiler.compile(request) }
             plan = p
             return p
