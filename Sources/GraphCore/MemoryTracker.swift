@@ -78,6 +78,11 @@ public final class AlignedBuffer: @unchecked Sendable {
         return p
     }
 
+    /// Returns to the system the freed blocks kept for reuse (`BufferPool`): for a long-lived process once it has
+    /// compiled its plans, whose races leave blocks of sizes no call asks for again. Returns their bytes.
+    @discardableResult
+    public static func releasePooledBlocks() -> Int { BufferPool.shared.releaseAll() }
+
     deinit {
         if !BufferPool.shared.give(pointer, byteCount) { free(pointer) }
         tracker.didFree(byteCount)
@@ -105,6 +110,16 @@ final class BufferPool: @unchecked Sendable {
             s.bytes -= bytes
             return UnsafeMutableRawPointer(bitPattern: address)
         }
+    }
+
+    /// Frees every block the pool keeps; returns their bytes.
+    func releaseAll() -> Int {
+        let (addresses, bytes) = state.withLock { s in
+            defer { s = State() }
+            return (s.blocks.values.flatMap { $0 }, s.bytes)
+        }
+        for a in addresses { free(UnsafeMutableRawPointer(bitPattern: a)) }
+        return bytes
     }
 
     /// True when the pool kept the block (the caller must not free it).

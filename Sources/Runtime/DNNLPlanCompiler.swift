@@ -9,7 +9,8 @@ public struct DNNLPlanCompiler: PlanCompiler {
     public func compile(_ r: PlanRequest) throws -> any CompiledPlan {
         try InferencePlan(graph: r.graph, parameters: r.parameters, inputName: r.inputName, inputShape: r.inputShape, layout: r.layout,
                           fuse: r.fuse, precision: r.precision, calibration: r.calibration, int8Weights: r.int8Weights,
-                          parallelism: r.parallelism, convolutions: r.convolutions, stepsAlone: [], sharedMemory: r.sharedMemory)
+                          parallelism: r.parallelism, convolutions: r.convolutions, stepsAlone: [], sharedMemory: r.sharedMemory,
+                          sharedWeights: r.sharedWeights)
     }
 }
 

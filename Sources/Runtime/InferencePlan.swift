@@ -119,12 +119,12 @@ public final class InferencePlan: @unchecked Sendable {
     }
 
     /// `stepsAlone`: with `.intraOp`, the steps (by index) created for and run on one thread (what `.auto`
-    /// measures at batch 1; given here by tests). `sharedMemory`: where the calls take their arena and scratchpad
-    /// (a runtime's, shared by its plans); nil for memory of the plan's own.
+    /// measures at batch 1; given here by tests). `sharedMemory`: where the calls take their arena and scratchpad, and
+    /// `sharedWeights`: the weights already laid out (both a runtime's, shared by its plans); nil for the plan's own.
     init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int],
          layout: PlanLayout = .channelsLast, fuse: Bool = true, precision: Precision? = nil,
          calibration: Int8Calibration? = nil, int8Weights: Int8WeightRange? = nil, parallelism: PlanParallelism = .intraOp,
-         convolutions: ConvolutionAlgorithm = .direct, stepsAlone: Set<Int>, sharedMemory: SharedPlanMemory? = nil) throws {
+         convolutions: ConvolutionAlgorithm = .direct, stepsAlone: Set<Int>, sharedMemory: SharedPlanMemory? = nil, sharedWeights: WeightCache? = nil) throws {
         let precision = precision ?? Precision.native(for: graph)
         guard let ctx = DNNLContext.shared else { throw EngineError.backend("runtime", "no oneDNN CPU engine") }
         if let reason = Precision.unsupportedReason(precision) { throw EngineError.unsupported("runtime", reason) }
@@ -137,7 +137,8 @@ public final class InferencePlan: @unchecked Sendable {
         try BatchMemoryCheck.check(g, lowered: lowered, inputName: inputName, inputShape: inputShape)
         let n = inputShape.first ?? 1
         let compilation = PlanParts(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: inputShape, layout: layout,
-                                    precision: precision, calibration: calibration, int8Weights: weightRange, ctx: ctx)
+                                    precision: precision, calibration: calibration, int8Weights: weightRange, ctx: ctx,
+                                    weights: sharedWeights ?? WeightCache())
         // Only what `auto` times is worth keeping for the next process (and only where a cache is open).
         let cacheKey = (parallelism == .auto || convolutions == .auto) && TuningCache.active != nil
             ? try TuningCache.planKey(graph: g, inputShape: inputShape, layout: layout, precision: precision, int8Weights: weightRange, fuse: fuse,
@@ -151,6 +152,7 @@ public final class InferencePlan: @unchecked Sendable {
         // A plan of its own gets its first context (its planned bytes) now; one in shared memory, when it first runs.
         contexts = sharedMemory == nil ? ContextPool(first: try PlanContext(compiled), limit: Self.pooledContexts) { try PlanContext(compiled) } : nil
         self.sharedMemory = sharedMemory
+        sharedMemory?.reserve(compiled)
         self.parallelism = chosen.count > 1 ? .batchSplit : chosen[0].singleThreaded ? .singleThread : .intraOp
         parallelismReason = reason
         self.precision = precision

@@ -33,7 +33,8 @@ struct PlanParts {
     let calibration: Int8Calibration?
     let int8Weights: Int8WeightRange
     let ctx: DNNLContext
-    let weights = WeightCache()
+    /// The plan's, or its runtime's (shared by the plans of every batch size).
+    var weights = WeightCache()
 
     var batch: Int { inputShape.first ?? 1 }
 

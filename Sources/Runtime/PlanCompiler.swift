@@ -20,8 +20,9 @@ public struct PlanRequest: Sendable {
     /// Whether the plan fuses (activations and residual adds into convolutions, separable pairs, the pool+linear head);
     /// off only to measure what fusion brings (`bench infer --no-fusion`).
     public var fuse: Bool
-    /// The runtime's memory its plans share (`SharedPlanMemory`); nil for memory of the plan's own.
+    /// The runtime's memory and laid-out weights, which its plans share; nil for the plan's own.
     var sharedMemory: SharedPlanMemory? = nil
+    var sharedWeights: WeightCache? = nil
 
     public init(graph: Graph, parameters: ParameterStore, inputName: String = "image", inputShape: [Int], layout: PlanLayout = .channelsLast,
                 precision: Precision = .fp32, calibration: Int8Calibration? = nil, int8Weights: Int8WeightRange? = nil,

@@ -43,8 +43,10 @@ public final class Runtime: Sendable {
     /// runtime shares the plans of the one it was made from.
     private final class PlanCache: Sendable {
         let cells = Mutex<[Int: PlanCell]>([:])
-        /// The plans' arenas and scratchpads: a buffer per call running at once, not one per batch size.
+        /// The plans' arenas and scratchpads (a buffer per call running at once) and their weights as laid out for the
+        /// kernels: held once for all batch sizes, not once per plan.
         let memory = SharedPlanMemory(limit: InferencePlan.pooledContexts)
+        let weights = WeightCache()
     }
 
     private final class PlanCell: Sendable {
@@ -128,7 +130,7 @@ public final class Runtime: Sendable {
             var request = PlanRequest(graph: graph, parameters: parameters, inputName: inputName, inputShape: [batch] + sampleShape,
                                       layout: layout, precision: precision, calibration: calibration, int8Weights: int8Weights,
                                       parallelism: parallelism, convolutions: convolutions, fuse: fuse)
-            request.sharedMemory = plans.memory
+            (request.sharedMemory, request.sharedWeights) = (plans.memory, plans.weights)
             let p = try compiling.withLock { _ in try compiler.compile(request) }
             plan = p
             return p

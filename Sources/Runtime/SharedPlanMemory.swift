@@ -15,11 +15,17 @@ final class SharedPlanMemory: Sendable {
     }
 
     private let idle = Mutex<[Slot]>([])
+    /// The bytes of the largest plan compiled so far: a slot takes that much at once, so that it does not grow through
+    /// every batch size (each buffer it outgrows would stay in the `BufferPool`).
+    private let largest = Atomic<Int>(0)
     /// Idle slots kept for the next calls: as many as calls ever ran at once, up to this; a call beyond them gets a slot
     /// freed after it.
     let limit: Int
 
     init(limit: Int) { self.limit = max(1, limit) }
+
+    /// Counts in a plan compiled to use this memory.
+    func reserve(_ parts: [PlanPart]) { largest.max(PlanContext.memoryBytes(parts), ordering: .relaxed) }
 
     /// Runs `body` with a context for `parts` in memory no other call is using; `made` is called when the context is new.
     func withContext<R>(_ parts: [PlanPart], made: () -> Void, _ body: (PlanContext) throws -> R) throws -> R {
@@ -27,12 +33,11 @@ final class SharedPlanMemory: Sendable {
         defer { idle.withLock { if $0.count < limit { $0.append(slot) } } }
         let key = ObjectIdentifier(parts[0])
         if let context = slot.contexts[key] { return try body(context) }
-        let bytes = PlanContext.memoryBytes(parts)
-        if (slot.buffer?.byteCount ?? 0) < bytes {
+        if (slot.buffer?.byteCount ?? 0) < PlanContext.memoryBytes(parts) {
             // The contexts point into the old buffer: they go with it, before the larger one is taken.
             slot.contexts.removeAll()
             slot.buffer = nil
-            slot.buffer = AlignedBuffer(byteCount: bytes)
+            slot.buffer = AlignedBuffer(byteCount: max(largest.load(ordering: .relaxed), PlanContext.memoryBytes(parts)))
         }
         let context = try PlanContext(parts, memory: slot.buffer!.pointer)
         slot.contexts[key] = context

@@ -101,6 +101,8 @@ public final class DynamicBatcher: @unchecked Sendable {
                 do {
                     for b in batchSizes { _ = try model.runtime.plan(batch: b) }
                     let onLoops = try decidePlacement()
+                    // What compiling raced and freed is kept for reuse at sizes no batch asks for: give it back.
+                    AlignedBuffer.releasePooledBlocks()
                     condition.lock()
                     worker = Thread.current
                     if !stopping { batchesOnLoops.store(onLoops, ordering: .releasing) }

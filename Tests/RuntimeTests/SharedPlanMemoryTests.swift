@@ -27,3 +27,36 @@ import TestSupport
         #expect(largest.contextsMade == 1)
     }
 }
+
+/// A runtime's plans share the weights they lay out alike, whatever their batch sizes (oneDNN may choose another
+/// layout for a step at another batch size: that step's weights are laid out again).
+@Suite struct SharedWeightsTests {
+    @Test(arguments: [ConvolutionAlgorithm.direct, .winograd, .separable])
+    func plansOfEveryBatchSizeShareTheirWeights(_ convolutions: ConvolutionAlgorithm) throws {
+        let (m, shape, _) = try kernelTestModel("pneumonet")
+        let runtime = Runtime(graph: m.graph, parameters: m.parameters, sampleShape: shape, parallelism: .intraOp, convolutions: convolutions)
+        let (one, eight) = (try runtime.plan(batch: 1), try runtime.plan(batch: 8))
+        let own = try InferencePlan(graph: m.graph, parameters: m.parameters, inputShape: [8] + shape, convolutions: convolutions)
+        func buffers(_ p: InferencePlan) -> [ObjectIdentifier: Int] {
+            Dictionary(p.parts.flatMap(\.weights).map { (ObjectIdentifier($0), $0.byteCount) }, uniquingKeysWith: { a, _ in a })
+        }
+        let shared = buffers(one).filter { buffers(eight)[$0.key] != nil }.values.reduce(0, +)
+        #expect(shared * 2 > one.weightBytes, "\(shared) of \(one.weightBytes) bytes shared")
+        #expect(buffers(own).keys.allSatisfy { buffers(eight)[$0] == nil }, "a plan compiled alone has weights of its own")
+        #expect(eight.weightBytes == own.weightBytes)
+    }
+}
+
+extension SharedPlanMemoryTests {
+    /// Plans compiled before the first call (as a server compiles its batch sizes) share a buffer of the largest plan's
+    /// size from the first call on: it is not outgrown and made again.
+    @Test func aBufferTakesTheLargestCompiledPlanAtOnce() throws {
+        let (m, shape, _) = try kernelTestModel("pneumonet")
+        let runtime = Runtime(graph: m.graph, parameters: m.parameters, sampleShape: shape, parallelism: .intraOp, convolutions: .direct)
+        let plans = try [1, 3, 8].map { try runtime.plan(batch: $0) }
+        var rng = SeededRandom(seed: 6)
+        for b in [1, 3, 8, 1] { _ = try runtime.run(Tensor.randomNormal([b] + shape, using: &rng)) }
+        #expect(runtime.idlePlanMemoryBytes == PlanContext.memoryBytes(plans[2].parts))
+        #expect(plans.map(\.contextsMade) == [1, 1, 1])
+    }
+}
