@@ -119,7 +119,16 @@ final class BufferPool: @unchecked Sendable {
             return (s.blocks.values.flatMap { $0 }, s.bytes)
         }
         for a in addresses { free(UnsafeMutableRawPointer(bitPattern: a)) }
+        Self.trimMallocHeap()
         return bytes
+    }
+
+    /// glibc's `malloc_trim(0)`, where the C library has it (looked up: Swift's Glibc module does not declare it).
+    /// Blocks below glibc's mmap threshold, which rises with the sizes freed, go back to its heap, not to the system.
+    private static func trimMallocHeap() {
+        typealias Trim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
     }
 
     /// True when the pool kept the block (the caller must not free it).
