@@ -139,6 +139,7 @@ public final class InferencePlan: @unchecked Sendable {
         let compilation = PlanParts(graph: g, parameters: p, lowered: lowered, inputName: inputName, inputShape: inputShape, layout: layout,
                                     precision: precision, calibration: calibration, int8Weights: weightRange, ctx: ctx,
                                     weights: sharedWeights ?? WeightCache())
+        defer { compilation.weights.compileEnded() }
         // Only what `auto` times is worth keeping for the next process (and only where a cache is open).
         let cacheKey = (parallelism == .auto || convolutions == .auto) && TuningCache.active != nil
             ? try TuningCache.planKey(graph: g, inputShape: inputShape, layout: layout, precision: precision, int8Weights: weightRange, fuse: fuse,

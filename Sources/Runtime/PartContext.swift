@@ -7,7 +7,7 @@ import GraphCore
 /// stream, and each kernel of ours bound to the scratchpad. Made once and reused call after call; one call at a time.
 final class PartContext: @unchecked Sendable {
     let part: PlanPart
-    /// The arena and scratchpad: in `memory` where one was given (`PlanMemory`), else in buffers of its own.
+    /// The arena and scratchpad: in `memory` where one was given (`SharedPlanMemory`), else in buffers of its own.
     private let arena: UnsafeMutableRawPointer
     private let scratch: UnsafeMutableRawPointer
     private let owned: [AlignedBuffer]

@@ -60,3 +60,21 @@ extension SharedPlanMemoryTests {
         #expect(plans.map(\.contextsMade) == [1, 1, 1])
     }
 }
+
+extension SharedWeightsTests {
+    /// The cache holds what it made until the compile ends, then only what a plan still holds.
+    @Test func theCacheKeepsOnlyWhatAPlanStillHolds() throws {
+        let cache = WeightCache()
+        var made = 0
+        func lookUp(_ name: String) throws -> AlignedBuffer {
+            try cache.buffer(name, nil) { made += 1; return AlignedBuffer(byteCount: 256) }
+        }
+        let held = try lookUp("conv1.weight")
+        _ = try lookUp("conv2.weight")
+        #expect(try lookUp("conv2.weight") === lookUp("conv2.weight"), "within a compile, a buffer no plan holds is found again")
+        cache.compileEnded()
+        #expect(try lookUp("conv1.weight") === held)
+        _ = try lookUp("conv2.weight")
+        #expect(made == 3, "conv2's buffer, held by no plan, was let go and made again")
+    }
+}
