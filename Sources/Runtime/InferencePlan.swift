@@ -88,14 +88,22 @@ public final class InferencePlan: @unchecked Sendable {
 
     /// One part (intra-op, single-thread), or one per batch slice in row order (batch-split).
     let parts: [PlanPart]
-    /// Its own contexts, or (a runtime's plan) none: its calls take theirs in the runtime's `SharedPlanMemory`.
-    private let contexts: ContextPool?
-    private let sharedMemory: SharedPlanMemory?
+    /// Where a call takes its execution context: the plan's own pool, or (a runtime's plan) the runtime's memory.
+    private enum Contexts {
+        case own(ContextPool)
+        case shared(SharedPlanMemory)
+    }
+    private let contexts: Contexts
     private let sharedContextsMade = Atomic<Int>(0)
 
     /// Execution contexts the plan has made (one per call running at once, at most; with shared memory, again after a
     /// larger plan took the memory its contexts were in).
-    var contextsMade: Int { contexts?.contextsMade ?? sharedContextsMade.load(ordering: .relaxed) }
+    var contextsMade: Int {
+        switch contexts {
+        case .own(let pool): pool.contextsMade
+        case .shared: sharedContextsMade.load(ordering: .relaxed)
+        }
+    }
     /// Idle contexts a plan keeps for its next calls: as many as calls ever ran at once, up to this.
     static let pooledContexts = 16
 
@@ -151,9 +159,12 @@ public final class InferencePlan: @unchecked Sendable {
         parts = chosen
         let compiled = chosen
         // A plan of its own gets its first context (its planned bytes) now; one in shared memory, when it first runs.
-        contexts = sharedMemory == nil ? ContextPool(first: try PlanContext(compiled), limit: Self.pooledContexts) { try PlanContext(compiled) } : nil
-        self.sharedMemory = sharedMemory
-        sharedMemory?.reserve(compiled)
+        if let sharedMemory {
+            sharedMemory.reserve(compiled)
+            contexts = .shared(sharedMemory)
+        } else {
+            contexts = .own(ContextPool(first: try PlanContext(compiled), limit: Self.pooledContexts) { try PlanContext(compiled) })
+        }
         self.parallelism = chosen.count > 1 ? .batchSplit : chosen[0].singleThreaded ? .singleThread : .intraOp
         parallelismReason = reason
         self.precision = precision
@@ -178,8 +189,10 @@ public final class InferencePlan: @unchecked Sendable {
     }
 
     private func withContext<R>(_ body: (PlanContext) throws -> R) throws -> R {
-        guard let sharedMemory else { return try contexts!.withContext(body) }
-        return try sharedMemory.withContext(parts, made: { sharedContextsMade.add(1, ordering: .relaxed) }, body)
+        switch contexts {
+        case .own(let pool): try pool.withContext(body)
+        case .shared(let memory): try memory.withContext(parts, made: { sharedContextsMade.add(1, ordering: .relaxed) }, body)
+        }
     }
 
     /// Runs once, timing each step (ns): what the profiler's operation breakdown is made of.

@@ -17,7 +17,7 @@ final class WeightCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private var kept: [String: [Kept]] = [:]
-    /// What the compile under way made or found, until it ends.
+    /// What the compile under way made, until it ends (what it found from an earlier compile, a plan holds).
     private var held: [AlignedBuffer] = []
     private var integers: [String: (integers: [Float], scales: [Float])] = [:]
 
@@ -30,8 +30,10 @@ final class WeightCache: @unchecked Sendable {
             return k.md == nil ? b : nil
         }.first
         let b = try hit ?? make()
-        if hit == nil { kept[name, default: []].append(Kept(md: try md.map { try MemoryDesc(cloning: $0) }, buffer: b)) }
-        held.append(b)
+        if hit == nil {
+            kept[name, default: []].append(Kept(md: try md.map { try MemoryDesc(cloning: $0) }, buffer: b))
+            held.append(b)
+        }
         return b
     }
 
