@@ -28,6 +28,42 @@ public enum ThresholdRule: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// The fewest val positives with which this rule can choose a threshold for `target` at all, or nil where no
+    /// count suffices (a target outside (0, 1), or 1 under the Wilson bound, which stays below 1). Catching every
+    /// positive gives the Wilson bound its highest value, n / (n + z²), which reaches 0.98 from 189 positives.
+    public func minimumPositives(forSensitivity target: Double) -> Int? {
+        guard target > 0, target <= 1 else { return nil }
+        switch self {
+        case .valSensitivity:
+            return 1
+        case .wilsonLowerBound:
+            guard target < 1 else { return nil }
+            let z2 = ConfidenceInterval.z95 * ConfidenceInterval.z95
+            var n = max(1, Int((target * z2 / (1 - target)).rounded(.down)))
+            // The closed form may sit one off the computed bound by rounding; the bound itself decides.
+            while n > 1, let lower = ConfidenceInterval.wilson(successes: n - 1, trials: n - 1)?.lower, lower >= target { n -= 1 }
+            while let lower = ConfidenceInterval.wilson(successes: n, trials: n)?.lower, lower < target { n += 1 }
+            return n
+        }
+    }
+
+    /// Why this rule cannot choose a threshold for `target` on a split with `positives` positive cases (nil when it
+    /// can try): said before any training, so that a run too small for its rule stops at once, not after its models.
+    public func shortfall(forSensitivity target: Double, positives: Int, split: String) -> String? {
+        guard let needed = minimumPositives(forSensitivity: target) else {
+            return "threshold rule \(rawValue) cannot reach sensitivity \(target) with any number of cases"
+        }
+        guard positives < needed else { return nil }
+        switch self {
+        case .valSensitivity:
+            return "the \(split) split has no pneumonia cases to choose a threshold on"
+        case .wilsonLowerBound:
+            return "threshold rule \(rawValue) needs at least \(needed) pneumonia cases in the \(split) split for sensitivity "
+                + "\(target) (the 95% lower bound of \(positives)/\(positives) is below it), and it has \(positives): "
+                + "give it more images, or choose on the point estimate (threshold rule val-sensitivity)"
+        }
+    }
+
     /// A sentence for reports.
     public var explanation: String {
         switch self {

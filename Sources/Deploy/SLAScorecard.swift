@@ -104,6 +104,11 @@ public struct SLAScorecard: Codable, Sendable {
                                rule: ThresholdRule = .valSensitivity, temperature: TemperatureScaling = .identity,
                                targets: Targets = Targets(), runs: Int = 200, sweep: [Int] = [64, 128, 256],
                                parallelism: PlanParallelism = .auto, convolutions: ConvolutionAlgorithm = .auto) throws -> SLAScorecard {
+        // A val split too small for the rule is refused before minutes of timing, not after.
+        let valPositives = try dataset.split(.val).labels.count(where: { $0 == 1 })
+        if let why = rule.shortfall(forSensitivity: targetSensitivity, positives: valPositives, split: "val") {
+            throw EngineError.invalid("sla", "\(dataset.file): " + why)
+        }
         let compute = try ComputeProfile(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
         let (plan1, memory) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
                                                               sampleShape: sampleShape, batch: 1, layout: .channelsLast,
@@ -120,11 +125,8 @@ public struct SLAScorecard: Codable, Sendable {
             if best == nil || t.throughput_samples_per_s > best!.timing.throughput_samples_per_s { best = (b, t) }
         }
         let val = try Scoring.scores(runtime, try dataset.split(.val), preprocessing: preprocessing, temperature: temperature)
-        guard val.labels.contains(1) else {
-            throw EngineError.invalid("sla", "\(dataset.file): the val split has no pneumonia cases to choose a threshold on")
-        }
         guard let threshold = rule.threshold(forSensitivity: targetSensitivity, scores: val.scores, labels: val.labels) else {
-            throw EngineError.invalid("sla", "\(dataset.file): no threshold meets rule \(rule.rawValue) for sensitivity \(targetSensitivity) on the val split's \(val.labels.filter { $0 == 1 }.count) pneumonia cases")
+            throw EngineError.invalid("sla", "\(dataset.file): no threshold meets rule \(rule.rawValue) for sensitivity \(targetSensitivity)")
         }
         let reported = split == .val ? val
             : try Scoring.scores(runtime, try dataset.split(split), preprocessing: preprocessing, temperature: temperature)

@@ -77,6 +77,11 @@ public struct Pipeline {
         var train = try data.split(.train)
         let val = try data.split(.val)
         if let n = options.trainSubset, n < train.count { train = try train.prefix(n) }
+        // Every model's threshold is chosen on val: a val split too small for the rule stops the run before training.
+        if let why = options.thresholdRule.shortfall(forSensitivity: options.targetSensitivity,
+                                                     positives: val.labels.count(where: { $0 == 1 }), split: "val") {
+            throw TrainingError("\(data.file): " + why)
+        }
         let (reportSplit, splitNote) = SpecDefaults.evaluationSplit(available: data.availableSplits)
         // Where this run departs from the spec's defaults because of the data, said once here and in the files.
         let dataNotes = [SpecDefaults.imageSizeNote(fileSize: train.height), splitNote].compactMap { $0 } + data.notes

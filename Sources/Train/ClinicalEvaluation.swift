@@ -172,11 +172,11 @@ public struct ClinicalEvaluation: Codable, Sendable {
 extension ClinicalEvaluation.Target {
     /// The operating point `rule` chooses on `val`, measured on `reported`.
     init(goal: Double, rule: ThresholdRule, val: Predictions, reported: Predictions, file: String) throws {
-        guard val.labels.contains(1) else {
-            throw TrainingError("\(file): the val split has no pneumonia cases to choose a threshold on")
+        if let why = rule.shortfall(forSensitivity: goal, positives: val.labels.count(where: { $0 == 1 }), split: "val") {
+            throw TrainingError("\(file): " + why)
         }
         guard let t = rule.threshold(forSensitivity: goal, scores: val.scores, labels: val.labels) else {
-            throw TrainingError("\(file): no threshold meets rule \(rule.rawValue) for sensitivity \(goal): the val split's \(val.labels.filter { $0 == 1 }.count) pneumonia cases are too few for its lower 95% bound to reach it")
+            throw TrainingError("\(file): no threshold meets rule \(rule.rawValue) for sensitivity \(goal)")
         }
         let m = ThresholdMetrics(scores: reported.scores, labels: reported.labels, threshold: t)
         self.init(target_sensitivity: goal, chosen_on: "val", rule: rule.rawValue, threshold: t, sensitivity: m.sensitivity,

@@ -123,6 +123,13 @@ public struct CrossValidation {
         guard options.folds >= 3 else { throw TrainingError("cross-validation needs at least 3 folds (one to test, one for val, one to train)") }
         let pool = try train.concatenated(with: val, as: .train)
         let folds = try StratifiedFolds(labels: pool.labels, folds: options.folds, seed: options.seed)
+        // Each fold is some other fold's val split: one too small for the rule stops the run before any training.
+        for (i, fold) in folds.folds.enumerated() {
+            if let why = options.rule.shortfall(forSensitivity: options.targetSensitivity,
+                                                positives: fold.count(where: { pool.labels[$0] == 1 }), split: "val (fold \(i + 1))") {
+                throw TrainingError("\(options.folds) folds of \(pool.count) images: " + why)
+            }
+        }
         let preprocessing = try Preprocessing(size: descriptor.input_size, channels: descriptor.channels)
         var results: [Fold] = []
         var pooledScores: [Double] = [], pooledLabels: [Int] = []

@@ -155,6 +155,33 @@ private struct Fixture: Decodable {
         #expect(ThresholdRule.wilsonLowerBound.threshold(forSensitivity: 0.98, scores: scores, labels: labels) == nil)
     }
 
+    /// The fewest positives is where the bound of n/n first reaches the target, and the rule's threshold exists from
+    /// exactly there (all positives scored alike, so only n/n can do).
+    @Test(arguments: [0.5, 0.8, 0.9, 0.95, 0.98, 0.99])
+    func minimumPositivesIsWhereTheBoundOfAllCaughtReachesTheTarget(target: Double) throws {
+        let n = try #require(ThresholdRule.wilsonLowerBound.minimumPositives(forSensitivity: target))
+        #expect(ConfidenceInterval.wilson(successes: n, trials: n)!.lower >= target)
+        if n > 1 { #expect(ConfidenceInterval.wilson(successes: n - 1, trials: n - 1)!.lower < target) }
+        for (count, reachable) in [(n - 1, false), (n, true)] where count > 0 {
+            let t = ThresholdRule.wilsonLowerBound.threshold(forSensitivity: target, scores: [Double](repeating: 0.7, count: count) + [0.1],
+                                                             labels: [Int](repeating: 1, count: count) + [0])
+            #expect((t != nil) == reachable, "\(count) positives")
+            #expect((ThresholdRule.wilsonLowerBound.shortfall(forSensitivity: target, positives: count, split: "val") == nil) == reachable)
+        }
+    }
+
+    @Test func minimumPositivesOfTheSLA() throws {
+        // n / (n + z²) ≥ 0.98 from n = 189: 188/191.84 = 0.97998, 189/192.84 = 0.98009.
+        #expect(ThresholdRule.wilsonLowerBound.minimumPositives(forSensitivity: 0.98) == 189)
+        #expect(ThresholdRule.valSensitivity.minimumPositives(forSensitivity: 0.98) == 1)
+        #expect(ThresholdRule.wilsonLowerBound.minimumPositives(forSensitivity: 1) == nil)
+        #expect(ThresholdRule.valSensitivity.minimumPositives(forSensitivity: 1) == 1)
+        let why = try #require(ThresholdRule.wilsonLowerBound.shortfall(forSensitivity: 0.98, positives: 67, split: "val"))
+        #expect(why.contains("at least 189") && why.contains("it has 67") && why.contains("val-sensitivity"), "\(why)")
+        #expect(ThresholdRule.valSensitivity.shortfall(forSensitivity: 0.98, positives: 0, split: "val")?.contains("no pneumonia") == true)
+        #expect(ThresholdRule.wilsonLowerBound.shortfall(forSensitivity: 1, positives: 10_000, split: "val") != nil)
+    }
+
     @Test func tiesKeepEveryPositiveAtTheThreshold() throws {
         let s = [0.9, 0.5, 0.5, 0.5, 0.1], y = [1, 1, 1, 1, 0]
         let t = try #require(ThresholdRule.wilsonLowerBound.threshold(forSensitivity: 0.3, scores: s, labels: y))
