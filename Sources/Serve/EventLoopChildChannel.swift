@@ -30,8 +30,10 @@ struct EventLoopChildChannel<Base: ServerChildChannel>: ServerChildChannel {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with each connection's handling on its event loop (`EventLoopChildChannel`).
-    static func http1(onLoopsOf group: any EventLoopGroup) -> HTTPServerBuilder {
-        .init { responder in EventLoopChildChannel(HTTP1Channel(responder: responder), group: group) }
+    /// HTTP/1.1 with each connection's handling on its event loop (`EventLoopChildChannel`), closing connections
+    /// idle for `idleTimeout` (`ServerConfiguration.idleTimeout`).
+    static func http1(onLoopsOf group: any EventLoopGroup, idleTimeout: Duration? = nil) -> HTTPServerBuilder {
+        let configuration = HTTP1Channel.Configuration(idleTimeout: idleTimeout.map { TimeAmount($0) })
+        return .init { responder in EventLoopChildChannel(HTTP1Channel(responder: responder, configuration: configuration), group: group) }
     }
 }

@@ -21,11 +21,19 @@ public struct ServerConfiguration: Sendable {
     /// on the batching thread, `pneumo serve` asks for one: on a machine of a few cores a second loop's thread competes
     /// with the batches' threads; with batches on the loops, a loop per core (`bench/README.md`, issue 20).
     public var eventLoops: Int?
+    /// A connection that has read no part of a request for this long, with no answer owed, is closed; nil keeps
+    /// connections open until the client closes them. Leaked keep-alive connections and clients that connect and
+    /// send nothing (or headers a byte at a time) would otherwise hold file descriptors until new clients cannot
+    /// connect. The default outlasts the 60 s idle timeout of common load balancers, so that one never sends a
+    /// request on a connection this server is closing.
+    public var idleTimeout: Duration?
 
     public init(host: String = "127.0.0.1", port: Int = 8000, batching: DynamicBatcher.Configuration = .init(),
-                authToken: String? = nil, maxBodyBytes: Int = 32 << 20, eventLoops: Int? = nil) {
+                authToken: String? = nil, maxBodyBytes: Int = 32 << 20, eventLoops: Int? = nil,
+                idleTimeout: Duration? = .seconds(75)) {
         self.host = host; self.port = port; self.batching = batching; self.authToken = authToken; self.maxBodyBytes = maxBodyBytes
         self.eventLoops = eventLoops.map { max(1, $0) }
+        self.idleTimeout = idleTimeout
     }
 }
 
@@ -60,7 +68,7 @@ public final class InferenceServer: Sendable {
     /// `onServerRunning` sees the listening channel (its port, when configured as 0).
     public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
         let loops: EventLoopGroupProvider = configuration.eventLoops.map { .shared(Self.eventLoopGroup(threads: $0)) } ?? .singleton
-        var app = Application(router: router(), server: .http1(onLoopsOf: loops.eventLoopGroup),
+        var app = Application(router: router(), server: .http1(onLoopsOf: loops.eventLoopGroup, idleTimeout: configuration.idleTimeout),
                               configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                    serverName: "\(Self.name)/\(Self.version)"),
                               onServerRunning: onServerRunning, eventLoopGroupProvider: loops, logger: logger)

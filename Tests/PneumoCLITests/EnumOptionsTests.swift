@@ -67,6 +67,20 @@ import Testing
         }
     }
 
+    /// `pneumo serve --idle-timeout-s`: 75 s by default, 0 for never; a negative or infinite time is refused by name.
+    @Test func serveIdleTimeout() throws {
+        #expect(try ServeCommand.parse(["--onnx", "/dev/null"]).idleTimeoutSeconds == 75)
+        #expect(try ServeCommand.parse(["--onnx", "/dev/null", "--idle-timeout-s", "0"]).idleTimeoutSeconds == 0)
+        for value in ["-1", "inf"] {
+            do {
+                _ = try ServeCommand.parse(["--onnx", "/dev/null", "--idle-timeout-s", value])
+                Issue.record("--idle-timeout-s \(value) parsed")
+            } catch {
+                #expect(ServeCommand.message(for: error).contains("--idle-timeout-s"), "\(ServeCommand.message(for: error))")
+            }
+        }
+    }
+
     @Test func badBackendNamesTheFlagAndTheBackends() {
         for parse in [{ _ = try BenchTrainCommand.parse(["--backend", "cuda"]) },
                       { _ = try InferCommand.parse(["--onnx", "m", "--input", "x", "--output", "/tmp/y.npy", "--backend", "cuda"]) }] {
