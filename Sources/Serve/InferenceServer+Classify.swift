@@ -25,12 +25,11 @@ public struct ClassifyResponse: Codable, Sendable, Equatable {
 extension InferenceServer {
     /// `POST /v2/models/NAME/classify`: a PNG or JPEG body, or several as `multipart/form-data`, preprocessed as
     /// MedMNIST was (grey, centre square, bicubic resize, normalised) and run in one request.
-    func classify(_ request: Request, _ batcher: DynamicBatcher) async throws -> Response {
+    func classify(_ request: Request, body: ByteBuffer, _ batcher: DynamicBatcher) async throws -> Response {
         let model = batcher.model
         guard model.sampleShape.count == 3, model.sampleShape[1] == model.sampleShape[2], model.classes == 2 else {
             throw ServeError.badRequest("model '\(model.name)' takes \(describe(model.sampleShape)), not a square image with two classes; use infer")
         }
-        let body = try await body(request)
         let images = try Self.images(body, contentType: request.headers[.contentType] ?? "")
         guard images.count <= configuration.batching.maxQueue else {
             throw ServeError.badRequest("\(images.count) images in one request; this server takes at most \(configuration.batching.maxQueue)")

@@ -7,8 +7,7 @@ extension InferenceServer {
     /// `POST /v2/models/NAME/infer`: one FP32 input `[N] + sampleShape`, answered with the model's output `[N, classes]`.
     /// With the binary tensor data extension (`Inference-Header-Content-Length`), tensors may follow the JSON as raw
     /// little-endian bytes, both ways: what Triton's clients send by default.
-    func infer(_ request: Request, _ batcher: DynamicBatcher) async throws -> Response {
-        let body = try await body(request)
+    func infer(_ request: Request, body: ByteBuffer, _ batcher: DynamicBatcher) async throws -> Response {
         let (header, binary) = try BinaryTensorData.split(body, headerLength: request.headers[BinaryTensorData.headerLength])
         let parsed: InferenceRequest
         do {

@@ -17,6 +17,10 @@ public struct ServerConfiguration: Sendable {
     public var authToken: String?
     /// The largest request body accepted (413 above it).
     public var maxBodyBytes: Int
+    /// The request bodies held at once, in bytes (503 with `Retry-After` beyond; `RequestBodyBudget`). A request
+    /// counts its declared length, or `maxBodyBytes` when it declares none, until its answer is made. At least
+    /// `maxBodyBytes`.
+    public var maxBodiesBytes: Int
     /// Threads for the sockets and HTTP parsing; nil shares NIO's process-wide group (a loop per core). With batches
     /// on the batching thread, `pneumo serve` asks for one: on a machine of a few cores a second loop's thread competes
     /// with the batches' threads; with batches on the loops, a loop per core (`bench/README.md`, issue 20).
@@ -29,9 +33,10 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration?
 
     public init(host: String = "127.0.0.1", port: Int = 8000, batching: DynamicBatcher.Configuration = .init(),
-                authToken: String? = nil, maxBodyBytes: Int = 32 << 20, eventLoops: Int? = nil,
+                authToken: String? = nil, maxBodyBytes: Int = 32 << 20, maxBodiesBytes: Int = 256 << 20, eventLoops: Int? = nil,
                 idleTimeout: Duration? = .seconds(75)) {
         self.host = host; self.port = port; self.batching = batching; self.authToken = authToken; self.maxBodyBytes = maxBodyBytes
+        self.maxBodiesBytes = max(maxBodiesBytes, maxBodyBytes)
         self.eventLoops = eventLoops.map { max(1, $0) }
         self.idleTimeout = idleTimeout
     }
@@ -46,6 +51,7 @@ public final class InferenceServer: Sendable {
     public let configuration: ServerConfiguration
     public let metrics = ServerMetrics()
     let batchers: [String: DynamicBatcher]
+    let bodyBudget: RequestBodyBudget
     let logger: Logger
 
     public init(models: [ServedModel], configuration: ServerConfiguration, logger: Logger = Logger(label: "pneumo.serve")) throws {
@@ -59,6 +65,7 @@ public final class InferenceServer: Sendable {
                                               onQueueDepth: { metrics.queueDepth(model: m.name, images: $0) })
         }
         self.batchers = batchers
+        self.bodyBudget = RequestBodyBudget(limit: configuration.maxBodiesBytes)
         self.configuration = configuration
         self.logger = logger
     }
@@ -116,8 +123,14 @@ public final class InferenceServer: Sendable {
                 guard try batcher(context).isRunning else { throw ServeError(.badRequest, "not ready: the model is loading") }
                 return Response(status: .ok)
             }
-            router.post(RouterPath(prefix + "/infer")) { [self] request, context in try await infer(request, batcher(context)) }
-            router.post(RouterPath(prefix + "/classify")) { [self] request, context in try await classify(request, batcher(context)) }
+            router.post(RouterPath(prefix + "/infer")) { [self] request, context in
+                let batcher = try batcher(context)
+                return try await withBody(request) { try await infer(request, body: $0, batcher) }
+            }
+            router.post(RouterPath(prefix + "/classify")) { [self] request, context in
+                let batcher = try batcher(context)
+                return try await withBody(request) { try await classify(request, body: $0, batcher) }
+            }
         }
         router.get("/metrics") { [self] _, _ in
             var headers = HTTPFields()
@@ -135,8 +148,14 @@ public final class InferenceServer: Sendable {
         return b
     }
 
-    func body(_ request: Request) async throws -> ByteBuffer {
-        try await request.body.collect(upTo: configuration.maxBodyBytes)
+    /// Runs `handle` on the request's whole body, held within the server's `RequestBodyBudget` until `handle`
+    /// returns; a body that does not fit beside the others is not read, and the request gets 503.
+    func withBody<T>(_ request: Request, _ handle: (ByteBuffer) async throws -> T) async throws -> T {
+        // A declared length above the largest body accepted is refused by `collect` (413), so it holds only that much.
+        let bytes = min(request.headers[.contentLength].flatMap { Int($0) } ?? configuration.maxBodyBytes, configuration.maxBodyBytes)
+        guard bodyBudget.reserve(bytes) else { throw ServeError.bodiesOverBudget(bytes: bytes, limit: bodyBudget.limit) }
+        defer { bodyBudget.release(bytes) }
+        return try await handle(try await request.body.collect(upTo: configuration.maxBodyBytes))
     }
 
     static let jsonContentType: HTTPFields = [.contentType: "application/json"]

@@ -21,6 +21,10 @@ public struct ServeError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func overloaded(queued: Int, limit: Int) -> ServeError {
         ServeError(.serviceUnavailable, "the queue is full (\(queued) images waiting, at most \(limit)); retry later", retryAfter: 1)
     }
+    public static func bodiesOverBudget(bytes: Int, limit: Int) -> ServeError {
+        ServeError(.serviceUnavailable, "the server holds as many request bodies as it may (\(limit >> 20) MiB); this one's \(bytes) bytes must wait: retry later",
+                   retryAfter: 1)
+    }
     public static let shuttingDown = ServeError(.serviceUnavailable, "the server is shutting down", retryAfter: 1)
 }
 

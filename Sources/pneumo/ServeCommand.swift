@@ -41,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
     var authTokenFile: String?
     @Option(help: ArgumentHelp("Arithmetic of the models' plans: fp32, bf16 (AVX-512 BF16 CPUs), fp16 (weights rounded to IEEE half; float32 arithmetic) or int8 (a model quantized by pneumo optimize). Default: each model's own (int8 for a quantized model, else fp32).", valueName: "precision")) var precision: Precision?
     @Option(help: "The largest request body, in MiB.") var maxBodyMib = 32
+    @Option(help: "Request bodies held at once, in MiB (each counts its Content-Length, or --max-body-mib without one, until answered); beyond it, requests get 503.") var maxBodiesMib = 256
     @Option(help: "Threads for the sockets and HTTP parsing (default: one per core, or one with --batching thread, which leaves the other cores to the batches).") var eventLoops: Int?
     @Option(name: .customLong("idle-timeout-s"), help: "Seconds a connection may stay idle (no request under way) before the server closes it; 0 keeps it open until the client closes it.") var idleTimeoutSeconds = 75.0
     @Option(help: "Log level: trace, debug (a line per request), info, notice, warning, error.") var logLevel = "info"
@@ -58,6 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxDelayMicroseconds >= 0 else { throw ValidationError("--max-delay-us must be zero or more, got \(maxDelayMicroseconds)") }
         guard maxQueue >= maxBatch else { throw ValidationError("--max-queue (\(maxQueue)) must be at least --max-batch (\(maxBatch))") }
         guard maxBodyMib >= 1 else { throw ValidationError("--max-body-mib must be positive, got \(maxBodyMib)") }
+        guard maxBodiesMib >= maxBodyMib else {
+            throw ValidationError("--max-bodies-mib (\(maxBodiesMib)) must be at least --max-body-mib (\(maxBodyMib))")
+        }
         guard idleTimeoutSeconds >= 0, idleTimeoutSeconds.isFinite else {
             throw ValidationError("--idle-timeout-s must be zero or more seconds, got \(idleTimeoutSeconds)")
         }
@@ -83,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port,
             batching: .init(maxBatch: maxBatch, maxDelay: .microseconds(maxDelayMicroseconds), maxQueue: maxQueue, placement: batching),
-            authToken: token, maxBodyBytes: maxBodyMib << 20, eventLoops: eventLoops ?? (batching == .thread ? 1 : nil),
+            authToken: token, maxBodyBytes: maxBodyMib << 20, maxBodiesBytes: maxBodiesMib << 20, eventLoops: eventLoops ?? (batching == .thread ? 1 : nil),
             idleTimeout: idleTimeoutSeconds > 0 ? .milliseconds(Int64((idleTimeoutSeconds * 1000).rounded())) : nil)
         if let (from, to) = OpenFileLimit.raiseToHard() {
             logger.info("open files: limit raised from \(from) to \(to) (a connection holds one)")

@@ -68,9 +68,17 @@ import Testing
     }
 
     /// `pneumo serve --idle-timeout-s`: 75 s by default, 0 for never; a negative or infinite time is refused by name.
-    @Test func serveIdleTimeout() throws {
+    /// `--max-bodies-mib`: 256 by default, never below `--max-body-mib`.
+    @Test func serveConnectionAndBodyLimits() throws {
         #expect(try ServeCommand.parse(["--onnx", "/dev/null"]).idleTimeoutSeconds == 75)
         #expect(try ServeCommand.parse(["--onnx", "/dev/null", "--idle-timeout-s", "0"]).idleTimeoutSeconds == 0)
+        #expect(try ServeCommand.parse(["--onnx", "/dev/null"]).maxBodiesMib == 256)
+        do {
+            _ = try ServeCommand.parse(["--onnx", "/dev/null", "--max-body-mib", "64", "--max-bodies-mib", "32"])
+            Issue.record("--max-bodies-mib below --max-body-mib parsed")
+        } catch {
+            #expect(ServeCommand.message(for: error).contains("--max-bodies-mib (32) must be at least --max-body-mib (64)"))
+        }
         for value in ["-1", "inf"] {
             do {
                 _ = try ServeCommand.parse(["--onnx", "/dev/null", "--idle-timeout-s", value])

@@ -56,20 +56,13 @@ import TestSupport
 }
 
 /// A plain TCP client: what a client that misbehaves at the socket level does, which an HTTP client library will not.
-enum RawConnection {
+final class RawConnection: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible { let description: String }
+    private var fd: Int32
 
-    /// Runs `body`, which blocks in the kernel, on a thread of its own rather than one of Swift's pool.
-    static func onItsOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in Thread { continuation.resume(with: Result { try body() }) }.start() }
-    }
-
-    /// Connects to the loopback `port`, writes `sending`, then reads until the server closes the connection (true) or
-    /// `seconds` pass without it (false); also returns what was read.
-    static func closedByServer(port: Int, sending: String, within seconds: Int) throws -> (closed: Bool, received: String) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -77,9 +70,18 @@ enum RawConnection {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw Failure(description: "connect to port \(port): errno \(errno)") }
-        let bytes = Array(sending.utf8)
-        if !bytes.isEmpty, write(fd, bytes, bytes.count) != bytes.count { throw Failure(description: "write: errno \(errno)") }
+        guard connected == 0 else { close(); throw Failure(description: "connect to port \(port): errno \(errno)") }
+    }
+
+    deinit { close() }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard bytes.isEmpty || write(fd, bytes, bytes.count) == bytes.count else { throw Failure(description: "write: errno \(errno)") }
+    }
+
+    /// Reads until the server closes the connection (true) or `seconds` pass without it (false); also what was read.
+    func readUntilClosed(within seconds: Int) -> (closed: Bool, received: String) {
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var received: [UInt8] = []
@@ -88,8 +90,25 @@ enum RawConnection {
             let n = read(fd, &buffer, buffer.count)
             if n > 0 { received += buffer[0..<n]; continue }
             // 0: the server closed it; a reset is a close too; a timeout (EAGAIN) means it stayed open.
-            let closed = n == 0 || errno == ECONNRESET
-            return (closed, String(decoding: received, as: UTF8.self))
+            return (n == 0 || errno == ECONNRESET, String(decoding: received, as: UTF8.self))
         }
+    }
+
+    func close() {
+        if fd >= 0 { _ = Glibc.close(fd) }
+        fd = -1
+    }
+
+    /// Connects to the loopback `port`, writes `sending`, then reads until the server closes the connection or
+    /// `seconds` pass (`readUntilClosed`).
+    static func closedByServer(port: Int, sending: String, within seconds: Int) throws -> (closed: Bool, received: String) {
+        let connection = try RawConnection(port: port)
+        try connection.send(sending)
+        return connection.readUntilClosed(within: seconds)
+    }
+
+    /// Runs `body`, which blocks in the kernel, on a thread of its own rather than one of Swift's pool.
+    static func onItsOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in Thread { continuation.resume(with: Result { try body() }) }.start() }
     }
 }
