@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
@@ -155,7 +156,14 @@ public final class InferenceServer: Sendable {
         let bytes = min(request.headers[.contentLength].flatMap { Int($0) } ?? configuration.maxBodyBytes, configuration.maxBodyBytes)
         guard bodyBudget.reserve(bytes) else { throw ServeError.bodiesOverBudget(bytes: bytes, limit: bodyBudget.limit) }
         defer { bodyBudget.release(bytes) }
-        return try await handle(try await request.body.collect(upTo: configuration.maxBodyBytes))
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch HTTPParserError.invalidEOFState {
+            // The client closed the connection inside its body: its mistake, not the server's (400, not 500).
+            throw ServeError.badRequest("the connection closed before the end of the request body")
+        }
+        return try await handle(body)
     }
 
     static let jsonContentType: HTTPFields = [.contentType: "application/json"]

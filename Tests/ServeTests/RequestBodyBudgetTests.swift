@@ -59,6 +59,9 @@ import TestSupport
             slow.close()
             for _ in 0..<200 where server.bodyBudget.bytesHeld != 0 { try await Task.sleep(for: .milliseconds(10)) }
             #expect(server.bodyBudget.bytesHeld == 0)
+            // A client that goes away inside its body made the mistake: counted as 400, not as a server error.
+            let counted = server.metrics.exposition()
+            #expect(counted.contains("status=\"400\"") && !counted.contains("status=\"500\""), "\(counted)")
             let read = try await client.execute(uri: "/v2/models/pneumonet/infer", method: .post, headers: jsonHeaders, body: big)
             #expect(read.status == .badRequest)
             #expect(server.bodyBudget.bytesHeld == 0)
