@@ -8,13 +8,56 @@ compared in one run:
     .build/release/pneumo bench train --model resnet18 --input-size 64 --batch 32 --threads 2 --json
     python3 bench/torch_train_step.py --input-size 64 --batch 32 --threads 2
 
-Skips cleanly (exit 0, a message on stderr) when torch or torchvision is not installed.
+Without a working torchvision (the PyPI wheel is built for CUDA torch and fails to load beside a CPU-only torch), the
+same topology is built here from torch.nn: the time of a step does not depend on the weights' initialisation.
+Skips cleanly (exit 0, a message on stderr) when torch is not installed.
 """
 import argparse
 import json
 import statistics
 import sys
 import time
+
+
+def resnet18(nn, num_classes):
+    """torchvision's ResNet-18 topology: a 7×7 stem, max-pool, four stages of two basic blocks, average pool, fc."""
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.relu = nn.ReLU(inplace=True)
+            self.downsample = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+                               if stride != 1 or cin != cout else None)
+
+        def forward(self, x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return self.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+    class ResNet18(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool2d(3, 2, 1)
+            stages, cin = [], 64
+            for cout, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
+                stages.append(nn.Sequential(Block(cin, cout, stride), Block(cout, cout, 1)))
+                cin = cout
+            self.layer1, self.layer2, self.layer3, self.layer4 = stages
+            self.avgpool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(512, num_classes)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(self.avgpool(x).flatten(1))
+
+    return ResNet18()
 
 
 def main():
@@ -30,13 +73,17 @@ def main():
         import torch
         import torch.nn as nn
         import torch.nn.functional as F
-        import torchvision
     except ImportError as e:
         print(f"skipped: {e}", file=sys.stderr)
         return 0
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = torchvision.models.resnet18(num_classes=2)
+    try:
+        import torchvision
+        model = torchvision.models.resnet18(num_classes=2)
+    except (ImportError, RuntimeError) as e:
+        print(f"torchvision unavailable ({e}); ResNet-18 built from torch.nn", file=sys.stderr)
+        model = resnet18(nn, num_classes=2)
     model.fc = nn.Sequential(nn.Dropout(0.5), nn.Linear(512, 2))
     if args.baseline:
         inner = model.forward

@@ -22,7 +22,7 @@ if [ -z "${PNEUMO:-}" ]; then
     swift build -c release --product pneumo >/dev/null
     PNEUMO=.build/release/pneumo
 fi
-"$TORCH_PYTHON" -c "import torch, torchvision" 2>/dev/null || { echo "train_step_vs_torch: $TORCH_PYTHON cannot import torch and torchvision" >&2; exit 1; }
+"$TORCH_PYTHON" -c "import torch" 2>/dev/null || { echo "train_step_vs_torch: $TORCH_PYTHON cannot import torch" >&2; exit 1; }
 COMMON=(--input-size 64 --batch 32 --steps "$STEPS" --threads 2)
 RESULTS=$(mktemp)
 trap 'rm -f "$RESULTS"' EXIT
