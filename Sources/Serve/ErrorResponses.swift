@@ -7,12 +7,19 @@ import NIOCore
 /// Turns every error a route throws into the protocol's `{"error": "..."}` body with its status: a `ServeError` as
 /// it is, a body over the size limit as 413, Hummingbird's own errors (unknown route, wrong method) with their
 /// status, anything else as 500 (logged, never shown in detail).
+/// Refusals under load (503) are logged through `refusals`, at most once a second per route.
 struct ErrorResponses<Context: RequestContext>: RouterMiddleware {
+    let refusals: RefusalLog
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as ServeError {
-            if error.status.code >= 500 { context.logger.warning("\(request.method) \(request.uri.path): \(error.message)") }
+            if error.status == .serviceUnavailable {
+                if let line = refusals.line(route: "\(request.method) \(request.uri.path)", message: error.message) { context.logger.warning("\(line)") }
+            } else if error.status.code >= 500 {
+                context.logger.warning("\(request.method) \(request.uri.path): \(error.message)")
+            }
             return Self.response(error)
         } catch is NIOTooManyBytesError {
             return Self.response(ServeError(.contentTooLarge, "the request body is over the server's limit"))

@@ -107,7 +107,7 @@ public final class InferenceServer: Sendable {
         let router = Router()
         // Outermost first: the log sees the response the error middleware made of a thrown error.
         router.add(middleware: RequestLog(metrics: metrics, models: Set(batchers.keys)))
-        router.add(middleware: ErrorResponses())
+        router.add(middleware: ErrorResponses(refusals: RefusalLog()))
         if let token = configuration.authToken { router.add(middleware: BearerAuthentication(token: token)) }
 
         router.get("/v2/health/live") { _, _ in Response(status: .ok) }

@@ -1,7 +1,7 @@
 import Hummingbird
 import Logging
 
-/// One log line per request (debug level; client errors at notice, server errors at error, always) and the
+/// One log line per request (debug level; client errors at notice, server errors at error, always; `level`) and the
 /// request metrics, labelled by the model the path names and the endpoint.
 struct RequestLog<Context: RequestContext>: RouterMiddleware {
     let metrics: ServerMetrics
@@ -17,9 +17,16 @@ struct RequestLog<Context: RequestContext>: RouterMiddleware {
         if !model.isEmpty && !models.contains(model) { (model, endpoint) = ("unknown", "unknown") }
         metrics.request(model: model, endpoint: endpoint, status: response.status.code, total: elapsed)
         let status = response.status.code
-        let level: Logger.Level = status >= 500 ? .error : status >= 400 ? .notice : .debug
-        context.logger.log(level: level, "\(request.method) \(request.uri.path) \(status) \(String(format: "%.3f", elapsed.inMilliseconds)) ms")
+        context.logger.log(level: Self.level(status: status),
+                           "\(request.method) \(request.uri.path) \(status) \(String(format: "%.3f", elapsed.inMilliseconds)) ms")
         return response
+    }
+
+    /// Server errors at error and client errors at notice, always written; answers at debug. A refusal under load
+    /// (503) is the server working as configured: its line is at debug, and `ErrorResponses` writes why at most
+    /// once a second (`RefusalLog`).
+    static func level(status: Int) -> Logger.Level {
+        status == 503 ? .debug : status >= 500 ? .error : status >= 400 ? .notice : .debug
     }
 
     /// The model and endpoint a path names: `/v2/models/NAME[/versions/V]/infer` → (NAME, "infer").
