@@ -78,7 +78,10 @@ struct FamiliesExportTests {
             let x = try NPY.read(dir.appendingPathComponent("\(name)_input.npy"))
             let torch = try NPY.read(dir.appendingPathComponent("\(name)_output.npy"))
             for variant in ["legacy", "dynamo"] {
-                let model = try ONNXModel(contentsOf: dir.appendingPathComponent("\(name)_\(variant).onnx"))
+                let url = dir.appendingPathComponent("\(name)_\(variant).onnx")
+                // The script skips the dynamo export where onnxscript is missing; the TorchScript one it always writes.
+                if variant == "dynamo" && !FileManager.default.fileExists(atPath: url.path) { continue }
+                let model = try ONNXModel(contentsOf: url)
                 let plan = try InferencePlan(graph: model.graph, parameters: model.parameters, inputName: model.inputName, inputShape: x.shape)
                 let y = try plan.run(x)
                 expectClose(y, torch, familiesTolerance, "\(name) \(variant): our runtime vs PyTorch")
