@@ -22,22 +22,9 @@ cleanup() { [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null; wait 2>/dev/nu
 trap cleanup EXIT
 MODEL=${4:-$WORK/pneumonet.onnx}
 [ -f "$MODEL" ] || "$BIN_A" export --model pneumonet --input-size 28 --channels 1 --dynamic-batch --out "$MODEL" >/dev/null
-HEADER_LENGTH=$(python3 - "$WORK/body" <<'PY'
-import json, random, struct, sys
-random.seed(0)
-values = [round(random.gauss(0, 1), 4) for _ in range(784)]
-header = json.dumps({"inputs": [{"name": "image", "shape": [1, 1, 28, 28], "datatype": "FP32",
-                                 "parameters": {"binary_data_size": 4 * len(values)}}]}).encode()
-open(sys.argv[1], "wb").write(header + struct.pack("<%df" % len(values), *values))
-print(len(header))
-PY
-)
-cat > "$WORK/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Inference-Header-Content-Length"] = "$HEADER_LENGTH"
-wrk.body = io.open("$WORK/body", "rb"):read("*a")
-LUA
+# shellcheck source=bench/serve_request.sh
+source bench/serve_request.sh
+write_infer_request "$WORK" binary
 URL="http://127.0.0.1:$PORT/v2/models/pneumonet/infer"
 echo "single-image binary infer requests at 64 connections, ${SECONDS_EACH} s a run (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 for round in $(seq 1 "$ROUNDS"); do

@@ -27,27 +27,9 @@ trap cleanup EXIT
 MODEL=${1:-$WORK/pneumonet.onnx}
 [ -f "$MODEL" ] || "$BIN" export --model pneumonet --input-size 28 --channels 1 --dynamic-batch --out "$MODEL" >/dev/null
 BODY=${BODY:-json}
-HEADER_LENGTH=$(python3 - "$WORK/body" "$BODY" <<'PY'
-import json, random, struct, sys
-random.seed(0)
-values = [round(random.gauss(0, 1), 4) for _ in range(784)]
-if sys.argv[2] == "binary":
-    header = json.dumps({"inputs": [{"name": "image", "shape": [1, 1, 28, 28], "datatype": "FP32",
-                                     "parameters": {"binary_data_size": 4 * len(values)}}]}).encode()
-    open(sys.argv[1], "wb").write(header + struct.pack("<%df" % len(values), *values))
-    print(len(header))
-else:
-    open(sys.argv[1], "w").write(json.dumps({"inputs": [{"name": "image", "shape": [1, 1, 28, 28], "datatype": "FP32",
-                                                         "data": values}]}))
-    print(0)
-PY
-)
-cat > "$WORK/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-if $HEADER_LENGTH > 0 then wrk.headers["Inference-Header-Content-Length"] = "$HEADER_LENGTH" end
-wrk.body = io.open("$WORK/body", "rb"):read("*a")
-LUA
+# shellcheck source=bench/serve_request.sh
+source bench/serve_request.sh
+write_infer_request "$WORK" "$BODY"
 
 "$BIN" serve --onnx "$MODEL" --name pneumonet --port "$PORT" --log-level warning ${SERVE_ARGS:-} &
 SERVER=$!
