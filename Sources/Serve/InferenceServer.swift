@@ -153,7 +153,8 @@ public final class InferenceServer: Sendable {
     /// returns; a body that does not fit beside the others is not read, and the request gets 503.
     func withBody<T>(_ request: Request, _ handle: (ByteBuffer) async throws -> T) async throws -> T {
         // A declared length above the largest body accepted is refused by `collect` (413), so it holds only that much.
-        let bytes = min(request.headers[.contentLength].flatMap { Int($0) } ?? configuration.maxBodyBytes, configuration.maxBodyBytes)
+        let declared = request.headers[.contentLength].flatMap { Int($0) }.map { max(0, $0) }
+        let bytes = min(declared ?? configuration.maxBodyBytes, configuration.maxBodyBytes)
         guard bodyBudget.reserve(bytes) else { throw ServeError.bodiesOverBudget(bytes: bytes, limit: bodyBudget.limit) }
         defer { bodyBudget.release(bytes) }
         let body: ByteBuffer
