@@ -27,9 +27,6 @@ extension InferenceServer {
     /// MedMNIST was (grey, centre square, bicubic resize, normalised) and run in one request.
     func classify(_ request: Request, body: ByteBuffer, _ batcher: DynamicBatcher) async throws -> Response {
         let model = batcher.model
-        guard model.sampleShape.count == 3, model.sampleShape[1] == model.sampleShape[2], model.classes == 2 else {
-            throw ServeError.badRequest("model '\(model.name)' takes \(describe(model.sampleShape)), not a square image with two classes; use infer")
-        }
         let images = try Self.images(body, contentType: request.headers[.contentType] ?? "")
         guard images.count <= configuration.batching.maxQueue else {
             throw ServeError.badRequest("\(images.count) images in one request; this server takes at most \(configuration.batching.maxQueue)")
@@ -52,6 +49,13 @@ extension InferenceServer {
         }
         return try Self.json(ClassifyResponse(model_name: model.name, model_version: model.version, threshold: model.threshold,
                                               threshold_source: model.thresholdSource, results: results))
+    }
+
+    /// Refuses a model that does not take images to classify, before its request's body is read.
+    static func checkClassifies(_ model: ServedModel) throws {
+        guard model.sampleShape.count == 3, model.sampleShape[1] == model.sampleShape[2], model.classes == 2 else {
+            throw ServeError.badRequest("model '\(model.name)' takes \(describe(model.sampleShape)), not a square image with two classes; use infer")
+        }
     }
 
     /// The encoded images of a body: the whole body, or each part of a multipart one.

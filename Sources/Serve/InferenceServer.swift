@@ -130,6 +130,7 @@ public final class InferenceServer: Sendable {
             }
             router.post(RouterPath(prefix + "/classify")) { [self] request, context in
                 let batcher = try batcher(context)
+                try Self.checkClassifies(batcher.model)
                 return try await withBody(request) { try await classify(request, body: $0, batcher) }
             }
         }

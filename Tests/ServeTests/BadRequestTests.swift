@@ -97,4 +97,19 @@ import Testing
             #expect(noBoundary.status == .badRequest && errorMessage(noBoundary) == "a multipart body needs a boundary in its Content-Type")
         }
     }
+
+    /// `classify` on a model that does not answer pneumonia or not (three classes here) is refused before its body is
+    /// read: a body over the size limit gets the refusal (400), not 413.
+    @Test func classifyRefusesAModelThatIsNotABinaryImageClassifier() async throws {
+        let base = try servedPneumoNet()
+        let three = ServedModel(name: "three", description: "three classes (test)", runtime: base.runtime, outputName: "logits",
+                                classes: 3, threshold: nil, thresholdSource: "test", probability: base.probability,
+                                preprocess: base.preprocess)
+        let server = try testServer(models: [three], maxBodyBytes: 1 << 10)
+        try await server.application().test(.live) { client in
+            let r = try await client.execute(uri: "/v2/models/three/classify", method: .post, headers: [.contentType: "image/png"],
+                                             body: ByteBuffer(repeating: 0, count: 4 << 10))
+            #expect(r.status == .badRequest && errorMessage(r).hasSuffix("not a square image with two classes; use infer"), "\(errorMessage(r))")
+        }
+    }
 }
