@@ -22,7 +22,7 @@ public struct LoadedSplits: SplitSource {
         var loaded: [Split: ImageSplit] = [:], notes: [String] = []
         for s in Set(splits).sorted() {
             guard available.contains(s) else {
-                if let subset { notes.append("subset: no \(s.rawValue) split in this file; its share \(subset.count(for: s)) is not drawn") }
+                if let subset { notes.append("subset: this file has no \(s.rawValue) split, so its share of the subset (\(subset.count(for: s)) images) is not drawn") }
                 continue
             }
             var split = try dataset.split(s)

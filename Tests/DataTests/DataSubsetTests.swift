@@ -75,7 +75,7 @@ struct DataSubsetTests {
 
     @Test func aMissingSplitIsSaidAndAskingForItFails() throws {
         let data = try LoadedSplits.load(try Self.file(train: 20, val: 10, test: nil), splits: Split.allCases, subset: try DataSubset(total: 20))
-        #expect(data.notes == ["subset: no test split in this file; its share 3 is not drawn"])
+        #expect(data.notes == ["subset: this file has no test split, so its share of the subset (3 images) is not drawn"])
         let error = #expect(throws: DataError.self) { try data.split(.test) }
         #expect(error?.message == "the file has no 'test' split (it has: train, val)")
         // Without a subset nothing is said, and every image is there.
