@@ -40,10 +40,16 @@ import TestSupport
         }
     }
 
-    @Test func openFileLimitIsRaisedToTheHardLimit() throws {
+    /// The hard limit, where it leaves room to lower the soft one below it and raise it again.
+    static var roomyHardLimit: Bool {
+        var limit = rlimit()
+        return getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 && limit.rlim_max > 2048 && limit.rlim_max != rlim_t.max
+    }
+
+    @Test(.enabled(if: roomyHardLimit, "the hard limit on open files leaves no room below it to test"))
+    func openFileLimitIsRaisedToTheHardLimit() throws {
         var original = rlimit()
         try #require(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &original) == 0)
-        try #require(original.rlim_max > 2048 && original.rlim_max != rlim_t.max, "the hard limit leaves no room to test")
         defer { _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &original) }
         var lowered = original
         lowered.rlim_cur = 2048
