@@ -129,13 +129,17 @@ enum WinogradChoice {
             decisions.withLock { $0[key] = d }
             return d
         }
-        func decided(_ d: Decision) -> Decision {
+        let start = HostContention.read()
+        // A race run on a busy machine serves this process only (`HostContention`).
+        func decided(_ d: Decision, raced: Bool = true) -> Decision {
+            let busy = raced ? HostContention.busyNote(since: start) : nil
+            let d = busy.map { Decision(winograd: d.winograd, reason: d.reason + $0) } ?? d
+            if busy == nil { cache?.record(winograd: key, d) }
             decisions.withLock { $0[key] = d }
-            cache?.record(winograd: key, d)
             return d
         }
         guard let (raced, raceBatch) = race(batch: batch, channels: channels, outChannels: outChannels, height: height, width: width) else {
-            return decided(Decision(winograd: nil, reason: String(format: "direct: a race at batch %d would take more than %.1f GB", batch, raceBudget / 1e9)))
+            return decided(Decision(winograd: nil, reason: String(format: "direct: a race at batch %d would take more than %.1f GB", batch, raceBudget / 1e9)), raced: false)
         }
         let t = try WinogradConvBenchmark.race(batch: raceBatch, channels: channels, outChannels: outChannels, height: height, width: width,
                                                configurations: raced)
@@ -158,11 +162,11 @@ enum WinogradChoice {
         }
         let d = Decision(winograd: winograd, reason: (raceBatch < batch ? "raced at batch \(raceBatch): " : "")
                                                      + String(format: "direct %.3f ms, ", t.direct) + times)
-        _ = decided(d)
+        let kept = decided(d)
         if ProcessInfo.processInfo.environment["PNEUMO_WINOGRAD_VERBOSE"] != nil {
-            FileHandle.standardError.write(Data("winograd auto N\(batch) C\(channels) K\(outChannels) \(height)×\(width), \(threads) threads: \(d.reason) → \(winograd.map { "\($0)" } ?? "direct")\n".utf8))
+            FileHandle.standardError.write(Data("winograd auto N\(batch) C\(channels) K\(outChannels) \(height)×\(width), \(threads) threads: \(kept.reason) → \(winograd.map { "\($0)" } ?? "direct")\n".utf8))
         }
-        return d
+        return kept
     }
 }
 

@@ -32,7 +32,7 @@ struct PlanTuner {
 
     /// Resolves `parallelism` and `convolutions` (`stepsAlone`: with `.intraOp`, the steps given one thread). With a
     /// `cacheKey` (`TuningCache.planKey`), takes the arrangement an earlier run decided for it from the active
-    /// `TuningCache`, or records the one decided now.
+    /// `TuningCache`, or records the one decided now, unless the machine was busy while it raced (`HostContention`).
     func decide(_ parallelism: PlanParallelism, _ convolutions: ConvolutionAlgorithm, stepsAlone: Set<Int> = [],
                 cacheKey: String? = nil) throws -> Decision {
         guard let cacheKey, let cache = TuningCache.active else {
@@ -41,8 +41,13 @@ struct PlanTuner {
         if let e = cache.plan(cacheKey), let parts = try parts.compile(e.arrangement) {
             return Decision(arrangement: e.arrangement, parts: parts, reason: "\(e.reason) (\(TuningCache.takenNote))", convolutions: e.convolutions)
         }
-        let d = try decideByTiming(parallelism, convolutions, stepsAlone: stepsAlone)
-        cache.record(plan: cacheKey, .init(arrangement: d.arrangement, convolutions: d.convolutions, reason: d.reason))
+        let start = HostContention.read()
+        var d = try decideByTiming(parallelism, convolutions, stepsAlone: stepsAlone)
+        if let busy = HostContention.busyNote(since: start) {
+            d.reason += busy
+        } else {
+            cache.record(plan: cacheKey, .init(arrangement: d.arrangement, convolutions: d.convolutions, reason: d.reason))
+        }
         return d
     }
 

@@ -16,7 +16,8 @@ import Synchronization
 /// (`PlanTuner`: threads and kernel families), each with the times it rests on, and the training step's Winograd choices
 /// (`TrainingWinograd`, through `TimedDecisions`), so that a training run resumed in a new process computes as it
 /// started. All choose among kernels that compute the same result to float32 rounding, so a lost or stale entry costs a
-/// race, never a wrong answer.
+/// race, never a wrong answer. A plan's or a shape's race run while other work kept the machine busy is not kept
+/// (`HostContention`); the training step's choices are kept regardless, since a resumed run must compute as it started.
 ///
 /// Plans read `active`: the task's cache (`using`, what tests bind), else the process's (`enable`, what the
 /// command-line tool sets from `PNEUMO_TUNING_CACHE`), else none: a library user times in every process unless they
@@ -44,8 +45,9 @@ public final class TuningCache: TimedDecisionStore {
         let reason: String
     }
 
-    /// Bumped when an entry's meaning changes; a file of another format is ignored and rewritten.
-    static let format = 1
+    /// Bumped when an entry's meaning changes; a file of another format is ignored and rewritten. 2: entries come only
+    /// from races run while the machine was quiet (`HostContention`); a format-1 file may hold a busy moment's choices.
+    static let format = 2
 
     /// What a plan taken from the cache adds to its reason.
     static let takenNote = "decided by an earlier run on this machine, from the tuning cache"
