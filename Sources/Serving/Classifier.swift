@@ -80,7 +80,9 @@ public struct Classifier: Sendable, CustomStringConvertible {
         guard model.dynamicBatch || shape[0] == 1 else { throw ClassifierError.fixedBatch(path: path, batch: shape[0]) }
         let name = model.metadata["pneumo.model"].flatMap { try? JSONDecoder().decode(ModelDescriptor.self, from: Data($0.utf8)) }?.model
         let sampleShape = Array(shape.dropFirst())
-        try self.init(description: "\(name ?? model.producer) (ONNX \(path))", sampleShape: sampleShape,
+        // A file that names neither a pneumo model nor its producer is described by its path alone.
+        let what = name ?? model.producer.trimmingCharacters(in: .whitespaces)
+        try self.init(description: what.isEmpty ? "ONNX \(path)" : "\(what) (ONNX \(path))", sampleShape: sampleShape,
                       storedThreshold: try Self.threshold(model.metadata["pneumo.threshold"], origin: "ONNX \(path) metadata_props \"pneumo.threshold\""),
                       thresholdOrigin: "stored in the ONNX metadata",
                       temperature: try Self.temperature(model.metadata["pneumo.temperature"], origin: "ONNX \(path) metadata_props \"pneumo.temperature\""),

@@ -1,5 +1,6 @@
 import Foundation
 import GraphCore
+@testable import ONNX
 import ClinicalMetrics
 import Runtime
 import Serving
@@ -58,6 +59,23 @@ import Train
         for c in [try Classifier(checkpoint: model.writeCheckpoint(in: dir)), try Classifier(onnx: model.writeONNX(in: dir))] {
             #expect(c.storedThreshold == nil && c.threshold == Classifier.defaultThreshold && c.temperature == .identity)
         }
+    }
+
+    /// A file that names no pneumo model is described by its producer, and one without a producer by its path alone
+    /// (`pneumo serve` logs it: it read "serving tiny version 1:  (ONNX …)").
+    @Test func anUnnamedFileIsDescribedByWhatItSays() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var model = TinyModel()
+        model.info = [:]
+        let path = try model.writeONNX(in: dir)
+        var proto = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: URL(fileURLWithPath: path)))
+        proto.metadataProps = []
+        try proto.serializedData().write(to: URL(fileURLWithPath: path))
+        #expect(try Classifier(onnx: path).description == "pneumo 1 (ONNX \(path))")
+        proto.producerName = ""; proto.producerVersion = ""
+        try proto.serializedData().write(to: URL(fileURLWithPath: path))
+        #expect(try Classifier(onnx: path).description == "ONNX \(path)")
     }
 
     /// A batch gives each image what it gets alone (the server's dynamic batching must not change answers).
