@@ -170,8 +170,11 @@ public final class InferenceServer: Sendable {
 
     static let jsonContentType: HTTPFields = [.contentType: "application/json"]
 
+    /// `value` as a JSON body, keys sorted: without that, two answers of one endpoint listed their keys in different orders.
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(status: status, headers: jsonContentType, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return Response(status: status, headers: jsonContentType, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }
 

@@ -61,6 +61,11 @@ import Testing
             #expect(single.results.count == 1 && single.results[0].image == "image" && single.threshold == 0.4)
             #expect((0...1).contains(single.results[0].probability))
             #expect(single.results[0].label == (single.results[0].probability >= 0.4 ? "pneumonia" : "normal"))
+            // Keys in one order, sorted, every time (they came in varying orders).
+            let text = String(buffer: one.body)
+            let keys = ["model_name", "model_version", "results", "threshold", "threshold_source"].map { "\"\($0)\":" }
+            let at = keys.compactMap { text.range(of: $0)?.lowerBound }
+            #expect(at.count == keys.count && at == at.sorted() && text.hasPrefix("{\"model_name\":"), "\(text)")
 
             let boundary = "pneumo-test-boundary"
             var body = Data()
