@@ -28,8 +28,10 @@ public struct TrainingPace: Sendable, Equatable {
         return Double(steps) * secondsPerStep + Double(epochsLeft) * validationSeconds
     }
 
-    /// "1 h 05 min", "12 min", "40 s": the precision a person plans with.
+    /// "1 h 05 min", "12 min", "40 s", "0.4 s": the precision a person plans with (tenths below 10 s, where whole
+    /// seconds read "0 s" for a small model's epoch).
     public static func duration(_ seconds: Double) -> String {
+        if seconds < 9.95 { return String(format: "%.1f s", max(seconds, 0)) }
         let s = Int(seconds.rounded())
         if s < 60 { return "\(s) s" }
         if s < 3600 { return "\((s + 30) / 60) min" }

@@ -17,6 +17,10 @@ import Testing
 
     @Test func durationsReadAsAPersonPlans() {
         #expect(TrainingPace.duration(40.4) == "40 s")
+        #expect(TrainingPace.duration(9.96) == "10 s")
+        #expect(TrainingPace.duration(5.04) == "5.0 s")
+        #expect(TrainingPace.duration(0.36) == "0.4 s")
+        #expect(TrainingPace.duration(0) == "0.0 s")
         #expect(TrainingPace.duration(89) == "1 min")
         #expect(TrainingPace.duration(91) == "2 min")
         #expect(TrainingPace.duration(3 * 3600 + 5 * 60 + 10) == "3 h 05 min")
