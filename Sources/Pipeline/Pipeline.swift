@@ -50,6 +50,13 @@ public struct Pipeline {
         /// Start over in a folder that holds a run (by default `run` continues it, and refuses other settings).
         public var restart = false
         public init() {}
+
+        /// `pipeline --quick`: fewer timing runs, and the profile's and the SLA's sweeps cut to a few batch sizes
+        /// (compiling and timing the baseline at 128 and 256 was a third of a small job: `bench/README.md`, "A quick
+        /// pipeline's time").
+        public mutating func quicken() {
+            profileRuns = 10; profileWarmup = 3; slaRuns = 30; sweep = [1, 8, 64]; slaSweep = [64]
+        }
     }
 
     public var options: Options
@@ -315,7 +322,7 @@ public struct Pipeline {
                                             preprocessing: try Preprocessing(size: shape[1], channels: shape[0]),
                                             targetSensitivity: options.targetSensitivity, rule: options.thresholdRule,
                                             temperature: try checkpoint.temperatureScaling(), runs: options.slaRuns,
-                                            sweep: options.slaSweep)
+                                            sweep: options.slaSweep, progress: { log("\(name): SLA: " + $0) })
         if let splitNote { card.spec_differences = [splitNote] + (card.spec_differences ?? []) }
         log("\(name): SLA \(card.pass ? "PASS" : "FAIL (\(card.checks.filter { !$0.pass }.map(\.name).joined(separator: ", ")))")")
         return card

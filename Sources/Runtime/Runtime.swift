@@ -106,6 +106,11 @@ public final class Runtime: Sendable {
     /// Bytes of the plans' shared memory held for the next calls (tests).
     var idlePlanMemoryBytes: Int { plans.memory.idleBytes }
 
+    /// The batch sizes this runtime holds compiled plans for, ascending.
+    public var compiledBatchSizes: [Int] {
+        plans.cells.withLock { cells in cells.filter { $0.value.plan.withLock { $0 != nil } }.keys.sorted() }
+    }
+
     /// The oneDNN plan for `batch`, compiled now if needed (an error for a runtime whose compiler makes other plans).
     public func plan(batch: Int) throws -> InferencePlan {
         guard let p = try compiledPlan(batch: batch) as? InferencePlan else {

@@ -39,7 +39,7 @@ struct PipelineCommand: ParsableCommand {
     @Option(help: "Teachers of the optimized model (its own architecture and recipe, other seeds), trained first; it learns from their mean softmax. 0: trained alone.")
     var teachers = 3
     @Option(help: "Random seed.") var seed: UInt64 = 42
-    @Flag(help: "Fewer timing runs than the spec's 100 after 10 warm-ups (quick runs; figures are noisier, and the profiles say so).") var quick = false
+    @Flag(help: "Fewer timing runs than the spec's 100 after 10 warm-ups, and fewer batch sizes timed (the SLA's throughput at batch 64 only): quick runs; figures are noisier, and the profiles say so.") var quick = false
     @Flag(help: "Start over in an --out that holds a run (by default the run there is continued: finished stages are read back, a training stage continues from its last finished epoch).")
     var restart = false
     @OptionGroup var engine: EngineOptions
@@ -73,7 +73,7 @@ struct PipelineCommand: ParsableCommand {
             FileHandle.standardError.write(Data("pipeline: no dataset: \(error)\n".utf8))
             var options = Pipeline.Options()
             options.baselineModel = baselineModel; options.optimizedModel = optimizedModel; options.optimizedChannels = optimizedChannels
-            if quick { options.profileRuns = 10; options.profileWarmup = 3; options.sweep = [1, 8, 64] }
+            if quick { options.quicken() }
             let pipeline = Pipeline(options: options, output: URL(fileURLWithPath: out), backend: backend) {
                 FileHandle.standardError.write(Data(("pipeline: " + $0 + "\n").utf8))
             }
@@ -90,7 +90,7 @@ struct PipelineCommand: ParsableCommand {
         options.teachers = teachers
         options.training.seed = seed
         options.restart = restart
-        if quick { options.profileRuns = 10; options.profileWarmup = 3; options.slaRuns = 30; options.sweep = [1, 8, 64] }
+        if quick { options.quicken() }
         var pipeline = Pipeline(options: options, output: URL(fileURLWithPath: out), backend: backend) {
             FileHandle.standardError.write(Data(("pipeline: " + $0 + "\n").utf8))
         }

@@ -48,7 +48,8 @@ struct SLACommand: ParsableCommand {
                                             sampleShape: m.sampleShape, dataset: data, split: reported,
                                             preprocessing: try Preprocessing(size: m.sampleShape[1], channels: m.sampleShape[0]),
                                             targetSensitivity: targetSensitivity, rule: thresholdRule,
-                                            temperature: try temperature(of: m), runs: runs)
+                                            temperature: try temperature(of: m), runs: runs,
+                                            progress: { FileHandle.standardError.write(Data("sla: \($0)\n".utf8)) })
         if let fallback { card.spec_differences = [fallback] + (card.spec_differences ?? []) }
         return card
     }

@@ -14,13 +14,42 @@ import TestSupport
 @Suite struct SLAScorecardTests {
     static let fixture = fixtureURL("tiny_pneumonia.npz", in: .module)
 
-    static func card(split: Split, targets: SLAScorecard.Targets = .init()) throws -> (SLAScorecard, ModelGraph) {
+    static func card(split: Split, targets: SLAScorecard.Targets = .init(), progress: (String) -> Void = { _ in }) throws -> (SLAScorecard, ModelGraph) {
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28], seed: 4)
         let card = try SLAScorecard.measure(model: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28],
                                             dataset: try MedMNISTDataset(contentsOf: fixture), split: split,
                                             preprocessing: try Preprocessing(size: 28), targetSensitivity: 0.99, targets: targets,
-                                            runs: 5, sweep: [4, 8])
+                                            runs: 5, sweep: [4, 8], progress: progress)
         return (card, m)
+    }
+
+    /// A split scored in batches of 4 (10 images: 4, 4, and 2 padded to 4) gets what one batch of 10 gets, and only the
+    /// plan for 4 is compiled: a smaller last batch used to compile a plan of its own (minutes of races at 224 px).
+    @Test func theLastBatchIsPaddedToACompiledSize() throws {
+        let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28], seed: 4)
+        let split = try MedMNISTDataset(contentsOf: Self.fixture).split(.val).prefix(10)
+        try #require(split.count == 10)
+        let byFour = Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28])
+        let four = try Scoring.scores(byFour, split, preprocessing: try Preprocessing(size: 28), batch: 4)
+        #expect(byFour.compiledBatchSizes == [4])
+        let whole = Runtime(graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28])
+        let ten = try Scoring.scores(whole, split, preprocessing: try Preprocessing(size: 28))
+        #expect(whole.compiledBatchSizes == [10])
+        #expect(four.labels == ten.labels && four.scores.count == 10)
+        // Float32 rounding of two plans (batch 4 and 10) moves P by far less than this.
+        for (a, b) in zip(four.scores, ten.scores) { #expect(abs(a - b) < 1e-5, "\(a) vs \(b)") }
+    }
+
+    /// A line before and after each batch size, with what the timing found: the baseline's sweep took minutes without one.
+    @Test func saysWhatIsUnderWay() throws {
+        var lines: [String] = []
+        let (card, _) = try Self.card(split: .val) { lines.append($0) }
+        #expect(lines.count == 7, "\(lines)")
+        #expect(lines.first == "batch 1: compiling and timing (5 runs)")
+        #expect(lines[1].hasPrefix(String(format: "batch 1: %.3f ms a call, ", card.latency_ms)), "\(lines[1])")
+        #expect(lines[2] == "batch 4: compiling and timing (throughput)" && lines[3].hasPrefix("batch 4: "))
+        #expect(lines[4] == "batch 8: compiling and timing (throughput)" && lines[5].contains("samples/s (compiled and timed in "))
+        #expect(lines.last == "choosing the threshold on val")
     }
 
     @Test func reportsWhatItMeasuredAndJudgesIt() throws {
