@@ -85,8 +85,11 @@ import TestSupport
         // Sensitivity carries its Wilson interval; 16 positives cannot show 98%: [0.81, 1] crosses the target.
         let sensitivity = try #require(card.checks.last)
         let positives = val.labels.filter { $0 == 1 }.count
-        let hits = zip(val.scores, val.labels).filter { $0.1 == 1 && $0.0 >= card.threshold }.count
-        #expect(sensitivity.ci95 == .wilson(successes: hits, trials: positives))
+        // The card scored val with its own plan (its best batch size); a score this plan puts within 1e-6 of the
+        // threshold, which is itself a score, may fall on either side of it there.
+        func hits(_ margin: Double) -> Int { zip(val.scores, val.labels).filter { $0.1 == 1 && $0.0 >= card.threshold + margin }.count }
+        #expect((hits(1e-6)...hits(-1e-6)).map { ConfidenceInterval.wilson(successes: $0, trials: positives) }.contains(sensitivity.ci95),
+                "\(String(describing: sensitivity.ci95))")
         #expect(sensitivity.interval_crosses_target == true)
         #expect(sensitivity.verdict.hasSuffix("(95% interval crosses the target)"))
         #expect(card.table().contains("95% interval crosses the target"))
