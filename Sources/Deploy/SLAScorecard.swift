@@ -105,36 +105,30 @@ public struct SLAScorecard: Codable, Sendable {
                                rule: ThresholdRule = .valSensitivity, temperature: TemperatureScaling = .identity,
                                targets: Targets = Targets(), runs: Int = 200, sweep: [Int] = [64, 128, 256],
                                parallelism: PlanParallelism = .auto, convolutions: ConvolutionAlgorithm = .auto,
-                               progress: (String) -> Void = { _ in }) throws -> SLAScorecard {
+                               progress: @escaping (String) -> Void = { _ in }) throws -> SLAScorecard {
         // A val split too small for the rule is refused before minutes of timing, not after.
         let valPositives = try dataset.split(.val).labels.count(where: { $0 == 1 })
         if let why = rule.shortfall(forSensitivity: targetSensitivity, positives: valPositives, split: "val") {
             throw EngineError.invalid("sla", "\(dataset.file): " + why)
         }
         let compute = try ComputeProfile(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape)
-        // What a batch size's plan and timing took, for `progress`.
-        func timed(_ batch: Int, since start: UInt64, _ t: TimingProfile) {
-            progress(String(format: "batch %d: %.3f ms a call, %.0f samples/s (compiled and timed in %.1f s)", batch, t.latency_ms.mean,
-                            t.throughput_samples_per_s, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
-        }
-        progress("batch 1: compiling and timing (\(runs) runs)")
-        var start = DispatchTime.now().uptimeNanoseconds
+        var lines = TimingProgress(progress)
+        lines.start(1, "compiling and timing (\(runs) runs)")
         let (plan1, memory) = try PerformanceProfiler.memory(graph: graph, parameters: parameters, inputName: inputName,
                                                               sampleShape: sampleShape, batch: 1, layout: .channelsLast,
                                                               parallelism: parallelism, convolutions: convolutions)
         let latency = try PerformanceProfiler.timing(plan1, runs: runs, warmup: 20)
-        timed(1, since: start, latency)
+        lines.timed(latency)
         let runtime = Runtime(graph: graph, parameters: parameters, inputName: inputName, sampleShape: sampleShape,
                               parallelism: parallelism, convolutions: convolutions)
         var (plans, reasons) = (["1": plan1.summary], ["1": plan1.parallelismReason])
         var best: (batch: Int, timing: TimingProfile)?
         for b in sweep {
-            progress("batch \(b): compiling and timing (throughput)")
-            start = DispatchTime.now().uptimeNanoseconds
+            lines.start(b, "compiling and timing (throughput)")
             let plan = try runtime.plan(batch: b)
             (plans[String(b)], reasons[String(b)]) = (plan.summary, plan.parallelismReason)
             let t = try PerformanceProfiler.timing(plan, runs: max(5, 2000 / b), warmup: 3)
-            timed(b, since: start, t)
+            lines.timed(t)
             if best == nil || t.throughput_samples_per_s > best!.timing.throughput_samples_per_s { best = (b, t) }
         }
         progress("choosing the threshold on val")

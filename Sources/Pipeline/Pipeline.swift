@@ -292,6 +292,8 @@ public struct Pipeline {
         o.runs = options.profileRuns
         o.warmup = options.profileWarmup
         o.sweep = options.sweep
+        let (log, name) = (self.log, checkpoint.descriptor.model)
+        o.progress = { log("\(name): profile: " + $0) }
         let shape = Array(checkpoint.descriptor.inputShape(batch: 1).dropFirst())
         if let val, val.count > 0 {
             let n = min(o.batch, val.count)

@@ -100,6 +100,8 @@ public struct ModelProfile: Codable, Sendable {
         /// The activation ranges of an INT8 plan of a float model (nil: random inputs, for timings only).
         public var calibration: Int8Calibration?
         public var realtimeBudgetMs = 3.0
+        /// Hears what is under way, a line as each batch size starts and ends (`TimingProgress`).
+        public var progress: @Sendable (String) -> Void = { _ in }
         public init() {}
     }
 
@@ -130,9 +132,13 @@ public struct ModelProfile: Codable, Sendable {
             try arithmetic.plan(graph: graph, parameters: parameters, inputName: inputName, inputShape: [batch] + sampleShape,
                                 options: options, parallelism: parallelism)
         }
+        var lines = TimingProgress(options.progress)
+        lines.start(1, "compiling and timing (\(options.runs) runs)")
         let (plan1, memory1) = try PerformanceProfiler.memory(batch: 1) { try makePlan(1, options.parallelism) }
         let input = { (batch: Int) in try options.sample?.batch(batch, sampleShape: sampleShape) }
         let single = try PerformanceProfiler.timing(plan1, runs: options.runs, warmup: options.warmup, input: try input(1))
+        lines.timed(single)
+        options.progress("batch 1: timing each step")
         let steps1 = try stepPlan(plan1) { try makePlan(1, .intraOp) }
         let breakdown = try PerformanceProfiler.operationBreakdown(steps1, runs: max(options.runs / 5, 3), endToEndMs: single.latency_ms.mean,
                                                                    input: try input(1))
@@ -142,20 +148,25 @@ public struct ModelProfile: Codable, Sendable {
         if options.batch == 1 {
             batchTiming = single
         } else {
+            lines.start(options.batch, "compiling and timing (\(options.runs) runs)")
             let (planB, memoryB) = try PerformanceProfiler.memory(batch: options.batch) { try makePlan(options.batch, options.parallelism) }
             memories.append(memoryB)
             // The spec's runs are on its sample batch: as many here as at batch 1.
             batchTiming = try PerformanceProfiler.timing(planB, runs: options.runs, warmup: options.warmup, input: try input(options.batch))
+            lines.timed(batchTiming)
+            options.progress("batch \(options.batch): timing each step")
             let stepsB = try stepPlan(planB) { try makePlan(options.batch, .intraOp) }
             batchSteps = try PerformanceProfiler.operationBreakdown(stepsB, runs: max(options.runs / 10, 3), endToEndMs: batchTiming.latency_ms.mean,
                                                                     input: try input(options.batch)).steps
         }
         var sweep: [SweepPoint] = []
         for b in options.sweep {
-            let plan = try makePlan(b, options.parallelism)
             // Fewer runs for big batches: each is long, and the mean settles quickly.
             let runs = max(3, min(options.runs, 2000 / b))
+            lines.start(b, "compiling and timing (sweep, \(runs) runs)")
+            let plan = try makePlan(b, options.parallelism)
             let t = try PerformanceProfiler.timing(plan, runs: runs, warmup: min(options.warmup, 3), input: try input(b))
+            lines.timed(t)
             sweep.append(SweepPoint(batch: b, latency_ms: t.latency_ms.mean, per_sample_ms: t.per_sample_ms,
                                     samples_per_s: t.throughput_samples_per_s))
         }

@@ -69,6 +69,7 @@ struct ProfileCommand: ParsableCommand {
         options.precision = precision
         options.calibration = try calibrate.calibration(for: m, precision: precision ?? Precision.native(for: m.graph))
         options.sample = try sample(for: m.sampleShape)
+        options.progress = { FileHandle.standardError.write(Data("profile: \($0)\n".utf8)) }
         return try ModelProfile.measure(name: m.name, graph: m.graph, parameters: m.parameters, inputName: m.inputName,
                                         sampleShape: m.sampleShape, options: options)
     }

@@ -14,7 +14,7 @@ import TestSupport
 @Suite struct SLAScorecardTests {
     static let fixture = fixtureURL("tiny_pneumonia.npz", in: .module)
 
-    static func card(split: Split, targets: SLAScorecard.Targets = .init(), progress: (String) -> Void = { _ in }) throws -> (SLAScorecard, ModelGraph) {
+    static func card(split: Split, targets: SLAScorecard.Targets = .init(), progress: @escaping (String) -> Void = { _ in }) throws -> (SLAScorecard, ModelGraph) {
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28], seed: 4)
         let card = try SLAScorecard.measure(model: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [1, 28, 28],
                                             dataset: try MedMNISTDataset(contentsOf: fixture), split: split,

@@ -5,6 +5,7 @@ import Models
 import NN
 @testable import Profile
 import Runtime
+import Synchronization
 import TestSupport
 
 /// Profiler arithmetic on small graphs against values computed by hand, and the memory plan checked
@@ -122,6 +123,25 @@ import TestSupport
         #expect(try s.batch(5, sampleShape: [1, 2, 2]).scalars == (Array(0..<12) + Array(0..<8)).map(Float.init))
         #expect(throws: EngineError.self) { try s.batch(1, sampleShape: [1, 3, 3]) }
         #expect(throws: EngineError.self) { try ProfileSample(images: Tensor(zeros: [2, 4]), source: "flat") }
+    }
+
+    /// A line as each batch size starts and ends, in the order the profile times them: a profile of the spec's
+    /// baseline at 224 px ran for minutes without one.
+    @Test func saysWhatIsUnderWay() throws {
+        let m = try ModelGraph(Tiny(), inputShape: [1, 3, 8, 8])
+        var options = ModelProfile.Options()
+        options.batch = 2; options.sweep = [1, 4]; options.runs = 3; options.warmup = 1
+        let lines = Mutex<[String]>([])
+        options.progress = { line in lines.withLock { $0.append(line) } }
+        let p = try ModelProfile.measure(name: "tiny", graph: m.graph, parameters: m.parameters, sampleShape: [3, 8, 8], options: options)
+        let said = lines.withLock { $0 }
+        #expect(said.count == 10, "\(said)")
+        #expect(said.first == "batch 1: compiling and timing (3 runs)")
+        #expect(said[1].hasPrefix(String(format: "batch 1: %.3f ms a call, ", p.latency_ms.mean)), "\(said[1])")
+        #expect(said[2] == "batch 1: timing each step" && said[3] == "batch 2: compiling and timing (3 runs)")
+        #expect(said[4].hasPrefix("batch 2: ") && said[4].contains("samples/s (compiled and timed in ") && said[5] == "batch 2: timing each step")
+        #expect(said[6] == "batch 1: compiling and timing (sweep, 3 runs)" && said[8] == "batch 4: compiling and timing (sweep, 3 runs)")
+        #expect(said[9].hasPrefix(String(format: "batch 4: %.3f ms a call, ", p.sweep[1].latency_ms)), "\(said[9])")
     }
 
     /// At the spec's counts, on images: nothing to say, and the profile names what it timed.
