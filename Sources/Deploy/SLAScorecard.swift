@@ -98,7 +98,7 @@ public struct SLAScorecard: Codable, Sendable {
 
     /// Scores `runtime` on `dataset`: accuracy on `split` at the threshold chosen on val for
     /// `targetSensitivity`, speed and memory on the same runtime. `progress` hears what is under way, a line per
-    /// batch size: compiling a large batch's plan (`auto` times its choices) can take minutes for a large model.
+    /// batch size (`TimingProgress`).
     public static func measure(model: String, graph: Graph, parameters: ParameterStore, inputName: String = "image",
                                sampleShape: [Int], dataset: some SplitSource,
                                split: Split, preprocessing: Preprocessing, targetSensitivity: Double = 0.98,
@@ -199,8 +199,8 @@ public struct SLAScorecard: Codable, Sendable {
 /// P(pneumonia) for every image of a split, through the compiled runtime.
 public enum Scoring {
     /// In batches of `batch` images (default: the split, up to 256), the last one padded with zeros to `batch`, so
-    /// that one plan scores the whole split: a smaller last batch compiled a plan of its own, whose races took minutes
-    /// for the spec's baseline at 224 px (`bench/README.md`, "A quick pipeline's time").
+    /// that one plan scores the whole split: a smaller last batch compiled, and raced, a plan of its own
+    /// (`bench/README.md`, "A quick pipeline's time").
     public static func scores(_ runtime: Runtime, _ split: ImageSplit, preprocessing: Preprocessing, batch: Int? = nil,
                               temperature: TemperatureScaling = .identity) throws -> (scores: [Double], labels: [Int]) {
         let batch = max(1, batch ?? min(256, split.count))

@@ -52,7 +52,7 @@ public struct Pipeline {
         public init() {}
 
         /// `pipeline --quick`: fewer timing runs, and the profile's and the SLA's sweeps cut to a few batch sizes
-        /// (compiling and timing the baseline at 128 and 256 was a third of a small job: `bench/README.md`, "A quick
+        /// (compiling and timing the baseline at 128 and 256 was much of a small job: `bench/README.md`, "A quick
         /// pipeline's time").
         public mutating func quicken() {
             profileRuns = 10; profileWarmup = 3; slaRuns = 30; sweep = [1, 8, 64]; slaSweep = [64]

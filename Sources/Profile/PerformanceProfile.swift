@@ -31,7 +31,7 @@ public struct TimingProfile: Codable, Sendable {
 }
 
 /// Lines for a person while a profile or a scorecard compiles and times its plans, a batch size at a time: compiling a
-/// large batch's plan (`auto` times its choices) takes minutes for the spec's baseline at 224 px.
+/// large batch's plan (`auto` times its choices) is long for a large model (`bench/README.md`, "A quick pipeline's time").
 public struct TimingProgress {
     let report: (String) -> Void
     private var started: UInt64 = 0
@@ -44,7 +44,7 @@ public struct TimingProgress {
         started = DispatchTime.now().uptimeNanoseconds
     }
 
-    /// "batch 64: 482.340 ms a call, 133 samples/s (compiled and timed in 17.1 s)".
+    /// "batch B: <ms> ms a call, <n> samples/s (compiled and timed in <s> s)".
     public func timed(_ t: TimingProfile) {
         report(String(format: "batch %d: %.3f ms a call, %.0f samples/s (compiled and timed in %.1f s)", t.batch, t.latency_ms.mean,
                       t.throughput_samples_per_s, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))

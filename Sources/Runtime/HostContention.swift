@@ -6,8 +6,8 @@ import Foundation
 /// timed the other work as much as the kernels. Its decision still serves the process that made it, but it is not
 /// kept in the tuning cache: the next process times again, instead of taking a busy moment's choice for good.
 public enum HostContention {
-    /// Above this share, a race's decision is not kept. An idle 2-core VM shows about 2% over a second of races; one
-    /// busy process beside them about 50% (`bench/README.md`, "The tuning cache").
+    /// Above this share, a race's decision is not kept: well above an idle machine's share, well below one busy process
+    /// beside the races (`bench/README.md`, "The tuning cache").
     public static let busyShare = 0.10
 
     /// Tests: a share to report instead of the machine's (nil: measure).

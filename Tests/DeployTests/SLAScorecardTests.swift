@@ -24,7 +24,7 @@ import TestSupport
     }
 
     /// A split scored in batches of 4 (10 images: 4, 4, and 2 padded to 4) gets what one batch of 10 gets, and only the
-    /// plan for 4 is compiled: a smaller last batch used to compile a plan of its own (minutes of races at 224 px).
+    /// plan for 4 is compiled: a smaller last batch used to compile, and race, a plan of its own.
     @Test func theLastBatchIsPaddedToACompiledSize() throws {
         let m = try ModelGraph(ResNet18(inChannels: 1, width: 0.125), inputShape: [1, 1, 28, 28], seed: 4)
         let split = try MedMNISTDataset(contentsOf: Self.fixture).split(.val).prefix(10)
@@ -40,7 +40,7 @@ import TestSupport
         for (a, b) in zip(four.scores, ten.scores) { #expect(abs(a - b) < 1e-5, "\(a) vs \(b)") }
     }
 
-    /// A line before and after each batch size, with what the timing found: the baseline's sweep took minutes without one.
+    /// A line before and after each batch size, with what the timing found: the baseline's sweep ran long without one.
     @Test func saysWhatIsUnderWay() throws {
         var lines: [String] = []
         let (card, _) = try Self.card(split: .val) { lines.append($0) }

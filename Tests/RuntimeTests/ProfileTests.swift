@@ -126,7 +126,7 @@ import TestSupport
     }
 
     /// A line as each batch size starts and ends, in the order the profile times them: a profile of the spec's
-    /// baseline at 224 px ran for minutes without one.
+    /// baseline at 224 px ran long without one.
     @Test func saysWhatIsUnderWay() throws {
         let m = try ModelGraph(Tiny(), inputShape: [1, 3, 8, 8])
         var options = ModelProfile.Options()
