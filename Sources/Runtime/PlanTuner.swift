@@ -158,20 +158,26 @@ struct PlanTuner {
     /// Median per-call milliseconds of `whole` and `other`, timed in alternating blocks of consecutive calls
     /// (so both see the same machine load), as a deployed plan runs: call after call of the same plan. The
     /// first call of each block is untimed: switching between a single-thread and an intra-op plan wakes or
-    /// resizes the OpenMP team, a cost a stream of calls to one plan never pays. One call of each sets the block
-    /// length (`calls`, 1 to 50) and the rounds (`rounds`, 3 to 21) so that a race stays short at any model size.
+    /// resizes the OpenMP team, a cost a stream of calls to one plan never pays. Where one call of each takes
+    /// `longCallsMs` or more, that cost is lost in the call's own time, and the untimed call, which would double the
+    /// race, is left out. One call of each sets the block length (`calls`, 1 to 50) and the rounds (`rounds`, 3 to
+    /// 21) so that a race stays short at any model size.
     static func race(whole: () throws -> Void, other: () throws -> Void) throws -> (whole: Double, other: Double, runs: Int) {
-        func ms(_ calls: Int, _ body: () throws -> Void) rethrows -> Double {
-            try body()
+        func ms(_ calls: Int, untimedFirst: Bool = true, _ body: () throws -> Void) rethrows -> Double {
+            if untimedFirst { try body() }
             let t0 = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<calls { try body() }
             return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(calls)
         }
         let once = max(try ms(1, whole) + ms(1, other), 1e-3)
         let calls = max(1, min(50, Int(2 / once)))
-        let rounds = max(3, min(21, Int(200 / (once * Double(calls + 1)))))
+        let warm = once < longCallsMs
+        let rounds = max(3, min(21, Int(200 / (once * Double(calls + (warm ? 1 : 0))))))
         var a: [Double] = [], b: [Double] = []
-        for _ in 0..<rounds { a.append(try ms(calls, whole)); b.append(try ms(calls, other)) }
+        for _ in 0..<rounds { a.append(try ms(calls, untimedFirst: warm, whole)); b.append(try ms(calls, untimedFirst: warm, other)) }
         return (LatencyStats(a).median, LatencyStats(b).median, rounds * calls)
     }
+
+    /// One call of each side taking this long together (milliseconds): the race times every call (see `race`).
+    static let longCallsMs = 100.0
 }

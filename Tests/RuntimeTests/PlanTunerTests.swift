@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TestSupport
 @testable import CPUBackend
@@ -18,5 +19,21 @@ import Optimize
         let again = try #require(try compilation.compile(plan.arrangement))
         #expect(again.count == 1)
         #expect(again[0].steps.map(\.implementation) == plan.implementations.map(\.implementation), "\(plan.parallelismReason)")
+    }
+
+    /// A race's blocks start with an untimed call, except where calls are long: then every block's call is timed, and
+    /// the rounds take half the calls (the spec's baseline at batch 256 takes seconds a call).
+    @Test func longCallsAreAllTimed() throws {
+        func calls(sleepingMs ms: UInt32) throws -> (whole: Int, runs: Int) {
+            var (whole, other) = (0, 0)
+            let t = try PlanTuner.race(whole: { whole += 1; usleep(ms * 1000) }, other: { other += 1; usleep(ms * 1000) })
+            #expect(whole == other)
+            return (whole, t.runs)
+        }
+        let long = try calls(sleepingMs: UInt32(PlanTuner.longCallsMs * 0.6))
+        // Two calls of each side (one untimed) size the race; then 3 rounds of one timed call (8 calls before).
+        #expect(long.whole == 2 + long.runs && long.runs == 3, "\(long)")
+        let short = try calls(sleepingMs: 1)
+        #expect(short.whole > 2 + short.runs, "\(short)")
     }
 }
