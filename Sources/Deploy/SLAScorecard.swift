@@ -208,7 +208,7 @@ public enum Scoring {
         var scores: [Double] = []
         for b in loader.epoch(0) {
             let n = b.images.shape[0]
-            scores += try runtime.run(n == batch ? b.images : try b.images.paddedWithZeros(toBatch: batch)).positiveClassProbabilities().prefix(n)
+            scores += try runtime.run(n == batch ? b.images : b.images.paddedWithZeros(toBatch: batch)).positiveClassProbabilities().prefix(n)
         }
         return (temperature.apply(scores), split.labels)
     }
@@ -216,7 +216,7 @@ public enum Scoring {
 
 extension Tensor {
     /// This batch `[n, …]` followed by zero images up to `[batch, …]`.
-    func paddedWithZeros(toBatch batch: Int) throws -> Tensor {
+    func paddedWithZeros(toBatch batch: Int) -> Tensor {
         let x = contiguous()
         var padded = Tensor(zeros: [batch] + Array(x.shape.dropFirst()))
         padded.withUnsafeMutableBufferPointer { dst in

@@ -5,29 +5,25 @@ import Foundation
 /// another guest on our CPUs (steal time, `/proc/stat`), whichever is larger. A race run while the share was high
 /// timed the other work as much as the kernels. Its decision still serves the process that made it, but it is not
 /// kept in the tuning cache: the next process times again, instead of taking a busy moment's choice for good.
-public enum HostContention {
+enum HostContention {
     /// Above this share, a race's decision is not kept: well above an idle machine's share, well below one busy process
     /// beside the races (`bench/README.md`, "The tuning cache").
-    public static let busyShare = 0.10
+    static let busyShare = 0.10
 
     /// Tests: a share to report instead of the machine's (nil: measure).
-    @TaskLocal public static var simulated: Double?
+    @TaskLocal static var simulated: Double?
 
     /// One look at the counters.
-    public struct Reading: Equatable, Sendable {
+    struct Reading: Equatable, Sendable {
         /// The monotonic clock.
-        public var nanoseconds: UInt64
+        var nanoseconds: UInt64
         /// Time some task waited for a CPU, in µs since boot (`some … total=`); nil without pressure stall information.
-        public var waitingMicroseconds: UInt64?
+        var waitingMicroseconds: UInt64?
         /// Time stolen from all CPUs by the hypervisor, in clock ticks since boot; nil where `/proc/stat` cannot be read.
-        public var stealTicks: UInt64?
-
-        public init(nanoseconds: UInt64, waitingMicroseconds: UInt64?, stealTicks: UInt64?) {
-            self.nanoseconds = nanoseconds; self.waitingMicroseconds = waitingMicroseconds; self.stealTicks = stealTicks
-        }
+        var stealTicks: UInt64?
     }
 
-    public static func read() -> Reading {
+    static func read() -> Reading {
         Reading(nanoseconds: DispatchTime.now().uptimeNanoseconds,
                 waitingMicroseconds: (try? String(contentsOfFile: "/proc/pressure/cpu", encoding: .utf8)).flatMap(waiting(pressure:)),
                 stealTicks: (try? String(contentsOfFile: "/proc/stat", encoding: .utf8)).flatMap(steal(stat:)))
@@ -50,7 +46,7 @@ public enum HostContention {
 
     /// The share of the span from `a` to `b` that other work took, from 0 (nothing waited) to 1; nil when neither
     /// counter could be read at both ends (the decision is then kept, as before this check existed).
-    public static func share(from a: Reading, to b: Reading, cpus: Int = ProcessInfo.processInfo.processorCount,
+    static func share(from a: Reading, to b: Reading, cpus: Int = ProcessInfo.processInfo.processorCount,
                              ticksPerSecond: Int = sysconf(Int32(_SC_CLK_TCK))) -> Double? {
         let span = Double(b.nanoseconds &- a.nanoseconds) / 1e9
         guard span > 0 else { return nil }
@@ -65,11 +61,11 @@ public enum HostContention {
     }
 
     /// The share since `start` (`simulated` where a test set one).
-    public static func share(since start: Reading) -> Double? { simulated ?? share(from: start, to: read()) }
+    static func share(since start: Reading) -> Double? { simulated ?? share(from: start, to: read()) }
 
     /// Whether a race that began at `start` ran on a machine too busy to keep its decision, and if so what the
     /// decision's reason should add.
-    public static func busyNote(since start: Reading) -> String? {
+    static func busyNote(since start: Reading) -> String? {
         guard let share = share(since: start), share > busyShare else { return nil }
         return String(format: "; not kept in the tuning cache: the machine was busy (a task waiting for a CPU) during %.0f%% of the race", share * 100)
     }
